@@ -1,0 +1,52 @@
+"""The errors nnsolve raises, and the exit codes the command line gives them.
+
+Hierarchy::
+
+    NNSolveError                  base class; exit code 1 (internal failure)
+    ├── ProblemError              the problem file is wrong; exit code 2
+    └── BuildError                an external tool (LaTeX) failed; exit code 1
+
+A :class:`ProblemError` always names the file and the field, so that the
+command line can print it as one line: ``FILE: FIELD: message``.
+"""
+
+from __future__ import annotations
+
+
+class NNSolveError(Exception):
+    """Base class of every error nnsolve raises on purpose."""
+
+    exit_code = 1
+
+
+class ProblemError(NNSolveError):
+    """A problem file that cannot be read, parsed or validated.
+
+    Args:
+        message: what is wrong, in one sentence.
+        file: the problem file's path as the user gave it (or ``None``).
+        field: the dotted path of the offending field (``network.layers[1].weights``),
+            or ``None`` when the whole file is at fault.
+    """
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, file: str | None = None, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.field = field
+
+    def with_file(self, file: str) -> "ProblemError":
+        """The same error, naming ``file`` (used by the loader once it knows the path)."""
+        return ProblemError(self.message, file=file, field=self.field)
+
+    def __str__(self) -> str:
+        parts = [p for p in (self.file, self.field) if p]
+        return ": ".join(parts + [self.message])
+
+
+class BuildError(NNSolveError):
+    """An output could not be built (for example, LaTeX failed)."""
+
+    exit_code = 1

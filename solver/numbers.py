@@ -1,0 +1,134 @@
+"""Exact numbers in, rounded numbers out.
+
+Problem files hold decimals that mean what they say (``0.1`` is 1/10), so every
+number is read as a sympy ``Rational``. Values stay exact while they can; once
+``exp`` or ``log`` enters, they become sympy ``Float`` with :data:`DIGITS`
+significant digits. Rounding happens only for display, in :func:`display`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+
+import sympy as sp
+
+#: Working precision (significant decimal digits) once a value is not rational.
+DIGITS = 50
+
+_DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_FRACTION = re.compile(r"^\s*([+-]?\d+)\s*/\s*(\d+)\s*$")
+
+
+def parse_number(text: str) -> sp.Rational:
+    """Read a decimal (``-0.25``, ``1e-3``) or a fraction (``"1/3"``) exactly.
+
+    Args:
+        text: the number as written in the problem file.
+
+    Returns:
+        A sympy ``Rational`` equal to the written number.
+
+    Raises:
+        ValueError: for anything else (``nan``, ``inf``, words, a zero denominator),
+            or for a decimal whose exponent is absurd (more than 300 in size).
+    """
+    s = str(text).strip()
+    m = _FRACTION.match(s)
+    if m:
+        num, den = int(m.group(1)), int(m.group(2))
+        if den == 0:
+            raise ValueError(f"{s!r} divides by zero")
+        return sp.Rational(num, den)
+    if not _DECIMAL.match(s):
+        raise ValueError(f"{s!r} is not a finite number")
+    d = Decimal(s)
+    if abs(d.adjusted()) > 300:
+        raise ValueError(f"{s!r} is too large or too small")
+    num, den = d.as_integer_ratio()
+    return sp.Rational(num, den)
+
+
+def normalize(value: sp.Expr) -> sp.Expr:
+    """A computed value as an exact ``Rational`` when it is one, else a ``Float``.
+
+    Raises:
+        ValueError: when the value is not a finite real number.
+    """
+    value = sp.sympify(value)
+    if value.is_Rational:
+        return value
+    f = sp.Float(value.evalf(DIGITS + 10), DIGITS)
+    if not f.is_finite or not f.is_real:
+        raise ValueError(f"the value {value} is not a finite real number")
+    return f
+
+
+def is_exact(value: sp.Expr) -> bool:
+    """True when ``value`` is an exact rational (not a rounded float)."""
+    return bool(sp.sympify(value).is_Rational)
+
+
+def _to_decimal(value: sp.Expr) -> Decimal:
+    value = sp.sympify(value)
+    with localcontext() as ctx:
+        ctx.prec = DIGITS + 10
+        if value.is_Rational:
+            return Decimal(int(value.p)) / Decimal(int(value.q))
+        return Decimal(str(sp.Float(value, DIGITS + 5)))
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A value as the key prints it.
+
+    Attributes:
+        text: the rounded value as plain text (``-0.0443``, ``1.2e-07``).
+        latex: the same for LaTeX (``-0.0443``, ``1.2 \\times 10^{-7}``).
+        exact: True when ``text`` equals the value exactly (print ``=``, not ``≈``).
+    """
+
+    text: str
+    latex: str
+    exact: bool
+
+    @property
+    def relation(self) -> str:
+        """``=`` when the shown value is exact, ``\\approx`` when it is rounded."""
+        return "=" if self.exact else r"\approx"
+
+
+def display(value: sp.Expr, digits: int) -> Shown:
+    """Round ``value`` to ``digits`` significant figures for display.
+
+    Rounds half away from zero, strips trailing zeros (``0.5``, not ``0.5000``) and
+    uses ``a × 10^k`` outside 1e-5 ≤ |x| < 1e7.
+
+    Args:
+        value: an exact ``Rational`` or a high-precision ``Float``.
+        digits: significant figures, at least 1.
+    """
+    d = _to_decimal(value)
+    if d == 0:
+        return Shown("0", "0", True)
+    with localcontext() as ctx:
+        ctx.prec = DIGITS + 10
+        exp = d.adjusted()
+        q = Decimal(1).scaleb(exp - digits + 1)
+        r = d.quantize(q, rounding=ROUND_HALF_UP)
+        if r.adjusted() != exp:  # 9.99 -> 10.0 changed the magnitude
+            exp = r.adjusted()
+            r = d.quantize(Decimal(1).scaleb(exp - digits + 1), rounding=ROUND_HALF_UP)
+        exact = r == d and is_exact(value)
+    if 1e-5 <= abs(r) < 1e7:
+        text = _strip(format(r, "f"))
+        return Shown(text, text, exact)
+    mant = _strip(format(r.scaleb(-exp), "f"))
+    return Shown(f"{mant}e{exp:+03d}", rf"{mant} \times 10^{{{exp}}}", exact)
+
+
+def _strip(text: str) -> str:
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text

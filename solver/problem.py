@@ -1,0 +1,276 @@
+"""The problem file's schema: validated, frozen models of a problem.
+
+The loader (:mod:`solver.loader`) reads YAML into plain data; :func:`validate`
+turns that data into a :class:`Problem` or raises :class:`~solver.errors.ProblemError`
+naming the field. The JSON Schema shipped in ``schema/problem.schema.json`` is
+generated from these models (``nnsolve schema``).
+
+Numbers are exact: ``0.1`` is 1/10 and ``"1/3"`` is one third (sympy ``Rational``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+
+import sympy as sp
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
+                      WithJsonSchema, field_validator, model_validator)
+
+from .errors import ProblemError
+from .numbers import parse_number
+
+NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\[[0-9]+(,[0-9]+)?\])?$")
+
+
+def _to_rational(v: Any) -> sp.Rational:
+    if isinstance(v, bool):
+        raise ValueError("expected a number, got a boolean")
+    if isinstance(v, sp.Rational):
+        return v
+    if isinstance(v, int):
+        return sp.Integer(v)
+    if isinstance(v, float):
+        return parse_number(repr(v))
+    if isinstance(v, str):
+        return parse_number(v)
+    raise ValueError(f"expected a number, got {type(v).__name__}")
+
+
+def _check_name(v: Any) -> str:
+    if not isinstance(v, str) or not NAME_RE.match(v):
+        raise ValueError(f"{v!r} is not a valid name (a letter, then letters, digits or _)")
+    return v
+
+
+Number = Annotated[sp.Rational, BeforeValidator(_to_rational),
+                   WithJsonSchema({"type": ["number", "string"],
+                                   "description": "a decimal (exact) or a fraction string such as \"1/3\""})]
+Name = Annotated[str, BeforeValidator(_check_name),
+                 WithJsonSchema({"type": "string", "pattern": NAME_RE.pattern})]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+LossType = Literal["sse", "half_sse", "mse", "cross_entropy", "bce", "l1"]
+
+
+class Loss(Model):
+    """The loss. ``sse``: Σ(o−y)²; ``half_sse``: ½Σ(o−y)²; ``mse``: (1/n)Σ(o−y)²;
+    ``cross_entropy``: −Σ y ln p over a softmax output; ``bce``: −[y ln p + (1−y) ln(1−p)]
+    per output, averaged (``reduction: mean``, default) or summed; ``l1``: Σ|o−y|."""
+
+    type: LossType
+    reduction: Literal["mean", "sum"] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, data: Any) -> Any:
+        return {"type": data} if isinstance(data, str) else data
+
+
+class ClassTarget(Model):
+    """A class label for cross-entropy, numbered from 1 as the statement numbers classes."""
+
+    class_: int = Field(alias="class", ge=1)
+
+
+Target = Union[list[Number], ClassTarget]
+
+
+class LayerNames(Model):
+    """Names for one layer, overriding the network's naming scheme.
+
+    ``symbol`` is the letter of the activations (``h``, ``o``); ``neurons`` and
+    ``preactivations`` list one name per unit; ``weights`` is a matrix of names shaped
+    like the weights; ``bias`` one name (shared bias) or one per unit."""
+
+    symbol: Name | None = None
+    neurons: list[Name] | None = None
+    preactivations: list[Name] | None = None
+    weights: list[list[Name]] | None = None
+    bias: Name | list[Name] | None = None
+
+
+ActivationName = Literal["relu", "leaky_relu", "sigmoid", "tanh", "linear", "identity", "softmax"]
+
+
+class Layer(Model):
+    """A dense layer: ``units`` neurons, their weights and biases, one activation.
+
+    ``weights`` is units × inputs for ``z = W x`` (rows = destination neurons) and
+    inputs × units for ``z = x W``. ``bias``: omitted (none), one number shared by
+    every neuron of the layer, or one number per neuron."""
+
+    units: int = Field(ge=1, le=64)
+    activation: ActivationName = "linear"
+    slope: Number | None = Field(None, description="negative slope α of leaky_relu")
+    weights: list[list[Number]]
+    bias: Number | list[Number] | None = None
+    names: LayerNames | None = None
+
+    @model_validator(mode="after")
+    def _slope(self) -> "Layer":
+        if self.activation == "leaky_relu" and self.slope is None:
+            raise ValueError("slope: leaky_relu needs a slope (for example slope: 0.01)")
+        if self.activation != "leaky_relu" and self.slope is not None:
+            raise ValueError("slope: only leaky_relu takes a slope")
+        return self
+
+
+class Network(Model):
+    """Inputs, orientation, naming scheme and layers (input to output)."""
+
+    inputs: dict[str, Number] = Field(min_length=1, max_length=64)
+    orientation: Literal["Wx", "xW"] = "Wx"
+    naming: Literal["sequential", "indexed"] = "sequential"
+    layers: list[Layer] = Field(min_length=1, max_length=16)
+
+    @field_validator("inputs")
+    @classmethod
+    def _input_names(cls, v: dict) -> dict:
+        for k in v:
+            _check_name(k)
+        return v
+
+
+AskItem = Literal["forward", "loss", "gradients", "update"]
+
+
+class Question(Model):
+    """One question of the exercise and what it asks.
+
+    ``ask`` lists any of ``forward``, ``loss``, ``gradients``, ``update``. ``gradients``
+    names the parameters (or ``all``). ``loss``, ``target`` and ``output_head`` override
+    the problem's for this question (seed 000's third question puts a softmax on the
+    outputs: ``output_head: softmax``)."""
+
+    id: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
+    title: str | None = None
+    text: str | None = None
+    ask: list[AskItem] = Field(min_length=1)
+    gradients: Literal["all"] | list[Name] = "all"
+    learning_rate: Number | None = None
+    update_biases: bool = True
+    loss: Loss | None = None
+    target: Target | None = None
+    output_head: Literal["softmax"] | None = None
+
+    @model_validator(mode="after")
+    def _update_needs_rate(self) -> "Question":
+        if "update" in self.ask and self.learning_rate is None:
+            raise ValueError("learning_rate: an update needs a learning rate")
+        return self
+
+
+class Problem(Model):
+    """A whole exercise: the network, the loss and target, and the questions."""
+
+    title: str = Field(min_length=1, max_length=200)
+    statement: str = ""
+    precision: int = Field(4, ge=1, le=15, description="significant figures shown")
+    network: Network
+    loss: Loss | None = None
+    target: Target | None = None
+    questions: list[Question] = Field(min_length=1, max_length=50)
+
+
+# --- validation with one-line errors -------------------------------------------------
+
+def _loc_text(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _model_at(loc: tuple) -> type[BaseModel] | None:
+    """The model class whose fields live at ``loc`` (for 'did you mean' hints)."""
+    current: Any = Problem
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        field = current.model_fields.get(part)
+        if field is None:
+            return None
+        current = _find_model(field.annotation)
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _find_model(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _find_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _clean_loc(loc: tuple) -> tuple:
+    # pydantic adds union-member tags (e.g. 'list[...]', 'ClassTarget'); drop them.
+    return tuple(p for p in loc if isinstance(p, int) or not re.search(r"[\[\]A-Z]", str(p))
+                 or p in ("class",))
+
+
+def _message(err: dict) -> tuple[str, str]:
+    loc = _clean_loc(tuple(err["loc"]))
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        name = str(loc[-1])
+        model = _model_at(loc[:-1])
+        hint = ""
+        if model is not None:
+            fields = [f.alias or k for k, f in model.model_fields.items()]
+            close = difflib.get_close_matches(name, fields, n=1, cutoff=0.6)
+            hint = f" (did you mean '{close[0]}'?)" if close else f" (known fields: {', '.join(fields)})"
+        return _loc_text(loc[:-1]) or "(top level)", f"unknown field '{name}'{hint}"
+    if kind == "missing":
+        return _loc_text(loc[:-1]) or "(top level)", f"missing required field '{loc[-1]}'"
+    msg = err["msg"]
+    msg = re.sub(r"^(Value error|Assertion failed), ", "", msg)
+    if kind == "literal_error":
+        msg = f"{err.get('input')!r} is not allowed; {msg[0].lower()}{msg[1:]}"
+    if msg.count(": ") and re.match(r"^[a-z_]+: ", msg):  # field-naming model validators
+        sub, msg = msg.split(": ", 1)
+        loc = loc + (sub,)
+    return _loc_text(loc) or "(top level)", msg
+
+
+def validate(data: Any, file: str | None = None) -> Problem:
+    """Validate plain data (from YAML) into a :class:`Problem`.
+
+    Raises:
+        ProblemError: naming the first offending field, with a suggestion for a
+            misspelt field name.
+    """
+    if not isinstance(data, dict):
+        raise ProblemError("the file must be a mapping of fields (title, network, questions, ...)",
+                           file=file)
+    try:
+        problem = Problem.model_validate(data)
+    except ValidationError as exc:
+        errors = exc.errors()
+        # Prefer the most specific error (longest location) among union alternatives.
+        err = max(errors, key=lambda e: (e["type"] == "extra_forbidden", len(e["loc"])))
+        field, msg = _message(err)
+        raise ProblemError(msg, file=file, field=field) from None
+    from .checks import check_problem
+    check_problem(problem, file)
+    return problem
+
+
+def json_schema() -> dict:
+    """The JSON Schema of problem files (draft 2020-12), for editors and ``nnsolve schema``."""
+    schema = Problem.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "nnsolve problem file"
+    return schema
