@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from .graph import Graph
+from .graph import sym, Graph
 from .numbers import normalize
 
 
@@ -55,7 +55,7 @@ def forward(graph: Graph) -> dict[str, sp.Expr]:
         if n.is_leaf:
             values[n.key] = n.value
         else:
-            sub = {sp.Symbol(p): values[p] for p in graph.parents[n.key]}
+            sub = {sym(p): values[p] for p in graph.parents[n.key]}
             values[n.key] = normalize(n.expr.xreplace(sub))
     return values
 

@@ -17,6 +17,11 @@ LEAF_KINDS = frozenset({"input", "weight", "bias", "target", "constant"})
 PARAMETER_KINDS = frozenset({"weight", "bias"})
 
 
+def sym(key: str) -> sp.Symbol:
+    """The sympy symbol of a node (real-valued, so that |x|' is sign(x))."""
+    return sp.Symbol(key, real=True)
+
+
 @dataclass(frozen=True)
 class Node:
     """One quantity of the graph.
@@ -39,7 +44,7 @@ class Node:
 
     @property
     def symbol(self) -> sp.Symbol:
-        return sp.Symbol(self.key)
+        return sym(self.key)
 
     @property
     def is_leaf(self) -> bool:

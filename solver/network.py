@@ -7,7 +7,7 @@ import sympy as sp
 from . import losses
 from .activations import ACTIVATIONS, Softmax, leaky_definition
 from .errors import ProblemError
-from .graph import Graph, Group, Node
+from .graph import sym, Graph, Group, Node
 from .names import latex_name
 from .numbers import display
 from .problem import ClassTarget, Layer, Problem, Question
@@ -51,7 +51,7 @@ def build_network(problem: Problem, question: Question, file: str | None = None)
     prev = []
     for key, value in net.inputs.items():
         nodes.append(Node(key, "input", value=value, layer=0))
-        prev.append(sp.Symbol(key))
+        prev.append(sym(key))
 
     n_layers = len(net.layers)
     for li, layer in enumerate(net.layers):
@@ -86,12 +86,12 @@ def build_network(problem: Problem, question: Question, file: str | None = None)
                         [f"b{lnum}[{j + 1}]" for j in range(layer.units)])
                 for j, (k, v) in enumerate(zip(keys, layer.bias)):
                     nodes.append(Node(k, "bias", value=v, layer=lnum))
-                    bias_syms[j] = sp.Symbol(k)
+                    bias_syms[j] = sym(k)
             else:
                 k = (names.bias if names and isinstance(names.bias, str) else
                      namer.next("b") if net.naming == "sequential" else f"b{lnum}")
                 nodes.append(Node(k, "bias", value=layer.bias, layer=lnum))
-                bias_syms = [sp.Symbol(k)] * layer.units
+                bias_syms = [sym(k)] * layer.units
 
         layer_keys: list[str] = []
         outs = []
@@ -106,7 +106,7 @@ def build_network(problem: Problem, question: Question, file: str | None = None)
                 else:
                     wkey = f"W{lnum}[{r + 1},{c + 1}]"
                 nodes.append(Node(wkey, "weight", value=value, layer=lnum))
-                w = sp.Symbol(wkey)
+                w = sym(wkey)
                 pair = (src, w) if net.orientation == "xW" else (w, src)
                 terms.append(sp.Mul(*pair, evaluate=False))
             if bias_syms[j] is not None:
@@ -116,18 +116,18 @@ def build_network(problem: Problem, question: Question, file: str | None = None)
             nodes.append(Node(pre_keys[j], kind, expr=z, layer=lnum))
             layer_keys.append(pre_keys[j])
             if act.elementwise and act.apply is not None:
-                a = act.apply(sp.Symbol(pre_keys[j]), slope=layer.slope)
+                a = act.apply(sym(pre_keys[j]), slope=layer.slope)
                 nodes.append(Node(neuron_keys[j], "output" if last else "activation", expr=a, layer=lnum))
                 layer_keys.append(neuron_keys[j])
-            outs.append(sp.Symbol(neuron_keys[j] if act.elementwise else pre_keys[j]))
+            outs.append(sym(neuron_keys[j] if act.elementwise else pre_keys[j]))
         if not act.elementwise:  # softmax over the layer
-            logits = [sp.Symbol(k) for k in pre_keys]
+            logits = [sym(k) for k in pre_keys]
             outs = []
             for j, k in enumerate(neuron_keys):
                 nodes.append(Node(k, "output" if last else "activation",
                                   expr=Softmax(sp.Integer(j), *logits), layer=lnum))
                 layer_keys.append(k)
-                outs.append(sp.Symbol(k))
+                outs.append(sym(k))
         definition = act.definition
         if layer.activation == "leaky_relu":
             definition = leaky_definition(display(layer.slope, 15).latex)
@@ -142,7 +142,7 @@ def build_network(problem: Problem, question: Question, file: str | None = None)
         prev = []
         for j, k in enumerate(head_keys):
             nodes.append(Node(k, "output", expr=Softmax(sp.Integer(j), *logits), layer=n_layers + 1))
-            prev.append(sp.Symbol(k))
+            prev.append(sym(k))
         groups.append(Group("Softmax output", tuple(head_keys), ACTIVATIONS["softmax"].definition))
 
     graph_loss = None
@@ -177,7 +177,7 @@ def build_network(problem: Problem, question: Question, file: str | None = None)
         tkeys = [f"{letter}{k + 1}" for k in range(n_out)]
         for k, v in zip(tkeys, tvals):
             nodes.append(Node(k, "target", value=v))
-        form = losses.LOSSES[loss_spec.type](prev, [sp.Symbol(k) for k in tkeys], loss_spec.reduction)
+        form = losses.LOSSES[loss_spec.type](prev, [sym(k) for k in tkeys], loss_spec.reduction)
         if form.needs_probabilities:
             out_nodes = [nodes_by_key(nodes)[s.name] for s in prev]
             ok = all(n.expr is not None and n.expr.func.__name__ in ("Softmax", "Sigmoid") for n in out_nodes)
