@@ -41,6 +41,7 @@ class Node:
     expr: sp.Expr | None = None
     value: sp.Expr | None = None
     layer: int | None = None
+    position: tuple[int, int] | None = None
 
     @property
     def symbol(self) -> sp.Symbol:
@@ -116,8 +117,12 @@ class Graph:
         return dict(self.latex)
 
     def parameters(self) -> list[str]:
-        """Keys of the weights and biases, in graph order."""
-        return [n.key for n in self.nodes if n.kind in PARAMETER_KINDS]
+        """Keys of the weights and biases: layer by layer, weights in matrix order
+        (row by row as written), then biases."""
+        params = [n for n in self.nodes if n.kind in PARAMETER_KINDS]
+        pos = {n.key: i for i, n in enumerate(params)}
+        return [n.key for n in sorted(params, key=lambda n: (
+            n.layer or 0, n.kind != "weight", n.position or (0, 0), pos[n.key]))]
 
     def ancestors_of(self, key: str) -> set[str]:
         """Every node from which ``key`` can be reached (``key`` excluded)."""

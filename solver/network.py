@@ -105,7 +105,7 @@ def build_network(problem: Problem, question: Question, file: str | None = None)
                     wkey = namer.next("w")
                 else:
                     wkey = f"W{lnum}[{r + 1},{c + 1}]"
-                nodes.append(Node(wkey, "weight", value=value, layer=lnum))
+                nodes.append(Node(wkey, "weight", value=value, layer=lnum, position=(r, c)))
                 w = sym(wkey)
                 pair = (src, w) if net.orientation == "xW" else (w, src)
                 terms.append(sp.Mul(*pair, evaluate=False))

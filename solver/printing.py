@@ -34,6 +34,8 @@ class NNLatexPrinter(LatexPrinter):
 
     def _fn(self, name: str, expr, exp=None) -> str:
         args = ", ".join(self._print(a) for a in expr.args[:1])
+        if args.startswith("(") and args.endswith(")") and args.count("(") == 1:
+            args = args[1:-1]
         tex = rf"{name}\left({args}\right)"
         return tex if exp is None else rf"{tex}^{{{exp}}}"
 

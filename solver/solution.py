@@ -204,6 +204,8 @@ class _SectionBuilder:
             softmax = [k for k in keys if isinstance(g.by_key[k].expr, Softmax)]
             if softmax:
                 blocks.append(Block("neuron", "Softmax", "", tuple(sb.softmax_details(softmax))))
+                self.answers.extend(_answer("value", k, g.latex[k], self.values[k], self.digits)
+                                    for k in softmax)
             for k in keys:
                 if k in softmax:
                     continue
@@ -220,7 +222,7 @@ class _SectionBuilder:
 
     def _neuron_block(self, zkey: str, group: list[str]) -> Block:
         g, sb = self.graph, self.sb
-        acts = [c for c in g.children[zkey] if c in group]
+        acts = [c for c in g.children[zkey] if c in group and not isinstance(g.by_key[c].expr, Softmax)]
         neuron = acts[0] if acts else zkey
         groups: dict[str, list[str]] = {"input": [], "weight": [], "bias": []}
         for p in g.parents[zkey]:

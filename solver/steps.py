@@ -165,7 +165,7 @@ class StepBuilder:
             sym_terms = []
             for c, f in zip(children, forms):
                 ft = self.tex(f)
-                if f.is_Add:
+                if f.is_Add or f.could_extract_minus_sign():
                     ft = rf"\left({ft}\right)"
                 sym_terms.append(self.d(loss, c) + (" " + ft if f != 1 else ""))
             parts.append(("=", " + ".join(sym_terms)))
@@ -183,6 +183,8 @@ class StepBuilder:
                     wrapped = fs if fs.startswith("(") else f"({fs})"
                     num_terms.append(f"({up.latex}){wrapped}")
                 else:
+                    if f.could_extract_minus_sign():
+                        fs = rf"\left({fs}\right)"
                     num_terms.append(rf"({up.latex}) \cdot {fs}")
             parts.append(("=" if exact else r"\approx", " + ".join(num_terms)))
             if needs_eval:
