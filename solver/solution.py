@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from .activations import LeakyReLU, ReLU, Softmax
+from .activations import ACTIVATIONS, LeakyReLU, ReLU, Softmax
 from .backprop import Gradients, backward, forward
 from .errors import ProblemError
 from .graph import LEAF_KINDS, PARAMETER_KINDS, Graph
@@ -137,7 +137,8 @@ def _given(problem: Problem, graph: Graph, digits: int) -> tuple[Block, ...]:
             parts.append("bias " + btxt + (" (shared by every neuron of the layer)" if shared else ""))
         else:
             parts.append("no bias")
-        title = f"Layer {li} ({layer.units} {'unit' if layer.units == 1 else 'units'}, {layer.activation})"
+        title = (f"Layer {li} ({layer.units} {'unit' if layer.units == 1 else 'units'}, "
+                 f"{ACTIVATIONS[layer.activation].title})")
         blocks.append(Block("given", title, "; ".join(parts) + ".", tuple(eqs)))
     blocks.append(Block("given", "Orientation", f"Pre-activations are computed as {how}."))
     return tuple(blocks)
@@ -216,7 +217,9 @@ class _SectionBuilder:
             for k in keys:
                 self.shown_before.add((k, str(self.values[k])))
         if recap:
-            line = ", \\quad ".join(f"{g.latex[k]} = {sb.shown[k].latex}" for k in recap)
+            items = [f"{g.latex[k]} {sb.shown[k].relation} {sb.shown[k].latex}" for k in recap]
+            rows = [", \\quad ".join(items[i:i + 4]) for i in range(0, len(items), 4)]
+            line = r"\begin{gathered} " + r" \\ ".join(rows) + r" \end{gathered}"
             blocks.insert(0, Block("recap", "Values from the forward pass", display=line))
         return Part("Forward pass", tuple(blocks)) if blocks else None
 
@@ -292,9 +295,41 @@ class _SectionBuilder:
             value = self.grads.adjoint.get(k, sp.Integer(0))
             blocks.append(Block("gradient", f"Gradient with respect to ${g.latex[k]}$", "", (eq,)))
             self.answers.append(_answer("gradient", k, sb.d(loss, k), value, self.digits))
-            s = display(value, self.digits)
-            self.final.append(f"{sb.d(loss, k)} {s.relation} {s.latex}")
+        self.final.extend(self._final_lines(
+            asked, lambda k: self.grads.adjoint.get(k, sp.Integer(0)),
+            lambda name: rf"\frac{{\partial L}}{{\partial {name}}}", "="))
         return Part("Backward pass", tuple(blocks))
+
+    def _final_lines(self, keys: list[str], value_of, lhs_of, rel: str) -> list[str]:
+        """Final-answer lines; a layer whose every weight is listed becomes one matrix
+        (shaped as the problem writes it)."""
+        g = self.graph
+        lines, done = [], set()
+        by_layer: dict[int, list] = {}
+        for n in g.nodes:
+            if n.kind == "weight":
+                by_layer.setdefault(n.layer, []).append(n)
+        for layer, ws in sorted(by_layer.items()):
+            if len(ws) < 2 or not all(w.key in keys for w in ws):
+                continue
+            rows = 1 + max(w.position[0] for w in ws)
+            cols = 1 + max(w.position[1] for w in ws)
+            cells = [["" for _ in range(cols)] for _ in range(rows)]
+            exact = True
+            for w in ws:
+                shown = display(value_of(w.key), self.digits)
+                exact &= shown.exact
+                cells[w.position[0]][w.position[1]] = shown.latex
+                done.add(w.key)
+            body = r" \\ ".join(" & ".join(r) for r in cells)
+            mrel = rel if rel != "=" or exact else r"\approx"
+            lines.append(f"{lhs_of(f'W^{{({layer})}}')} {mrel} \\begin{{bmatrix}} {body} \\end{{bmatrix}}")
+        for k in keys:
+            if k in done:
+                continue
+            s = display(value_of(k), self.digits)
+            lines.append(f"{lhs_of(g.latex[k])} {s.relation if rel == '=' else rel} {s.latex}")
+        return lines
 
     def _adjoint_eq(self, k: str, shortcut: dict) -> Equation:
         if k in shortcut:
@@ -374,7 +409,7 @@ class _SectionBuilder:
             if "update" in q.ask:
                 up, new = self.update_part(asked)
                 parts.append(up)
-                self.final.extend(f"{g.latex[k]} \\leftarrow {display(v, self.digits).latex}" for k, v in new.items())
+                self.final.extend(self._final_lines(list(new), new.__getitem__, lambda name: name, r"\leftarrow"))
             if len(asked) > 2:
                 header = ("\\text{parameter}", "\\text{value}", r"\partial L / \partial \cdot") + (
                     ("\\text{updated}",) if new else ())
