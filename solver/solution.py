@@ -88,6 +88,11 @@ class Solution:
     sections: tuple[Section, ...]
 
 
+def _gathered(lines: list[str]) -> str:
+    """Several display lines, centred, in one ``gathered`` environment."""
+    return r"\begin{gathered} " + r" \\ ".join(lines) + r" \end{gathered}"
+
+
 def _answer(kind: str, of: str, latex: str, value: sp.Expr, digits: int) -> Answer:
     shown = display(value, digits)
     exact = str(value) if value.is_Rational else sp.Float(value, 30).__str__()
@@ -219,7 +224,7 @@ class _SectionBuilder:
         if recap:
             items = [f"{g.latex[k]} {sb.shown[k].relation} {sb.shown[k].latex}" for k in recap]
             rows = [", \\quad ".join(items[i:i + 4]) for i in range(0, len(items), 4)]
-            line = r"\begin{gathered} " + r" \\ ".join(rows) + r" \end{gathered}"
+            line = _gathered(rows)
             blocks.insert(0, Block("recap", "Values from the forward pass", display=line))
         return Part("Forward pass", tuple(blocks)) if blocks else None
 
@@ -243,9 +248,15 @@ class _SectionBuilder:
     def loss_part(self) -> Part:
         g, sb = self.graph, self.sb
         targets = ", ".join(f"{g.latex[n.key]} = {sb.shown[n.key].latex}" for n in g.nodes if n.kind == "target")
-        eq = sb.forward("L")
         self.answers.append(_answer("loss", "L", "L", self.values["L"], self.digits))
-        self.final.append(f"L {sb.shown['L'].relation} {sb.shown['L'].latex}")
+        if "loss" in self.q.ask:
+            self.final.append(f"L {sb.shown['L'].relation} {sb.shown['L'].latex}")
+        mark = ("loss", g.loss_title, str(self.values["L"]))
+        if mark in self.shown_before and "loss" not in self.q.ask:
+            return Part("Loss", (Block("recap", "Loss from an earlier question",
+                                       display=f"L {sb.shown['L'].relation} {sb.shown['L'].latex}"),))
+        self.shown_before.add(mark)
+        eq = sb.forward("L")
         return Part("Loss", (
             Block("definition", f"Loss: {g.loss_title}", f"with targets ${targets}$.", display=g.loss_definition),
             Block("loss", "", "", (eq,))))
@@ -268,6 +279,17 @@ class _SectionBuilder:
                 if c in rel and c not in need:
                     need.add(c)
                     stack.append(c)
+        marks = {("gradient", k, str(self.grads.adjoint.get(k, 0))) for k in asked}
+        if marks <= self.shown_before:
+            for k in asked:
+                self.answers.append(_answer("gradient", k, sb.d(loss, k), self.grads.adjoint.get(k, sp.Integer(0)),
+                                            self.digits))
+            return Part("Backward pass", (Block(
+                "recap", "Gradients from an earlier question",
+                display=_gathered(self._final_lines(
+                    asked, lambda k: self.grads.adjoint.get(k, sp.Integer(0)),
+                    lambda name: rf"\frac{{\partial L}}{{\partial {name}}}", "="))),))
+        self.shown_before |= marks
         shortcut = {o: (o, p, y) for o, p, y in g.softmax_ce}
         probs = {p for _, p, _ in g.softmax_ce}
         blocks = []
@@ -295,9 +317,10 @@ class _SectionBuilder:
             value = self.grads.adjoint.get(k, sp.Integer(0))
             blocks.append(Block("gradient", f"Gradient with respect to ${g.latex[k]}$", "", (eq,)))
             self.answers.append(_answer("gradient", k, sb.d(loss, k), value, self.digits))
-        self.final.extend(self._final_lines(
-            asked, lambda k: self.grads.adjoint.get(k, sp.Integer(0)),
-            lambda name: rf"\frac{{\partial L}}{{\partial {name}}}", "="))
+        if "gradients" in self.q.ask:
+            self.final.extend(self._final_lines(
+                asked, lambda k: self.grads.adjoint.get(k, sp.Integer(0)),
+                lambda name: rf"\frac{{\partial L}}{{\partial {name}}}", "="))
         return Part("Backward pass", tuple(blocks))
 
     def _final_lines(self, keys: list[str], value_of, lhs_of, rel: str) -> list[str]:
@@ -354,19 +377,21 @@ class _SectionBuilder:
 
     def update_part(self, asked: list[str]) -> tuple[Part, dict]:
         g, sb, q = self.graph, self.sb, self.q
-        blocks, new = [], {}
+        blocks, new, eqs = [], {}, []
         for k in asked:
             node = g.by_key[k]
             if node.kind not in PARAMETER_KINDS or (node.kind == "bias" and not q.update_biases):
                 continue
             nv = normalize(self.values[k] - q.learning_rate * self.grads.adjoint[k])
             new[k] = nv
-            blocks.append(Block("update", "", "", (sb.update(k, q.learning_rate, nv),)))
+            eqs.append(sb.update(k, q.learning_rate, nv))
             self.answers.append(_answer("update", k, g.latex[k], nv, self.digits))
         eta = display(q.learning_rate, 15).latex
         intro = Block("note", "", f"One step of gradient descent with learning rate $\\eta = {eta}$"
-                      + ("" if q.update_biases else " (biases are not updated)") + ".")
-        return Part("Update", (intro,) + tuple(blocks)), new
+                      + ("" if q.update_biases else " (biases are not updated)")
+                      + ", each parameter moving against its gradient:",
+                      display=r"w \leftarrow w - \eta \frac{\partial L}{\partial w}")
+        return Part("Update", (intro, Block("update", "", "", tuple(eqs)))), new
 
     def notes(self) -> list[Block]:
         g = self.graph

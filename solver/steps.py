@@ -209,13 +209,11 @@ class StepBuilder:
             ("=", self.tex(expr)), ("=" if exact else r"\approx", sub), (value.relation, value.latex)))
 
     def update(self, key: str, rate: sp.Expr, new: sp.Expr) -> Equation:
-        """``w ← w − η ∂L/∂w = 0.4 − (0.1)(−0.36) = 0.436``."""
+        """``w ← 0.4 − (0.1)(−0.36) = 0.436`` (the rule w ← w − η ∂L/∂w is stated once)."""
         w = self.shown[key]
         g = self.show(self.grads.adjoint[key])
         eta = self.show(rate)
         nv = self.show(new)
         return Equation(self.name(key), (
-            (r"\leftarrow", rf"{self.name(key)} - \eta\, {self.d(self.graph.loss, key)}"),
-            ("=" if g.exact and w.exact else r"\approx",
-             f"{w.latex} - ({eta.latex})({g.latex})"),
+            (r"\leftarrow", f"{w.latex} - ({eta.latex})({g.latex})"),
             (nv.relation, nv.latex)))

@@ -1,0 +1,371 @@
+"""An independent oracle for nnsolve's answers: forward pass, loss and gradients of a
+layered network computed in mpmath at 60 significant digits.
+
+Only the validated :class:`~solver.problem.Problem` *data* is read (inputs, weight
+matrices, biases, activations, loss, target). The arithmetic never touches sympy or
+any ``solver`` module: values are converted to :class:`fractions.Fraction` first
+(from a sympy ``Rational``'s integer numerator and denominator) and every operation
+after that is mpmath. Gradients are central finite differences with a step of
+1e-20 at 60 digits, so they agree with the exact derivative to ~1e-38 wherever the
+loss is smooth (the truncation error is O(h²) ≈ 1e-40, the cancellation error
+≈ 1e-60 / 1e-20).
+
+Parameter ids (independent of the solver's names):
+
+* ``("W", l, r, c)``: row ``r``, column ``c`` (0-based) of layer ``l``'s (1-based)
+  weight matrix *as written* in the problem file;
+* ``("b", l)``: the bias shared by every neuron of layer ``l``;
+* ``("b", l, j)``: the bias of neuron ``j`` (0-based) of layer ``l``.
+
+Other node ids, for ∂L/∂node (the node perturbed, everything else held fixed, as
+the graph's adjoint is defined):
+
+* ``("x", i)``: input ``i``;
+* ``("z", l, j)``: pre-activation of neuron ``j`` of layer ``l``;
+* ``("a", l, j)``: its activation (for a linear layer the same value as ``z``);
+  layer ``n + 1`` is a question's ``output_head: softmax``.
+
+:func:`parameter_names` gives the names the solver must use for the parameters under
+each naming scheme (as documented in ``solver/names.py`` and the seeds), written
+from the specification, not from the solver's code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from mpmath import mp, mpf
+
+DPS = 60
+STEP = "1e-20"
+KINK = "1e-6"
+
+
+def fraction(v: Any) -> Fraction:
+    """An exact :class:`Fraction` from the problem's number types (sympy ``Rational``
+    via its integer numerator/denominator, ``int``, ``Fraction``, or a decimal /
+    fraction string)."""
+    if isinstance(v, bool):
+        raise TypeError("boolean is not a number")
+    if isinstance(v, Fraction):
+        return v
+    if isinstance(v, int):
+        return Fraction(v)
+    if hasattr(v, "p") and hasattr(v, "q"):  # sympy Rational / Integer
+        return Fraction(int(v.p), int(v.q))
+    if isinstance(v, str):
+        return Fraction(v.strip())
+    raise TypeError(f"cannot read {v!r} exactly")
+
+
+def to_mpf(v: Any) -> mpf:
+    """A number as an mpf at the oracle's precision (call inside ``mp.workdps``)."""
+    if isinstance(v, mpf):
+        return v
+    if isinstance(v, str):
+        s = v.strip()
+        if "/" in s:
+            f = Fraction(s)
+            return mpf(f.numerator) / f.denominator
+        return mpf(s)
+    f = fraction(v)
+    return mpf(f.numerator) / f.denominator
+
+
+# --- the network, as plain numbers ---------------------------------------------------
+
+@dataclass
+class OLayer:
+    units: int
+    n_in: int
+    activation: str
+    slope: Fraction | None
+    bias: str  # "none", "shared", "neuron"
+
+
+@dataclass
+class Forward:
+    """One forward pass: pre-activations ``z[(l, j)]``, activations ``a[(l, j)]``
+    (layer n + 1 = softmax head), the outputs fed to the loss, and the loss."""
+
+    z: dict = field(default_factory=dict)
+    a: dict = field(default_factory=dict)
+    outputs: list = field(default_factory=list)
+    loss: Any = None
+
+
+@dataclass
+class Oracle:
+    inputs: list[Fraction]
+    orientation: str
+    layers: list[OLayer]
+    params: dict[tuple, Fraction]
+    head: bool = False
+    loss_type: str | None = None
+    reduction: str | None = None
+    target: list[Fraction] | None = None
+
+    # -- construction ----------------------------------------------------------------
+    @classmethod
+    def from_problem(cls, problem, question=None) -> "Oracle":
+        """The oracle of ``problem`` under ``question``'s loss, target and head
+        (``question`` defaults to the problem's first)."""
+        q = question if question is not None else problem.questions[0]
+        net = problem.network
+        inputs = [fraction(v) for v in net.inputs.values()]
+        params: dict[tuple, Fraction] = {}
+        layers = []
+        n_in = len(inputs)
+        for li, layer in enumerate(net.layers, start=1):
+            for r, row in enumerate(layer.weights):
+                for c, w in enumerate(row):
+                    params[("W", li, r, c)] = fraction(w)
+            if layer.bias is None:
+                style = "none"
+            elif isinstance(layer.bias, list):
+                style = "neuron"
+                for j, b in enumerate(layer.bias):
+                    params[("b", li, j)] = fraction(b)
+            else:
+                style = "shared"
+                params[("b", li)] = fraction(layer.bias)
+            act = "linear" if layer.activation == "identity" else layer.activation
+            slope = fraction(layer.slope) if layer.slope is not None else None
+            layers.append(OLayer(layer.units, n_in, act, slope, style))
+            n_in = layer.units
+        loss = q.loss or problem.loss
+        target = q.target if q.target is not None else problem.target
+        n_out = layers[-1].units
+        tvals = None
+        if target is not None:
+            if isinstance(target, list):
+                tvals = [fraction(t) for t in target]
+            else:  # {class: k}, 1-based
+                k = int(getattr(target, "class_"))
+                tvals = [Fraction(1 if i + 1 == k else 0) for i in range(n_out)]
+        return cls(inputs=inputs, orientation=net.orientation, layers=layers, params=params,
+                   head=q.output_head == "softmax",
+                   loss_type=loss.type if loss is not None else None,
+                   reduction=loss.reduction if loss is not None else None,
+                   target=tvals)
+
+    @property
+    def n_layers(self) -> int:
+        return len(self.layers)
+
+    def weight_id(self, l: int, dest: int, src: int) -> tuple:
+        """The id of the weight from ``src`` (input or previous neuron) to neuron ``dest``."""
+        return ("W", l, dest, src) if self.orientation == "Wx" else ("W", l, src, dest)
+
+    # -- forward pass ----------------------------------------------------------------
+    def forward(self, override: dict | None = None, bump: dict | None = None) -> Forward:
+        """A forward pass with ``override`` (id → replacement value, for parameters and
+        ``("x", i)``) and ``bump`` (id → amount added to a node's value, any id)."""
+        override = override or {}
+        bump = bump or {}
+        with mp.workdps(DPS):
+            def leaf(key, exact):
+                v = override[key] if key in override else to_mpf(exact)
+                return v + bump[key] if key in bump else v
+
+            out = Forward()
+            prev = [leaf(("x", i), x) for i, x in enumerate(self.inputs)]
+            for l, layer in enumerate(self.layers, start=1):
+                zs = []
+                for j in range(layer.units):
+                    s = mpf(0)
+                    for i, h in enumerate(prev):
+                        wid = self.weight_id(l, j, i)
+                        s += leaf(wid, self.params[wid]) * h
+                    if layer.bias == "shared":
+                        s += leaf(("b", l), self.params[("b", l)])
+                    elif layer.bias == "neuron":
+                        s += leaf(("b", l, j), self.params[("b", l, j)])
+                    s += bump.get(("z", l, j), 0)
+                    zs.append(s)
+                acts = activate(layer.activation, zs, layer.slope)
+                acts = [v + bump.get(("a", l, j), 0) for j, v in enumerate(acts)]
+                for j in range(layer.units):
+                    out.z[(l, j)] = zs[j]
+                    out.a[(l, j)] = acts[j]
+                prev = acts
+            if self.head:
+                l = self.n_layers + 1
+                prev = [v + bump.get(("a", l, j), 0) for j, v in enumerate(softmax(prev))]
+                for j, v in enumerate(prev):
+                    out.a[(l, j)] = v
+            out.outputs = prev
+            if self.loss_type is not None and self.target is not None:
+                out.loss = loss_value(self.loss_type, self.reduction, prev,
+                                      [to_mpf(t) for t in self.target])
+            return out
+
+    def loss(self) -> mpf:
+        return self.forward().loss
+
+    # -- derivatives -----------------------------------------------------------------
+    def leaf_value(self, key: tuple) -> Fraction:
+        if key[0] == "x":
+            return self.inputs[key[1]]
+        return self.params[key]
+
+    def gradient(self, key: tuple, step: str = STEP) -> mpf:
+        """∂L/∂key by central differences at 60 digits."""
+        with mp.workdps(DPS):
+            h = mpf(step)
+            if key[0] in ("W", "b", "x"):
+                base = to_mpf(self.leaf_value(key))
+                up = self.forward(override={key: base + h}).loss
+                down = self.forward(override={key: base - h}).loss
+            else:
+                up = self.forward(bump={key: h}).loss
+                down = self.forward(bump={key: -h}).loss
+            return (up - down) / (2 * h)
+
+    def gradients(self) -> dict[tuple, mpf]:
+        """∂L/∂θ for every weight and bias."""
+        return {k: self.gradient(k) for k in self.params}
+
+    def kinks(self, tol: str = KINK) -> list[str]:
+        """Where the loss is not smooth (within ``tol``): ReLU / leaky ReLU pre-activations
+        near 0 and L1 residuals near 0. Finite differences are not trusted there."""
+        out = []
+        with mp.workdps(DPS):
+            t = mpf(tol)
+            f = self.forward()
+            for l, layer in enumerate(self.layers, start=1):
+                if layer.activation in ("relu", "leaky_relu"):
+                    for j in range(layer.units):
+                        if abs(f.z[(l, j)]) < t:
+                            out.append(f"layer {l} neuron {j + 1}: pre-activation {f.z[(l, j)]}")
+            if self.loss_type == "l1" and self.target is not None:
+                for k, (o, y) in enumerate(zip(f.outputs, self.target)):
+                    if abs(o - to_mpf(y)) < t:
+                        out.append(f"output {k + 1}: residual {o - to_mpf(y)}")
+        return out
+
+
+# --- the math ------------------------------------------------------------------------
+
+def softmax(zs: list) -> list:
+    m = max(zs)
+    e = [mp.exp(z - m) for z in zs]
+    s = sum(e)
+    return [v / s for v in e]
+
+
+def activate(name: str, zs: list, slope: Fraction | None) -> list:
+    if name == "softmax":
+        return softmax(zs)
+    if name == "relu":
+        return [z if z > 0 else mpf(0) for z in zs]
+    if name == "leaky_relu":
+        a = to_mpf(slope)
+        return [z if z > 0 else a * z for z in zs]
+    if name == "sigmoid":
+        return [1 / (1 + mp.exp(-z)) for z in zs]
+    if name == "tanh":
+        return [mp.tanh(z) for z in zs]
+    if name == "linear":
+        return list(zs)
+    raise ValueError(f"unknown activation {name!r}")
+
+
+def loss_value(kind: str, reduction: str | None, o: list, y: list) -> mpf:
+    n = len(o)
+    if kind == "sse":
+        return sum((a - b) ** 2 for a, b in zip(o, y))
+    if kind == "half_sse":
+        return sum((a - b) ** 2 for a, b in zip(o, y)) / 2
+    if kind == "mse":
+        return sum((a - b) ** 2 for a, b in zip(o, y)) / n
+    if kind == "cross_entropy":
+        return -sum(b * mp.log(a) for a, b in zip(o, y))
+    if kind == "bce":
+        total = -sum(b * mp.log(a) + (1 - b) * mp.log(1 - a) for a, b in zip(o, y))
+        return total / n if (reduction or "mean") == "mean" else total
+    if kind == "l1":
+        return sum(abs(a - b) for a, b in zip(o, y))
+    raise ValueError(f"unknown loss {kind!r}")
+
+
+# --- names ---------------------------------------------------------------------------
+
+def parameter_names(problem) -> dict[str, tuple]:
+    """Name → parameter id, as the answers must name them.
+
+    * ``sequential``: weights ``w1, w2, …`` numbered per destination neuron (all the
+      weights into neuron 1 of layer 1 by source, then neuron 2, …), layer after layer;
+      biases ``b1, b2, …`` in one sequence: one per layer for a shared bias, one per
+      neuron for per-neuron biases.
+    * ``indexed``: ``W<l>[i,j]`` = row i, column j (1-based) of layer l's matrix as
+      written; ``b<l>`` (shared) or ``b<l>[j]`` (per neuron).
+    * ``names.weights`` / ``names.bias`` override either scheme.
+    """
+    net = problem.network
+    seq = net.naming == "sequential"
+    counters = {"w": 0, "b": 0}
+
+    def nxt(letter: str) -> str:
+        counters[letter] += 1
+        return f"{letter}{counters[letter]}"
+
+    out: dict[str, tuple] = {}
+    n_in = len(net.inputs)
+    for l, layer in enumerate(net.layers, start=1):
+        names = layer.names
+        if isinstance(layer.bias, list):
+            for j in range(layer.units):
+                if names is not None and isinstance(names.bias, list):
+                    k = names.bias[j]
+                else:
+                    k = nxt("b") if seq else f"b{l}[{j + 1}]"
+                out[k] = ("b", l, j)
+        elif layer.bias is not None:
+            if names is not None and isinstance(names.bias, str):
+                k = names.bias
+            else:
+                k = nxt("b") if seq else f"b{l}"
+            out[k] = ("b", l)
+        for dest in range(layer.units):
+            for src in range(n_in):
+                r, c = (dest, src) if net.orientation == "Wx" else (src, dest)
+                if names is not None and names.weights is not None:
+                    k = names.weights[r][c]
+                else:
+                    k = nxt("w") if seq else f"W{l}[{r + 1},{c + 1}]"
+                out[k] = ("W", l, r, c)
+        n_in = layer.units
+    return out
+
+
+def node_id(graph, key: str, problem) -> tuple:
+    """The oracle id of the solver's graph node ``key``, read from the node's metadata
+    (kind, layer, position, order within its layer); parameters by their names."""
+    node = graph.by_key[key]
+    if node.kind == "input":
+        return ("x", list(problem.network.inputs).index(key))
+    if node.kind in ("weight", "bias"):
+        return parameter_names(problem)[key]
+    if node.kind == "preactivation":
+        same = [n.key for n in graph.nodes if n.kind == "preactivation" and n.layer == node.layer]
+        return ("z", node.layer, same.index(key))
+    if node.kind in ("activation", "output"):
+        same = [n.key for n in graph.nodes if n.kind in ("activation", "output") and n.layer == node.layer]
+        return ("a", node.layer, same.index(key))
+    raise KeyError(f"no oracle id for {key!r} (kind {node.kind})")
+
+
+def read_exact(text: str) -> mpf:
+    """An answer's ``exact`` string ("-13/250", "0.5847…", "1.2e-5") as an mpf."""
+    with mp.workdps(DPS):
+        return to_mpf(text)
+
+
+def close(got, want, tol: str = "1e-25") -> bool:
+    """|got − want| ≤ tol · max(1, |want|) (absolute near 0, relative elsewhere)."""
+    with mp.workdps(DPS):
+        t = mpf(tol)
+        return abs(got - want) <= t * max(mpf(1), abs(want))

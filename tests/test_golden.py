@@ -1,0 +1,41 @@
+"""Golden files: the rendered keys of the bundled problems, byte for byte.
+
+Regenerate on purpose only, then read the diff by eye before committing:
+
+    NNSOLVE_UPDATE_GOLDEN=1 python -m pytest tests/test_golden.py
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from solver.answers import answers_json
+from solver.loader import load_problem
+from solver.render import render
+from solver.solution import solve
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = Path(__file__).resolve().parent / "golden"
+PROBLEMS = sorted((ROOT / "problems").glob("*.yaml"))
+UPDATE = os.environ.get("NNSOLVE_UPDATE_GOLDEN") == "1"
+
+
+def outputs(path: Path) -> dict[str, str]:
+    solution = solve(load_problem(path), path.stem, file=str(path))
+    return {"md": render(solution, "md"), "tex": render(solution, "tex"), "json": answers_json(solution)}
+
+
+@pytest.mark.parametrize("path", PROBLEMS, ids=[p.stem for p in PROBLEMS])
+def test_golden(path):
+    for fmt, text in outputs(path).items():
+        golden = GOLDEN / f"{path.stem}.{fmt}"
+        if UPDATE:
+            golden.write_text(text, encoding="utf-8")
+        assert golden.exists(), f"no golden file {golden.name}; run with NNSOLVE_UPDATE_GOLDEN=1 and read it"
+        assert text == golden.read_text(encoding="utf-8"), f"{golden.name} differs from the rendered key"
+
+
+def test_every_golden_file_has_a_problem():
+    stems = {p.stem for p in PROBLEMS}
+    assert {g.stem for g in GOLDEN.iterdir()} <= stems
