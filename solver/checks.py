@@ -58,7 +58,9 @@ def check_problem(problem: Problem, file: str | None) -> None:
         if layer.activation == "softmax" and li != len(net.layers) - 1:
             raise ProblemError("softmax is only supported on the output layer", file=file, field=f"{f}.activation")
         n_in = layer.units
-    ids = [q.id for q in problem.questions]
+    first: dict[str, int] = {}
     for qi, q in enumerate(problem.questions):
-        if ids.count(q.id) > 1:
-            raise ProblemError(f"question id '{q.id}' is used twice", file=file, field=f"questions[{qi}].id")
+        if q.id in first:
+            raise ProblemError(f"question id '{q.id}' is already used by questions[{first[q.id]}]",
+                               file=file, field=f"questions[{qi}].id")
+        first[q.id] = qi

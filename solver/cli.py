@@ -1,24 +1,52 @@
 """The ``nnsolve`` command.
 
-Exit codes: 0 success; 2 a bad problem file or bad usage (one line naming the file
-and the field); 1 an internal failure.
+Exit codes: 0 success; 2 a bad problem file, a broken ``--templates`` template or
+bad usage (one line naming the file and the field); 1 an internal failure or an
+output that cannot be written (one line; ``NNSOLVE_DEBUG=1`` shows a traceback).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
 import click
 
 from . import __version__
-from .errors import NNSolveError, ProblemError
+from .errors import BuildError, NNSolveError, ProblemError, TemplateError
 
 
 def _fail(err: NNSolveError) -> None:
     click.echo(f"nnsolve: error: {err}", err=True)
     sys.exit(err.exit_code)
+
+
+def _internal(exc: Exception, path: Path) -> None:
+    """An unexpected exception (a bug): one line, exit code 1; the traceback only
+    when ``NNSOLVE_DEBUG`` is set."""
+    if os.environ.get("NNSOLVE_DEBUG"):
+        raise exc
+    first = (str(exc).splitlines() or [""])[0]
+    click.echo(f"nnsolve: internal error: {path}: {type(exc).__name__}: {first} "
+               "(this is a bug in nnsolve; set NNSOLVE_DEBUG=1 to see the traceback)", err=True)
+    sys.exit(1)
+
+
+def _render(solution, fmt: str, body_only: bool, templates: str | None) -> str:
+    import jinja2
+
+    from .render import FORMATS, render
+
+    try:
+        return render(solution, fmt, body_only=body_only, templates=templates)
+    except jinja2.TemplateError as exc:
+        name = getattr(exc, "filename", None) or (
+            str(Path(templates) / FORMATS[fmt]) if templates else FORMATS[fmt])
+        msg = getattr(exc, "message", None) or str(exc)
+        raise TemplateError(f"the template is broken: {msg}", file=name,
+                            line=getattr(exc, "lineno", None)) from None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -28,7 +56,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("problems", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("problems", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("-o", "--output", "outdir", default="output", show_default=True,
               type=click.Path(file_okay=False, path_type=Path), help="Folder for the outputs.")
 @click.option("-f", "--format", "formats", multiple=True, type=click.Choice(["md", "tex", "json"]),
@@ -42,30 +70,39 @@ def solve(problems, outdir, formats, precision, body_only, templates) -> None:
     """Write the answer key of each PROBLEM file to OUTPUT/<stem>.{md,tex,json}."""
     from .answers import answers_json
     from .loader import load_problem
-    from .output import write_atomic
-    from .render import render
+    from .output import write_all
     from .solution import solve as solve_problem
 
-    formats = formats or ("md", "tex")
+    formats = tuple(dict.fromkeys(formats or ("md", "tex")))
+    problems = list(dict.fromkeys(problems))  # the same file named twice is solved once
+    stems: dict[str, Path] = {}
+    outputs: list[tuple[Path, str]] = []
+    path = problems[0]
     try:
+        for path in problems:
+            if path.stem in stems:
+                raise ProblemError(f"{stems[path.stem]} has the same name, and both would be written to "
+                                   f"{outdir / path.stem}.*; rename one", file=str(path), field="(file)")
+            stems[path.stem] = path
         # Everything is computed before anything is written: a bad file writes nothing.
-        outputs: list[tuple[Path, str]] = []
         for path in problems:
             problem = load_problem(path)
             solution = solve_problem(problem, path.stem, precision, file=str(path))
-            for fmt in dict.fromkeys(formats):
+            for fmt in formats:
                 text = (answers_json(solution) if fmt == "json"
-                        else render(solution, fmt, body_only=body_only, templates=templates))
+                        else _render(solution, fmt, body_only, templates))
                 outputs.append((outdir / f"{path.stem}.{fmt}", text))
-        for target, text in outputs:
-            write_atomic(target, text)
-            click.echo(f"wrote {target}")
+        write_all(outputs)
     except NNSolveError as err:
         _fail(err)
+    except Exception as exc:  # noqa: BLE001 - a bug: one line, not a traceback
+        _internal(exc, path)
+    for target, _ in outputs:
+        click.echo(f"wrote {target}")
 
 
 @main.command()
-@click.argument("problems", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("problems", nargs=-1, required=True, type=click.Path(path_type=Path))
 def validate(problems) -> None:
     """Check PROBLEM files; print 'ok' or the first error of each."""
     from .loader import load_problem
@@ -79,6 +116,8 @@ def validate(problems) -> None:
         except ProblemError as err:
             click.echo(f"nnsolve: error: {err}", err=True)
             failed = err
+        except Exception as exc:  # noqa: BLE001 - a bug: one line, not a traceback
+            _internal(exc, path)
     if failed is not None:
         sys.exit(failed.exit_code)
 

@@ -4,10 +4,13 @@ Hierarchy::
 
     NNSolveError                  base class; exit code 1 (internal failure)
     ├── ProblemError              the problem file is wrong; exit code 2
+    ├── TemplateError             a --templates template is broken; exit code 2
     └── BuildError                an external tool (LaTeX) failed; exit code 1
 
 A :class:`ProblemError` always names the file and the field, so that the
-command line can print it as one line: ``FILE: FIELD: message``.
+command line can print it as one line: ``FILE: FIELD: message`` (FIELD is
+``(file)`` when the whole file is at fault, ``(top level)`` for the top mapping,
+``line N`` for YAML that cannot be parsed).
 """
 
 from __future__ import annotations
@@ -42,8 +45,28 @@ class ProblemError(NNSolveError):
         return ProblemError(self.message, file=file, field=self.field)
 
     def __str__(self) -> str:
-        parts = [p for p in (self.file, self.field) if p]
+        # Always FILE: FIELD: message once the file is known; "(file)" stands for the
+        # field when the whole file is at fault (empty, not UTF-8, unreadable).
+        field = self.field or ("(file)" if self.file else None)
+        parts = [p for p in (self.file, field) if p]
         return ": ".join(parts + [self.message])
+
+
+class TemplateError(NNSolveError):
+    """A template (from ``--templates DIR``) that cannot be read or rendered.
+
+    Printed as ``TEMPLATE: line N: message`` (the line when Jinja knows it)."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, file: str, line: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.line = line
+
+    def __str__(self) -> str:
+        return ": ".join([self.file, f"line {self.line}" if self.line else "(template)", self.message])
 
 
 class BuildError(NNSolveError):

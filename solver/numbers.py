@@ -59,10 +59,10 @@ def normalize(value: sp.Expr) -> sp.Expr:
     value = sp.sympify(value)
     if value.is_Rational:
         return value
-    f = sp.Float(value.evalf(DIGITS + 10), DIGITS)
-    if not f.is_finite or not f.is_real:
-        raise ValueError(f"the value {value} is not a finite real number")
-    return f
+    approx = value.evalf(DIGITS + 10)
+    if not approx.is_Number or approx.is_finite is False or approx.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+        raise ValueError(f"a value is not a finite real number ({value})")
+    return sp.Float(approx, DIGITS)
 
 
 def is_exact(value: sp.Expr) -> bool:

@@ -1,5 +1,6 @@
-"""Writing outputs atomically: a temporary file in the destination folder, then a
-rename, so that a failed or interrupted run never leaves a half-written file."""
+"""Writing outputs all-or-nothing: every output goes to a temporary file beside its
+target, and the targets are replaced (renamed over) only once all are written, so a
+failed or interrupted run never leaves a half-written file or a half-updated set."""
 
 from __future__ import annotations
 
@@ -7,18 +8,26 @@ import os
 import tempfile
 from pathlib import Path
 
+from .errors import BuildError
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` by way of a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+
+def write_all(outputs: list[tuple[Path, str]]) -> None:
+    """Write every ``(path, text)`` (UTF-8), or none: each goes to a temporary file beside its target
+    first, and the targets are replaced only once all have been written."""
+    staged: list[tuple[str, Path]] = []
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+        for target, text in outputs:
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+                staged.append((tmp, target))
+                with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+                    fh.write(text)
+            except OSError as exc:
+                raise BuildError(f"{target}: cannot write the file ({exc.strerror or exc})") from None
+        for tmp, target in staged:
+            os.replace(tmp, target)
+    finally:
+        for tmp, _ in staged:
+            if os.path.exists(tmp):
+                os.unlink(tmp)

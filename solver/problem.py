@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import sympy as sp
 from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
-                      WithJsonSchema, field_validator, model_validator)
+                      WithJsonSchema, model_validator)
 
 from .errors import ProblemError
 from .numbers import parse_number
@@ -71,6 +71,13 @@ class Loss(Model):
     def _from_string(cls, data: Any) -> Any:
         return {"type": data} if isinstance(data, str) else data
 
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema, handler):
+        # The schema must accept the shorthand ``loss: sse`` as well as the mapping.
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        return {"anyOf": [{"type": "string", "enum": list(get_args(LossType))}, dict(schema)],
+                "description": schema.get("description", "")}
+
 
 class ClassTarget(Model):
     """A class label for cross-entropy, numbered from 1 as the statement numbers classes."""
@@ -124,17 +131,14 @@ class Layer(Model):
 class Network(Model):
     """Inputs, orientation, naming scheme and layers (input to output)."""
 
-    inputs: dict[str, Number] = Field(min_length=1, max_length=64)
+    inputs: Annotated[dict[Name, Number], WithJsonSchema({
+        "type": "object", "minProperties": 1, "maxProperties": 64,
+        "propertyNames": {"pattern": NAME_RE.pattern},
+        "additionalProperties": {"type": ["number", "string"]},
+        "description": "input name → value"})] = Field(min_length=1, max_length=64)
     orientation: Literal["Wx", "xW"] = "Wx"
     naming: Literal["sequential", "indexed"] = "sequential"
     layers: list[Layer] = Field(min_length=1, max_length=16)
-
-    @field_validator("inputs")
-    @classmethod
-    def _input_names(cls, v: dict) -> dict:
-        for k in v:
-            _check_name(k)
-        return v
 
 
 AskItem = Literal["forward", "loss", "gradients", "update"]
@@ -221,6 +225,22 @@ def _clean_loc(loc: tuple) -> tuple:
                  or p in ("class",))
 
 
+def _shown(value: Any) -> str:
+    """A short rendering of an offending input, as the YAML file wrote it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, str) and type(value) is not str:  # a YAML decimal kept as text
+        return str(value)
+    text = repr(value)
+    return text if len(text) <= 40 else text[:36] + "…" + text[-1]
+
+
 def _message(err: dict) -> tuple[str, str]:
     loc = _clean_loc(tuple(err["loc"]))
     kind = err["type"]
@@ -238,7 +258,10 @@ def _message(err: dict) -> tuple[str, str]:
     msg = err["msg"]
     msg = re.sub(r"^(Value error|Assertion failed), ", "", msg)
     if kind == "literal_error":
-        msg = f"{err.get('input')!r} is not allowed; {msg[0].lower()}{msg[1:]}"
+        msg = f"{_shown(err.get('input'))} is not allowed; {msg[0].lower()}{msg[1:]}"
+    elif re.match(r"^(Input|String|List|Dictionary) should ", msg):
+        msg = msg.replace(", unable to parse string as an integer", "")
+        msg = f"got {_shown(err.get('input'))}; {msg[0].lower()}{msg[1:]}"
     if msg.count(": ") and re.match(r"^[a-z_]+: ", msg):  # field-naming model validators
         sub, msg = msg.split(": ", 1)
         loc = loc + (sub,)
@@ -253,8 +276,9 @@ def validate(data: Any, file: str | None = None) -> Problem:
             misspelt field name.
     """
     if not isinstance(data, dict):
-        raise ProblemError("the file must be a mapping of fields (title, network, questions, ...)",
-                           file=file)
+        what = "holds no fields" if data is None else f"holds {_shown(data)}"
+        raise ProblemError(f"the file {what}; it must be a mapping of fields (title, network, questions, ...)",
+                           file=file, field="(top level)")
     try:
         problem = Problem.model_validate(data)
     except ValidationError as exc:

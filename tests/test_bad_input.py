@@ -1,0 +1,315 @@
+"""Bad problem files: exit code 2, one line on stderr naming the file and the field,
+no traceback, and nothing written.
+
+Every file in ``tests/bad/`` is a small variation of a valid problem (most of
+``problems/relu-2-2-2.yaml``) with one thing wrong; :data:`CASES` says which field
+the error must name and what the message must say.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from solver.cli import main
+from solver.errors import ProblemError
+from solver.loader import parse_yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+BAD = Path(__file__).resolve().parent / "bad"
+GOOD = ROOT / "problems" / "relu-2-2-2.yaml"
+
+# (file in tests/bad, the field the error names exactly, a fragment of the message)
+CASES = [
+    # The file as a whole.
+    ("empty.yaml", "(file)", "the file is empty"),
+    ("binary.yaml", "(file)", "the file is not UTF-8 text"),
+    ("only-comments.yaml", "(top level)", "the file holds no fields"),
+    ("not-a-mapping.yaml", "(top level)", "the file holds a list; it must be a mapping of fields"),
+    # YAML that cannot be parsed: the line is the best the parser can name.
+    ("tabs.yaml", "line 5", r"malformed YAML: found character '\t' that cannot start any token"),
+    ("bad-indent.yaml", "line 7", "malformed YAML: expected <block end>"),
+    ("two-documents.yaml", "line 12", "malformed YAML: but found another document"),
+    ("nul-character.yaml", "line 1", "the character U+0000 is not allowed"),
+    # YAML that parses but is not plain data.
+    ("duplicate-key.yaml", "network.layers[0].activation",
+     "the key 'activation' appears twice in one mapping (lines 6 and 8)"),
+    ("python-tag.yaml", "title", "the YAML tag '!!python/object/apply:os.system' is not allowed"),
+    ("python-tag-nested.yaml", "network.layers[0].weights[1][1]",
+     "the YAML tag '!!python/object/new:fractions.Fraction' is not allowed"),
+    ("binary-tag.yaml", "title", "the YAML tag '!!binary' is not allowed"),
+    ("list-key.yaml", "(top level)", "a key must be a name, not a list or mapping (line 2)"),
+    ("bool-key.yaml", "network.inputs.on", "the key 'on' is read as a boolean, not a name; put it in quotes"),
+    ("recursive-alias.yaml", "network.layers[0].weights[1]", "a YAML alias refers to a value that contains it"),
+    ("alias-bomb.yaml", "statement[2][38][8][46]", "the file holds more than 100000 values"),
+    ("huge-integer.yaml", "network.inputs.x2", "the number has 5000 digits: too large"),
+    # Fields.
+    ("misspelt-field.yaml", "network.layers[0]", "unknown field 'activaton' (did you mean 'activation'?)"),
+    ("unknown-top-level.yaml", "(top level)",
+     "unknown field 'author' (known fields: title, statement, precision, network, loss, target, questions)"),
+    ("missing-network.yaml", "(top level)", "missing required field 'network'"),
+    ("bad-input-name.yaml", "network.inputs.x 2", "'x 2' is not a valid name"),
+    ("wrong-shape.yaml", "network.layers[1].weights",
+     "weights are 2×3 but must be 2×2 (2 units, 2 inputs; rows = destination neurons, z = W x)"),
+    ("ragged.yaml", "network.layers[0].weights", "the weight matrix is ragged (rows of lengths [1, 2])"),
+    ("bias-wrong-length.yaml", "network.layers[0].bias", "3 biases for 2 units"),
+    ("zero-units.yaml", "network.layers[0].units", "got 0; input should be greater than or equal to 1"),
+    ("units-not-integer.yaml", "network.layers[0].units", "got 2.5; input should be a valid integer"),
+    ("unknown-activation.yaml", "network.layers[0].activation",
+     "'relux' is not allowed; input should be 'relu', 'leaky_relu'"),
+    ("leaky-relu-no-slope.yaml", "network.layers[0].slope", "leaky_relu needs a slope (for example slope: 0.01)"),
+    ("softmax-hidden.yaml", "network.layers[0].activation", "softmax is only supported on the output layer"),
+    ("unknown-loss.yaml", "loss.type", "'squared' is not allowed; input should be 'sse'"),
+    ("unknown-ask.yaml", "questions[0].ask[0]", "'forwards' is not allowed"),
+    ("duplicate-question-id.yaml", "questions[1].id", "question id 'q1' is already used by questions[0]"),
+    # Numbers.
+    ("non-numeric-weight.yaml", "network.layers[0].weights[1][0]", "'abc' is not a finite number"),
+    ("bool-weight.yaml", "network.layers[0].weights[1][0]", "expected a number, got a boolean"),
+    ("weight-nan.yaml", "network.layers[0].weights[1][1]", "'.nan' is not a finite number"),
+    ("weight-inf.yaml", "network.layers[0].weights[1][1]", "'.inf' is not a finite number"),
+    ("weight-neg-inf.yaml", "network.layers[0].weights[1][1]", "'-.inf' is not a finite number"),
+    ("weight-huge.yaml", "network.layers[0].weights[1][1]", "'1e400' is too large or too small"),
+    ("fraction-zero.yaml", "network.layers[0].weights[1][0]", "'1/0' divides by zero"),
+    # What the questions ask for.
+    ("missing-target.yaml", "questions[0].target", "this question needs a target"),
+    ("missing-loss.yaml", "questions[0].loss", "asks for the loss or gradients but no loss is given"),
+    ("target-wrong-length.yaml", "questions[0].target", "the target has 3 values but the network has 2 outputs"),
+    ("class-out-of-range.yaml", "target", "class 4 is out of range: the network has 3 outputs (classes 1 to 3)"),
+    ("unknown-gradient-name.yaml", "questions[1].gradients", "no quantity named 'w33' (did you mean 'w3'?)"),
+    ("ce-without-softmax.yaml", "loss", "cross-entropy needs probabilities: give the output layer a softmax"),
+    ("update-without-rate.yaml", "questions[0].learning_rate", "an update needs a learning rate"),
+]
+
+
+def error_line(stderr: str, file: str) -> tuple[str, str]:
+    """The (field, message) of the one-line error ``nnsolve: error: FILE: FIELD: message``."""
+    assert "Traceback" not in stderr
+    lines = stderr.splitlines()
+    assert len(lines) == 1, f"expected one line on stderr, got {len(lines)}:\n{stderr}"
+    prefix = f"nnsolve: error: {file}: "
+    assert lines[0].startswith(prefix), lines[0]
+    field, sep, message = lines[0][len(prefix):].partition(": ")
+    assert sep and message, lines[0]
+    return field, message
+
+
+def files_in(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.rglob("*")) if folder.exists() else []
+
+
+def test_the_table_covers_the_corpus():
+    assert sorted(name for name, _, _ in CASES) == sorted(p.name for p in BAD.iterdir())
+    assert len({name for name, _, _ in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("name, field, fragment", CASES, ids=[c[0] for c in CASES])
+def test_bad_file_exits_2_with_one_line(runner, tmp_path, name, field, fragment):
+    out = tmp_path / "out"
+    path = str(BAD / name)
+    result = runner.invoke(main, ["solve", path, "-o", str(out), "-f", "md", "-f", "tex", "-f", "json"])
+    assert result.exit_code == 2, result.output + result.stderr
+    assert isinstance(result.exception, SystemExit)  # not an exception escaping the command
+    assert result.stdout == ""
+    got_field, message = error_line(result.stderr, path)
+    assert got_field == field
+    assert fragment in message
+    assert files_in(out) == []
+
+
+@pytest.mark.parametrize("name, field, fragment", CASES[::5], ids=[c[0] for c in CASES[::5]])
+def test_validate_reports_the_same_line(runner, name, field, fragment):
+    path = str(BAD / name)
+    result = runner.invoke(main, ["validate", str(GOOD), path])
+    assert result.exit_code == 2
+    assert result.stdout == f"{GOOD}: ok\n"
+    got_field, message = error_line(result.stderr, path)
+    assert (got_field, fragment in message) == (field, True)
+
+
+@pytest.mark.parametrize("order", ["bad-first", "bad-middle", "bad-last"])
+def test_one_bad_problem_writes_nothing_for_any(runner, tmp_path, order):
+    good = [str(GOOD), str(ROOT / "problems" / "relu-3-4-3-softmax-ce.yaml")]
+    bad = str(BAD / "wrong-shape.yaml")
+    problems = {"bad-first": [bad, *good], "bad-middle": [good[0], bad, good[1]],
+                "bad-last": [*good, bad]}[order]
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "relu-2-2-2.md").write_text("an older key\n", encoding="utf-8")
+    result = runner.invoke(main, ["solve", *problems, "-o", str(out), "-f", "md", "-f", "json"])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert error_line(result.stderr, bad)[0] == "network.layers[1].weights"
+    assert files_in(out) == ["relu-2-2-2.md"]  # no new file, no temporary file left
+    assert (out / "relu-2-2-2.md").read_text(encoding="utf-8") == "an older key\n"
+
+
+def test_missing_file_and_folder(runner, tmp_path):
+    for path, fragment in ((tmp_path / "nope.yaml", "cannot read the file (No such file or directory)"),
+                           (tmp_path, "cannot read the file (Is a directory)")):
+        result = runner.invoke(main, ["solve", str(path), "-o", str(tmp_path / "out")])
+        assert result.exit_code == 2
+        assert error_line(result.stderr, str(path)) == ("(file)", fragment)
+    assert not (tmp_path / "out").exists()
+
+
+def test_file_too_large(runner, tmp_path):
+    big = tmp_path / "big.yaml"
+    big.write_text(GOOD.read_text(encoding="utf-8") + "#" * 1_000_001 + "\n", encoding="utf-8")
+    result = runner.invoke(main, ["solve", str(big), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert error_line(result.stderr, str(big)) == ("(file)", "the file is larger than 1000 kB")
+
+
+@pytest.mark.parametrize("depth, field, fragment", [
+    # The weights are 4 levels down (mapping, network, layers, layer); 28 more make 32.
+    (40, "network.layers[0].weights" + "[0]" * 28, "the file is nested more than 32 levels deep"),
+    (200_000, "(top level)", "the file is nested too deeply"),  # deeper than Python's recursion limit
+], ids=["40-levels", "200000-levels"])
+def test_deep_nesting(runner, tmp_path, depth, field, fragment):
+    deep = tmp_path / "deep.yaml"
+    deep.write_text(GOOD.read_text(encoding="utf-8").replace(
+        "weights: [[0.2, 0.1],", "weights: " + "[" * depth + "]" * depth + "\n      unused: [[0.2, 0.1],", 1),
+        encoding="utf-8")
+    result = runner.invoke(main, ["solve", str(deep), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    got_field, message = error_line(result.stderr, str(deep))
+    assert got_field == field and fragment in message
+    assert not (tmp_path / "out").exists()
+
+
+def _run(args, cwd):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("NNSOLVE_DEBUG", None)
+    return subprocess.run([sys.executable, "-m", "solver", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("name, field, fragment", [
+    c for c in CASES if c[0] in ("tabs.yaml", "weight-nan.yaml", "unknown-gradient-name.yaml", "binary.yaml")])
+def test_real_process_prints_no_traceback(tmp_path, name, field, fragment):
+    out = tmp_path / "out"
+    proc = _run(["solve", f"tests/bad/{name}", "-o", str(out), "-f", "md", "-f", "json"], cwd=ROOT)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    got_field, message = error_line(proc.stderr, f"tests/bad/{name}")
+    assert got_field == field and fragment in message
+    assert files_in(out) == []
+
+
+# --- hostile input --------------------------------------------------------------------
+
+def test_python_tag_runs_nothing(tmp_path):
+    shutil.copy(BAD / "python-tag.yaml", tmp_path / "hostile.yaml")
+    proc = _run(["solve", "hostile.yaml", "-o", "out"], cwd=tmp_path)
+    assert proc.returncode == 2
+    field, message = error_line(proc.stderr, "hostile.yaml")
+    assert field == "title" and "is not allowed: a problem file holds plain data only" in message
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hostile.yaml"]  # no 'pwned', no 'out'
+
+
+@pytest.mark.parametrize("tag", [
+    '!!python/object/apply:os.system ["touch pwned"]',
+    "!!python/name:os.system",
+    '!!python/object/new:os.system ["touch pwned"]',
+    "!!python/module:os",
+    '!!python/object:builtins.object {}',
+])
+def test_parse_yaml_builds_no_objects(monkeypatch, tag):
+    calls = []
+    monkeypatch.setattr(os, "system", lambda *a: calls.append(a) or 0)
+    with pytest.raises(ProblemError) as info:
+        parse_yaml(f"title: {tag}\n", "f.yaml")
+    assert (info.value.file, info.value.field) == ("f.yaml", "title")
+    assert "is not allowed" in info.value.message
+    assert calls == []
+
+
+def test_parse_yaml_keeps_plain_data():
+    data = parse_yaml("a: 0.1\nb: [1, -2]\nc: {d: null, e: true, f: text}\ng: &x [1]\nh: *x\n")
+    assert data == {"a": "0.1", "b": [1, -2], "c": {"d": None, "e": True, "f": "text"}, "g": [1], "h": [1]}
+    assert isinstance(data["a"], str)  # decimals are kept as written, read exactly later
+
+
+STATEMENT = "Jinja {{ 7*7 }}, LaTeX-style << 7*7 >>, and {% if true %}a block{% endif %} stay as written."
+
+
+def test_problem_text_is_not_a_template(runner, tmp_path):
+    text = GOOD.read_text(encoding="utf-8")
+    start, end = text.index("statement: |"), text.index("precision:")
+    hostile = tmp_path / "hostile.yaml"
+    hostile.write_text(text[:start] + f"statement: '{STATEMENT}'\n" + text[end:].replace(
+        "text: Compute the output of the network. Provide all steps.",
+        "text: 'Question text {{ 6*7 }} and << 6*7 >>'"), encoding="utf-8")
+    out = tmp_path / "out"
+    result = runner.invoke(main, ["solve", str(hostile), "-o", str(out), "-f", "md", "-f", "tex"])
+    assert result.exit_code == 0, result.stderr
+    for fmt in ("md", "tex"):
+        key = (out / f"hostile.{fmt}").read_text(encoding="utf-8")
+        assert STATEMENT in key
+        assert "Question text {{ 6*7 }} and << 6*7 >>" in key
+        assert "Jinja 49" not in key and "style 49" not in key and "text 42" not in key
+
+
+def test_output_folder_that_cannot_be_made(runner, tmp_path):
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    out = tmp_path / "a-file" / "out"
+    result = runner.invoke(main, ["solve", str(GOOD), "-o", str(out), "-f", "md"])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == f"nnsolve: error: {out / 'relu-2-2-2.md'}: cannot write the file (Not a directory)\n"
+
+
+def test_two_problems_with_the_same_name(runner, tmp_path):
+    other = tmp_path / "relu-2-2-2.yaml"
+    shutil.copy(GOOD, other)
+    out = tmp_path / "out"
+    result = runner.invoke(main, ["solve", str(GOOD), str(other), "-o", str(out)])
+    assert result.exit_code == 2
+    field, message = error_line(result.stderr, str(other))
+    assert field == "(file)" and f"{GOOD} has the same name" in message
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("template, line, fragment", [
+    ("# {{ s.title \n", "line 1", "unexpected end of template"),
+    ("# {{ s.no_such_field }}\n", "(template)", "has no attribute 'no_such_field'"),
+])
+def test_broken_user_template(runner, tmp_path, template, line, fragment):
+    tpl = tmp_path / "tpl"
+    tpl.mkdir()
+    (tpl / "key.md.j2").write_text(template, encoding="utf-8")
+    out = tmp_path / "out"
+    result = runner.invoke(main, ["solve", str(GOOD), "-o", str(out), "-f", "md", "--templates", str(tpl)])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith(f"nnsolve: error: {tpl / 'key.md.j2'}: {line}: the template is broken: ")
+    assert fragment in result.stderr
+    assert not out.exists()
+
+
+SATURATED = GOOD.read_text(encoding="utf-8").replace("activation: relu", "activation: sigmoid").replace(
+    "weights: [[0.1, 0.2],\n                [0.4, 0.3]]", "weights: [[1000, 1000],\n                [1, 1]]").replace(
+    "loss: sse", "loss: bce")
+
+
+def test_saturated_sigmoid_gives_one_line_and_no_output(runner, tmp_path):
+    # o1 = sigmoid(1600.2) is 1 to 50 digits, so the BCE term ln(1 - o1) is ln 0.
+    path = tmp_path / "saturated.yaml"
+    path.write_text(SATURATED, encoding="utf-8")
+    result = runner.invoke(main, ["solve", str(path), "-o", str(tmp_path / "out")])
+    assert result.exit_code in (1, 2)
+    assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1
+    assert str(path) in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_saturated_sigmoid_is_a_problem_error(runner, tmp_path):
+    path = tmp_path / "saturated.yaml"
+    path.write_text(SATURATED, encoding="utf-8")
+    result = runner.invoke(main, ["solve", str(path), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert error_line(result.stderr, str(path))[0].startswith("questions[1]")

@@ -1,0 +1,195 @@
+"""The command line on the bundled problems: files, formats, options and the answers
+JSON contract."""
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from solver.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PROBLEMS = sorted((ROOT / "problems").glob("*.yaml"))
+IDS = [p.stem for p in PROBLEMS]
+KINDS = {"value", "loss", "gradient", "update"}
+
+
+def solve(runner, tmp_path, *args):
+    out = tmp_path / "out"
+    result = runner.invoke(main, ["solve", *map(str, args), "-o", str(out)])
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""
+    return out, result
+
+
+def answers(out, stem) -> dict:
+    return json.loads((out / f"{stem}.json").read_text(encoding="utf-8"))
+
+
+def find(data: dict, question: str, kind: str, of: str) -> dict:
+    (q,) = [q for q in data["questions"] if q["id"] == question]
+    found = [a for a in q["answers"] if a["kind"] == kind and a["of"] == of]
+    assert len(found) == 1, (question, kind, of)
+    return found[0]
+
+
+@pytest.mark.parametrize("path", PROBLEMS, ids=IDS)
+def test_solve_writes_every_format(runner, tmp_path, path):
+    out, result = solve(runner, tmp_path, path, "-f", "md", "-f", "tex", "-f", "json")
+    names = [f"{path.stem}.{fmt}" for fmt in ("md", "tex", "json")]
+    assert sorted(p.name for p in out.iterdir()) == sorted(names)
+    assert result.stdout == "".join(f"wrote {out / n}\n" for n in names)
+    title = yaml.safe_load(path.read_text(encoding="utf-8"))["title"]
+    md = (out / names[0]).read_text(encoding="utf-8")
+    assert md.startswith(f"# {title} — answer key\n")
+    assert "## Given" in md and "### Final answers" in md
+    tex = (out / names[1]).read_text(encoding="utf-8")
+    assert tex.lstrip().startswith(r"\documentclass")
+    assert r"\begin{document}" in tex and tex.rstrip().endswith(r"\end{document}")
+    assert answers(out, path.stem)["title"] == title
+
+
+def test_default_formats_are_md_and_tex(runner, tmp_path):
+    out, result = solve(runner, tmp_path, *PROBLEMS)
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"{p.stem}.{f}" for p in PROBLEMS for f in ("md", "tex"))
+    assert result.stdout.count("wrote ") == 2 * len(PROBLEMS)
+
+
+def test_a_file_named_twice_is_solved_once(runner, tmp_path):
+    path = ROOT / "problems" / "relu-2-2-2.yaml"
+    out, result = solve(runner, tmp_path, path, path, "-f", "json")
+    assert result.stdout == f"wrote {out / 'relu-2-2-2.json'}\n"
+
+
+def test_precision_changes_the_displayed_values(runner, tmp_path):
+    path = ROOT / "problems" / "relu-3-4-3-softmax-ce.yaml"  # precision: 4
+    out4, _ = solve(runner, tmp_path / "p4", path, "-f", "md", "-f", "json")
+    out3, _ = solve(runner, tmp_path / "p3", path, "-f", "md", "-f", "json", "--precision", "3")
+    loss4, loss3 = find(answers(out4, path.stem), "b", "loss", "L"), find(answers(out3, path.stem), "b", "loss", "L")
+    assert (loss4["display"], loss3["display"]) == ("1.034", "1.03")
+    assert loss4["value"] == loss3["value"] and loss4["exact"] == loss3["exact"]  # only the display changes
+    grad4 = find(answers(out4, path.stem), "b", "gradient", "W2[1,1]")
+    grad3 = find(answers(out3, path.stem), "b", "gradient", "W2[1,1]")
+    assert (grad4["display"], grad3["display"]) == ("-0.7732", "-0.773")
+    md4 = (out4 / f"{path.stem}.md").read_text(encoding="utf-8")
+    md3 = (out3 / f"{path.stem}.md").read_text(encoding="utf-8")
+    assert r"- $L \approx 1.034$" in md4
+    assert r"- $L \approx 1.03$" in md3 and "1.034" not in md3
+
+
+def test_body_only_tex_is_a_fragment(runner, tmp_path):
+    path = ROOT / "problems" / "relu-2-2-2.yaml"
+    full, _ = solve(runner, tmp_path / "full", path, "-f", "tex")
+    body, _ = solve(runner, tmp_path / "body", path, "-f", "tex", "--body-only")
+    text = (body / "relu-2-2-2.tex").read_text(encoding="utf-8")
+    for command in (r"\documentclass", r"\usepackage", r"\begin{document}", r"\end{document}", r"\maketitle"):
+        assert command not in text
+    assert r"\section*{Given}" in text
+    assert r"\section*{Question 1: forward pass}" in text
+    assert r"\documentclass" in (full / "relu-2-2-2.tex").read_text(encoding="utf-8")
+
+
+def test_validate_bundled_problems(runner):
+    result = runner.invoke(main, ["validate", *map(str, PROBLEMS)])
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "".join(f"{p}: ok\n" for p in PROBLEMS)
+    assert result.stderr == ""
+
+
+def _run(*args):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "solver", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_help_and_version():
+    proc = _run("--help")
+    assert proc.returncode == 0 and proc.stderr == ""
+    assert proc.stdout.startswith("Usage: nnsolve [OPTIONS] COMMAND [ARGS]...")
+    for command in ("solve", "validate", "schema"):
+        assert f"\n  {command} " in proc.stdout
+    proc = _run("solve", "--help")
+    assert proc.returncode == 0
+    for option in ("--output", "--format", "--precision", "--body-only", "--templates"):
+        assert option in proc.stdout
+    proc = _run("--version")
+    assert proc.returncode == 0 and proc.stdout.startswith("nnsolve, version ")
+
+
+# --- the answers JSON contract ---------------------------------------------------------
+
+@pytest.mark.parametrize("path", PROBLEMS, ids=IDS)
+def test_answers_json_contract(runner, tmp_path, path):
+    out, _ = solve(runner, tmp_path, path, "-f", "json")
+    data = answers(out, path.stem)
+    problem = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert set(data) == {"problem", "title", "questions"}
+    assert data["problem"] == path.stem and data["title"] == problem["title"]
+    assert [q["id"] for q in data["questions"]] == [q["id"] for q in problem["questions"]]
+    for q in data["questions"]:
+        assert set(q) == {"id", "title", "answers"}
+        assert isinstance(q["title"], str) and q["answers"]
+        for a in q["answers"]:
+            assert set(a) == {"kind", "of", "latex", "exact", "value", "display"}
+            assert a["kind"] in KINDS
+            assert all(isinstance(a[k], str) and a[k] for k in ("of", "latex", "exact", "display"))
+            assert type(a["value"]) is float and math.isfinite(a["value"])
+            assert float(a["display"]) == pytest.approx(a["value"], rel=1e-3, abs=1e-12)
+
+
+def test_answers_relu_2_2_2(runner, tmp_path):
+    # By hand: h = (0.5, 0.8), o = (0.41, 0.64); with y = (0, 1), dL/do = (0.82, -0.72),
+    # dL/dh2 = 0.82·0.2 − 0.72·0.3 = −0.052, so dL/dw3 = −0.052·x1 and dL/dw7 = −0.72·h1.
+    out, _ = solve(runner, tmp_path, ROOT / "problems" / "relu-2-2-2.yaml", "-f", "json")
+    data = answers(out, "relu-2-2-2")
+    assert [(a["of"], a["exact"]) for a in data["questions"][0]["answers"] if a["of"] in ("o1", "o2")] == [
+        ("o1", "41/100"), ("o2", "16/25")]
+    assert find(data, "q2", "loss", "L")["exact"] == "2977/10000"
+    w3, w7 = find(data, "q2", "gradient", "w3"), find(data, "q2", "gradient", "w7")
+    assert (w3["exact"], w3["value"], w3["display"]) == ("-13/250", -0.052, "-0.052")
+    assert (w7["exact"], w7["value"], w7["display"]) == ("-9/25", -0.36, "-0.36")
+    assert [a["of"] for a in data["questions"][1]["answers"] if a["kind"] == "gradient"] == ["w3", "w7"]
+    # Softmax head on o = (0.41, 0.64), class 2: L = ln(1 + e^(0.41 − 0.64)).
+    ce = find(data, "q3", "loss", "L")
+    assert ce["value"] == pytest.approx(math.log(1 + math.exp(-0.23)), rel=1e-14)
+    assert ce["display"] == "0.5847"
+    assert find(data, "q3", "gradient", "b2")["value"] == 0  # Σ(p − y) = 0 through a shared bias
+
+
+def test_answers_relu_3_4_3_against_a_plain_forward_pass(runner, tmp_path):
+    path = ROOT / "problems" / "relu-3-4-3-softmax-ce.yaml"
+    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    x = list(spec["network"]["inputs"].values())
+    w1, w2 = (layer["weights"] for layer in spec["network"]["layers"])
+    h = [max(0.0, sum(w * v for w, v in zip(row, x))) for row in w1]
+    z = [sum(w * v for w, v in zip(row, h)) for row in w2]
+    p = [math.exp(v) / sum(math.exp(u) for u in z) for v in z]
+    out, _ = solve(runner, tmp_path, path, "-f", "json")
+    data = answers(out, path.stem)
+    assert find(data, "b", "loss", "L")["value"] == pytest.approx(-math.log(p[0]), rel=1e-12)
+    for k in range(3):
+        assert find(data, "a", "value", f"yhat[{k + 1}]")["value"] == pytest.approx(p[k], rel=1e-12)
+        for j in range(4):  # dL/dW2[k,j] = (p_k − y_k) h_j
+            grad = (p[k] - (k == 0)) * h[j]
+            assert find(data, "b", "gradient", f"W2[{k + 1},{j + 1}]")["value"] == pytest.approx(grad, abs=1e-12)
+
+
+def test_answers_leaky_relu_updates_are_one_sgd_step(runner, tmp_path):
+    path = ROOT / "problems" / "leaky-relu-4-3-2-bce.yaml"
+    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    out, _ = solve(runner, tmp_path, path, "-f", "json")
+    data = answers(out, path.stem)
+    (q,) = [q for q in data["questions"] if q["id"] == "c"]
+    updates = [a for a in q["answers"] if a["kind"] == "update"]
+    assert len(updates) == 4 * 3 + 3 * 2  # every weight, no biases
+    for a in updates:
+        layer, i, j = int(a["of"][1]), *map(int, a["of"][3:-1].split(","))
+        weight = spec["network"]["layers"][layer - 1]["weights"][i - 1][j - 1]
+        grad = find(data, "b", "gradient", a["of"])["value"]
+        assert a["value"] == pytest.approx(weight - 0.1 * grad, abs=1e-12)
