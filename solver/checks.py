@@ -18,6 +18,33 @@ def check_problem(problem: Problem, file: str | None) -> None:
     orientation (units × inputs for ``Wx``, inputs × units for ``xW``); per-neuron
     biases and name lists have one entry per unit.
     """
+    if problem.graph is not None:
+        _check_graph_questions(problem, file)
+    else:
+        _check_network(problem, file)
+    first: dict[str, int] = {}
+    for qi, q in enumerate(problem.questions):
+        if q.id in first:
+            raise ProblemError(f"question id '{q.id}' is already used by questions[{first[q.id]}]",
+                               file=file, field=f"questions[{qi}].id")
+        first[q.id] = qi
+
+
+def _check_graph_questions(problem: Problem, file: str | None) -> None:
+    """A graph problem's loss is one of its nodes: questions may not set a loss,
+    target or output head."""
+    for qi, q in enumerate(problem.questions):
+        for attr in ("loss", "target", "output_head"):
+            if getattr(q, attr) is not None:
+                raise ProblemError(f"a graph problem has no '{attr}': make the loss a node and name it "
+                                   "in graph.output", file=file, field=f"questions[{qi}].{attr}")
+    for attr in ("loss", "target"):
+        if getattr(problem, attr) is not None:
+            raise ProblemError(f"a graph problem has no '{attr}': make the loss a node and name it in graph.output",
+                               file=file, field=attr)
+
+
+def _check_network(problem: Problem, file: str | None) -> None:
     net = problem.network
     n_in = len(net.inputs)
     for li, layer in enumerate(net.layers):
@@ -58,9 +85,3 @@ def check_problem(problem: Problem, file: str | None) -> None:
         if layer.activation == "softmax" and li != len(net.layers) - 1:
             raise ProblemError("softmax is only supported on the output layer", file=file, field=f"{f}.activation")
         n_in = layer.units
-    first: dict[str, int] = {}
-    for qi, q in enumerate(problem.questions):
-        if q.id in first:
-            raise ProblemError(f"question id '{q.id}' is already used by questions[{first[q.id]}]",
-                               file=file, field=f"questions[{qi}].id")
-        first[q.id] = qi

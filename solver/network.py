@@ -68,10 +68,12 @@ def build_network(problem: Problem, question: Question, file: str | None = None)
         else:
             neuron_keys = [f"{symbol}{lnum}[{j + 1}]" for j in range(layer.units)]
         identity = act.apply is None and act.elementwise
-        if names and names.preactivations:
-            pre_keys = list(names.preactivations)
-        elif identity:
+        if identity:  # a linear neuron is one node: its pre-activation is its output
+            if names and names.preactivations and not names.neurons:
+                neuron_keys = list(names.preactivations)
             pre_keys = neuron_keys
+        elif names and names.preactivations:
+            pre_keys = list(names.preactivations)
         elif net.naming == "sequential":
             pre_keys = [f"z_{k}" for k in neuron_keys]
         else:

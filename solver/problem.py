@@ -170,16 +170,52 @@ class Question(Model):
         return self
 
 
+def _named_values(description: str, most: int):
+    return Annotated[dict[Name, Number], WithJsonSchema({
+        "type": "object", "maxProperties": most, "propertyNames": {"pattern": NAME_RE.pattern},
+        "additionalProperties": {"type": ["number", "string"]}, "description": description})]
+
+
+class GraphSpec(Model):
+    """A computational graph: inputs and parameters with their values, and named
+    nodes, each an expression over the other names (``xw0: x0 * w0``; numbers,
+    ``+ - * / ^``, parentheses and relu, leaky_relu(x, slope), sigmoid, tanh, exp,
+    log, abs, max, min, square, sqrt). ``output`` names the node that is
+    differentiated (a loss, or the network's output)."""
+
+    inputs: _named_values("input name → value", 64) = Field(default_factory=dict, max_length=64)
+    parameters: _named_values("parameter name → value", 256) = Field(default_factory=dict, max_length=256)
+    nodes: Annotated[dict[Name, str], WithJsonSchema({
+        "type": "object", "minProperties": 1, "maxProperties": 200,
+        "propertyNames": {"pattern": NAME_RE.pattern}, "additionalProperties": {"type": "string"},
+        "description": "node name → expression"})] = Field(min_length=1, max_length=200)
+    output: Name
+
+
 class Problem(Model):
-    """A whole exercise: the network, the loss and target, and the questions."""
+    """A whole exercise: a layered ``network`` (with the loss and target) or a
+    computational ``graph``, and the questions. ``style`` chooses the layout of the
+    key: ``neuron`` (neuron by neuron, the default for networks) or ``graph``
+    (staged, path products; the default for graphs)."""
 
     title: str = Field(min_length=1, max_length=200)
     statement: str = ""
     precision: int = Field(4, ge=1, le=15, description="significant figures shown")
-    network: Network
+    style: Literal["neuron", "graph"] | None = None
+    network: Network | None = None
+    graph: GraphSpec | None = None
     loss: Loss | None = None
     target: Target | None = None
     questions: list[Question] = Field(min_length=1, max_length=50)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "Problem":
+        if (self.network is None) == (self.graph is None):
+            raise ValueError("network: give either a 'network' (layers) or a 'graph' (named nodes), not both"
+                             if self.network else "missing required field 'network' (or 'graph')")
+        if self.graph is not None and self.style == "neuron":
+            raise ValueError("style: a graph problem has no neurons; use style: graph")
+        return self
 
 
 # --- validation with one-line errors -------------------------------------------------
@@ -295,6 +331,10 @@ def validate(data: Any, file: str | None = None) -> Problem:
 def json_schema() -> dict:
     """The JSON Schema of problem files (draft 2020-12), for editors and ``nnsolve schema``."""
     schema = Problem.model_json_schema(by_alias=True)
+    # Exactly one of network / graph, each given as an object (not null).
+    for key, ref in (("network", "Network"), ("graph", "GraphSpec")):
+        schema["properties"][key] = {"$ref": f"#/$defs/{ref}"}
+    schema["oneOf"] = [{"required": ["network"]}, {"required": ["graph"]}]
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "nnsolve problem file"
     return schema

@@ -186,7 +186,9 @@ class StepBuilder:
                     if f.could_extract_minus_sign():
                         fs = rf"\left({fs}\right)"
                     num_terms.append(rf"({up.latex}) \cdot {fs}")
-            parts.append(("=" if exact else r"\approx", " + ".join(num_terms)))
+            numbers = " + ".join(num_terms)
+            if not (len(children) == 1 and forms[0] == 1):  # (−0.2) = −0.2 says nothing
+                parts.append(("=" if exact else r"\approx", numbers))
             if needs_eval:
                 ev, ex2 = [], True
                 for c in children:
@@ -233,10 +235,14 @@ class StagedSteps(StepBuilder):
 
     MAX_PATHS = 8
 
-    def local_derivatives(self, key: str) -> list[Equation]:
-        """``∂xw_0/∂x_0 = w_0 = 0.3`` for every parent of ``key`` on a path to the output."""
+    def local_derivatives(self, key: str) -> list[tuple[str, Equation]]:
+        """``(parent, ∂xw_0/∂x_0 = w_0 = 0.3)`` for every parent of ``key`` on a path to the output."""
         out = []
-        for parent in self.graph.parents[key]:
+        order = {}
+        for a in sp.preorder_traversal(self.graph.by_key[key].expr):
+            if a.is_Symbol:
+                order.setdefault(a.name, len(order))
+        for parent in sorted(self.graph.parents[key], key=lambda p: order.get(p, 0)):
             loc = self.grads.local.get((key, parent))
             if loc is None:
                 continue
@@ -245,7 +251,7 @@ class StagedSteps(StepBuilder):
             parts = [("=", self.tex(form))]
             if parts[0][1] != value.latex:
                 parts.append((value.relation, value.latex))
-            out.append(Equation(self.d(key, parent), tuple(parts)))
+            out.append((parent, Equation(self.d(key, parent), tuple(parts))))
         return out
 
     def paths(self, key: str) -> list[list[str]] | None:
@@ -276,8 +282,16 @@ class StagedSteps(StepBuilder):
             if any(set(p) < set(q) for q in others):
                 labels.append(r"\text{skip}")
                 continue
-            distinct = next((n for n in p[1:-1] if not all(n in q for q in others)), None)
-            labels.append(rf"\text{{through }} {self.name(distinct)}" if distinct else "")
+            chosen, remaining = [], [q for q in paths]
+            for n in p[1:-1]:
+                keep = [q for q in remaining if n in q]
+                if len(keep) < len(remaining):
+                    chosen.append(n)
+                    remaining = keep
+                if len(remaining) == 1:
+                    break
+            names = ", ".join(self.name(n) for n in chosen)
+            labels.append(rf"\text{{through }} {names}" if chosen else "")
         return labels
 
     def path_gradient(self, key: str, paths: list[list[str]]) -> Equation:
@@ -296,7 +310,9 @@ class StagedSteps(StepBuilder):
             sym_terms.append(sym + tag)
             num_terms.append(num + tag)
             path_values.append(_product_value(locs))
-        parts = [("=", " + ".join(sym_terms)), ("=" if exact else r"\approx", " + ".join(num_terms))]
+        # One path per part, so that long sums break between paths.
+        parts = [("=", sym_terms[0])] + [("+", t) for t in sym_terms[1:]]
+        parts += [("=" if exact else r"\approx", num_terms[0])] + [("+", t) for t in num_terms[1:]]
         if len(paths) > 1:
             sums = [self.show(v) for v in path_values]
             parts.append(("=" if all(s.exact for s in sums) else r"\approx",

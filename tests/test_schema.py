@@ -45,7 +45,8 @@ def test_schema_header():
     schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert schema["title"] == "nnsolve problem file"
-    assert set(schema["required"]) == {"title", "network", "questions"}
+    assert set(schema["required"]) == {"title", "questions"}
+    assert schema["oneOf"] == [{"required": ["network"]}, {"required": ["graph"]}]
     assert schema["additionalProperties"] is False
 
 
