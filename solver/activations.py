@@ -165,7 +165,7 @@ ACTIVATIONS: dict[str, Activation] = {
                           r"\sigma(z) = \frac{1}{1 + e^{-z}},\quad \sigma'(z) = \sigma(z)\,(1 - \sigma(z))"),
     "tanh": Activation("tanh", "tanh", lambda z, **_: sp.tanh(z),
                        r"\tanh'(z) = 1 - \tanh^2(z)"),
-    "linear": Activation("linear", "linear (identity)", None, ""),
+    "linear": Activation("linear", "linear", None, ""),
     "softmax": Activation("softmax", "softmax", None,
                           r"\operatorname{softmax}(o)_k = \frac{e^{o_k}}{\sum_j e^{o_j}},\quad "
                           r"\frac{\partial p_k}{\partial o_j} = p_k(\delta_{kj} - p_j)",

@@ -144,7 +144,7 @@ class SectionBuilder:
         for p in g.parents[zkey]:
             kind = g.by_key[p].kind
             groups["weight" if kind == "weight" else "bias" if kind == "bias" else "input"].append(
-                f"${g.latex[p]} = {sb.shown[p].latex}$")
+                f"${g.latex[p]} {sb.shown[p].relation} {sb.shown[p].latex}$")
         labels = {"input": "inputs", "weight": "weights", "bias": "bias"}
         text = "; ".join(f"{labels[k]} {', '.join(v)}" for k, v in groups.items() if v)
         text = text[0].upper() + text[1:] + "." if text else ""

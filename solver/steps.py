@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from .activations import Softmax
+from .activations import Sigmoid, Softmax
 from .backprop import Gradients
 from .graph import Graph, sym
 from .numbers import Shown, display, normalize
@@ -101,6 +101,10 @@ class StepBuilder:
         value = self.shown[key]
         if sub != value.latex:
             parts.append(("=" if exact else r"\approx", sub))
+        if isinstance(expr, Sigmoid) and expr.args[0].is_Symbol:  # σ(1.2) = 1/(1 + e^{-1.2})
+            arg = self.shown[expr.args[0].name]
+            neg = arg.latex[1:] if arg.latex.startswith("-") else "-" + arg.latex
+            parts.append(("=" if arg.exact else r"\approx", rf"\frac{{1}}{{1 + e^{{{neg}}}}}"))
         terms = self._terms_line(expr)
         if terms and terms[0] != value.latex:
             parts.append(("=" if terms[1] and exact else r"\approx", terms[0]))
