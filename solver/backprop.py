@@ -66,6 +66,20 @@ def evaluate(expr: sp.Expr, values: dict[str, sp.Expr]) -> sp.Expr:
     return normalize(expr.xreplace(sub))
 
 
+def _evaluated(expr: sp.Expr) -> sp.Expr:
+    if expr.is_Atom:
+        return expr
+    return expr.func(*[_evaluated(a) for a in expr.args])
+
+
+def _powers_evaluated(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with its powers rebuilt with evaluation. Expressions are built
+    unevaluated to print as written, but sympy differentiates an unevaluated power by
+    dividing by its base (d/dx (x/2)^2 = 2 (x^2/4)/x), undefined at 0."""
+    powers = {p: _evaluated(p) for p in sp.preorder_traversal(expr) if p.is_Pow}
+    return expr.xreplace(powers) if powers else expr
+
+
 def backward(graph: Graph, values: dict[str, sp.Expr]) -> Gradients:
     """Reverse accumulation from the loss node.
 
@@ -85,7 +99,7 @@ def backward(graph: Graph, values: dict[str, sp.Expr]) -> Gradients:
             if c not in relevant:
                 continue
             child = graph.by_key[c]
-            formula = sp.diff(child.expr, n.symbol)
+            formula = sp.diff(_powers_evaluated(child.expr), n.symbol)
             d = Local(c, n.key, formula, evaluate(formula, values))
             local[(c, n.key)] = d
             total += adjoint[c] * d.value

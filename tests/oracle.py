@@ -61,17 +61,18 @@ def fraction(v: Any) -> Fraction:
 
 
 def to_mpf(v: Any) -> mpf:
-    """A number as an mpf at the oracle's precision (call inside ``mp.workdps``)."""
+    """A number as an mpf, rounded at the oracle's precision (60 digits)."""
     if isinstance(v, mpf):
         return v
-    if isinstance(v, str):
-        s = v.strip()
-        if "/" in s:
-            f = Fraction(s)
-            return mpf(f.numerator) / f.denominator
-        return mpf(s)
-    f = fraction(v)
-    return mpf(f.numerator) / f.denominator
+    with mp.workdps(DPS):
+        if isinstance(v, str):
+            s = v.strip()
+            if "/" in s:
+                f = Fraction(s)
+                return mpf(f.numerator) / f.denominator
+            return mpf(s)
+        f = fraction(v)
+        return mpf(f.numerator) / f.denominator
 
 
 # --- the network, as plain numbers ---------------------------------------------------
@@ -369,3 +370,147 @@ def close(got, want, tol: str = "1e-25") -> bool:
     with mp.workdps(DPS):
         t = mpf(tol)
         return abs(got - want) <= t * max(mpf(1), abs(want))
+
+
+# --- computational-graph problems (``graph:`` instead of ``network:``) ----------------
+
+import ast  # noqa: E402
+
+_FUNCS = {"relu": 1, "leaky_relu": 2, "sigmoid": 1, "tanh": 1, "exp": 1, "log": 1, "abs": 1,
+          "max": 2, "min": 2, "square": 1, "sqrt": 1}
+
+
+class GraphOracle:
+    """The oracle of a ``graph:`` problem: every node's expression (numbers, names,
+    ``+ - * / ^ **``, unary minus and the functions relu, leaky_relu(x, slope), sigmoid,
+    tanh, exp, log, abs, max, min, square, sqrt) evaluated by walking Python's ``ast``
+    in mpmath; ids are the names themselves. The output node is the differentiated
+    quantity (``loss``)."""
+
+    def __init__(self, inputs: dict, parameters: dict, nodes: dict[str, str], output: str):
+        self.leaves = {k: fraction(v) for k, v in {**inputs, **parameters}.items()}
+        self.inputs = list(inputs)
+        self.parameters = list(parameters)
+        self.trees = {k: ast.parse(text.replace("^", "**").strip(), mode="eval").body
+                      for k, text in nodes.items()}
+        self.sources = {k: text.replace("^", "**").strip() for k, text in nodes.items()}
+        self.output = output
+
+    @classmethod
+    def from_problem(cls, problem, question=None) -> "GraphOracle":
+        g = problem.graph
+        return cls(dict(g.inputs), dict(g.parameters), dict(g.nodes), g.output)
+
+    def forward(self, override: dict | None = None, bump: dict | None = None,
+                kinks: list | None = None, tol: str = KINK) -> dict:
+        """Every name's value (leaves and nodes); ``"__loss__"`` is the output's."""
+        override, bump = override or {}, bump or {}
+        with mp.workdps(DPS):
+            t = mpf(tol)
+            values: dict = {}
+            for k, v in self.leaves.items():
+                values[k] = (override[k] if k in override else to_mpf(v)) + bump.get(k, 0)
+
+            def kink(what, x):
+                if kinks is not None and abs(x) < t:
+                    kinks.append(f"{what}: {x}")
+
+            def ev(node, src):
+                if isinstance(node, ast.Constant):
+                    text = ast.get_source_segment(src, node) or repr(node.value)
+                    return to_mpf(Fraction(text))
+                if isinstance(node, ast.Name):
+                    return value_of(node.id)
+                if isinstance(node, ast.UnaryOp):
+                    v = ev(node.operand, src)
+                    return -v if isinstance(node.op, ast.USub) else v
+                if isinstance(node, ast.BinOp):
+                    a, b = ev(node.left, src), ev(node.right, src)
+                    op = type(node.op)
+                    if op is ast.Add:
+                        return a + b
+                    if op is ast.Sub:
+                        return a - b
+                    if op is ast.Mult:
+                        return a * b
+                    if op is ast.Div:
+                        return a / b
+                    if op is ast.Pow:
+                        if b == int(b):
+                            return a ** int(b)
+                        return a ** b
+                    raise ValueError(f"operator {op.__name__}")
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _FUNCS:
+                    f = node.func.id
+                    args = [ev(a, src) for a in node.args]
+                    x = args[0]
+                    if f == "relu":
+                        kink("relu", x)
+                        return x if x > 0 else mpf(0)
+                    if f == "leaky_relu":
+                        kink("leaky_relu", x)
+                        return x if x > 0 else args[1] * x
+                    if f == "sigmoid":
+                        return 1 / (1 + mp.exp(-x))
+                    if f == "tanh":
+                        return mp.tanh(x)
+                    if f == "exp":
+                        return mp.exp(x)
+                    if f == "log":
+                        return mp.log(x)
+                    if f == "abs":
+                        kink("abs", x)
+                        return abs(x)
+                    if f == "max":
+                        kink("max", x - args[1])
+                        return x if x >= args[1] else args[1]
+                    if f == "min":
+                        kink("min", x - args[1])
+                        return x if x <= args[1] else args[1]
+                    if f == "square":
+                        return x * x
+                    if f == "sqrt":
+                        kink("sqrt", x)
+                        return mp.sqrt(x)
+                raise ValueError(f"not in the grammar: {ast.dump(node)}")
+
+            def value_of(name):
+                if name not in values:
+                    values[name] = ev(self.trees[name], self.sources[name]) + bump.get(name, 0)
+                return values[name]
+
+            for k in self.trees:
+                value_of(k)
+            values["__loss__"] = values[self.output]
+            return values
+
+    def loss(self) -> mpf:
+        return self.forward()["__loss__"]
+
+    def gradient(self, name: str, step: str = STEP) -> mpf:
+        with mp.workdps(DPS):
+            h = mpf(step)
+            if name in self.leaves:
+                base = to_mpf(self.leaves[name])
+                up = self.forward(override={name: base + h})["__loss__"]
+                down = self.forward(override={name: base - h})["__loss__"]
+            else:
+                up = self.forward(bump={name: h})["__loss__"]
+                down = self.forward(bump={name: -h})["__loss__"]
+            return (up - down) / (2 * h)
+
+    def kinks(self, tol: str = KINK) -> list[str]:
+        out: list[str] = []
+        self.forward(kinks=out, tol=tol)
+        return out
+
+
+def is_graph_problem(problem) -> bool:
+    return getattr(problem, "network", None) is None and getattr(problem, "graph", None) is not None
+
+
+
+def show(x, digits: int = 40) -> str:
+    """``x`` to ``digits`` significant digits, for failure messages."""
+    with mp.workdps(DPS):
+        return mp.nstr(x, digits)
