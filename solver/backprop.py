@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from .graph import sym, Graph
+from .graph import Graph
 from .numbers import normalize
 
 
@@ -55,15 +55,23 @@ def forward(graph: Graph) -> dict[str, sp.Expr]:
         if n.is_leaf:
             values[n.key] = n.value
         else:
-            sub = {sym(p): values[p] for p in graph.parents[n.key]}
-            values[n.key] = normalize(n.expr.xreplace(sub))
+            values[n.key] = evaluate(n.expr, values)
     return values
 
 
 def evaluate(expr: sp.Expr, values: dict[str, sp.Expr]) -> sp.Expr:
-    """The value of ``expr`` (in the graph's symbols) at ``values``."""
-    sub = {s: values[s.name] for s in expr.free_symbols}
-    return normalize(expr.xreplace(sub))
+    """The value of ``expr`` (in the graph's symbols) at ``values``, computed bottom-up
+    so that every intermediate is exact where it can be and checked for size (an
+    ``exp(exp(exp(10)))`` stops at its inner overflow instead of running for ever).
+
+    Raises:
+        ValueError: a value that is not finite or exceeds 1e300 in magnitude.
+    """
+    if expr.is_Symbol:
+        return values[expr.name]
+    if expr.is_Number:
+        return normalize(expr)
+    return normalize(expr.func(*[evaluate(a, values) for a in expr.args]))
 
 
 def _evaluated(expr: sp.Expr) -> sp.Expr:

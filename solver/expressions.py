@@ -25,6 +25,7 @@ from .numbers import parse_number
 
 MAX_LENGTH = 500
 MAX_DEPTH = 40
+MAX_EXPONENT = 64
 
 
 class ExpressionError(ValueError):
@@ -68,7 +69,7 @@ def parse_expression(text: str, symbols: dict[str, sp.Symbol]) -> sp.Expr:
     try:
         tree = ast.parse(source.strip(), mode="eval")
     except SyntaxError as exc:
-        raise ExpressionError(f"cannot parse '{text.strip()}' ({exc.msg})") from None
+        raise ExpressionError(f"cannot parse '{' '.join(text.split())}' ({exc.msg})") from None
     return _Builder(source.strip(), symbols).build(tree.body, 0)
 
 
@@ -104,7 +105,8 @@ class _Builder:
             if isinstance(op, ast.Add):
                 return sp.Add(left, right, evaluate=False)
             if isinstance(op, ast.Sub):
-                return sp.Add(left, sp.Mul(-1, right, evaluate=False), evaluate=False)
+                neg = -right if right.is_Number else sp.Mul(-1, right, evaluate=False)
+                return sp.Add(left, neg, evaluate=False)
             if isinstance(op, ast.Mult):
                 return sp.Mul(left, right, evaluate=False)
             if isinstance(op, ast.Div):
@@ -114,6 +116,8 @@ class _Builder:
             if isinstance(op, ast.Pow):
                 if not right.is_Number:
                     raise ExpressionError("an exponent must be a number")
+                if abs(right) > MAX_EXPONENT:
+                    raise ExpressionError(f"an exponent may be at most {MAX_EXPONENT} in size")
                 return sp.Pow(left, right, evaluate=False)
             raise ExpressionError(f"the operator '{_op_text(op)}' is not allowed (use + - * / ^)")
         if isinstance(node, ast.Call):

@@ -13,8 +13,8 @@ from functools import cached_property
 import sympy as sp
 
 #: Node kinds. Leaves: input, weight, bias, target, constant. Computed: the rest.
-LEAF_KINDS = frozenset({"input", "weight", "bias", "target", "constant"})
-PARAMETER_KINDS = frozenset({"weight", "bias"})
+LEAF_KINDS = frozenset({"input", "weight", "bias", "parameter", "target", "constant"})
+PARAMETER_KINDS = frozenset({"weight", "bias", "parameter"})
 
 
 def sym(key: str) -> sp.Symbol:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_UP, Decimal, localcontext
 
 import sympy as sp
 
@@ -50,18 +50,33 @@ def parse_number(text: str) -> sp.Rational:
     return sp.Rational(num, den)
 
 
+#: Largest magnitude a value may reach (beyond it, a float64 autograder would see inf).
+MAX_MAGNITUDE = sp.Integer(10) ** 300
+#: An exact fraction whose numerator or denominator grows past this many bits is
+#: carried as a ``DIGITS``-digit float instead (40 chained squarings would otherwise
+#: need 2^40 digits).
+MAX_EXACT_BITS = 2000
+
+
 def normalize(value: sp.Expr) -> sp.Expr:
-    """A computed value as an exact ``Rational`` when it is one, else a ``Float``.
+    """A computed value as an exact ``Rational`` when it is one (and not absurdly
+    long), else a ``DIGITS``-digit ``Float``.
 
     Raises:
-        ValueError: when the value is not a finite real number.
+        ValueError: when the value is not a finite real number, or its magnitude
+            exceeds 1e300.
     """
     value = sp.sympify(value)
     if value.is_Rational:
-        return value
+        if abs(value) > MAX_MAGNITUDE:
+            raise ValueError("a value is larger than 1e300 in magnitude")
+        if max(int(value.p).bit_length(), int(value.q).bit_length()) <= MAX_EXACT_BITS:
+            return value
     approx = value.evalf(DIGITS + 10)
     if not approx.is_Number or approx.is_finite is False or approx.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
         raise ValueError(f"a value is not a finite real number ({value})")
+    if abs(approx) > MAX_MAGNITUDE:
+        raise ValueError("a value is larger than 1e300 in magnitude")
     return sp.Float(approx, DIGITS)
 
 
@@ -74,6 +89,7 @@ def _to_decimal(value: sp.Expr) -> Decimal:
     value = sp.sympify(value)
     with localcontext() as ctx:
         ctx.prec = DIGITS + 10
+        ctx.Emax, ctx.Emin = MAX_EMAX, MIN_EMIN  # tiny values (0.75^(2^40)) still display
         if value.is_Rational:
             return Decimal(int(value.p)) / Decimal(int(value.q))
         return Decimal(str(sp.Float(value, DIGITS + 5)))
@@ -114,6 +130,7 @@ def display(value: sp.Expr, digits: int) -> Shown:
         return Shown("0", "0", True)
     with localcontext() as ctx:
         ctx.prec = DIGITS + 10
+        ctx.Emax, ctx.Emin = MAX_EMAX, MIN_EMIN  # tiny values (0.75^(2^40)) still display
         exp = d.adjusted()
         q = Decimal(1).scaleb(exp - digits + 1)
         r = d.quantize(q, rounding=ROUND_HALF_UP)
@@ -121,10 +138,10 @@ def display(value: sp.Expr, digits: int) -> Shown:
             exp = r.adjusted()
             r = d.quantize(Decimal(1).scaleb(exp - digits + 1), rounding=ROUND_HALF_UP)
         exact = r == d and is_exact(value)
-    if 1e-5 <= abs(r) < 1e7:
-        text = _strip(format(r, "f"))
-        return Shown(text, text, exact)
-    mant = _strip(format(r.scaleb(-exp), "f"))
+        if Decimal("1e-5") <= abs(r) < Decimal("1e7"):
+            text = _strip(format(r, "f"))
+            return Shown(text, text, exact)
+        mant = _strip(format(r.scaleb(-exp), "f"))
     return Shown(f"{mant}e{exp:+03d}", rf"{mant} \times 10^{{{exp}}}", exact)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import sympy as sp
 
 from .activations import Sigmoid, Softmax
-from .backprop import Gradients
+from .backprop import Gradients, evaluate
 from .graph import Graph, sym
 from .numbers import Shown, display, normalize
 from .printing import NNLatexPrinter, SubstitutingPrinter, partial
@@ -80,7 +80,7 @@ class StepBuilder:
             return None
         out, exact = "", True
         for i, term in enumerate(expr.args):
-            v = normalize(term.xreplace({s: self.values[s.name] for s in term.free_symbols}))
+            v = evaluate(term, self.values)
             s = self.show(v)
             exact &= s.exact
             if i == 0:
