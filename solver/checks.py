@@ -46,6 +46,13 @@ def _check_graph_questions(problem: Problem, file: str | None) -> None:
 
 def _check_network(problem: Problem, file: str | None) -> None:
     net = problem.network
+    sizes = {k: (len(v) if isinstance(v, list) else None) for k, v in net.inputs.items()}
+    if len(set(sizes.values())) > 1:
+        raise ProblemError("give every input one value, or every input a list of the same length (a batch)",
+                           file=file, field="network.inputs")
+    size = next(iter(sizes.values()))
+    if size is not None and not 1 <= size <= 256:
+        raise ProblemError("a batch holds 1 to 256 examples", file=file, field="network.inputs")
     n_in = len(net.inputs)
     for li, layer in enumerate(net.layers):
         f = f"network.layers[{li}]"

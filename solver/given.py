@@ -6,7 +6,8 @@ from __future__ import annotations
 import sympy as sp
 
 from .activations import ACTIVATIONS
-from .graph import PARAMETER_KINDS, Graph
+from .graph import Graph
+from .names import latex_name
 from .numbers import display
 from .problem import Problem
 from .solution import Block
@@ -19,39 +20,34 @@ def _matrix(rows: list[list[sp.Expr]], digits: int) -> str:
 
 
 
-def _source(graph: Graph, weight: str, dest: str) -> str | None:
-    """The quantity that ``weight`` multiplies in ``dest``'s pre-activation."""
-    expr = graph.by_key[dest].expr
-    w = graph.by_key[weight].symbol
-    for term in (expr.args if expr.is_Add else (expr,)):
-        if term.is_Mul and w in term.args:
-            others = [a for a in term.args if a != w]
-            if len(others) == 1 and others[0].is_Symbol:
-                return others[0].name
-    return None
-
-
 def given_blocks(problem: Problem, graph: Graph, digits: int) -> tuple[Block, ...]:
+    """Blocks listing what the problem gives (inputs, named weights with their
+    connections, the matrices, biases, the orientation)."""
     if problem.graph is not None:
         return _graph_given(problem, graph, digits)
     net = problem.network
     blocks = []
-    inputs = ", ".join(f"{graph.latex[k]} = {display(v, digits).latex}" for k, v in net.inputs.items())
-    blocks.append(Block("given", "Inputs", f"${inputs}$"))
+    items = []
+    for k, v in net.inputs.items():
+        shown = (f"({', '.join(display(x, 15).latex for x in v)})" if isinstance(v, list)
+                 else display(v, 15).latex)
+        items.append(f"{latex_name(k)} = {shown}")
+    batch = graph.examples > 1
+    title = f"Inputs (a batch of {graph.examples} examples, one per position)" if batch else "Inputs"
+    blocks.append(Block("given", title, "$" + ", ".join(items) + "$"))
     how = ("$z = W x$ (row $j$ of $W$ holds the weights into neuron $j$)" if net.orientation == "Wx"
            else "$z = x W$ (column $j$ of $W$ holds the weights into neuron $j$)")
-    weights = [n for n in graph.nodes if n.kind == "weight"]
-    for li, layer in enumerate(net.layers, start=1):
-        names = [n for n in weights if n.layer == li]
+    for info, layer in zip(graph.layers, net.layers):
+        li = info.index
         eqs = [Equation(rf"W^{{({li})}}", (("=", _matrix(layer.weights, 15)),))]
         parts = []
-        for n in names:
-            dest = graph.children[n.key][0]
-            src = _source(graph, n.key, dest)
-            acts = [c for c in graph.children[dest] if graph.by_key[c].kind in ("activation", "output")]
-            dest = acts[0] if len(acts) == 1 and len(graph.children[dest]) == 1 else dest
-            parts.append(f"${graph.latex[n.key]} = {display(n.value, 15).latex}$"
-                         + (f" (${graph.latex[src]} \\to {graph.latex[dest]}$)" if src else ""))
+        heads = info.pre[0] if info.activation == "softmax" else info.acts[0]  # softmax: to the logits
+        for key in (n.key for n in graph.nodes if n.kind == "weight" and n.layer == li):
+            r, c = graph.by_key[key].position
+            src, dest = (c, r) if net.orientation == "Wx" else (r, c)
+            parts.append(f"${graph.latex[key]} = {display(graph.by_key[key].value, 15).latex}$ "
+                         f"(${latex_name(info.inputs[0][src].split('#')[0])} \\to "
+                         f"{latex_name(heads[dest].split('#')[0])}$)")
         biases = [n for n in graph.nodes if n.kind == "bias" and n.layer == li]
         if biases:
             shared = len(biases) == 1 and layer.units > 1
@@ -64,8 +60,6 @@ def given_blocks(problem: Problem, graph: Graph, digits: int) -> tuple[Block, ..
         blocks.append(Block("given", title, "; ".join(parts) + ".", tuple(eqs)))
     blocks.append(Block("given", "Orientation", f"Pre-activations are computed as {how}."))
     return tuple(blocks)
-
-
 
 
 def _graph_given(problem: Problem, graph: Graph, digits: int) -> tuple[Block, ...]:

@@ -63,6 +63,31 @@ class Group:
 
 
 @dataclass(frozen=True)
+class LayerInfo:
+    """One dense layer as the matrix style shows it. Per-example tuples are indexed
+    by example (one entry for a single input).
+
+    Attributes:
+        index: 1-based layer number.
+        activation: the activation's key (``relu``); ``slope`` for leaky ReLU.
+        inputs: keys of the layer's inputs, per example.
+        pre: keys of the pre-activations, per example (the outputs, for a linear layer).
+        acts: keys of the activations, per example.
+        weights: weight keys shaped like the matrix as written.
+        bias: ``None``, one key (a shared bias) or one key per unit.
+    """
+
+    index: int
+    activation: str
+    slope: sp.Expr | None
+    inputs: tuple[tuple[str, ...], ...]
+    pre: tuple[tuple[str, ...], ...]
+    acts: tuple[tuple[str, ...], ...]
+    weights: tuple[tuple[str, ...], ...]
+    bias: str | tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
 class Graph:
     """Nodes in topological order (every parent before its children).
 
@@ -84,6 +109,8 @@ class Graph:
     loss_title: str = ""
     loss_definition: str = ""
     orientation: str = "Wx"
+    layers: tuple[LayerInfo, ...] = ()
+    examples: int = 1
 
     @cached_property
     def by_key(self) -> dict[str, Node]:

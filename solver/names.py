@@ -34,6 +34,10 @@ def _base(letters: str) -> str:
 def latex_name(key: str) -> str:
     """LaTeX for a key: ``w3`` → ``w_{3}``, ``z_h1`` → ``z_{h_{1}}``, ``W2[1,3]`` →
     ``W^{(2)}_{13}``, ``xwb0`` → ``\\mathit{xwb}_{0}``, ``alpha`` → ``\\alpha``."""
+    if "#" in key:  # example n of a batch: a superscript [n]
+        base, n = key.rsplit("#", 1)
+        inner = latex_name(base)
+        return f"{{{inner}}}^{{[{n}]}}" if "^" in inner else f"{inner}^{{[{n}]}}"
     m = _INDEXED.match(key)
     if m:
         letters, layer, i, j = m.groups()

@@ -65,6 +65,8 @@ class Loss(Model):
 
     type: LossType
     reduction: Literal["mean", "sum"] | None = None
+    batch: Literal["mean", "sum"] | None = Field(
+        None, description="over the examples of a batch: mean (default) or sum")
 
     @model_validator(mode="before")
     @classmethod
@@ -85,7 +87,9 @@ class ClassTarget(Model):
     class_: int = Field(alias="class", ge=1)
 
 
-Target = Union[list[Number], ClassTarget]
+#: A target: a vector, or a class; for a batch, one of those per example (a number
+#: stands for a one-output vector).
+Target = Union[list[Union[Number, list[Number], ClassTarget]], ClassTarget]
 
 
 class LayerNames(Model):
@@ -131,17 +135,32 @@ class Layer(Model):
 class Network(Model):
     """Inputs, orientation, naming scheme and layers (input to output)."""
 
-    inputs: Annotated[dict[Name, Number], WithJsonSchema({
+    inputs: Annotated[dict[Name, Union[Number, list[Number]]], WithJsonSchema({
         "type": "object", "minProperties": 1, "maxProperties": 64,
         "propertyNames": {"pattern": NAME_RE.pattern},
-        "additionalProperties": {"type": ["number", "string"]},
-        "description": "input name → value"})] = Field(min_length=1, max_length=64)
+        "additionalProperties": {"anyOf": [{"type": ["number", "string"]},
+                                           {"type": "array", "items": {"type": ["number", "string"]}}]},
+        "description": "input name → value, or → one value per example of a batch"})] = Field(
+        min_length=1, max_length=64)
     orientation: Literal["Wx", "xW"] = "Wx"
     naming: Literal["sequential", "indexed"] = "sequential"
     layers: list[Layer] = Field(min_length=1, max_length=16)
 
 
-AskItem = Literal["forward", "loss", "gradients", "update"]
+AskItem = Literal["forward", "loss", "gradients", "update", "train"]
+
+
+class Optimizer(Model):
+    """Gradient descent for ``train``: ``sgd`` (w ← w − η g), ``momentum`` (PyTorch's
+    form: v ← μ v + g, w ← w − η v) or ``adam`` (Kingma & Ba 2015, with bias
+    correction)."""
+
+    type: Literal["sgd", "momentum", "adam"] = "sgd"
+    learning_rate: Number
+    momentum: Number = Field(default_factory=lambda: _to_rational("0.9"))
+    beta1: Number = Field(default_factory=lambda: _to_rational("0.9"))
+    beta2: Number = Field(default_factory=lambda: _to_rational("0.999"))
+    epsilon: Number = Field(default_factory=lambda: _to_rational("1e-8"))
 
 
 class Question(Model):
@@ -162,11 +181,19 @@ class Question(Model):
     loss: Loss | None = None
     target: Target | None = None
     output_head: Literal["softmax"] | None = None
+    steps: int | None = Field(None, ge=1, le=100_000, description="train: how many steps")
+    optimizer: Optimizer | None = None
+    table_every: int | None = Field(None, ge=1, description="train: a table row every this many steps")
 
     @model_validator(mode="after")
     def _update_needs_rate(self) -> "Question":
         if "update" in self.ask and self.learning_rate is None:
             raise ValueError("learning_rate: an update needs a learning rate")
+        if "train" in self.ask:
+            if self.steps is None:
+                raise ValueError("steps: training needs a number of steps")
+            if self.optimizer is None and self.learning_rate is None:
+                raise ValueError("optimizer: training needs an optimizer (or a learning_rate for plain SGD)")
         return self
 
 
@@ -201,7 +228,7 @@ class Problem(Model):
     title: str = Field(min_length=1, max_length=200)
     statement: str = ""
     precision: int = Field(4, ge=1, le=15, description="significant figures shown")
-    style: Literal["neuron", "graph"] | None = None
+    style: Literal["neuron", "graph", "matrix"] | None = None
     network: Network | None = None
     graph: GraphSpec | None = None
     loss: Loss | None = None
@@ -213,8 +240,8 @@ class Problem(Model):
         if (self.network is None) == (self.graph is None):
             raise ValueError("network: give either a 'network' (layers) or a 'graph' (named nodes), not both"
                              if self.network else "missing required field 'network' (or 'graph')")
-        if self.graph is not None and self.style == "neuron":
-            raise ValueError("style: a graph problem has no neurons; use style: graph")
+        if self.graph is not None and self.style in ("neuron", "matrix"):
+            raise ValueError(f"style: a graph problem has no neurons or layers; use style: graph")
         return self
 
 
