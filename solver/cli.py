@@ -63,8 +63,9 @@ def main() -> None:
               help="Output format; repeat for several (default: md and tex).")
 @click.option("--precision", type=click.IntRange(1, 15), default=None,
               help="Significant figures shown (default: the problem's precision).")
-@click.option("--style", type=click.Choice(["neuron", "graph"]), default=None,
-              help="Layout: neuron by neuron, or staged as a computational graph (default: the problem's).")
+@click.option("--style", type=click.Choice(["neuron", "matrix", "graph"]), default=None,
+              help="Layout: neuron by neuron, matrix (vectorised), or staged as a computational graph "
+                   "(default: the problem's).")
 @click.option("--body-only", is_flag=True, help="LaTeX: write a fragment to \\input, not a document.")
 @click.option("--templates", type=click.Path(file_okay=False, exists=True), default=None,
               help="A folder of templates overriding the packaged ones.")
@@ -89,8 +90,8 @@ def solve(problems, outdir, formats, precision, style, body_only, templates) -> 
         # Everything is computed before anything is written: a bad file writes nothing.
         for path in problems:
             problem = load_problem(path)
-            if style == "neuron" and problem.graph is not None:
-                raise ProblemError("a graph problem has no neurons; --style neuron applies to networks",
+            if style in ("neuron", "matrix") and problem.graph is not None:
+                raise ProblemError(f"a graph problem has no neurons or layers; --style {style} applies to networks",
                                    file=str(path), field="(file)")
             solution = solve_problem(problem, path.stem, precision, file=str(path), style=style)
             for fmt in formats:

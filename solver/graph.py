@@ -117,6 +117,11 @@ class Graph:
         return {n.key: n for n in self.nodes}
 
     @cached_property
+    def by_key_values(self) -> dict[str, sp.Expr]:
+        """The given value of every leaf (weights, biases, inputs, targets)."""
+        return {n.key: n.value for n in self.nodes if n.is_leaf}
+
+    @cached_property
     def parents(self) -> dict[str, tuple[str, ...]]:
         """Parents of each computed node, in graph order."""
         order = {n.key: i for i, n in enumerate(self.nodes)}

@@ -16,6 +16,7 @@ from .network import build_network
 from .numbers import display, normalize
 from .problem import Problem, Question
 from .solution import Block, Part, Section, Table, answer
+from .matrix import MatrixSteps
 from .steps import Equation, StagedSteps
 
 
@@ -52,6 +53,7 @@ class SectionBuilder:
             raise ProblemError(f"cannot evaluate the network: {exc}", file=file,
                                field=f"questions[{qi}]") from None
         self.sb = StagedSteps(self.graph, self.values, digits, self.grads)
+        self.mx = MatrixSteps(self.graph, self.values, self.grads, digits, self.sb) if self.graph.layers else None
         self.out = self.graph.latex[self.graph.loss] if self.graph.loss else "L"
         self.shown_before = shown_before
         self.answers: list = []
@@ -106,9 +108,26 @@ class SectionBuilder:
         rows = [", \\quad ".join(items[i:i + 4]) for i in range(0, len(items), 4)]
         return Part("Forward pass", (Block("recap", "Values from the forward pass", display=_gathered(rows)),))
 
+    def matrix_forward(self, full: bool) -> Part:
+        g = self.graph
+        keys = [k for grp in g.groups for k in grp.keys]
+        if not full and all((k, str(self.values[k])) in self.shown_before for k in keys):
+            return self.recap_part(keys)
+        blocks = self.mx.forward()
+        head = [k for grp in g.groups if "Softmax output" in grp.title for k in grp.keys]
+        if head:
+            blocks.append(Block("neuron", "Softmax output", "", tuple(self.sb.softmax_details(head)),
+                                display=g.groups[-1].definition))
+        for k in keys:
+            self.shown_before.add((k, str(self.values[k])))
+            self.answers.append(answer("value", k, g.latex[k], self.values[k], self.digits))
+        return Part("Forward pass", tuple(blocks))
+
     def forward_part(self, full: bool) -> Part | None:
         if self.style == "graph":
             return self.staged_forward(full)
+        if self.style == "matrix":
+            return self.matrix_forward(full)
         g, sb = self.graph, self.sb
         blocks = []
         recap = []
@@ -156,7 +175,9 @@ class SectionBuilder:
     def loss_part(self) -> Part:
         g, sb = self.graph, self.sb
         targets = ", ".join(f"{g.latex[n.key]} = {sb.shown[n.key].latex}" for n in g.nodes if n.kind == "target")
-        self.answers.append(answer("loss", "L", "L", self.values["L"], self.digits))
+        losses = [n.key for n in g.nodes if n.kind == "loss"]  # per example, then the batch's
+        for k in losses:
+            self.answers.append(answer("loss", k, g.latex[k], self.values[k], self.digits))
         if "loss" in self.q.ask:
             self.final.append(f"L {sb.shown['L'].relation} {sb.shown['L'].latex}")
         mark = ("loss", g.loss_title, str(self.values["L"]))
@@ -168,13 +189,25 @@ class SectionBuilder:
                            display=g.loss_definition)
         if self.style == "graph":  # the loss is the last stage of the forward pass
             return Part("Loss", (definition,))
-        eq = sb.forward("L")
-        return Part("Loss", (definition, Block("loss", "", "", (eq,))))
+        return Part("Loss", (definition, Block("loss", "", "", tuple(sb.forward(k) for k in losses))))
 
     def _relevant_children(self, key: str) -> list[str]:
         g = self.graph
         rel = g.ancestors_of(g.loss) | {g.loss}
         return [c for c in g.children[key] if c in rel]
+
+    def matrix_backward(self, asked: list[str]) -> Part:
+        g = self.graph
+        last = g.layers[-1]
+        shortcut = bool(g.softmax_ce) and last.activation == "softmax"
+        blocks = self.mx.backward(shortcut, set(asked))
+        for k in asked:
+            self.answers.append(answer("gradient", k, self.sb.d(g.loss, k),
+                                       self.grads.adjoint.get(k, sp.Integer(0)), self.digits))
+        if "gradients" in self.q.ask:
+            self.final.extend(self._final_lines(
+                asked, lambda k: self.grads.adjoint.get(k, sp.Integer(0)), self.dout, "="))
+        return Part("Backward pass", tuple(blocks))
 
     def needed(self, asked: list[str]) -> set[str]:
         """Nodes whose ∂L/∂n the asked gradients need: descendants of the asked
@@ -205,6 +238,8 @@ class SectionBuilder:
                 display=_gathered(self._final_lines(
                     asked, lambda k: self.grads.adjoint.get(k, sp.Integer(0)), self.dout, "="))),))
         self.shown_before |= marks
+        if self.style == "matrix":
+            return self.matrix_backward(asked)
         shortcut = {o: (o, p, y) for o, p, y in g.softmax_ce}
         probs = {p for _, p, _ in g.softmax_ce}
         blocks = []
@@ -311,14 +346,18 @@ class SectionBuilder:
                 continue
             nv = normalize(self.values[k] - q.learning_rate * self.grads.adjoint[k])
             new[k] = nv
-            eqs.append(sb.update(k, q.learning_rate, nv))
+            if not (self.style == "matrix" and node.kind == "weight"):
+                eqs.append(sb.update(k, q.learning_rate, nv))
             self.answers.append(answer("update", k, g.latex[k], nv, self.digits))
         eta = display(q.learning_rate, 15).latex
         intro = Block("note", "", f"One step of gradient descent with learning rate $\\eta = {eta}$"
                       + ("" if q.update_biases else " (biases are not updated)")
                       + ", each parameter moving against its gradient:",
                       display=r"w \leftarrow w - \eta \frac{\partial L}{\partial w}")
-        return Part("Update", (intro, Block("update", "", "", tuple(eqs)))), new
+        blocks = [intro] + (self.mx.update(new, q.learning_rate) if self.style == "matrix" else [])
+        if eqs:
+            blocks.append(Block("update", "", "", tuple(eqs)))
+        return Part("Update", tuple(blocks)), new
 
     def notes(self) -> list[Block]:
         g = self.graph

@@ -21,15 +21,20 @@ PROBLEMS = sorted((ROOT / "problems").glob("*.yaml"))
 UPDATE = os.environ.get("NNSOLVE_UPDATE_GOLDEN") == "1"
 
 
-def outputs(path: Path) -> dict[str, str]:
-    solution = solve(load_problem(path), path.stem, file=str(path))
+#: Keys in a style other than the problem's own, kept as golden files too.
+VARIANTS = [("relu-2-2-2", "graph"), ("relu-2-2-2", "matrix"), ("leaky-relu-4-3-2-bce", "neuron")]
+CASES = [(p, None) for p in PROBLEMS] + [(ROOT / "problems" / f"{stem}.yaml", style) for stem, style in VARIANTS]
+
+
+def outputs(path: Path, style: str | None = None) -> dict[str, str]:
+    solution = solve(load_problem(path), path.stem, file=str(path), style=style)
     return {"md": render(solution, "md"), "tex": render(solution, "tex"), "json": answers_json(solution)}
 
 
-@pytest.mark.parametrize("path", PROBLEMS, ids=[p.stem for p in PROBLEMS])
-def test_golden(path):
-    for fmt, text in outputs(path).items():
-        golden = GOLDEN / f"{path.stem}.{fmt}"
+@pytest.mark.parametrize("path, style", CASES, ids=[p.stem + (f"-{s}" if s else "") for p, s in CASES])
+def test_golden(path, style):
+    for fmt, text in outputs(path, style).items():
+        golden = GOLDEN / (f"{path.stem}.{fmt}" if style is None else f"{path.stem}.{style}.{fmt}")
         if UPDATE:
             golden.write_text(text, encoding="utf-8")
         assert golden.exists(), f"no golden file {golden.name}; run with NNSOLVE_UPDATE_GOLDEN=1 and read it"
@@ -38,4 +43,4 @@ def test_golden(path):
 
 def test_every_golden_file_has_a_problem():
     stems = {p.stem for p in PROBLEMS}
-    assert {g.stem for g in GOLDEN.iterdir()} <= stems
+    assert {g.name.split(".")[0] for g in GOLDEN.iterdir()} <= stems

@@ -78,7 +78,7 @@ def test_target_not_summing_to_one_uses_the_full_jacobian():
 
 
 def test_seed_001_uses_the_full_softmax_jacobian():
-    s = solve(load_problem(ROOT / "problems" / "leaky-relu-4-3-2-bce.yaml"), "x")
+    s = solve(load_problem(ROOT / "problems" / "leaky-relu-4-3-2-bce.yaml"), "x", style="neuron")
     md = render(s, "md")
     # The seed's half-size 0.0588705 is wrong; the full Jacobian gives p - y = 0.117741.
     assert r"\frac{\partial L}{\partial o_{1}} &= \frac{\partial L}{\partial p_{1}} \frac{\partial p_{1}}{\partial o_{1}}" \
@@ -106,3 +106,22 @@ def test_user_templates_override_packaged_ones(tmp_path, runner):
         r"\frac{\partial z}{\partial w_{1}} = 0.4; \frac{\partial z}{\partial b_{0}} = -0.2; "
         r"\frac{\partial z}{\partial b_{1}} = 1; \frac{\partial z}{\partial x_{0}} = 0.94")  # trim_blocks eats the last newline
     assert "\\documentclass" in (out / "scalar-graph-skip.tex").read_text()  # tex falls back to the packaged one
+
+
+def test_seed_001_matrix_style_shows_the_jacobian_and_deltas():
+    s = solve(load_problem(ROOT / "problems" / "leaky-relu-4-3-2-bce.yaml"), "x")  # style: matrix in the file
+    md = render(s, "md")
+    assert r"\delta^{(2)} &= J^\top \frac{\partial L}{\partial a^{(2)}}" in md
+    assert r"\begin{bmatrix} 0.117741 & -0.117741 \end{bmatrix}" in md  # δ(2) = p − y, a row (z = x W)
+    assert r"\frac{\partial L}{\partial W^{(2)}} &= {a^{(1)}}^\top \delta^{(2)}" in md
+    assert r"W^{(1)} \in \mathbb{R}^{4\times 3}" in md
+
+
+def test_styles_agree_on_every_answer():
+    path = ROOT / "problems" / "relu-2-2-2.yaml"
+    results = {style: answers(solve(load_problem(path), "x", style=style)) for style in ("neuron", "matrix", "graph")}
+    def exact(d):
+        return [(q["id"], a["kind"], a["of"], a["exact"]) for q in d["questions"] for a in q["answers"]]
+    assert exact(results["neuron"]) and exact(results["neuron"]) == exact(results["matrix"])
+    grads = lambda d: sorted(t for t in exact(d) if t[1] == "gradient")  # noqa: E731
+    assert grads(results["neuron"]) == grads(results["graph"])
