@@ -22,7 +22,8 @@ def answers(solution: Solution) -> dict:
         "problem": solution.stem,
         "title": solution.title,
         "questions": [
-            {"id": sec.id, "title": sec.title, "answers": [asdict(a) for a in sec.answers]}
+            {"id": sec.id, "title": sec.title,
+             "answers": [{k: v for k, v in asdict(a).items() if v is not None} for a in sec.answers]}
             for sec in solution.sections
         ],
     }

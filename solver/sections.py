@@ -57,6 +57,8 @@ class SectionBuilder:
         self.out = self.graph.latex[self.graph.loss] if self.graph.loss else "L"
         self.shown_before = shown_before
         self.answers: list = []
+        self.extra_tables: tuple = ()
+        self.plots: tuple = ()
         self.final: list[str] = []
 
     # The nodes asked for, validated against the graph.
@@ -419,11 +421,13 @@ class SectionBuilder:
                     if new:
                         row += (display(new[k], self.digits).latex if k in new else "",)
                     rows.append(row)
-                table = Table(header, tuple(rows))
+                table = Table("Table of gradients", header, tuple(rows))
         notes = self.notes()
         if notes:
             parts.append(Part("Notes", tuple(notes)))
         title = q.title or f"Question {q.id}"
-        return Section(q.id, title, q.text or "", tuple(parts), table, tuple(self.final), tuple(self.answers))
+        tables = (table,) if table else ()
+        return Section(q.id, title, q.text or "", tuple(parts), tables + self.extra_tables, tuple(self.final),
+                       tuple(self.answers), self.plots)
 
 

@@ -48,14 +48,34 @@ class Answer:
     exact: str
     value: float
     display: str
+    step: int | None = None  # training: after how many steps (absent otherwise)
 
 
 @dataclass(frozen=True)
 class Table:
-    """A table of math cells (LaTeX, without dollars)."""
+    """A titled table of math cells (LaTeX, without dollars)."""
 
+    title: str
     header: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
+
+    @property
+    def wide(self) -> bool:
+        """More columns than fit a page at normal size (LaTeX scales it down)."""
+        return len(self.header) > 6
+
+
+@dataclass(frozen=True)
+class Plot:
+    """A line plot (the loss against the step of training).
+
+    ``name`` is unique within the key (it names the image file beside a Markdown key)."""
+
+    name: str
+    title: str
+    xlabel: str
+    ylabel: str
+    points: tuple[tuple[float, float], ...]
 
 
 @dataclass(frozen=True)
@@ -66,9 +86,10 @@ class Section:
     title: str
     text: str
     parts: tuple[Part, ...]
-    table: Table | None
+    tables: tuple[Table, ...]
     final: tuple[str, ...]
     answers: tuple[Answer, ...]
+    plots: tuple[Plot, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,11 +103,11 @@ class Solution:
     sections: tuple[Section, ...]
 
 
-def answer(kind: str, of: str, latex: str, value: sp.Expr, digits: int) -> Answer:
+def answer(kind: str, of: str, latex: str, value: sp.Expr, digits: int, step: int | None = None) -> Answer:
     """An answer, with its exact value as sympy prints it and its display rounding."""
     shown = display(value, digits)
     exact = str(value) if value.is_Rational else sp.Float(value, 30).__str__()
-    return Answer(kind, of, latex, exact, float(value), shown.text)
+    return Answer(kind, of, latex, exact, float(value), shown.text, step)
 
 
 
