@@ -98,6 +98,10 @@ def solve(problems, outdir, formats, precision, style, body_only, templates) -> 
                 text = (answers_json(solution) if fmt == "json"
                         else _render(solution, fmt, body_only, templates))
                 outputs.append((outdir / f"{path.stem}.{fmt}", text))
+                if fmt == "md":  # the Markdown key embeds its plots as SVG files beside it
+                    from .plots import svg
+                    outputs.extend((outdir / f"{path.stem}-{p.name}.svg", svg(p))
+                                   for sec in solution.sections for p in sec.plots)
         write_all(outputs)
     except NNSolveError as err:
         _fail(err)

@@ -18,6 +18,7 @@ from .problem import Problem, Question
 from .solution import Block, Part, Section, Table, answer
 from .matrix import MatrixSteps
 from .steps import Equation, StagedSteps
+from .trainkey import training_part
 
 
 def _gathered(lines: list[str]) -> str:
@@ -64,7 +65,7 @@ class SectionBuilder:
     # The nodes asked for, validated against the graph.
     def asked(self) -> list[str]:
         q, g = self.q, self.graph
-        if not any(a in q.ask for a in ("gradients", "update")):
+        if not any(a in q.ask for a in ("gradients", "update", "train")):
             return []
         params = g.parameters()
         if q.gradients == "all":
@@ -407,6 +408,16 @@ class SectionBuilder:
         table = None
         if asked:
             parts.append(self.backward_part(asked))
+            if "train" in q.ask:
+                trained = [k for k in asked if g.by_key[k].kind in PARAMETER_KINDS
+                           and (q.update_biases or g.by_key[k].kind != "bias")]
+                try:
+                    part, ttable, plot = training_part(self, trained)
+                except ValueError as exc:
+                    raise ProblemError(f"training failed: {exc}", file=self.file, field=f"questions[{self.qi}]") from None
+                parts.append(part)
+                self.extra_tables += (ttable,)
+                self.plots += (plot,)
             if "update" in q.ask:
                 up, new = self.update_part(asked)
                 parts.append(up)
