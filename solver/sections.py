@@ -204,6 +204,11 @@ class SectionBuilder:
         last = g.layers[-1]
         shortcut = bool(g.softmax_ce) and last.activation == "softmax"
         blocks = self.mx.backward(shortcut, set(asked))
+        shown = [k for info in g.layers for keys in info.acts + info.pre for k in keys]  # ∂L/∂a and δ
+        for k in dict.fromkeys(shown):
+            if k not in asked and k in self.grads.adjoint:
+                self.answers.append(answer("gradient", k, self.sb.d(g.loss, k), self.grads.adjoint[k],
+                                           self.digits, upstream=True))
         for k in asked:
             self.answers.append(answer("gradient", k, self.sb.d(g.loss, k),
                                        self.grads.adjoint.get(k, sp.Integer(0)), self.digits))
@@ -257,6 +262,8 @@ class SectionBuilder:
             k = n.key
             if k not in need or k in asked or n.is_leaf or k in probs:
                 continue
+            self.answers.append(answer("gradient", k, sb.d(loss, k), self.grads.adjoint[k], self.digits,
+                                       upstream=True))
             if self.style == "graph":
                 sweep.append(self._adjoint_eq(k, shortcut))
             else:

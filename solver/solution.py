@@ -49,6 +49,7 @@ class Answer:
     value: float
     display: str
     step: int | None = None  # training: after how many steps (absent otherwise)
+    upstream: bool | None = None  # True for an intermediate ∂L/∂n shown on the way (absent otherwise)
 
 
 @dataclass(frozen=True)
@@ -103,11 +104,12 @@ class Solution:
     sections: tuple[Section, ...]
 
 
-def answer(kind: str, of: str, latex: str, value: sp.Expr, digits: int, step: int | None = None) -> Answer:
+def answer(kind: str, of: str, latex: str, value: sp.Expr, digits: int, step: int | None = None,
+           upstream: bool | None = None) -> Answer:
     """An answer, with its exact value as sympy prints it and its display rounding."""
     shown = display(value, digits)
     exact = str(value) if value.is_Rational else sp.Float(value, 30).__str__()
-    return Answer(kind, of, latex, exact, float(value), shown.text, step)
+    return Answer(kind, of, latex, exact, float(value), shown.text, step, upstream)
 
 
 
