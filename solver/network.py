@@ -196,7 +196,8 @@ class _Builder:
         if target is None:
             raise self.fail("this question needs a target (set 'target' on the problem or the question)",
                             f"questions[{self.qi}].target")
-        if self.size == 1:
+        batch = isinstance(next(iter(self.net.inputs.values())), list)
+        if not batch:
             items = [target]
         else:
             if isinstance(target, ClassTarget) or len(target) != self.size:
@@ -206,7 +207,7 @@ class _Builder:
             items = list(target)
         out = []
         for n, t in enumerate(items, start=1):
-            f = field if self.size == 1 else f"{field}[{n - 1}]"
+            f = field if not batch else f"{field}[{n - 1}]"
             if isinstance(t, ClassTarget):
                 if t.class_ > n_out:
                     raise self.fail(f"class {t.class_} is out of range: the network has {n_out} outputs "
@@ -214,6 +215,9 @@ class _Builder:
                 out.append([sp.Integer(1 if k + 1 == t.class_ else 0) for k in range(n_out)])
                 continue
             values = list(t) if isinstance(t, list) else [t]
+            if not all(isinstance(v, sp.Rational) for v in values):
+                raise self.fail("a target is a vector of numbers, or {class: k}"
+                                + ("" if batch else "; give the inputs as lists for a batch"), f)
             if len(values) != n_out:
                 raise self.fail(f"the target has {len(values)} values but the network has {n_out} outputs", f)
             out.append(values)

@@ -11,9 +11,14 @@ from pathlib import Path
 from .errors import BuildError
 
 
-def write_all(outputs: list[tuple[Path, str]]) -> None:
-    """Write every ``(path, text)`` (UTF-8), or none: each goes to a temporary file beside its target
-    first, and the targets are replaced only once all have been written."""
+def write_all(outputs: list[tuple[Path, str | bytes]]) -> None:
+    """Write every ``(path, content)`` (text as UTF-8, or bytes), or none: each goes to a
+    temporary file beside its target first, and the targets are replaced only once all
+    have been written.
+
+    Raises:
+        BuildError: a file cannot be written (nothing is replaced then).
+    """
     staged: list[tuple[str, Path]] = []
     try:
         for target, text in outputs:
@@ -21,8 +26,12 @@ def write_all(outputs: list[tuple[Path, str]]) -> None:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
                 staged.append((tmp, target))
-                with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-                    fh.write(text)
+                if isinstance(text, bytes):
+                    with os.fdopen(fd, "wb") as fh:
+                        fh.write(text)
+                else:
+                    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+                        fh.write(text)
             except OSError as exc:
                 raise BuildError(f"{target}: cannot write the file ({exc.strerror or exc})") from None
         for tmp, target in staged:

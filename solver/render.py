@@ -17,7 +17,8 @@ import jinja2
 from .solution import Solution
 from .steps import Equation
 
-FORMATS = {"md": "key.md.j2", "tex": "key.tex.j2"}
+FORMATS = {"md": "key.md.j2", "tex": "key.tex.j2", "exam": "key.exam.tex.j2"}
+SHEETS = ("key", "questions")
 _WIDTH = 64
 
 
@@ -103,16 +104,32 @@ def environment(fmt: str, extra: str | None = None) -> jinja2.Environment:
     return env
 
 
-def render(solution: Solution, fmt: str, *, body_only: bool = False, templates: str | None = None) -> str:
-    """The answer key as a string in ``fmt`` (``md`` or ``tex``).
+def image_name(solution: Solution, sheet: str = "key") -> str:
+    """The file name of the diagram a Markdown key or sheet embeds (written beside it)."""
+    return f"{solution.stem}{'-questions' if sheet == 'questions' else ''}-diagram.svg"
+
+
+def render(solution: Solution, fmt: str, *, body_only: bool = False, templates: str | None = None,
+           sheet: str = "key", documentclass: str = "article") -> str:
+    """The answer key (or, with ``sheet="questions"``, the question sheet) as a string.
 
     Args:
+        fmt: ``md`` or ``tex``.
         body_only: for ``tex``, a fragment to ``\\input`` instead of a whole document.
         templates: a directory whose templates override the packaged ones.
+        sheet: ``key`` (everything) or ``questions`` (no answers).
+        documentclass: for ``tex``, ``article`` or ``exam`` (the exam class's
+            questions/parts/solution environments).
 
     Raises:
         jinja2.TemplateError: a user's template is broken.
     """
-    env = environment(fmt, templates)
-    tpl = env.get_template(FORMATS[fmt])
-    return tpl.render(s=solution, body_only=body_only)
+    from .diagram import tikz
+
+    name = "exam" if fmt == "tex" and documentclass == "exam" else fmt
+    env = environment("md" if fmt == "md" else "tex", templates)
+    diagram = solution.sheet_diagram if sheet == "questions" else solution.diagram
+    context = dict(s=solution, body_only=body_only, sheet=sheet,
+                   diagram=tikz(diagram) if diagram is not None and fmt == "tex" else "",
+                   image=image_name(solution, sheet) if diagram is not None and fmt == "md" else "")
+    return env.get_template(FORMATS[name]).render(**context)

@@ -446,6 +446,24 @@ class SectionBuilder:
         title = q.title or f"Question {q.id}"
         tables = (table,) if table else ()
         return Section(q.id, title, q.text or "", tuple(parts), tables + self.extra_tables, tuple(self.final),
-                       tuple(self.answers), self.plots)
+                       tuple(self.answers), self.plots, self.asked_text(asked))
+
+    def asked_text(self, asked: list[str]) -> str:
+        """What the question asks, in words, for the question sheet."""
+        q, g = self.q, self.graph
+        items = []
+        if "forward" in q.ask:
+            items.append("the forward pass (every " + ("stage" if self.problem.graph is not None else "neuron")
+                         + "'s value)")
+        if "loss" in q.ask and g.loss_title:
+            items.append(f"the loss ({g.loss_title})")
+        if "gradients" in q.ask:
+            names = [f"${self.dout(g.latex[k])}$" for k in asked]
+            items.append("every gradient" if q.gradients == "all" else "the gradients " + ", ".join(names))
+        if "update" in q.ask:
+            items.append(f"one step of gradient descent with $\\eta = {display(q.learning_rate, 15).latex}$")
+        if "train" in q.ask:
+            items.append(f"{q.steps} steps of training, with the loss along the way")
+        return "Asked: " + "; ".join(items) + "." if items else ""
 
 

@@ -91,6 +91,7 @@ class Section:
     final: tuple[str, ...]
     answers: tuple[Answer, ...]
     plots: tuple[Plot, ...] = ()
+    asked: str = ""  # what the question asks, in words (for the question sheet)
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,8 @@ class Solution:
     statement: str
     given: tuple[Block, ...]
     sections: tuple[Section, ...]
+    diagram: object = None        # a solver.diagram.Diagram for the key (with values)
+    sheet_diagram: object = None  # the same without answers, for the question sheet
 
 
 def answer(kind: str, of: str, latex: str, value: sp.Expr, digits: int, step: int | None = None,
@@ -137,9 +140,22 @@ def solve(problem: Problem, stem: str, digits: int | None = None, file: str | No
     shown: set = set()
     sections = []
     given = ()
+    diagrams = (None, None)
     for qi, q in enumerate(problem.questions):
         builder = SectionBuilder(problem, q, qi, digits, shown, file, style)
         if qi == 0:
             given = given_blocks(problem, builder.graph, digits)
+        if diagrams[0] is None or (problem.graph is not None and builder.grads is not None and builder.asked()):
+            diagrams = _diagrams(problem, builder)
         sections.append(builder.build())
-    return Solution(stem, problem.title, problem.statement, given, tuple(sections))
+    return Solution(stem, problem.title, problem.statement, given, tuple(sections), *diagrams)
+
+
+def _diagrams(problem: Problem, builder) -> tuple:
+    from .diagram import graph_diagram, network_diagram
+
+    g = builder.graph
+    if problem.graph is None:
+        return network_diagram(g, values=True), network_diagram(g, values=False)
+    adjoint = builder.grads.adjoint if builder.grads is not None and builder.asked() else None
+    return graph_diagram(g, builder.values, adjoint), graph_diagram(g, None, None)

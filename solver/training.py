@@ -111,11 +111,17 @@ def train(graph: Graph, grads: Gradients, params: list[str], opt: Optimizer, ste
         m = {k: mpmath.mpf(0) for k in params}
         v = {k: mpmath.mpf(0) for k in params}
         out = []
+        limit = mpmath.mpf(10) ** 300
         for t in range(0, steps + 1):
-            vals, adj = compiled.run(leaves)
+            try:
+                vals, adj = compiled.run(leaves)
+            except (ZeroDivisionError, ValueError, OverflowError):
+                raise ValueError(f"a value stopped being a finite number after {t} steps "
+                                 "(the run diverged; try a smaller learning rate)") from None
             loss = vals[graph.loss]
-            if not mpmath.isfinite(loss):
-                raise ValueError(f"the loss is not a finite number after {t} steps (the run diverged)")
+            if not mpmath.isfinite(loss) or abs(loss) > limit or any(abs(leaves[k]) > limit for k in params):
+                raise ValueError(f"the loss or a parameter left every sensible range after {t} steps "
+                                 "(the run diverged; try a smaller learning rate)")
             if t == 0 or t == steps or record(t):
                 out.append(Snapshot(t, loss, {k: leaves[k] for k in params}))
             if t == steps:

@@ -8,7 +8,13 @@ any ``solver`` module: values are converted to :class:`fractions.Fraction` first
 after that is mpmath. Gradients are central finite differences with a step of
 1e-20 at 60 digits, so they agree with the exact derivative to ~1e-38 wherever the
 loss is smooth (the truncation error is O(h²) ≈ 1e-40, the cancellation error
-≈ 1e-60 / 1e-20).
+≈ 1e-60 / 1e-20). :meth:`Oracle.backprop` is a hand-written reverse mode (for the
+training oracle, where finite differences would be slow), checked against them.
+
+Mini-batches: when the problem writes its inputs as lists (one value per example),
+every example runs through the same parameters, the target holds one entry per
+example (a number for one output, a vector, or ``{class: k}``) and the loss is the
+mean (``loss.batch: mean``, the default) or the sum of the examples' losses.
 
 Parameter ids (independent of the solver's names):
 
@@ -18,16 +24,19 @@ Parameter ids (independent of the solver's names):
 * ``("b", l, j)``: the bias of neuron ``j`` (0-based) of layer ``l``.
 
 Other node ids, for ∂L/∂node (the node perturbed, everything else held fixed, as
-the graph's adjoint is defined):
+the graph's adjoint is defined); each may end with the example number ``n``
+(1-based; without it, example 1 — the only one of a single input):
 
-* ``("x", i)``: input ``i``;
-* ``("z", l, j)``: pre-activation of neuron ``j`` of layer ``l``;
-* ``("a", l, j)``: its activation (for a linear layer the same value as ``z``);
-  layer ``n + 1`` is a question's ``output_head: softmax``.
+* ``("x", i[, n])``: input ``i``;
+* ``("z", l, j[, n])``: pre-activation of neuron ``j`` of layer ``l``;
+* ``("a", l, j[, n])``: its activation (for a linear layer the same value as ``z``);
+  layer ``n_layers + 1`` is a question's ``output_head: softmax``;
+* ``("L", n)``: example ``n``'s loss in a batch (``L#n``).
 
 :func:`parameter_names` gives the names the solver must use for the parameters under
 each naming scheme (as documented in ``solver/names.py`` and the seeds), written
-from the specification, not from the solver's code.
+from the specification, not from the solver's code; :func:`node_id` reads the id of
+one of the solver's nodes (``h1#2`` is example 2's ``h1`` in a batch).
 """
 
 from __future__ import annotations
@@ -87,9 +96,10 @@ class OLayer:
 
 
 @dataclass
-class Forward:
-    """One forward pass: pre-activations ``z[(l, j)]``, activations ``a[(l, j)]``
-    (layer n + 1 = softmax head), the outputs fed to the loss, and the loss."""
+class Example:
+    """One example's forward pass: pre-activations ``z[(l, j)]``, activations
+    ``a[(l, j)]`` (layer n + 1 = softmax head), the outputs fed to the loss, and the
+    example's own loss."""
 
     z: dict = field(default_factory=dict)
     a: dict = field(default_factory=dict)
@@ -98,15 +108,75 @@ class Forward:
 
 
 @dataclass
+class Forward:
+    """A forward pass over every example (one for a single input): the examples' passes
+    and the loss (the batch's mean or sum of the examples' losses). ``z``, ``a`` and
+    ``outputs`` are the first example's, for single-example code."""
+
+    examples: list = field(default_factory=list)
+    loss: Any = None
+
+    @property
+    def z(self) -> dict:
+        return self.examples[0].z
+
+    @property
+    def a(self) -> dict:
+        return self.examples[0].a
+
+    @property
+    def outputs(self) -> list:
+        return self.examples[0].outputs
+
+
+#: Kinds of node id that belong to one example (the rest are parameters).
+PER_EXAMPLE = {"x": 2, "z": 3, "a": 3}
+
+
+def canonical(nid: tuple) -> tuple:
+    """An id with its example number (1-based) made explicit: ``("z", l, j)`` is
+    ``("z", l, j, 1)``; parameters are returned unchanged."""
+    n = PER_EXAMPLE.get(nid[0])
+    return nid + (1,) if n is not None and len(nid) == n else nid
+
+
+def split_example(nid: tuple) -> tuple[tuple, int | None]:
+    """(id without its example number, example number or None for a parameter)."""
+    if nid[0] in PER_EXAMPLE:
+        c = canonical(nid)
+        return c[:-1], c[-1]
+    return nid, None
+
+
+def _target_vector(t, n_out: int) -> list[Fraction]:
+    """One example's target: a number (one output), a vector, or ``{class: k}``."""
+    if isinstance(t, (list, tuple)):
+        return [fraction(v) for v in t]
+    if hasattr(t, "class_"):
+        k = int(t.class_)
+        return [Fraction(1 if i + 1 == k else 0) for i in range(n_out)]
+    return [fraction(t)]
+
+
+@dataclass
 class Oracle:
-    inputs: list[Fraction]
+    """A layered network, its loss and targets as exact numbers.
+
+    ``examples[n]`` holds example n+1's inputs (one list for a single input);
+    ``targets[n]`` its target vector. ``batched`` is true when the problem writes its
+    inputs as lists (a batch, possibly of one); the loss is then the mean (``batch =
+    "mean"``) or the sum of the examples' losses."""
+
+    examples: list[list[Fraction]]
     orientation: str
     layers: list[OLayer]
     params: dict[tuple, Fraction]
     head: bool = False
     loss_type: str | None = None
     reduction: str | None = None
-    target: list[Fraction] | None = None
+    targets: list[list[Fraction]] | None = None
+    batch: str = "mean"
+    batched: bool = False
 
     # -- construction ----------------------------------------------------------------
     @classmethod
@@ -115,10 +185,17 @@ class Oracle:
         (``question`` defaults to the problem's first)."""
         q = question if question is not None else problem.questions[0]
         net = problem.network
-        inputs = [fraction(v) for v in net.inputs.values()]
+        values = list(net.inputs.values())
+        batched = isinstance(values[0], list)
+        if batched:
+            size = len(values[0])
+            assert all(isinstance(v, list) and len(v) == size for v in values), "ragged batch"
+            examples = [[fraction(v[n]) for v in values] for n in range(size)]
+        else:
+            examples = [[fraction(v) for v in values]]
         params: dict[tuple, Fraction] = {}
         layers = []
-        n_in = len(inputs)
+        n_in = len(values)
         for li, layer in enumerate(net.layers, start=1):
             for r, row in enumerate(layer.weights):
                 for c, w in enumerate(row):
@@ -139,68 +216,99 @@ class Oracle:
         loss = q.loss or problem.loss
         target = q.target if q.target is not None else problem.target
         n_out = layers[-1].units
-        tvals = None
+        targets = None
         if target is not None:
-            if isinstance(target, list):
-                tvals = [fraction(t) for t in target]
-            else:  # {class: k}, 1-based
-                k = int(getattr(target, "class_"))
-                tvals = [Fraction(1 if i + 1 == k else 0) for i in range(n_out)]
-        return cls(inputs=inputs, orientation=net.orientation, layers=layers, params=params,
+            if batched:  # one entry per example
+                assert isinstance(target, list) and len(target) == len(examples), \
+                    f"a batch of {len(examples)} needs one target per example, got {target!r}"
+                targets = [_target_vector(t, n_out) for t in target]
+            else:
+                targets = [_target_vector(target, n_out)]
+        return cls(examples=examples, orientation=net.orientation, layers=layers, params=params,
                    head=q.output_head == "softmax",
                    loss_type=loss.type if loss is not None else None,
                    reduction=loss.reduction if loss is not None else None,
-                   target=tvals)
+                   targets=targets,
+                   batch=(loss.batch or "mean") if loss is not None else "mean",
+                   batched=batched)
 
     @property
     def n_layers(self) -> int:
         return len(self.layers)
 
+    @property
+    def size(self) -> int:
+        """Examples in the batch (1 for a single input)."""
+        return len(self.examples)
+
+    @property
+    def inputs(self) -> list[Fraction]:
+        """The inputs of a single example."""
+        assert self.size == 1, "a batch has one input vector per example: use examples"
+        return self.examples[0]
+
+    @property
+    def target(self) -> list[Fraction] | None:
+        """The target of a single example."""
+        assert self.size == 1, "a batch has one target per example: use targets"
+        return None if self.targets is None else self.targets[0]
+
     def weight_id(self, l: int, dest: int, src: int) -> tuple:
         """The id of the weight from ``src`` (input or previous neuron) to neuron ``dest``."""
         return ("W", l, dest, src) if self.orientation == "Wx" else ("W", l, src, dest)
 
+    def _scale(self) -> mpf:
+        """The factor of each example's loss in the batch's loss."""
+        return mpf(1) / self.size if self.batch == "mean" else mpf(1)
+
     # -- forward pass ----------------------------------------------------------------
     def forward(self, override: dict | None = None, bump: dict | None = None) -> Forward:
         """A forward pass with ``override`` (id → replacement value, for parameters and
-        ``("x", i)``) and ``bump`` (id → amount added to a node's value, any id)."""
-        override = override or {}
-        bump = bump or {}
+        inputs ``("x", i[, n])``) and ``bump`` (id → amount added to a node's value,
+        any id). Ids of an example's nodes may carry the example number (1-based) last;
+        without it they mean the first example."""
+        override = {canonical(k): v for k, v in (override or {}).items()}
+        bump = {canonical(k): v for k, v in (bump or {}).items()}
         with mp.workdps(DPS):
             def leaf(key, exact):
                 v = override[key] if key in override else to_mpf(exact)
                 return v + bump[key] if key in bump else v
 
+            params = {k: leaf(k, v) for k, v in self.params.items()}
             out = Forward()
-            prev = [leaf(("x", i), x) for i, x in enumerate(self.inputs)]
-            for l, layer in enumerate(self.layers, start=1):
-                zs = []
-                for j in range(layer.units):
-                    s = mpf(0)
-                    for i, h in enumerate(prev):
-                        wid = self.weight_id(l, j, i)
-                        s += leaf(wid, self.params[wid]) * h
-                    if layer.bias == "shared":
-                        s += leaf(("b", l), self.params[("b", l)])
-                    elif layer.bias == "neuron":
-                        s += leaf(("b", l, j), self.params[("b", l, j)])
-                    s += bump.get(("z", l, j), 0)
-                    zs.append(s)
-                acts = activate(layer.activation, zs, layer.slope)
-                acts = [v + bump.get(("a", l, j), 0) for j, v in enumerate(acts)]
-                for j in range(layer.units):
-                    out.z[(l, j)] = zs[j]
-                    out.a[(l, j)] = acts[j]
-                prev = acts
-            if self.head:
-                l = self.n_layers + 1
-                prev = [v + bump.get(("a", l, j), 0) for j, v in enumerate(softmax(prev))]
-                for j, v in enumerate(prev):
-                    out.a[(l, j)] = v
-            out.outputs = prev
-            if self.loss_type is not None and self.target is not None:
-                out.loss = loss_value(self.loss_type, self.reduction, prev,
-                                      [to_mpf(t) for t in self.target])
+            for n, xs in enumerate(self.examples, start=1):
+                ex = Example()
+                prev = [leaf(("x", i, n), x) for i, x in enumerate(xs)]
+                for l, layer in enumerate(self.layers, start=1):
+                    zs = []
+                    for j in range(layer.units):
+                        s = mpf(0)
+                        for i, h in enumerate(prev):
+                            s += params[self.weight_id(l, j, i)] * h
+                        if layer.bias == "shared":
+                            s += params[("b", l)]
+                        elif layer.bias == "neuron":
+                            s += params[("b", l, j)]
+                        s += bump.get(("z", l, j, n), 0)
+                        zs.append(s)
+                    acts = activate(layer.activation, zs, layer.slope)
+                    acts = [v + bump.get(("a", l, j, n), 0) for j, v in enumerate(acts)]
+                    for j in range(layer.units):
+                        ex.z[(l, j)] = zs[j]
+                        ex.a[(l, j)] = acts[j]
+                    prev = acts
+                if self.head:
+                    l = self.n_layers + 1
+                    prev = [v + bump.get(("a", l, j, n), 0) for j, v in enumerate(softmax(prev))]
+                    for j, v in enumerate(prev):
+                        ex.a[(l, j)] = v
+                ex.outputs = prev
+                if self.loss_type is not None and self.targets is not None:
+                    ex.loss = loss_value(self.loss_type, self.reduction, prev,
+                                         [to_mpf(t) for t in self.targets[n - 1]]) + bump.get(("L", n), 0)
+                out.examples.append(ex)
+            if self.loss_type is not None and self.targets is not None:
+                out.loss = self._scale() * sum(ex.loss for ex in out.examples)
             return out
 
     def loss(self) -> mpf:
@@ -209,8 +317,19 @@ class Oracle:
     # -- derivatives -----------------------------------------------------------------
     def leaf_value(self, key: tuple) -> Fraction:
         if key[0] == "x":
-            return self.inputs[key[1]]
+            _, i, n = canonical(key)
+            return self.examples[n - 1][i]
         return self.params[key]
+
+    def node_value(self, fwd: Forward, nid: tuple) -> mpf:
+        """The value of any node id in the forward pass ``fwd`` (leaves exactly)."""
+        if nid[0] in ("W", "b", "x"):
+            return to_mpf(self.leaf_value(nid))
+        if nid[0] == "L":
+            return fwd.examples[nid[1] - 1].loss
+        (kind, l, j), n = split_example(nid)
+        ex = fwd.examples[n - 1]
+        return ex.z[(l, j)] if kind == "z" else ex.a[(l, j)]
 
     def gradient(self, key: tuple, step: str = STEP) -> mpf:
         """∂L/∂key by central differences at 60 digits."""
@@ -226,25 +345,63 @@ class Oracle:
             return (up - down) / (2 * h)
 
     def gradients(self) -> dict[tuple, mpf]:
-        """∂L/∂θ for every weight and bias."""
+        """∂L/∂θ for every weight and bias (finite differences)."""
         return {k: self.gradient(k) for k in self.params}
+
+    def backprop(self, params: dict | None = None) -> tuple[mpf, dict[tuple, mpf]]:
+        """The loss and ∂L/∂θ for every weight and bias, by hand-written reverse mode
+        (the chain rule layer by layer, example by example), at ``params`` (id → mpf;
+        default: the problem's). Kinks take the PyTorch conventions (ReLU'(0) = 0,
+        LeakyReLU'(0) = α, sgn(0) = 0). Much faster than :meth:`gradients`, which
+        tests check it against."""
+        with mp.workdps(DPS):
+            fwd = self.forward(override=params)
+            P = {k: (params[k] if params and k in params else to_mpf(v)) for k, v in self.params.items()}
+            grad = {k: mpf(0) for k in P}
+            scale = self._scale()
+            for n, ex in enumerate(fwd.examples, start=1):
+                y = [to_mpf(t) for t in self.targets[n - 1]]
+                g = [scale * d for d in loss_derivative(self.loss_type, self.reduction, ex.outputs, y)]
+                if self.head:
+                    g = softmax_vjp([ex.a[(self.n_layers + 1, j)] for j in range(len(g))], g)
+                for l in range(self.n_layers, 0, -1):
+                    layer = self.layers[l - 1]
+                    zs = [ex.z[(l, j)] for j in range(layer.units)]
+                    acts = [ex.a[(l, j)] for j in range(layer.units)]
+                    dz = activation_vjp(layer.activation, zs, acts, g, layer.slope)
+                    prev = ([to_mpf(v) for v in self.examples[n - 1]] if l == 1
+                            else [ex.a[(l - 1, i)] for i in range(layer.n_in)])
+                    g = [mpf(0)] * layer.n_in
+                    for j in range(layer.units):
+                        for i in range(layer.n_in):
+                            wid = self.weight_id(l, j, i)
+                            grad[wid] += dz[j] * prev[i]
+                            g[i] += dz[j] * P[wid]
+                        if layer.bias == "shared":
+                            grad[("b", l)] += dz[j]
+                        elif layer.bias == "neuron":
+                            grad[("b", l, j)] += dz[j]
+            return fwd.loss, grad
 
     def kinks(self, tol: str = KINK) -> list[str]:
         """Where the loss is not smooth (within ``tol``): ReLU / leaky ReLU pre-activations
-        near 0 and L1 residuals near 0. Finite differences are not trusted there."""
+        near 0 and L1 residuals near 0, in any example. Finite differences are not
+        trusted there."""
         out = []
         with mp.workdps(DPS):
             t = mpf(tol)
             f = self.forward()
-            for l, layer in enumerate(self.layers, start=1):
-                if layer.activation in ("relu", "leaky_relu"):
-                    for j in range(layer.units):
-                        if abs(f.z[(l, j)]) < t:
-                            out.append(f"layer {l} neuron {j + 1}: pre-activation {f.z[(l, j)]}")
-            if self.loss_type == "l1" and self.target is not None:
-                for k, (o, y) in enumerate(zip(f.outputs, self.target)):
-                    if abs(o - to_mpf(y)) < t:
-                        out.append(f"output {k + 1}: residual {o - to_mpf(y)}")
+            for n, ex in enumerate(f.examples, start=1):
+                where = f"example {n}: " if self.size > 1 else ""
+                for l, layer in enumerate(self.layers, start=1):
+                    if layer.activation in ("relu", "leaky_relu"):
+                        for j in range(layer.units):
+                            if abs(ex.z[(l, j)]) < t:
+                                out.append(f"{where}layer {l} neuron {j + 1}: pre-activation {ex.z[(l, j)]}")
+                if self.loss_type == "l1" and self.targets is not None:
+                    for k, (o, y) in enumerate(zip(ex.outputs, self.targets[n - 1])):
+                        if abs(o - to_mpf(y)) < t:
+                            out.append(f"{where}output {k + 1}: residual {o - to_mpf(y)}")
         return out
 
 
@@ -290,6 +447,50 @@ def loss_value(kind: str, reduction: str | None, o: list, y: list) -> mpf:
     if kind == "l1":
         return sum(abs(a - b) for a, b in zip(o, y))
     raise ValueError(f"unknown loss {kind!r}")
+
+
+def loss_derivative(kind: str, reduction: str | None, o: list, y: list) -> list:
+    """∂(one example's loss)/∂o_k, written from the definitions in :func:`loss_value`
+    (sgn(0) = 0 for l1)."""
+    n = len(o)
+    if kind == "sse":
+        return [2 * (a - b) for a, b in zip(o, y)]
+    if kind == "half_sse":
+        return [a - b for a, b in zip(o, y)]
+    if kind == "mse":
+        return [2 * (a - b) / n for a, b in zip(o, y)]
+    if kind == "cross_entropy":
+        return [-b / a for a, b in zip(o, y)]
+    if kind == "bce":
+        d = [-(b / a - (1 - b) / (1 - a)) for a, b in zip(o, y)]
+        return [v / n for v in d] if (reduction or "mean") == "mean" else d
+    if kind == "l1":
+        return [mpf(1) if a > b else mpf(-1) if a < b else mpf(0) for a, b in zip(o, y)]
+    raise ValueError(f"unknown loss {kind!r}")
+
+
+def softmax_vjp(p: list, g: list) -> list:
+    """Jᵀg for p = softmax(z): ∂p_k/∂z_j = p_k (δ_kj − p_j), so (Jᵀg)_j = p_j (g_j − Σ_k g_k p_k)."""
+    s = sum(gk * pk for gk, pk in zip(g, p))
+    return [pj * (gj - s) for pj, gj in zip(p, g)]
+
+
+def activation_vjp(name: str, zs: list, acts: list, g: list, slope: Fraction | None) -> list:
+    """∂L/∂z from ∂L/∂a through the activation (ReLU'(0) = 0, LeakyReLU'(0) = α)."""
+    if name == "softmax":
+        return softmax_vjp(acts, g)
+    if name == "relu":
+        return [d if z > 0 else mpf(0) for z, d in zip(zs, g)]
+    if name == "leaky_relu":
+        a = to_mpf(slope)
+        return [d if z > 0 else a * d for z, d in zip(zs, g)]
+    if name == "sigmoid":
+        return [d * s * (1 - s) for s, d in zip(acts, g)]
+    if name == "tanh":
+        return [d * (1 - t * t) for t, d in zip(acts, g)]
+    if name == "linear":
+        return list(g)
+    raise ValueError(f"unknown activation {name!r}")
 
 
 # --- names ---------------------------------------------------------------------------
@@ -342,20 +543,37 @@ def parameter_names(problem) -> dict[str, tuple]:
     return out
 
 
+def split_key(graph, key: str) -> tuple[str, int | None]:
+    """A batch's node key ``h1#2`` as (``h1``, 2); (key, None) for a single example or
+    a parameter."""
+    if getattr(graph, "examples", 1) > 1 and "#" in key:
+        base, n = key.rsplit("#", 1)
+        return base, int(n)
+    return key, None
+
+
 def node_id(graph, key: str, problem) -> tuple:
     """The oracle id of the solver's graph node ``key``, read from the node's metadata
-    (kind, layer, position, order within its layer); parameters by their names."""
+    (kind, layer, order within its layer and example); parameters by their names.
+    In a batch, an example's node ``h1#n`` gets the example number ``n`` last."""
     node = graph.by_key[key]
+    base, n = split_key(graph, key)
+    tail = () if n is None else (n,)
     if node.kind == "input":
-        return ("x", list(problem.network.inputs).index(key))
+        return ("x", list(problem.network.inputs).index(base)) + tail
     if node.kind in ("weight", "bias"):
         return parameter_names(problem)[key]
+    if node.kind == "loss" and n is not None and base == "L":
+        return ("L", n)
+
+    def same(kinds):
+        return [m.key for m in graph.nodes if m.kind in kinds and m.layer == node.layer
+                and split_key(graph, m.key)[1] == n]
+
     if node.kind == "preactivation":
-        same = [n.key for n in graph.nodes if n.kind == "preactivation" and n.layer == node.layer]
-        return ("z", node.layer, same.index(key))
+        return ("z", node.layer, same(("preactivation",)).index(key)) + tail
     if node.kind in ("activation", "output"):
-        same = [n.key for n in graph.nodes if n.kind in ("activation", "output") and n.layer == node.layer]
-        return ("a", node.layer, same.index(key))
+        return ("a", node.layer, same(("activation", "output")).index(key)) + tail
     raise KeyError(f"no oracle id for {key!r} (kind {node.kind})")
 
 

@@ -148,8 +148,10 @@ def test_one_bad_problem_writes_nothing_for_any(runner, tmp_path, order):
 
 
 def test_missing_file_and_folder(runner, tmp_path):
+    empty = tmp_path / "empty-folder"
+    empty.mkdir()
     for path, fragment in ((tmp_path / "nope.yaml", "cannot read the file (No such file or directory)"),
-                           (tmp_path, "cannot read the file (Is a directory)")):
+                           (empty, "the folder holds no .yaml problem files")):
         result = runner.invoke(main, ["solve", str(path), "-o", str(tmp_path / "out")])
         assert result.exit_code == 2
         assert error_line(result.stderr, str(path)) == ("(file)", fragment)

@@ -43,8 +43,12 @@ def find(data: dict, question: str, kind: str, of: str) -> dict:
 def test_solve_writes_every_format(runner, tmp_path, path):
     out, result = solve(runner, tmp_path, path, "-f", "md", "-f", "tex", "-f", "json")
     names = [f"{path.stem}.{fmt}" for fmt in ("md", "tex", "json")]
-    assert sorted(p.name for p in out.iterdir()) == sorted(names)
-    assert result.stdout == "".join(f"wrote {out / n}\n" for n in names)
+    images = [f"{path.stem}-diagram.svg"] + [f"{path.stem}-{q['id']}-loss.svg" for q in
+                                              yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]
+                                              if "train" in q["ask"]]
+    assert sorted(p.name for p in out.iterdir()) == sorted(names + images)
+    written = [line.removeprefix(f"wrote {out}/") for line in result.stdout.splitlines()]
+    assert sorted(written) == sorted(names + images)
     title = yaml.safe_load(path.read_text(encoding="utf-8"))["title"]
     md = (out / names[0]).read_text(encoding="utf-8")
     assert md.startswith(f"# {title} — answer key\n")
@@ -57,8 +61,10 @@ def test_solve_writes_every_format(runner, tmp_path, path):
 
 def test_default_formats_are_md_and_tex(runner, tmp_path):
     out, result = solve(runner, tmp_path, *PROBLEMS)
-    assert sorted(p.name for p in out.iterdir()) == sorted(f"{p.stem}.{f}" for p in PROBLEMS for f in ("md", "tex"))
-    assert result.stdout.count("wrote ") == 2 * len(PROBLEMS)
+    keys = sorted(p.name for p in out.iterdir() if not p.name.endswith(".svg"))  # svg: diagrams and plots of the md
+    assert keys == sorted(f"{p.stem}.{f}" for p in PROBLEMS for f in ("md", "tex"))
+    assert {f"{p.stem}-diagram.svg" for p in PROBLEMS} <= {p.name for p in out.iterdir()}
+    assert result.stdout.count("wrote ") == len(list(out.iterdir()))
 
 
 def test_a_file_named_twice_is_solved_once(runner, tmp_path):
@@ -136,7 +142,10 @@ def test_answers_json_contract(runner, tmp_path, path):
         assert set(q) == {"id", "title", "answers"}
         assert isinstance(q["title"], str) and q["answers"]
         for a in q["answers"]:
-            assert set(a) == {"kind", "of", "latex", "exact", "value", "display"}
+            # the contract's keys, and the optional ones: step (training), upstream (shown on the way)
+            assert {"kind", "of", "latex", "exact", "value", "display"} <= set(a)
+            assert set(a) <= {"kind", "of", "latex", "exact", "value", "display", "step", "upstream"}
+            assert a.get("upstream", True) is True and isinstance(a.get("step", 0), int)
             assert a["kind"] in KINDS
             assert all(isinstance(a[k], str) and a[k] for k in ("of", "latex", "exact", "display"))
             assert type(a["value"]) is float and math.isfinite(a["value"])

@@ -62,7 +62,7 @@ def test_body_only_fragment_inputs_into_a_document(tmp_path):
     body = render(solve(load_problem(path), path.stem), "tex", body_only=True)
     assert "\\documentclass" not in body
     (tmp_path / "frag.tex").write_text(body, encoding="utf-8")
-    doc = ("\\documentclass{article}\\usepackage{amsmath,amssymb,booktabs}\\allowdisplaybreaks"
+    doc = ("\\documentclass{article}\\usepackage{amsmath,amssymb,booktabs,tikz}\\allowdisplaybreaks"
            "\\begin{document}\\input{frag}\\end{document}\n")
     run = subprocess.run(["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=120,

@@ -3,6 +3,12 @@
 the seed reference values in ../shared/reference/seed_answers.json, and
 (optionally) against PyTorch autograd.
 
+Mini-batches (inputs written as lists) are checked example by example (``h1#n``,
+``L#n``) and as a batch (``L``, the gradients), in the bundled XOR problem, a
+hand-made batch and the hypothesis networks (batches of 1 to 4, mean or sum); a
+batch problem's answers must not depend on the style, and its matrix-style key must
+compile. Training answers (those with a ``step``) are checked in tests/test_training.py.
+
 Run: ``cd /work/main && python -m pytest tests/test_oracle.py -q``.
 """
 
@@ -10,6 +16,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
 import sys
 from decimal import Decimal
 from fractions import Fraction
@@ -58,21 +66,38 @@ def _param_sort_key(pid: tuple) -> tuple:
     return (pid[1], 1, pid[2] if len(pid) > 2 else 0, 0)
 
 
-def check_solution(problem, stem: str = "problem", tol: str = TOL) -> dict:
+def _partition(answers_: list[dict]) -> tuple[list, list, list]:
+    """(answers of the question proper, intermediate ∂L/∂n marked ``upstream``,
+    training answers carrying a ``step``)."""
+    plain, upstream, training = [], [], []
+    for a in answers_:
+        (training if "step" in a else upstream if a.get("upstream") else plain).append(a)
+    return plain, upstream, training
+
+
+def _loss_names(orc: O.Oracle) -> list[str]:
+    """The loss answers a question must give: ``L``; for a batch, ``L#1``… then ``L``."""
+    return ([f"L#{n}" for n in range(1, orc.size + 1)] if orc.size > 1 else []) + ["L"]
+
+
+def check_solution(problem, stem: str = "problem", tol: str = TOL, style: str | None = None) -> dict:
     """Compare every answer of ``solve(problem)`` with the oracle; return counts per
     kind (and the questions whose gradients were not checked because of a kink).
 
-    Checks: value answers = oracle forward values; the loss; every gradient
-    answer = the oracle's finite difference; every update = w − η·gradient; the set
-    of gradient/update answers is what the question asks for; gradient answers of
-    ``all`` come in matrix order; the graph's parameter metadata (layer, position,
-    value) agrees with the oracle's parameter named alike.
+    Checks: value answers = oracle forward values (each example's, in a batch); the
+    loss (and each example's loss ``L#n`` in a batch); every gradient answer = the
+    oracle's finite difference, the intermediate ones marked ``upstream`` included;
+    every update = w − η·gradient; the set of gradient/update answers is what the
+    question asks for; gradient answers of ``all`` come in matrix order; the graph's
+    parameter metadata (layer, position, value) agrees with the oracle's parameter
+    named alike. Training answers (those with a ``step``) are only counted here
+    (``counts["training"]``); tests/test_training.py checks them.
     """
     if O.is_graph_problem(problem):
-        return check_graph_solution(problem, stem, tol)
-    sol = answers(solve(problem, stem))
+        return check_graph_solution(problem, stem, tol, style)
+    sol = answers(solve(problem, stem, style=style))
     names = O.parameter_names(problem)
-    counts = {"value": 0, "loss": 0, "gradient": 0, "update": 0, "kinked": []}
+    counts = {"value": 0, "loss": 0, "gradient": 0, "upstream": 0, "update": 0, "training": 0, "kinked": []}
     assert [q["id"] for q in sol["questions"]] == [q.id for q in problem.questions]
     for q, sec in zip(problem.questions, sol["questions"]):
         orc = O.Oracle.from_problem(problem, q)
@@ -80,38 +105,38 @@ def check_solution(problem, stem: str = "problem", tol: str = TOL) -> dict:
         fwd = orc.forward()
         kinks = orc.kinks()
         where = f"{stem}/{q.id}"
+        plain, upstream, training = _partition(sec["answers"])
+        assert not training or "train" in q.ask, f"{where}: training answers without 'train'"
+        counts["training"] += len(training)
         by_kind: dict[str, list] = {}
-        for a in sec["answers"]:
+        for a in plain:
             by_kind.setdefault(a["kind"], []).append(a)
         assert set(by_kind) <= {"value", "loss", "gradient", "update"}, where
 
         for a in by_kind.get("value", []):
             nid = O.node_id(graph, a["of"], problem)
-            if nid[0] == "x":
-                want = O.to_mpf(orc.inputs[nid[1]])
-            elif nid[0] in ("W", "b"):
-                want = O.to_mpf(orc.params[nid])
-            else:
-                want = fwd.z[nid[1:]] if nid[0] == "z" else fwd.a[nid[1:]]
+            want = orc.node_value(fwd, nid)
             got = O.read_exact(a["exact"])
             assert O.close(got, want, tol), \
                 f"{where}: value of {a['of']} {nid}: solver {O.show(got)}, oracle {O.show(want)}"
             assert abs(a["value"] - float(want)) <= 1e-12 * max(1.0, abs(float(want))), (where, a)
             counts["value"] += 1
 
-        wants_loss = any(x in q.ask for x in ("loss", "gradients", "update"))
+        wants_loss = any(x in q.ask for x in ("loss", "gradients", "update", "train"))
         losses = by_kind.get("loss", [])
-        assert len(losses) == (1 if wants_loss else 0), f"{where}: {len(losses)} loss answers"
+        assert [a["of"] for a in losses] == (_loss_names(orc) if wants_loss else []), \
+            f"{where}: loss answers {[a['of'] for a in losses]}"
         for a in losses:
+            want = fwd.loss if a["of"] == "L" else fwd.examples[int(a["of"].split("#")[1]) - 1].loss
             got = O.read_exact(a["exact"])
-            assert O.close(got, fwd.loss, tol), f"{where}: loss: solver {O.show(got)}, oracle {O.show(fwd.loss)}"
-            assert abs(a["value"] - float(fwd.loss)) <= 1e-12 * max(1.0, abs(float(fwd.loss)))
+            assert O.close(got, want, tol), f"{where}: loss {a['of']}: solver {O.show(got)}, oracle {O.show(want)}"
+            assert abs(a["value"] - float(want)) <= 1e-12 * max(1.0, abs(float(want)))
             counts["loss"] += 1
 
         grads = by_kind.get("gradient", [])
-        asks_grads = any(x in q.ask for x in ("gradients", "update"))
+        asks_grads = any(x in q.ask for x in ("gradients", "update", "train"))
         if not asks_grads:
-            assert not grads and not by_kind.get("update"), where
+            assert not grads and not upstream and not by_kind.get("update"), where
             continue
         expected = list(names) if q.gradients == "all" else list(q.gradients)
         assert sorted(a["of"] for a in grads) == sorted(expected), \
@@ -119,12 +144,14 @@ def check_solution(problem, stem: str = "problem", tol: str = TOL) -> dict:
         if q.gradients == "all":
             order = [names[a["of"]] for a in grads]
             assert order == sorted(order, key=_param_sort_key), f"{where}: not in matrix order: {order}"
+        assert all(a["kind"] == "gradient" and a["of"] not in expected for a in upstream), \
+            f"{where}: upstream answers {[(a['kind'], a['of']) for a in upstream]}"
         if kinks:
             counts["kinked"].append((where, kinks))
             continue
 
         oracle_grad: dict[str, mpf] = {}
-        for a in grads:
+        for a in grads + upstream:
             key = a["of"]
             nid = O.node_id(graph, key, problem)
             node = graph.by_key[key]
@@ -141,7 +168,7 @@ def check_solution(problem, stem: str = "problem", tol: str = TOL) -> dict:
             got = O.read_exact(a["exact"])
             assert O.close(got, want, tol), f"{where}: dL/d{key} {nid}: solver {O.show(got)}, oracle {O.show(want)}"
             assert abs(a["value"] - float(want)) <= 1e-12 * max(1.0, abs(float(want))), (where, a)
-            counts["gradient"] += 1
+            counts["upstream" if a.get("upstream") else "gradient"] += 1
 
         updates = by_kind.get("update", [])
         if "update" not in q.ask:
@@ -162,10 +189,10 @@ def check_solution(problem, stem: str = "problem", tol: str = TOL) -> dict:
     return counts
 
 
-def check_graph_solution(problem, stem: str, tol: str = TOL) -> dict:
+def check_graph_solution(problem, stem: str, tol: str = TOL, style: str | None = None) -> dict:
     """:func:`check_solution` for a ``graph:`` problem: names are the graph's own."""
-    sol = answers(solve(problem, stem))
-    counts = {"value": 0, "loss": 0, "gradient": 0, "update": 0, "kinked": []}
+    sol = answers(solve(problem, stem, style=style))
+    counts = {"value": 0, "loss": 0, "gradient": 0, "upstream": 0, "update": 0, "training": 0, "kinked": []}
     orc = O.GraphOracle.from_problem(problem)
     values = orc.forward()
     kinks = orc.kinks()
@@ -173,12 +200,16 @@ def check_graph_solution(problem, stem: str, tol: str = TOL) -> dict:
     for q, sec in zip(problem.questions, sol["questions"]):
         where = f"{stem}/{q.id}"
         grads: dict[str, mpf] = {}
-        asked = [a["of"] for a in sec["answers"] if a["kind"] == "gradient"]
-        if not any(x in q.ask for x in ("gradients", "update")):
-            assert not asked, f"{where}: gradients not asked for: {asked}"
+        plain, upstream, training = _partition(sec["answers"])
+        assert not training or "train" in q.ask, f"{where}: training answers without 'train'"
+        counts["training"] += len(training)
+        asked = [a["of"] for a in plain if a["kind"] == "gradient"]
+        if not any(x in q.ask for x in ("gradients", "update", "train")):
+            assert not asked and not upstream, f"{where}: gradients not asked for: {asked}"
         elif q.gradients != "all":
             assert sorted(asked) == sorted(q.gradients), f"{where}: gradient answers {asked}, asked {q.gradients}"
-        for a in sec["answers"]:
+        assert all(a["kind"] == "gradient" and a["of"] not in asked for a in upstream), where
+        for a in plain + upstream:
             got, of, kind = O.read_exact(a["exact"]), a["of"], a["kind"]
             if kind == "value":
                 assert of in values, f"{where}: value of unknown name {of!r}"
@@ -201,7 +232,7 @@ def check_graph_solution(problem, stem: str, tol: str = TOL) -> dict:
             else:
                 raise AssertionError(f"{where}: unknown answer kind {kind!r}")
             assert O.close(got, want, tol), f"{where}: {kind} {of}: solver {O.show(got)}, oracle {O.show(want)}"
-            counts[kind] += 1
+            counts["upstream" if a.get("upstream") else kind] += 1
     return counts
 
 
@@ -350,12 +381,13 @@ def test_bundled_problem_matches_oracle(path):
         pytest.skip(f"every gradient question has a kink: {counts['kinked']}")
     if "forward" in asks:
         assert counts["value"] > 0
-    if asks & {"loss", "gradients", "update"} and not O.is_graph_problem(problem):
+    if asks & {"loss", "gradients", "update", "train"} and not O.is_graph_problem(problem):
         assert counts["loss"] > 0
-    if asks & {"gradients", "update"}:
+    if asks & {"gradients", "update", "train"}:
         assert counts["gradient"] > 0
     if "update" in asks:
         assert counts["update"] > 0
+    assert (counts["training"] > 0) == ("train" in asks)  # checked in tests/test_training.py
 
 
 @pytest.mark.parametrize("path", PROBLEMS, ids=[p.stem for p in PROBLEMS])
@@ -398,11 +430,7 @@ def random_problems(draw):
     n_layers = draw(st.integers(1, 3))
     orientation = draw(st.sampled_from(["Wx", "xW"]))
     naming = draw(st.sampled_from(["sequential", "indexed"]))
-    inputs, exact = {}, {}
-    for i in range(n_in):
-        text, v = draw(numbers(-200, 200))
-        inputs[f"x{i + 1}"] = text
-        exact[("x", i)] = v
+    exact = {}
     layers = []
     prev = n_in
     for l in range(1, n_layers + 1):
@@ -454,6 +482,22 @@ def random_problems(draw):
         prev = units
     out_act = layers[-1]["activation"]
     n_out = prev
+    # A batch (inputs written as lists) of 1 to 4 examples, about half the time. A batch
+    # of one with several outputs is left to test_batch_of_one_takes_one_target_per_example:
+    # the solver reads its target as one example's vector, not as a list of one.
+    batch = draw(st.sampled_from([None, None, None, 1, 2, 3, 4] if n_out == 1 else [None, None, 2, 3, 4]))
+    inputs = {}
+    for i in range(n_in):
+        if batch is None:
+            text, v = draw(numbers(-200, 200))
+            inputs[f"x{i + 1}"] = text
+            exact[("x", i)] = v
+        else:
+            inputs[f"x{i + 1}"] = []
+            for n in range(1, batch + 1):
+                text, v = draw(numbers(-200, 200))
+                inputs[f"x{i + 1}"].append(text)
+                exact[("x", i, n)] = v
     head = draw(st.integers(0, 3)) == 0
     probs = out_act == "softmax" or head
     choices = ["sse", "half_sse", "mse", "l1"]
@@ -469,12 +513,24 @@ def random_problems(draw):
         loss = {"type": "bce"} if red is None else {"type": "bce", "reduction": red}
     elif draw(st.booleans()):
         loss = {"type": loss_type}
-    if loss_type == "bce" or (loss_type == "cross_entropy" and draw(st.booleans())):
-        target = [draw(numbers(0, 100))[0] for _ in range(n_out)]
-    elif draw(st.integers(0, 2)) == 0:
-        target = {"class": draw(st.integers(1, n_out))}
-    else:
-        target = [draw(numbers(-100, 100))[0] for _ in range(n_out)]
+    if batch is not None:
+        how = draw(st.sampled_from([None, "mean", "sum"]))  # None: the default, mean
+        if how is not None:
+            loss = {**loss, "batch": how} if isinstance(loss, dict) else {"type": loss, "batch": how}
+
+    def one_target():
+        if loss_type == "bce" or (loss_type == "cross_entropy" and draw(st.booleans())):
+            vector = [draw(numbers(0, 100))[0] for _ in range(n_out)]
+        elif draw(st.integers(0, 2)) == 0 and batch != 1:
+            return {"class": draw(st.integers(1, n_out))}
+        else:
+            vector = [draw(numbers(-100, 100))[0] for _ in range(n_out)]
+        # in a batch, one output's target may be written as a bare number
+        if batch == 1:  # see above: only a bare number reads the same either way
+            return vector[0] if len(vector) == 1 else vector
+        return vector[0] if batch is not None and n_out == 1 and draw(st.booleans()) else vector
+
+    target = one_target() if batch is None else [one_target() for _ in range(batch)]
     question = {"id": "q", "ask": draw(st.sampled_from([["loss", "gradients"], ["gradients"],
                                                         ["forward", "loss", "gradients", "update"],
                                                         ["update"]]))}
@@ -497,12 +553,13 @@ def _random_case(data, exact):
     # the validated numbers are exactly the generated ones
     orc = O.Oracle.from_problem(problem)
     for key, v in exact.items():
-        assert (orc.inputs[key[1]] if key[0] == "x" else orc.params[key]) == v, key
-    assert len(orc.params) + len(orc.inputs) == len(exact)
+        assert (orc.leaf_value(key) if key[0] == "x" else orc.params[key]) == v, key
+    assert len(orc.params) + orc.size * len(orc.examples[0]) == len(exact)
     assume(not orc.kinks())
     net = problem.network
     event(f"layers={len(net.layers)}, orientation={net.orientation}, naming={net.naming}")
     event(f"loss={orc.loss_type}, output={orc.layers[-1].activation}, head={orc.head}")
+    event(f"batch={orc.size if orc.batched else None}, {orc.batch}")
     return problem, orc
 
 
@@ -510,10 +567,10 @@ def _random_case(data, exact):
 @given(random_problems())
 def test_random_networks_answers_match_oracle(case):
     data, exact = case
-    problem, _ = _random_case(data, exact)
+    problem, orc = _random_case(data, exact)
     counts = check_solution(problem, "random")
     assert not counts["kinked"]
-    assert counts["loss"] == 1
+    assert counts["loss"] == len(_loss_names(orc))
     assert counts["gradient"] == len(O.parameter_names(problem))
     if "update" in problem.questions[0].ask:
         assert counts["update"] > 0 or not problem.questions[0].update_biases and all(
@@ -529,11 +586,27 @@ def test_random_networks_named_gradients_and_adjoints(case, data):
     problem, _ = _random_case(raw, exact)
     assert check_adjoints(problem) > 0
     graph = build_network(problem, problem.questions[0])
-    keys = [n.key for n in graph.nodes if n.kind not in ("target", "loss")]
+    # a batch's per-example nodes (h1#2) cannot be named in a problem file (names have no '#')
+    keys = [n.key for n in graph.nodes if n.kind not in ("target", "loss") and "#" not in n.key]
     chosen = data.draw(st.lists(st.sampled_from(keys), min_size=1, max_size=5, unique=True))
     raw["questions"][0]["gradients"] = chosen
     counts = check_solution(validate(raw), "random-named")
     assert counts["gradient"] == len(chosen)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_problems())
+def test_oracle_backprop_matches_its_finite_differences(case):
+    """The oracle's hand-written reverse mode (used by the training oracle) against its
+    finite differences, batches included."""
+    data, exact = case
+    problem, orc = _random_case(data, exact)
+    loss, grads = orc.backprop()
+    assert O.close(loss, orc.loss(), "1e-50")
+    assert set(grads) == set(orc.params)
+    for pid, g in grads.items():
+        fd = orc.gradient(pid)
+        assert O.close(g, fd, "1e-30"), f"{pid}: backprop {O.show(g)}, finite differences {O.show(fd)}"
 
 
 # --- known trouble spots, checked against the oracle --------------------------------------
@@ -563,6 +636,212 @@ def test_infinite_loss_is_a_problem_error():
     assert mp.isinf(O.Oracle.from_problem(problem).loss())
     with pytest.raises(ProblemError):
         solve(problem, "infinite")
+
+
+# --- mini-batches ------------------------------------------------------------------------
+
+XOR = ROOT / "problems" / "xor-2-2-1-training.yaml"
+
+#: A batch of three with z = x W, indexed names, a tanh layer, a softmax head per
+#: question, cross-entropy summed over the batch and targets of every form.
+BATCH_XW = {
+    "title": "A batch of three, z = x W",
+    "network": {
+        "inputs": {"a": ["0.5", "-1", "2"], "b": ["1", "0.25", "-0.5"]},
+        "orientation": "xW", "naming": "indexed",
+        "layers": [
+            {"units": 3, "activation": "tanh", "weights": [["0.1", "-0.2", "0.3"], ["0.4", "0.05", "-0.6"]],
+             "bias": ["0.1", "-0.2", "0.05"]},
+            {"units": 2, "activation": "linear", "weights": [["0.2", "-0.1"], ["0.3", "0.4"], ["-0.5", "0.25"]],
+             "bias": "0.1"}]},
+    "loss": {"type": "cross_entropy", "batch": "sum"},
+    "target": [{"class": 1}, {"class": 2}, ["0.25", "0.75"]],
+    "questions": [
+        {"id": "f", "ask": ["forward", "loss", "gradients"], "output_head": "softmax"},
+        {"id": "u", "ask": ["update"], "learning_rate": "0.5", "update_biases": False, "output_head": "softmax"},
+        {"id": "mse", "ask": ["loss", "gradients"], "loss": {"type": "mse"},
+         "target": [["1", "0"], ["0", "1"], ["0.5", "0.5"]]}],
+}
+
+
+def _batch_problems():
+    return [("xor", load_problem(XOR)), ("xw", validate(BATCH_XW))]
+
+
+def test_batch_problem_xw_matches_oracle():
+    counts = check_solution(validate(BATCH_XW), "batch-xw")
+    assert not counts["kinked"]
+    assert counts["value"] == 3 * (2 * 3 + 2 + 2)  # z, a of layer 1; the linear outputs; the head
+    assert counts["loss"] == 3 * 4 and counts["update"] == 12 and counts["upstream"] > 0
+
+
+@pytest.mark.parametrize("how", ["mean", "sum"])
+def test_batch_loss_is_the_mean_or_sum_of_the_examples(how):
+    """L = (1/N) Σ L#n or Σ L#n, and ∂L/∂θ the same combination of the examples' gradients."""
+    data = json.loads(json.dumps(BATCH_XW))
+    data["loss"]["batch"] = how
+    problem = validate(data)
+    q = problem.questions[0]
+    orc = O.Oracle.from_problem(problem, q)
+    sec = answers(solve(problem, "b"))["questions"][0]
+    got = {(a["kind"], a["of"]): O.read_exact(a["exact"]) for a in sec["answers"] if not a.get("upstream")}
+    with mp.workdps(O.DPS):
+        per = [got[("loss", f"L#{n}")] for n in (1, 2, 3)]
+        assert O.close(got[("loss", "L")], sum(per) / (3 if how == "mean" else 1), "1e-28")
+    # each example alone, as a single-example problem: its gradient
+    singles = [answers(solve(validate(_single(data, n)), "s"))["questions"][0] for n in range(3)]
+    for name in O.parameter_names(problem):
+        parts = [O.read_exact(next(a["exact"] for a in s["answers"] if a["kind"] == "gradient" and a["of"] == name))
+                 for s in singles]
+        with mp.workdps(O.DPS):
+            want = sum(parts) / (3 if how == "mean" else 1)
+        assert O.close(got[("gradient", name)], want, "1e-28"), name
+        assert O.close(got[("gradient", name)], orc.gradient(O.parameter_names(problem)[name]), TOL), name
+
+
+def _single(data: dict, n: int) -> dict:
+    """Example ``n`` (0-based) of a batch problem as a problem of its own (loss and
+    target of the problem, not of its questions; first question only)."""
+    out = json.loads(json.dumps(data))
+    out["network"]["inputs"] = {k: v[n] for k, v in data["network"]["inputs"].items()}
+    loss = dict(out["loss"]) if isinstance(out["loss"], dict) else {"type": out["loss"]}
+    loss.pop("batch", None)
+    out["loss"] = loss
+    t = data["target"][n]
+    out["target"] = t if isinstance(t, (list, dict)) else [t]
+    q = dict(data["questions"][0])
+    q["ask"] = ["forward", "loss", "gradients"]
+    out["questions"] = [q]
+    return out
+
+
+@pytest.mark.parametrize("name", ["xor", "xw"])
+def test_batch_examples_match_single_problems(name):
+    """Example n of a batch is the network on example n alone: every ``k#n`` value of
+    the batch equals ``k`` of the single-example problem, and ``L#n`` its ``L``."""
+    if name == "xor":
+        import yaml
+        data = yaml.safe_load(XOR.read_text(encoding="utf-8"))
+    else:
+        data = BATCH_XW
+    batch = answers(solve(validate(data), "b"))["questions"][0]["answers"]
+    size = len(next(iter(data["network"]["inputs"].values())))
+    n_checked = 0
+    for n in range(size):
+        single = answers(solve(validate(_single(data, n)), "s"))["questions"][0]["answers"]
+        alone = {(a["kind"], a["of"]): a["exact"] for a in single if a["kind"] in ("value", "loss")}
+        mine = {(a["kind"], a["of"].removesuffix(f"#{n + 1}")): a["exact"] for a in batch
+                if a["kind"] in ("value", "loss") and a["of"].endswith(f"#{n + 1}")}
+        assert mine.keys() == alone.keys(), (n, sorted(mine), sorted(alone))
+        for k, text in mine.items():
+            assert O.close(O.read_exact(text), O.read_exact(alone[k]), "1e-28"), (n, k, text, alone[k])
+            n_checked += 1
+    assert n_checked > 0
+
+
+def test_batch_of_one_takes_one_target_per_example():
+    """Inputs written as lists make a batch, even of one example, and the target is then
+    a list with one entry per example (a number for one output, a vector, or a class):
+    ``[0.7]`` or ``[[0.7]]`` for one output, ``[[0.7, 0.2]]`` for two, ``[{class: 2}]``.
+    The loss is that example's (the mean of one). Every form is tried; the failures are
+    reported together."""
+    from solver.errors import ProblemError
+
+    def problem(inputs, units, activation, loss, target):
+        weights = [["0.3", "-0.2"], ["0.1", "0.4"]][:units]
+        return {"title": "t", "network": {"inputs": inputs, "layers": [
+            {"units": units, "activation": activation, "weights": weights, "bias": "0.1"}]},
+            "loss": loss, "target": target, "questions": [{"id": "q", "ask": ["loss", "gradients"]}]}
+
+    batch_in, single_in = {"x1": ["0.5"], "x2": ["-1"]}, {"x1": "0.5", "x2": "-1"}
+    cases = [(1, "sigmoid", "sse", ["0.7"], ["0.7"]),
+             (1, "sigmoid", "sse", [["0.7"]], ["0.7"]),
+             (2, "sigmoid", "sse", [["0.7", "0.2"]], ["0.7", "0.2"]),
+             (2, "softmax", "cross_entropy", [{"class": 2}], {"class": 2})]
+    failures = []
+    for units, act, loss, target, alone in cases:
+        want = O.Oracle.from_problem(validate(problem(single_in, units, act, loss, alone))).loss()
+        p = validate(problem(batch_in, units, act, loss, target))
+        assert O.close(O.Oracle.from_problem(p).loss(), want, "1e-50")
+        try:
+            sol = answers(solve(p, "one"))["questions"][0]["answers"]
+        except ProblemError as exc:
+            failures.append(f"target {target} ({units} output(s)): ProblemError: {exc}")
+            continue
+        (got,) = [a for a in sol if a["kind"] == "loss"]
+        if not O.close(O.read_exact(got["exact"]), want, TOL):
+            failures.append(f"target {target}: L = {got['exact']}, expected {O.show(want, 30)}")
+    assert not failures, "a batch of one example:\n" + "\n".join(failures)
+
+
+def _style_answers(problem, style: str) -> tuple[dict, dict]:
+    sol = answers(solve(problem, "s", style=style))
+    plain, upstream = {}, {}
+    for q in sol["questions"]:
+        for a in q["answers"]:
+            key = (q["id"], a["kind"], a["of"], a.get("step"))
+            target = upstream if a.get("upstream") else plain
+            assert key not in target, f"{style}: {key} answered twice"
+            target[key] = a["exact"]
+    return plain, upstream
+
+
+@pytest.mark.parametrize("name", ["xor", "xw"])
+def test_batch_styles_give_identical_answers(name):
+    """Neuron, matrix and graph keys of a batch problem give the same answers with the
+    same exact strings: every loss, gradient, update and training answer, and the values
+    of each question that asks for the forward pass. (The graph style lists the stages
+    again, with their values, in a later question whose loss differs, so it may answer
+    extra values; they must agree too. The intermediate ∂L/∂n each style shows agree
+    where shared.)"""
+    problem = dict(_batch_problems())[name]
+    asks_forward = {q.id for q in problem.questions if "forward" in q.ask}
+    results = {style: _style_answers(problem, style) for style in ("neuron", "matrix", "graph")}
+
+    def asked(plain):
+        return {k: v for k, v in plain.items() if k[1] != "value" or k[0] in asks_forward}
+
+    ref = asked(results["neuron"][0])
+    assert ref
+    for style in ("matrix", "graph"):
+        other = asked(results[style][0])
+        assert other.keys() == ref.keys(), (style, sorted(set(other) ^ set(ref)))
+        diff = {k: (ref[k], other[k]) for k in ref if ref[k] != other[k]}
+        assert not diff, f"{style}: {diff}"
+    values: dict[str, str] = {}
+    for style, (plain, _) in results.items():
+        for (qid, kind, of, _step), text in plain.items():
+            if kind == "value":
+                assert values.setdefault(of, text) == text, (style, qid, of, text, values[of])
+    shared = set(results["neuron"][1]) & set(results["matrix"][1]) & set(results["graph"][1])
+    assert shared
+    for k in shared:
+        assert results["neuron"][1][k] == results["matrix"][1][k] == results["graph"][1][k], k
+
+
+HAVE_PDFLATEX = bool(shutil.which("pdflatex"))
+
+
+@pytest.mark.skipif(not HAVE_PDFLATEX and os.environ.get("NNSOLVE_REQUIRE_TEX") != "1",
+                    reason="pdflatex is not installed (Debian: apt-get install texlive-latex-base "
+                           "texlive-latex-recommended texlive-pictures)")
+@pytest.mark.parametrize("name", ["xor", "xw"])
+def test_batch_matrix_keys_compile(name, tmp_path):
+    """The matrix-style LaTeX key of a batch problem (one column or row per example)
+    compiles with pdflatex."""
+    from solver.render import render
+    problem = dict(_batch_problems())[name]
+    tex = render(solve(problem, name, style="matrix"), "tex")
+    assert r"\begin{document}" in tex
+    (tmp_path / "key.tex").write_text(tex, encoding="utf-8")
+    env = dict(os.environ, openin_any="p", openout_any="p")
+    for _ in range(2):
+        run = subprocess.run(["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error",
+                              "key.tex"], cwd=tmp_path, capture_output=True, text=True, timeout=180, env=env)
+        assert run.returncode == 0, run.stdout[-3000:]
+    assert (tmp_path / "key.pdf").stat().st_size > 1000
+    assert "Overfull \\hbox" not in (tmp_path / "key.log").read_text(errors="replace"), \
+        "an equation runs past the margin"
 
 
 # --- (c) the seed reference values ----------------------------------------------------
@@ -748,37 +1027,48 @@ def test_seed_004_question_1():
 
 def _torch_network_loss(torch, orc: O.Oracle, leaf: dict):
     """The loss of a layered network in torch, from the oracle's data; ``leaf`` maps
-    parameter ids and ("x", i) to scalar tensors."""
+    parameter ids and inputs ("x", i, n) (or ("x", i) for a single example) to scalar
+    tensors. A batch's loss is the mean or sum of its examples' losses."""
     F = torch.nn.functional
-    prev = torch.stack([leaf[("x", i)] for i in range(len(orc.inputs))])
-    for l, layer in enumerate(orc.layers, start=1):
-        W = torch.stack([torch.stack([leaf[orc.weight_id(l, j, i)] for i in range(layer.n_in)])
-                         for j in range(layer.units)])  # destination × source
-        z = W @ prev
-        if layer.bias == "shared":
-            z = z + leaf[("b", l)]
-        elif layer.bias == "neuron":
-            z = z + torch.stack([leaf[("b", l, j)] for j in range(layer.units)])
-        prev = {"relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh,
-                "softmax": lambda v: torch.softmax(v, dim=0), "linear": lambda v: v,
-                "leaky_relu": lambda v: F.leaky_relu(v, float(layer.slope))}[layer.activation](z)
-    if orc.head:
-        prev = torch.softmax(prev, dim=0)
-    y = torch.tensor([float(v) for v in orc.target], dtype=torch.float64)
-    assert prev.shape[0] == y.shape[0]
-    kind = orc.loss_type
-    if kind == "sse":
-        return ((prev - y) ** 2).sum()
-    if kind == "half_sse":
-        return ((prev - y) ** 2).sum() / 2
-    if kind == "mse":
-        return F.mse_loss(prev, y, reduction="mean")
-    if kind == "cross_entropy":
-        return -(y * torch.log(prev)).sum()
-    if kind == "bce":
-        return F.binary_cross_entropy(prev, y, reduction=orc.reduction or "mean")
-    assert kind == "l1", kind
-    return F.l1_loss(prev, y, reduction="sum")
+
+    def x(i, n):
+        return leaf[("x", i, n)] if ("x", i, n) in leaf else leaf[("x", i)]
+
+    losses = []
+    for n in range(1, orc.size + 1):
+        prev = torch.stack([x(i, n) for i in range(len(orc.examples[0]))])
+        for l, layer in enumerate(orc.layers, start=1):
+            W = torch.stack([torch.stack([leaf[orc.weight_id(l, j, i)] for i in range(layer.n_in)])
+                             for j in range(layer.units)])  # destination × source
+            z = W @ prev
+            if layer.bias == "shared":
+                z = z + leaf[("b", l)]
+            elif layer.bias == "neuron":
+                z = z + torch.stack([leaf[("b", l, j)] for j in range(layer.units)])
+            prev = {"relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh,
+                    "softmax": lambda v: torch.softmax(v, dim=0), "linear": lambda v: v,
+                    "leaky_relu": lambda v: F.leaky_relu(v, float(layer.slope))}[layer.activation](z)
+        if orc.head:
+            prev = torch.softmax(prev, dim=0)
+        y = torch.tensor([float(v) for v in orc.targets[n - 1]], dtype=torch.float64)
+        assert prev.shape[0] == y.shape[0]
+        kind = orc.loss_type
+        if kind == "sse":
+            loss = ((prev - y) ** 2).sum()
+        elif kind == "half_sse":
+            loss = ((prev - y) ** 2).sum() / 2
+        elif kind == "mse":
+            loss = F.mse_loss(prev, y, reduction="mean")
+        elif kind == "cross_entropy":
+            loss = -(y * torch.log(prev)).sum()
+        elif kind == "bce":
+            loss = F.binary_cross_entropy(prev, y, reduction=orc.reduction or "mean")
+        else:
+            assert kind == "l1", kind
+            loss = F.l1_loss(prev, y, reduction="sum")
+        losses.append(loss)
+    total = torch.stack(losses).sum()
+    return total / orc.size if orc.batch == "mean" else total
 
 
 def _torch_graph_output(torch, orc: O.GraphOracle, leaf: dict):
@@ -835,8 +1125,11 @@ def test_bundled_gradients_match_torch(path):
             L = _torch_graph_output(torch, orc, leaf)
         else:
             orc = O.Oracle.from_problem(problem, q)  # data only: exact numbers, shapes, loss
-            ids = {**O.parameter_names(problem), **{k: ("x", i) for i, k in enumerate(problem.network.inputs)}}
-            exact = {**orc.params, **{("x", i): v for i, v in enumerate(orc.inputs)}}
+            graph = build_network(problem, q)
+            ids = {**O.parameter_names(problem),
+                   **{n.key: O.canonical(O.node_id(graph, n.key, problem)) for n in graph.nodes if n.kind == "input"}}
+            exact = {**orc.params, **{("x", i, n): v for n, xs in enumerate(orc.examples, start=1)
+                                      for i, v in enumerate(xs)}}
             leaf = {k: torch.tensor(float(v), dtype=torch.float64, requires_grad=True) for k, v in exact.items()}
             L = _torch_network_loss(torch, orc, leaf)
         L.backward()
