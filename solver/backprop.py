@@ -88,6 +88,24 @@ def _powers_evaluated(expr: sp.Expr) -> sp.Expr:
     return expr.xreplace(powers) if powers else expr
 
 
+def _terms_by_symbol(expr: sp.Expr) -> dict:
+    """For a sum, each symbol's terms (a neuron's ``w_j x_j`` each hold two symbols),
+    so that ∂/∂s differentiates only the terms holding s: linear in the fan-in,
+    where differentiating the whole sum for every parent would be quadratic."""
+    if not expr.is_Add:
+        return {s: [expr] for s in expr.free_symbols}
+    out: dict = {}
+    for term in expr.args:
+        for s in term.free_symbols:
+            out.setdefault(s, []).append(term)
+    return out
+
+
+def _derivative(terms: dict, symbol: sp.Symbol) -> sp.Expr:
+    parts = [sp.diff(t, symbol) for t in terms.get(symbol, ())]
+    return parts[0] if len(parts) == 1 else sp.Add(*parts)
+
+
 def backward(graph: Graph, values: dict[str, sp.Expr]) -> Gradients:
     """Reverse accumulation from the loss node.
 
@@ -96,9 +114,10 @@ def backward(graph: Graph, values: dict[str, sp.Expr]) -> Gradients:
     """
     if graph.loss is None:
         raise ValueError("the graph has no loss to differentiate")
-    relevant = graph.ancestors_of(graph.loss) | {graph.loss}
+    relevant = graph.relevant
     adjoint: dict[str, sp.Expr] = {graph.loss: sp.Integer(1)}
     local: dict[tuple[str, str], Local] = {}
+    terms: dict[str, dict] = {}  # per child: symbol → the terms of its expression that hold it
     for n in reversed(graph.nodes):
         if n.key not in relevant or n.key == graph.loss:
             continue
@@ -106,8 +125,9 @@ def backward(graph: Graph, values: dict[str, sp.Expr]) -> Gradients:
         for c in graph.children[n.key]:
             if c not in relevant:
                 continue
-            child = graph.by_key[c]
-            formula = sp.diff(_powers_evaluated(child.expr), n.symbol)
+            if c not in terms:
+                terms[c] = _terms_by_symbol(_powers_evaluated(graph.by_key[c].expr))
+            formula = _derivative(terms[c], n.symbol)
             d = Local(c, n.key, formula, evaluate(formula, values))
             local[(c, n.key)] = d
             total += adjoint[c] * d.value

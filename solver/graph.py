@@ -8,7 +8,7 @@ gradients are computed on it by :mod:`solver.backprop`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import sympy as sp
 
@@ -17,6 +17,7 @@ LEAF_KINDS = frozenset({"input", "weight", "bias", "parameter", "target", "const
 PARAMETER_KINDS = frozenset({"weight", "bias", "parameter"})
 
 
+@lru_cache(maxsize=None)
 def sym(key: str) -> sp.Symbol:
     """The sympy symbol of a node (real-valued, so that |x|' is sign(x))."""
     return sp.Symbol(key, real=True)
@@ -155,6 +156,11 @@ class Graph:
         pos = {n.key: i for i, n in enumerate(params)}
         return [n.key for n in sorted(params, key=lambda n: (
             n.layer or 0, n.kind != "weight", n.position or (0, 0), pos[n.key]))]
+
+    @cached_property
+    def relevant(self) -> frozenset[str]:
+        """The loss and every node from which it is reached (empty without a loss)."""
+        return frozenset(self.ancestors_of(self.loss) | {self.loss}) if self.loss else frozenset()
 
     def ancestors_of(self, key: str) -> set[str]:
         """Every node from which ``key`` can be reached (``key`` excluded)."""

@@ -34,9 +34,17 @@ def write_all(outputs: list[tuple[Path, str | bytes]]) -> None:
                         fh.write(text)
             except OSError as exc:
                 raise BuildError(f"{target}: cannot write the file ({exc.strerror or exc})") from None
+        mode = 0o666 & ~_umask()  # mkstemp makes files private (0600); outputs are ordinary files
         for tmp, target in staged:
+            os.chmod(tmp, mode)
             os.replace(tmp, target)
     finally:
         for tmp, _ in staged:
             if os.path.exists(tmp):
                 os.unlink(tmp)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -195,9 +195,8 @@ class SectionBuilder:
         return Part("Loss", (definition, Block("loss", "", "", tuple(sb.forward(k) for k in losses))))
 
     def _relevant_children(self, key: str) -> list[str]:
-        g = self.graph
-        rel = g.ancestors_of(g.loss) | {g.loss}
-        return [c for c in g.children[key] if c in rel]
+        rel = self.graph.relevant
+        return [c for c in self.graph.children[key] if c in rel]
 
     def matrix_backward(self, asked: list[str]) -> Part:
         g = self.graph
@@ -221,7 +220,7 @@ class SectionBuilder:
         """Nodes whose ∂L/∂n the asked gradients need: descendants of the asked
         nodes that lead to the loss."""
         g = self.graph
-        rel = g.ancestors_of(g.loss)
+        rel = g.relevant - {g.loss}
         need: set[str] = set()
         stack = list(asked)
         while stack:

@@ -9,6 +9,7 @@ rounded number.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import sympy as sp
 
@@ -50,6 +51,7 @@ class StepBuilder:
         self.grads = grads
         self.printer = NNLatexPrinter(graph.latex)
         self.shown = {k: display(v, digits) for k, v in values.items()}
+        self._forms: dict = {}
 
     # -- small helpers -----------------------------------------------------------
     def tex(self, expr: sp.Expr) -> str:
@@ -141,13 +143,17 @@ class StepBuilder:
     # -- backward ------------------------------------------------------------------
     def _local_form(self, child: str, parent: str) -> sp.Expr:
         """∂child/∂parent in the nicest symbols: σ(z) written as h, softmax as p."""
-        loc = self.grads.local[(child, parent)]
-        back = {}
-        for n in self.graph.nodes:
-            if n.expr is not None and isinstance(n.expr, sp.Function):
-                back[n.expr] = n.symbol
-        f = loc.formula.xreplace(back)
-        return sp.factor_terms(f) if f.is_Add else f
+        key = (child, parent)
+        if key not in self._forms:
+            f = self.grads.local[key].formula.xreplace(self._functions)
+            self._forms[key] = sp.factor_terms(f) if f.is_Add else f
+        return self._forms[key]
+
+    @cached_property
+    def _functions(self) -> dict:
+        """Each activation applied to its input, mapped to the node holding it."""
+        return {n.expr: n.symbol for n in self.graph.nodes
+                if n.expr is not None and isinstance(n.expr, sp.Function)}
 
     def chain(self, key: str, children: list[str], lhs_chain: list[str] | None = None) -> Equation:
         """∂L/∂key as the sum over ``children`` of ∂L/∂c · ∂c/∂key, written symbolically,
@@ -262,7 +268,7 @@ class StagedSteps(StepBuilder):
         """Every path from ``key`` to the output (``[key, …, output]``), or ``None`` when
         there are more than :attr:`MAX_PATHS`."""
         out_key = self.graph.loss
-        relevant = self.graph.ancestors_of(out_key) | {out_key}
+        relevant = self.graph.relevant
         found: list[list[str]] = []
 
         def walk(path: list[str]) -> bool:
