@@ -20,7 +20,7 @@ def check_problem(problem: Problem, file: str | None) -> None:
     """
     if problem.graph is not None:
         _check_graph_questions(problem, file)
-    else:
+    elif problem.network is not None:
         _check_network(problem, file)
     first: dict[str, int] = {}
     for qi, q in enumerate(problem.questions):

@@ -15,7 +15,7 @@ import re
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import sympy as sp
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator,
                       WithJsonSchema, model_validator)
 
 from .errors import ProblemError
@@ -147,7 +147,51 @@ class Network(Model):
     layers: list[Layer] = Field(min_length=1, max_length=16)
 
 
-AskItem = Literal["forward", "loss", "gradients", "update", "train"]
+AskItem = Literal["forward", "loss", "gradients", "update", "train", "count", "shapes", "derive"]
+
+
+class ArchLayer(Model):
+    """A layer of an architecture for ``count`` and ``shapes`` questions.
+
+    ``dense`` (units, bias); ``conv2d`` (out_channels, kernel, stride, padding,
+    dilation, bias); ``maxpool2d`` / ``avgpool2d`` (kernel, stride defaulting to the
+    kernel, padding, dilation); ``batchnorm1d`` / ``batchnorm2d``; ``flatten``;
+    ``embedding`` (num_embeddings, dim)."""
+
+    type: Literal["dense", "conv2d", "maxpool2d", "avgpool2d", "batchnorm1d", "batchnorm2d", "flatten", "embedding"]
+    name: Name | None = None
+    units: int | None = Field(None, ge=1, le=10_000_000)
+    out_channels: int | None = Field(None, ge=1, le=1_000_000)
+    kernel: int | None = Field(None, ge=1, le=1024)
+    stride: int | None = Field(None, ge=1, le=1024)
+    padding: int = Field(0, ge=0, le=1024)
+    dilation: int = Field(1, ge=1, le=1024)
+    bias: bool = True
+    num_embeddings: int | None = Field(None, ge=1, le=100_000_000)
+    dim: int | None = Field(None, ge=1, le=1_000_000)
+
+    @model_validator(mode="after")
+    def _fields(self) -> "ArchLayer":
+        need = {"dense": ["units"], "conv2d": ["out_channels", "kernel"], "maxpool2d": ["kernel"],
+                "avgpool2d": ["kernel"], "embedding": ["num_embeddings", "dim"]}.get(self.type, [])
+        for f in need:
+            if getattr(self, f) is None:
+                raise ValueError(f"{f}: a {self.type} layer needs '{f}'")
+        return self
+
+
+class Architecture(Model):
+    """An input shape (``[features]`` or ``[channels, height, width]``) and layers."""
+
+    input: list[int] = Field(min_length=1, max_length=3)
+    layers: list[ArchLayer] = Field(min_length=1, max_length=200)
+
+    @field_validator("input")
+    @classmethod
+    def _positive(cls, v: list[int]) -> list[int]:
+        if any(n < 1 or n > 100_000_000 for n in v):
+            raise ValueError("input sizes are whole numbers from 1 to 100,000,000")
+        return v
 
 
 class Optimizer(Model):
@@ -182,6 +226,9 @@ class Question(Model):
     target: Target | None = None
     output_head: Literal["softmax"] | None = None
     steps: int | None = Field(None, ge=1, le=100_000, description="train: how many steps")
+    architecture: Architecture | None = Field(None, description="count/shapes: overrides the problem's")
+    derivation: Literal["softmax_ce", "softmax_jacobian", "sigmoid", "tanh", "bce_sigmoid",
+                        "squared_error"] | None = Field(None, description="derive: which derivation")
     optimizer: Optimizer | None = None
     table_every: int | None = Field(None, ge=1, description="train: a table row every this many steps")
 
@@ -189,6 +236,8 @@ class Question(Model):
     def _update_needs_rate(self) -> "Question":
         if "update" in self.ask and self.learning_rate is None:
             raise ValueError("learning_rate: an update needs a learning rate")
+        if "derive" in self.ask and self.derivation is None:
+            raise ValueError("derivation: a 'derive' question names its derivation (for example softmax_ce)")
         if "train" in self.ask:
             if self.steps is None:
                 raise ValueError("steps: training needs a number of steps")
@@ -231,15 +280,22 @@ class Problem(Model):
     style: Literal["neuron", "graph", "matrix"] | None = None
     network: Network | None = None
     graph: GraphSpec | None = None
+    architecture: Architecture | None = None
     loss: Loss | None = None
     target: Target | None = None
     questions: list[Question] = Field(min_length=1, max_length=50)
 
     @model_validator(mode="after")
     def _one_kind(self) -> "Problem":
-        if (self.network is None) == (self.graph is None):
-            raise ValueError("network: give either a 'network' (layers) or a 'graph' (named nodes), not both"
-                             if self.network else "missing required field 'network' (or 'graph')")
+        if self.network is not None and self.graph is not None:
+            raise ValueError("network: give either a 'network' (layers) or a 'graph' (named nodes), not both")
+        numeric = any(a in q.ask for q in self.questions for a in ("forward", "loss", "gradients", "update", "train"))
+        if numeric and self.network is None and self.graph is None:
+            raise ValueError("missing required field 'network' (or 'graph')")
+        for qi, q in enumerate(self.questions):
+            if any(a in q.ask for a in ("count", "shapes")) and q.architecture is None and self.architecture is None:
+                raise ValueError(f"architecture: questions[{qi}] asks for counts or shapes but no architecture is "
+                                 "given (set 'architecture' on the problem or the question)")
         if self.graph is not None and self.style in ("neuron", "matrix"):
             raise ValueError(f"style: a graph problem has no neurons or layers; use style: graph")
         return self
@@ -361,7 +417,7 @@ def json_schema() -> dict:
     # Exactly one of network / graph, each given as an object (not null).
     for key, ref in (("network", "Network"), ("graph", "GraphSpec")):
         schema["properties"][key] = {"$ref": f"#/$defs/{ref}"}
-    schema["oneOf"] = [{"required": ["network"]}, {"required": ["graph"]}]
+    schema["not"] = {"required": ["network", "graph"]}  # one or the other (or neither, for counts)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "nnsolve problem file"
     return schema

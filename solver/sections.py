@@ -18,7 +18,10 @@ from .problem import Problem, Question
 from .solution import Block, Part, Section, Table, answer
 from .matrix import MatrixSteps
 from .steps import Equation, StagedSteps
+from .structkey import derivation_part, structure_parts
 from .trainkey import training_part
+
+NUMERIC = ("forward", "loss", "gradients", "update", "train")
 
 
 def _gathered(lines: list[str]) -> str:
@@ -45,6 +48,15 @@ class SectionBuilder:
                  shown_before: set, file: str | None, style: str = "neuron"):
         self.problem, self.q, self.qi, self.digits = problem, question, qi, digits
         self.file, self.style = file, style
+        self.shown_before = shown_before
+        self.answers: list = []
+        self.extra_tables: tuple = ()
+        self.plots: tuple = ()
+        self.final: list[str] = []
+        self.graph = None
+        self.grads = None
+        if not any(a in question.ask for a in NUMERIC):  # counts, shapes, derivations only
+            return
         build = build_graph_spec if problem.graph is not None else build_network
         self.graph = build(problem, question, file)
         try:
@@ -56,16 +68,11 @@ class SectionBuilder:
         self.sb = StagedSteps(self.graph, self.values, digits, self.grads)
         self.mx = MatrixSteps(self.graph, self.values, self.grads, digits, self.sb) if self.graph.layers else None
         self.out = self.graph.latex[self.graph.loss] if self.graph.loss else "L"
-        self.shown_before = shown_before
-        self.answers: list = []
-        self.extra_tables: tuple = ()
-        self.plots: tuple = ()
-        self.final: list[str] = []
 
     # The nodes asked for, validated against the graph.
     def asked(self) -> list[str]:
         q, g = self.q, self.graph
-        if not any(a in q.ask for a in ("gradients", "update", "train")):
+        if g is None or not any(a in q.ask for a in ("gradients", "update", "train")):
             return []
         params = g.parameters()
         if q.gradients == "all":
@@ -397,6 +404,29 @@ class SectionBuilder:
         return out
 
     def build(self) -> Section:
+        q = self.q
+        parts, tables = self.numeric_parts() if self.graph is not None else ([], ())
+        if any(a in q.ask for a in ("count", "shapes")):
+            try:
+                sparts, stable, sanswers, sfinal = structure_parts(q.architecture or self.problem.architecture, q.ask)
+            except ValueError as exc:
+                field = f"questions[{self.qi}].architecture" if q.architecture else "architecture"
+                raise ProblemError(str(exc), file=self.file, field=field) from None
+            parts += sparts
+            tables += (stable,)
+            self.answers += sanswers
+            self.final += sfinal
+        if "derive" in q.ask:
+            dpart, danswer, claim = derivation_part(q.derivation)
+            parts.append(dpart)
+            self.answers.append(danswer)
+            self.final.append(claim)
+        title = q.title or f"Question {q.id}"
+        return Section(q.id, title, q.text or "", tuple(parts), tables + self.extra_tables, tuple(self.final),
+                       tuple(self.answers), self.plots, self.asked_text(self.asked()))
+
+    def numeric_parts(self) -> tuple[list, tuple]:
+        """Forward pass, loss, backward pass, training and update: the numeric parts."""
         q, g = self.q, self.graph
         asked = self.asked()
         parts = []
@@ -442,15 +472,20 @@ class SectionBuilder:
         notes = self.notes()
         if notes:
             parts.append(Part("Notes", tuple(notes)))
-        title = q.title or f"Question {q.id}"
-        tables = (table,) if table else ()
-        return Section(q.id, title, q.text or "", tuple(parts), tables + self.extra_tables, tuple(self.final),
-                       tuple(self.answers), self.plots, self.asked_text(asked))
+        return parts, ((table,) if table else ())
 
     def asked_text(self, asked: list[str]) -> str:
         """What the question asks, in words, for the question sheet."""
         q, g = self.q, self.graph
         items = []
+        if "shapes" in q.ask:
+            items.append("the output shape of every layer")
+        if "count" in q.ask:
+            items.append("the number of learnable parameters, layer by layer and in total (biases included)")
+        if "derive" in q.ask:
+            items.append("a derivation, step by step")
+        if g is None:
+            return "Asked: " + "; ".join(items) + "." if items else ""
         if "forward" in q.ask:
             items.append("the forward pass (every " + ("stage" if self.problem.graph is not None else "neuron")
                          + "'s value)")

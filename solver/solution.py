@@ -46,10 +46,11 @@ class Answer:
     of: str
     latex: str
     exact: str
-    value: float
+    value: float | list
     display: str
     step: int | None = None  # training: after how many steps (absent otherwise)
     upstream: bool | None = None  # True for an intermediate ∂L/∂n shown on the way (absent otherwise)
+    verified: bool | None = None  # derivations: whether sympy checked every step
 
 
 @dataclass(frozen=True)
@@ -143,10 +144,11 @@ def solve(problem: Problem, stem: str, digits: int | None = None, file: str | No
     diagrams = (None, None)
     for qi, q in enumerate(problem.questions):
         builder = SectionBuilder(problem, q, qi, digits, shown, file, style)
-        if qi == 0:
-            given = given_blocks(problem, builder.graph, digits)
-        if diagrams[0] is None or (problem.graph is not None and builder.grads is not None and builder.asked()):
-            diagrams = _diagrams(problem, builder)
+        if builder.graph is not None:
+            if not given:
+                given = given_blocks(problem, builder.graph, digits)
+            if diagrams[0] is None or (problem.graph is not None and builder.grads is not None and builder.asked()):
+                diagrams = _diagrams(problem, builder)
         sections.append(builder.build())
     return Solution(stem, problem.title, problem.statement, given, tuple(sections), *diagrams)
 

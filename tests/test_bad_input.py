@@ -50,7 +50,7 @@ CASES = [
     # Fields.
     ("misspelt-field.yaml", "network.layers[0]", "unknown field 'activaton' (did you mean 'activation'?)"),
     ("unknown-top-level.yaml", "(top level)",
-     "unknown field 'author' (known fields: title, statement, precision, style, network, graph, loss, target, questions)"),
+     "unknown field 'author' (known fields: title, statement, precision, style, network, graph, architecture, loss, target, questions)"),
     ("missing-network.yaml", "(top level)", "missing required field 'network'"),
     ("bad-input-name.yaml", "network.inputs.x 2", "'x 2' is not a valid name"),
     ("wrong-shape.yaml", "network.layers[1].weights",

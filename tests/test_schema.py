@@ -46,7 +46,7 @@ def test_schema_header():
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert schema["title"] == "nnsolve problem file"
     assert set(schema["required"]) == {"title", "questions"}
-    assert schema["oneOf"] == [{"required": ["network"]}, {"required": ["graph"]}]
+    assert schema["not"] == {"required": ["network", "graph"]}
     assert schema["additionalProperties"] is False
 
 

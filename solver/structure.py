@@ -1,0 +1,146 @@
+"""Structural questions: parameter counts and output shapes of an architecture.
+
+Counts (learnable parameters only):
+
+* dense: ``in · units + units`` (the bias);
+* 2-D convolution: ``C_in · C_out · K_h · K_w + C_out`` (the bias);
+* batch normalisation: ``2 C`` (scale γ and shift β; the running statistics are not learned);
+* embedding: ``num_embeddings · dim``; pooling and flatten: none.
+
+Output size of a convolution or pooling window along one axis (PyTorch's Conv2d and
+MaxPool2d documentation): ``⌊(W + 2P − D(K − 1) − 1)/S⌋ + 1``. When the division is
+not exact the configuration "does not divide evenly", as lecture notes put it; the
+frameworks take the floor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+
+@dataclass(frozen=True)
+class LayerResult:
+    """One layer of an architecture as the key shows it.
+
+    Attributes:
+        name: the layer's name (from the file, or ``conv1``, ``fc2`` …).
+        kind: the layer type.
+        shape: the output shape (channels, height, width) or (features,).
+        shape_steps: LaTeX lines deriving the output size (empty for dense layers).
+        uneven: a note when the window does not divide the input evenly.
+        params: learnable parameters with biases; ``params_no_bias`` without them.
+        count_latex: the count written out (``30 \\cdot 1024 + 1024``).
+    """
+
+    name: str
+    kind: str
+    shape: tuple[int, ...]
+    shape_steps: tuple[str, ...]
+    uneven: str
+    params: int
+    params_no_bias: int
+    count_latex: str
+
+
+def _fmt(n: int) -> str:
+    return f"{n:,}".replace(",", "{,}")
+
+
+def _window(size: int, k: int, s: int, p: int, d: int, axis: str) -> tuple[int, str, str]:
+    """Output size along one axis, its derivation, and a note if uneven."""
+    num = size + 2 * p - d * (k - 1) - 1
+    exact = sp.Rational(num, s) + 1
+    out = num // s + 1
+    line = (rf"{axis}_{{\text{{out}}}} = \left\lfloor \frac{{{size} + 2\cdot{p} - {d}\cdot({k}-1) - 1}}{{{s}}}"
+            rf" \right\rfloor + 1 = \left\lfloor {sp.latex(sp.Rational(num, s))} \right\rfloor + 1 = {out}")
+    note = ""
+    if num % s:
+        note = (rf"${axis}$: ${num}/{s} + 1 = {float(exact):g}$ is not a whole number, so the window does not "
+                rf"divide the input evenly; PyTorch and TensorFlow take the floor, {out}.")
+    return out, line, note
+
+
+def evaluate_architecture(arch) -> list[LayerResult]:
+    """Every layer's output shape and parameter count.
+
+    Args:
+        arch: a validated ``Architecture`` (``solver.problem``).
+
+    Raises:
+        ValueError: a layer that cannot follow the previous one (a convolution after a
+            flatten, a window larger than its input), naming the layer.
+    """
+    shape: tuple[int, ...] = tuple(arch.input)
+    out: list[LayerResult] = []
+    counters: dict[str, int] = {}
+    for i, layer in enumerate(arch.layers):
+        counters[layer.type] = counters.get(layer.type, 0) + 1
+        name = layer.name or f"{_short(layer.type)}{counters[layer.type]}"
+        t = layer.type
+        if t == "dense":
+            if len(shape) != 1:
+                raise ValueError(f"layers[{i}] ({name}): a dense layer needs a flat input; add a flatten layer first")
+            n_in = shape[0]
+            w = n_in * layer.units
+            b = layer.units if layer.bias else 0
+            latex = rf"{n_in} \cdot {layer.units}" + (rf" + {layer.units}" if b else "")
+            out.append(LayerResult(name, t, (layer.units,), (), "", w + b, w, latex))
+            shape = (layer.units,)
+        elif t in ("conv2d", "maxpool2d", "avgpool2d"):
+            if len(shape) != 3:
+                raise ValueError(f"layers[{i}] ({name}): {t} needs a (channels, height, width) input")
+            c, h, wd = shape
+            k, s = layer.kernel, layer.stride or (1 if t == "conv2d" else layer.kernel)
+            p, d = layer.padding, layer.dilation
+            ho, line_h, note_h = _window(h, k, s, p, d, "H")
+            wo, line_w, note_w = _window(wd, k, s, p, d, "W")
+            if ho < 1 or wo < 1:
+                raise ValueError(f"layers[{i}] ({name}): the window is larger than its input ({h}×{wd})")
+            steps = (rf"K = {k},\ S = {s},\ P = {p},\ D = {d}", line_h) + ((line_w,) if wd != h else ())
+            note = " ".join(n for n in (note_h, note_w if wd != h else "") if n)
+            if t == "conv2d":
+                cout = layer.out_channels
+                w = c * cout * k * k
+                b = cout if layer.bias else 0
+                latex = rf"{c} \cdot {cout} \cdot {k} \cdot {k}" + (rf" + {cout}" if b else "")
+                out.append(LayerResult(name, t, (cout, ho, wo), steps, note, w + b, w, latex))
+                shape = (cout, ho, wo)
+            else:
+                out.append(LayerResult(name, t, (c, ho, wo), steps, note, 0, 0, "0"))
+                shape = (c, ho, wo)
+        elif t in ("batchnorm1d", "batchnorm2d"):
+            ch = shape[0]
+            out.append(LayerResult(name, t, shape, (), "", 2 * ch, 0, rf"2 \cdot {ch}"))
+        elif t == "flatten":
+            flat = 1
+            for n in shape:
+                flat *= n
+            out.append(LayerResult(name, t, (flat,), (r" \cdot ".join(str(n) for n in shape) + f" = {flat}",),
+                                   "", 0, 0, "0"))
+            shape = (flat,)
+        elif t == "embedding":
+            w = layer.num_embeddings * layer.dim
+            out.append(LayerResult(name, t, shape + (layer.dim,), (), "", w, w,
+                                   rf"{layer.num_embeddings} \cdot {layer.dim}"))
+            shape = shape + (layer.dim,)
+    return out
+
+
+def _short(kind: str) -> str:
+    return {"dense": "fc", "conv2d": "conv", "maxpool2d": "pool", "avgpool2d": "pool", "flatten": "flatten",
+            "batchnorm1d": "bn", "batchnorm2d": "bn", "embedding": "emb"}[kind]
+
+
+def total_latex(results: list[LayerResult], with_bias: bool = True) -> str:
+    """The total as a sum of the layers' counts."""
+    parts = [r.count_latex if with_bias else _fmt(r.params_no_bias) for r in results
+             if (r.params if with_bias else r.params_no_bias)]
+    total = sum(r.params if with_bias else r.params_no_bias for r in results)
+    return " + ".join(parts) + f" = {_fmt(total)}"
+
+
+def fmt_int(n: int) -> str:
+    """An integer with thin thousands separators for LaTeX (557{,}057)."""
+    return _fmt(n)
