@@ -4,8 +4,14 @@ Shape (more keys may be added, none removed)::
 
     {"problem": stem, "title": ...,
      "questions": [{"id", "title",
-                    "answers": [{"kind": value|loss|gradient|update, "of": name,
-                                 "latex", "exact", "value", "display"}]}]}
+                    "answers": [{"kind", "of", "latex", "exact", "value", "display", ...}]}]}
+
+Kinds: ``value`` (a node's value), ``loss``, ``gradient`` (∂L/∂of), ``update`` (a parameter
+after the update); ``count`` (``of``: a layer name or ``total``), ``shape`` (``value``: the
+shape as a list, ``display`` its LaTeX such as ``16 \times 32 \times 32``), ``derivation``
+(``of``: its name, ``verified``: whether sympy checked every step). Optional keys, present
+only when they apply: ``step`` (training: after how many steps), ``upstream: true`` (an
+intermediate gradient shown on the way, not asked for), ``verified``.
 """
 
 from __future__ import annotations

@@ -415,8 +415,14 @@ def json_schema() -> dict:
     """The JSON Schema of problem files (draft 2020-12), for editors and ``nnsolve schema``."""
     schema = Problem.model_json_schema(by_alias=True)
     # Exactly one of network / graph, each given as an object (not null).
-    for key, ref in (("network", "Network"), ("graph", "GraphSpec")):
+    for key, ref in (("network", "Network"), ("graph", "GraphSpec"), ("architecture", "Architecture")):
         schema["properties"][key] = {"$ref": f"#/$defs/{ref}"}
+    # An optional object as its own schema (not "anyOf: [X, null]"), so that editors point
+    # at the field inside it that is wrong.
+    question = schema["$defs"]["Question"]["properties"]
+    for key, ref in (("architecture", "Architecture"), ("optimizer", "Optimizer"), ("loss", "Loss")):
+        if key in question:
+            question[key] = {"$ref": f"#/$defs/{ref}", "description": question[key].get("description", "")}
     schema["not"] = {"required": ["network", "graph"]}  # one or the other (or neither, for counts)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "nnsolve problem file"

@@ -38,9 +38,11 @@ class Part:
 
 @dataclass(frozen=True)
 class Answer:
-    """One answer of the answers JSON (the autograding contract).
+    """One answer of the answers JSON (the autograding contract, see :mod:`solver.answers`).
 
-    ``kind`` is value, loss, gradient or update; ``of`` the name from the problem file."""
+    ``kind`` is value, loss, gradient, update, count, shape or derivation; ``of`` the name
+    from the problem file (a node, a parameter, a layer, ``total`` or a derivation's name).
+    ``value`` is a float, or a list for a shape."""
 
     kind: str
     of: str

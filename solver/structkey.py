@@ -48,7 +48,8 @@ def structure_parts(arch, ask: list[str]):
         parts.append(Part("Parameter count", (Block("count", "", note, tuple(eqs)),)))
         for r in results:
             answers.append(Answer("count", r.name, r.count_latex, str(r.params), float(r.params), f"{r.params:,}"))
-        answers.append(Answer("count", "total", total_latex(results), str(total), float(total), f"{total:,}"))
+        answers.append(Answer("count", "total", total_latex(results).rsplit(" = ", 1)[0], str(total), float(total),
+                              f"{total:,}"))
         final.append(rf"\text{{total}} = {fmt_int(total)}\ \text{{parameters}}\ ({fmt_int(total_nb)}"
                      r"\text{ without biases})")
     rows = tuple((rf"\text{{{r.name}}}", rf"\text{{{_KIND[r.kind]}}}", _shape(r.shape), fmt_int(r.params),

@@ -18,6 +18,22 @@ ROOT = Path(__file__).resolve().parent.parent
 PROBLEMS = sorted((ROOT / "problems").glob("*.yaml"))
 IDS = [p.stem for p in PROBLEMS]
 KINDS = {"value", "loss", "gradient", "update"}
+#: issue 7: answers to count, shapes and derive questions, by the ask item calling for each
+STRUCTURAL = {"count": "count", "shape": "shapes", "derivation": "derive"}
+
+
+def spec(path: Path) -> dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def has_diagram(problem: dict) -> bool:
+    """A problem with a network or graph has a diagram (and a Given section); one with only
+    count, shapes or derive questions over an architecture has neither."""
+    return "network" in problem or "graph" in problem
+
+
+DIAGRAM_STEMS = [p.stem for p in PROBLEMS if has_diagram(spec(p))]
+NO_DIAGRAM_STEMS = [p.stem for p in PROBLEMS if not has_diagram(spec(p))]
 
 
 def solve(runner, tmp_path, *args):
@@ -42,20 +58,27 @@ def find(data: dict, question: str, kind: str, of: str) -> dict:
 @pytest.mark.parametrize("path", PROBLEMS, ids=IDS)
 def test_solve_writes_every_format(runner, tmp_path, path):
     out, result = solve(runner, tmp_path, path, "-f", "md", "-f", "tex", "-f", "json")
+    problem = spec(path)
+    diagram = has_diagram(problem)
     names = [f"{path.stem}.{fmt}" for fmt in ("md", "tex", "json")]
-    images = [f"{path.stem}-diagram.svg"] + [f"{path.stem}-{q['id']}-loss.svg" for q in
-                                              yaml.safe_load(path.read_text(encoding="utf-8"))["questions"]
-                                              if "train" in q["ask"]]
+    images = ([f"{path.stem}-diagram.svg"] if diagram else []) + [
+        f"{path.stem}-{q['id']}-loss.svg" for q in problem["questions"] if "train" in q["ask"]]
     assert sorted(p.name for p in out.iterdir()) == sorted(names + images)
     written = [line.removeprefix(f"wrote {out}/") for line in result.stdout.splitlines()]
     assert sorted(written) == sorted(names + images)
-    title = yaml.safe_load(path.read_text(encoding="utf-8"))["title"]
+    title = problem["title"]
     md = (out / names[0]).read_text(encoding="utf-8")
     assert md.startswith(f"# {title} — answer key\n")
-    assert "## Given" in md and "### Final answers" in md
+    assert "### Final answers" in md
     tex = (out / names[1]).read_text(encoding="utf-8")
     assert tex.lstrip().startswith(r"\documentclass")
     assert r"\begin{document}" in tex and tex.rstrip().endswith(r"\end{document}")
+    if diagram:
+        assert "## Given" in md and r"\section*{Given}" in tex
+        assert f"]({path.stem}-diagram.svg)" in md and r"\begin{tikzpicture}" in tex
+    else:  # only counts, shapes or derivations: nothing given to list, nothing to draw
+        assert "## Given" not in md and r"\section*{Given}" not in tex
+        assert "diagram.svg" not in md and r"\begin{tikzpicture}" not in tex
     assert answers(out, path.stem)["title"] == title
 
 
@@ -63,7 +86,9 @@ def test_default_formats_are_md_and_tex(runner, tmp_path):
     out, result = solve(runner, tmp_path, *PROBLEMS)
     keys = sorted(p.name for p in out.iterdir() if not p.name.endswith(".svg"))  # svg: diagrams and plots of the md
     assert keys == sorted(f"{p.stem}.{f}" for p in PROBLEMS for f in ("md", "tex"))
-    assert {f"{p.stem}-diagram.svg" for p in PROBLEMS} <= {p.name for p in out.iterdir()}
+    assert {f"{stem}-diagram.svg" for stem in DIAGRAM_STEMS} <= {p.name for p in out.iterdir()}
+    assert NO_DIAGRAM_STEMS  # parameter-count, softmax-ce-derivation
+    assert not {f"{stem}-diagram.svg" for stem in NO_DIAGRAM_STEMS} & {p.name for p in out.iterdir()}
     assert result.stdout.count("wrote ") == len(list(out.iterdir()))
 
 
@@ -134,14 +159,21 @@ def test_help_and_version():
 def test_answers_json_contract(runner, tmp_path, path):
     out, _ = solve(runner, tmp_path, path, "-f", "json")
     data = answers(out, path.stem)
-    problem = yaml.safe_load(path.read_text(encoding="utf-8"))
+    problem = spec(path)
     assert set(data) == {"problem", "title", "questions"}
     assert data["problem"] == path.stem and data["title"] == problem["title"]
     assert [q["id"] for q in data["questions"]] == [q["id"] for q in problem["questions"]]
-    for q in data["questions"]:
+    for q, asked in zip(data["questions"], problem["questions"]):
         assert set(q) == {"id", "title", "answers"}
         assert isinstance(q["title"], str) and q["answers"]
+        # a count, shape or derivation answer exactly where the question asks for one
+        assert {a["kind"] for a in q["answers"]} & set(STRUCTURAL) == {
+            kind for kind, ask in STRUCTURAL.items() if ask in asked["ask"]}, (q["id"], asked["ask"])
         for a in q["answers"]:
+            assert all(isinstance(a.get(k), str) and a[k] for k in ("kind", "of", "latex", "exact", "display")), a
+            if a["kind"] in STRUCTURAL:
+                _check_structural_answer(a)
+                continue
             # the contract's keys, and the optional ones: step (training), upstream (shown on the way)
             assert {"kind", "of", "latex", "exact", "value", "display"} <= set(a)
             assert set(a) <= {"kind", "of", "latex", "exact", "value", "display", "step", "upstream"}
@@ -150,6 +182,75 @@ def test_answers_json_contract(runner, tmp_path, path):
             assert all(isinstance(a[k], str) and a[k] for k in ("of", "latex", "exact", "display"))
             assert type(a["value"]) is float and math.isfinite(a["value"])
             assert float(a["display"]) == pytest.approx(a["value"], rel=1e-3, abs=1e-12)
+        counts = [a for a in q["answers"] if a["kind"] == "count"]
+        shapes = [a for a in q["answers"] if a["kind"] == "shape"]
+        derivations = [a for a in q["answers"] if a["kind"] == "derivation"]
+        arch = asked.get("architecture") or problem.get("architecture")
+        if counts:  # one per layer, in order (named as the file names them), then the total
+            layers = arch["layers"]
+            assert [a["of"] for a in counts][-1] == "total" and len(counts) == len(layers) + 1
+            per_layer = counts[:-1]
+            assert len({a["of"] for a in per_layer}) == len(layers) and "total" not in {a["of"] for a in per_layer}
+            for a, layer in zip(per_layer, layers):
+                if "name" in layer:
+                    assert a["of"] == layer["name"], (a["of"], layer)
+            assert counts[-1]["value"] == sum(a["value"] for a in per_layer)
+        if shapes:  # one per layer, in order
+            assert len(shapes) == len(arch["layers"])
+            for a, layer in zip(shapes, arch["layers"]):
+                if "name" in layer:
+                    assert a["of"] == layer["name"], (a["of"], layer)
+            if counts:
+                assert [a["of"] for a in shapes] == [a["of"] for a in counts[:-1]]
+        if derivations:  # one, named as the file names it, and checked by sympy
+            assert [a["of"] for a in derivations] == [asked["derivation"]]
+            assert derivations[0]["verified"] is True
+
+
+def _check_structural_answer(a: dict) -> None:
+    """The documented fields of a count, shape or derivation answer, with their types."""
+    kind = a["kind"]
+    if kind == "derivation":
+        assert set(a) == {"kind", "of", "latex", "exact", "value", "display", "verified"}, a
+        assert type(a["verified"]) is bool
+        assert type(a["value"]) is float and a["value"] == (1.0 if a["verified"] else 0.0)
+        assert a["display"] == ("verified" if a["verified"] else "not verified")
+        return
+    assert set(a) == {"kind", "of", "latex", "exact", "value", "display"}, a  # no step, upstream, verified
+    if kind == "count":  # of: a layer's name or "total"; the value a float holding a whole number
+        assert type(a["value"]) is float and math.isfinite(a["value"])
+        assert a["value"] >= 0 and a["value"].is_integer()
+        n = int(a["value"])
+        assert a["exact"] == str(n)
+        assert a["display"] == f"{n:,}"
+    else:  # shape: a list of positive ints; exact its str; display the sizes joined by \times
+        assert type(a["value"]) is list and a["value"]
+        assert all(type(n) is int and n >= 1 for n in a["value"]), a["value"]
+        assert a["exact"] == str(a["value"])
+        assert a["display"] == r" \times ".join(map(str, a["value"]))
+
+
+def test_answers_count_shape_and_derivation(runner, tmp_path):
+    """The new kinds, by value: seed 004's T3 (a 30-1024-512-1 network) and the small CNN."""
+    out, _ = solve(runner, tmp_path, ROOT / "problems" / "parameter-count.yaml",
+                   ROOT / "problems" / "softmax-ce-derivation.yaml", ROOT / "problems" / "seed-004.yaml", "-f", "json")
+    counts = answers(out, "parameter-count")
+    total = find(counts, "T3", "count", "total")
+    assert (total["exact"], total["value"], total["display"]) == ("557057", 557057.0, "557,057")
+    assert [find(counts, "T3", "count", f"fc{i}")["value"] for i in (1, 2, 3)] == [31744.0, 524800.0, 513.0]
+    assert find(counts, "cnn", "count", "pool1")["value"] == 0.0
+    conv2 = find(counts, "cnn", "shape", "conv2")
+    assert (conv2["value"], conv2["exact"], conv2["display"]) == ([32, 6, 6], "[32, 6, 6]", r"32 \times 6 \times 6")
+    assert find(counts, "cnn", "shape", "fc")["value"] == [10]
+    assert find(counts, "cnn", "count", "total")["display"] == "14,570"
+    derived = answers(out, "softmax-ce-derivation")
+    ce = find(derived, "T4", "derivation", "softmax_ce")
+    assert (ce["verified"], ce["value"], ce["display"]) == (True, 1.0, "verified")
+    assert "P(y=i) - y_i" in ce["latex"]
+    seed = answers(out, "seed-004")
+    assert find(seed, "T3", "count", "total")["value"] == 557057.0
+    assert find(seed, "T4", "derivation", "softmax_ce")["verified"] is True
+    assert find(seed, "1", "value", "z")["exact"] == "31/50"
 
 
 def test_answers_relu_2_2_2(runner, tmp_path):

@@ -75,6 +75,42 @@ def _partition(answers_: list[dict]) -> tuple[list, list, list]:
     return plain, upstream, training
 
 
+#: what the oracle can check: a question asking any of these has numeric answers
+NUMERIC_ASKS = ("forward", "loss", "gradients", "update", "train")
+NUMERIC_KINDS = {"value", "loss", "gradient", "update"}
+#: answers the oracle has nothing to say about (issue 7): parameter counts, output shapes
+#: and sympy-checked derivations (tests/test_structure.py checks them), by the ask item
+#: that calls for each
+STRUCTURAL_KINDS = {"count": "count", "shape": "shapes", "derivation": "derive"}
+
+
+def has_network(problem) -> bool:
+    """Whether the problem has a ``network`` or a ``graph`` (count/shapes/derive-only
+    problems have neither, and nothing numeric to compare)."""
+    return problem.network is not None or problem.graph is not None
+
+
+def is_numeric(question) -> bool:
+    return any(a in question.ask for a in NUMERIC_ASKS)
+
+
+def _structural(where: str, question, answers_: list[dict]) -> tuple[list[dict], int]:
+    """Split off the answers the oracle ignores (count, shape, derivation), checking that
+    each is of a kind the question asks for and that a question with no numeric ask
+    has no numeric answers; returns (the numeric answers, how many were ignored)."""
+    numeric = [a for a in answers_ if a["kind"] not in STRUCTURAL_KINDS]
+    ignored = [a for a in answers_ if a["kind"] in STRUCTURAL_KINDS]
+    unknown = sorted({a["kind"] for a in numeric} - NUMERIC_KINDS)
+    assert not unknown, f"{where}: unknown answer kinds {unknown}"
+    for a in ignored:
+        assert STRUCTURAL_KINDS[a["kind"]] in question.ask, \
+            f"{where}: a {a['kind']} answer ({a['of']}) but ask is {list(question.ask)}"
+    if not is_numeric(question):
+        assert not numeric, f"{where}: numeric answers {[(a['kind'], a['of']) for a in numeric]} " \
+                            f"to a question asking {list(question.ask)}"
+    return numeric, len(ignored)
+
+
 def _loss_names(orc: O.Oracle) -> list[str]:
     """The loss answers a question must give: ``L``; for a batch, ``L#1``… then ``L``."""
     return ([f"L#{n}" for n in range(1, orc.size + 1)] if orc.size > 1 else []) + ["L"]
@@ -91,21 +127,30 @@ def check_solution(problem, stem: str = "problem", tol: str = TOL, style: str | 
     question asks for; gradient answers of ``all`` come in matrix order; the graph's
     parameter metadata (layer, position, value) agrees with the oracle's parameter
     named alike. Training answers (those with a ``step``) are only counted here
-    (``counts["training"]``); tests/test_training.py checks them.
+    (``counts["training"]``); tests/test_training.py checks them. Count, shape and
+    derivation answers are not numeric: they are set aside (``counts["structural"]``)
+    after checking that their question asks for them, and a question that asks only for
+    them is not given to the oracle.
     """
+    assert has_network(problem), "the oracle needs a network or a graph"
     if O.is_graph_problem(problem):
         return check_graph_solution(problem, stem, tol, style)
     sol = answers(solve(problem, stem, style=style))
     names = O.parameter_names(problem)
-    counts = {"value": 0, "loss": 0, "gradient": 0, "upstream": 0, "update": 0, "training": 0, "kinked": []}
+    counts = {"value": 0, "loss": 0, "gradient": 0, "upstream": 0, "update": 0, "training": 0, "structural": 0,
+              "kinked": []}
     assert [q["id"] for q in sol["questions"]] == [q.id for q in problem.questions]
     for q, sec in zip(problem.questions, sol["questions"]):
+        numeric, ignored = _structural(f"{stem}/{q.id}", q, sec["answers"])
+        counts["structural"] += ignored
+        if not is_numeric(q):
+            continue
         orc = O.Oracle.from_problem(problem, q)
         graph = build_network(problem, q)
         fwd = orc.forward()
         kinks = orc.kinks()
         where = f"{stem}/{q.id}"
-        plain, upstream, training = _partition(sec["answers"])
+        plain, upstream, training = _partition(numeric)
         assert not training or "train" in q.ask, f"{where}: training answers without 'train'"
         counts["training"] += len(training)
         by_kind: dict[str, list] = {}
@@ -192,15 +237,20 @@ def check_solution(problem, stem: str = "problem", tol: str = TOL, style: str | 
 def check_graph_solution(problem, stem: str, tol: str = TOL, style: str | None = None) -> dict:
     """:func:`check_solution` for a ``graph:`` problem: names are the graph's own."""
     sol = answers(solve(problem, stem, style=style))
-    counts = {"value": 0, "loss": 0, "gradient": 0, "upstream": 0, "update": 0, "training": 0, "kinked": []}
+    counts = {"value": 0, "loss": 0, "gradient": 0, "upstream": 0, "update": 0, "training": 0, "structural": 0,
+              "kinked": []}
     orc = O.GraphOracle.from_problem(problem)
     values = orc.forward()
     kinks = orc.kinks()
     assert [sec["id"] for sec in sol["questions"]] == [q.id for q in problem.questions]
     for q, sec in zip(problem.questions, sol["questions"]):
         where = f"{stem}/{q.id}"
+        numeric, ignored = _structural(where, q, sec["answers"])
+        counts["structural"] += ignored
+        if not is_numeric(q):
+            continue
         grads: dict[str, mpf] = {}
-        plain, upstream, training = _partition(sec["answers"])
+        plain, upstream, training = _partition(numeric)
         assert not training or "train" in q.ask, f"{where}: training answers without 'train'"
         counts["training"] += len(training)
         asked = [a["of"] for a in plain if a["kind"] == "gradient"]
@@ -249,6 +299,8 @@ def check_adjoints(problem, tol: str = TOL) -> int:
     n = 0
     graph_problem = O.is_graph_problem(problem)
     for q in problem.questions:
+        if not is_numeric(q):  # a count, shapes or derive question: no loss to differentiate
+            continue
         graph = _graph_of(problem, q)
         if graph.loss is None:
             continue
@@ -375,8 +427,13 @@ def test_parameter_names_follow_the_schemes():
 @pytest.mark.parametrize("path", PROBLEMS, ids=[p.stem for p in PROBLEMS])
 def test_bundled_problem_matches_oracle(path):
     problem = load_problem(path)
+    if not has_network(problem):
+        assert not any(is_numeric(q) for q in problem.questions)  # the validator requires one otherwise
+        pytest.skip("no network or graph: only counts, shapes or derivations (tests/test_structure.py)")
     counts = check_solution(problem, path.stem)
     asks = {a for q in problem.questions for a in q.ask}
+    if asks & {"count", "shapes", "derive"}:
+        assert counts["structural"] > 0  # set aside, not compared
     if counts["kinked"] and not counts["gradient"]:
         pytest.skip(f"every gradient question has a kink: {counts['kinked']}")
     if "forward" in asks:
@@ -393,6 +450,8 @@ def test_bundled_problem_matches_oracle(path):
 @pytest.mark.parametrize("path", PROBLEMS, ids=[p.stem for p in PROBLEMS])
 def test_bundled_backward_adjoints_match_oracle(path):
     problem = load_problem(path)
+    if not has_network(problem):
+        pytest.skip("no network or graph: only counts, shapes or derivations")
     if not any(a in q.ask for q in problem.questions for a in ("loss", "gradients", "update")):
         pytest.skip("no loss in this problem")
     assert check_adjoints(problem) > 0
@@ -1110,10 +1169,14 @@ def test_bundled_gradients_match_torch(path):
     """Gradients with respect to parameters and inputs against torch autograd (float64)."""
     torch = pytest.importorskip("torch")
     problem = load_problem(path)
+    if not has_network(problem):
+        pytest.skip("no network or graph: only counts, shapes or derivations")
     sol = answers(solve(problem, path.stem))
     graph_problem = O.is_graph_problem(problem)
     n = 0
     for q, sec in zip(problem.questions, sol["questions"]):
+        if not is_numeric(q):  # count, shapes, derive: nothing for autograd
+            continue
         grads = [a for a in sec["answers"] if a["kind"] == "gradient"]
         if not grads:
             continue

@@ -28,6 +28,25 @@ PROBLEMS_DIR = ROOT / "problems"
 PROBLEMS = sorted(PROBLEMS_DIR.glob("*.yaml"))
 STEMS = [p.stem for p in PROBLEMS]
 
+
+def has_diagram(problem: dict) -> bool:
+    """A problem with a network or graph is drawn (and lists what is given); one whose
+    questions only ask for counts, shapes or derivations over an architecture is not."""
+    return "network" in problem or "graph" in problem
+
+
+SPECS = {p.stem: yaml.safe_load(p.read_text(encoding="utf-8")) for p in PROBLEMS}
+DIAGRAM_STEMS = [s for s in STEMS if has_diagram(SPECS[s])]
+NO_DIAGRAM_STEMS = [s for s in STEMS if not has_diagram(SPECS[s])]
+NUMERIC_ASKS = {"forward", "loss", "gradients", "update", "train"}
+CHECK_MARK = "\u2713"  # ✓, as pdftotext gives \checkmark
+#: what pdftotext makes of each bundled derivation's claim (its right-hand side), e.g.
+#: "P (y = i) − yi" for P(y=i) - y_i
+DERIVATION_CLAIMS = {
+    "softmax_ce": r"P\s*\(\s*y\s*=\s*i\s*\)\s*-\s*y\s*i",
+    "softmax_jacobian": r"P\s*j\s*\(\s*δ\s*ij\s*-\s*P\s*i\s*\)",
+}
+
 REQUIRE_TEX = os.environ.get("NNSOLVE_REQUIRE_TEX") == "1"
 MISSING_TOOLS = [t for t in ("latexmk", "pdflatex", "pdftotext") if not shutil.which(t)]
 needs_tex = pytest.mark.skipif(
@@ -100,6 +119,30 @@ def final_answers(data: dict) -> list[dict]:
         for a in of_kind[:2] + of_kind[-1:]:
             picked.setdefault(a["display"], a)
     return list(picked.values())
+
+
+def shows_shape(text: str, display: str) -> bool:
+    """Whether a shape answer (``16 \\times 32 \\times 32``) occurs in a PDF's text, where
+    pdftotext gives ``16 × 32 × 32``."""
+    sizes = display.split(r" \times ")
+    return re.search(r"(?<![\d.])" + r"\s*×\s*".join(map(re.escape, sizes)) + r"(?!\d)", text) is not None
+
+
+def structural_answers(data: dict, kind: str) -> list[dict]:
+    return [a for q in data["questions"] for a in q["answers"] if a["kind"] == kind]
+
+
+def secret_counts(data: dict, source: str) -> list[dict]:
+    """Parameter counts a question sheet must not show: non-zero, and not written in the
+    problem file (with or without the thousands separator)."""
+    return [a for a in structural_answers(data, "count") if a["value"] > 0
+            and not has_magnitude(source, a["display"]) and not has_magnitude(source, a["display"].replace(",", ""))]
+
+
+def secret_shapes(data: dict, source: str) -> list[dict]:
+    """Output shapes of several axes a question sheet must not show (unless the file
+    writes them, as the input image's)."""
+    return [a for a in structural_answers(data, "shape") if len(a["value"]) > 1 and a["display"] not in source]
 
 
 def secret_answers(data: dict, source: str) -> list[dict]:
@@ -191,9 +234,28 @@ def test_key_pdf_holds_the_final_answers(bundled, stem):
     text = pdf_text(out / f"{stem}.pdf")
     assert "answer key" in text
     answers = final_answers(data)
-    assert answers
+    # numeric answers wherever a question asks for numbers (not for counts, shapes, derivations)
+    assert bool(answers) == any(set(q["ask"]) & NUMERIC_ASKS for q in SPECS[stem]["questions"])
     missing = [(a["kind"], a["of"], a["display"]) for a in answers if not has_number(text, a["display"])]
     assert not missing, f"{stem}.pdf lacks these answers: {missing}"
+    # parameter counts as the key prints them (557{,}057 -> "557,057") and output shapes (16 × 32 × 32)
+    missing = [(a["of"], a["display"]) for a in structural_answers(data, "count") if not has_number(text, a["display"])]
+    missing += [(a["of"], a["display"]) for a in structural_answers(data, "shape") if not shows_shape(text, a["display"])]
+    assert not missing, f"{stem}.pdf lacks these counts or shapes: {missing}"
+    if stem in ("parameter-count", "seed-004"):  # seed 004, T3: the 30-1024-512-1 network
+        assert has_number(text, "557,057")
+    # derivations: the claim in the final answers, every step checked (no step unverified)
+    derivations = structural_answers(data, "derivation")
+    finals = [text[m.end():m.end() + 300] for m in re.finditer("Final answers", text)]
+    for a in derivations:
+        assert any(re.search(DERIVATION_CLAIMS[a["of"]], f) for f in finals), (a["of"], finals)
+    if derivations:
+        from solver.derivations import DERIVATIONS
+        assert all(a["verified"] for a in derivations)
+        assert text.count(CHECK_MARK) == sum(len(DERIVATIONS[a["of"]]().steps) - 1 for a in derivations)
+        assert "Proof" in text and "checked by sympy" in text and "not verified" not in text
+    else:
+        assert CHECK_MARK not in text
 
 
 @needs_tex
@@ -206,15 +268,33 @@ def test_question_sheet_pdf_has_the_givens_and_no_answers(bundled, stem):
     assert flat(problem["title"]) in flat(text)
     assert "answer key" not in text and "Final answers" not in text
     assert "Asked" in text
-    givens = given_numbers(problem)
-    assert givens
-    absent = [g for g in givens if not has_number(text, g)]
-    assert not absent, f"{stem}-questions.pdf lacks the given values {absent}"
     data = json.loads((out / f"{stem}.json").read_text(encoding="utf-8"))
-    secrets = secret_answers(data, source)
-    assert secrets, "no answer to look for: pick others"
-    leaked = [(a["kind"], a["of"], a["display"]) for a in secrets if has_magnitude(text, a["display"])]
-    assert not leaked, f"{stem}-questions.pdf shows answers: {leaked}"
+    if has_diagram(problem):
+        assert re.search(r"^Given$", text, re.M)
+        givens = given_numbers(problem)
+        assert givens
+        absent = [g for g in givens if not has_number(text, g)]
+        assert not absent, f"{stem}-questions.pdf lacks the given values {absent}"
+        secrets = secret_answers(data, source)
+        assert secrets, "no answer to look for: pick others"
+        leaked = [(a["kind"], a["of"], a["display"]) for a in secrets if has_magnitude(text, a["display"])]
+        assert not leaked, f"{stem}-questions.pdf shows answers: {leaked}"
+    else:  # counts, shapes and derivations only: no Given section (and no numeric answers)
+        assert not re.search(r"^Given$", text, re.M)
+        assert not final_answers(data)
+    asks = {a for q in problem["questions"] for a in q["ask"]}
+    counts = secret_counts(data, source)
+    assert bool(counts) == ("count" in asks)
+    leaked = [(a["of"], a["display"]) for a in counts
+              if has_magnitude(text, a["display"]) or has_magnitude(text, a["display"].replace(",", ""))]
+    shapes = secret_shapes(data, source)
+    assert bool(shapes) == ("shapes" in asks)
+    leaked += [(a["of"], a["display"]) for a in shapes if shows_shape(text, a["display"])]
+    assert not leaked, f"{stem}-questions.pdf shows counts or shapes: {leaked}"
+    assert CHECK_MARK not in text  # no derivation's checked steps
+    if "derive" in asks:
+        assert "verified" not in text.lower() and "sympy" not in text and "Proof" not in text
+        assert "Asked: a derivation" in flat(text)
 
 
 # -- 2. hostile text ----------------------------------------------------------------------------
@@ -467,6 +547,17 @@ def test_markdown_links_its_diagrams(md_tex, stem):
     out = md_tex
     key = (out / f"{stem}.md").read_text(encoding="utf-8")
     sheet = (out / f"{stem}-questions.md").read_text(encoding="utf-8")
+    if stem in NO_DIAGRAM_STEMS:  # no network or graph: no diagram written, linked or drawn in TikZ
+        for name in (f"{stem}-diagram.svg", f"{stem}-questions-diagram.svg"):
+            assert not (out / name).exists(), name
+        assert not list(out.glob(f"{stem}-*.svg"))
+        assert "diagram.svg" not in key and "diagram.svg" not in sheet
+        assert not re.search(r"!\[[^]]*\]\(", key + sheet)  # no image at all
+        for name in (f"{stem}.tex", f"{stem}-questions.tex"):
+            assert r"\begin{tikzpicture}" not in (out / name).read_text(encoding="utf-8"), name
+        assert "## Given" not in key and "## Given" not in sheet
+        return
+    assert "## Given" in key and "## Given" in sheet
     assert f"]({stem}-diagram.svg)" in key
     assert f"]({stem}-questions-diagram.svg)" in sheet
     assert f"]({stem}-diagram.svg)" not in sheet  # the sheet links its own, value-free diagram
@@ -500,7 +591,9 @@ def test_svgs_are_byte_identical_across_runs(md_tex, tmp_path):
     assert run.returncode == 0, run.stderr
     first = sorted(p.name for p in md_tex.glob("*.svg"))
     assert first == sorted(p.name for p in out2.glob("*.svg"))
-    assert len(first) >= 2 * len(STEMS)
+    assert len(first) >= 2 * len(DIAGRAM_STEMS)
+    assert {f"{s}{suffix}" for s in DIAGRAM_STEMS for suffix in ("-diagram.svg", "-questions-diagram.svg")} <= set(first)
+    assert not [n for n in first if any(n.startswith(f"{s}-") for s in NO_DIAGRAM_STEMS)]
     differ = [n for n in first if (md_tex / n).read_bytes() != (out2 / n).read_bytes()]
     assert not differ, differ
 

@@ -12,8 +12,9 @@ import jsonschema
 import pytest
 
 from solver.cli import main
+from solver.errors import ProblemError
 from solver.loader import parse_yaml
-from solver.problem import json_schema
+from solver.problem import json_schema, validate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -73,7 +74,6 @@ def test_loss_shorthand_and_mapping_both_validate(validator):
     ("zero-units.yaml", ["network", "layers", 0, "units"]),
     ("bad-input-name.yaml", ["network", "inputs"]),
     ("units-not-integer.yaml", ["network", "layers", 0, "units"]),
-    ("missing-network.yaml", []),
 ])
 def test_schema_rejects_bad_files_too(validator, name, path):
     """Editors see the same mistakes that nnsolve reports (for what a schema can express)."""
@@ -81,3 +81,68 @@ def test_schema_rejects_bad_files_too(validator, name, path):
     errors = list(validator.iter_errors(data))
     assert errors
     assert path in [list(e.absolute_path) for e in errors]
+
+
+def test_missing_network_is_for_nnsolve_to_report():
+    """Issue 7: a problem may have no network or graph (count, shapes and derive questions),
+    so the schema, which cannot tell a numeric question from those, accepts the file; nnsolve
+    still rejects a numeric question (here ``forward``) with neither."""
+    data = parse_yaml((BAD / "missing-network.yaml").read_text(encoding="utf-8"))
+    assert "network" not in data and "graph" not in data
+    assert data["questions"][0]["ask"] == ["forward"]
+    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA_FILE.read_text(encoding="utf-8")))
+    assert list(validator.iter_errors(data)) == []
+    with pytest.raises(ProblemError, match=r"missing required field 'network' \(or 'graph'\)"):
+        validate(data)
+
+
+COUNT_ONLY = {
+    "title": "Parameters of a 30-1024-512-1 network",
+    "questions": [{"id": "T3", "ask": ["count"], "architecture": {
+        "input": [30], "layers": [{"type": "dense", "units": 1024}, {"type": "dense", "units": 512},
+                                  {"type": "dense", "units": 1, "name": "out"}]}}],
+}
+
+
+def test_count_only_problem_validates(validator):
+    """No network or graph: counts, shapes and derivations over an architecture (issue 7),
+    valid under the schema and under nnsolve's own validation alike."""
+    assert list(validator.iter_errors(COUNT_ONLY)) == []
+    assert validate(COUNT_ONLY).questions[0].architecture.layers[2].name == "out"
+    # the architecture on the problem, shared by its questions; and a derivation
+    shared = {"title": "t", "architecture": COUNT_ONLY["questions"][0]["architecture"],
+              "questions": [{"id": "a", "ask": ["count", "shapes"]},
+                            {"id": "b", "ask": ["derive"], "derivation": "softmax_ce"}]}
+    assert list(validator.iter_errors(shared)) == []
+    validate(shared)
+
+
+def _paths(errors) -> list[list]:
+    """The paths of errors and of the errors beneath them (an optional field's schema is
+    ``anyOf: [its model, null]``, under which jsonschema nests the precise error)."""
+    out = []
+    for e in errors:
+        out.append(list(e.absolute_path))
+        out += _paths(e.context or [])
+    return out
+
+
+@pytest.mark.parametrize("change, path", [
+    ({"type": "conv3d"}, ["questions", 0, "architecture", "layers", 0, "type"]),
+    ({"units": 0}, ["questions", 0, "architecture", "layers", 0, "units"]),
+    ({"unit": 4}, ["questions", 0, "architecture", "layers", 0]),
+], ids=["unknown-layer-type", "zero-units", "misspelt-field"])
+def test_schema_rejects_bad_architectures(validator, change, path):
+    layers = [{**COUNT_ONLY["questions"][0]["architecture"]["layers"][0], **change}]
+    data = {**COUNT_ONLY, "questions": [{**COUNT_ONLY["questions"][0], "architecture": {"input": [30], "layers": layers}}]}
+    errors = list(validator.iter_errors(data))
+    assert path in _paths(errors), [(list(e.absolute_path), e.message) for e in errors]
+    with pytest.raises(ProblemError):
+        validate(data)
+
+
+def test_schema_rejects_an_unknown_derivation(validator):
+    data = {"title": "t", "questions": [{"id": "q", "ask": ["derive"], "derivation": "relu"}]}
+    assert ["questions", 0, "derivation"] in _paths(validator.iter_errors(data))
+    with pytest.raises(ProblemError):
+        validate(data)
