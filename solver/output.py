@@ -20,6 +20,9 @@ def write_all(outputs: list[tuple[Path, str | bytes]]) -> None:
         BuildError: a file cannot be written (nothing is replaced then).
     """
     staged: list[tuple[str, Path]] = []
+    for target, _ in outputs:  # a target that cannot be renamed over fails before anything is replaced
+        if target.is_dir():
+            raise BuildError(f"{target}: cannot write the file (a folder of that name is in the way)")
     try:
         for target, text in outputs:
             try:

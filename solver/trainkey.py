@@ -47,7 +47,7 @@ def first_step(b, params: list[str], opt: Optimizer) -> tuple[list[Equation], di
     g, sb, eqs, new = b.graph, b.sb, [], {}
     eta = display(opt.rate, 15).latex
     for k in params:
-        w, grad = b.values[k], b.grads.adjoint[k]
+        w, grad = b.values[k], b.grads.adjoint.get(k, sp.Integer(0))  # 0: a parameter the loss does not use
         ws, gs = sb.shown[k], sb.show(grad)
         if opt.kind in ("sgd", "momentum"):
             nv = normalize(w - opt.rate * grad)
