@@ -1,10 +1,53 @@
 """Checks across fields that the schema alone cannot express (matrix shapes, name
-counts). Called by :func:`solver.problem.validate`."""
+counts), and the limits on how much work a file may ask for. Called by
+:func:`solver.problem.validate`.
+
+Limits (README, "Limits"), measured on the 2-core CI machine; each keeps the
+worst file within them to about a minute or less, where without them a file of
+under 1 MB could run for hours:
+
+* a network has at most :data:`MAX_PARAMETERS` weights and biases (all gradients
+  of a 20,000-parameter ReLU network: 25 s; an update of a sigmoid one: 43 s);
+* every question writes every neuron of every example out, so the questions
+  together cover at most :data:`MAX_KEY_WORK` parameters × examples (a training
+  question counts twice: its first step is derived in full, then compiled);
+* training runs cost about 45–65 µs per step × parameter × example (1,000 steps
+  of the 9-parameter XOR network on its 4 examples: 1.6 s), so all the training
+  questions together take at most :data:`MAX_TRAIN_WORK` steps × parameters ×
+  examples;
+* a graph's cost grows with each stage's length times the names it uses (one local
+  derivative per name, each as long as the stage): its size, the sum over stages of
+  (1 + names used) × characters, is at most :data:`MAX_GRAPH_SIZE`, its questions
+  together at most :data:`MAX_GRAPH_KEY_WORK`, its training at most
+  :data:`MAX_GRAPH_TRAIN_WORK` steps × size;
+* powers nested in one stage (``square(square(x))`` is ``x^4``) multiply to at
+  most :data:`MAX_NESTED_POWER`: values stay exact, and ``x^(2^30)`` would not fit
+  in memory.
+"""
 
 from __future__ import annotations
 
+import re
+
 from .errors import ProblemError
 from .problem import Problem
+
+#: Weights and biases of a network (a shared bias counts once).
+MAX_PARAMETERS = 20_000
+#: Σ over the questions of parameters × examples of the batch (training questions twice).
+MAX_KEY_WORK = 30_000
+#: Σ over the training questions of steps × parameters × examples.
+MAX_TRAIN_WORK = 250_000
+#: A graph's size: Σ over its stages of (1 + distinct names used) × characters.
+MAX_GRAPH_SIZE = 100_000
+#: Σ over the questions of the graph's size (training questions twice).
+MAX_GRAPH_KEY_WORK = 400_000
+#: Σ over the training questions of steps × the graph's size.
+MAX_GRAPH_TRAIN_WORK = 10_000_000
+#: The product of the exponents of powers nested in one stage.
+MAX_NESTED_POWER = 1024
+
+_NAME = re.compile(r"(?<![\w.])[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _shape_text(rows: int, cols: int) -> str:
@@ -20,8 +63,10 @@ def check_problem(problem: Problem, file: str | None) -> None:
     """
     if problem.graph is not None:
         _check_graph_questions(problem, file)
+        _check_graph_limits(problem, file)
     elif problem.network is not None:
         _check_network(problem, file)
+        _check_network_limits(problem, file)
     first: dict[str, int] = {}
     for qi, q in enumerate(problem.questions):
         if q.id in first:
@@ -92,3 +137,106 @@ def _check_network(problem: Problem, file: str | None) -> None:
         if layer.activation == "softmax" and li != len(net.layers) - 1:
             raise ProblemError("softmax is only supported on the output layer", file=file, field=f"{f}.activation")
         n_in = layer.units
+
+
+def _n(k: int) -> str:
+    return f"{k:,}"
+
+
+def _check_network_limits(problem: Problem, file: str | None) -> None:
+    """The network's size, and the work its questions ask for, within the limits."""
+    net = problem.network
+    params = 0
+    for layer in net.layers:
+        params += sum(len(row) for row in layer.weights)
+        params += len(layer.bias) if isinstance(layer.bias, list) else int(layer.bias is not None)
+    if params > MAX_PARAMETERS:
+        raise ProblemError(f"the network has {_n(params)} parameters (weights and biases); at most "
+                           f"{_n(MAX_PARAMETERS)}", file=file, field="network.layers")
+    first = next(iter(net.inputs.values()))
+    examples = len(first) if isinstance(first, list) else 1
+    per_question = params * examples
+    what = f"{_n(params)} parameters × {_n(examples)} example{'s' if examples > 1 else ''}"
+    key = train = 0
+    twice = ""
+    for qi, q in enumerate(problem.questions):
+        if not any(a in q.ask for a in ("forward", "loss", "gradients", "update", "train")):
+            continue  # counts, shapes, derivations: no network values
+        key += per_question * (2 if "train" in q.ask else 1)
+        twice = twice or ("; a training question counts twice" if "train" in q.ask else "")
+        if key > MAX_KEY_WORK:
+            raise ProblemError(f"the questions up to this one write out {_n(key)} parameters × examples "
+                               f"({what} per question{twice}); at most {_n(MAX_KEY_WORK)}: ask fewer "
+                               "questions, or use a smaller network or batch", file=file, field=f"questions[{qi}]")
+        if "train" in q.ask and q.steps:
+            train += q.steps * per_question
+            if train > MAX_TRAIN_WORK:
+                earlier = " with the training questions before it" if train > q.steps * per_question else ""
+                raise ProblemError(f"training takes {_n(train)} steps × parameters × examples{earlier} "
+                                   f"({_n(q.steps)} steps × {what}); at most {_n(MAX_TRAIN_WORK)}: "
+                                   "take fewer steps", file=file, field=f"questions[{qi}].steps")
+
+
+def _check_graph_limits(problem: Problem, file: str | None) -> None:
+    """The graph's size, its nested powers, and the work its questions ask for."""
+    from .expressions import FUNCTIONS
+
+    spec = problem.graph
+    size = 0
+    for key, text in spec.nodes.items():
+        names = {m for m in _NAME.findall(text) if m not in FUNCTIONS}
+        size += (1 + len(names)) * len(text)
+        _check_nested_powers(problem, key, text, file)
+    if size > MAX_GRAPH_SIZE:
+        raise ProblemError(f"the graph's size (the sum over its nodes of (1 + names used) × characters) is "
+                           f"{_n(size)}; at most {_n(MAX_GRAPH_SIZE)}: use fewer or shorter nodes",
+                           file=file, field="graph.nodes")
+    key_work = train = 0
+    twice = ""
+    for qi, q in enumerate(problem.questions):
+        if not any(a in q.ask for a in ("forward", "loss", "gradients", "update", "train")):
+            continue
+        key_work += size * (2 if "train" in q.ask else 1)
+        twice = twice or (", a training question twice" if "train" in q.ask else "")
+        if key_work > MAX_GRAPH_KEY_WORK:
+            raise ProblemError(f"the questions up to this one work through a graph of size {_n(size)}, "
+                               f"{_n(key_work)} in all (once per question{twice}); at most "
+                               f"{_n(MAX_GRAPH_KEY_WORK)}: ask fewer questions, or use a smaller graph",
+                               file=file, field=f"questions[{qi}]")
+        if "train" in q.ask and q.steps:
+            train += q.steps * size
+            if train > MAX_GRAPH_TRAIN_WORK:
+                earlier = " with the training questions before it" if train > q.steps * size else ""
+                raise ProblemError(f"training takes {_n(train)} steps × graph size{earlier} ({_n(q.steps)} "
+                                   f"steps × a size of {_n(size)}); at most {_n(MAX_GRAPH_TRAIN_WORK)}: "
+                                   "take fewer steps", file=file, field=f"questions[{qi}].steps")
+
+
+def _check_nested_powers(problem: Problem, key: str, text: str, file: str | None) -> None:
+    """Powers nested in one stage multiply their exponents; values stay exact, so
+    ``square(square(...))`` thirty deep would need 2^30 times the digits."""
+    import sympy as sp
+
+    from .expressions import ExpressionError, parse_expression
+
+    if "^" not in text and "**" not in text and "square" not in text and "sqrt" not in text:
+        return
+    spec = problem.graph
+    symbols = {k: sp.Symbol(k) for k in [*spec.inputs, *spec.parameters, *spec.nodes]}
+    try:
+        expr = parse_expression(text, symbols)
+    except ExpressionError:
+        return  # reported, naming the node, when the graph is built
+
+    def power(e: sp.Expr) -> int:
+        if e.is_Atom:
+            return 1
+        inner = max((power(a) for a in e.args), default=1)
+        if isinstance(e, sp.Pow) and e.exp.is_Rational:
+            return inner * max(abs(int(e.exp.p)), int(e.exp.q))
+        return inner
+
+    total = power(expr)
+    if total > MAX_NESTED_POWER:
+        raise ProblemError(f"the powers nested in this node multiply to an exponent of {_n(total)}; at most "
+                           f"{_n(MAX_NESTED_POWER)} (values are exact)", file=file, field=f"graph.nodes.{key}")

@@ -22,7 +22,7 @@ MAX_BYTES = 1_000_000
 
 #: Limits that keep a hostile file from exhausting time or memory.
 MAX_DEPTH = 32          # nested mappings/sequences
-MAX_VALUES = 100_000    # values, counting each use of a YAML alias
+MAX_VALUES = 50_000     # values, counting each use of a YAML alias (a 20,000-parameter network holds ~20,000)
 MAX_DIGITS = 300        # digits of an integer
 
 _TAG = "tag:yaml.org,2002:"
@@ -36,8 +36,24 @@ class _Decimal(str):
     """A YAML float kept as its text, so that it is read exactly."""
 
 
+class _TooManyValues(Exception):
+    def __init__(self, line: int):
+        self.line = line
+
+
 class _Loader(yaml.SafeLoader):
-    pass
+    """PyYAML's safe loader, counting the nodes (values and keys) as it composes them
+    so that a file of many small values is refused as soon as it passes
+    :data:`MAX_VALUES`, without reading the rest (reading 1 MB of ``k: 1`` pairs whole
+    takes PyYAML about 6 s; :class:`_Checker` then counts each use of an alias)."""
+
+    composed = 0
+
+    def compose_node(self, parent, index):
+        self.composed += 1
+        if self.composed > MAX_VALUES:
+            raise _TooManyValues(self.peek_event().start_mark.line + 1)
+        return super().compose_node(parent, index)
 
 
 def _float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
@@ -157,6 +173,9 @@ def parse_yaml(text: str, file: str | None = None):
         if getattr(exc, "problem", None) is None and isinstance(exc, yaml.reader.ReaderError):
             what = f"the character U+{exc.character:04X} is not allowed in a text file"
         raise ProblemError(f"malformed YAML: {what}", file=file, field=_where(exc, text)) from None
+    except _TooManyValues as exc:
+        raise ProblemError(f"the file holds more than {MAX_VALUES} values", file=file,
+                           field=f"line {exc.line}") from None
     except RecursionError:
         raise ProblemError(f"the file is nested too deeply (more than {MAX_DEPTH} levels)",
                            file=file, field="(top level)") from None

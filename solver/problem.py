@@ -338,10 +338,35 @@ def _find_model(annotation: Any) -> Any:
     return None
 
 
+_UNION_TAGS = {"int", "str", "float", "bool", "none", "dict", "list"}
+
+
 def _clean_loc(loc: tuple) -> tuple:
-    # pydantic adds union-member tags (e.g. 'list[...]', 'ClassTarget'); drop them.
-    return tuple(p for p in loc if isinstance(p, int) or not re.search(r"[\[\]A-Z]", str(p))
-                 or p in ("class",))
+    """The location without the tags pydantic adds for union members ('list[...]',
+    'function-before[...]', a model's class name such as 'ClassTarget'); a key written
+    in the file, capitalised or not, stays."""
+    models = {m.__name__ for m in _models()}
+    return tuple(p for p in loc if isinstance(p, int) or not (
+        "[" in str(p) or str(p) in models or str(p) in _UNION_TAGS))
+
+
+def _models() -> list[type]:
+    out, todo = [], [Problem]
+    while todo:
+        m = todo.pop()
+        if m in out:
+            continue
+        out.append(m)
+        for f in m.model_fields.values():
+            found = _all_models(f.annotation)
+            todo.extend(x for x in found if x not in out)
+    return out
+
+
+def _all_models(annotation: Any) -> list[type]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in get_args(annotation) for m in _all_models(arg)]
 
 
 def _shown(value: Any) -> str:
