@@ -150,9 +150,10 @@ class Activation:
     elementwise: bool = True
 
 
-def _leaky_definition(alpha: str) -> str:
+def leaky_definition(slope_latex: str) -> str:
+    """The definition line of leaky ReLU for a given slope (as LaTeX)."""
     return (r"\operatorname{LeakyReLU}(z) = \begin{cases} z & z > 0 \\ "
-            + alpha + r"\, z & z \le 0 \end{cases}")
+            + slope_latex + r"\, z & z \le 0 \end{cases}")
 
 
 ACTIVATIONS: dict[str, Activation] = {
@@ -173,7 +174,3 @@ ACTIVATIONS: dict[str, Activation] = {
 }
 ACTIVATIONS["identity"] = ACTIVATIONS["linear"]
 
-
-def leaky_definition(slope_latex: str) -> str:
-    """The definition line of leaky ReLU for a given slope (as LaTeX)."""
-    return _leaky_definition(slope_latex)

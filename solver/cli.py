@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 import click
@@ -167,7 +168,7 @@ def _build_pdfs(pdfs, outdir: Path) -> list[tuple[Path, bytes]]:
         raise BuildError(f"cannot build PDFs: latexmk or pdflatex is not installed; {INSTALL_HINT}")
     out = []
     with click.progressbar(pdfs, label="Building PDFs", file=sys.stderr,
-                           item_show_func=lambda p: p[1] if p else "") if len(pdfs) > 1 else _nullbar(pdfs) as bar:
+                           item_show_func=lambda p: p[1] if p else "") if len(pdfs) > 1 else nullcontext(pdfs) as bar:
         for target, stem, tex in bar:
             result = build_pdf(tex, stem)
             if result.pdf is None:
@@ -177,17 +178,6 @@ def _build_pdfs(pdfs, outdir: Path) -> list[tuple[Path, bytes]]:
                                  f"the full log is {log}")
             out.append((target, result.pdf))
     return out
-
-
-class _nullbar:
-    def __init__(self, items):
-        self.items = items
-
-    def __enter__(self):
-        return self.items
-
-    def __exit__(self, *exc):
-        return False
 
 
 @main.command()

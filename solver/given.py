@@ -9,14 +9,14 @@ from .activations import ACTIVATIONS
 from .graph import Graph
 from .names import latex_name
 from .numbers import display
+from .printing import bmatrix
 from .problem import Problem
 from .solution import Block
 from .steps import Equation
 
 
 def _matrix(rows: list[list[sp.Expr]], digits: int) -> str:
-    body = r" \\ ".join(" & ".join(display(v, digits).latex for v in r) for r in rows)
-    return rf"\begin{{bmatrix}} {body} \end{{bmatrix}}"
+    return bmatrix([[display(v, digits).latex for v in r] for r in rows])
 
 
 

@@ -7,7 +7,7 @@ gradients are computed on it by :mod:`solver.backprop`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
 import sympy as sp
@@ -144,10 +144,6 @@ class Graph:
                 out[p].append(n.key)
         return {k: tuple(v) for k, v in out.items()}
 
-    @cached_property
-    def symbols(self) -> dict[str, str]:
-        """Symbol name → LaTeX, for the printer's ``symbol_names``."""
-        return dict(self.latex)
 
     def parameters(self) -> list[str]:
         """Keys of the weights and biases: layer by layer, weights in matrix order

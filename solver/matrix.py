@@ -14,6 +14,7 @@ from .activations import ACTIVATIONS
 from .backprop import Gradients
 from .graph import Graph, LayerInfo
 from .numbers import display
+from .printing import bmatrix
 from .solution import Block
 from .steps import Equation
 
@@ -43,8 +44,7 @@ class MatrixSteps:
         return display(v, self.digits).latex
 
     def _mat(self, rows: list[list]) -> str:
-        body = r" \\ ".join(" & ".join(self._fmt(v) for v in r) for r in rows)
-        return rf"\begin{{bmatrix}} {body} \end{{bmatrix}}"
+        return bmatrix([[self._fmt(v) for v in r] for r in rows])
 
     def vec(self, keys_per_example, source: dict) -> str:
         """Values of per-example key lists as a matrix: one column per example (Wx)
@@ -112,7 +112,7 @@ class MatrixSteps:
                                                 (self._rel(info.acts, self.values), self.vec(info.acts, self.values)))))
             text = (f"${self.shape(info)}$; ${self.z(l)}$ holds ${self._components(info.pre[0])}$"
                     + ("" if identity else f" and ${self.a(l)}$ holds ${self._components(info.acts[0])}$")
-                    + (f", example by example" if self.n > 1 else "") + ".")
+                    + (", example by example" if self.n > 1 else "") + ".")
             title = f"Layer {l} ({act.title})"
             definition = act.definition if info.activation != "leaky_relu" else ""
             out.append(Block("layer", title, text, tuple(eqs), display=definition))

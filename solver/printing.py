@@ -15,7 +15,7 @@ import sympy as sp
 from sympy.printing.latex import LatexPrinter
 from sympy.simplify.radsimp import fraction
 
-from .numbers import Shown, display
+from .numbers import Shown
 
 
 class NNLatexPrinter(LatexPrinter):
@@ -137,6 +137,7 @@ def partial(num: str, den: str) -> str:
     return rf"\frac{{\partial {num}}}{{\partial {den}}}"
 
 
-def shown(value, digits: int) -> Shown:
-    """Shorthand for :func:`solver.numbers.display`."""
-    return display(value, digits)
+def bmatrix(cells) -> str:
+    """A ``bmatrix`` of LaTeX cells (a list of rows)."""
+    body = r" \\ ".join(" & ".join(row) for row in cells)
+    return rf"\begin{{bmatrix}} {body} \end{{bmatrix}}"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args
 
 import sympy as sp
 from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator,
@@ -297,7 +297,7 @@ class Problem(Model):
                 raise ValueError(f"architecture: questions[{qi}] asks for counts or shapes but no architecture is "
                                  "given (set 'architecture' on the problem or the question)")
         if self.graph is not None and self.style in ("neuron", "matrix"):
-            raise ValueError(f"style: a graph problem has no neurons or layers; use style: graph")
+            raise ValueError("style: a graph problem has no neurons or layers; use style: graph")
         return self
 
 

@@ -17,6 +17,7 @@ from .numbers import display, normalize
 from .problem import Problem, Question
 from .solution import Block, Part, Section, Table, answer
 from .matrix import MatrixSteps
+from .printing import bmatrix
 from .steps import Equation, StagedSteps
 from .structkey import derivation_part, structure_parts
 from .trainkey import training_part
@@ -283,7 +284,6 @@ class SectionBuilder:
                                 "Each asked gradient is the product of the local derivatives along every path "
                                 "from the variable to the output, summed over the paths:"))
         for k in asked:
-            node = g.by_key[k]
             children = self._relevant_children(k)
             if k in shortcut:
                 eq = sb.shortcut(*shortcut[k])
@@ -322,9 +322,8 @@ class SectionBuilder:
                 exact &= shown.exact
                 cells[w.position[0]][w.position[1]] = shown.latex
                 done.add(w.key)
-            body = r" \\ ".join(" & ".join(r) for r in cells)
             mrel = rel if rel != "=" or exact else r"\approx"
-            lines.append(f"{lhs_of(f'W^{{({layer})}}')} {mrel} \\begin{{bmatrix}} {body} \\end{{bmatrix}}")
+            lines.append(f"{lhs_of(f'W^{{({layer})}}')} {mrel} {bmatrix(cells)}")
         for k in keys:
             if k in done:
                 continue

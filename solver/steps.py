@@ -13,7 +13,7 @@ from functools import cached_property
 
 import sympy as sp
 
-from .activations import Sigmoid, Softmax
+from .activations import Sigmoid
 from .backprop import Gradients, evaluate
 from .graph import Graph, sym
 from .numbers import Shown, display, normalize
