@@ -3,17 +3,21 @@
 Each node's expression string is read with Python's :mod:`ast` (``^`` means ``**``,
 as in the problem files) and evaluated in mpmath at 60 significant digits; the
 gradient of the output with respect to any input or parameter is a central finite
-difference, also in mpmath. While evaluating, the oracle records how close the
-point is to a kink (the argument of relu / leaky_relu / abs, the difference of the
-arguments of max / min), so that a caller can reject points where a derivative is
-not defined, and it raises :class:`Reject` for values that leave a safe range
-(``exp`` of a large argument, ``log`` / ``sqrt`` of a non-positive number, division
-by something near zero).
+difference, also in mpmath. Besides the arithmetic, ``relu``, ``leaky_relu(x, slope)``,
+``abs``, ``max``, ``min``, ``sigmoid``, ``tanh``, ``exp``, ``log``, ``sqrt`` and
+``square``, it knows ``gelu(x)``, ``silu(x)`` (``swish(x)``), ``softplus(x)`` and
+``elu(x)`` / ``elu(x, alpha)``, computed by :mod:`reference_ops`. While evaluating,
+the oracle records how close the point is to a kink (the argument of relu /
+leaky_relu / elu / abs, the difference of the arguments of max / min), so that a
+caller can reject points where a derivative is not defined, and it raises
+:class:`Reject` for values that leave a safe range (``exp`` of a large argument,
+``log`` / ``sqrt`` of a non-positive number, division by something near zero).
 
-Where a node's value is rational in the given numbers (no sigmoid, tanh, exp, log or
-sqrt upstream), the oracle also computes it exactly, in :class:`fractions.Fraction`,
-with forward-mode dual numbers for the exact gradient: the solver promises exact
-values "while they can" be exact, and this checks that promise.
+Where a node's value is rational in the given numbers (no sigmoid, tanh, exp, log,
+sqrt, gelu, silu, swish, softplus, nor elu of a non-positive number upstream), the
+oracle also computes it exactly, in :class:`fractions.Fraction`, with forward-mode
+dual numbers for the exact gradient: the solver promises exact values "while they
+can" be exact, and this checks that promise.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from fractions import Fraction
 
 import mpmath
 from mpmath import mp, mpf
+
+from reference_ops import ACTIVATIONS as REF
 
 DPS = 60
 STEP = mpf("1e-20")  # central difference step: error ~ h^2 f''' + 10^-60 / h, far below 1e-25
@@ -136,6 +142,13 @@ class _Evaluator:
                 return mpmath.sqrt(args[0])
             if name == "square":
                 return self.check(args[0] ** 2)
+            if name in ("gelu", "silu", "swish", "softplus"):
+                (x,) = args
+                return self.check(REF[name].value(x))
+            if name == "elu":  # elu(x) or elu(x, alpha)
+                x, alpha = (args[0], None) if len(args) == 1 else args
+                self.kinks.append(abs(x))
+                return self.check(REF["elu"].value(x, alpha=alpha))
             raise ValueError(f"unknown function {name}")
         raise ValueError(f"not allowed: {ast.dump(node)}")
 
@@ -186,7 +199,8 @@ class Dual:
 
 class _ExactEvaluator:
     """Evaluates an expression in exact rationals with one directional derivative;
-    raises :class:`NotRational` for sigmoid, tanh, exp, log and sqrt."""
+    raises :class:`NotRational` for sigmoid, tanh, exp, log, sqrt, gelu, silu, swish,
+    softplus, and elu of a non-positive number (its exp branch)."""
 
     def __init__(self, env: dict):
         self.env = env
@@ -218,7 +232,7 @@ class _ExactEvaluator:
             raise ValueError(ast.dump(node))
         if isinstance(node, ast.Call):
             name = node.func.id
-            if name in ("sigmoid", "tanh", "exp", "log", "sqrt"):
+            if name in ("sigmoid", "tanh", "exp", "log", "sqrt", "gelu", "silu", "swish", "softplus"):
                 raise NotRational(name)
             args = [self.ev(a) for a in node.args]
             if name == "relu":
@@ -238,6 +252,11 @@ class _ExactEvaluator:
                 return a if a.v < b.v else b
             if name == "square":
                 return args[0] * args[0]
+            if name == "elu":  # z for z > 0; α(eᶻ − 1) otherwise, not rational in general
+                x = args[0]
+                if x.v > 0:
+                    return x
+                raise NotRational("elu of a non-positive number")
             raise ValueError(f"unknown function {name}")
         raise ValueError(f"not allowed: {ast.dump(node)}")
 
@@ -334,8 +353,9 @@ class GraphOracle:
         return {k: env[k] for k in self.trees}
 
     def exact_values(self) -> dict:
-        """Node → its exact value (a Fraction), or None where sigmoid, tanh, exp, log
-        or sqrt enters (directly or upstream)."""
+        """Node → its exact value (a Fraction), or None where sigmoid, tanh, exp, log,
+        sqrt, gelu, silu, swish, softplus or elu's exp branch enters (directly or
+        upstream)."""
         return {k: (d.v if d is not None else None) for k, d in self._exact(None).items()}
 
     def exact_gradient(self, name: str):

@@ -47,6 +47,8 @@ from typing import Any
 
 from mpmath import mp, mpf
 
+import reference_ops as R
+
 DPS = 60
 STEP = "1e-20"
 KINK = "1e-6"
@@ -93,6 +95,7 @@ class OLayer:
     activation: str
     slope: Fraction | None
     bias: str  # "none", "shared", "neuron"
+    alpha: Fraction | None = None  # elu's α (None: its default, 1)
 
 
 @dataclass
@@ -177,6 +180,7 @@ class Oracle:
     targets: list[list[Fraction]] | None = None
     batch: str = "mean"
     batched: bool = False
+    loss_params: dict = field(default_factory=dict)  # huber's delta, multiclass_hinge's margin
 
     # -- construction ----------------------------------------------------------------
     @classmethod
@@ -211,7 +215,9 @@ class Oracle:
                 params[("b", li)] = fraction(layer.bias)
             act = "linear" if layer.activation == "identity" else layer.activation
             slope = fraction(layer.slope) if layer.slope is not None else None
-            layers.append(OLayer(layer.units, n_in, act, slope, style))
+            alpha = getattr(layer, "alpha", None)
+            alpha = fraction(alpha) if alpha is not None else None
+            layers.append(OLayer(layer.units, n_in, act, slope, style, alpha))
             n_in = layer.units
         loss = q.loss or problem.loss
         target = q.target if q.target is not None else problem.target
@@ -230,7 +236,8 @@ class Oracle:
                    reduction=loss.reduction if loss is not None else None,
                    targets=targets,
                    batch=(loss.batch or "mean") if loss is not None else "mean",
-                   batched=batched)
+                   batched=batched,
+                   loss_params=_loss_params(loss))
 
     @property
     def n_layers(self) -> int:
@@ -291,7 +298,7 @@ class Oracle:
                             s += params[("b", l, j)]
                         s += bump.get(("z", l, j, n), 0)
                         zs.append(s)
-                    acts = activate(layer.activation, zs, layer.slope)
+                    acts = activate(layer.activation, zs, layer.slope, layer.alpha)
                     acts = [v + bump.get(("a", l, j, n), 0) for j, v in enumerate(acts)]
                     for j in range(layer.units):
                         ex.z[(l, j)] = zs[j]
@@ -305,7 +312,8 @@ class Oracle:
                 ex.outputs = prev
                 if self.loss_type is not None and self.targets is not None:
                     ex.loss = loss_value(self.loss_type, self.reduction, prev,
-                                         [to_mpf(t) for t in self.targets[n - 1]]) + bump.get(("L", n), 0)
+                                         [to_mpf(t) for t in self.targets[n - 1]],
+                                         **self.loss_params) + bump.get(("L", n), 0)
                 out.examples.append(ex)
             if self.loss_type is not None and self.targets is not None:
                 out.loss = self._scale() * sum(ex.loss for ex in out.examples)
@@ -361,14 +369,15 @@ class Oracle:
             scale = self._scale()
             for n, ex in enumerate(fwd.examples, start=1):
                 y = [to_mpf(t) for t in self.targets[n - 1]]
-                g = [scale * d for d in loss_derivative(self.loss_type, self.reduction, ex.outputs, y)]
+                g = [scale * d for d in loss_derivative(self.loss_type, self.reduction, ex.outputs, y,
+                                                        **self.loss_params)]
                 if self.head:
                     g = softmax_vjp([ex.a[(self.n_layers + 1, j)] for j in range(len(g))], g)
                 for l in range(self.n_layers, 0, -1):
                     layer = self.layers[l - 1]
                     zs = [ex.z[(l, j)] for j in range(layer.units)]
                     acts = [ex.a[(l, j)] for j in range(layer.units)]
-                    dz = activation_vjp(layer.activation, zs, acts, g, layer.slope)
+                    dz = activation_vjp(layer.activation, zs, acts, g, layer.slope, layer.alpha)
                     prev = ([to_mpf(v) for v in self.examples[n - 1]] if l == 1
                             else [ex.a[(l - 1, i)] for i in range(layer.n_in)])
                     g = [mpf(0)] * layer.n_in
@@ -384,9 +393,10 @@ class Oracle:
             return fwd.loss, grad
 
     def kinks(self, tol: str = KINK) -> list[str]:
-        """Where the loss is not smooth (within ``tol``): ReLU / leaky ReLU pre-activations
-        near 0 and L1 residuals near 0, in any example. Finite differences are not
-        trusted there."""
+        """Where the loss is not smooth (within ``tol``): ReLU / leaky ReLU / ELU
+        pre-activations near 0, L1 residuals near 0, Huber residuals near ±δ and
+        multiclass hinges near 0, in any example. Finite differences are not trusted
+        there."""
         out = []
         with mp.workdps(DPS):
             t = mpf(tol)
@@ -394,7 +404,7 @@ class Oracle:
             for n, ex in enumerate(f.examples, start=1):
                 where = f"example {n}: " if self.size > 1 else ""
                 for l, layer in enumerate(self.layers, start=1):
-                    if layer.activation in ("relu", "leaky_relu"):
+                    if layer.activation in ("relu", "leaky_relu", "elu"):
                         for j in range(layer.units):
                             if abs(ex.z[(l, j)]) < t:
                                 out.append(f"{where}layer {l} neuron {j + 1}: pre-activation {ex.z[(l, j)]}")
@@ -402,6 +412,13 @@ class Oracle:
                     for k, (o, y) in enumerate(zip(ex.outputs, self.targets[n - 1])):
                         if abs(o - to_mpf(y)) < t:
                             out.append(f"{where}output {k + 1}: residual {o - to_mpf(y)}")
+                if self.loss_type in ("huber", "multiclass_hinge") and self.targets is not None:
+                    margins = R.loss_kink_margins(self.loss_type, ex.outputs,
+                                                  [to_mpf(y) for y in self.targets[n - 1]], **self.loss_params)
+                    for k, m in enumerate(margins):
+                        if m < t:
+                            what = "|residual| - delta" if self.loss_type == "huber" else "hinge"
+                            out.append(f"{where}{self.loss_type} term {k + 1}: {what} {m}")
         return out
 
 
@@ -414,7 +431,34 @@ def softmax(zs: list) -> list:
     return [v / s for v in e]
 
 
-def activate(name: str, zs: list, slope: Fraction | None) -> list:
+def _loss_params(loss) -> dict:
+    """The loss model's parameters that the problem gives (``delta``, ``margin``), as
+    exact Fractions; those it leaves out take the definitions' defaults."""
+    out = {}
+    for k in ("delta", "margin"):
+        v = getattr(loss, k, None) if loss is not None else None
+        if v is not None:
+            out[k] = fraction(v)
+    return out
+
+
+def _act_params(name: str, slope: Fraction | None, alpha: Fraction | None) -> dict:
+    """The parameters a reference activation takes, from the layer's ``slope`` / ``alpha``."""
+    given = {"slope": slope, "alpha": alpha}
+    return {k: v for k, v in given.items() if v is not None and k in R.ACTIVATIONS[name].params}
+
+
+#: Activations and losses this file computes itself; the rest (gelu, silu / swish,
+#: elu, softplus; huber, multiclass_hinge, l1 with reduction "mean") come from
+#: :mod:`reference_ops`, written from the same definitions.
+_OWN_ACTIVATIONS = {"softmax", "relu", "leaky_relu", "sigmoid", "tanh", "linear"}
+
+
+def activate(name: str, zs: list, slope: Fraction | None, alpha: Fraction | None = None) -> list:
+    if name not in _OWN_ACTIVATIONS:
+        if name not in R.ACTIVATIONS:
+            raise ValueError(f"unknown activation {name!r}")
+        return R.activate(name, zs, **_act_params(name, slope, alpha))
     if name == "softmax":
         return softmax(zs)
     if name == "relu":
@@ -431,8 +475,11 @@ def activate(name: str, zs: list, slope: Fraction | None) -> list:
     raise ValueError(f"unknown activation {name!r}")
 
 
-def loss_value(kind: str, reduction: str | None, o: list, y: list) -> mpf:
+def loss_value(kind: str, reduction: str | None, o: list, y: list, **params) -> mpf:
+    """One example's loss; ``params``: huber's ``delta``, multiclass_hinge's ``margin``."""
     n = len(o)
+    if kind in ("huber", "multiclass_hinge") or (kind == "l1" and reduction == "mean"):
+        return R.LOSSES[kind].value(o, y, reduction, **params)
     if kind == "sse":
         return sum((a - b) ** 2 for a, b in zip(o, y))
     if kind == "half_sse":
@@ -449,10 +496,12 @@ def loss_value(kind: str, reduction: str | None, o: list, y: list) -> mpf:
     raise ValueError(f"unknown loss {kind!r}")
 
 
-def loss_derivative(kind: str, reduction: str | None, o: list, y: list) -> list:
+def loss_derivative(kind: str, reduction: str | None, o: list, y: list, **params) -> list:
     """∂(one example's loss)/∂o_k, written from the definitions in :func:`loss_value`
-    (sgn(0) = 0 for l1)."""
+    (sgn(0) = 0 for l1; a hinge exactly at 0 is flat)."""
     n = len(o)
+    if kind in ("huber", "multiclass_hinge") or (kind == "l1" and reduction == "mean"):
+        return R.LOSSES[kind].gradient(o, y, reduction, **params)
     if kind == "sse":
         return [2 * (a - b) for a, b in zip(o, y)]
     if kind == "half_sse":
@@ -475,8 +524,14 @@ def softmax_vjp(p: list, g: list) -> list:
     return [pj * (gj - s) for pj, gj in zip(p, g)]
 
 
-def activation_vjp(name: str, zs: list, acts: list, g: list, slope: Fraction | None) -> list:
-    """∂L/∂z from ∂L/∂a through the activation (ReLU'(0) = 0, LeakyReLU'(0) = α)."""
+def activation_vjp(name: str, zs: list, acts: list, g: list, slope: Fraction | None,
+                   alpha: Fraction | None = None) -> list:
+    """∂L/∂z from ∂L/∂a through the activation (ReLU'(0) = 0, LeakyReLU'(0) = α,
+    ELU'(0) = its α)."""
+    if name not in _OWN_ACTIVATIONS:
+        if name not in R.ACTIVATIONS:
+            raise ValueError(f"unknown activation {name!r}")
+        return R.activation_vjp(name, zs, g, **_act_params(name, slope, alpha))
     if name == "softmax":
         return softmax_vjp(acts, g)
     if name == "relu":
@@ -595,13 +650,16 @@ def close(got, want, tol: str = "1e-25") -> bool:
 import ast  # noqa: E402
 
 _FUNCS = {"relu": 1, "leaky_relu": 2, "sigmoid": 1, "tanh": 1, "exp": 1, "log": 1, "abs": 1,
-          "max": 2, "min": 2, "square": 1, "sqrt": 1}
+          "max": 2, "min": 2, "square": 1, "sqrt": 1,
+          # from reference_ops: gelu, silu / swish, softplus; elu(x) or elu(x, alpha)
+          "gelu": 1, "silu": 1, "swish": 1, "softplus": 1, "elu": (1, 2)}
 
 
 class GraphOracle:
     """The oracle of a ``graph:`` problem: every node's expression (numbers, names,
     ``+ - * / ^ **``, unary minus and the functions relu, leaky_relu(x, slope), sigmoid,
-    tanh, exp, log, abs, max, min, square, sqrt) evaluated by walking Python's ``ast``
+    tanh, exp, log, abs, max, min, square, sqrt, gelu, silu, swish, softplus, elu(x) and
+    elu(x, alpha)) evaluated by walking Python's ``ast``
     in mpmath; ids are the names themselves. The output node is the differentiated
     quantity (``loss``)."""
 
@@ -690,6 +748,11 @@ class GraphOracle:
                     if f == "sqrt":
                         kink("sqrt", x)
                         return mp.sqrt(x)
+                    if f in ("gelu", "silu", "swish", "softplus"):
+                        return R.ACTIVATIONS[f].value(x)
+                    if f == "elu":
+                        kink("elu", x)
+                        return R.ACTIVATIONS["elu"].value(x, alpha=args[1] if len(args) > 1 else None)
                 raise ValueError(f"not in the grammar: {ast.dump(node)}")
 
             def value_of(name):
