@@ -9,7 +9,7 @@ schema's models), reading and validating the file, solving (values, gradients, t
 steps), rendering Markdown and LaTeX, the answers JSON, and the SVG diagram and plots
 (matplotlib, for training questions). "rest" is the run's wall time outside those phases
 (interpreter start-up and exit). Milliseconds, medians over the runs. It calls the same
-functions ``solver/cli.py`` calls, and writes nothing.
+functions ``solver/pipeline.py`` calls, and writes nothing.
 """
 
 from __future__ import annotations
@@ -36,17 +36,18 @@ def one(path: str) -> dict[str, float]:
     marks.append(time.perf_counter())
     sys.path.insert(0, str(ROOT))
     from solver import cli  # noqa: F401
-    from solver.answers import answers_json
-    from solver.diagram import svg as diagram_svg
-    from solver.loader import load_problem
-    from solver.plots import svg as plot_svg
+    from solver.render.answers import answers_json
+    from solver.render.diagram import diagram
+    from solver.render.drawing import svg as diagram_svg
+    from solver.problem.loader import load_problem
+    from solver.render.plots import svg as plot_svg
     from solver.render import render
-    from solver.solution import solve
+    from solver.key.solve import solve
     marks.append(time.perf_counter())
     p = Path(path)
     problem = load_problem(p)
     marks.append(time.perf_counter())
-    solution = solve(problem, p.stem, None, file=str(p))
+    solution = solve(problem, p.stem, file=str(p))
     marks.append(time.perf_counter())
     render(solution, "md")
     marks.append(time.perf_counter())
@@ -54,8 +55,9 @@ def one(path: str) -> dict[str, float]:
     marks.append(time.perf_counter())
     answers_json(solution)
     marks.append(time.perf_counter())
-    if solution.diagram is not None:
-        diagram_svg(solution.diagram)
+    drawing = diagram(solution.figure, "key")
+    if drawing is not None:
+        diagram_svg(drawing)
     for sec in solution.sections:
         for plot in sec.plots:
             plot_svg(plot)

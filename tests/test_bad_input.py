@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from solver.cli import main
-from solver.errors import ProblemError
-from solver.loader import parse_yaml
+from solver.core.errors import ProblemError
+from solver.problem.loader import parse_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 

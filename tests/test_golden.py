@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from solver.answers import answers_json
-from solver.loader import load_problem
+from solver.core.options import Options
+from solver.render.answers import answers_json
+from solver.problem.loader import load_problem
 from solver.render import render
-from solver.solution import solve
+from solver.key.solve import solve
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -27,7 +28,7 @@ CASES = [(p, None) for p in PROBLEMS] + [(ROOT / "problems" / f"{stem}.yaml", st
 
 
 def outputs(path: Path, style: str | None = None) -> dict[str, str]:
-    solution = solve(load_problem(path), path.stem, file=str(path), style=style)
+    solution = solve(load_problem(path), path.stem, Options(style=style), file=str(path))
     return {"md": render(solution, "md"), "tex": render(solution, "tex"), "json": answers_json(solution)}
 
 

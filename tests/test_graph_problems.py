@@ -29,11 +29,11 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from mpmath import mp, mpf
 
-from solver.answers import answers
+from solver.render.answers import answers
 from solver.cli import main
-from solver.loader import load_problem
+from solver.problem.loader import load_problem
 from solver.problem import validate
-from solver.solution import solve
+from solver.key.solve import solve
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from graph_oracle import DPS, GraphOracle, Reject, number  # noqa: E402
@@ -446,7 +446,7 @@ def test_duplicate_node_key(runner, tmp_path, monkeypatch):
 def test_hostile_expression_does_not_run_even_via_api(tmp_path, monkeypatch):
     """The expression reader never evaluates: the same payload through the Python API
     raises the solver's error and touches nothing."""
-    from solver.errors import ProblemError
+    from solver.core.errors import ProblemError
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(os, "system", lambda *a: pytest.fail("os.system was called"))

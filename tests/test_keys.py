@@ -3,12 +3,13 @@ and its absence, user templates."""
 
 from pathlib import Path
 
-from solver.answers import answers
+from solver.core.options import Options
+from solver.render.answers import answers
 from solver.cli import main
-from solver.loader import load_problem
+from solver.problem.loader import load_problem
 from solver.problem import validate
 from solver.render import render
-from solver.solution import solve
+from solver.key.solve import solve
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -21,7 +22,7 @@ def network(layers, inputs=None, **extra):
 
 
 def key(problem, fmt="md", **kw):
-    return render(solve(problem, "t", **kw), fmt)
+    return render(solve(problem, "t", Options(**kw)), fmt)
 
 
 def test_relu_at_zero_is_stated():
@@ -78,7 +79,7 @@ def test_target_not_summing_to_one_uses_the_full_jacobian():
 
 
 def test_seed_001_uses_the_full_softmax_jacobian():
-    s = solve(load_problem(ROOT / "problems" / "leaky-relu-4-3-2-bce.yaml"), "x", style="neuron")
+    s = solve(load_problem(ROOT / "problems" / "leaky-relu-4-3-2-bce.yaml"), "x", Options(style="neuron"))
     md = render(s, "md")
     # The seed's half-size 0.0588705 is wrong; the full Jacobian gives p - y = 0.117741.
     assert r"\frac{\partial L}{\partial o_{1}} &= \frac{\partial L}{\partial p_{1}} \frac{\partial p_{1}}{\partial o_{1}}" \
@@ -119,7 +120,7 @@ def test_seed_001_matrix_style_shows_the_jacobian_and_deltas():
 
 def test_styles_agree_on_every_answer():
     path = ROOT / "problems" / "relu-2-2-2.yaml"
-    results = {style: answers(solve(load_problem(path), "x", style=style)) for style in ("neuron", "matrix", "graph")}
+    results = {style: answers(solve(load_problem(path), "x", Options(style=style))) for style in ("neuron", "matrix", "graph")}
     def exact(d):  # intermediate ∂L/∂n differ by style (each shows its own); the answers asked do not
         return [(q["id"], a["kind"], a["of"], a["exact"]) for q in d["questions"] for a in q["answers"]
                 if not a.get("upstream")]

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from solver.loader import load_problem
+from solver.core.options import Options
+from solver.problem.loader import load_problem
 from solver.render import render
-from solver.solution import solve
+from solver.key.solve import solve
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEMS = sorted((ROOT / "problems").glob("*.yaml"))
@@ -59,7 +60,7 @@ def test_seed_000_pdf_has_the_answers(tmp_path):
 @needs_tex
 def test_body_only_fragment_inputs_into_a_document(tmp_path):
     path = ROOT / "problems" / "relu-2-2-2.yaml"
-    body = render(solve(load_problem(path), path.stem), "tex", body_only=True)
+    body = render(solve(load_problem(path), path.stem), "tex", Options(body_only=True))
     assert "\\documentclass" not in body
     (tmp_path / "frag.tex").write_text(body, encoding="utf-8")
     doc = ("\\documentclass{article}\\usepackage{amsmath,amssymb,booktabs,tikz}\\allowdisplaybreaks"

@@ -31,12 +31,13 @@ from mpmath import mp, mpf
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import oracle as O  # noqa: E402
 
-from solver.answers import answers  # noqa: E402
-from solver.backprop import backward, forward  # noqa: E402
-from solver.loader import load_problem  # noqa: E402
-from solver.network import build_network  # noqa: E402
+from solver.core.options import Options
+from solver.render.answers import answers  # noqa: E402
+from solver.graph.backprop import backward, forward  # noqa: E402
+from solver.problem.loader import load_problem  # noqa: E402
+from solver.graph.network import build_network  # noqa: E402
 from solver.problem import validate  # noqa: E402
-from solver.solution import solve  # noqa: E402
+from solver.key.solve import solve  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 PROBLEMS = sorted((ROOT / "problems").glob("*.yaml"))
@@ -135,7 +136,7 @@ def check_solution(problem, stem: str = "problem", tol: str = TOL, style: str | 
     assert has_network(problem), "the oracle needs a network or a graph"
     if O.is_graph_problem(problem):
         return check_graph_solution(problem, stem, tol, style)
-    sol = answers(solve(problem, stem, style=style))
+    sol = answers(solve(problem, stem, Options(style=style)))
     names = O.parameter_names(problem)
     counts = {"value": 0, "loss": 0, "gradient": 0, "upstream": 0, "update": 0, "training": 0, "structural": 0,
               "kinked": []}
@@ -236,7 +237,7 @@ def check_solution(problem, stem: str = "problem", tol: str = TOL, style: str | 
 
 def check_graph_solution(problem, stem: str, tol: str = TOL, style: str | None = None) -> dict:
     """:func:`check_solution` for a ``graph:`` problem: names are the graph's own."""
-    sol = answers(solve(problem, stem, style=style))
+    sol = answers(solve(problem, stem, Options(style=style)))
     counts = {"value": 0, "loss": 0, "gradient": 0, "upstream": 0, "update": 0, "training": 0, "structural": 0,
               "kinked": []}
     orc = O.GraphOracle.from_problem(problem)
@@ -288,7 +289,7 @@ def check_graph_solution(problem, stem: str, tol: str = TOL, style: str | None =
 
 def _graph_of(problem, question):
     if O.is_graph_problem(problem):
-        from solver.graphspec import build_graph_spec
+        from solver.graph.spec import build_graph_spec
         return build_graph_spec(problem, question)
     return build_network(problem, question)
 
@@ -687,7 +688,7 @@ def test_infinite_loss_is_a_problem_error():
     """Binary cross-entropy on a one-output softmax: p = 1 exactly, so ln(1 − p) = −∞
     (the oracle agrees). ``solve`` documents a ProblemError for a network that cannot
     be evaluated, not a crash."""
-    from solver.errors import ProblemError
+    from solver.core.errors import ProblemError
     data = {"title": "t", "network": {"inputs": {"x1": "0.5"}, "layers": [
         {"units": 1, "activation": "softmax", "weights": [["0.3"]]}]},
         "loss": "bce", "target": [0], "questions": [{"id": "q", "ask": ["loss", "gradients"]}]}
@@ -804,7 +805,7 @@ def test_batch_of_one_takes_one_target_per_example():
     ``[0.7]`` or ``[[0.7]]`` for one output, ``[[0.7, 0.2]]`` for two, ``[{class: 2}]``.
     The loss is that example's (the mean of one). Every form is tried; the failures are
     reported together."""
-    from solver.errors import ProblemError
+    from solver.core.errors import ProblemError
 
     def problem(inputs, units, activation, loss, target):
         weights = [["0.3", "-0.2"], ["0.1", "0.4"]][:units]
@@ -834,7 +835,7 @@ def test_batch_of_one_takes_one_target_per_example():
 
 
 def _style_answers(problem, style: str) -> tuple[dict, dict]:
-    sol = answers(solve(problem, "s", style=style))
+    sol = answers(solve(problem, "s", Options(style=style)))
     plain, upstream = {}, {}
     for q in sol["questions"]:
         for a in q["answers"]:
@@ -890,7 +891,7 @@ def test_batch_matrix_keys_compile(name, tmp_path):
     compiles with pdflatex."""
     from solver.render import render
     problem = dict(_batch_problems())[name]
-    tex = render(solve(problem, name, style="matrix"), "tex")
+    tex = render(solve(problem, name, Options(style="matrix")), "tex")
     assert r"\begin{document}" in tex
     (tmp_path / "key.tex").write_text(tex, encoding="utf-8")
     env = dict(os.environ, openin_any="p", openout_any="p")

@@ -250,7 +250,7 @@ def test_key_pdf_holds_the_final_answers(bundled, stem):
     for a in derivations:
         assert any(re.search(DERIVATION_CLAIMS[a["of"]], f) for f in finals), (a["of"], finals)
     if derivations:
-        from solver.derivations import DERIVATIONS
+        from solver.key.derivations import DERIVATIONS
         assert all(a["verified"] for a in derivations)
         assert text.count(CHECK_MARK) == sum(len(DERIVATIONS[a["of"]]().steps) - 1 for a in derivations)
         assert "Proof" in text and "checked by sympy" in text and "not verified" not in text

@@ -3,11 +3,14 @@
 import pytest
 import sympy as sp
 
-from solver.activations import LeakyReLU, LeakyReLUPrime, ReLU, ReLUPrime, Sigmoid, Softmax
-from solver.graph import sym
-from solver.names import latex_name
-from solver.numbers import display, normalize, parse_number
-from solver.printing import NNLatexPrinter, SubstitutingPrinter
+from solver.ops.activations.leaky_relu import LeakyReLU, LeakyReLUPrime
+from solver.ops.activations.relu import ReLU, ReLUPrime
+from solver.ops.activations.sigmoid import Sigmoid
+from solver.ops.activations.softmax import Softmax
+from solver.graph.model import sym
+from solver.core.names import latex_name
+from solver.core.numbers import display, normalize, parse_number
+from solver.ops.latex import NNLatexPrinter, SubstitutingPrinter
 
 w1, x1, w2, x2, b1, o1, o2, y1, h1, z = (sym(k) for k in "w1 x1 w2 x2 b1 o1 o2 y1 h1 z".split())
 NAMES = {k: latex_name(k) for k in "w1 x1 w2 x2 b1 o1 o2 y1 h1 z".split()}

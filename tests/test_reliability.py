@@ -33,8 +33,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from solver import checks, loader
-from solver.errors import ProblemError
+from solver.problem import checks, loader
+from solver.core.errors import ProblemError
 from solver.problem import validate
 
 ROOT = Path(__file__).resolve().parent.parent

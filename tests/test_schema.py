@@ -12,8 +12,8 @@ import jsonschema
 import pytest
 
 from solver.cli import main
-from solver.errors import ProblemError
-from solver.loader import parse_yaml
+from solver.core.errors import ProblemError
+from solver.problem.loader import parse_yaml
 from solver.problem import json_schema, validate
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
-from solver.answers import answers
-from solver.derivations import DERIVATIONS, Derivation, Step
-from solver.loader import load_problem
+from solver.core.options import Options
+from solver.render.answers import answers
+from solver.key.derivations import DERIVATIONS, Derivation, Step
+from solver.problem.loader import load_problem
 from solver.problem import validate
 from solver.render import render
-from solver.solution import solve
+from solver.key.solve import solve
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -126,7 +127,7 @@ def test_derivation_answers_and_key():
     md = render(solution, "md")
     assert r"&= P(y=i) - y_i \qquad (6)\quad \checkmark" in md
     assert "one-hot" in md
-    sheet = render(solution, "md", sheet="questions")
+    sheet = render(solution, "md", Options(sheet="questions"))
     assert r"\checkmark" not in sheet and "Asked: a derivation, step by step." in sheet
 
 

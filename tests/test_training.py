@@ -33,10 +33,10 @@ from mpmath import mp, mpf
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import oracle as O  # noqa: E402
 
-from solver.answers import answers  # noqa: E402
+from solver.render.answers import answers  # noqa: E402
 from solver.cli import main  # noqa: E402
 from solver.problem import validate  # noqa: E402
-from solver.solution import solve  # noqa: E402
+from solver.key.solve import solve  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 BUNDLED = {p.stem: p for p in sorted((ROOT / "problems").glob("*.yaml"))
@@ -112,7 +112,7 @@ HAND = {
 
 
 def _problem(name: str):
-    from solver.loader import load_problem
+    from solver.problem.loader import load_problem
     return load_problem(BUNDLED[name]) if name in BUNDLED else validate(HAND[name])
 
 
@@ -127,8 +127,13 @@ def optimizer(q) -> dict:
         if q.optimizer is None:
             return {"type": "sgd", "eta": O.to_mpf(q.learning_rate)}
         o = q.optimizer
-        return {"type": o.type, "eta": O.to_mpf(o.learning_rate), "mu": O.to_mpf(o.momentum),
-                "b1": O.to_mpf(o.beta1), "b2": O.to_mpf(o.beta2), "eps": O.to_mpf(o.epsilon)}
+
+        def given(name: str, default: str):  # PyTorch's defaults where the file gives none
+            value = getattr(o, name, None)
+            return O.to_mpf(value if value is not None else default)
+
+        return {"type": o.type, "eta": O.to_mpf(o.learning_rate), "mu": given("momentum", "0.9"),
+                "b1": given("beta1", "0.9"), "b2": given("beta2", "0.999"), "eps": given("epsilon", "1e-8")}
 
 
 def trained_names(problem, q) -> list[str]:
@@ -319,10 +324,10 @@ def test_exact_first_step_agrees_with_the_compiled_run(name):
     """Step 1 of the key is derived exactly (sympy); the run is compiled to mpmath. The
     step-1 answers and the compiled run's first step agree to the 30 digits printed,
     and the loss at step 0 is the loss of the question's forward pass."""
-    from solver.backprop import backward, forward
-    from solver.network import build_network
-    from solver.trainkey import optimizer_of
-    from solver.training import train
+    from solver.graph.backprop import backward, forward
+    from solver.graph.network import build_network
+    from solver.key.training import optimizer_of
+    from solver.graph.training import train
 
     problem = _problem(name)
     sol = answers(solve(problem, name))

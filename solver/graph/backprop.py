@@ -1,0 +1,150 @@
+"""Forward values and reverse-mode accumulation of gradients on a :class:`Graph`.
+
+Reverse accumulation (e.g. Baydin et al., *Automatic Differentiation in Machine
+Learning: a Survey*, JMLR 2018, §3.2): visiting nodes from the loss back,
+``∂L/∂n = Σ_{c ∈ children(n)} ∂L/∂c · ∂c/∂n``. Each local derivative ∂c/∂n is
+derived once by sympy from c's expression, so the cost is linear in the number of
+edges, and every upstream term is computed once and reused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from ..core.numbers import normalize
+from .model import Graph
+
+
+@dataclass(frozen=True)
+class Local:
+    """The local derivative ∂child/∂parent: its formula (in the graph's symbols) and value."""
+
+    child: str
+    parent: str
+    formula: sp.Expr
+    value: sp.Expr
+
+
+@dataclass(frozen=True)
+class Gradients:
+    """Values and adjoints of a graph.
+
+    Attributes:
+        values: every node's value (exact ``Rational`` or 50-digit ``Float``).
+        adjoint: ∂L/∂n for every node from which the loss is reached.
+        local: the local derivatives along every edge into the loss's ancestry,
+            keyed by (child, parent).
+    """
+
+    values: dict[str, sp.Expr]
+    adjoint: dict[str, sp.Expr]
+    local: dict[tuple[str, str], Local]
+
+
+def forward(graph: Graph) -> dict[str, sp.Expr]:
+    """Every node's value, in graph order.
+
+    Raises:
+        ValueError: when a value is not a finite real number (log of a non-positive
+            number, overflow).
+    """
+    values: dict[str, sp.Expr] = {}
+    for n in graph.nodes:
+        if n.is_leaf:
+            values[n.key] = n.value
+        else:
+            values[n.key] = evaluate(n.expr, values)
+    return values
+
+
+def evaluate(expr: sp.Expr, values: dict[str, sp.Expr]) -> sp.Expr:
+    """The value of ``expr`` (in the graph's symbols) at ``values``, computed bottom-up
+    so that every intermediate is exact where it can be and checked for size (an
+    ``exp(exp(exp(10)))`` stops at its inner overflow instead of running for ever).
+
+    Raises:
+        ValueError: a value that is not finite or exceeds 1e300 in magnitude.
+    """
+    if expr.is_Symbol:
+        return values[expr.name]
+    if expr.is_Number:
+        return normalize(expr)
+    if isinstance(expr, sp.Piecewise):  # the first piece whose condition holds, decided exactly
+        for piece, condition in expr.args:
+            if _holds(condition, values):
+                return evaluate(piece, values)
+        raise ValueError(f"no piece of {expr} applies")
+    return normalize(expr.func(*[evaluate(a, values) for a in expr.args]))
+
+
+def _holds(condition, values: dict[str, sp.Expr]) -> bool:
+    """Whether a condition of a ``Piecewise`` holds at ``values`` (comparisons of exact
+    values; ``And``, ``Or``, ``Not`` of them)."""
+    if condition in (sp.true, sp.false):
+        return bool(condition)
+    if isinstance(condition, sp.core.relational.Relational):
+        return bool(condition.func(evaluate(condition.lhs, values), evaluate(condition.rhs, values)))
+    return bool(condition.func(*[sp.true if _holds(c, values) else sp.false for c in condition.args]))
+
+
+def _evaluated(expr: sp.Expr) -> sp.Expr:
+    if expr.is_Atom:
+        return expr
+    return expr.func(*[_evaluated(a) for a in expr.args])
+
+
+def _powers_evaluated(expr: sp.Expr) -> sp.Expr:
+    """``expr`` with its powers rebuilt with evaluation. Expressions are built
+    unevaluated to print as written, but sympy differentiates an unevaluated power by
+    dividing by its base (d/dx (x/2)^2 = 2 (x^2/4)/x), undefined at 0."""
+    powers = {p: _evaluated(p) for p in sp.preorder_traversal(expr) if p.is_Pow}
+    return expr.xreplace(powers) if powers else expr
+
+
+def _terms_by_symbol(expr: sp.Expr) -> dict:
+    """For a sum, each symbol's terms (a neuron's ``w_j x_j`` each hold two symbols),
+    so that ∂/∂s differentiates only the terms holding s: linear in the fan-in,
+    where differentiating the whole sum for every parent would be quadratic."""
+    if not expr.is_Add:
+        return {s: [expr] for s in expr.free_symbols}
+    out: dict = {}
+    for term in expr.args:
+        for s in term.free_symbols:
+            out.setdefault(s, []).append(term)
+    return out
+
+
+def _derivative(terms: dict, symbol: sp.Symbol) -> sp.Expr:
+    parts = [sp.diff(t, symbol) for t in terms.get(symbol, ())]
+    return parts[0] if len(parts) == 1 else sp.Add(*parts)
+
+
+def backward(graph: Graph, values: dict[str, sp.Expr]) -> Gradients:
+    """Reverse accumulation from the loss node.
+
+    Raises:
+        ValueError: when the graph has no loss.
+    """
+    if graph.loss is None:
+        raise ValueError("the graph has no loss to differentiate")
+    relevant = graph.relevant
+    adjoint: dict[str, sp.Expr] = {graph.loss: sp.Integer(1)}
+    local: dict[tuple[str, str], Local] = {}
+    terms: dict[str, dict] = {}  # per child: symbol → the terms of its expression that hold it
+    for n in reversed(graph.nodes):
+        if n.key not in relevant or n.key == graph.loss:
+            continue
+        total = sp.Integer(0)
+        for c in graph.children[n.key]:
+            if c not in relevant:
+                continue
+            if c not in terms:
+                terms[c] = _terms_by_symbol(_powers_evaluated(graph.by_key[c].expr))
+            formula = _derivative(terms[c], n.symbol)
+            d = Local(c, n.key, formula, evaluate(formula, values))
+            local[(c, n.key)] = d
+            total += adjoint[c] * d.value
+        adjoint[n.key] = normalize(total)
+    return Gradients(values, adjoint, local)

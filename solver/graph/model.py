@@ -1,0 +1,171 @@
+"""The computational graph: one sympy symbol per quantity, each computed node
+defined by a sympy expression of its parents.
+
+A :class:`Graph` is built by :mod:`solver.graph.network` (layered networks) or
+:mod:`solver.graph.spec` (graph problems); values and gradients are computed on it by
+:mod:`solver.graph.backprop`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+
+import sympy as sp
+
+#: Node kinds. Leaves: input, weight, bias, target, constant. Computed: the rest.
+LEAF_KINDS = frozenset({"input", "weight", "bias", "parameter", "target", "constant"})
+PARAMETER_KINDS = frozenset({"weight", "bias", "parameter"})
+
+
+@lru_cache(maxsize=None)
+def sym(key: str) -> sp.Symbol:
+    """The sympy symbol of a node (real-valued, so that |x|' is sign(x))."""
+    return sp.Symbol(key, real=True)
+
+
+@dataclass(frozen=True)
+class Node:
+    """One quantity of the graph.
+
+    Attributes:
+        key: its name in the problem file and the answers JSON (``w3``, ``h1``, ``L``).
+        kind: ``input``, ``weight``, ``bias``, ``target``, ``constant`` (leaves) or
+            ``preactivation``, ``activation``, ``output``, ``loss``, ``stage``.
+        expr: for a computed node, a sympy expression of its parents' symbols
+            (built unevaluated so that its terms keep the order written); ``None`` for a leaf.
+        value: for a leaf, its exact value; ``None`` for a computed node.
+        layer: the layer it belongs to (0 = inputs), when it has one.
+    """
+
+    key: str
+    kind: str
+    expr: sp.Expr | None = None
+    value: sp.Expr | None = None
+    layer: int | None = None
+    position: tuple[int, int] | None = None
+
+    @property
+    def symbol(self) -> sp.Symbol:
+        return sym(self.key)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.expr is None
+
+
+@dataclass(frozen=True)
+class Group:
+    """Nodes shown together in the forward pass (a layer), with its title and the
+    activation's definition line (LaTeX, may be empty)."""
+
+    title: str
+    keys: tuple[str, ...]
+    definition: str = ""
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    """One dense layer as the matrix style shows it. Per-example tuples are indexed
+    by example (one entry for a single input).
+
+    Attributes:
+        index: 1-based layer number.
+        activation: the activation's key (``relu``); ``params`` its parameters' values by name.
+        inputs: keys of the layer's inputs, per example.
+        pre: keys of the pre-activations, per example (the outputs, for a linear layer).
+        acts: keys of the activations, per example.
+        weights: weight keys shaped like the matrix as written.
+        bias: ``None``, one key (a shared bias) or one key per unit.
+    """
+
+    index: int
+    activation: str
+    params: tuple[tuple[str, sp.Expr], ...]
+    inputs: tuple[tuple[str, ...], ...]
+    pre: tuple[tuple[str, ...], ...]
+    acts: tuple[tuple[str, ...], ...]
+    weights: tuple[tuple[str, ...], ...]
+    bias: str | tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
+class Graph:
+    """Nodes in topological order (every parent before its children).
+
+    Attributes:
+        nodes: the nodes.
+        latex: LaTeX name of every key.
+        loss: key of the loss node, or ``None`` for a forward-only question.
+        groups: how the forward pass is laid out.
+        softmax_ce: when a softmax feeds a cross-entropy loss whose target sums to 1,
+            the pairs (logit key, probability key, target key), for the ∂L/∂o = p − y shortcut.
+        loss_definition: LaTeX of the loss's definition (``L = \\sum_k (o_k - y_k)^2``).
+    """
+
+    nodes: tuple[Node, ...]
+    latex: dict[str, str]
+    loss: str | None = None
+    groups: tuple[Group, ...] = ()
+    softmax_ce: tuple[tuple[str, str, str], ...] = ()
+    loss_title: str = ""
+    loss_definition: str = ""
+    orientation: str = "Wx"
+    layers: tuple[LayerInfo, ...] = ()
+    examples: int = 1
+
+    @cached_property
+    def by_key(self) -> dict[str, Node]:
+        return {n.key: n for n in self.nodes}
+
+    @cached_property
+    def by_key_values(self) -> dict[str, sp.Expr]:
+        """The given value of every leaf (weights, biases, inputs, targets)."""
+        return {n.key: n.value for n in self.nodes if n.is_leaf}
+
+    @cached_property
+    def parents(self) -> dict[str, tuple[str, ...]]:
+        """Parents of each computed node, in graph order."""
+        order = {n.key: i for i, n in enumerate(self.nodes)}
+        out: dict[str, tuple[str, ...]] = {}
+        for n in self.nodes:
+            if n.is_leaf:
+                out[n.key] = ()
+            else:
+                keys = {s.name for s in n.expr.free_symbols}
+                out[n.key] = tuple(sorted(keys, key=order.__getitem__))
+        return out
+
+    @cached_property
+    def children(self) -> dict[str, tuple[str, ...]]:
+        """Children of each node, in graph order."""
+        out: dict[str, list[str]] = {n.key: [] for n in self.nodes}
+        for n in self.nodes:
+            for p in self.parents[n.key]:
+                out[p].append(n.key)
+        return {k: tuple(v) for k, v in out.items()}
+
+
+    def parameters(self) -> list[str]:
+        """Keys of the weights and biases: layer by layer, weights in matrix order
+        (row by row as written), then biases."""
+        params = [n for n in self.nodes if n.kind in PARAMETER_KINDS]
+        pos = {n.key: i for i, n in enumerate(params)}
+        return [n.key for n in sorted(params, key=lambda n: (
+            n.layer or 0, n.kind != "weight", n.position or (0, 0), pos[n.key]))]
+
+    @cached_property
+    def relevant(self) -> frozenset[str]:
+        """The loss and every node from which it is reached (empty without a loss)."""
+        return frozenset(self.ancestors_of(self.loss) | {self.loss}) if self.loss else frozenset()
+
+    def ancestors_of(self, key: str) -> set[str]:
+        """Every node from which ``key`` can be reached (``key`` excluded)."""
+        seen: set[str] = set()
+        stack = list(self.parents[key])
+        while stack:
+            k = stack.pop()
+            if k not in seen:
+                seen.add(k)
+                stack.extend(self.parents[k])
+        return seen

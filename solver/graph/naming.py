@@ -1,0 +1,112 @@
+"""Names of a layered network's quantities: the parameters named once (the schemes of
+:mod:`solver.core.names`, or a layer's own ``names``), and each example's copy of the
+neurons keyed ``h1#2`` (example 2)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..ops.activations import ACTIVATIONS
+from ..problem.schema import Layer, Problem
+from .model import LayerInfo
+
+
+def weight_at(layer: Layer, orientation: str, dest: int, src: int):
+    """The matrix entry of the weight from input ``src`` to neuron ``dest`` (0-based),
+    and its (row, column) in the matrix as written."""
+    r, c = (dest, src) if orientation == "Wx" else (src, dest)
+    return layer.weights[r][c], (r, c)
+
+
+def batch_size(problem: Problem) -> int:
+    """How many examples the inputs hold (1 for a single input vector)."""
+    first = next(iter(problem.network.inputs.values()))
+    return len(first) if isinstance(first, list) else 1
+
+
+def example_key(key: str, n: int, size: int) -> str:
+    """``h1`` for a single example, ``h1#n`` for example ``n`` of a batch."""
+    return key if size == 1 else f"{key}#{n}"
+
+
+@dataclass(frozen=True)
+class LayerNames:
+    neurons: list[str]
+    pre: list[str]
+    weights: dict[tuple[int, int], str]
+    bias: list[str | None]  # one per unit (the same key for a shared bias)
+    identity: bool
+
+
+class Namer:
+    """Hands out default sequential names (w1, w2, …; b1, …; h1, …)."""
+
+    def __init__(self):
+        self.counters: dict[str, int] = {}
+
+    def next(self, letter: str) -> str:
+        self.counters[letter] = self.counters.get(letter, 0) + 1
+        return f"{letter}{self.counters[letter]}"
+
+
+def layer_names(problem: Problem, namer: Namer, li: int, n_in: int) -> LayerNames:
+    net = problem.network
+    layer = net.layers[li]
+    lnum, last = li + 1, li + 1 == len(net.layers)
+    names = layer.names
+    act = ACTIVATIONS[layer.activation]
+    symbol = (names.symbol if names and names.symbol else
+              ("o" if last else "h") if net.naming == "sequential" else "a")
+    if names and names.neurons:
+        neurons = list(names.neurons)
+    elif net.naming == "sequential":
+        neurons = [namer.next(symbol) for _ in range(layer.units)]
+    else:
+        neurons = [f"{symbol}{lnum}[{j + 1}]" for j in range(layer.units)]
+    identity = act.identity
+    if identity:  # a linear neuron is one node: its pre-activation is its output
+        if names and names.preactivations and not names.neurons:
+            neurons = list(names.preactivations)
+        pre = neurons
+    elif names and names.preactivations:
+        pre = list(names.preactivations)
+    elif net.naming == "sequential":
+        pre = [f"z_{k}" for k in neurons]
+    else:
+        pre = [f"z{lnum}[{j + 1}]" for j in range(layer.units)]
+    bias: list[str | None] = [None] * layer.units
+    if isinstance(layer.bias, list):
+        bias = (list(names.bias) if names and isinstance(names.bias, list) else
+                [namer.next("b") for _ in layer.bias] if net.naming == "sequential" else
+                [f"b{lnum}[{j + 1}]" for j in range(layer.units)])
+    elif layer.bias is not None:
+        key = (names.bias if names and isinstance(names.bias, str) else
+               namer.next("b") if net.naming == "sequential" else f"b{lnum}")
+        bias = [key] * layer.units
+    weights = {}
+    for j in range(layer.units):
+        for i in range(n_in):
+            _, (r, c) = weight_at(layer, net.orientation, j, i)
+            weights[(r, c)] = (names.weights[r][c] if names and names.weights else
+                               namer.next("w") if net.naming == "sequential" else f"W{lnum}[{r + 1},{c + 1}]")
+    return LayerNames(neurons, pre, weights, bias, identity)
+
+
+def layer_info(net, names: list[LayerNames], size: int) -> tuple[LayerInfo, ...]:
+    """Each dense layer as the matrix style shows it (keys per example, weights as written)."""
+    out = []
+    prev = [list(net.inputs)]
+    for li, (layer, nm) in enumerate(zip(net.layers, names), start=1):
+        ex = [[example_key(k, n, size) for k in keys] for n, keys in
+              enumerate([nm.pre] * size, start=1)]
+        acts = [[example_key(k, n, size) for k in nm.neurons] for n in range(1, size + 1)]
+        inputs = [[example_key(k, n, size) for k in prev[0]] for n in range(1, size + 1)]
+        rows, cols = len(layer.weights), len(layer.weights[0])
+        weights = tuple(tuple(nm.weights[(r, c)] for c in range(cols)) for r in range(rows))
+        bias = (None if layer.bias is None else nm.bias[0] if not isinstance(layer.bias, list)
+                else tuple(nm.bias))
+        params = tuple((p.name, getattr(layer, p.name)) for p in ACTIVATIONS[layer.activation].params)
+        out.append(LayerInfo(li, layer.activation, params, tuple(map(tuple, inputs)),
+                             tuple(map(tuple, ex)), tuple(map(tuple, acts)), weights, bias))
+        prev = [nm.neurons]
+    return tuple(out)

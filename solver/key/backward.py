@@ -1,0 +1,130 @@
+"""The backward pass of a question: the upstream gradients each computed once, then
+each asked gradient as its chain-rule product (the ∂L/∂o = p − y shortcut after a
+softmax with cross-entropy), in the neuron, matrix or staged style."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from ..graph.model import Graph
+from .model import Block, Part, answer
+from .question import QuestionWork, gathered
+from .steps import Equation
+
+_RANK = {"loss": 0, "output": 1, "activation": 1, "stage": 1, "preactivation": 2}
+
+
+def _backward_order(graph: Graph) -> list:
+    """Computed nodes from the loss back, layer by layer (outputs before their
+    pre-activations, neurons in order within a layer); reverse graph order where
+    nodes have no layer."""
+    pos = {n.key: i for i, n in enumerate(graph.nodes)}
+    computed = [n for n in graph.nodes if not n.is_leaf]
+    if any(n.layer is None for n in computed if n.kind != "loss"):
+        return list(reversed(computed))
+    return sorted(computed, key=lambda n: (-(n.layer or 10**6), _RANK.get(n.kind, 1), pos[n.key]))
+
+
+def backward_part(w: QuestionWork, asked: list[str]) -> Part:
+    g, sb = w.graph, w.sb
+    loss = g.loss
+    need = w.needed(asked)
+    marks = {("gradient", k, str(w.grads.adjoint.get(k, 0))) for k in asked}
+    if marks <= w.shown_before:
+        for k in asked:
+            w.answers.append(answer("gradient", k, sb.d(loss, k), w.grads.adjoint.get(k, sp.Integer(0)),
+                                        w.digits))
+        return Part("Backward pass", (Block(
+            "recap", "Gradients from an earlier question",
+            display=gathered(w.final_lines(
+                asked, lambda k: w.grads.adjoint.get(k, sp.Integer(0)), w.dout, "="))),))
+    w.shown_before |= marks
+    if w.style == "matrix":
+        return _matrix_backward(w, asked)
+    shortcut = {o: (o, p, y) for o, p, y in g.softmax_ce}
+    probs = {p for _, p, _ in g.softmax_ce}
+    blocks = []
+    if shortcut and any(o in need for o in shortcut):
+        blocks.append(Block("note", "Softmax with cross-entropy", (
+            r"With $p = \operatorname{softmax}(o)$ and $L = -\sum_k y_k \ln p_k$ where $\sum_k y_k = 1$: "
+            r"$\frac{\partial L}{\partial o_j} = \sum_k \frac{\partial L}{\partial p_k}"
+            r"\frac{\partial p_k}{\partial o_j} = -\sum_k \frac{y_k}{p_k}\, p_k(\delta_{kj} - p_j)"
+            r" = p_j \sum_k y_k - y_j = p_j - y_j$.")))
+    sweep = []
+    for n in _backward_order(g):
+        k = n.key
+        if k not in need or k in asked or n.is_leaf or k in probs:
+            continue
+        w.answers.append(answer("gradient", k, sb.d(loss, k), w.grads.adjoint[k], w.digits,
+                                   upstream=True))
+        if w.style == "graph":
+            sweep.append(_adjoint_eq(w, k, shortcut))
+        else:
+            blocks.append(Block("upstream", f"Upstream gradient at ${g.latex[k]}$", "",
+                                (_adjoint_eq(w, k, shortcut),)))
+    if sweep:
+        blocks.append(Block("upstream", "Reverse sweep",
+                            f"$\\partial {w.out}/\\partial n$ for each stage $n$, from the output back, "
+                            "each computed once from the stages it feeds:", tuple(sweep)))
+        blocks.append(Block("note", "Gradients as path products",
+                            "Each asked gradient is the product of the local derivatives along every path "
+                            "from the variable to the output, summed over the paths:"))
+    for k in asked:
+        children = w.relevant_children(k)
+        if k in shortcut:
+            eq = sb.shortcut(*shortcut[k])
+        elif not children:
+            eq = Equation(sb.d(loss, k), (("=", "0"),))
+        else:
+            paths = sb.paths(k) if w.style == "graph" else None
+            eq = (sb.path_gradient(k, paths) if paths else
+                  sb.chain(k, children, _chain_path(w, k, children, shortcut)))
+        value = w.grads.adjoint.get(k, sp.Integer(0))
+        blocks.append(Block("gradient", f"Gradient with respect to ${g.latex[k]}$", "", (eq,)))
+        w.answers.append(answer("gradient", k, sb.d(loss, k), value, w.digits))
+    if "gradients" in w.q.ask:
+        w.final.extend(w.final_lines(
+            asked, lambda k: w.grads.adjoint.get(k, sp.Integer(0)), w.dout, "="))
+    return Part("Backward pass", tuple(blocks))
+
+
+def _matrix_backward(w: QuestionWork, asked: list[str]) -> Part:
+    g = w.graph
+    last = g.layers[-1]
+    shortcut = bool(g.softmax_ce) and last.activation == "softmax"
+    blocks = w.mx.backward(shortcut, set(asked))
+    shown = [k for info in g.layers for keys in info.acts + info.pre for k in keys]  # ∂L/∂a and δ
+    for k in dict.fromkeys(shown):
+        if k not in asked and k in w.grads.adjoint:
+            w.answers.append(answer("gradient", k, w.sb.d(g.loss, k), w.grads.adjoint[k],
+                                       w.digits, upstream=True))
+    for k in asked:
+        w.answers.append(answer("gradient", k, w.sb.d(g.loss, k),
+                                   w.grads.adjoint.get(k, sp.Integer(0)), w.digits))
+    if "gradients" in w.q.ask:
+        w.final.extend(w.final_lines(
+            asked, lambda k: w.grads.adjoint.get(k, sp.Integer(0)), w.dout, "="))
+    return Part("Backward pass", tuple(blocks))
+
+
+def _adjoint_eq(w: QuestionWork, k: str, shortcut: dict) -> Equation:
+    if k in shortcut:
+        return w.sb.shortcut(*shortcut[k])
+    return w.sb.chain(k, w.relevant_children(k))
+
+
+def _chain_path(w: QuestionWork, key: str, children: list[str], shortcut: dict) -> list[str] | None:
+    """The single-child path up from ``key``'s child to the first node that branches
+    or feeds the loss: [top, …, child]."""
+    if len(children) != 1:
+        return None
+    path = [children[0]]
+    while True:
+        cur = path[-1]
+        nxt = w.relevant_children(cur)
+        if len(nxt) != 1 or nxt[0] == w.graph.loss or cur in shortcut:
+            break
+        path.append(nxt[0])
+    if len(path) < 2:
+        return None
+    return [w.graph.loss] + list(reversed(path))

@@ -1,0 +1,128 @@
+"""The forward pass and the loss of a question, in the neuron, matrix or staged style;
+a recap of values an earlier question showed instead of showing them again."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from ..ops.activations.softmax import Softmax
+from .model import Block, Part, answer
+from .question import QuestionWork, gathered
+from .steps import Equation
+
+
+def forward_part(w: QuestionWork, full: bool) -> Part | None:
+    if w.style == "graph":
+        return _staged_forward(w, full)
+    if w.style == "matrix":
+        return _matrix_forward(w, full)
+    g, sb = w.graph, w.sb
+    blocks = []
+    recap = []
+    for group in g.groups:
+        keys = [k for k in group.keys]
+        if not full and all((k, str(w.values[k])) in w.shown_before for k in keys):
+            recap.extend(keys)
+            continue
+        blocks.append(Block("definition", group.title, display=group.definition))
+        softmax = [k for k in keys if isinstance(g.by_key[k].expr, Softmax)]
+        if softmax:
+            blocks.append(Block("neuron", "Softmax", "", tuple(sb.softmax_details(softmax))))
+            w.answers.extend(answer("value", k, g.latex[k], w.values[k], w.digits)
+                                for k in softmax)
+        for k in keys:
+            if k in softmax:
+                continue
+            node = g.by_key[k]
+            if node.kind == "preactivation" or node.kind in ("activation", "output") and not isinstance(
+                    node.expr, sp.Function):
+                blocks.append(_neuron_block(w, k, keys))
+        for k in keys:
+            w.shown_before.add((k, str(w.values[k])))
+    if recap:
+        blocks.insert(0, recap_part(w, recap).blocks[0])
+    return Part("Forward pass", tuple(blocks)) if blocks else None
+
+
+def _staged_forward(w: QuestionWork, full: bool) -> Part | None:
+    """Each stage ``name = expression = substituted = value``, with its local
+    derivatives beside it when gradients are asked."""
+    g, sb = w.graph, w.sb
+    keys = [n.key for n in g.nodes if not n.is_leaf and n.kind not in ("target",)]
+    if not full and all((k, str(w.values[k])) in w.shown_before for k in keys):
+        return recap_part(w, keys)
+    asked = w.asked() if w.grads is not None else []
+    on_path = set(asked) | w.needed(asked) if asked else set()
+    eqs = []
+    for k in keys:
+        eqs.append(sb.forward(k))
+        local = [e for p, e in sb.local_derivatives(k) if p in on_path] if k in on_path else []
+        for i in range(0, len(local), 2):
+            eqs.append(Equation("", (("", r"\qquad " + r",\quad ".join(e.inline for e in local[i:i + 2])),)))
+        w.shown_before.add((k, str(w.values[k])))
+        if g.by_key[k].kind != "loss":
+            w.answers.append(answer("value", k, g.latex[k], w.values[k], w.digits))
+    text = ("Each stage in order, with its local derivatives (indented) beneath it." if asked
+            else "Each stage in order.")
+    return Part("Forward pass", (Block("stage", "", text, tuple(eqs)),))
+
+
+def recap_part(w: QuestionWork, keys: list[str]) -> Part:
+    g, sb = w.graph, w.sb
+    items = [f"{g.latex[k]} {sb.shown[k].relation} {sb.shown[k].latex}" for k in keys]
+    rows = [", \\quad ".join(items[i:i + 4]) for i in range(0, len(items), 4)]
+    return Part("Forward pass", (Block("recap", "Values from the forward pass", display=gathered(rows)),))
+
+
+def _matrix_forward(w: QuestionWork, full: bool) -> Part:
+    g = w.graph
+    keys = [k for grp in g.groups for k in grp.keys]
+    if not full and all((k, str(w.values[k])) in w.shown_before for k in keys):
+        return recap_part(w, keys)
+    blocks = w.mx.forward()
+    head = [k for grp in g.groups if "Softmax output" in grp.title for k in grp.keys]
+    if head:
+        blocks.append(Block("neuron", "Softmax output", "", tuple(w.sb.softmax_details(head)),
+                            display=g.groups[-1].definition))
+    for k in keys:
+        w.shown_before.add((k, str(w.values[k])))
+        w.answers.append(answer("value", k, g.latex[k], w.values[k], w.digits))
+    return Part("Forward pass", tuple(blocks))
+
+
+def _neuron_block(w: QuestionWork, zkey: str, group: list[str]) -> Block:
+    g, sb = w.graph, w.sb
+    acts = [c for c in g.children[zkey] if c in group and not isinstance(g.by_key[c].expr, Softmax)]
+    neuron = acts[0] if acts else zkey
+    groups: dict[str, list[str]] = {"input": [], "weight": [], "bias": []}
+    for p in g.parents[zkey]:
+        kind = g.by_key[p].kind
+        groups["weight" if kind == "weight" else "bias" if kind == "bias" else "input"].append(
+            f"${g.latex[p]} {sb.shown[p].relation} {sb.shown[p].latex}$")
+    labels = {"input": "inputs", "weight": "weights", "bias": "bias"}
+    text = "; ".join(f"{labels[k]} {', '.join(v)}" for k, v in groups.items() if v)
+    text = text[0].upper() + text[1:] + "." if text else ""
+    eqs = [sb.forward(zkey)] + [sb.forward(a) for a in acts]
+    for k in [zkey] + acts:
+        w.answers.append(answer("value", k, g.latex[k], w.values[k], w.digits))
+    return Block("neuron", f"Neuron ${g.latex[neuron]}$", text, tuple(eqs))
+
+
+def loss_part(w: QuestionWork) -> Part:
+    g, sb = w.graph, w.sb
+    targets = ", ".join(f"{g.latex[n.key]} = {sb.shown[n.key].latex}" for n in g.nodes if n.kind == "target")
+    losses = [n.key for n in g.nodes if n.kind == "loss"]  # per example, then the batch's
+    for k in losses:
+        w.answers.append(answer("loss", k, g.latex[k], w.values[k], w.digits))
+    if "loss" in w.q.ask:
+        w.final.append(f"L {sb.shown['L'].relation} {sb.shown['L'].latex}")
+    mark = ("loss", g.loss_title, str(w.values["L"]))
+    if mark in w.shown_before and "loss" not in w.q.ask:
+        return Part("Loss", (Block("recap", "Loss from an earlier question",
+                                   display=f"L {sb.shown['L'].relation} {sb.shown['L'].latex}"),))
+    w.shown_before.add(mark)
+    definition = Block("definition", f"Loss: {g.loss_title}", f"with targets ${targets}$.",
+                       display=g.loss_definition)
+    if w.style == "graph":  # the loss is the last stage of the forward pass
+        return Part("Loss", (definition,))
+    return Part("Loss", (definition, Block("loss", "", "", tuple(sb.forward(k) for k in losses))))

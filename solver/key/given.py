@@ -1,0 +1,73 @@
+"""The "Given" part of a key: inputs, weights (named and as matrices), biases,
+orientation; for graph problems the stages as defined."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from ..core.names import latex_name
+from ..core.numbers import display
+from ..graph.model import Graph
+from ..ops.activations import ACTIVATIONS
+from ..ops.latex import NNLatexPrinter, bmatrix
+from ..problem.schema import Problem
+from .model import Block, Equation
+
+
+def _matrix(rows: list[list[sp.Expr]], digits: int) -> str:
+    return bmatrix([[display(v, digits).latex for v in r] for r in rows])
+
+
+
+def given_blocks(problem: Problem, graph: Graph, digits: int) -> tuple[Block, ...]:
+    """Blocks listing what the problem gives (inputs, named weights with their
+    connections, the matrices, biases, the orientation)."""
+    if problem.graph is not None:
+        return _graph_given(problem, graph, digits)
+    net = problem.network
+    blocks = []
+    items = []
+    for k, v in net.inputs.items():
+        shown = (f"({', '.join(display(x, 15).latex for x in v)})" if isinstance(v, list)
+                 else display(v, 15).latex)
+        items.append(f"{latex_name(k)} = {shown}")
+    batch = graph.examples > 1
+    title = f"Inputs (a batch of {graph.examples} examples, one per position)" if batch else "Inputs"
+    blocks.append(Block("given", title, "$" + ", ".join(items) + "$"))
+    how = ("$z = W x$ (row $j$ of $W$ holds the weights into neuron $j$)" if net.orientation == "Wx"
+           else "$z = x W$ (column $j$ of $W$ holds the weights into neuron $j$)")
+    for info, layer in zip(graph.layers, net.layers):
+        li = info.index
+        eqs = [Equation(rf"W^{{({li})}}", (("=", _matrix(layer.weights, 15)),))]
+        parts = []
+        heads = info.pre[0] if info.activation == "softmax" else info.acts[0]  # softmax: to the logits
+        for key in (n.key for n in graph.nodes if n.kind == "weight" and n.layer == li):
+            r, c = graph.by_key[key].position
+            src, dest = (c, r) if net.orientation == "Wx" else (r, c)
+            parts.append(f"${graph.latex[key]} = {display(graph.by_key[key].value, 15).latex}$ "
+                         f"(${latex_name(info.inputs[0][src].split('#')[0])} \\to "
+                         f"{latex_name(heads[dest].split('#')[0])}$)")
+        biases = [n for n in graph.nodes if n.kind == "bias" and n.layer == li]
+        if biases:
+            shared = len(biases) == 1 and layer.units > 1
+            btxt = ", ".join(f"${graph.latex[b.key]} = {display(b.value, 15).latex}$" for b in biases)
+            parts.append("bias " + btxt + (" (shared by every neuron of the layer)" if shared else ""))
+        else:
+            parts.append("no bias")
+        title = (f"Layer {li} ({layer.units} {'unit' if layer.units == 1 else 'units'}, "
+                 f"{ACTIVATIONS[layer.activation].title})")
+        blocks.append(Block("given", title, "; ".join(parts) + ".", tuple(eqs)))
+    blocks.append(Block("given", "Orientation", f"Pre-activations are computed as {how}."))
+    return tuple(blocks)
+
+
+def _graph_given(problem: Problem, graph: Graph, digits: int) -> tuple[Block, ...]:
+    spec, printer = problem.graph, NNLatexPrinter(graph.latex)
+    blocks = []
+    for title, values in (("Inputs", spec.inputs), ("Parameters", spec.parameters)):
+        if values:
+            text = ", ".join(f"${graph.latex[k]} = {display(v, 15).latex}$" for k, v in values.items())
+            blocks.append(Block("given", title, text))
+    stages = ", ".join(f"${graph.latex[n.key]} = {printer.doprint(n.expr)}$" for n in graph.nodes if not n.is_leaf)
+    blocks.append(Block("given", "Stages", stages + f"; the output is ${graph.latex[spec.output]}$."))
+    return tuple(blocks)

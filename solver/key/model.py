@@ -1,0 +1,142 @@
+"""The answer key as plain data: a :class:`Solution` is a title, the given values and
+one :class:`Section` per question, each of ordered :class:`Part` s of :class:`Block` s
+of :class:`Equation` s (LaTeX strings), tables, plots and the :class:`Answer` s of the
+answers JSON. Rendering (:mod:`solver.render`) only lays these out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from ..core.numbers import display
+from ..graph.model import Graph
+
+
+@dataclass(frozen=True)
+class Equation:
+    """``lhs`` followed by (relation, LaTeX) parts, e.g. ``("=", "0.5")``."""
+
+    lhs: str
+    parts: tuple[tuple[str, str], ...]
+
+    @property
+    def inline(self) -> str:
+        """The whole equation on one line."""
+        return self.lhs + "".join(f" {rel} {tex}" for rel, tex in self.parts)
+
+
+@dataclass(frozen=True)
+class Block:
+    """A titled group of equations (a neuron, the loss, one gradient, a note).
+
+    ``title`` and ``text`` are prose with inline math in ``$…$``; equations are LaTeX."""
+
+    kind: str
+    title: str = ""
+    text: str = ""
+    equations: tuple[Equation, ...] = ()
+    display: str = ""
+
+
+@dataclass(frozen=True)
+class Part:
+    """A headed part of a question's solution (forward pass, loss, backward pass…)."""
+
+    heading: str
+    blocks: tuple[Block, ...]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One answer of the answers JSON (the autograding contract, see :mod:`solver.answers`).
+
+    ``kind`` is value, loss, gradient, update, count, shape or derivation; ``of`` the name
+    from the problem file (a node, a parameter, a layer, ``total`` or a derivation's name).
+    ``value`` is a float, or a list for a shape."""
+
+    kind: str
+    of: str
+    latex: str
+    exact: str
+    value: float | list
+    display: str
+    step: int | None = None  # training: after how many steps (absent otherwise)
+    upstream: bool | None = None  # True for an intermediate ∂L/∂n shown on the way (absent otherwise)
+    verified: bool | None = None  # derivations: whether sympy checked every step
+
+
+@dataclass(frozen=True)
+class Table:
+    """A titled table of math cells (LaTeX, without dollars)."""
+
+    title: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+    @property
+    def wide(self) -> bool:
+        """More columns than fit a page at normal size (LaTeX scales it down)."""
+        return len(self.header) > 6
+
+
+@dataclass(frozen=True)
+class Plot:
+    """A line plot (the loss against the step of training).
+
+    ``name`` is unique within the key (it names the image file beside a Markdown key)."""
+
+    name: str
+    title: str
+    xlabel: str
+    ylabel: str
+    points: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """What the key's diagram shows: a ``network`` (its weights' names and values) or a
+    ``graph`` problem's stages with each node's value and gradient (``None`` where not
+    shown). The question sheet draws the same without numbers. Laid out by
+    :mod:`solver.render.diagram`."""
+
+    kind: str
+    graph: Graph
+    values: dict | None = None
+    adjoint: dict | None = None
+
+
+@dataclass(frozen=True)
+class Section:
+    """The solution of one question."""
+
+    id: str
+    title: str
+    text: str
+    parts: tuple[Part, ...]
+    tables: tuple[Table, ...]
+    final: tuple[str, ...]
+    answers: tuple[Answer, ...]
+    plots: tuple[Plot, ...] = ()
+    asked: str = ""  # what the question asks, in words (for the question sheet)
+
+
+@dataclass(frozen=True)
+class Solution:
+    """A whole answer key."""
+
+    stem: str
+    title: str
+    statement: str
+    given: tuple[Block, ...]
+    sections: tuple[Section, ...]
+    figure: Figure | None = None  # what the key's diagram shows (the sheet's: the same without answers)
+
+
+def answer(kind: str, of: str, latex: str, value: sp.Expr, digits: int, step: int | None = None,
+           upstream: bool | None = None) -> Answer:
+    """An answer, with its exact value as sympy prints it and its display rounding."""
+    shown = display(value, digits)
+    exact = str(value) if value.is_Rational else sp.Float(value, 30).__str__()
+    return Answer(kind, of, latex, exact, float(value), shown.text, step, upstream)

@@ -1,0 +1,138 @@
+"""One question's shared state: its graph, exact values and gradients, the step
+builders, and what the question's parts add to the section (answers, final lines,
+tables, plots). The parts themselves are built by :mod:`.forward`, :mod:`.backward`,
+:mod:`.update`, :mod:`.notes` and :mod:`.training`; :mod:`.section` puts them in order.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+
+from ..core.errors import ProblemError
+from ..core.numbers import display
+from ..graph.backprop import Gradients, backward, forward
+from ..graph.network import build_network
+from ..graph.spec import build_graph_spec
+from ..ops.latex import bmatrix
+from ..problem.schema import Problem, Question
+from .matrix import MatrixSteps
+from .staged import StagedSteps
+
+NUMERIC = ("forward", "loss", "gradients", "update", "train")
+
+
+def gathered(lines: list[str]) -> str:
+    """Several display lines, centred, in one ``gathered`` environment."""
+    return r"\begin{gathered} " + r" \\ ".join(lines) + r" \end{gathered}"
+
+
+class QuestionWork:
+    """What the parts of one question's solution share and add to.
+
+    Args:
+        problem, question, qi: the problem, the question and its index.
+        digits: significant figures shown.
+        shown_before: marks of what earlier questions already showed (shared by all).
+        file: the problem file's path, for error messages.
+        style: ``neuron``, ``matrix`` or ``graph``.
+
+    Raises:
+        ProblemError: the network cannot be evaluated.
+    """
+
+    def __init__(self, problem: Problem, question: Question, qi: int, digits: int,
+                 shown_before: set, file: str | None, style: str = "neuron"):
+        self.problem, self.q, self.qi, self.digits = problem, question, qi, digits
+        self.file, self.style = file, style
+        self.shown_before = shown_before
+        self.answers: list = []
+        self.extra_tables: tuple = ()
+        self.plots: tuple = ()
+        self.final: list[str] = []
+        self.graph = None
+        self.grads = None
+        if not any(a in question.ask for a in NUMERIC):  # counts, shapes, derivations only
+            return
+        build = build_graph_spec if problem.graph is not None else build_network
+        self.graph = build(problem, question, file)
+        try:
+            self.values = forward(self.graph)
+            self.grads: Gradients | None = backward(self.graph, self.values) if self.graph.loss else None
+        except ValueError as exc:
+            raise ProblemError(f"cannot evaluate the network: {exc}", file=file,
+                               field=f"questions[{qi}]") from None
+        self.sb = StagedSteps(self.graph, self.values, digits, self.grads)
+        self.mx = MatrixSteps(self.graph, self.values, self.grads, digits, self.sb) if self.graph.layers else None
+        self.out = self.graph.latex[self.graph.loss] if self.graph.loss else "L"
+
+    # The nodes asked for, validated against the graph.
+
+    def asked(self) -> list[str]:
+        q, g = self.q, self.graph
+        if g is None or not any(a in q.ask for a in ("gradients", "update", "train")):
+            return []
+        params = g.parameters()
+        if q.gradients == "all":
+            return params
+        known = [n.key for n in g.nodes if n.kind not in ("target", "loss")]
+        for name in q.gradients:
+            if name not in known:
+                close = difflib.get_close_matches(name, known, n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else f" (parameters: {', '.join(params)})"
+                raise ProblemError(f"no quantity named '{name}'{hint}", file=self.file,
+                                   field=f"questions[{self.qi}].gradients")
+        return list(q.gradients)
+
+    def dout(self, name: str) -> str:
+        """``\\frac{\\partial L}{\\partial name}`` with the output's name."""
+        return rf"\frac{{\partial {self.out}}}{{\partial {name}}}"
+
+    def needed(self, asked: list[str]) -> set[str]:
+        """Nodes whose ∂L/∂n the asked gradients need: descendants of the asked
+        nodes that lead to the loss."""
+        g = self.graph
+        rel = g.relevant - {g.loss}
+        need: set[str] = set()
+        stack = list(asked)
+        while stack:
+            k = stack.pop()
+            for c in g.children[k]:
+                if c in rel and c not in need:
+                    need.add(c)
+                    stack.append(c)
+        return need
+
+    def relevant_children(self, key: str) -> list[str]:
+        rel = self.graph.relevant
+        return [c for c in self.graph.children[key] if c in rel]
+
+    def final_lines(self, keys: list[str], value_of, lhs_of, rel: str) -> list[str]:
+        """Final-answer lines; a layer whose every weight is listed becomes one matrix
+        (shaped as the problem writes it)."""
+        g = self.graph
+        lines, done = [], set()
+        by_layer: dict[int, list] = {}
+        for n in g.nodes:
+            if n.kind == "weight":
+                by_layer.setdefault(n.layer, []).append(n)
+        for layer, ws in sorted(by_layer.items()):
+            if len(ws) < 2 or not all(w.key in keys for w in ws):
+                continue
+            rows = 1 + max(w.position[0] for w in ws)
+            cols = 1 + max(w.position[1] for w in ws)
+            cells = [["" for _ in range(cols)] for _ in range(rows)]
+            exact = True
+            for w in ws:
+                shown = display(value_of(w.key), self.digits)
+                exact &= shown.exact
+                cells[w.position[0]][w.position[1]] = shown.latex
+                done.add(w.key)
+            mrel = rel if rel != "=" or exact else r"\approx"
+            lines.append(f"{lhs_of(f'W^{{({layer})}}')} {mrel} {bmatrix(cells)}")
+        for k in keys:
+            if k in done:
+                continue
+            s = display(value_of(k), self.digits)
+            lines.append(f"{lhs_of(g.latex[k])} {s.relation if rel == '=' else rel} {s.latex}")
+        return lines

@@ -1,0 +1,117 @@
+"""One question's section: its parts in order (forward pass, loss, backward pass,
+training, update, gradient table, notes; counts, shapes, derivations), its final
+answers, and what it asks in words for the question paper."""
+
+from __future__ import annotations
+
+from ..core.errors import ProblemError
+from ..core.numbers import display
+from ..graph.model import PARAMETER_KINDS
+from .backward import backward_part
+from .forward import forward_part, loss_part
+from .model import Part, Section, Table
+from .notes import notes
+from .question import QuestionWork
+from .structure import derivation_part, structure_parts
+from .training import training_part
+from .update import update_part
+
+
+def build_section(w: QuestionWork) -> Section:
+    q = w.q
+    parts, tables = numeric_parts(w) if w.graph is not None else ([], ())
+    if any(a in q.ask for a in ("count", "shapes")):
+        try:
+            sparts, stable, sanswers, sfinal = structure_parts(q.architecture or w.problem.architecture, q.ask)
+        except ValueError as exc:
+            field = f"questions[{w.qi}].architecture" if q.architecture else "architecture"
+            raise ProblemError(str(exc), file=w.file, field=field) from None
+        parts += sparts
+        tables += (stable,)
+        w.answers += sanswers
+        w.final += sfinal
+    if "derive" in q.ask:
+        dpart, danswer, claim = derivation_part(q.derivation)
+        parts.append(dpart)
+        w.answers.append(danswer)
+        w.final.append(claim)
+    title = q.title or f"Question {q.id}"
+    return Section(q.id, title, q.text or "", tuple(parts), tables + w.extra_tables, tuple(w.final),
+                   tuple(w.answers), w.plots, asked_text(w, w.asked()))
+
+
+def numeric_parts(w: QuestionWork) -> tuple[list, tuple]:
+    """Forward pass, loss, backward pass, training and update: the numeric parts."""
+    q, g = w.q, w.graph
+    asked = w.asked()
+    parts = []
+    fwd = forward_part(w, full="forward" in q.ask)
+    if fwd:
+        parts.append(fwd)
+    if "forward" in q.ask or (g.loss and not g.loss_title and "loss" in q.ask):
+        outs = [n.key for n in g.nodes if n.kind == "output"]
+        w.final.extend(f"{g.latex[k]} {w.sb.shown[k].relation} {w.sb.shown[k].latex}" for k in outs)
+    if g.loss and g.loss_title:
+        parts.append(loss_part(w))
+    elif g.loss and "forward" not in q.ask and "loss" in q.ask:
+        w.final.append(f"{w.out} {w.sb.shown[g.loss].relation} {w.sb.shown[g.loss].latex}")
+    new = {}
+    table = None
+    if asked:
+        parts.append(backward_part(w, asked))
+        if "train" in q.ask:
+            trained = [k for k in asked if g.by_key[k].kind in PARAMETER_KINDS
+                       and (q.update_biases or g.by_key[k].kind != "bias")]
+            try:
+                part, ttable, plot = training_part(w, trained)
+            except ValueError as exc:
+                raise ProblemError(f"training failed: {exc}", file=w.file, field=f"questions[{w.qi}]") from None
+            parts.append(part)
+            w.extra_tables += (ttable,)
+            w.plots += (plot,)
+        if "update" in q.ask:
+            up, new = update_part(w, asked)
+            parts.append(up)
+            w.final.extend(w.final_lines(list(new), new.__getitem__, lambda name: name, r"\leftarrow"))
+        if len(asked) > 2:
+            header = ("\\text{parameter}", "\\text{value}", rf"\partial {w.out} / \partial \cdot") + (
+                ("\\text{updated}",) if new else ())
+            rows = []
+            for k in asked:
+                row = (g.latex[k], w.sb.shown[k].latex,
+                       display(w.grads.adjoint.get(k, 0), w.digits).latex)
+                if new:
+                    row += (display(new[k], w.digits).latex if k in new else "",)
+                rows.append(row)
+            table = Table("Table of gradients", header, tuple(rows))
+    kinks = notes(w)
+    if kinks:
+        parts.append(Part("Notes", tuple(kinks)))
+    return parts, ((table,) if table else ())
+
+
+def asked_text(w: QuestionWork, asked: list[str]) -> str:
+    """What the question asks, in words, for the question sheet."""
+    q, g = w.q, w.graph
+    items = []
+    if "shapes" in q.ask:
+        items.append("the output shape of every layer")
+    if "count" in q.ask:
+        items.append("the number of learnable parameters, layer by layer and in total (biases included)")
+    if "derive" in q.ask:
+        items.append("a derivation, step by step")
+    if g is None:
+        return "Asked: " + "; ".join(items) + "." if items else ""
+    if "forward" in q.ask:
+        items.append("the forward pass (every " + ("stage" if w.problem.graph is not None else "neuron")
+                     + "'s value)")
+    if "loss" in q.ask and g.loss_title:
+        items.append(f"the loss ({g.loss_title})")
+    if "gradients" in q.ask:
+        names = [f"${w.dout(g.latex[k])}$" for k in asked]
+        items.append("every gradient" if q.gradients == "all" else "the gradients " + ", ".join(names))
+    if "update" in q.ask:
+        items.append(f"one step of gradient descent with $\\eta = {display(q.learning_rate, 15).latex}$")
+    if "train" in q.ask:
+        items.append(f"{q.steps} steps of training, with the loss along the way")
+    return "Asked: " + "; ".join(items) + "." if items else ""

@@ -1,0 +1,78 @@
+"""The key of structural questions (parameter counts, output shapes) and of
+derivations: parts, tables and answers for a question's SectionBuilder."""
+
+from __future__ import annotations
+
+from .derivations import DERIVATIONS
+from ..graph.structure import evaluate_architecture, fmt_int, total_latex
+from .model import Answer, Block, Equation, Part, Table
+
+_KIND = {"dense": "dense", "conv2d": "convolution", "maxpool2d": "max pooling", "avgpool2d": "average pooling",
+         "batchnorm1d": "batch norm", "batchnorm2d": "batch norm", "flatten": "flatten", "embedding": "embedding"}
+
+
+def _shape(shape) -> str:
+    return r" \times ".join(str(n) for n in shape)
+
+
+def structure_parts(arch, ask: list[str]):
+    """Parts, a table, answers and final lines for ``count`` and ``shapes``.
+
+    Raises:
+        ValueError: a layer cannot follow the one before (from :mod:`solver.structure`).
+    """
+    results = evaluate_architecture(arch)
+    parts, answers, final = [], [], []
+    if "shapes" in ask:
+        blocks = [Block("note", "", r"Output size of a convolution or pooling window along an axis: "
+                        r"$\left\lfloor \frac{W + 2P - D(K-1) - 1}{S} \right\rfloor + 1$ "
+                        r"(input size $W$, kernel $K$, stride $S$, padding $P$, dilation $D$).",
+                        display=rf"\text{{input}}: {_shape(arch.input)}")]
+        for r in results:
+            eqs = tuple(Equation("", (("", step),)) for step in r.shape_steps)
+            text = f"output ${_shape(r.shape)}$." + (f" {r.uneven}" if r.uneven else "")
+            blocks.append(Block("layer", f"{r.name} ({_KIND[r.kind]})", text, eqs))
+            answers.append(Answer("shape", r.name, _shape(r.shape), str(list(r.shape)), list(r.shape), _shape(r.shape)))
+            final.append(rf"\text{{{r.name}}}: {_shape(r.shape)}")
+        parts.append(Part("Output shapes", tuple(blocks)))
+    if "count" in ask:
+        eqs = [Equation(rf"\text{{{r.name}}}", (("=", r.count_latex), ("=", fmt_int(r.params))))
+               for r in results if r.params]
+        total = sum(r.params for r in results)
+        total_nb = sum(r.params_no_bias for r in results)
+        eqs.append(Equation(r"\text{total}", (("=", total_latex(results)),)))
+        eqs.append(Equation(r"\text{without biases}", (("=", total_latex(results, with_bias=False)),)))
+        note = ("Learnable parameters: weights and biases (batch norm: its scale and shift); pooling and flatten "
+                "layers have none.")
+        parts.append(Part("Parameter count", (Block("count", "", note, tuple(eqs)),)))
+        for r in results:
+            answers.append(Answer("count", r.name, r.count_latex, str(r.params), float(r.params), f"{r.params:,}"))
+        answers.append(Answer("count", "total", total_latex(results).rsplit(" = ", 1)[0], str(total), float(total),
+                              f"{total:,}"))
+        final.append(rf"\text{{total}} = {fmt_int(total)}\ \text{{parameters}}\ ({fmt_int(total_nb)}"
+                     r"\text{ without biases})")
+    rows = tuple((rf"\text{{{r.name}}}", rf"\text{{{_KIND[r.kind]}}}", _shape(r.shape), fmt_int(r.params),
+                  fmt_int(r.params_no_bias)) for r in results)
+    table = Table("Layers", (r"\text{layer}", r"\text{type}", r"\text{output}", r"\text{parameters}",
+                             r"\text{without biases}"), rows)
+    return parts, table, answers, final
+
+
+def derivation_part(name: str):
+    """The derivation as a proof, each step checked by sympy; its answer and final line."""
+    d = DERIVATIONS[name]()
+    checks = d.check()
+    rows = []
+    for k, step in enumerate(d.steps):
+        mark = "" if k == 0 else (r"\quad \checkmark" if checks[k - 1] else r"\quad \text{(not verified)}")
+        rows.append(("=", rf"{step.latex} \qquad ({k + 1}){mark}"))
+    why = "; ".join(f"({k + 1}) {s.why}" for k, s in enumerate(d.steps) if s.why)
+    verdict = ("Each step was checked by sympy (the difference of consecutive lines simplifies to zero), "
+               f"on a concrete instance: {d.instance}." if d.verified else
+               "Not every step could be verified by sympy: the unmarked steps need checking by hand.")
+    blocks = [Block("note", "Claim", f"${d.claim}$" + (f", where {d.condition}" if d.condition else "") + "."),
+              Block("derivation", "Proof", "", (Equation(d.lhs, tuple(rows)),)),
+              Block("note", "", f"Steps: {why}. {verdict}")]
+    answer = Answer("derivation", d.name, d.claim, d.claim, 1.0 if d.verified else 0.0,
+                    "verified" if d.verified else "not verified", verified=d.verified)
+    return Part(f"Derivation: {d.title}", tuple(blocks)), answer, d.claim

@@ -1,0 +1,64 @@
+"""The base of every function the key's math uses beyond sympy's own: each is a sympy
+``Function`` that carries its LaTeX name, its numeric (mpmath) twin for training runs,
+and where it is not differentiable, the convention used there.
+
+Every subclass registers itself (:data:`OpFunctionBase.registry`, by class name), so the
+LaTeX printer (``_print_OpFunctionBase``) and the compiled training run find it without a
+table of their own: an activation or a loss adds its functions in its own module.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, ClassVar
+
+import sympy as sp
+
+
+def is_number(x) -> bool:
+    """True for a number that can be compared (an exact Rational or a real Float)."""
+    return bool(getattr(x, "is_number", False)) and x.is_comparable
+
+
+class OpFunctionBase(sp.Function):
+    """A function of the key's math.
+
+    Class attributes (set by each subclass):
+        latex_name: its name in LaTeX (``\\operatorname{ReLU}``); it prints as
+            ``name\\left(z\\right)``, with only the first argument shown (the others,
+            such as a slope, are parameters stated in the key's definitions).
+        numeric: the same function on mpmath numbers (arguments as the sympy ones).
+        kink_convention: LaTeX of the value used at a kink (``ReLU'(0) = 0``), or ``""``
+            where the function has none.
+        probabilities: True when its values are probabilities (sigmoid, softmax), so
+            that a loss that needs probabilities may follow it.
+    """
+
+    registry: ClassVar[dict[str, type["OpFunctionBase"]]] = {}
+    latex_name: ClassVar[str] = ""
+    numeric: ClassVar[Callable | None] = None
+    kink_convention: ClassVar[str] = ""
+    probabilities: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        OpFunctionBase.registry[cls.__name__] = cls
+
+    def kink_points(self) -> tuple[sp.Expr, ...]:
+        """Expressions of the arguments that are 0 exactly at a kink (``(z,)`` for ReLU)."""
+        return (self.args[0],) if self.kink_convention else ()
+
+    def kink_note(self, arg_latex: str) -> str:
+        """The sentence the key prints when an argument sits exactly on a kink."""
+        return (f"The input of ${arg_latex}$ is 0, where the activation has a kink; "
+                f"this key uses ${self.kink_convention}$, as PyTorch does.")
+
+    @classmethod
+    def expanded(cls, arg_latex: str, exact: bool) -> tuple[str, str] | None:
+        """An extra step showing the function's formula at its argument's value
+        (``σ(1.2) = 1/(1 + e^{-1.2})``): (relation, LaTeX), or ``None``."""
+        return None
+
+
+def numeric_functions() -> dict[str, Callable]:
+    """Class name → mpmath implementation of every registered function (for lambdify)."""
+    return {name: cls.numeric for name, cls in OpFunctionBase.registry.items() if cls.numeric is not None}

@@ -1,0 +1,134 @@
+"""Math to LaTeX: sympy's ``LatexPrinter`` extended for networks.
+
+:class:`NNLatexPrinter` prints expressions in the graph's symbols, terms in the
+order they were written (``w_{1} x_{1} + w_{2} x_{2} + b_{1}``), activations as
+``\\operatorname{ReLU}``, ``\\sigma``, logs as ``\\ln``.
+:class:`SubstitutingPrinter` prints the same expression with every symbol replaced
+by its displayed value, keeping the structure: ``(0.2)(1) + (0.1)(2) + 0.1``.
+
+Functions of :mod:`solver.ops` print through ``_print_OpFunction`` (sympy's dispatch
+walks a class's ancestors), from the LaTeX name each class carries; a function that
+needs more than ``name(z)`` gets a ``_print_<ClassName>`` method here.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.printing.latex import LatexPrinter
+from sympy.simplify.radsimp import fraction
+
+from ..core.numbers import Shown
+
+
+class NNLatexPrinter(LatexPrinter):
+    """LaTeX of expressions over a graph's symbols.
+
+    Args:
+        names: key → LaTeX name for every symbol that may appear.
+    """
+
+    def __init__(self, names: dict[str, str]):
+        super().__init__({"order": "none", "ln_notation": True})
+        self.names = names
+
+    def _print_Symbol(self, expr, style="plain"):
+        return self.names.get(expr.name) or super()._print_Symbol(expr, style)
+
+    def _fn(self, name: str, expr, exp=None) -> str:
+        args = ", ".join(self._print(a) for a in expr.args[:1])
+        if args.startswith("(") and args.endswith(")") and args.count("(") == 1:
+            args = args[1:-1]
+        tex = rf"{name}\left({args}\right)"
+        return tex if exp is None else rf"{tex}^{{{exp}}}"
+
+    def _print_OpFunctionBase(self, expr, exp=None):
+        """Every activation and loss function, by the LaTeX name its class carries."""
+        return self._fn(expr.latex_name, expr, exp)
+
+    def _print_Softmax(self, expr, exp=None):
+        k = int(expr.args[0])
+        logits = expr.args[1:]
+        num = rf"e^{{{self._print(logits[k])}}}"
+        if len(logits) <= 4:
+            den = " + ".join(rf"e^{{{self._print(o)}}}" for o in logits)
+        else:
+            den = (rf"e^{{{self._print(logits[0])}}} + \dots + e^{{{self._print(logits[-1])}}}")
+        tex = rf"\frac{{{num}}}{{{den}}}"
+        return tex if exp is None else rf"\left({tex}\right)^{{{exp}}}"
+
+    def _coefficient(self, expr) -> str | None:
+        """``\\frac{1}{2}\\left(…\\right)`` for a Mul led by a non-integer Rational."""
+        c = expr.args[0] if expr.args else None
+        if c is None or not c.is_Rational or c.is_Integer:
+            return None
+        rest = expr.args[1:]
+        inner = rest[0] if len(rest) == 1 else sp.Mul(*rest, evaluate=False)
+        tex = self._print(inner)
+        if inner.is_Add or inner.is_Mul and inner.args and inner.args[0] == -1:
+            tex = rf"\left({tex}\right)"
+        sign = "-" if c < 0 else ""
+        return rf"{sign}\frac{{{abs(c.p)}}}{{{c.q}}} {tex}"
+
+    def _print_Mul(self, expr):
+        return self._coefficient(expr) or super()._print_Mul(expr)
+
+    def _print_sign(self, expr, exp=None):
+        return self._fn(r"\operatorname{sgn}", expr, exp)
+
+
+class SubstitutingPrinter(NNLatexPrinter):
+    """Prints an expression with each symbol replaced by its shown value.
+
+    Args:
+        names: key → LaTeX name (for symbols without a value).
+        values: key → :class:`~solver.numbers.Shown` value.
+    Attributes:
+        exact: after printing, False when any substituted value was rounded.
+    """
+
+    def __init__(self, names: dict[str, str], values: dict[str, Shown]):
+        super().__init__(names)
+        self.values = values
+        self.exact = True
+
+    def _print_Symbol(self, expr, style="plain"):
+        shown = self.values.get(expr.name)
+        if shown is None:
+            return super()._print_Symbol(expr, style)
+        self.exact &= shown.exact
+        return f"({shown.latex})" if shown.latex.startswith("-") else shown.latex
+
+    def _print_Mul(self, expr):
+        coefficient = self._coefficient(expr)
+        if coefficient:
+            return coefficient
+        if expr.args and expr.args[0] == -1:
+            rest = expr.args[1:]
+            inner = rest[0] if len(rest) == 1 else sp.Mul(*rest, evaluate=False)
+            tex = self._print(inner)
+            return rf"-\left({tex}\right)" if inner.is_Add else "-" + tex
+        num, den = fraction(expr, exact=True)
+        if den != 1:
+            return rf"\frac{{{self._print(num)}}}{{{self._print(den)}}}"
+        out = []
+        for i, f in enumerate(expr.args):
+            tex = self._print(f)
+            if i == 0 and f.is_Number and f > 0:
+                pass
+            elif f.is_Symbol or f.is_Number:
+                tex = tex if tex.startswith("(") else f"({tex})"
+            elif f.is_Add:
+                tex = rf"\left({tex}\right)"
+            out.append(tex)
+        return "".join(out)
+
+
+def partial(num: str, den: str) -> str:
+    """``\\frac{\\partial num}{\\partial den}`` from two LaTeX names."""
+    return rf"\frac{{\partial {num}}}{{\partial {den}}}"
+
+
+def bmatrix(cells) -> str:
+    """A ``bmatrix`` of LaTeX cells (a list of rows)."""
+    body = r" \\ ".join(" & ".join(row) for row in cells)
+    return rf"\begin{{bmatrix}} {body} \end{{bmatrix}}"

@@ -1,0 +1,166 @@
+"""A small, whitelisted expression language for computational-graph problems.
+
+Grammar (a subset of Python's expression syntax, read with :mod:`ast` and never
+evaluated): numbers, names, ``+ - * / ^`` (``^`` and ``**`` are powers), parentheses,
+unary minus, and the functions
+
+    exp(x)  log(x)  abs(x)  max(a, b)  min(a, b)  square(x)  sqrt(x)
+
+and every activation that may appear in a graph (:mod:`solver.ops.activations`), its
+parameters as numbers after the argument (``leaky_relu(x, slope)``), optional where
+they have a default.
+
+Anything else (attributes, subscripts, keywords, strings, lambdas, comparisons,
+unknown functions or names) is rejected with :class:`ExpressionError`. Numbers are
+read exactly from their source text (``0.1`` is 1/10). The result is a sympy
+expression built unevaluated, so the key prints it as written.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Callable
+
+import sympy as sp
+
+from ..core.numbers import parse_number
+from ..ops.activations import ACTIVATIONS
+
+MAX_LENGTH = 500
+MAX_DEPTH = 40
+MAX_EXPONENT = 64
+
+
+class ExpressionError(ValueError):
+    """An expression outside the whitelisted grammar, or naming something unknown."""
+
+
+#: sympy's own functions: name → (number of arguments, builder).
+_BUILTINS: dict[str, tuple[int, Callable[..., sp.Expr]]] = {
+    "exp": (1, lambda x: sp.exp(x, evaluate=False)),
+    "log": (1, lambda x: sp.log(x, evaluate=False)),
+    "abs": (1, lambda x: sp.Abs(x, evaluate=False)),
+    "square": (1, lambda x: sp.Pow(x, 2, evaluate=False)),
+    "sqrt": (1, lambda x: sp.Pow(x, sp.Rational(1, 2), evaluate=False)),
+    "max": (2, lambda a, b: sp.Max(a, b, evaluate=False)),
+    "min": (2, lambda a, b: sp.Min(a, b, evaluate=False)),
+}
+#: The activations a graph may use, by name (aliases included).
+_ACTIVATIONS = {name: act for name, act in ACTIVATIONS.items() if act.in_graph() is not None}
+#: Every function name of the grammar.
+FUNCTIONS: frozenset[str] = frozenset(_BUILTINS) | frozenset(_ACTIVATIONS)
+
+
+def parse_expression(text: str, symbols: dict[str, sp.Symbol]) -> sp.Expr:
+    """Parse ``text`` into a sympy expression over ``symbols``.
+
+    Args:
+        text: the expression as written in the problem file.
+        symbols: the names it may use, and their symbols.
+
+    Returns:
+        An unevaluated sympy expression.
+
+    Raises:
+        ExpressionError: for syntax outside the grammar, an unknown function or
+            name, a wrong number of arguments, or an over-long expression.
+    """
+    if not isinstance(text, str):
+        raise ExpressionError("an expression must be a string")
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"the expression is longer than {MAX_LENGTH} characters")
+    source = text.replace("^", "**")
+    try:
+        tree = ast.parse(source.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ExpressionError(f"cannot parse '{' '.join(text.split())}' ({exc.msg})") from None
+    return _Builder(source.strip(), symbols).build(tree.body, 0)
+
+
+class _Builder:
+    def __init__(self, source: str, symbols: dict[str, sp.Symbol]):
+        self.source = source
+        self.symbols = symbols
+
+    def build(self, node: ast.AST, depth: int) -> sp.Expr:
+        if depth > MAX_DEPTH:
+            raise ExpressionError("the expression is nested too deeply")
+        d = depth + 1
+        if isinstance(node, ast.Constant):
+            if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+                raise ExpressionError(f"{node.value!r} is not allowed here (only numbers and names)")
+            text = ast.get_source_segment(self.source, node) or repr(node.value)
+            try:
+                return parse_number(text)
+            except ValueError as exc:
+                raise ExpressionError(str(exc)) from None
+        if isinstance(node, ast.Name):
+            if node.id not in self.symbols:
+                raise ExpressionError(f"unknown name '{node.id}'")
+            return self.symbols[node.id]
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            inner = self.build(node.operand, d)
+            if isinstance(node.op, ast.UAdd):
+                return inner
+            return -inner if inner.is_Number else sp.Mul(-1, inner, evaluate=False)
+        if isinstance(node, ast.BinOp):
+            left, right = self.build(node.left, d), self.build(node.right, d)
+            op = node.op
+            if isinstance(op, ast.Add):
+                return sp.Add(left, right, evaluate=False)
+            if isinstance(op, ast.Sub):
+                neg = -right if right.is_Number else sp.Mul(-1, right, evaluate=False)
+                return sp.Add(left, neg, evaluate=False)
+            if isinstance(op, ast.Mult):
+                return sp.Mul(left, right, evaluate=False)
+            if isinstance(op, ast.Div):
+                if right.is_Number and right == 0:
+                    raise ExpressionError("division by zero")
+                return sp.Mul(left, sp.Pow(right, -1, evaluate=False), evaluate=False)
+            if isinstance(op, ast.Pow):
+                if not right.is_Number:
+                    raise ExpressionError("an exponent must be a number")
+                if abs(right) > MAX_EXPONENT:
+                    raise ExpressionError(f"an exponent may be at most {MAX_EXPONENT} in size")
+                return sp.Pow(left, right, evaluate=False)
+            raise ExpressionError(f"the operator '{_op_text(op)}' is not allowed (use + - * / ^)")
+        if isinstance(node, ast.Call):
+            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+                name = node.func.id if isinstance(node.func, ast.Name) else ast.unparse(node.func)
+                known = ", ".join(sorted(FUNCTIONS))
+                raise ExpressionError(f"unknown function '{name}' (known: {known})")
+            if node.keywords:
+                raise ExpressionError(f"{node.func.id}() takes no keyword arguments")
+            if node.func.id in _ACTIVATIONS:
+                return self.activation(node, d)
+            count, make = _BUILTINS[node.func.id]
+            if len(node.args) != count:
+                raise ExpressionError(f"{node.func.id}() takes {count} argument{'s' if count > 1 else ''}")
+            return make(*[self.build(a, d) for a in node.args])
+        raise ExpressionError(f"'{ast.unparse(node)}' is not allowed (only numbers, names, + - * / ^ "
+                              "and the listed functions)")
+
+
+    def activation(self, node: ast.Call, depth: int) -> sp.Expr:
+        """``name(x, p1, …)``: an activation, its parameters numbers (defaults where omitted)."""
+        name = node.func.id
+        act = _ACTIVATIONS[name]
+        least = 1 + sum(p.required for p in act.params)
+        most = 1 + len(act.params)
+        if not least <= len(node.args) <= most:
+            count = str(most) if least == most else f"{least} to {most}"
+            raise ExpressionError(f"{name}() takes {count} argument{'s' if most > 1 else ''}")
+        args = [self.build(a, depth) for a in node.args]
+        params = {}
+        for p, value in zip(act.params, args[1:]):
+            if not value.is_Number:
+                raise ExpressionError(f"{name}(x, {p.name}): the {p.name} must be a number")
+            params[p.name] = value
+        for p in act.params[len(args) - 1:]:
+            params[p.name] = p.default
+        return act.in_graph()(args[0], **params)
+
+
+def _op_text(op: ast.operator) -> str:
+    return {ast.Mod: "%", ast.FloorDiv: "//", ast.BitAnd: "&", ast.BitOr: "|", ast.LShift: "<<",
+            ast.RShift: ">>", ast.MatMult: "@"}.get(type(op), type(op).__name__)

@@ -1,0 +1,209 @@
+"""Read a problem file (YAML) into a validated :class:`~solver.problem.schema.Problem`.
+
+YAML is parsed with PyYAML's safe loader, changed in two ways: decimals are kept as
+written (``0.1`` stays the text ``"0.1"`` and becomes exactly 1/10), and the document
+is checked before anything is built from it (:class:`_Checker`): a key that appears
+twice in one mapping is an error rather than silently overwritten, and tags, aliases
+and numbers that are not plain, finite data are refused, naming the field.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from ..core.errors import ProblemError
+from .schema import Problem
+from .validation import validate
+
+MAX_BYTES = 1_000_000
+
+
+#: Limits that keep a hostile file from exhausting time or memory.
+MAX_DEPTH = 32          # nested mappings/sequences
+MAX_VALUES = 50_000     # values, counting each use of a YAML alias (a 20,000-parameter network holds ~20,000)
+MAX_DIGITS = 300        # digits of an integer
+
+_TAG = "tag:yaml.org,2002:"
+#: The YAML types a problem file may hold: plain data, nothing that builds objects.
+_PLAIN_TAGS = frozenset(_TAG + t for t in ("null", "bool", "int", "float", "str", "seq", "map",
+                                           "merge", "timestamp"))
+_NON_FINITE = re.compile(r"^[-+]?\.(inf|nan)$", re.IGNORECASE)
+
+
+class _Decimal(str):
+    """A YAML float kept as its text, so that it is read exactly."""
+
+
+class _TooManyValues(Exception):
+    def __init__(self, line: int):
+        self.line = line
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, counting the nodes (values and keys) as it composes them
+    so that a file of many small values is refused as soon as it passes
+    :data:`MAX_VALUES`, without reading the rest (reading 1 MB of ``k: 1`` pairs whole
+    takes PyYAML about 6 s; :class:`_Checker` then counts each use of an alias)."""
+
+    composed = 0
+
+    def compose_node(self, parent, index):
+        self.composed += 1
+        if self.composed > MAX_VALUES:
+            raise _TooManyValues(self.peek_event().start_mark.line + 1)
+        return super().compose_node(parent, index)
+
+
+def _float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
+    text = loader.construct_scalar(node).replace("_", "")
+    if _NON_FINITE.match(text):  # also caught, naming the field, by _Checker
+        raise yaml.constructor.ConstructorError(None, None, f"'{text}' is not a finite number", node.start_mark)
+    return _Decimal(text)
+
+
+_Loader.add_constructor(_TAG + "float", _float)
+
+
+def _short_tag(tag: str) -> str:
+    return "!!" + tag[len(_TAG):] if tag.startswith(_TAG) else tag
+
+
+def _line(node: yaml.Node) -> str:
+    return f"line {node.start_mark.line + 1}"
+
+
+class _Checker:
+    """Walks the composed YAML (before any object is built) and rejects what is not
+    plain data, naming the field: tags such as ``!!python/object``, duplicate keys,
+    keys that are not names, non-finite or enormous numbers, aliases that refer to
+    themselves or expand into too many values, and too deep nesting."""
+
+    def __init__(self, file: str | None):
+        self.file = file
+        self.count = 0
+
+    def fail(self, path: str, message: str) -> None:
+        raise ProblemError(message, file=self.file, field=path or "(top level)")
+
+    def check(self, node: yaml.Node, path: str = "", ancestors: tuple = ()) -> None:
+        self.count += 1
+        if self.count > MAX_VALUES:
+            self.fail(path, f"the file holds more than {MAX_VALUES} values "
+                            "(counting each use of a YAML alias)")
+        if id(node) in ancestors:
+            self.fail(path, f"a YAML alias refers to a value that contains it ({_line(node)})")
+        if len(ancestors) >= MAX_DEPTH:
+            self.fail(path, f"the file is nested more than {MAX_DEPTH} levels deep")
+        if node.tag not in _PLAIN_TAGS:
+            self.fail(path, f"the YAML tag '{_short_tag(node.tag)}' is not allowed: a problem file holds "
+                            f"plain data only ({_line(node)})")
+        inner = ancestors + (id(node),)
+        if isinstance(node, yaml.ScalarNode):
+            self.scalar(node, path)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                self.check(item, f"{path}[{i}]", inner)
+        elif isinstance(node, yaml.MappingNode):
+            self.mapping(node, path, inner)
+
+    def scalar(self, node: yaml.ScalarNode, path: str) -> None:
+        text = node.value.replace("_", "")
+        if node.tag == _TAG + "float" and _NON_FINITE.match(text):
+            self.fail(path, f"'{node.value}' is not a finite number")
+        if node.tag == _TAG + "int" and len(text.lstrip("+-")) > MAX_DIGITS:
+            self.fail(path, f"the number has {len(text.lstrip('+-'))} digits: too large")
+
+    def mapping(self, node: yaml.MappingNode, path: str, inner: tuple) -> None:
+        seen: dict[str, yaml.Node] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _TAG + "merge":  # '<<: *base' merges another mapping
+                self.check(value_node, path, inner)
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.fail(path, f"a key must be a name, not a list or mapping ({_line(key_node)})")
+            key = key_node.value
+            sub = f"{path}.{key}" if path else key
+            if key_node.tag != _TAG + "str":
+                kind = {"bool": "a boolean", "null": "null", "int": "an integer", "float": "a number"}.get(
+                    key_node.tag[len(_TAG):], _short_tag(key_node.tag))
+                self.fail(sub, f"the key '{key}' is read as {kind}, not a name; put it in quotes "
+                               f"({_line(key_node)})")
+            if key in seen:
+                lines = sorted({seen[key].start_mark.line + 1, key_node.start_mark.line + 1})
+                where = " and ".join(map(str, lines))
+                self.fail(sub, f"the key '{key}' appears twice in one mapping "
+                               f"(line{'s' if len(lines) > 1 else ''} {where})")
+            seen[key] = key_node
+            self.check(value_node, sub, inner)
+
+
+def _where(exc: yaml.YAMLError, text: str) -> str | None:
+    mark = getattr(exc, "problem_mark", None)
+    if mark is not None:
+        return f"line {mark.line + 1}"
+    position = getattr(exc, "position", None)  # a ReaderError (a forbidden character)
+    if isinstance(position, int):
+        return f"line {text.count(chr(10), 0, position) + 1}"
+    return None
+
+
+def parse_yaml(text: str, file: str | None = None):
+    """Plain data from YAML text.
+
+    The document is composed, checked by :class:`_Checker` and only then built, so
+    that nothing but plain data (mappings, lists, strings, numbers, booleans, null)
+    is ever constructed.
+
+    Raises:
+        ProblemError: for malformed YAML (naming the line), or YAML that is not plain
+            data (naming the field).
+    """
+    loader = None
+    try:
+        loader = _Loader(text)  # checks for forbidden characters straight away
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _Checker(file).check(node)
+        return loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        if getattr(exc, "problem", None) is None and isinstance(exc, yaml.reader.ReaderError):
+            what = f"the character U+{exc.character:04X} is not allowed in a text file"
+        raise ProblemError(f"malformed YAML: {what}", file=file, field=_where(exc, text)) from None
+    except _TooManyValues as exc:
+        raise ProblemError(f"the file holds more than {MAX_VALUES} values", file=file,
+                           field=f"line {exc.line}") from None
+    except RecursionError:
+        raise ProblemError(f"the file is nested too deeply (more than {MAX_DEPTH} levels)",
+                           file=file, field="(top level)") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+
+
+def load_problem(path: str | Path) -> Problem:
+    """Read, parse and validate a problem file.
+
+    Raises:
+        ProblemError: the file is missing, unreadable, too large, not YAML, or invalid.
+    """
+    file = str(path)
+    p = Path(path)
+    try:
+        if p.stat().st_size > MAX_BYTES:
+            raise ProblemError(f"the file is larger than {MAX_BYTES // 1000} kB", file=file)
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise ProblemError(f"cannot read the file ({exc.strerror})", file=file) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ProblemError("the file is not UTF-8 text", file=file) from None
+    if not text.strip():
+        raise ProblemError("the file is empty", file=file)
+    data = parse_yaml(text, file)
+    return validate(data, file)

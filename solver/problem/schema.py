@@ -1,0 +1,282 @@
+"""The problem file's schema: validated, frozen models of a problem.
+
+The loader (:mod:`solver.problem.loader`) reads YAML into plain data;
+:func:`solver.problem.validation.validate` turns that data into a :class:`Problem` or
+raises :class:`~solver.core.errors.ProblemError` naming the field. The JSON Schema
+shipped in ``schema/problem.schema.json`` is generated from these models
+(``nnsolve schema``). The names of activations, losses and optimizers, and their
+parameters' fields, are read from their descriptors (:mod:`solver.ops`).
+
+Numbers are exact: ``0.1`` is 1/10 and ``"1/3"`` is one third (sympy ``Rational``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import Field, field_validator, WithJsonSchema, model_validator
+
+from ..ops.activations import ACTIVATIONS
+from ..ops.losses import LOSSES
+from ..ops.optimizers import OPTIMIZERS
+from .fields import NAME_RE, Model, Name, Number, check_params, with_params
+
+LossType = Literal[tuple(LOSSES)]
+ActivationName = Literal[tuple(ACTIVATIONS)]
+OptimizerType = Literal[tuple(OPTIMIZERS)]
+_REDUCTIONS = tuple(sorted({r for loss in LOSSES.values() for r in loss.reductions}))
+
+class _Loss(Model):
+    """The loss: its ``type`` (see the README's table of losses), a ``reduction`` over the
+    outputs where the loss has a choice, ``batch`` over the examples, and its parameters."""
+
+    type: LossType
+    reduction: Literal[_REDUCTIONS] | None = Field(
+        None, description="over the outputs, where the loss offers a choice (its default first)")
+    batch: Literal["mean", "sum"] | None = Field(
+        None, description="over the examples of a batch: mean (default) or sum")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, data: Any) -> Any:
+        return {"type": data} if isinstance(data, str) else data
+
+    @model_validator(mode="after")
+    def _parameters(self) -> "_Loss":
+        loss = LOSSES[self.type]
+        if self.reduction is not None and self.reduction not in loss.reductions:
+            only = " or ".join(f"'{r}'" for r in loss.reductions)
+            raise ValueError(f"reduction: {self.type} does not take reduction '{self.reduction}' "
+                             f"(it takes {only})")
+        check_params(self, loss, LOSSES.values())
+        return self
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema, handler):
+        # The schema must accept the shorthand ``loss: sse`` as well as the mapping.
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        return {"anyOf": [{"type": "string", "enum": list(LOSSES)}, dict(schema)],
+                "description": schema.get("description", "")}
+
+
+Loss = with_params(_Loss, LOSSES.values())
+
+
+class ClassTarget(Model):
+    """A class label for cross-entropy, numbered from 1 as the statement numbers classes."""
+
+    class_: int = Field(alias="class", ge=1)
+
+
+#: A target: a vector, or a class; for a batch, one of those per example (a number
+#: stands for a one-output vector).
+Target = Union[list[Union[Number, list[Number], ClassTarget]], ClassTarget]
+
+
+class LayerNames(Model):
+    """Names for one layer, overriding the network's naming scheme.
+
+    ``symbol`` is the letter of the activations (``h``, ``o``); ``neurons`` and
+    ``preactivations`` list one name per unit; ``weights`` is a matrix of names shaped
+    like the weights; ``bias`` one name (shared bias) or one per unit."""
+
+    symbol: Name | None = None
+    neurons: list[Name] | None = None
+    preactivations: list[Name] | None = None
+    weights: list[list[Name]] | None = None
+    bias: Name | list[Name] | None = None
+
+
+class _Layer(Model):
+    """A dense layer: ``units`` neurons, their weights and biases, one activation (and
+    its parameters, such as leaky_relu's ``slope``).
+
+    ``weights`` is units × inputs for ``z = W x`` (rows = destination neurons) and
+    inputs × units for ``z = x W``. ``bias``: omitted (none), one number shared by
+    every neuron of the layer, or one number per neuron."""
+
+    units: int = Field(ge=1, le=64)
+    activation: ActivationName = "linear"
+    weights: list[list[Number]]
+    bias: Number | list[Number] | None = None
+    names: LayerNames | None = None
+
+    @model_validator(mode="after")
+    def _parameters(self) -> "_Layer":
+        check_params(self, ACTIVATIONS[self.activation], ACTIVATIONS.values())
+        return self
+
+
+Layer = with_params(_Layer, ACTIVATIONS.values())
+
+
+class Network(Model):
+    """Inputs, orientation, naming scheme and layers (input to output)."""
+
+    inputs: Annotated[dict[Name, Union[Number, list[Number]]], WithJsonSchema({
+        "type": "object", "minProperties": 1, "maxProperties": 64,
+        "propertyNames": {"pattern": NAME_RE.pattern},
+        "additionalProperties": {"anyOf": [{"type": ["number", "string"]},
+                                           {"type": "array", "items": {"type": ["number", "string"]}}]},
+        "description": "input name → value, or → one value per example of a batch"})] = Field(
+        min_length=1, max_length=64)
+    orientation: Literal["Wx", "xW"] = "Wx"
+    naming: Literal["sequential", "indexed"] = "sequential"
+    layers: list[Layer] = Field(min_length=1, max_length=16)
+
+
+AskItem = Literal["forward", "loss", "gradients", "update", "train", "count", "shapes", "derive"]
+
+
+class ArchLayer(Model):
+    """A layer of an architecture for ``count`` and ``shapes`` questions.
+
+    ``dense`` (units, bias); ``conv2d`` (out_channels, kernel, stride, padding,
+    dilation, bias); ``maxpool2d`` / ``avgpool2d`` (kernel, stride defaulting to the
+    kernel, padding, dilation); ``batchnorm1d`` / ``batchnorm2d``; ``flatten``;
+    ``embedding`` (num_embeddings, dim)."""
+
+    type: Literal["dense", "conv2d", "maxpool2d", "avgpool2d", "batchnorm1d", "batchnorm2d", "flatten", "embedding"]
+    name: Name | None = None
+    units: int | None = Field(None, ge=1, le=10_000_000)
+    out_channels: int | None = Field(None, ge=1, le=1_000_000)
+    kernel: int | None = Field(None, ge=1, le=1024)
+    stride: int | None = Field(None, ge=1, le=1024)
+    padding: int = Field(0, ge=0, le=1024)
+    dilation: int = Field(1, ge=1, le=1024)
+    bias: bool = True
+    num_embeddings: int | None = Field(None, ge=1, le=100_000_000)
+    dim: int | None = Field(None, ge=1, le=1_000_000)
+
+    @model_validator(mode="after")
+    def _fields(self) -> "ArchLayer":
+        need = {"dense": ["units"], "conv2d": ["out_channels", "kernel"], "maxpool2d": ["kernel"],
+                "avgpool2d": ["kernel"], "embedding": ["num_embeddings", "dim"]}.get(self.type, [])
+        for f in need:
+            if getattr(self, f) is None:
+                raise ValueError(f"{f}: a {self.type} layer needs '{f}'")
+        return self
+
+
+class Architecture(Model):
+    """An input shape (``[features]`` or ``[channels, height, width]``) and layers."""
+
+    input: list[int] = Field(min_length=1, max_length=3)
+    layers: list[ArchLayer] = Field(min_length=1, max_length=200)
+
+    @field_validator("input")
+    @classmethod
+    def _positive(cls, v: list[int]) -> list[int]:
+        if any(n < 1 or n > 100_000_000 for n in v):
+            raise ValueError("input sizes are whole numbers from 1 to 100,000,000")
+        return v
+
+
+class _Optimizer(Model):
+    """The optimizer of a ``train`` question: its ``type`` (see the README's table of
+    optimizers), the learning rate and its other hyper-parameters (defaults from
+    PyTorch)."""
+
+    type: OptimizerType = "sgd"
+    learning_rate: Number
+
+    @model_validator(mode="after")
+    def _parameters(self) -> "_Optimizer":
+        check_params(self, OPTIMIZERS[self.type], OPTIMIZERS.values())
+        return self
+
+
+Optimizer = with_params(_Optimizer, OPTIMIZERS.values(), exclude=("learning_rate",))
+
+
+class Question(Model):
+    """One question of the exercise and what it asks.
+
+    ``ask`` lists any of ``forward``, ``loss``, ``gradients``, ``update``. ``gradients``
+    names the parameters (or ``all``). ``loss``, ``target`` and ``output_head`` override
+    the problem's for this question (seed 000's third question puts a softmax on the
+    outputs: ``output_head: softmax``)."""
+
+    id: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
+    title: str | None = None
+    text: str | None = None
+    ask: list[AskItem] = Field(min_length=1)
+    gradients: Literal["all"] | list[Name] = "all"
+    learning_rate: Number | None = None
+    update_biases: bool = True
+    loss: Loss | None = None
+    target: Target | None = None
+    output_head: Literal["softmax"] | None = None
+    steps: int | None = Field(None, ge=1, le=100_000, description="train: how many steps")
+    architecture: Architecture | None = Field(None, description="count/shapes: overrides the problem's")
+    derivation: Literal["softmax_ce", "softmax_jacobian", "sigmoid", "tanh", "bce_sigmoid",
+                        "squared_error"] | None = Field(None, description="derive: which derivation")
+    optimizer: Optimizer | None = None
+    table_every: int | None = Field(None, ge=1, description="train: a table row every this many steps")
+
+    @model_validator(mode="after")
+    def _update_needs_rate(self) -> "Question":
+        if "update" in self.ask and self.learning_rate is None:
+            raise ValueError("learning_rate: an update needs a learning rate")
+        if "derive" in self.ask and self.derivation is None:
+            raise ValueError("derivation: a 'derive' question names its derivation (for example softmax_ce)")
+        if "train" in self.ask:
+            if self.steps is None:
+                raise ValueError("steps: training needs a number of steps")
+            if self.optimizer is None and self.learning_rate is None:
+                raise ValueError("optimizer: training needs an optimizer (or a learning_rate for plain SGD)")
+        return self
+
+
+def _named_values(description: str, most: int):
+    return Annotated[dict[Name, Number], WithJsonSchema({
+        "type": "object", "maxProperties": most, "propertyNames": {"pattern": NAME_RE.pattern},
+        "additionalProperties": {"type": ["number", "string"]}, "description": description})]
+
+
+class GraphSpec(Model):
+    """A computational graph: inputs and parameters with their values, and named
+    nodes, each an expression over the other names (``xw0: x0 * w0``; numbers,
+    ``+ - * / ^``, parentheses and the functions of the README's expression grammar).
+    ``output`` names the node that is differentiated (a loss, or the network's output)."""
+
+    inputs: _named_values("input name → value", 64) = Field(default_factory=dict, max_length=64)
+    parameters: _named_values("parameter name → value", 256) = Field(default_factory=dict, max_length=256)
+    nodes: Annotated[dict[Name, str], WithJsonSchema({
+        "type": "object", "minProperties": 1, "maxProperties": 200,
+        "propertyNames": {"pattern": NAME_RE.pattern}, "additionalProperties": {"type": "string"},
+        "description": "node name → expression"})] = Field(min_length=1, max_length=200)
+    output: Name
+
+
+class Problem(Model):
+    """A whole exercise: a layered ``network`` (with the loss and target) or a
+    computational ``graph``, and the questions. ``style`` chooses the layout of the
+    key: ``neuron`` (neuron by neuron, the default for networks) or ``graph``
+    (staged, path products; the default for graphs)."""
+
+    title: str = Field(min_length=1, max_length=200)
+    statement: str = ""
+    precision: int = Field(4, ge=1, le=15, description="significant figures shown")
+    style: Literal["neuron", "graph", "matrix"] | None = None
+    network: Network | None = None
+    graph: GraphSpec | None = None
+    architecture: Architecture | None = None
+    loss: Loss | None = None
+    target: Target | None = None
+    questions: list[Question] = Field(min_length=1, max_length=50)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "Problem":
+        if self.network is not None and self.graph is not None:
+            raise ValueError("network: give either a 'network' (layers) or a 'graph' (named nodes), not both")
+        numeric = any(a in q.ask for q in self.questions for a in ("forward", "loss", "gradients", "update", "train"))
+        if numeric and self.network is None and self.graph is None:
+            raise ValueError("missing required field 'network' (or 'graph')")
+        for qi, q in enumerate(self.questions):
+            if any(a in q.ask for a in ("count", "shapes")) and q.architecture is None and self.architecture is None:
+                raise ValueError(f"architecture: questions[{qi}] asks for counts or shapes but no architecture is "
+                                 "given (set 'architecture' on the problem or the question)")
+        if self.graph is not None and self.style in ("neuron", "matrix"):
+            raise ValueError("style: a graph problem has no neurons or layers; use style: graph")
+        return self

@@ -1,0 +1,40 @@
+"""The answers JSON: the contract autograders read.
+
+Shape (more keys may be added, none removed)::
+
+    {"problem": stem, "title": ...,
+     "questions": [{"id", "title",
+                    "answers": [{"kind", "of", "latex", "exact", "value", "display", ...}]}]}
+
+Kinds: ``value`` (a node's value), ``loss``, ``gradient`` (∂L/∂of), ``update`` (a parameter
+after the update); ``count`` (``of``: a layer name or ``total``), ``shape`` (``value``: the
+shape as a list, ``display`` its LaTeX such as ``16 \times 32 \times 32``), ``derivation``
+(``of``: its name, ``verified``: whether sympy checked every step). Optional keys, present
+only when they apply: ``step`` (training: after how many steps), ``upstream: true`` (an
+intermediate gradient shown on the way, not asked for), ``verified``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+from ..key.model import Solution
+
+
+def answers(solution: Solution) -> dict:
+    """The answers of ``solution`` as plain data."""
+    return {
+        "problem": solution.stem,
+        "title": solution.title,
+        "questions": [
+            {"id": sec.id, "title": sec.title,
+             "answers": [{k: v for k, v in asdict(a).items() if v is not None} for a in sec.answers]}
+            for sec in solution.sections
+        ],
+    }
+
+
+def answers_json(solution: Solution) -> str:
+    """The answers JSON text (stable key order, UTF-8, trailing newline)."""
+    return json.dumps(answers(solution), indent=2, ensure_ascii=False) + "\n"
