@@ -53,13 +53,26 @@ def _find_model(annotation: Any) -> Any:
 _UNION_TAGS = {"int", "str", "float", "bool", "none", "dict", "list"}
 
 
-def _clean_loc(loc: tuple) -> tuple:
-    """The location without the tags pydantic adds for union members ('list[...]',
-    'function-before[...]', a model's class name such as 'ClassTarget'); a key written
-    in the file, capitalised or not, stays."""
+def _clean_loc(loc: tuple, data: Any) -> tuple:
+    """The location as the file writes it. Walking the input along ``loc``, a part that is
+    a key of the mapping (or an index of the list) reached so far stays, whatever it holds
+    (a key such as ``0[title`` or ``ClassTarget`` written in the file); a part that is not
+    in the data is a tag pydantic adds for union members ('list[...]',
+    'function-before[...]', a model's class name) and goes, unless it names a field (a
+    missing one), which stays and ends the walk."""
     models = {m.__name__ for m in _models()}
-    return tuple(p for p in loc if isinstance(p, int) or not (
-        "[" in str(p) or str(p) in models or str(p) in _UNION_TAGS))
+    out, current = [], data
+    for p in loc:
+        if isinstance(current, dict) and not isinstance(p, int) and p in current:
+            out.append(p)
+            current = current[p]
+        elif isinstance(current, list) and isinstance(p, int) and 0 <= p < len(current):
+            out.append(p)
+            current = current[p]
+        elif isinstance(p, int) or not ("[" in str(p) or str(p) in models or str(p) in _UNION_TAGS):
+            out.append(p)
+            current = None
+    return tuple(out)
 
 
 def _models() -> list[type]:
@@ -97,8 +110,8 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 40 else text[:36] + "…" + text[-1]
 
 
-def _message(err: dict) -> tuple[str, str]:
-    loc = _clean_loc(tuple(err["loc"]))
+def _message(err: dict, data: Any) -> tuple[str, str]:
+    loc = _clean_loc(tuple(err["loc"]), data)
     kind = err["type"]
     if kind == "extra_forbidden":
         name = str(loc[-1])
@@ -141,7 +154,7 @@ def validate(data: Any, file: str | None = None) -> Problem:
         errors = exc.errors()
         # Prefer the most specific error (longest location) among union alternatives.
         err = max(errors, key=lambda e: (e["type"] == "extra_forbidden", len(e["loc"])))
-        field, msg = _message(err)
+        field, msg = _message(err, data)
         raise ProblemError(msg, file=file, field=field) from None
     check_problem(problem, file)
     return problem
