@@ -375,14 +375,14 @@ def test_training_matches_torch_optim(name):
         leaf.update({("x", i, k): torch.tensor(float(v), dtype=torch.float64)
                      for k, xs in enumerate(orc.examples, start=1) for i, v in enumerate(xs)})
         opt_params = [leaf[names[k]] for k in names if k in trained]
-        o = q.optimizer
-        if o is None or o.type == "sgd":
-            opt = torch.optim.SGD(opt_params, lr=float(o.learning_rate if o else q.learning_rate))
-        elif o.type == "momentum":
-            opt = torch.optim.SGD(opt_params, lr=float(o.learning_rate), momentum=float(o.momentum))
+        h = optimizer(q)  # the settings, PyTorch's defaults where the file gives none
+        if h["type"] == "sgd":
+            opt = torch.optim.SGD(opt_params, lr=float(h["eta"]))
+        elif h["type"] == "momentum":
+            opt = torch.optim.SGD(opt_params, lr=float(h["eta"]), momentum=float(h["mu"]))
         else:
-            opt = torch.optim.Adam(opt_params, lr=float(o.learning_rate), betas=(float(o.beta1), float(o.beta2)),
-                                   eps=float(o.epsilon))
+            opt = torch.optim.Adam(opt_params, lr=float(h["eta"]), betas=(float(h["b1"]), float(h["b2"])),
+                                   eps=float(h["eps"]))
         found = training_answers(sol, q.id)
         want: dict = {}
         for t in range(q.steps + 1):
