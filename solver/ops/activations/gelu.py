@@ -1,0 +1,64 @@
+"""GELU(z) = z Φ(z) = (z/2)(1 + erf(z/√2)), exact (PyTorch's default, approximate='none');
+GELU'(z) = Φ(z) + z φ(z) (Hendrycks and Gimpel, *Gaussian Error Linear Units*, 2016)."""
+
+from __future__ import annotations
+
+import mpmath
+import sympy as sp
+
+from ..functions import OpFunctionBase, is_number
+from .base import Activation
+
+
+def _cdf(z):
+    """Φ(z) = erfc(−z/√2)/2: no cancellation for very negative z, where 1 + erf(z/√2)
+    would need thousands of digits to leave anything."""
+    return sp.erfc(-z / sp.sqrt(2)) / 2
+
+
+class GELU(OpFunctionBase):
+    """GELU(z) = z Φ(z), Φ the standard normal distribution function. Derivative :class:`GELUPrime`."""
+
+    nargs = 1
+    latex_name = r"\operatorname{GELU}"
+    numeric = staticmethod(lambda x: x * mpmath.erfc(-x / mpmath.sqrt(2)) / 2)
+
+    @classmethod
+    def eval(cls, z):
+        if is_number(z):
+            return z * _cdf(z)
+        return None
+
+    def fdiff(self, argindex=1):
+        return GELUPrime(self.args[0])
+
+    @classmethod
+    def expanded(cls, arg_latex: str, exact: bool) -> tuple[str, str]:
+        arg = f"({arg_latex})" if arg_latex.startswith("-") else arg_latex
+        return ("=" if exact else r"\approx", rf"{arg}\,\Phi\left({arg_latex}\right)")
+
+
+class GELUPrime(OpFunctionBase):
+    """GELU'(z) = Φ(z) + z φ(z), φ the standard normal density."""
+
+    nargs = 1
+    latex_name = r"\operatorname{GELU}'"
+    numeric = staticmethod(lambda x: mpmath.erfc(-x / mpmath.sqrt(2)) / 2
+                           + x * mpmath.exp(-x * x / 2) / mpmath.sqrt(2 * mpmath.pi))
+
+    @classmethod
+    def eval(cls, z):
+        if is_number(z):
+            return _cdf(z) + z * sp.exp(-z ** 2 / 2) / sp.sqrt(2 * sp.pi)
+        return None
+
+    def fdiff(self, argindex=1):
+        z = self.args[0]
+        return sp.exp(-z ** 2 / 2) / sp.sqrt(2 * sp.pi) * (2 - z ** 2)
+
+
+ACTIVATION = Activation(
+    "gelu", "GELU", lambda z: GELU(z), r"\operatorname{GELU}", r"\operatorname{GELU}'",
+    definition=(r"\operatorname{GELU}(z) = z\,\Phi(z) = \frac{z}{2}\left(1 + \operatorname{erf}\frac{z}{\sqrt{2}}\right),"
+                r"\quad \operatorname{GELU}'(z) = \Phi(z) + z\,\varphi(z)"),
+    source="Hendrycks and Gimpel (2016); torch.nn.GELU (exact, approximate='none')")

@@ -1,0 +1,98 @@
+"""The activations and losses added through one module each under ``solver/ops/``: each
+works in the neuron, matrix and graph styles, in graph expressions, in training runs,
+states its kink where one is hit, and agrees with the independent oracles (mpmath
+finite differences over ``tests/reference_ops.py``; PyTorch where installed)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import oracle as O  # noqa: E402
+from test_oracle import check_graph_solution, check_solution  # noqa: E402
+from test_training import check_structure, oracle_run, rel_close, training_answers  # noqa: E402
+
+from solver.core.options import Options  # noqa: E402
+from solver.key.solve import solve  # noqa: E402
+from solver.problem import validate  # noqa: E402
+from solver.render import render  # noqa: E402
+from solver.render.answers import answers  # noqa: E402
+
+#: Activations added as one module each, with a parameter value to try (or none).
+ACTIVATIONS = {"gelu": {}}
+STYLES = ["neuron", "matrix", "graph"]
+
+
+def network(activation: str, params: dict, questions: list, loss="sse", target=("0.5", "-0.25"),
+            output="linear") -> dict:
+    """A 2-3-2 network whose hidden layer uses ``activation``; its pre-activations are
+    0.54, −0.99 and 0.3 (on both sides of 0, none at a kink)."""
+    return {
+        "title": f"a {activation} network",
+        "network": {"inputs": {"x1": "0.5", "x2": "-1.5"}, "layers": [
+            {"units": 3, "activation": activation, **params,
+             "weights": [["0.4", "-0.2"], ["-0.6", "0.5"], ["1.2", "0.3"]], "bias": ["0.04", "0.06", "0.15"]},
+            {"units": 2, "activation": output, "weights": [["0.7", "-0.3", "0.5"], ["-0.4", "0.8", "0.2"]],
+             "bias": "0.1"}]},
+        "loss": loss, "target": list(target), "questions": questions}
+
+
+GRADIENTS = [{"id": "q", "ask": ["forward", "loss", "gradients", "update"], "learning_rate": "0.1"}]
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_activation_in_every_style_matches_the_oracle(name, style):
+    problem = validate(network(name, ACTIVATIONS[name], GRADIENTS))
+    counts = check_solution(problem, name, style=style)
+    assert counts["gradient"] == 16 and counts["update"] == 16 and not counts["kinked"]
+    tex = render(solve(problem, name, Options(style=style)), "tex")
+    assert ACTIVATIONS_LATEX[name] in tex
+
+
+#: How each activation is named in the key.
+ACTIVATIONS_LATEX = {"gelu": r"\operatorname{GELU}"}
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_styles_give_the_same_answers(name):
+    problem = validate(network(name, ACTIVATIONS[name], GRADIENTS))
+    results = []
+    for style in STYLES:
+        got = {(a["kind"], a["of"]): a["exact"] for sec in answers(solve(problem, name, Options(style=style)))["questions"]
+               for a in sec["answers"] if a["kind"] in ("gradient", "update", "loss") and not a.get("upstream")}
+        results.append(got)
+    assert results[0] == results[1] == results[2]
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_activation_in_a_graph_expression(name):
+    args = "".join(f", {v}" for v in ACTIVATIONS[name].values())
+    data = {"title": "graph", "graph": {
+        "inputs": {"x": "1.5", "t": "0.25"}, "parameters": {"w": "-0.4", "b": "0.2", "v": "0.9"},
+        "nodes": {"a": "w * x + b", "h": f"{name}(a{args})", "g": f"{name}(v * x{args})", "L": "square(h + g - t)"},
+        "output": "L"},
+        "questions": [{"id": "q", "ask": ["forward", "gradients"], "gradients": ["w", "b", "v", "x"]}]}
+    counts = check_graph_solution(validate(data), name)
+    assert counts["gradient"] == 4 and not counts["kinked"]
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("optimizer", [{"type": "adam", "learning_rate": "0.05"},
+                                       {"type": "momentum", "learning_rate": "0.2"}])
+def test_training_run_matches_the_oracle(name, optimizer):
+    q = {"id": "run", "ask": ["train"], "steps": 6, "optimizer": optimizer}
+    problem = validate(network(name, ACTIVATIONS[name], [q]))
+    sol = answers(solve(problem, name))
+    (question,) = problem.questions
+    found = training_answers(sol, "run")
+    loss_steps, update_steps = check_structure(problem, question, found)
+    run = oracle_run(problem, question, loss_steps | update_steps)
+    for a in found:
+        loss, params = run[a["step"]]
+        want = loss if a["kind"] == "loss" else params[a["of"]]
+        assert rel_close(O.read_exact(a["exact"]), want), (name, a)
+    assert len(found) > 16
