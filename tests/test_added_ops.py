@@ -12,7 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import oracle as O  # noqa: E402
-from test_oracle import check_graph_solution, check_solution  # noqa: E402
+from test_oracle import check_against_torch, check_graph_solution, check_solution  # noqa: E402
 from test_training import check_structure, oracle_run, rel_close, training_answers  # noqa: E402
 
 from solver.core.options import Options  # noqa: E402
@@ -22,7 +22,7 @@ from solver.render import render  # noqa: E402
 from solver.render.answers import answers  # noqa: E402
 
 #: Activations added as one module each, with a parameter value to try (or none).
-ACTIVATIONS = {"gelu": {}}
+ACTIVATIONS = {"gelu": {}, "silu": {}, "swish": {}}
 STYLES = ["neuron", "matrix", "graph"]
 
 
@@ -54,7 +54,7 @@ def test_activation_in_every_style_matches_the_oracle(name, style):
 
 
 #: How each activation is named in the key.
-ACTIVATIONS_LATEX = {"gelu": r"\operatorname{GELU}"}
+ACTIVATIONS_LATEX = {"gelu": r"\operatorname{GELU}", "silu": r"\operatorname{SiLU}", "swish": r"\operatorname{SiLU}"}
 
 
 @pytest.mark.parametrize("name", sorted(ACTIVATIONS))
@@ -96,3 +96,15 @@ def test_training_run_matches_the_oracle(name, optimizer):
         want = loss if a["kind"] == "loss" else params[a["of"]]
         assert rel_close(O.read_exact(a["exact"]), want), (name, a)
     assert len(found) > 16
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_network_and_graph_match_torch(name):
+    torch = pytest.importorskip("torch")
+    assert check_against_torch(torch, validate(network(name, ACTIVATIONS[name], GRADIENTS)), name) == 16
+    args = "".join(f", {v}" for v in ACTIVATIONS[name].values())
+    graph = {"title": "graph", "graph": {
+        "inputs": {"x": "1.5"}, "parameters": {"w": "-0.4", "b": "0.2"},
+        "nodes": {"a": "w * x + b", "h": f"{name}(a{args})", "L": "square(h - 0.25)"}, "output": "L"},
+        "questions": [{"id": "q", "ask": ["gradients"], "gradients": ["w", "b", "x"]}]}
+    assert check_against_torch(torch, validate(graph), name) == 3

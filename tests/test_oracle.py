@@ -460,7 +460,7 @@ def test_bundled_backward_adjoints_match_oracle(path):
 
 # --- (b) random networks -----------------------------------------------------------------
 
-HIDDEN = ["relu", "leaky_relu", "sigmoid", "tanh", "linear", "identity", "gelu"]
+HIDDEN = ["relu", "leaky_relu", "sigmoid", "tanh", "linear", "identity", "gelu", "silu"]
 
 
 def _decimal_text(k: int, places: int = 2) -> str:
@@ -1108,7 +1108,7 @@ def _torch_network_loss(torch, orc: O.Oracle, leaf: dict):
             prev = {"relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh,
                     "softmax": lambda v: torch.softmax(v, dim=0), "linear": lambda v: v,
                     "leaky_relu": lambda v: F.leaky_relu(v, float(layer.slope)),
-                    "gelu": F.gelu}[layer.activation](z)
+                    "gelu": F.gelu, "silu": F.silu, "swish": F.silu}[layer.activation](z)
         if orc.head:
             prev = torch.softmax(prev, dim=0)
         y = torch.tensor([float(v) for v in orc.targets[n - 1]], dtype=torch.float64)
@@ -1153,10 +1153,14 @@ def _torch_graph_output(torch, orc: O.GraphOracle, leaf: dict):
         f, args = node.func.id, [ev(a, src) for a in node.args]
         if f == "leaky_relu":
             return F.leaky_relu(args[0], float(args[1]))
+        if f == "elu":
+            return F.elu(args[0], float(args[1]) if len(args) > 1 else 1.0)
         if f in ("max", "min"):
             return (torch.maximum if f == "max" else torch.minimum)(*args)
         return {"relu": torch.relu, "sigmoid": torch.sigmoid, "tanh": torch.tanh, "exp": torch.exp,
-                "log": torch.log, "abs": torch.abs, "square": torch.square, "sqrt": torch.sqrt}[f](args[0])
+                "log": torch.log, "abs": torch.abs, "square": torch.square, "sqrt": torch.sqrt,
+                "gelu": F.gelu, "silu": F.silu, "swish": F.silu,
+                "softplus": lambda v: torch.log1p(torch.exp(v))}[f](args[0])
 
     def get(name):
         if name not in values:
@@ -1166,14 +1170,10 @@ def _torch_graph_output(torch, orc: O.GraphOracle, leaf: dict):
     return get(orc.output)
 
 
-@pytest.mark.parametrize("path", PROBLEMS, ids=[p.stem for p in PROBLEMS])
-def test_bundled_gradients_match_torch(path):
-    """Gradients with respect to parameters and inputs against torch autograd (float64)."""
-    torch = pytest.importorskip("torch")
-    problem = load_problem(path)
-    if not has_network(problem):
-        pytest.skip("no network or graph: only counts, shapes or derivations")
-    sol = answers(solve(problem, path.stem))
+def check_against_torch(torch, problem, stem: str) -> int:
+    """Every gradient answer with respect to a parameter or an input against torch
+    autograd (float64) on the oracle's data; the number of answers checked."""
+    sol = answers(solve(problem, stem))
     graph_problem = O.is_graph_problem(problem)
     n = 0
     for q, sec in zip(problem.questions, sol["questions"]):
@@ -1203,7 +1203,17 @@ def test_bundled_gradients_match_torch(path):
                 continue
             g = leaf[ids[a["of"]]].grad
             want = 0.0 if g is None else float(g)
-            assert abs(a["value"] - want) <= 1e-12 + 1e-10 * abs(want), (path.stem, q.id, a["of"], a["value"], want)
+            assert abs(a["value"] - want) <= 1e-12 + 1e-10 * abs(want), (stem, q.id, a["of"], a["value"], want)
             n += 1
-    if not n:
+    return n
+
+
+@pytest.mark.parametrize("path", PROBLEMS, ids=[p.stem for p in PROBLEMS])
+def test_bundled_gradients_match_torch(path):
+    """Gradients with respect to parameters and inputs against torch autograd (float64)."""
+    torch = pytest.importorskip("torch")
+    problem = load_problem(path)
+    if not has_network(problem):
+        pytest.skip("no network or graph: only counts, shapes or derivations")
+    if not check_against_torch(torch, problem, path.stem):
         pytest.skip("no gradient of a parameter or input is asked")
