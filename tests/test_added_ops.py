@@ -6,6 +6,7 @@ finite differences over ``tests/reference_ops.py``; PyTorch where installed)."""
 from __future__ import annotations
 
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ from solver.render import render  # noqa: E402
 from solver.render.answers import answers  # noqa: E402
 
 #: Activations added as one module each, with a parameter value to try (or none).
-ACTIVATIONS = {"gelu": {}, "silu": {}, "swish": {}}
+ACTIVATIONS = {"gelu": {}, "silu": {}, "swish": {}, "elu": {"alpha": "0.5"}}
 STYLES = ["neuron", "matrix", "graph"]
 
 
@@ -54,7 +55,8 @@ def test_activation_in_every_style_matches_the_oracle(name, style):
 
 
 #: How each activation is named in the key.
-ACTIVATIONS_LATEX = {"gelu": r"\operatorname{GELU}", "silu": r"\operatorname{SiLU}", "swish": r"\operatorname{SiLU}"}
+ACTIVATIONS_LATEX = {"gelu": r"\operatorname{GELU}", "silu": r"\operatorname{SiLU}", "swish": r"\operatorname{SiLU}",
+                     "elu": r"\operatorname{ELU}"}
 
 
 @pytest.mark.parametrize("name", sorted(ACTIVATIONS))
@@ -108,3 +110,21 @@ def test_network_and_graph_match_torch(name):
         "nodes": {"a": "w * x + b", "h": f"{name}(a{args})", "L": "square(h - 0.25)"}, "output": "L"},
         "questions": [{"id": "q", "ask": ["gradients"], "gradients": ["w", "b", "x"]}]}
     assert check_against_torch(torch, validate(graph), name) == 3
+
+
+#: Activations with a kink at 0, and the convention the key must state there.
+KINKS = {"elu": (r"\operatorname{ELU}'(0) = \alpha", "0.5")}
+
+
+@pytest.mark.parametrize("name", sorted(KINKS))
+def test_kink_at_zero_is_stated_and_taken(name):
+    """Neuron h2's pre-activation is exactly 0 (−0.3 − 0.75 + 1.05): the key says which
+    derivative it takes there, and takes it: ∂L/∂z = f'(0) · ∂L/∂h, decided exactly."""
+    convention, slope = KINKS[name]
+    data = network(name, ACTIVATIONS[name], GRADIENTS)
+    data["network"]["layers"][0]["bias"] = ["0.04", "1.05", "0.15"]
+    problem = validate(data)
+    solution = solve(problem, name)
+    assert convention in render(solution, "md")
+    up = {a.of: Fraction(a.exact) for a in solution.sections[0].answers if a.kind == "gradient"}
+    assert up["z_h2"] == Fraction(slope) * up["h2"] != 0
