@@ -112,8 +112,9 @@ def _sigmoid(z: mpf) -> mpf:
 
 
 def _Phi(z: mpf) -> mpf:
-    """The standard normal CDF, (1 + erf(z/√2))/2."""
-    return (1 + mp.erf(z / mp.sqrt(2))) / 2
+    """The standard normal CDF, (1 + erf(z/√2))/2, computed as erfc(−z/√2)/2 so that the
+    far left tail keeps its digits."""
+    return mp.erfc(-z / mp.sqrt(2)) / 2
 
 
 def _phi(z: mpf) -> mpf:
@@ -194,7 +195,7 @@ LINEAR = _elementwise("linear", lambda z: +z, lambda z: mpf(1))
 GELU = _elementwise("gelu", lambda z: z * _Phi(z), lambda z: _Phi(z) + z * _phi(z))
 SILU = _elementwise("silu", lambda z: z * _sigmoid(z), _silu_d)
 ELU = _elementwise(
-    "elu", lambda z, alpha: z if z > 0 else alpha * (mp.exp(z) - 1),
+    "elu", lambda z, alpha: z if z > 0 else alpha * mp.expm1(z),
     lambda z, alpha: mpf(1) if z > 0 else alpha * mp.exp(z), alpha=1)  # ELU'(0) = α, as torch
 SOFTPLUS = _elementwise("softplus", lambda z: mp.log1p(mp.exp(z)), _sigmoid)
 

@@ -23,7 +23,7 @@ from solver.render import render  # noqa: E402
 from solver.render.answers import answers  # noqa: E402
 
 #: Activations added as one module each, with a parameter value to try (or none).
-ACTIVATIONS = {"gelu": {}, "silu": {}, "swish": {}, "elu": {"alpha": "0.5"}}
+ACTIVATIONS = {"gelu": {}, "silu": {}, "swish": {}, "elu": {"alpha": "0.5"}, "softplus": {}}
 STYLES = ["neuron", "matrix", "graph"]
 
 
@@ -56,7 +56,7 @@ def test_activation_in_every_style_matches_the_oracle(name, style):
 
 #: How each activation is named in the key.
 ACTIVATIONS_LATEX = {"gelu": r"\operatorname{GELU}", "silu": r"\operatorname{SiLU}", "swish": r"\operatorname{SiLU}",
-                     "elu": r"\operatorname{ELU}"}
+                     "elu": r"\operatorname{ELU}", "softplus": r"\operatorname{softplus}"}
 
 
 @pytest.mark.parametrize("name", sorted(ACTIVATIONS))
@@ -128,3 +128,21 @@ def test_kink_at_zero_is_stated_and_taken(name):
     assert convention in render(solution, "md")
     up = {a.of: Fraction(a.exact) for a in solution.sections[0].answers if a.kind == "gradient"}
     assert up["z_h2"] == Fraction(slope) * up["h2"] != 0
+
+
+@pytest.mark.parametrize("name, z", [("softplus", "-4000"), ("gelu", "-300"), ("silu", "-4000"), ("elu", "-1e-30")])
+def test_extreme_pre_activations_keep_their_digits(name, z):
+    """Far out on a tail the value is tiny but not 0: computed without cancellation."""
+    import mpmath
+    import sympy as sp
+    import reference_ops as ref
+
+    from solver.graph.backprop import evaluate
+    from solver.ops.activations import ACTIVATIONS as REGISTRY
+
+    x = sp.Symbol("x", real=True)
+    params = {k: sp.Rational(v) for k, v in ACTIVATIONS[name].items()}
+    got = evaluate(REGISTRY[name].build(x, **params), {"x": sp.Rational(z)})
+    with mpmath.workdps(60):
+        want = ref.ACTIVATIONS[name].value(mpmath.mpf(z), **{k: mpmath.mpf(v) for k, v in ACTIVATIONS[name].items()})
+        assert want != 0 and abs(mpmath.mpf(sp.Float(got, 60)) / want - 1) < mpmath.mpf("1e-40")

@@ -460,7 +460,7 @@ def test_bundled_backward_adjoints_match_oracle(path):
 
 # --- (b) random networks -----------------------------------------------------------------
 
-HIDDEN = ["relu", "leaky_relu", "sigmoid", "tanh", "linear", "identity", "gelu", "silu", "elu"]
+HIDDEN = ["relu", "leaky_relu", "sigmoid", "tanh", "linear", "identity", "gelu", "silu", "elu", "softplus"]
 
 
 def _decimal_text(k: int, places: int = 2) -> str:
@@ -1109,7 +1109,8 @@ def _torch_network_loss(torch, orc: O.Oracle, leaf: dict):
                     "softmax": lambda v: torch.softmax(v, dim=0), "linear": lambda v: v,
                     "leaky_relu": lambda v: F.leaky_relu(v, float(layer.slope)),
                     "gelu": F.gelu, "silu": F.silu, "swish": F.silu,
-                    "elu": lambda v: F.elu(v, float(layer.alpha) if layer.alpha is not None else 1.0)}[layer.activation](z)
+                    "elu": lambda v: F.elu(v, float(layer.alpha) if layer.alpha is not None else 1.0),
+                    "softplus": F.softplus}[layer.activation](z)
         if orc.head:
             prev = torch.softmax(prev, dim=0)
         y = torch.tensor([float(v) for v in orc.targets[n - 1]], dtype=torch.float64)

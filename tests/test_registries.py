@@ -27,7 +27,7 @@ ELEMENTWISE = sorted(k for k, a in ACTIVATIONS.items() if a.elementwise)
 #: A value for every parameter without a default, to exercise it.
 EXAMPLE = {"slope": sp.Rational(1, 20)}
 #: Points on both sides of every kink, and the kinks themselves.
-POINTS = ["-3.5", "-1", "-0.25", "0", "0.25", "1", "2.75", "21"]
+POINTS = ["-40", "-3.5", "-1", "-0.25", "0", "0.25", "1", "2.75", "21", "40"]
 
 
 def close(a, b, tol=TOL) -> bool:
