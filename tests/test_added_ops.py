@@ -146,3 +146,55 @@ def test_extreme_pre_activations_keep_their_digits(name, z):
     with mpmath.workdps(60):
         want = ref.ACTIVATIONS[name].value(mpmath.mpf(z), **{k: mpmath.mpf(v) for k, v in ACTIVATIONS[name].items()})
         assert want != 0 and abs(mpmath.mpf(sp.Float(got, 60)) / want - 1) < mpmath.mpf("1e-40")
+
+
+# --- losses ----------------------------------------------------------------------------------
+
+#: Losses added as one module each: the loss field, and a target fit for it.
+LOSSES = {"huber": ({"type": "huber", "delta": "0.05"}, ["0.5", "-0.25"]),
+          "huber-sum": ({"type": "huber", "delta": "0.05", "reduction": "sum"}, ["0.5", "-0.25"])}
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize("case", sorted(LOSSES))
+def test_loss_in_every_style_matches_the_oracle(case, style):
+    loss, target = LOSSES[case]
+    problem = validate(network("tanh", {}, GRADIENTS, loss=loss, target=target))
+    counts = check_solution(problem, case, style=style)
+    assert counts["gradient"] == 16 and counts["update"] == 16 and counts["loss"] >= 1 and not counts["kinked"]
+
+
+@pytest.mark.parametrize("case", sorted(LOSSES))
+def test_loss_in_training_and_against_torch(case):
+    loss, target = LOSSES[case]
+    q = {"id": "run", "ask": ["train"], "steps": 5, "optimizer": {"type": "adam", "learning_rate": "0.05"}}
+    problem = validate(network("tanh", {}, [q], loss=loss, target=target))
+    sol = answers(solve(problem, case))
+    (question,) = problem.questions
+    found = training_answers(sol, "run")
+    run = oracle_run(problem, question, set.union(*check_structure(problem, question, found)))
+    for a in found:
+        loss_value, params = run[a["step"]]
+        assert rel_close(O.read_exact(a["exact"]), loss_value if a["kind"] == "loss" else params[a["of"]]), a
+    try:
+        import torch
+    except ImportError:
+        return
+    assert check_against_torch(torch, validate(network("tanh", {}, GRADIENTS, loss=loss, target=target)), case) == 16
+
+
+def _exact_outputs(data: dict) -> dict:
+    solution = solve(validate(data), "probe")
+    return {a.of: Fraction(a.exact) for a in solution.sections[0].answers if a.kind == "value"}
+
+
+def test_huber_at_its_kink_is_stated_and_continuous():
+    """A residual of exactly δ: the key says so, and ∂L/∂o = δ/n from either side."""
+    data = network("relu", {}, GRADIENTS, loss={"type": "huber"}, target=["0.5", "-0.25"])
+    o1 = _exact_outputs(data)["o1"]
+    delta = abs(o1 - Fraction("0.5"))
+    data["loss"] = {"type": "huber", "delta": f"{delta.numerator}/{delta.denominator}"}
+    solution = solve(validate(data), "kink")
+    assert r"the residual is exactly $\pm\delta$" in render(solution, "md")
+    grads = {a.of: Fraction(a.exact) for a in solution.sections[0].answers if a.kind == "gradient"}
+    assert grads["o1"] == (delta if o1 > Fraction("0.5") else -delta) / 2

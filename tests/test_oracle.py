@@ -1126,9 +1126,12 @@ def _torch_network_loss(torch, orc: O.Oracle, leaf: dict):
             loss = -(y * torch.log(prev)).sum()
         elif kind == "bce":
             loss = F.binary_cross_entropy(prev, y, reduction=orc.reduction or "mean")
+        elif kind == "huber":
+            loss = F.huber_loss(prev, y, delta=float(orc.loss_params.get("delta", 1)),
+                                reduction=orc.reduction or "mean")
         else:
             assert kind == "l1", kind
-            loss = F.l1_loss(prev, y, reduction="sum")
+            loss = F.l1_loss(prev, y, reduction=orc.reduction or "sum")
         losses.append(loss)
     total = torch.stack(losses).sum()
     return total / orc.size if orc.batch == "mean" else total
