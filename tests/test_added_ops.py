@@ -38,7 +38,7 @@ def network(activation: str, params: dict, questions: list, loss="sse", target=(
              "weights": [["0.4", "-0.2"], ["-0.6", "0.5"], ["1.2", "0.3"]], "bias": ["0.04", "0.06", "0.15"]},
             {"units": 2, "activation": output, "weights": [["0.7", "-0.3", "0.5"], ["-0.4", "0.8", "0.2"]],
              "bias": "0.1"}]},
-        "loss": loss, "target": list(target), "questions": questions}
+        "loss": loss, "target": target if isinstance(target, dict) else list(target), "questions": questions}
 
 
 GRADIENTS = [{"id": "q", "ask": ["forward", "loss", "gradients", "update"], "learning_rate": "0.1"}]
@@ -152,7 +152,9 @@ def test_extreme_pre_activations_keep_their_digits(name, z):
 
 #: Losses added as one module each: the loss field, and a target fit for it.
 LOSSES = {"huber": ({"type": "huber", "delta": "0.05"}, ["0.5", "-0.25"]),
-          "huber-sum": ({"type": "huber", "delta": "0.05", "reduction": "sum"}, ["0.5", "-0.25"])}
+          "huber-sum": ({"type": "huber", "delta": "0.05", "reduction": "sum"}, ["0.5", "-0.25"]),
+          "multiclass_hinge": ({"type": "multiclass_hinge"}, {"class": 2}),
+          "multiclass_hinge-margin": ({"type": "multiclass_hinge", "margin": "0.25"}, {"class": 1})}
 
 
 @pytest.mark.parametrize("style", STYLES)
@@ -198,3 +200,24 @@ def test_huber_at_its_kink_is_stated_and_continuous():
     assert r"the residual is exactly $\pm\delta$" in render(solution, "md")
     grads = {a.of: Fraction(a.exact) for a in solution.sections[0].answers if a.kind == "gradient"}
     assert grads["o1"] == (delta if o1 > Fraction("0.5") else -delta) / 2
+
+
+def test_hinge_at_its_kink_is_stated_and_takes_zero():
+    """A margin term of exactly 0: the key says hinge'(0) = 0, and nothing flows back."""
+    data = network("relu", {}, GRADIENTS, loss={"type": "multiclass_hinge"}, target={"class": 1})
+    out = _exact_outputs(data)
+    margin = out["o1"] - out["o2"]  # s_2 - s_1 + Δ = 0
+    assert margin > 0
+    data["loss"] = {"type": "multiclass_hinge", "margin": f"{margin.numerator}/{margin.denominator}"}
+    solution = solve(validate(data), "kink")
+    assert r"this key uses $\operatorname{hinge}'(0) = 0$" in render(solution, "md")
+    grads = {a.of: Fraction(a.exact) for a in solution.sections[0].answers if a.kind == "gradient"}
+    assert grads["o1"] == grads["o2"] == 0
+
+
+def test_hinge_needs_a_class():
+    from solver.core.errors import ProblemError
+
+    data = network("relu", {}, GRADIENTS, loss={"type": "multiclass_hinge"}, target=["0.5", "0.5"])
+    with pytest.raises(ProblemError, match="needs a class"):
+        solve(validate(data), "bad")

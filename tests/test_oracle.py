@@ -1126,6 +1126,10 @@ def _torch_network_loss(torch, orc: O.Oracle, leaf: dict):
             loss = -(y * torch.log(prev)).sum()
         elif kind == "bce":
             loss = F.binary_cross_entropy(prev, y, reduction=orc.reduction or "mean")
+        elif kind == "multiclass_hinge":  # PyTorch divides by the number of classes; CS231n does not
+            c = [k for k, v in enumerate(orc.targets[n - 1]) if v == 1][0]
+            loss = F.multi_margin_loss(prev.unsqueeze(0), torch.tensor([c]),
+                                       margin=float(orc.loss_params.get("margin", 1))) * prev.shape[0]
         elif kind == "huber":
             loss = F.huber_loss(prev, y, delta=float(orc.loss_params.get("delta", 1)),
                                 reduction=orc.reduction or "mean")
