@@ -63,6 +63,8 @@ CASES = [
     ("zero-units.yaml", "network.layers[0].units", "got 0; input should be greater than or equal to 1"),
     ("units-not-integer.yaml", "network.layers[0].units", "got 2.5; input should be a valid integer"),
     ("bracket-key.yaml", "(top level)", "unknown field '0[title' (did you mean 'title'?)"),
+    ("reduction-not-taken.yaml", "loss.reduction", "sse does not take reduction 'mean' (it takes 'sum')"),
+    ("param-not-taken.yaml", "loss.margin", "only multiclass_hinge takes a margin"),
     ("unknown-activation.yaml", "network.layers[0].activation",
      "'relux' is not allowed; input should be 'relu', 'leaky_relu'"),
     ("leaky-relu-no-slope.yaml", "network.layers[0].slope", "leaky_relu needs a slope (for example slope: 0.01)"),
