@@ -68,7 +68,7 @@ def _build(o, y, values, reduction, params) -> LossForm:
               rf"\delta\,\left(|r| - \tfrac{{1}}{{2}}\delta\right) & |r| \ge \delta \end{{cases}},\quad \delta = {d}")
     head = rf"\frac{{1}}{{{n}}}" if mean else ""
     return LossForm(scaled(sp.Rational(1, n), add(terms)) if mean else add(terms),
-                    f"Huber loss (δ = {display(delta, 15).text})" + (f", averaged over the {n} outputs" if mean else ""),
+                    f"Huber loss ($\\delta = {d}$)" + (f", averaged over the {n} outputs" if mean else ""),
                     rf"L = {head}\sum_k \operatorname{{huber}}_{{\delta}}(o_k - y_k),\quad " + pieces)
 
 

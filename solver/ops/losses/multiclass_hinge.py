@@ -59,7 +59,7 @@ def _build(s, y, values, reduction, params) -> LossForm:
              for j in range(len(s)) if j != c]
     d = display(margin, 15).latex
     return LossForm(add(terms) if terms else sp.Integer(0),
-                    f"multiclass hinge (SVM) loss, margin Δ = {display(margin, 15).text}, class {c + 1}",
+                    f"multiclass hinge (SVM) loss, margin $\\Delta = {d}$, class {c + 1}",
                     rf"L = \sum_{{j \ne c}} \operatorname{{hinge}}(o_j - o_c + \Delta),\quad "
                     rf"\operatorname{{hinge}}(u) = \max(0, u),\quad \Delta = {d},\ c = {c + 1}")
 
