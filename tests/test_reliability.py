@@ -417,3 +417,22 @@ def test_no_output_holds_the_date_or_time(two_runs):
             assert stamp not in text, f"{p.name} holds today's date ({stamp})"
         assert not clock.search(text), f"{p.name} holds the time of day"
         assert r"\today" not in text, f"{p.name} prints the date when compiled"
+
+
+def test_two_processes_share_a_fresh_template_cache(tmp_path):
+    """The compiled-template cache (solver/files/cache.py) is written by the writer side,
+    entry by entry through a temporary file and a rename: two runs started together on
+    an empty cache both succeed, give the same key, and leave only whole entries."""
+    cache = tmp_path / "cache"
+    env = _env(XDG_CACHE_HOME=str(cache))
+    procs = [subprocess.Popen([sys.executable, "-m", "solver", "solve", str(PROBLEMS / "relu-2-2-2.yaml"),
+                               "-o", str(tmp_path / f"out{k}"), "-f", "md", "-f", "tex"],
+                              cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for k in range(2)]
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    for name in ("relu-2-2-2.md", "relu-2-2-2.tex"):
+        assert (tmp_path / "out0" / name).read_bytes() == (tmp_path / "out1" / name).read_bytes()
+    entries = list(cache.rglob("*"))
+    assert any(e.suffix == ".cache" for e in entries) and not any(e.suffix == ".tmp" for e in entries)
