@@ -81,7 +81,8 @@ def solve(problems, outdir, formats, sheet, documentclass, precision, style, bod
 
 
 def _progress(items: list, label: str):
-    return click.progressbar(items, label=label, file=sys.stderr, item_show_func=lambda r: r.name.rsplit(".", 1)[0] if r else "")
+    return click.progressbar(items, label=label, file=sys.stderr,
+                             item_show_func=lambda r: r.name.rsplit(".", 1)[0] if r else "")
 
 
 @main.command()

@@ -1,4 +1,4 @@
-"""Activations: one module each in this package, found by :func:`_discover`.
+"""Activations: one module each in this package, found by discovery.
 
 To add one, write a module here defining ``ACTIVATION = Activation(...)`` and its sympy
 functions (see :mod:`.relu` for the pattern). The problem schema, the expression
@@ -8,24 +8,13 @@ grammar, the printer, the matrix style, training runs and the README's table all
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
+from ...core.registry import discover
 from .base import EVERYWHERE, Activation
 
-
-def _discover() -> dict[str, Activation]:
-    acts = [importlib.import_module(f"{__name__}.{info.name}").ACTIVATION
-            for info in pkgutil.iter_modules(__path__) if info.name != "base"]
-    found: dict[str, Activation] = {}
-    for act in sorted(acts, key=lambda a: (a.order, a.key)):
-        for name in (act.key, *act.aliases):
-            found[name] = act
-    return found
-
-
 #: Every activation by its names in problem files (aliases included).
-ACTIVATIONS: dict[str, Activation] = _discover()
+ACTIVATIONS: dict[str, Activation] = {
+    name: act for act in discover(__name__, __path__, "ACTIVATION", lambda a: (a.order, a.key))
+    for name in (act.key, *act.aliases)}
 
 
 def names() -> list[str]:

@@ -59,6 +59,6 @@ class GELUPrime(OpFunctionBase):
 
 ACTIVATION = Activation(
     "gelu", "GELU", lambda z: GELU(z), r"\operatorname{GELU}", r"\operatorname{GELU}'",
-    definition=(r"\operatorname{GELU}(z) = z\,\Phi(z) = \frac{z}{2}\left(1 + \operatorname{erf}\frac{z}{\sqrt{2}}\right),"
-                r"\quad \operatorname{GELU}'(z) = \Phi(z) + z\,\varphi(z)"),
+    definition=(r"\operatorname{GELU}(z) = z\,\Phi(z) = \frac{z}{2}\left(1 + \operatorname{erf}"
+                r"\frac{z}{\sqrt{2}}\right),\quad \operatorname{GELU}'(z) = \Phi(z) + z\,\varphi(z)"),
     source="Hendrycks and Gimpel (2016); torch.nn.GELU (exact, approximate='none')")

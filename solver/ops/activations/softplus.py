@@ -10,10 +10,11 @@ import sympy as sp
 from ...core.numbers import DIGITS
 from ..functions import OpFunctionBase, is_number
 from .base import Activation
+from .sigmoid import Sigmoid
 
 
 class Softplus(OpFunctionBase):
-    """softplus(z) = ln(1 + eᶻ). Derivative: the sigmoid, :class:`SoftplusPrime`."""
+    """softplus(z) = ln(1 + eᶻ). Derivative: the sigmoid."""
 
     nargs = 1
     latex_name = r"\operatorname{softplus}"
@@ -27,32 +28,15 @@ class Softplus(OpFunctionBase):
         return None
 
     def fdiff(self, argindex=1):
-        return SoftplusPrime(self.args[0])
+        return Sigmoid(self.args[0])
 
     @classmethod
     def expanded(cls, arg_latex: str, exact: bool) -> tuple[str, str]:
         return ("=" if exact else r"\approx", rf"\ln\left(1 + e^{{{arg_latex}}}\right)")
 
 
-class SoftplusPrime(OpFunctionBase):
-    """softplus'(z) = σ(z) = 1 / (1 + e^{-z})."""
-
-    nargs = 1
-    latex_name = r"\operatorname{softplus}'"
-    numeric = staticmethod(lambda x: 1 / (1 + mpmath.exp(-x)))
-
-    @classmethod
-    def eval(cls, z):
-        if is_number(z):
-            return 1 / (1 + sp.exp(-z))
-        return None
-
-    def fdiff(self, argindex=1):
-        return self * (1 - self)
-
-
 ACTIVATION = Activation(
-    "softplus", "softplus", lambda z: Softplus(z), r"\operatorname{softplus}", r"\operatorname{softplus}'",
+    "softplus", "softplus", lambda z: Softplus(z), r"\operatorname{softplus}", r"\sigma",
     definition=(r"\operatorname{softplus}(z) = \ln\left(1 + e^{z}\right),\quad "
                 r"\operatorname{softplus}'(z) = \sigma(z) = \frac{1}{1 + e^{-z}}"),
     source="Dugas et al. (2001); torch.nn.Softplus (β = 1)")

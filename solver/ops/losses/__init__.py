@@ -1,4 +1,4 @@
-"""Losses: one module each in this package, found by :func:`_discover`.
+"""Losses: one module each in this package, found by discovery.
 
 To add one, write a module here defining ``LOSS = Loss(...)`` (see :mod:`.sse`). The
 problem schema, the network builder, the key and the README's table read :data:`LOSSES`.
@@ -6,19 +6,10 @@ problem schema, the network builder, the key and the README's table read :data:`
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-
+from ...core.registry import discover
 from .base import Loss, LossForm
 
-
-def _discover() -> dict[str, Loss]:
-    losses = [importlib.import_module(f"{__name__}.{info.name}").LOSS
-              for info in pkgutil.iter_modules(__path__) if info.name != "base"]
-    return {loss.key: loss for loss in sorted(losses, key=lambda l: (l.order, l.key))}
-
-
 #: Every loss by its name in problem files.
-LOSSES: dict[str, Loss] = _discover()
+LOSSES: dict[str, Loss] = {loss.key: loss for loss in discover(__name__, __path__, "LOSS", lambda l: (l.order, l.key))}
 
 __all__ = ["LOSSES", "Loss", "LossForm"]

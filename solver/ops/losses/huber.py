@@ -4,7 +4,6 @@ default) or summed. Its gradient clamps r to [−δ, δ], continuous at |r| = δ
 
 from __future__ import annotations
 
-import mpmath
 import sympy as sp
 
 from ...core.numbers import display

@@ -4,28 +4,19 @@ MultiMarginLoss divides by it). hinge'(0) = 0, as PyTorch computes it."""
 
 from __future__ import annotations
 
-import mpmath
 import sympy as sp
 
 from ...core.numbers import display
-from ..functions import OpFunctionBase, is_number
+from ..activations.relu import ReLU, ReLUPrime
 from ..params import Param
 from .base import Loss, LossForm, add
 
 
-class Hinge(OpFunctionBase):
-    """hinge(u) = max(0, u). Derivative :class:`HingePrime`."""
+class Hinge(ReLU):
+    """hinge(u) = max(0, u): ReLU under the name the SVM loss uses. Derivative :class:`HingePrime`."""
 
-    nargs = 1
     latex_name = r"\operatorname{hinge}"
-    numeric = staticmethod(lambda u: u if u > 0 else mpmath.mpf(0))
     kink_convention = r"\operatorname{hinge}'(0) = 0"
-
-    @classmethod
-    def eval(cls, u):
-        if is_number(u):
-            return u if u > 0 else sp.S.Zero
-        return None
 
     def fdiff(self, argindex=1):
         return HingePrime(self.args[0])
@@ -35,21 +26,10 @@ class Hinge(OpFunctionBase):
                 f"${self.kink_convention}$, as PyTorch does.")
 
 
-class HingePrime(OpFunctionBase):
-    """hinge'(u): 1 for u > 0, 0 for u ≤ 0."""
+class HingePrime(ReLUPrime):
+    """hinge'(u): 1 for u > 0, 0 for u ≤ 0 (PyTorch's multi_margin_loss takes 0 at 0)."""
 
-    nargs = 1
     latex_name = r"\operatorname{hinge}'"
-    numeric = staticmethod(lambda u: mpmath.mpf(1) if u > 0 else mpmath.mpf(0))
-
-    @classmethod
-    def eval(cls, u):
-        if is_number(u):
-            return sp.S.One if u > 0 else sp.S.Zero
-        return None
-
-    def fdiff(self, argindex=1):
-        return sp.S.Zero
 
 
 def _build(s, y, values, reduction, params) -> LossForm:
