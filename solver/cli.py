@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from .core.errors import NNSolveError, ProblemError
+from .core.errors import NNSolveError
 from .core.options import Options
 from .core.version import __version__
 from .render.formats import FORMATS
@@ -25,18 +25,47 @@ def _fail(err: NNSolveError) -> None:
     sys.exit(err.exit_code)
 
 
-def _internal(exc: Exception, path: Path) -> None:
-    """An unexpected exception (a bug): one line, exit code 1; the traceback only
-    when ``NNSOLVE_DEBUG`` is set."""
+def _internal(exc: Exception, path: Path, stop: bool = True) -> None:
+    """An unexpected exception (a bug): one line, and exit code 1 (at once, or at the end
+    of the run when ``stop`` is False); the traceback only when ``NNSOLVE_DEBUG`` is set."""
     if os.environ.get("NNSOLVE_DEBUG"):
         raise exc
     first = (str(exc).splitlines() or [""])[0]
     click.echo(f"nnsolve: internal error: {path}: {type(exc).__name__}: {first} "
                "(this is a bug in nnsolve; set NNSOLVE_DEBUG=1 to see the traceback)", err=True)
-    sys.exit(1)
+    if stop:
+        sys.exit(1)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _one_line(text: str) -> str:
+    """A message on one line: line breaks, control, escape and bidi characters escaped."""
+    return "".join(c if c.isprintable() and not 0x202A <= ord(c) <= 0x202E and not 0x2066 <= ord(c) <= 0x2069
+                   else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+class _Command(click.Group):
+    """The ``nnsolve`` group: click's own usage errors (an unknown option, an output path
+    that is a file) in the same one-line form as every other error, exit code 2."""
+
+    def main(self, *args, standalone_mode: bool = True, **kwargs):
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except getattr(click.exceptions, "NoArgsIsHelpError", ()) as err:  # plain ``nnsolve``: the help
+            err.show()
+            sys.exit(err.exit_code)
+        except click.ClickException as err:
+            hint = " (see nnsolve --help)" if isinstance(err, click.UsageError) else ""
+            click.echo(f"nnsolve: error: {_one_line(err.format_message())}{hint}", err=True)
+            sys.exit(err.exit_code)
+        except click.Abort:
+            click.echo("nnsolve: aborted", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+@click.group(cls=_Command, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="nnsolve")
 def main() -> None:
     """Write worked solutions (answer keys) of neural-network exercises."""
@@ -63,46 +92,60 @@ def main() -> None:
               help="A folder of templates overriding the packaged ones.")
 def solve(problems, outdir, formats, sheet, documentclass, precision, style, body_only, templates) -> None:
     """Write the answer key of each PROBLEM file (or of every .yaml in a PROBLEM folder)
-    to OUTPUT/<stem>.{md,tex,json,pdf}."""
+    to OUTPUT/<stem>.{md,tex,json,pdf}. A bad file is reported in one line and writes
+    nothing; the others are written all the same, and the exit code is 2 at the end."""
     from .pipeline import run
 
     options = Options(style=style, precision=precision, sheet=sheet, documentclass=documentclass,
                       body_only=body_only, templates=templates,
                       formats=tuple(dict.fromkeys(formats or ("md", "tex"))))
-    current = [problems[0]]
+    def report(path: Path, err: Exception) -> None:
+        if isinstance(err, NNSolveError):
+            click.echo(f"nnsolve: error: {err}", err=True)
+        else:
+            _internal(err, path, stop=False)
+
     try:
-        written = run(problems, outdir, options, _progress, on_problem=lambda p: current.__setitem__(0, p))
+        result = run(problems, outdir, options, _progress, on_error=report)
     except NNSolveError as err:
         _fail(err)
     except Exception as exc:  # noqa: BLE001 - a bug: one line, not a traceback
-        _internal(exc, current[0])
-    for target in written:
+        _internal(exc, problems[0])
+    for target in result.written:
         click.echo(f"wrote {target}")
+    if result.exit_code:
+        sys.exit(result.exit_code)
 
 
 def _progress(items: list, label: str):
     return click.progressbar(items, label=label, file=sys.stderr,
-                             item_show_func=lambda r: r.name.rsplit(".", 1)[0] if r else "")
+                             item_show_func=lambda item: item[1].name.rsplit(".", 1)[0] if item else "")
 
 
 @main.command()
 @click.argument("problems", nargs=-1, required=True, type=click.Path(path_type=Path))
 def validate(problems) -> None:
-    """Check PROBLEM files; print 'ok' or the first error of each."""
-    from .pipeline import solve_file
+    """Check PROBLEM files (or every .yaml in a PROBLEM folder); print 'ok' or the first
+    error of each, going on past a bad one; exit 2 if any was bad."""
+    from .pipeline import expand, solve_file
 
-    failed = None
-    for path in problems:
+    codes = []
+    try:
+        paths = expand(problems)
+    except NNSolveError as err:
+        _fail(err)
+    for path in paths:
         try:
             solve_file(path)
             click.echo(f"{path}: ok")
-        except ProblemError as err:
+        except NNSolveError as err:
             click.echo(f"nnsolve: error: {err}", err=True)
-            failed = err
+            codes.append(err.exit_code)
         except Exception as exc:  # noqa: BLE001 - a bug: one line, not a traceback
-            _internal(exc, path)
-    if failed is not None:
-        sys.exit(failed.exit_code)
+            _internal(exc, path, stop=False)
+            codes.append(1)
+    if codes:
+        sys.exit(2 if 2 in codes else 1)
 
 
 @main.command()

@@ -5,6 +5,7 @@ Python API call these; every error is an :class:`~solver.core.errors.NNSolveErro
 from __future__ import annotations
 
 from contextlib import nullcontext
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -13,6 +14,7 @@ import jinja2
 from .core.errors import BuildError, ProblemError, TemplateError
 from .core.options import Options
 from .files.cache import template_cache
+from .files.lock import output_lock
 from .files.pdf import INSTALL_HINT, build_pdf, tex_available
 from .files.writer import write_all
 from .key.model import Solution
@@ -71,45 +73,48 @@ def render_outputs(solution: Solution, options: Options, cache=None) -> list[Ren
                             line=getattr(exc, "lineno", None)) from None
 
 
-def build_pdfs(built: list[Rendered], outdir: Path, progress: Progress | None = None) -> list[tuple[Path, bytes]]:
-    """Compile every LaTeX document, with a progress bar when there are several.
+def build_pdf_file(r: Rendered, outdir: Path) -> tuple[Path, bytes]:
+    """Compile one LaTeX document into the PDF ``r.name``.
 
     Raises:
-        BuildError: TeX is missing, or LaTeX failed (its log is written beside the outputs
-            and nothing else is).
+        BuildError: LaTeX failed (its log is written beside the outputs, nothing else is).
     """
-    if not built:
-        return []
-    if not tex_available():
-        raise BuildError(f"cannot build PDFs: latexmk or pdflatex is not installed; {INSTALL_HINT}")
-    out = []
-    bar = progress(built, "Building PDFs") if progress and len(built) > 1 else nullcontext(built)
-    with bar as items:
-        for r in items:
-            stem = r.name.rsplit(".", 1)[0]
-            result = build_pdf(r.text, stem)
-            if result.pdf is None:
-                log = outdir / f"{stem}.log"
-                write_all([(log, result.log)])
-                raise BuildError(f"{stem}.tex: LaTeX failed: {result.error}; no PDF written, the full log is {log}")
-            out.append((outdir / r.name, result.pdf))
-    return out
+    stem = r.name.rsplit(".", 1)[0]
+    result = build_pdf(r.text, stem)
+    if result.pdf is None:
+        log = outdir / f"{stem}.log"
+        write_all([(log, result.log)])
+        raise BuildError(f"{stem}.tex: LaTeX failed: {result.error}; no PDF written, the full log is {log}")
+    return outdir / r.name, result.pdf
+
+
+@dataclass
+class Report:
+    """What a run did: the files written, and each problem file that failed with its error
+    (the others were solved and written all the same, as a compiler goes on past a bad file)."""
+
+    written: list[Path] = field(default_factory=list)
+    failed: list[tuple[Path, Exception]] = field(default_factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every file was solved; 2 when a problem file or template was bad; 1 for
+        anything else (a failed build, a bug)."""
+        codes = [getattr(err, "exit_code", 1) for _, err in self.failed]
+        return 0 if not codes else 2 if 2 in codes else 1
 
 
 def run(problems, outdir: Path, options: Options = Options(), progress: Progress | None = None,
-        on_problem: Callable[[Path], None] | None = None) -> list[Path]:
-    """Solve every problem and write every output, or nothing: everything is computed
-    (and every PDF built) before the first file is written.
-
-    Args:
-        on_problem: called with each problem's path before it is solved (for error
-            messages naming the file being worked on).
-
-    Returns:
-        The files written, in order.
+        on_error: Callable[[Path, Exception], None] | None = None) -> Report:
+    """Solve every problem and write the outputs of every one that succeeds. A file that
+    fails (bad input, a broken template, a failed PDF build, a bug) is reported through
+    ``on_error`` as soon as it fails, and writes nothing; the others go on. Each problem's
+    outputs are written all or none, together, once everything is computed (and every
+    PDF built); a folder stands for its ``*.yaml`` files.
 
     Raises:
-        NNSolveError: a bad problem file, a broken template, a failed build.
+        NNSolveError: the run itself cannot start (two problems share a name, a folder
+            holds no problem file), or the outputs cannot be written.
     """
     paths = expand(problems)
     stems: dict[str, Path] = {}
@@ -118,14 +123,43 @@ def run(problems, outdir: Path, options: Options = Options(), progress: Progress
             raise ProblemError(f"{stems[path.stem]} has the same name, and both would be written to "
                                f"{outdir / path.stem}.*; rename one", file=str(path), field="(file)")
         stems[path.stem] = path
+    report = Report()
     cache = template_cache()
-    texts: list[tuple[Path, str]] = []
-    built: list[Rendered] = []
+    outputs: dict[Path, list[tuple[Path, str]]] = {}
+    pdfs: dict[Path, list[tuple[Path, bytes]]] = {}
+    built: list[tuple[Path, Rendered]] = []
+
+    def fail(path: Path, err: Exception) -> None:
+        report.failed.append((path, err))
+        outputs.pop(path, None)
+        pdfs.pop(path, None)
+        if on_error:
+            on_error(path, err)
+
     for path in paths:
-        if on_problem:
-            on_problem(path)
-        for r in render_outputs(solve_file(path, options), options, cache):
-            (built if r.build else texts).append(r if r.build else (outdir / r.name, r.text))
-    files = texts + build_pdfs(built, outdir, progress)
-    write_all(files)
-    return [target for target, _ in files]
+        try:
+            rendered = render_outputs(solve_file(path, options), options, cache)
+        except Exception as err:  # noqa: BLE001 - reported per file; the others go on
+            fail(path, err)
+            continue
+        outputs[path] = [(outdir / r.name, r.text) for r in rendered if not r.build]
+        pdfs[path] = []
+        built += [(path, r) for r in rendered if r.build]
+    if built and not tex_available():
+        raise BuildError(f"cannot build PDFs: latexmk or pdflatex is not installed; {INSTALL_HINT}")
+    bar = progress(built, "Building PDFs") if progress and len(built) > 1 else nullcontext(built)
+    with bar as items:
+        for path, r in items:
+            if path not in outputs:  # an earlier PDF of this problem failed
+                continue
+            try:
+                pdfs[path].append(build_pdf_file(r, outdir))
+            except Exception as err:  # noqa: BLE001 - this problem's files are not written
+                fail(path, err)
+    files = [f for path in paths if path in outputs for f in outputs[path]]
+    files += [f for path in paths if path in pdfs for f in pdfs[path]]
+    if files:
+        with output_lock(outdir):
+            write_all(files)
+    report.written = [target for target, _ in files]
+    return report

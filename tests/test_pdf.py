@@ -423,7 +423,9 @@ def test_latex_error_in_a_single_document_is_exactly_one_stderr_line(tmp_path):
 
 
 @needs_tex
-def test_latex_error_in_a_folder_writes_nothing_of_the_good_problems(tmp_path):
+def test_latex_error_in_a_folder_writes_the_good_problems_only(tmp_path):
+    """A LaTeX error in one problem of a folder: that problem writes its log and nothing
+    else (no PDF, no Markdown); the good problem is written whole; exit code 1."""
     folder = tmp_path / "set"
     folder.mkdir()
     problem_file(folder / "a-good.yaml")
@@ -433,7 +435,7 @@ def test_latex_error_in_a_folder_writes_nothing_of_the_good_problems(tmp_path):
     assert result.exit_code == 1
     errors = error_lines(result.stderr)
     assert len(errors) == 1 and "b-bad" in errors[0] and str(out / "b-bad.log") in errors[0], result.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["b-bad.log"]
+    assert sorted(p.name for p in out.iterdir()) == ["a-good-diagram.svg", "a-good.md", "a-good.pdf", "b-bad.log"]
 
 
 # -- 4. no TeX on the PATH ----------------------------------------------------------------------

@@ -337,7 +337,10 @@ def test_killed_while_writing_leaves_each_file_whole(slow_problem, slow_referenc
 
 
 @pytest.mark.parametrize("order", ["bad-second", "bad-first"])
-def test_failing_run_leaves_previous_outputs(tmp_path, order):
+def test_a_bad_file_keeps_its_previous_outputs_and_the_good_one_is_written(tmp_path, order):
+    """As a compiler goes on past a bad file: the bad file gets one line and writes
+    nothing (its earlier outputs stay byte for byte), the good file is solved and
+    written whole, and the exit code is 2 at the end."""
     bad = tmp_path / "bad.yaml"
     bad.write_text(GOOD.read_text(encoding="utf-8").replace("activation: relu", "activation: relux", 1),
                    encoding="utf-8")
@@ -347,9 +350,16 @@ def test_failing_run_leaves_previous_outputs(tmp_path, order):
     problems = [str(GOOD), str(bad)] if order == "bad-second" else [str(bad), str(GOOD)]
     proc = _cli("solve", *problems, "-o", str(out), *FORMATS, "--sheet", "both")
     assert proc.returncode == 2
-    assert proc.stdout == ""
+    assert proc.stderr.splitlines() == [proc.stderr.splitlines()[0]]
     assert proc.stderr.startswith(f"nnsolve: error: {bad}: network.layers[0].activation: ")
-    assert _listing(out) == old
+    written = {line.removeprefix("wrote ") for line in proc.stdout.splitlines()}
+    assert written and all(Path(w).name.startswith("relu-2-2-2") for w in written)
+    now = _listing(out)
+    for name in ("bad.md", "bad.json", "unrelated.txt"):
+        assert now[name] == old[name]
+    for name in ("relu-2-2-2.md", "relu-2-2-2.tex", "relu-2-2-2.json", "relu-2-2-2-diagram.svg"):
+        assert now[name] != old[name] and str(out / name) in written
+    assert not any(n.startswith("bad") for n in set(now) - set(old))
 
 
 def test_an_output_that_cannot_be_replaced_leaves_the_others(tmp_path):
