@@ -560,7 +560,9 @@ def random_problems(draw):
                 exact[("x", i, n)] = v
     head = draw(st.integers(0, 3)) == 0
     probs = out_act == "softmax" or head
-    choices = ["sse", "half_sse", "mse", "l1"]
+    choices = ["sse", "half_sse", "mse", "l1", "huber"]
+    if n_out > 1 and batch is None:
+        choices += ["multiclass_hinge"]
     if probs:
         choices += ["cross_entropy", "cross_entropy"]
     # bce needs p strictly inside (0, 1): a softmax over one output is exactly 1
@@ -568,9 +570,13 @@ def random_problems(draw):
         choices += ["bce", "bce"]
     loss_type = draw(st.sampled_from(choices))
     loss = loss_type
-    if loss_type == "bce":
+    if loss_type in ("bce", "l1", "huber"):  # every reduction each loss takes, and its default
         red = draw(st.sampled_from([None, "mean", "sum"]))
-        loss = {"type": "bce"} if red is None else {"type": "bce", "reduction": red}
+        loss = {"type": loss_type} if red is None else {"type": loss_type, "reduction": red}
+        if loss_type == "huber" and draw(st.booleans()):
+            loss["delta"] = draw(st.sampled_from(["0.05", "0.5", "2"]))
+    elif loss_type == "multiclass_hinge" and draw(st.booleans()):
+        loss = {"type": loss_type, "margin": draw(st.sampled_from(["0.25", "1", "3"]))}
     elif draw(st.booleans()):
         loss = {"type": loss_type}
     if batch is not None:
@@ -579,6 +585,8 @@ def random_problems(draw):
             loss = {**loss, "batch": how} if isinstance(loss, dict) else {"type": loss, "batch": how}
 
     def one_target():
+        if loss_type == "multiclass_hinge":
+            return {"class": draw(st.integers(1, n_out))}
         if loss_type == "bce" or (loss_type == "cross_entropy" and draw(st.booleans())):
             vector = [draw(numbers(0, 100))[0] for _ in range(n_out)]
         elif draw(st.integers(0, 2)) == 0 and batch != 1:
