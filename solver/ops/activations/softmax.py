@@ -50,4 +50,4 @@ ACTIVATION = Activation(
     "softmax", "softmax", None, r"\operatorname{softmax}",
     definition=(r"\operatorname{softmax}(o)_k = \frac{e^{o_k}}{\sum_j e^{o_j}},\quad "
                 r"\frac{\partial p_k}{\partial o_j} = p_k(\delta_{kj} - p_j)"),
-    where=frozenset({"output"}), elementwise=False, source="torch.nn.Softmax", order=6)
+    where=frozenset({"hidden", "output"}), elementwise=False, source="torch.nn.Softmax", order=6)
