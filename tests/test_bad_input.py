@@ -68,7 +68,6 @@ CASES = [
     ("unknown-activation.yaml", "network.layers[0].activation",
      "'relux' is not allowed; input should be 'relu', 'leaky_relu'"),
     ("leaky-relu-no-slope.yaml", "network.layers[0].slope", "leaky_relu needs a slope (for example slope: 0.01)"),
-    ("softmax-hidden.yaml", "network.layers[0].activation", "softmax is only supported on the output layer"),
     ("unknown-loss.yaml", "loss.type", "'squared' is not allowed; input should be 'sse'"),
     ("unknown-ask.yaml", "questions[0].ask[0]", "'forwards' is not allowed"),
     ("duplicate-question-id.yaml", "questions[1].id", "question id 'q1' is already used by questions[0]"),
@@ -106,6 +105,46 @@ CASES = [
      "training takes 14,700,000 steps × graph size (100,000 steps × a size of 147); at most 10,000,000"),
     ("nested-powers.yaml", "graph.nodes.z",
      "the powers nested in this node multiply to an exponent of 4,096; at most 1,024"),
+    # Issue 11: every YAML error is a bad-input error, naming the field (item 6).
+    ("yaml-int-tag-hex.yaml", "network.inputs.x2", "cannot read '0x10' as !!int: write an integer in plain decimal"),
+    ("yaml-bool-tag-bad.yaml", "network.inputs.x2", "cannot read 'maybe' as !!bool"),
+    ("yaml-impossible-date.yaml", "title", "cannot read '2024-02-30' as !!timestamp: day is out of range for month"),
+    # YAML 1.1's surprises: a number is a plain decimal, an integer or a fraction (item 7).
+    ("hex-number.yaml", "network.layers[0].weights[1][0]", "'0x10' is not a finite number (write a decimal"),
+    ("underscore-number.yaml", "network.layers[0].weights[1][0]", "'1_000' is not a finite number"),
+    ("sexagesimal-number.yaml", "network.layers[0].weights[1][0]", "'1:30' is not a finite number"),
+    ("yes-as-number.yaml", "network.inputs.x2", "expected a number, got a boolean"),
+    ("bool-units.yaml", "network.layers[0].units", "got true; input should be a valid integer"),
+    ("string-precision.yaml", "precision", "got '4'; input should be a valid integer"),
+    ("unicode-digits.yaml", "network.layers[0].weights[1][0]", "'٠.٢' is not a finite number"),
+    ("unicode-digit-units.yaml", "network.layers[0].units", "got '٢'; input should be a valid integer"),
+    # Unknown keys, and what messages echo, on one line (items 8, 9).
+    ("capitalised-network.yaml", "(top level)", "unknown field 'Network' (did you mean 'network'?)"),
+    ("invisible-key.yaml", "(top level)", "unknown field 'netw\\u200bork' (did you mean 'network'?)"),
+    ("escape-key.yaml", "network.layers[0]", "unknown field 'weights\\x1b[0m' (did you mean 'weights'?)"),
+    ("bidi-in-value.yaml", "questions[0].ask[0]", "'forward\\u202e' is not allowed"),
+    ("escape-in-expression.yaml", "graph.nodes.xw0", "cannot parse 'x0 * w0\\x1b[2J'"),
+    # Names (item 12).
+    ("newline-in-name.yaml", "network.inputs.x1\\n", "'x1\\n' is not a valid name"),
+    ("keyword-name.yaml", "graph.inputs.lambda", "'lambda' is a reserved word (Python's), not a valid name"),
+    ("function-name-in-graph.yaml", "graph.nodes.exp", "'exp' is a function of the expression grammar"),
+    ("indexed-name-in-graph.yaml", "graph.parameters.W1[1,2]",
+     "'W1[1,2]' is an indexed name, which a graph expression cannot use"),
+    # Every field bounded (item 11).
+    ("long-decimal.yaml", "network.layers[0].weights[1][0]", "has 301 significant digits; at most 300"),
+    ("long-fraction.yaml", "network.layers[0].weights[1][0]", "has more than 300 digits"),
+    ("adam-beta1-one.yaml", "questions[1].optimizer.beta1", "must be at least 0 and less than 1 (got 1)"),
+    ("adam-beta2-one.yaml", "questions[1].optimizer.beta2", "must be at least 0 and less than 1 (got 1)"),
+    ("adam-epsilon-zero.yaml", "questions[1].optimizer.epsilon", "must be greater than 0 (got 0)"),
+    ("momentum-negative.yaml", "questions[1].optimizer.momentum", "must be at least 0 and less than 1 (got -0.5)"),
+    ("optimizer-rate-zero.yaml", "questions[1].optimizer.learning_rate", "must be greater than 0 (got 0)"),
+    ("question-rate-negative.yaml", "questions[0].learning_rate", "must be greater than 0 (got -0.1)"),
+    ("leaky-slope-out-of-range.yaml", "network.layers[0].slope", "must be at least 0 and at most 1 (got 2)"),
+    ("elu-alpha-negative.yaml", "network.layers[0].alpha", "must be at least 0 (got -1)"),
+    ("huber-delta-zero.yaml", "questions[1].loss.delta", "must be greater than 0 (got 0)"),
+    ("hinge-margin-negative.yaml", "questions[1].loss.margin", "must be at least 0 (got -1)"),
+    ("graph-leaky-slope-out-of-range.yaml", "graph.nodes.z",
+     "leaky_relu(x, slope): the slope must be at least 0 and at most 1 (got -3)"),
 ]
 
 #: Every bad file fails within this many seconds (no hang, however hostile).
@@ -160,20 +199,22 @@ def test_validate_reports_the_same_line(runner, name, field, fragment):
 
 
 @pytest.mark.parametrize("order", ["bad-first", "bad-middle", "bad-last"])
-def test_one_bad_problem_writes_nothing_for_any(runner, tmp_path, order):
+def test_one_bad_problem_writes_nothing_of_its_own_and_the_others_are_solved(runner, tmp_path, order):
     good = [str(GOOD), str(ROOT / "problems" / "relu-3-4-3-softmax-ce.yaml")]
     bad = str(BAD / "wrong-shape.yaml")
     problems = {"bad-first": [bad, *good], "bad-middle": [good[0], bad, good[1]],
                 "bad-last": [*good, bad]}[order]
     out = tmp_path / "out"
     out.mkdir()
-    (out / "relu-2-2-2.md").write_text("an older key\n", encoding="utf-8")
+    (out / "wrong-shape.md").write_text("an older key\n", encoding="utf-8")
     result = runner.invoke(main, ["solve", *problems, "-o", str(out), "-f", "md", "-f", "json"])
     assert result.exit_code == 2
-    assert result.stdout == ""
     assert error_line(result.stderr, bad)[0] == "network.layers[1].weights"
-    assert files_in(out) == ["relu-2-2-2.md"]  # no new file, no temporary file left
-    assert (out / "relu-2-2-2.md").read_text(encoding="utf-8") == "an older key\n"
+    assert files_in(out) == ["relu-2-2-2-diagram.svg", "relu-2-2-2.json", "relu-2-2-2.md",
+                             "relu-3-4-3-softmax-ce-diagram.svg", "relu-3-4-3-softmax-ce.json",
+                             "relu-3-4-3-softmax-ce.md", "wrong-shape.md"]  # no temporary file left
+    assert (out / "wrong-shape.md").read_text(encoding="utf-8") == "an older key\n"
+    assert result.stdout.count("wrote ") == 6
 
 
 def test_missing_file_and_folder(runner, tmp_path):

@@ -17,12 +17,31 @@ import sympy as sp
 #: Working precision (significant decimal digits) once a value is not rational.
 DIGITS = 50
 
-_DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-_FRACTION = re.compile(r"^\s*([+-]?\d+)\s*/\s*(\d+)\s*$")
+_DECIMAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?", re.ASCII)
+_FRACTION = re.compile(r" *([+-]?[0-9]+) */ *([0-9]+) *", re.ASCII)
+
+#: Significant digits a written number may have (a decimal's mantissa; each part of a
+#: fraction): reading a decimal takes time quadratic in its digits (900,000 took 151 s).
+MAX_NUMBER_DIGITS = 300
+#: Largest size of a decimal exponent (``1e400`` is refused).
+MAX_EXPONENT = 300
+
+_HOW = 'write a decimal such as 0.25 or 1e-3, an integer, or a fraction such as "1/3"'
+
+
+def _quoted(text: str) -> str:
+    """``text`` quoted for an error message: short, on one line, control characters escaped."""
+    shown = text if len(text) <= 40 else text[:30] + "…" + text[-5:]
+    return "'" + "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii")
+                         for ch in shown) + "'"
 
 
 def parse_number(text: str) -> sp.Rational:
     """Read a decimal (``-0.25``, ``1e-3``) or a fraction (``"1/3"``) exactly.
+
+    Only ASCII digits are read (not ``٠.٢``), with no ``_``, ``0x`` or ``:``; a decimal
+    has at most :data:`MAX_NUMBER_DIGITS` significant digits (each part of a fraction
+    as many) and an exponent at most :data:`MAX_EXPONENT` in size.
 
     Args:
         text: the number as written in the problem file.
@@ -32,20 +51,30 @@ def parse_number(text: str) -> sp.Rational:
 
     Raises:
         ValueError: for anything else (``nan``, ``inf``, words, a zero denominator),
-            or for a decimal whose exponent is absurd (more than 300 in size).
+            for too many digits, or for a decimal whose exponent is absurd (more than
+            300 in size).
     """
-    s = str(text).strip()
-    m = _FRACTION.match(s)
+    s = str(text).strip(" ")
+    m = _FRACTION.fullmatch(s)
     if m:
+        if max(len(m.group(1).lstrip("+-").lstrip("0")), len(m.group(2).lstrip("0"))) > MAX_NUMBER_DIGITS:
+            raise ValueError(f"{_quoted(s)} has more than {MAX_NUMBER_DIGITS} digits")
         num, den = int(m.group(1)), int(m.group(2))
         if den == 0:
-            raise ValueError(f"{s!r} divides by zero")
+            raise ValueError(f"{_quoted(s)} divides by zero")
         return sp.Rational(num, den)
-    if not _DECIMAL.match(s):
-        raise ValueError(f"{s!r} is not a finite number")
+    m = _DECIMAL.fullmatch(s)
+    if not m:
+        raise ValueError(f"{_quoted(s)} is not a finite number ({_HOW})")
+    mantissa = s[:m.start(3)] if m.group(3) else s
+    digits = mantissa.lstrip("+-").replace(".", "").lstrip("0")
+    if len(digits) > MAX_NUMBER_DIGITS:
+        raise ValueError(f"{_quoted(s)} has {len(digits):,} significant digits; at most {MAX_NUMBER_DIGITS}")
+    if m.group(3) and len(m.group(3).lstrip("eE+-").lstrip("0")) > 4:
+        raise ValueError(f"{_quoted(s)} is too large or too small")
     d = Decimal(s)
-    if abs(d.adjusted()) > 300:
-        raise ValueError(f"{s!r} is too large or too small")
+    if abs(d.adjusted()) > MAX_EXPONENT:
+        raise ValueError(f"{_quoted(s)} is too large or too small")
     num, den = d.as_integer_ratio()
     return sp.Rational(num, den)
 

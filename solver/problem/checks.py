@@ -66,6 +66,7 @@ def check_problem(problem: Problem, file: str | None) -> None:
     biases and name lists have one entry per unit.
     """
     if problem.graph is not None:
+        _check_graph_names(problem, file)
         _check_graph_questions(problem, file)
         _check_graph_limits(problem, file)
     elif problem.network is not None:
@@ -77,6 +78,22 @@ def check_problem(problem: Problem, file: str | None) -> None:
             raise ProblemError(f"question id '{q.id}' is already used by questions[{first[q.id]}]",
                                file=file, field=f"questions[{qi}].id")
         first[q.id] = qi
+
+
+def _check_graph_names(problem: Problem, file: str | None) -> None:
+    """A graph's names are plain names its expressions can use: not indexed (``W1[1,2]``
+    would read as a subscript) and not a function of the grammar (``exp``, ``relu``)."""
+    spec = problem.graph
+    for part in ("inputs", "parameters", "nodes"):
+        for k in getattr(spec, part):
+            field = f"graph.{part}.{k}"
+            if "[" in k:
+                raise ProblemError(f"'{k}' is an indexed name, which a graph expression cannot use (it would "
+                                   f"read as a subscript): write it as a plain name such as "
+                                   f"{k.replace('[', '_').replace(',', '_').rstrip(']')}", file=file, field=field)
+            if k in FUNCTIONS:
+                raise ProblemError(f"'{k}' is a function of the expression grammar, not a free name: "
+                                   "choose another name", file=file, field=field)
 
 
 def _check_graph_questions(problem: Problem, file: str | None) -> None:

@@ -25,6 +25,7 @@ import sympy as sp
 
 from ..core.numbers import parse_number
 from ..ops.activations import ACTIVATIONS
+from .fields import printable, written
 
 MAX_LENGTH = 500
 MAX_DEPTH = 40
@@ -63,8 +64,17 @@ def parse_expression(text: str, symbols: dict[str, sp.Symbol]) -> sp.Expr:
 
     Raises:
         ExpressionError: for syntax outside the grammar, an unknown function or
-            name, a wrong number of arguments, or an over-long expression.
+            name, a wrong number of arguments, an activation's parameter out of its
+            range, or an over-long expression; its message on one line (control and
+            bidi characters of the text escaped).
     """
+    try:
+        return _parse(text, symbols)
+    except ExpressionError as exc:
+        raise ExpressionError(printable(exc)) from None
+
+
+def _parse(text: str, symbols: dict[str, sp.Symbol]) -> sp.Expr:
     if not isinstance(text, str):
         raise ExpressionError("an expression must be a string")
     if len(text) > MAX_LENGTH:
@@ -155,6 +165,8 @@ class _Builder:
         for p, value in zip(act.params, args[1:]):
             if not value.is_Number:
                 raise ExpressionError(f"{name}(x, {p.name}): the {p.name} must be a number")
+            if not p.allows(value):
+                raise ExpressionError(f"{name}(x, {p.name}): the {p.name} {p.range_text()} (got {written(value)})")
             params[p.name] = value
         for p in act.params[len(args) - 1:]:
             params[p.name] = p.default

@@ -4,16 +4,54 @@ base, and the fields that an activation's, a loss's or an optimizer's parameters
 
 from __future__ import annotations
 
+import keyword
 import re
+import unicodedata
 from typing import Annotated, Any
 
 import sympy as sp
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, create_model
 
-from ..core.numbers import parse_number
+from ..core.numbers import display, parse_number
 from ..ops.params import article
 
-NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\[[0-9]+(,[0-9]+)?\])?$")
+#: A name: a letter, then letters, digits or ``_``, optionally indexed (``W1[1,2]``); ASCII
+#: only, and matched in full (``fullmatch``: ``$`` would let ``"x1\n"`` pass).
+NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\[[0-9]+(,[0-9]+)?\])?$", re.ASCII)
+#: Words that cannot be names: Python's keywords (graph expressions are read with
+#: Python's ``ast``, where ``lambda`` or ``if`` cannot be a name).
+RESERVED = frozenset(keyword.kwlist)
+
+#: Characters shown escaped in messages: controls, format characters (bidi overrides,
+#: zero-width), line and paragraph separators, surrogates, private and unassigned.
+_HIDDEN = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+_SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: Any) -> str:
+    """``text`` on one line with nothing hidden: newlines, control, escape and bidi
+    characters (and spaces other than ' ') shown as ``\\n``, ``\\x1b``, ``\\u202e``.
+    Backslashes are left alone, so that the result is unchanged by a second call."""
+    out = []
+    for ch in str(text):
+        cat = unicodedata.category(ch)
+        if ch in _SHORT:
+            out.append(_SHORT[ch])
+        elif cat in _HIDDEN or (cat == "Zs" and ch != " "):
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000
+                       else f"\\U{code:08x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def quoted(text: Any, most: int = 40) -> str:
+    """``'text'`` for a message: :func:`printable`, shortened past ``most`` characters."""
+    shown = printable(text)
+    if len(shown) > most:
+        shown = shown[:most - 6] + "…" + shown[-5:]
+    return f"'{shown}'"
 
 
 def _to_rational(v: Any) -> sp.Rational:
@@ -30,10 +68,28 @@ def _to_rational(v: Any) -> sp.Rational:
     raise ValueError(f"expected a number, got {type(v).__name__}")
 
 
+def written(value: sp.Rational) -> str:
+    """A number as a problem file would write it: ``-0.5``, else ``1/3``."""
+    shown = display(value, 30)
+    return shown.text if shown.exact and "e" not in shown.text else str(value)
+
+
 def _check_name(v: Any) -> str:
-    if not isinstance(v, str) or not NAME_RE.match(v):
-        raise ValueError(f"{v!r} is not a valid name (a letter, then letters, digits or _)")
+    if not isinstance(v, str):
+        raise ValueError(f"expected a name, got {_kind(v)}")
+    if not NAME_RE.fullmatch(v):
+        raise ValueError(f"{quoted(v)} is not a valid name (a letter, then letters, digits or _)")
+    if v in RESERVED:
+        raise ValueError(f"{quoted(v)} is a reserved word (Python's), not a valid name: choose another name")
     return v
+
+
+def _kind(v: Any) -> str:
+    if isinstance(v, bool):
+        return "a boolean"
+    if v is None:
+        return "null"
+    return {int: "an integer", dict: "a mapping", list: "a list"}.get(type(v), type(v).__name__)
 
 
 Number = Annotated[sp.Rational, BeforeValidator(_to_rational),
@@ -44,7 +100,9 @@ Name = Annotated[str, BeforeValidator(_check_name),
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+    # strict: an integer field takes an integer, not true (1), "2" or "٢"; a boolean
+    # field a boolean, not 1 or "yes" as a string.
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, strict=True)
 
 
 def with_params(base: type[BaseModel], descriptors, exclude: tuple[str, ...] = ()) -> type[BaseModel]:
@@ -54,17 +112,20 @@ def with_params(base: type[BaseModel], descriptors, exclude: tuple[str, ...] = (
     for d in descriptors:
         for p in d.params:
             if p.name not in exclude:
-                fields.setdefault(p.name, (Number | None, Field(None, description=p.description or None)))
+                fields.setdefault(p.name, (Number | None, Field(None, description=p.description or None,
+                                                                json_schema_extra=p.json_range() or None)))
     return create_model(base.__name__.lstrip("_"), __base__=base, __module__=base.__module__,
                         __doc__=base.__doc__, **fields)
 
 
 def check_params(model: BaseModel, chosen, descriptors) -> None:
-    """Every parameter ``chosen`` requires is given, and none that it does not take.
+    """Every parameter ``chosen`` requires is given, none that it does not take, and
+    each given one within its range (:meth:`~solver.ops.params.Param.allows`).
 
     Raises:
         ValueError: ``"slope: leaky_relu needs a slope (for example slope: 0.01)"``, or
-            ``"slope: only leaky_relu takes a slope"`` (the field first, for the message).
+            ``"slope: only leaky_relu takes a slope"``, ``"beta1: must be at least 0 and
+            less than 1 (got 1)"`` (the field first, for the message).
     """
     own = {p.name for p in chosen.params}
     for p in chosen.params:
@@ -76,3 +137,7 @@ def check_params(model: BaseModel, chosen, descriptors) -> None:
             users = list(dict.fromkeys(d.key for d in descriptors if any(p.name == name for p in d.params)))
             verb = "takes" if len(users) == 1 else "take"
             raise ValueError(f"{name}: only {' and '.join(users)} {verb} {article(name)}")
+    for p in chosen.params:
+        value = getattr(model, p.name, None)
+        if value is not None and not p.allows(value):
+            raise ValueError(f"{p.name}: {p.range_text()} (got {written(value)})")

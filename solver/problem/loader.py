@@ -1,26 +1,29 @@
 """Read a problem file (YAML) into a validated :class:`~solver.problem.schema.Problem`.
 
-YAML is parsed with PyYAML's safe loader, changed in two ways: decimals are kept as
-written (``0.1`` stays the text ``"0.1"`` and becomes exactly 1/10), and the document
-is checked before anything is built from it (:class:`_Checker`): a key that appears
-twice in one mapping is an error rather than silently overwritten, and tags, aliases
-and numbers that are not plain, finite data are refused, naming the field.
+YAML is parsed with PyYAML's safe loader, changed in three ways: decimals are kept as
+written (``0.1`` stays the text ``"0.1"``, exactly 1/10); numbers are resolved as YAML
+1.2's core schema reads them (``010`` is ten; ``0x10``, ``1_000``, ``1:30`` and dates stay
+text, refused where a number is expected); and the document is checked before anything
+is built (:class:`_Checker`): duplicate keys, and tags, aliases and numbers that are not
+plain, finite data are refused, naming the field, as is a value that fails to build
+(``!!timestamp 2024-02-30``). Only a regular file is read, at most MAX_BYTES + 1 bytes.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from pathlib import Path
 
 import yaml
 
 from ..core.errors import ProblemError
+from .fields import printable, quoted
 from .schema import Problem
 from .validation import validate
 
 MAX_BYTES = 1_000_000
-
-
 #: Limits that keep a hostile file from exhausting time or memory.
 MAX_DEPTH = 32          # nested mappings/sequences
 MAX_VALUES = 50_000     # values, counting each use of a YAML alias (a 20,000-parameter network holds ~20,000)
@@ -30,7 +33,10 @@ _TAG = "tag:yaml.org,2002:"
 #: The YAML types a problem file may hold: plain data, nothing that builds objects.
 _PLAIN_TAGS = frozenset(_TAG + t for t in ("null", "bool", "int", "float", "str", "seq", "map",
                                            "merge", "timestamp"))
-_NON_FINITE = re.compile(r"^[-+]?\.(inf|nan)$", re.IGNORECASE)
+_NON_FINITE = re.compile(r"[-+]?\.(inf|nan)", re.IGNORECASE)
+#: An integer and a decimal as YAML 1.2's core schema writes them (ASCII digits only).
+_INT = re.compile(r"[-+]?[0-9]+", re.ASCII)
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?", re.ASCII)
 
 
 class _Decimal(str):
@@ -40,6 +46,13 @@ class _Decimal(str):
 class _TooManyValues(Exception):
     def __init__(self, line: int):
         self.line = line
+
+
+class _BuildError(Exception):
+    """A value that could not be built (``!!bool maybe``, ``!!timestamp 2024-02-30``)."""
+
+    def __init__(self, node: yaml.Node, message: str):
+        self.node, self.message = node, message
 
 
 class _Loader(yaml.SafeLoader):
@@ -56,15 +69,51 @@ class _Loader(yaml.SafeLoader):
             raise _TooManyValues(self.peek_event().start_mark.line + 1)
         return super().compose_node(parent, index)
 
+    def construct_object(self, node, deep=False):
+        try:
+            return super().construct_object(node, deep)
+        except (_BuildError, RecursionError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - whatever a constructor raises names the field
+            what = "it has no such value" if isinstance(exc, KeyError) or not str(exc) else (
+                getattr(exc, "problem", None) or str(exc))
+            value = node.value if isinstance(node, yaml.ScalarNode) else "a " + type(node).__name__[:-4].lower()
+            raise _BuildError(node, f"cannot read {quoted(value)} as {_short_tag(node.tag)}: "
+                                    f"{printable(what)}") from None
+
+
+# Implicit types: YAML 1.2's core schema for numbers and null, YAML 1.1's boolean words
+# (``bias: yes``; refused where a number or key is expected); no timestamps, no ``0x``.
+_Loader.yaml_implicit_resolvers = {}
+_Loader.add_implicit_resolver(
+    _TAG + "bool", re.compile(r"(yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE"
+                              r"|on|On|ON|off|Off|OFF)$"), list("yYnNtTfFoO"))
+_Loader.add_implicit_resolver(_TAG + "null", re.compile(r"(~|null|Null|NULL|)$"), ["~", "n", "N", ""])
+_Loader.add_implicit_resolver(_TAG + "int", re.compile(_INT.pattern + "$", re.ASCII), list("-+0123456789"))
+_Loader.add_implicit_resolver(
+    _TAG + "float", re.compile(r"(" + _FLOAT.pattern + r"|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN))$", re.ASCII),
+    list("-+.0123456789"))
+_Loader.add_implicit_resolver(_TAG + "merge", re.compile(r"<<$"), ["<"])
+
 
 def _float(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
-    text = loader.construct_scalar(node).replace("_", "")
-    if _NON_FINITE.match(text):  # also caught, naming the field, by _Checker
-        raise yaml.constructor.ConstructorError(None, None, f"'{text}' is not a finite number", node.start_mark)
+    text = loader.construct_scalar(node)
+    if _NON_FINITE.fullmatch(text):  # also caught, naming the field, by _Checker
+        raise yaml.constructor.ConstructorError(None, None, f"{quoted(text)} is not a finite number",
+                                                node.start_mark)
     return _Decimal(text)
 
 
+def _int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    """An integer in plain decimal (``010`` is ten; ``!!int 0x10`` is refused)."""
+    text = loader.construct_scalar(node)
+    if not _INT.fullmatch(text):
+        raise ValueError("write an integer in plain decimal digits (no 0x, 0o, _ or :)")
+    return int(text, 10)
+
+
 _Loader.add_constructor(_TAG + "float", _float)
+_Loader.add_constructor(_TAG + "int", _int)
 
 
 def _short_tag(tag: str) -> str:
@@ -84,12 +133,14 @@ class _Checker:
     def __init__(self, file: str | None):
         self.file = file
         self.count = 0
+        self.paths: dict[int, str] = {}  # id of a node → the field it is first found at
 
     def fail(self, path: str, message: str) -> None:
         raise ProblemError(message, file=self.file, field=path or "(top level)")
 
     def check(self, node: yaml.Node, path: str = "", ancestors: tuple = ()) -> None:
         self.count += 1
+        self.paths.setdefault(id(node), path)
         if self.count > MAX_VALUES:
             self.fail(path, f"the file holds more than {MAX_VALUES} values "
                             "(counting each use of a YAML alias)")
@@ -110,11 +161,11 @@ class _Checker:
             self.mapping(node, path, inner)
 
     def scalar(self, node: yaml.ScalarNode, path: str) -> None:
-        text = node.value.replace("_", "")
-        if node.tag == _TAG + "float" and _NON_FINITE.match(text):
-            self.fail(path, f"'{node.value}' is not a finite number")
-        if node.tag == _TAG + "int" and len(text.lstrip("+-")) > MAX_DIGITS:
-            self.fail(path, f"the number has {len(text.lstrip('+-'))} digits: too large")
+        text = node.value
+        if node.tag == _TAG + "float" and _NON_FINITE.fullmatch(text):
+            self.fail(path, f"{quoted(node.value)} is not a finite number")
+        if node.tag == _TAG + "int" and len(text.strip().lstrip("+-")) > MAX_DIGITS:
+            self.fail(path, f"the number has {len(text.strip().lstrip('+-'))} digits: too large")
 
     def mapping(self, node: yaml.MappingNode, path: str, inner: tuple) -> None:
         seen: dict[str, yaml.Node] = {}
@@ -126,15 +177,16 @@ class _Checker:
                 self.fail(path, f"a key must be a name, not a list or mapping ({_line(key_node)})")
             key = key_node.value
             sub = f"{path}.{key}" if path else key
+            shown = quoted(key, 60)
             if key_node.tag != _TAG + "str":
                 kind = {"bool": "a boolean", "null": "null", "int": "an integer", "float": "a number"}.get(
                     key_node.tag[len(_TAG):], _short_tag(key_node.tag))
-                self.fail(sub, f"the key '{key}' is read as {kind}, not a name; put it in quotes "
+                self.fail(sub, f"the key {shown} is read as {kind}, not a name; put it in quotes "
                                f"({_line(key_node)})")
             if key in seen:
                 lines = sorted({seen[key].start_mark.line + 1, key_node.start_mark.line + 1})
                 where = " and ".join(map(str, lines))
-                self.fail(sub, f"the key '{key}' appears twice in one mapping "
+                self.fail(sub, f"the key {shown} appears twice in one mapping "
                                f"(line{'s' if len(lines) > 1 else ''} {where})")
             seen[key] = key_node
             self.check(value_node, sub, inner)
@@ -153,27 +205,38 @@ def _where(exc: yaml.YAMLError, text: str) -> str | None:
 def parse_yaml(text: str, file: str | None = None):
     """Plain data from YAML text.
 
-    The document is composed, checked by :class:`_Checker` and only then built, so
-    that nothing but plain data (mappings, lists, strings, numbers, booleans, null)
-    is ever constructed.
+    The document is composed, checked by :class:`_Checker` and only then built: nothing
+    but plain data (mappings, lists, strings, numbers, booleans, null) is constructed.
 
     Raises:
         ProblemError: for malformed YAML (naming the line), or YAML that is not plain
-            data (naming the field).
+            data or whose values cannot be built (naming the field); every message on
+            one line (:func:`~solver.problem.fields.printable`).
     """
+    try:
+        return _parse(text, file)
+    except ProblemError as exc:
+        raise ProblemError(printable(exc.message), file=file, field=exc.field and printable(exc.field)) from None
+
+
+def _parse(text: str, file: str | None):
     loader = None
+    checker = _Checker(file)
     try:
         loader = _Loader(text)  # checks for forbidden characters straight away
         node = loader.get_single_node()
         if node is None:
             return None
-        _Checker(file).check(node)
+        checker.check(node)
         return loader.construct_document(node)
     except yaml.YAMLError as exc:
         what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         if getattr(exc, "problem", None) is None and isinstance(exc, yaml.reader.ReaderError):
             what = f"the character U+{exc.character:04X} is not allowed in a text file"
         raise ProblemError(f"malformed YAML: {what}", file=file, field=_where(exc, text)) from None
+    except _BuildError as exc:
+        field = checker.paths.get(id(exc.node)) or _line(exc.node)
+        raise ProblemError(exc.message, file=file, field=field or "(top level)") from None
     except _TooManyValues as exc:
         raise ProblemError(f"the file holds more than {MAX_VALUES} values", file=file,
                            field=f"line {exc.line}") from None
@@ -185,25 +248,52 @@ def parse_yaml(text: str, file: str | None = None):
             loader.dispose()
 
 
-def load_problem(path: str | Path) -> Problem:
-    """Read, parse and validate a problem file.
+def read_text(path: str | Path) -> str:
+    """The text of a problem file: a regular file (a FIFO is opened without blocking, then
+    refused) of at most :data:`MAX_BYTES` bytes, whatever its size claims; UTF-8, not empty.
 
     Raises:
-        ProblemError: the file is missing, unreadable, too large, not YAML, or invalid.
+        ProblemError: otherwise.
     """
     file = str(path)
-    p = Path(path)
     try:
-        if p.stat().st_size > MAX_BYTES:
-            raise ProblemError(f"the file is larger than {MAX_BYTES // 1000} kB", file=file)
-        raw = p.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0))
     except OSError as exc:
-        raise ProblemError(f"cannot read the file ({exc.strerror})", file=file) from None
+        raise ProblemError(f"cannot read the file ({exc.strerror or exc})", file=file) from None
     try:
-        text = raw.decode("utf-8")
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = ("a folder" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode)
+                    else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+                    else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
+            raise ProblemError(f"cannot read the file: it is {kind}, not a regular file", file=file)
+        chunks, size = [], 0
+        while size <= MAX_BYTES:
+            chunk = os.read(fd, MAX_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise ProblemError(f"cannot read the file ({exc.strerror or exc})", file=file) from None
+    finally:
+        os.close(fd)
+    if size > MAX_BYTES:  # read, not trusted to stat: /proc files claim 0 bytes
+        raise ProblemError(f"the file is larger than {MAX_BYTES // 1000} kB", file=file)
+    try:
+        text = b"".join(chunks).decode("utf-8")
     except UnicodeDecodeError:
         raise ProblemError("the file is not UTF-8 text", file=file) from None
     if not text.strip():
         raise ProblemError("the file is empty", file=file)
-    data = parse_yaml(text, file)
-    return validate(data, file)
+    return text
+
+
+def load_problem(path: str | Path) -> Problem:
+    """Read, parse and validate a problem file.
+
+    Raises:
+        ProblemError: the file is missing, unreadable, not a regular file, too large,
+            not YAML, or invalid; its message on one line.
+    """
+    return validate(parse_yaml(read_text(path), str(path)), str(path))

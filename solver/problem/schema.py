@@ -19,7 +19,7 @@ from pydantic import Field, field_validator, WithJsonSchema, model_validator
 from ..ops.activations import ACTIVATIONS
 from ..ops.losses import LOSSES
 from ..ops.optimizers import OPTIMIZERS
-from .fields import NAME_RE, Model, Name, Number, check_params, with_params
+from .fields import NAME_RE, Model, Name, Number, check_params, with_params, written
 
 LossType = Literal[tuple(LOSSES)]
 ActivationName = Literal[tuple(ACTIVATIONS)]
@@ -216,6 +216,8 @@ class Question(Model):
 
     @model_validator(mode="after")
     def _update_needs_rate(self) -> "Question":
+        if self.learning_rate is not None and self.learning_rate <= 0:
+            raise ValueError(f"learning_rate: must be greater than 0 (got {written(self.learning_rate)})")
         if "update" in self.ask and self.learning_rate is None:
             raise ValueError("learning_rate: an update needs a learning rate")
         if "derive" in self.ask and self.derivation is None:

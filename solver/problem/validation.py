@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..core.errors import ProblemError
 from .checks import check_problem
+from .fields import printable, quoted
 from .schema import Problem
 
 
@@ -121,9 +122,9 @@ def _message(err: dict, data: Any) -> tuple[str, str]:
             fields = [f.alias or k for k, f in model.model_fields.items()]
             close = difflib.get_close_matches(name, fields, n=1, cutoff=0.6)
             hint = f" (did you mean '{close[0]}'?)" if close else f" (known fields: {', '.join(fields)})"
-        return _loc_text(loc[:-1]) or "(top level)", f"unknown field '{name}'{hint}"
+        return _loc_text(loc[:-1]) or "(top level)", f"unknown field {quoted(name, 60)}{hint}"
     if kind == "missing":
-        return _loc_text(loc[:-1]) or "(top level)", f"missing required field '{loc[-1]}'"
+        return _loc_text(loc[:-1]) or "(top level)", f"missing required field {quoted(loc[-1], 60)}"
     msg = err["msg"]
     msg = re.sub(r"^(Value error|Assertion failed), ", "", msg)
     if kind == "literal_error":
@@ -131,7 +132,7 @@ def _message(err: dict, data: Any) -> tuple[str, str]:
     elif re.match(r"^(Input|String|List|Dictionary) should ", msg):
         msg = msg.replace(", unable to parse string as an integer", "")
         msg = f"got {_shown(err.get('input'))}; {msg[0].lower()}{msg[1:]}"
-    if msg.count(": ") and re.match(r"^[a-z_]+: ", msg):  # field-naming model validators
+    if msg.count(": ") and re.match(r"^[a-z_][a-z0-9_]*: ", msg):  # field-naming model validators
         sub, msg = msg.split(": ", 1)
         loc = loc + (sub,)
     return _loc_text(loc) or "(top level)", msg
@@ -155,8 +156,12 @@ def validate(data: Any, file: str | None = None) -> Problem:
         # Prefer the most specific error (longest location) among union alternatives.
         err = max(errors, key=lambda e: (e["type"] == "extra_forbidden", len(e["loc"])))
         field, msg = _message(err, data)
-        raise ProblemError(msg, file=file, field=field) from None
-    check_problem(problem, file)
+        raise ProblemError(printable(msg), file=file, field=printable(field)) from None
+    try:
+        check_problem(problem, file)
+    except ProblemError as exc:  # one line, whatever a check echoes
+        raise ProblemError(printable(exc.message), file=exc.file,
+                           field=None if exc.field is None else printable(exc.field)) from None
     return problem
 
 

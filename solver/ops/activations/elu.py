@@ -58,5 +58,6 @@ def _define(values: dict) -> str:
 ACTIVATION = Activation(
     "elu", "ELU", lambda z, alpha: ELU(z, alpha), r"\operatorname{ELU}", r"\operatorname{ELU}'",
     definition=(r"\operatorname{ELU}(z) = \begin{cases} z & z > 0 \\ \alpha\,(e^{z} - 1) & z \le 0 \end{cases}"),
-    define=_define, params=(Param("alpha", r"\alpha", sp.Integer(1), "1", "α of elu (default 1)"),),
+    define=_define, params=(Param("alpha", r"\alpha", sp.Integer(1), "1", "α of elu (default 1)",
+                                      low=sp.Integer(0)),),
     source="Clevert et al. (2016); torch.nn.ELU")

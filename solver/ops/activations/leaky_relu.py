@@ -55,5 +55,5 @@ def _define(values: dict) -> str:
 ACTIVATION = Activation(
     "leaky_relu", "leaky ReLU", lambda z, slope: LeakyReLU(z, slope), r"\operatorname{LeakyReLU}",
     r"\operatorname{LeakyReLU}'", define=_define,
-    params=(Param("slope", r"\alpha", None, "0.01", "negative slope α of leaky_relu"),),
+    params=(Param("slope", r"\alpha", None, "0.01", "negative slope α of leaky_relu", low=sp.Integer(0), high=sp.Integer(1)),),
     source="Maas et al. (2013); torch.nn.LeakyReLU", order=2)

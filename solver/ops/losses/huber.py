@@ -72,5 +72,6 @@ def _build(o, y, values, reduction, params) -> LossForm:
 
 
 LOSS = Loss("huber", "Huber loss", _build, ("mean", "sum"),
-            params=(Param("delta", r"\delta", sp.Integer(1), "1", "δ of huber: quadratic within it (default 1)"),),
+            params=(Param("delta", r"\delta", sp.Integer(1), "1", "δ of huber: quadratic within it (default 1)",
+                          low=sp.Integer(0), low_open=True),),
             source="Huber (1964); torch.nn.HuberLoss")

@@ -51,5 +51,6 @@ def _targets(values: list) -> str | None:
 
 
 LOSS = Loss("multiclass_hinge", "multiclass hinge (SVM) loss", _build, ("sum",),
-            params=(Param("margin", r"\Delta", sp.Integer(1), "1", "margin Δ of multiclass_hinge (default 1)"),),
+            params=(Param("margin", r"\Delta", sp.Integer(1), "1", "margin Δ of multiclass_hinge (default 1)",
+                          low=sp.Integer(0)),),
             check_targets=_targets, source="CS231n's multiclass SVM loss; torch.nn.MultiMarginLoss × classes")

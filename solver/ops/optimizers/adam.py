@@ -28,9 +28,11 @@ OPTIMIZER = Optimizer(
     (r"m \leftarrow \beta_1 m + (1 - \beta_1) g,\quad v \leftarrow \beta_2 v + (1 - \beta_2) g^2,\quad "
      r"\hat{m} = \frac{m}{1 - \beta_1^t},\quad \hat{v} = \frac{v}{1 - \beta_2^t},\quad "
      r"w \leftarrow w - \eta \frac{\hat{m}}{\sqrt{\hat{v}} + \epsilon}"),
-    (LEARNING_RATE, Param("beta1", r"\beta_1", sp.Rational(9, 10), "0.9", "decay of the first moment β₁"),
-     Param("beta2", r"\beta_2", sp.Rational(999, 1000), "0.999", "decay of the second moment β₂"),
-     Param("epsilon", r"\epsilon", sp.Rational(1, 10**8), "1e-8", "ε added to √v̂")),
+    (LEARNING_RATE, Param("beta1", r"\beta_1", sp.Rational(9, 10), "0.9", "decay of the first moment β₁",
+           low=sp.Integer(0), high=sp.Integer(1), high_open=True),
+     Param("beta2", r"\beta_2", sp.Rational(999, 1000), "0.999", "decay of the second moment β₂",
+           low=sp.Integer(0), high=sp.Integer(1), high_open=True),
+     Param("epsilon", r"\epsilon", sp.Rational(1, 10**8), "1e-8", "ε added to √v̂", low=sp.Integer(0), low_open=True)),
     (("m", "m"), ("v", "v")), _step, _first,
     first_note=r" At $t = 1$ the bias corrections give $\hat{m} = g$ and $\hat{v} = g^2$.",
     source="Kingma and Ba (2015), Algorithm 1; torch.optim.Adam", order=3)

@@ -14,7 +14,7 @@ from typing import Callable
 from ..params import Param
 
 #: Every optimizer's learning rate.
-LEARNING_RATE = Param("learning_rate", r"\eta", None, "0.1", "learning rate η")
+LEARNING_RATE = Param("learning_rate", r"\eta", None, "0.1", "learning rate η", low=0, low_open=True)
 
 
 @dataclass(frozen=True)
