@@ -59,9 +59,9 @@ class _Command(click.Group):
             hint = " (see nnsolve --help)" if isinstance(err, click.UsageError) else ""
             click.echo(f"nnsolve: error: {_one_line(err.format_message())}{hint}", err=True)
             sys.exit(err.exit_code)
-        except click.Abort:
+        except click.Abort:  # Ctrl-C: the shell's convention, 128 + SIGINT
             click.echo("nnsolve: aborted", err=True)
-            sys.exit(1)
+            sys.exit(130)
         sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -1,16 +1,24 @@
 """The compiled-template cache: a third of a small key's time is compiling its
 templates, so compiled templates are kept between runs in the user's cache folder.
 Jinja writes each entry to a temporary file and renames it into place, so two
-processes running at once never read a half-written entry."""
+processes running at once never read a half-written entry; such a temporary file that a
+run killed outright (SIGKILL) left behind is removed by a later run once it is a few
+minutes old (writing an entry takes milliseconds)."""
 
 from __future__ import annotations
 
 import os
+import re
+import time
 from pathlib import Path
 
 import jinja2
 
 from ..core.version import __version__
+
+#: Seconds after which a half-written entry (Jinja's ``<entry>.cache<random>.tmp``) is stale.
+STALE_AFTER = 300
+_STAGED_RE = re.compile(r"^__jinja2_[0-9a-f]+\.cache[A-Za-z0-9_]{8}\.tmp$")
 
 
 def template_cache() -> jinja2.BytecodeCache | None:
@@ -24,4 +32,30 @@ def template_cache() -> jinja2.BytecodeCache | None:
             return None
     except OSError:
         return None
+    clean_stale(folder)
     return jinja2.FileSystemBytecodeCache(str(folder))
+
+
+def clean_stale(folder: Path, now: float | None = None) -> list[Path]:
+    """Remove the half-written entries (regular files of this user, named as Jinja names
+    its temporary files) older than :data:`STALE_AFTER` seconds. Returns those removed."""
+    now = time.time() if now is None else now
+    removed: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    for entry in entries:
+        if not _STAGED_RE.match(entry.name):
+            continue
+        try:
+            st = entry.stat(follow_symlinks=False)
+            if (not entry.is_file(follow_symlinks=False) or (uid is not None and st.st_uid != uid)
+                    or now - st.st_mtime <= STALE_AFTER):
+                continue
+            os.unlink(entry.path)
+            removed.append(Path(entry.path))
+        except OSError:
+            pass
+    return removed

@@ -20,6 +20,7 @@ from ..ops.activations import ACTIVATIONS
 from ..ops.losses import LOSSES
 from ..ops.optimizers import OPTIMIZERS
 from .fields import NAME_RE, Model, Name, Number, check_params, with_params, written
+from .text import TexText
 
 LossType = Literal[tuple(LOSSES)]
 ActivationName = Literal[tuple(ACTIVATIONS)]
@@ -198,7 +199,7 @@ class Question(Model):
     outputs: ``output_head: softmax``)."""
 
     id: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
-    title: str | None = None
+    title: TexText | None = None
     text: str | None = None
     ask: list[AskItem] = Field(min_length=1)
     gradients: Literal["all"] | list[Name] = "all"
@@ -257,7 +258,7 @@ class Problem(Model):
     key: ``neuron`` (neuron by neuron, the default for networks) or ``graph``
     (staged, path products; the default for graphs)."""
 
-    title: str = Field(min_length=1, max_length=200)
+    title: TexText = Field(min_length=1, max_length=200)
     statement: str = ""
     precision: int = Field(4, ge=1, le=15, description="significant figures shown")
     style: Literal["neuron", "graph", "matrix"] | None = None

@@ -1,6 +1,6 @@
 """Text helpers of the templates: how an equation breaks into aligned rows (Python
-decides, the templates only place the strings), and escaping plain text for LaTeX and
-Markdown."""
+decides, the templates only place the strings). Escaping plain text belongs to each
+format (:mod:`.formats`)."""
 
 from __future__ import annotations
 
@@ -48,17 +48,3 @@ def aligned(equations, width: int = _WIDTH) -> str:
         for lhs, rel, rhs in math_rows(eq, width):
             lines.append(f"{lhs} &{rel} {rhs}".strip())
     return " \\\\\n".join(lines)
-
-
-_TEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
-                "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
-
-
-def tex_escape(text: str) -> str:
-    """Escape plain text (a title) for LaTeX."""
-    return "".join(_TEX_SPECIAL.get(c, c) for c in str(text))
-
-
-def md_escape(text: str) -> str:
-    """Escape plain text for Markdown headings."""
-    return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", str(text))

@@ -3,17 +3,23 @@ with ``--body-only`` a fragment to ``\\input``; the diagram drawn with TikZ."""
 
 from __future__ import annotations
 
+from ...core.latex_text import latex_char, normalize
 from ...key.model import Solution
 from ..diagram import Diagram
 from .base import Format
 
-_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
-            "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
-
 
 def escape(text: str) -> str:
-    """Escape plain text (a title) for LaTeX."""
-    return "".join(_SPECIAL.get(c, c) for c in str(text))
+    """Plain text (a title) as LaTeX, by :mod:`solver.core.latex_text`'s table: LaTeX's
+    special characters escaped, accented letters and text symbols left to the T1/TS1 fonts,
+    Greek letters and math symbols as math (``σ`` → ``\\ensuremath{\\sigma}``). Validation
+    refuses a title with a character that cannot be typeset; should one get here all the
+    same, a white space character becomes a space and any other is shown as ``[U+XXXX]``."""
+    out = []
+    for c in normalize(text):
+        tex = latex_char(c)
+        out.append(tex if tex is not None else " " if c.isspace() else f"[U+{ord(c):04X}]")
+    return "".join(out)
 
 
 def _context(solution: Solution, diagram: Diagram | None, sheet: str) -> dict:
