@@ -17,11 +17,18 @@ import click
 from .core.errors import NNSolveError
 from .core.options import Options
 from .core.version import __version__
+from .problem.fields import printable
 from .render.formats import FORMATS
 
 
+def _say(err) -> None:
+    """One error line on stderr: whatever it echoes (a file name, a key) with line
+    breaks, control, escape and bidi characters shown escaped."""
+    click.echo(f"nnsolve: error: {printable(err)}", err=True)
+
+
 def _fail(err: NNSolveError) -> None:
-    click.echo(f"nnsolve: error: {err}", err=True)
+    _say(err)
     sys.exit(err.exit_code)
 
 
@@ -30,17 +37,11 @@ def _internal(exc: Exception, path: Path, stop: bool = True) -> None:
     of the run when ``stop`` is False); the traceback only when ``NNSOLVE_DEBUG`` is set."""
     if os.environ.get("NNSOLVE_DEBUG"):
         raise exc
-    first = (str(exc).splitlines() or [""])[0]
-    click.echo(f"nnsolve: internal error: {path}: {type(exc).__name__}: {first} "
+    first = printable((str(exc).splitlines() or [""])[0])
+    click.echo(f"nnsolve: internal error: {printable(path)}: {type(exc).__name__}: {first} "
                "(this is a bug in nnsolve; set NNSOLVE_DEBUG=1 to see the traceback)", err=True)
     if stop:
         sys.exit(1)
-
-
-def _one_line(text: str) -> str:
-    """A message on one line: line breaks, control, escape and bidi characters escaped."""
-    return "".join(c if c.isprintable() and not 0x202A <= ord(c) <= 0x202E and not 0x2066 <= ord(c) <= 0x2069
-                   else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
 class _Command(click.Group):
@@ -57,7 +58,7 @@ class _Command(click.Group):
             sys.exit(err.exit_code)
         except click.ClickException as err:
             hint = " (see nnsolve --help)" if isinstance(err, click.UsageError) else ""
-            click.echo(f"nnsolve: error: {_one_line(err.format_message())}{hint}", err=True)
+            _say(f"{err.format_message()}{hint}")
             sys.exit(err.exit_code)
         except click.Abort:  # Ctrl-C: the shell's convention, 128 + SIGINT
             click.echo("nnsolve: aborted", err=True)
@@ -99,9 +100,10 @@ def solve(problems, outdir, formats, sheet, documentclass, precision, style, bod
     options = Options(style=style, precision=precision, sheet=sheet, documentclass=documentclass,
                       body_only=body_only, templates=templates,
                       formats=tuple(dict.fromkeys(formats or ("md", "tex"))))
+
     def report(path: Path, err: Exception) -> None:
         if isinstance(err, NNSolveError):
-            click.echo(f"nnsolve: error: {err}", err=True)
+            _say(err)
         else:
             _internal(err, path, stop=False)
 
@@ -139,7 +141,7 @@ def validate(problems) -> None:
             solve_file(path)
             click.echo(f"{path}: ok")
         except NNSolveError as err:
-            click.echo(f"nnsolve: error: {err}", err=True)
+            _say(err)
             codes.append(err.exit_code)
         except Exception as exc:  # noqa: BLE001 - a bug: one line, not a traceback
             _internal(exc, path, stop=False)
