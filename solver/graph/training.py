@@ -6,7 +6,10 @@ local derivative to an mpmath function) and iterated, so that a 1,000-step run
 takes a fraction of a second. A test checks the compiled first step against the
 exact one.
 
-Each step applies the optimizer's own update rule (:mod:`solver.ops.optimizers`: the
+Values stay exact fractions while their operands are exact and short (:mod:`.exact`), so
+a branch at an exact kink is decided exactly; rounded values decide a branch only when
+they are clearly on one side (:func:`~solver.ops.functions.positive`). Each step applies
+the optimizer's own update rule (:mod:`solver.ops.optimizers`: the
 same function that derives the key's exact step) to mpmath numbers; the functions of
 :mod:`solver.ops` run through their numeric twins.
 """
@@ -18,10 +21,13 @@ from dataclasses import dataclass
 import mpmath
 import sympy as sp
 
+from sympy.printing.pycode import MpmathPrinter
+
 from ..core.numbers import DIGITS
-from ..ops.functions import numeric_functions
+from ..ops.functions import AmbiguousBranch, numeric_functions, positive
 from ..ops.optimizers import Optimizer
 from .backprop import Gradients
+from .exact import Exact, bounded, exact, sqrt
 from .model import Graph
 
 
@@ -42,6 +48,45 @@ class Snapshot:
     params: dict
 
 
+class _ExactPrinter(MpmathPrinter):
+    """Rationals in the compiled expressions stay exact: each is a named constant
+    (an :class:`Exact` made once), not ``mpf(1)/mpf(2)``."""
+
+    known: frozenset = frozenset()
+
+    def _print_Rational(self, e):
+        name = _constant_name(e)  # one the printer makes on its own (x/2) is built where used
+        return name if name in self.known else f"Exact({e.p}, {e.q})"
+
+
+    def _print_Heaviside(self, e):  # max/min's derivative: the tie decided by positive()
+        h0 = self._print(e.args[1]) if len(e.args) > 1 else "Exact(1, 2)"
+        return f"_heaviside({self._print(e.args[0])}, {h0})"
+
+
+def _sign(x):
+    return 1 if positive(x) else -1 if positive(-x) else 0
+
+
+def _heaviside(x, at_zero):
+    return 1 if positive(x) else 0 if positive(-x) else at_zero
+
+
+#: Branching functions of sympy's own, decided like the activations' kinks.
+_BRANCHES = {"sign": _sign, "_heaviside": _heaviside, "Exact": Exact}
+
+
+def _constant_name(r: sp.Rational) -> str:
+    return f"_q{'m' if r.p < 0 else ''}{abs(r.p)}_{r.q}"
+
+
+def _start(value):
+    """A leaf's or hyper-parameter's value for the run: exact where it is rational, else a
+    number of the working precision."""
+    value = sp.sympify(value)
+    return exact(value) if value.is_Rational else mpmath.mpf(sp.Float(value, DIGITS + 5))
+
+
 class _Compiled:
     """The graph's forward pass and local derivatives as mpmath functions."""
 
@@ -58,7 +103,13 @@ class _Compiled:
     @staticmethod
     def _fn(expr: sp.Expr, args) -> tuple:
         symbols = [sp.Symbol(a, real=True) for a in args]
-        return (sp.lambdify(symbols, expr, modules=[numeric_functions(), "mpmath"]), list(args))
+        functions = numeric_functions()
+        constants = {_constant_name(r): Exact(int(r.p), int(r.q)) for r in expr.atoms(sp.Rational) if not r.is_Integer}
+        printer = _ExactPrinter({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True,
+                                 "user_functions": {name: name for name in functions}})
+        printer.known = frozenset(constants)
+        return (sp.lambdify(symbols, expr, modules=[functions, constants, _BRANCHES, "mpmath"],
+                            printer=printer), list(args))
 
     def run(self, values: dict) -> tuple[dict, dict]:
         """Values of every node and ∂L/∂n of every node, from leaf values."""
@@ -66,11 +117,10 @@ class _Compiled:
         for n in self.order:
             fn, args = self.forward_fns[n.key]
             vals[n.key] = fn(*[vals[a] for a in args])
-        adj = {self.graph.loss: mpmath.mpf(1)}
+        adj = {self.graph.loss: Exact(1)}
         for child, parent in self.edges:  # edges in reverse graph order of the child
             fn, args = self.local_fns[(child, parent)]
-            adj[parent] = adj.get(parent, mpmath.mpf(0)) + adj.get(child, mpmath.mpf(0)) * fn(
-                *[vals[a] for a in args])
+            adj[parent] = adj.get(parent, Exact(0)) + adj.get(child, Exact(0)) * fn(*[vals[a] for a in args])
         return vals, adj
 
 
@@ -90,15 +140,16 @@ def train(graph: Graph, grads: Gradients, params: list[str], opt: Settings, step
     """
     with mpmath.workdps(DIGITS):
         compiled = _Compiled(graph, grads)
-        mp = lambda v: mpmath.mpf(sp.Float(v, DIGITS + 5)) if not isinstance(v, mpmath.mpf) else v  # noqa: E731
-        leaves = {n.key: mp(n.value) for n in graph.nodes if n.is_leaf}
-        hp = {k: mp(v) for k, v in opt.hp.items()}
+        leaves = {n.key: _start(n.value) for n in graph.nodes if n.is_leaf}
+        hp = {k: _start(v) for k, v in opt.hp.items()}
         state: dict = {k: {} for k in params}
         out = []
         limit = mpmath.mpf(10) ** 300
         for t in range(0, steps + 1):
             try:
                 vals, adj = compiled.run(leaves)
+            except AmbiguousBranch as exc:
+                raise ValueError(f"at step {t + 1}, {exc}; the run stops rather than guess") from None
             except (ZeroDivisionError, ValueError, OverflowError):
                 raise ValueError(f"a value stopped being a finite number after {t} steps "
                                  "(the run diverged; try a smaller learning rate)") from None
@@ -111,6 +162,9 @@ def train(graph: Graph, grads: Gradients, params: list[str], opt: Settings, step
             if t == steps:
                 break
             for k in params:
-                g = adj.get(k, mpmath.mpf(0))
-                leaves[k], state[k] = opt.optimizer.step(leaves[k], g, state[k], t + 1, hp, mpmath.sqrt)
+                g = adj.get(k, Exact(0))
+                if g == 0 and all(v == 0 for v in state[k].values()):
+                    continue  # nothing moves, and an exact parameter stays exact (a unit at a kink)
+                w, new = opt.optimizer.step(leaves[k], g, state[k], t + 1, hp, sqrt)
+                leaves[k], state[k] = bounded(w), {n: bounded(v) for n, v in new.items()}
         return out

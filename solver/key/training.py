@@ -96,5 +96,7 @@ def training_part(b, params: list[str]):
     return Part("Training", tuple(blocks)), table, plot
 
 
-def _exact(v: mpmath.mpf) -> sp.Float:
-    return sp.Float(mpmath.nstr(v, DIGITS, strip_zeros=False), DIGITS)
+def _exact(v) -> sp.Float:
+    """A value of the run (an exact fraction or an mpmath number) as a DIGITS-digit Float."""
+    with mpmath.workdps(DIGITS + 5):
+        return sp.Float(mpmath.nstr(mpmath.mpf(v), DIGITS, strip_zeros=False), DIGITS)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Callable, ClassVar
 
+import mpmath
 import sympy as sp
 
 
@@ -62,3 +63,22 @@ class OpFunctionBase(sp.Function):
 def numeric_functions() -> dict[str, Callable]:
     """Class name → mpmath implementation of every registered function (for lambdify)."""
     return {name: cls.numeric for name, cls in OpFunctionBase.registry.items() if cls.numeric is not None}
+
+
+#: In a training run computed with 50-digit numbers, a value closer to a kink than this
+#: (and not exactly on it) cannot be told from one on the kink: the branch is refused.
+TIE = mpmath.mpf(10) ** -40
+
+
+class AmbiguousBranch(ValueError):
+    """A branch (a kink, a tie) that rounded arithmetic cannot decide."""
+
+
+def positive(x) -> bool:
+    """``x > 0``, decided exactly for exact numbers (ints, fractions, exact zeros); for a
+    rounded mpmath number within :data:`TIE` of 0 but not 0, raises
+    :class:`AmbiguousBranch` instead of guessing which side the exact value is on."""
+    if isinstance(x, mpmath.mpf) and x != 0 and abs(x) < TIE:
+        raise AmbiguousBranch(f"a value {mpmath.nstr(x, 3)} lies within 1e-40 of a kink, where 50-digit "
+                              "arithmetic cannot tell on which side the exact value is")
+    return x > 0

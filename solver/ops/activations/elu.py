@@ -6,7 +6,7 @@ from __future__ import annotations
 import mpmath
 import sympy as sp
 
-from ..functions import OpFunctionBase, is_number
+from ..functions import OpFunctionBase, is_number, positive
 from ..params import Param
 from .base import Activation
 
@@ -16,7 +16,7 @@ class ELU(OpFunctionBase):
 
     nargs = 2
     latex_name = r"\operatorname{ELU}"
-    numeric = staticmethod(lambda x, a: x if x > 0 else a * mpmath.expm1(x))
+    numeric = staticmethod(lambda x, a: x if positive(x) else a * mpmath.expm1(x))
     kink_convention = r"\operatorname{ELU}'(0) = \alpha"
 
     @classmethod
@@ -36,7 +36,7 @@ class ELUPrime(OpFunctionBase):
 
     nargs = 2
     latex_name = r"\operatorname{ELU}'"
-    numeric = staticmethod(lambda x, a: mpmath.mpf(1) if x > 0 else a * mpmath.exp(x))
+    numeric = staticmethod(lambda x, a: 1 if positive(x) else a * mpmath.exp(x))
 
     @classmethod
     def eval(cls, z, alpha):

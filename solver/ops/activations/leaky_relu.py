@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import mpmath
 import sympy as sp
 
-from ..functions import OpFunctionBase, is_number
+from ..functions import OpFunctionBase, is_number, positive
 from ..params import Param
 from .base import Activation
 
@@ -15,7 +14,7 @@ class LeakyReLU(OpFunctionBase):
 
     nargs = 2
     latex_name = r"\operatorname{LeakyReLU}"
-    numeric = staticmethod(lambda x, a: x if x > 0 else a * x)
+    numeric = staticmethod(lambda x, a: x if positive(x) else a * x)
     kink_convention = r"\operatorname{LeakyReLU}'(0) = \alpha"
 
     @classmethod
@@ -35,7 +34,7 @@ class LeakyReLUPrime(OpFunctionBase):
 
     nargs = 2
     latex_name = r"\operatorname{LeakyReLU}'"
-    numeric = staticmethod(lambda x, a: mpmath.mpf(1) if x > 0 else a)
+    numeric = staticmethod(lambda x, a: 1 if positive(x) else a)
 
     @classmethod
     def eval(cls, z, alpha):

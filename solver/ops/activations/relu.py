@@ -8,10 +8,9 @@ numbers, ``fdiff`` for its derivative and ``numeric`` for training runs), then
 
 from __future__ import annotations
 
-import mpmath
 import sympy as sp
 
-from ..functions import OpFunctionBase, is_number
+from ..functions import OpFunctionBase, is_number, positive
 from .base import Activation
 
 
@@ -20,7 +19,7 @@ class ReLU(OpFunctionBase):
 
     nargs = 1
     latex_name = r"\operatorname{ReLU}"
-    numeric = staticmethod(lambda x: x if x > 0 else mpmath.mpf(0))
+    numeric = staticmethod(lambda x: x if positive(x) else 0)
     kink_convention = "ReLU'(0) = 0"
 
     @classmethod
@@ -38,7 +37,7 @@ class ReLUPrime(OpFunctionBase):
 
     nargs = 1
     latex_name = r"\operatorname{ReLU}'"
-    numeric = staticmethod(lambda x: mpmath.mpf(1) if x > 0 else mpmath.mpf(0))
+    numeric = staticmethod(lambda x: 1 if positive(x) else 0)
 
     @classmethod
     def eval(cls, z):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ...core.numbers import display
-from ..functions import OpFunctionBase, is_number
+from ..functions import OpFunctionBase, is_number, positive
 from ..params import Param
 from .base import Loss, LossForm, add, residual, scaled
 
@@ -17,7 +17,7 @@ class Huber(OpFunctionBase):
 
     nargs = 2
     latex_name = r"\operatorname{huber}_{\delta}"
-    numeric = staticmethod(lambda r, d: r * r / 2 if abs(r) < d else d * (abs(r) - d / 2))
+    numeric = staticmethod(lambda r, d: r * r / 2 if positive(d - abs(r)) else d * (abs(r) - d / 2))
 
     @classmethod
     def eval(cls, r, delta):
@@ -44,7 +44,7 @@ class HuberPrime(OpFunctionBase):
 
     nargs = 2
     latex_name = r"\operatorname{huber}'_{\delta}"
-    numeric = staticmethod(lambda r, d: r if abs(r) <= d else (d if r > 0 else -d))
+    numeric = staticmethod(lambda r, d: r if not positive(abs(r) - d) else (d if positive(r) else -d))
 
     @classmethod
     def eval(cls, r, delta):

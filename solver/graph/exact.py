@@ -1,0 +1,98 @@
+"""Exact numbers in a training run: a fraction that stays exact while its operands are
+exact and small, and that mpmath takes as one of its own numbers (``_mpf_``) as soon as
+it meets a rounded value or a transcendental function. Branches on exact values are
+decided exactly (a pre-activation of exactly 0 stays 0, however many steps go by);
+those on rounded values are decided by :func:`solver.ops.functions.positive`, which
+refuses to guess within 1e-40 of a kink."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import mpmath
+
+#: Past this many bits in a numerator or denominator, a value is rounded to 50 digits
+#: (exact fractions of a training run grow geometrically with the steps).
+MAX_BITS = 1024
+
+
+class Exact(Fraction):
+    """A rational that keeps its type through exact arithmetic and hands itself to
+    mpmath as a rounded number (at the working precision) otherwise."""
+
+    @property
+    def _mpf_(self):
+        prec = mpmath.mp.prec  # a constant of a compiled run is rounded once per precision
+        cached = self.__dict__.get("_rounded")
+        if cached is None or cached[0] != prec:
+            cached = (prec, (mpmath.mpf(self.numerator) / self.denominator)._mpf_)
+            self.__dict__["_rounded"] = cached
+        return cached[1]
+
+    def _wrap(self, value):
+        return Exact(value) if isinstance(value, Fraction) else value
+
+    def __add__(self, other):
+        return self._wrap(Fraction.__add__(self, other))
+
+    def __radd__(self, other):
+        return self._wrap(Fraction.__radd__(self, other))
+
+    def __sub__(self, other):
+        return self._wrap(Fraction.__sub__(self, other))
+
+    def __rsub__(self, other):
+        return self._wrap(Fraction.__rsub__(self, other))
+
+    def __mul__(self, other):
+        return self._wrap(Fraction.__mul__(self, other))
+
+    def __rmul__(self, other):
+        return self._wrap(Fraction.__rmul__(self, other))
+
+    def __truediv__(self, other):
+        return self._wrap(Fraction.__truediv__(self, other))
+
+    def __rtruediv__(self, other):
+        return self._wrap(Fraction.__rtruediv__(self, other))
+
+    def __pow__(self, other):
+        if isinstance(other, int):
+            return self._wrap(Fraction.__pow__(self, other))
+        return mpmath.mpf(self) ** other
+
+    def __neg__(self):
+        return Exact(-self.numerator, self.denominator)
+
+    def __abs__(self):
+        return Exact(abs(self.numerator), self.denominator)
+
+
+def exact(value) -> Exact | mpmath.mpf:
+    """A sympy Rational (or int) as :class:`Exact`; anything else as an mpmath number."""
+    if isinstance(value, Exact):
+        return value
+    p, q = getattr(value, "p", None), getattr(value, "q", None)
+    if p is not None and q is not None:
+        return Exact(int(p), int(q))
+    if isinstance(value, (int, Fraction)):
+        return Exact(value)
+    return value if isinstance(value, mpmath.mpf) else mpmath.mpf(value)
+
+
+def bounded(value):
+    """``value``, rounded to an mpmath number once it is an exact fraction too long to
+    carry (more than :data:`MAX_BITS` bits)."""
+    if isinstance(value, Exact) and max(value.numerator.bit_length(), value.denominator.bit_length()) > MAX_BITS:
+        return mpmath.mpf(value)
+    return value
+
+
+def sqrt(value):
+    """The square root, exact for the square of a fraction (Adam's first step: √(g²) = |g|)."""
+    if isinstance(value, Exact) and value >= 0:
+        n, d = math.isqrt(value.numerator), math.isqrt(value.denominator)
+        if n * n == value.numerator and d * d == value.denominator:
+            return Exact(n, d)
+    return mpmath.sqrt(value)
