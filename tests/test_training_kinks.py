@@ -117,3 +117,82 @@ def test_a_rounded_value_too_close_to_a_kink_is_refused():
         assert not positive(mpmath.mpf(0)) and not positive(Fraction(0)) and positive(Fraction(1, 10**60))
         with pytest.raises(AmbiguousBranch, match="within 1e-40 of a kink"):
             positive(mpmath.mpf("6.7e-52"))
+
+
+# --- random networks that start exactly at a kink ----------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+def _exact_run(W1, b1, W2, b2, x, y, act, slope, eta, mu, steps):
+    """Plain exact SGD (mu = 0) or PyTorch momentum on a 2-2-1 network with squared error."""
+    def f(v):
+        return v if v > 0 else (slope * v if act == "leaky_relu" else Fraction(0))
+
+    def df(v):
+        return Fraction(1) if v > 0 else (slope if act == "leaky_relu" else Fraction(0))
+
+    params = {"W1": [row[:] for row in W1], "b1": b1[:], "W2": W2[:], "b2": b2}
+    vel = {"W1": [[Fraction(0)] * 2 for _ in range(2)], "b1": [Fraction(0)] * 2, "W2": [Fraction(0)] * 2,
+           "b2": Fraction(0)}
+    out = []
+    for _ in range(steps + 1):
+        P = params
+        z = [P["W1"][j][0] * x[0] + P["W1"][j][1] * x[1] + P["b1"][j] for j in range(2)]
+        h = [f(v) for v in z]
+        o = P["W2"][0] * h[0] + P["W2"][1] * h[1] + P["b2"]
+        out.append(((o - y) ** 2, [P["W1"][0][0], P["W1"][0][1], P["W1"][1][0], P["W1"][1][1], P["b1"][0],
+                                   P["b1"][1], P["W2"][0], P["W2"][1], P["b2"]]))
+        d_o = 2 * (o - y)
+        g = {"W2": [d_o * h[j] for j in range(2)], "b2": d_o}
+        d_z = [d_o * P["W2"][j] * df(z[j]) for j in range(2)]
+        g["W1"] = [[d_z[j] * x[i] for i in range(2)] for j in range(2)]
+        g["b1"] = d_z
+        vel = {"W1": [[mu * vel["W1"][j][i] + g["W1"][j][i] for i in range(2)] for j in range(2)],
+               "b1": [mu * vel["b1"][j] + g["b1"][j] for j in range(2)],
+               "W2": [mu * vel["W2"][j] + g["W2"][j] for j in range(2)], "b2": mu * vel["b2"] + g["b2"]}
+        params = {"W1": [[P["W1"][j][i] - eta * vel["W1"][j][i] for i in range(2)] for j in range(2)],
+                  "b1": [P["b1"][j] - eta * vel["b1"][j] for j in range(2)],
+                  "W2": [P["W2"][j] - eta * vel["W2"][j] for j in range(2)], "b2": P["b2"] - eta * vel["b2"]}
+    return out
+
+
+tenths = st.integers(-9, 9).map(lambda k: Fraction(k, 10))
+
+
+@settings(max_examples=25, deadline=None)
+@given(w=st.lists(tenths, min_size=6, max_size=6), x=st.lists(st.integers(-3, 3), min_size=2, max_size=2),
+       act=st.sampled_from(["relu", "leaky_relu"]), momentum=st.booleans(), y=tenths)
+def test_random_runs_that_start_at_a_kink_follow_the_exact_run(w, x, act, momentum, y):
+    """Unit h1's bias is chosen so that its pre-activation is exactly 0 at the start; the
+    run's table equals a hand-written exact run at every step."""
+    W1 = [[w[0], w[1]], [w[2], w[3]]]
+    x = [Fraction(v) for v in x]
+    b1 = [-(W1[0][0] * x[0] + W1[0][1] * x[1]), Fraction(1, 10)]
+    W2, b2, slope, eta = [w[4], w[5]], Fraction(1, 5), Fraction(1, 10), Fraction(1, 10)
+    mu = Fraction(9, 10) if momentum else Fraction(0)
+    text = lambda v: f"{v.numerator}/{v.denominator}"  # noqa: E731
+    layer = {"units": 2, "activation": act, "weights": [[text(v) for v in row] for row in W1],
+             "bias": [text(v) for v in b1]}
+    if act == "leaky_relu":
+        layer["slope"] = "0.1"
+    optimizer = {"type": "momentum", "learning_rate": "0.1", "momentum": "0.9"} if momentum else \
+        {"type": "sgd", "learning_rate": "0.1"}
+    problem = validate({"title": "random kink", "network": {"inputs": {"x1": text(x[0]), "x2": text(x[1])},
+                                                            "layers": [layer, {"units": 1, "activation": "linear",
+                                                                               "weights": [[text(v) for v in W2]],
+                                                                               "bias": "0.2"}]},
+                        "loss": "sse", "target": [text(y)],
+                        "questions": [{"id": "run", "ask": ["train"], "steps": 4, "table_every": 1,
+                                       "optimizer": optimizer}]})
+    want = _exact_run(W1, b1, W2, b2, x, y, act, slope, eta, mu, 4)
+    names = ["w1", "w2", "w3", "w4", "b1", "b2", "w5", "w6", "b3"]
+    for a in answers(solve(problem, "kink"))["questions"][0]["answers"]:
+        if "step" not in a:
+            continue
+        loss, params = want[a["step"]]
+        exact = loss if a["kind"] == "loss" else params[names.index(a["of"])]
+        with mpmath.workdps(40):
+            got, ref = mpmath.mpf(a["exact"]), mpmath.mpf(exact.numerator) / exact.denominator
+            assert abs(got - ref) <= mpmath.mpf("1e-26") * max(1, abs(ref)), (a, exact)
