@@ -30,36 +30,9 @@ class Exact(Fraction):
             self.__dict__["_rounded"] = cached
         return cached[1]
 
-    def _wrap(self, value):
-        return Exact(value) if isinstance(value, Fraction) else value
-
-    def __add__(self, other):
-        return self._wrap(Fraction.__add__(self, other))
-
-    def __radd__(self, other):
-        return self._wrap(Fraction.__radd__(self, other))
-
-    def __sub__(self, other):
-        return self._wrap(Fraction.__sub__(self, other))
-
-    def __rsub__(self, other):
-        return self._wrap(Fraction.__rsub__(self, other))
-
-    def __mul__(self, other):
-        return self._wrap(Fraction.__mul__(self, other))
-
-    def __rmul__(self, other):
-        return self._wrap(Fraction.__rmul__(self, other))
-
-    def __truediv__(self, other):
-        return self._wrap(Fraction.__truediv__(self, other))
-
-    def __rtruediv__(self, other):
-        return self._wrap(Fraction.__rtruediv__(self, other))
-
     def __pow__(self, other):
         if isinstance(other, int):
-            return self._wrap(Fraction.__pow__(self, other))
+            return Exact(Fraction.__pow__(self, other))
         return mpmath.mpf(self) ** other
 
     def __neg__(self):
@@ -67,6 +40,19 @@ class Exact(Fraction):
 
     def __abs__(self):
         return Exact(abs(self.numerator), self.denominator)
+
+
+def _keeping_exact(operator):
+    """Fraction's ``operator``, its Fraction result an :class:`Exact` again (Fraction's own
+    operators make a plain Fraction; with an mpmath number they give way to mpmath)."""
+    def op(self, other):
+        value = operator(self, other)
+        return Exact(value) if isinstance(value, Fraction) else value
+    return op
+
+
+for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__"):
+    setattr(Exact, _name, _keeping_exact(getattr(Fraction, _name)))
 
 
 def exact(value) -> Exact | mpmath.mpf:
