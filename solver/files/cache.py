@@ -15,6 +15,7 @@ from pathlib import Path
 import jinja2
 
 from ..core.version import __version__
+from .writer import own_entries
 
 #: Seconds after which a half-written entry (Jinja's ``<entry>.cache<random>.tmp``) is stale.
 STALE_AFTER = 300
@@ -41,21 +42,11 @@ def clean_stale(folder: Path, now: float | None = None) -> list[Path]:
     its temporary files) older than :data:`STALE_AFTER` seconds. Returns those removed."""
     now = time.time() if now is None else now
     removed: list[Path] = []
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return removed
-    uid = os.getuid() if hasattr(os, "getuid") else None
-    for entry in entries:
-        if not _STAGED_RE.match(entry.name):
-            continue
-        try:
-            st = entry.stat(follow_symlinks=False)
-            if (not entry.is_file(follow_symlinks=False) or (uid is not None and st.st_uid != uid)
-                    or now - st.st_mtime <= STALE_AFTER):
-                continue
-            os.unlink(entry.path)
-            removed.append(Path(entry.path))
-        except OSError:
-            pass
+    for path, _, st in own_entries(folder, _STAGED_RE):
+        if now - st.st_mtime > STALE_AFTER:
+            try:
+                path.unlink()
+                removed.append(path)
+            except OSError:
+                pass
     return removed

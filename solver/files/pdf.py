@@ -24,7 +24,6 @@ import re
 import shutil
 import signal
 import socket
-import stat
 import subprocess
 import tempfile
 import time
@@ -33,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.errors import BuildError
-from .writer import pid_alive
+from .writer import own_entries, pid_alive
 
 try:  # POSIX only: elsewhere there is no output limit and the time limit kills latexmk alone
     import resource
@@ -282,17 +281,8 @@ def clean_stale_builds(parent: str | None = None, now: float | None = None) -> l
     are kept (see :func:`stale`). Returns the folders removed."""
     base = Path(parent or tempfile.gettempdir())
     removed = []
-    try:
-        names = os.listdir(base)
-    except OSError:
-        return removed
-    uid = os.getuid() if hasattr(os, "getuid") else None
-    for folder in (base / name for name in names if _FOLDER_RE.match(name)):
-        try:
-            st = folder.lstat()  # a symbolic link is not followed, and not removed
-        except OSError:
-            continue
-        if stat.S_ISDIR(st.st_mode) and (uid is None or st.st_uid == uid) and stale(folder, now):
+    for folder, _, _ in own_entries(base, _FOLDER_RE, directories=True):  # a symbolic link is not followed
+        if stale(folder, now):
             shutil.rmtree(folder, ignore_errors=True)
             if not folder.exists():
                 removed.append(folder)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import tempfile
 import time
 from pathlib import Path
@@ -72,22 +73,7 @@ def clean_stale(folder: Path, now: float | None = None) -> list[Path]:
     :data:`STALE_AFTER` seconds; never one younger than a few seconds. Returns those removed."""
     now = time.time() if now is None else now
     removed: list[Path] = []
-    try:
-        names = os.listdir(folder)
-    except OSError:
-        return removed
-    uid = os.getuid() if hasattr(os, "getuid") else None
-    for name in names:
-        m = STAGED_RE.match(name)
-        if not m:
-            continue
-        path = folder / name
-        try:
-            st = path.lstat()
-        except OSError:
-            continue
-        if not path.is_file() or path.is_symlink() or (uid is not None and st.st_uid != uid):
-            continue
+    for path, m, st in own_entries(folder, STAGED_RE):
         age = now - st.st_mtime
         pid = int(m.group("pid"))
         if age > STALE_AFTER or (age > _YOUNG and pid != os.getpid() and not pid_alive(pid)):
@@ -97,6 +83,30 @@ def clean_stale(folder: Path, now: float | None = None) -> list[Path]:
             except OSError:
                 pass
     return removed
+
+
+def own_entries(folder: Path, pattern: re.Pattern, directories: bool = False):
+    """The entries of ``folder`` whose name matches ``pattern`` and that this user owns:
+    regular files (or, with ``directories``, real folders), never a symbolic link. Yields
+    (path, name match, ``lstat`` result); a folder that cannot be listed yields nothing.
+    What a run's leftovers are looked for in, so that only the tool's own names are touched."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    uid = os.getuid() if hasattr(os, "getuid") else None
+    kind = stat.S_ISDIR if directories else stat.S_ISREG
+    for name in names:
+        m = pattern.match(name)
+        if not m:
+            continue
+        path = Path(folder) / name
+        try:
+            st = path.lstat()
+        except OSError:
+            continue
+        if kind(st.st_mode) and (uid is None or st.st_uid == uid):
+            yield path, m, st
 
 
 def pid_alive(pid: int) -> bool:
