@@ -99,7 +99,7 @@ def solve(problems, outdir, formats, sheet, documentclass, precision, style, bod
 
     options = Options(style=style, precision=precision, sheet=sheet, documentclass=documentclass,
                       body_only=body_only, templates=templates,
-                      formats=tuple(dict.fromkeys(formats or ("md", "tex"))))
+                      formats=tuple(dict.fromkeys(formats or Options.formats)))
 
     def report(path: Path, err: Exception) -> None:
         if isinstance(err, NNSolveError):
