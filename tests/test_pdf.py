@@ -493,7 +493,7 @@ def exam(tmp_path_factory):
 @needs_exam
 def test_exam_key_compiles_with_solutions(exam):
     out, data, _ = exam
-    assert r"\documentclass[11pt]{exam}" in (out / "relu-2-2-2.tex").read_text(encoding="utf-8")
+    assert r"\documentclass[11pt,addpoints]{exam}" in (out / "relu-2-2-2.tex").read_text(encoding="utf-8")
     text = pdf_text(out / "relu-2-2-2.pdf")
     assert "Solution" in text
     answers = final_answers(data)
@@ -507,7 +507,7 @@ def test_exam_key_compiles_with_solutions(exam):
 @needs_exam
 def test_exam_question_sheet_pdf_holds_no_answers(exam):
     out, data, source = exam
-    assert r"\documentclass[11pt]{exam}" in (out / "relu-2-2-2-questions.tex").read_text(encoding="utf-8")
+    assert r"\documentclass[11pt,addpoints]{exam}" in (out / "relu-2-2-2-questions.tex").read_text(encoding="utf-8")
     text = pdf_text(out / "relu-2-2-2-questions.pdf")
     assert "Solution" not in text
     assert "A 2-2-2 ReLU network" in text and "Asked" in text
@@ -529,7 +529,9 @@ def test_exam_question_sheet_tex_holds_no_answers(exam):
     assert len(secrets) >= 3
     leaked = [a["display"] for a in secrets if has_magnitude(tex, a["display"])]
     assert not leaked, f"relu-2-2-2-questions.tex (exam class) holds the answers {leaked}"
-    assert r"\begin{solution}" not in tex
+    # only the answer space: every solution environment is empty
+    assert tex.count(r"\begin{solution}") == 4
+    assert not re.search(r"\\begin\{solution\}\[[\d.]+cm\]\n(?!\\end\{solution\})", tex)
 
 
 # -- 6. Markdown and its SVG diagrams -----------------------------------------------------------

@@ -120,6 +120,7 @@ class Section:
     answers: tuple[Answer, ...]
     plots: tuple[Plot, ...] = ()
     asked: str = ""  # what the question asks, in words (for the question sheet)
+    points: str = ""  # the marks, as written in the problem file ("" when not given)
 
 
 @dataclass(frozen=True)

@@ -214,6 +214,8 @@ class Question(Model):
                         "squared_error"] | None = Field(None, description="derive: which derivation")
     optimizer: Optimizer | None = None
     table_every: int | None = Field(None, ge=1, description="train: a table row every this many steps")
+    points: Number | None = Field(None, description="marks for this question (shown on the paper; the exam "
+                                                     "class totals them on the front page)")
 
     @model_validator(mode="after")
     def _update_needs_rate(self) -> "Question":
@@ -223,6 +225,8 @@ class Question(Model):
             raise ValueError("learning_rate: an update needs a learning rate")
         if "derive" in self.ask and self.derivation is None:
             raise ValueError("derivation: a 'derive' question names its derivation (for example softmax_ce)")
+        if self.points is not None and self.points < 0:
+            raise ValueError(f"points: must be 0 or more (got {written(self.points)})")
         if "train" in self.ask:
             if self.steps is None:
                 raise ValueError("steps: training needs a number of steps")

@@ -3,7 +3,7 @@
 Shape (more keys may be added, none removed)::
 
     {"problem": stem, "title": ...,
-     "questions": [{"id", "title",
+     "questions": [{"id", "title", "points" (when the problem gives them),
                     "answers": [{"kind", "of", "latex", "exact", "value", "display", ...}]}]}
 
 Kinds: ``value`` (a node's value), ``loss``, ``gradient`` (∂L/∂of), ``update`` (a parameter
@@ -17,6 +17,7 @@ intermediate gradient shown on the way, not asked for), ``verified``.
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 from dataclasses import asdict
 
 from ..key.model import Solution
@@ -28,7 +29,7 @@ def answers(solution: Solution) -> dict:
         "problem": solution.stem,
         "title": solution.title,
         "questions": [
-            {"id": sec.id, "title": sec.title,
+            {"id": sec.id, "title": sec.title, **({"points": float(Fraction(sec.points))} if sec.points else {}),
              "answers": [{k: v for k, v in asdict(a).items() if v is not None} for a in sec.answers]}
             for sec in solution.sections
         ],

@@ -11,7 +11,8 @@ from pathlib import Path
 import jinja2
 
 from .formats import FORMATS
-from .text import aligned
+from .plots import axis_options
+from .text import aligned, answer_space, final_rows, run_in, total_points, unlabelled
 
 
 def template_dirs(extra: str | None = None) -> list[str]:
@@ -45,4 +46,7 @@ def environment(fmt: str, extra: str | None = None, cache: jinja2.BytecodeCache 
         env = jinja2.Environment(**common)
     env.filters["escape_text"] = f.escape or (lambda text: str(text))
     env.filters["aligned"] = aligned
+    env.filters["axis_options"] = axis_options
+    env.filters.update(answer_space=answer_space, final_rows=final_rows, run_in=run_in,
+                       total_points=total_points, unlabelled=unlabelled)
     return env

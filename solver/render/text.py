@@ -41,10 +41,159 @@ def math_rows(eq: Equation, width: int = _WIDTH) -> list[tuple[str, str, str]]:
     return rows
 
 
+def _delimiter(tex: str, i: int) -> int:
+    """+1 at an opening ``{``/``\\left``, -1 at a closing one, else 0."""
+    for word, step in (("\\left", 1), ("\\right", -1)):
+        if tex.startswith(word, i) and not tex[i + len(word):i + len(word) + 1].isalpha():
+            return step
+    return {"{": 1, "}": -1}.get(tex[i], 0)
+
+
+_SUM = (" + ", " - ")
+#: Where a long product may go on in the next row: before a product sign or a matrix factor.
+_PRODUCT = (" \\odot ", " \\cdot ", " \\times ", " \\left[")
+_OPERATORS = ("\\odot", "\\cdot", "\\times")
+
+
+def _top_terms(tex: str, at: tuple[str, ...] = _SUM) -> list[str]:
+    """``tex`` cut before each of ``at`` (a sum's ``+``/``-``) that stands outside every brace
+    and ``\\left…\\right`` pair (each piece after the first begins with its sign)."""
+    depth, cuts = 0, []
+    for i in range(len(tex)):
+        depth += _delimiter(tex, i)
+        if depth == 0 and i > 0 and tex.startswith(at, i) and not tex[:i].endswith(_OPERATORS):
+            cuts.append(i)
+    return [tex[a:b].strip() for a, b in zip([0] + cuts, cuts + [len(tex)])]
+
+
+def _outer_group(tex: str) -> tuple[str, str, str] | None:
+    """The longest top-level ``\\left( … \\right)`` of ``tex`` whose content is a sum, as
+    (before, content, after); ``None`` if there is none."""
+    best, depth, start = None, 0, None
+    for i in range(len(tex)):
+        step = _delimiter(tex, i)
+        if step == 1 and depth == 0 and tex.startswith("\\left(", i):
+            start = i
+        depth += step
+        if step == -1 and depth == 0 and start is not None and tex.startswith("\\right)", i):
+            inner = tex[start + 6:i]
+            if len(_top_terms(inner)) > 1 and (best is None or len(inner) > len(best[1])):
+                best = (tex[:start], inner, tex[i + 7:])
+            start = None
+    return best
+
+
+def _pack(terms: list[str], width: int) -> list[str]:
+    rows = [terms[0]]
+    for t in terms[1:]:
+        if _visual_length(rows[-1]) + _visual_length(t) + 1 > width:
+            rows.append(t)
+        else:
+            rows[-1] += " " + t
+    return rows
+
+
+def break_long(tex: str, width: int) -> list[str]:
+    """A right-hand side too long for one row, cut into rows at the signs of its sum, or of
+    the sum inside its outermost parentheses (which become ``\\Bigl( … \\Bigr)``, since
+    ``\\left``/``\\right`` cannot span rows). Unchanged when it fits or has no such sum."""
+    if _visual_length(tex) <= width:
+        return [tex]
+    for at in (_SUM, _PRODUCT):
+        terms = _top_terms(tex, at)
+        if len(terms) > 1:
+            return _pack(terms, width)
+    group = _outer_group(tex)
+    if group is None:
+        return [tex]
+    before, inner, after = group
+    rows = _pack(_top_terms(inner), width)
+    if len(rows) == 1:
+        return [tex]
+    rows[0] = f"{before}\\Bigl({rows[0]}"
+    rows[-1] = f"{rows[-1]}\\Bigr){after}"
+    return rows
+
+
 def aligned(equations, width: int = _WIDTH) -> str:
-    """The body of an ``aligned``/``align*`` environment for several equations."""
+    """The body of an ``aligned``/``align*`` environment for several equations; a row too
+    long for ``width`` goes on in indented rows (:func:`break_long`)."""
     lines = []
     for eq in equations:
         for lhs, rel, rhs in math_rows(eq, width):
-            lines.append(f"{lhs} &{rel} {rhs}".strip())
+            first, *more = break_long(rhs, width - min(_visual_length(eq.lhs), width // 2))
+            lines.append(f"{lhs} &{rel} {first}".strip())
+            lines += [f"&\\qquad {{}} {piece}" for piece in more]
     return " \\\\\n".join(lines)
+
+
+#: A question's own label at the start of its title: "Question 2, continued:", "Q1 (a)",
+#: "(a)", "1.", "T3:". The exam class numbers its parts itself, so the label would print twice.
+_LABEL = re.compile(r"""^\s*(?:
+      (?:Question|Exercise|Task|Part|Q|T)\s*\d+[a-z]?(?:\s*,\s*continued)?(?:\s*\([a-z]{1,3}\))?
+    | \([a-z]{1,3}\) | [a-z]\) | \d+(?:\.\d+)*(?=[.:)])
+    )\s*[:.)]?\s+""", re.IGNORECASE | re.VERBOSE)
+
+
+def unlabelled(title: str) -> str:
+    """A question's title without its own numbering (``"Q1 (a) Forward pass"`` →
+    ``"Forward pass"``), first letter capitalised; unchanged when it has none or is only a label."""
+    m = _LABEL.match(title)
+    rest = title[m.end():] if m else title
+    return rest[:1].upper() + rest[1:] if rest.strip() else title
+
+
+def run_in(title: str, text: str = "") -> str:
+    """A run-in heading's title ending in punctuation when the text after it is a new
+    sentence (``"Neuron $h_1$"``, ``"Inputs…"`` → ``"Neuron $h_1$."``); unchanged when the
+    text goes on the title's sentence (``"Loss"``, ``"with targets…"``) or it already ends
+    in punctuation."""
+    stripped = title.rstrip()
+    starts_sentence = text.lstrip()[:1].isupper()
+    return stripped + "." if starts_sentence and stripped[-1:] not in ".:;?!" else stripped
+
+
+def answer_lines(sec) -> int:
+    """How many lines a question's worked solution takes (headings, text, equation rows,
+    table rows, final answers): the measure of the answer space left on a question paper."""
+    lines = len(sec.final) + sum(len(t.rows) + 2 for t in sec.tables) + 8 * len(sec.plots)
+    for part in sec.parts:
+        lines += 1
+        for b in part.blocks:
+            lines += bool(b.title or b.text) + bool(b.display)
+            lines += sum(len(math_rows(eq)) for eq in b.equations)
+    return lines
+
+
+def answer_space(sec, per_line_cm: float = 0.35, least_cm: float = 3.0, most_cm: float = 16.0) -> str:
+    """The height of the space a question paper leaves for the answer, as a TeX length:
+    proportional to the worked solution's length, between ``least_cm`` and ``most_cm``."""
+    return f"{min(most_cm, max(least_cm, per_line_cm * answer_lines(sec))):.1f}cm"
+
+
+def total_points(sections) -> str:
+    """The sum of the questions' points as written (``"12"``, ``"7.5"``), or ``""`` if none has points."""
+    from fractions import Fraction
+
+    given = [Fraction(s.points) for s in sections if s.points]
+    if not given:
+        return ""
+    total = sum(given, Fraction(0))
+    return str(total.numerator) if total.denominator == 1 else f"{float(total):g}"
+
+
+_TOP_RELATION = re.compile(r"\s(=|\\approx|\\leftarrow)\s")
+
+
+def final_rows(finals) -> str:
+    """The final answers as the body of an ``align*``/``aligned`` block, aligned at the first
+    relation of each (display size: full fractions, matrices at their own height)."""
+    rows = []
+    for f in finals:
+        depth, cut = 0, None
+        for i, ch in enumerate(f):
+            depth += (ch == "{") - (ch == "}")
+            if depth == 0 and cut is None and _TOP_RELATION.match(f, i):
+                cut = i
+        rows.append(f if cut is None else f[:cut] + " &" + f[cut:])
+    return " \\\\\n".join(rows)

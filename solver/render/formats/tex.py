@@ -23,9 +23,18 @@ def escape(text: str) -> str:
 
 
 def _context(solution: Solution, diagram: Diagram | None, sheet: str) -> dict:
+    """The TikZ drawings: ``diagram`` (the sheet's own), ``question_diagram`` (names only,
+    safe outside a solution) and ``answer_diagram`` (a key's drawing that shows answers: a
+    graph's values and gradients; ``""`` otherwise), for the exam class."""
+    from ..diagram import diagram as layout
     from ..drawing import tikz
 
-    return {"diagram": tikz(diagram) if diagram is not None else ""}
+    figure = solution.figure
+    question = layout(figure, "questions") if figure is not None else None
+    answers = figure is not None and figure.kind == "graph" and sheet == "key"
+    return {"diagram": tikz(diagram) if diagram is not None else "",
+            "question_diagram": tikz(question) if question is not None else "",
+            "answer_diagram": tikz(diagram) if answers and diagram is not None else ""}
 
 
 FORMAT = Format("tex", "tex", "LaTeX (pdflatex; --documentclass exam, --body-only)", template="key.tex.j2",

@@ -1,0 +1,135 @@
+"""The text helpers the templates use (solver.render.text), as tables of exact strings:
+labels stripped for the exam class's own numbering, run-in headings, long rows broken,
+final answers aligned, answer space and points; and the Markdown key's math in display
+blocks, never a multi-row matrix inline in a list item."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from solver.key.model import Equation, Section
+from solver.render.text import (aligned, answer_space, break_long, final_rows, run_in, total_points,
+                                unlabelled)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("title, expected", [
+    ("Question 1: forward pass", "Forward pass"),
+    ("Question 2, continued: every gradient", "Every gradient"),
+    ("Q1 (a) Forward pass", "Forward pass"),
+    ("Q1 (b) Loss and gradients", "Loss and gradients"),
+    ("(a) Forward pass", "Forward pass"),
+    ("(c) One step of gradient descent", "One step of gradient descent"),
+    ("1. The graph: forward pass and gradients", "The graph: forward pass and gradients"),
+    ("T3. Learnable parameters", "Learnable parameters"),
+    ("T4: the derivative of the loss", "The derivative of the loss"),
+    ("The output of the network", "The output of the network"),
+    ("A 1,000-step run", "A 1,000-step run"),
+    ("A small convolutional network", "A small convolutional network"),
+    ("Five steps of Adam", "Five steps of Adam"),
+    ("1.5 times the rate", "1.5 times the rate"),
+    ("Question 3", "Question 3"),  # only a label: kept
+])
+def test_unlabelled(title, expected):
+    assert unlabelled(title) == expected
+
+
+@pytest.mark.parametrize("title, text, expected", [
+    ("Neuron $h_{1}$", "Inputs $x_{1} = 1$.", "Neuron $h_{1}$."),
+    ("Loss: sum of squared errors", "with targets $y_1 = 0$.", "Loss: sum of squared errors"),
+    ("Update", "One step of gradient descent.", "Update."),
+    ("Layer 2: error.", "Back through…", "Layer 2: error."),
+    ("Optimizer:", "Adam with", "Optimizer:"),
+    ("Values from the forward pass", "", "Values from the forward pass"),
+])
+def test_run_in(title, text, expected):
+    assert run_in(title, text) == expected
+
+
+BCE = (r"-\frac{1}{2} \left(\left(y_{1} \ln{\left(p_{1} \right)} + \left(1 - y_{1}\right) \ln{\left(1 - p_{1} "
+       r"\right)}\right) + \left(y_{2} \ln{\left(p_{2} \right)} + \left(1 - y_{2}\right) \ln{\left(1 - p_{2} "
+       r"\right)}\right)\right)")
+
+
+@pytest.mark.parametrize("tex, width, rows", [
+    ("a + b", 40, ["a + b"]),  # fits: unchanged
+    ("a_{1} + a_{2} + a_{3} + a_{4}", 10, ["a_{1} + a_{2}", "+ a_{3} + a_{4}"]),
+    # a sum inside the outermost parentheses: \left( \right) become \Bigl( \Bigr) across rows
+    (BCE, 50, [r"-\frac{1}{2} \Bigl(\left(y_{1} \ln{\left(p_{1} \right)} + \left(1 - y_{1}\right) "
+               r"\ln{\left(1 - p_{1} \right)}\right)",
+               r"+ \left(y_{2} \ln{\left(p_{2} \right)} + \left(1 - y_{2}\right) \ln{\left(1 - p_{2} "
+               r"\right)}\right)\Bigr)"]),
+    # a product of matrices goes on before a factor, an operator staying with its factor
+    (r"\left[\begin{array}{r} 1 \\ 2 \end{array}\right] \odot \left[\begin{array}{r} 3 & 4 & 5 & 6 & 7 \end{array}\right]",
+     20, [r"\left[\begin{array}{r} 1 \\ 2 \end{array}\right]",
+          r"\odot \left[\begin{array}{r} 3 & 4 & 5 & 6 & 7 \end{array}\right]"]),
+    (r"\sigma\left(z_{1}\right)^{2}", 3, [r"\sigma\left(z_{1}\right)^{2}"]),  # nothing to break: unchanged
+    ("{a + b + c + d + e + f}", 5, ["{a + b + c + d + e + f}"]),  # inside braces: no break
+])
+def test_break_long(tex, width, rows):
+    assert break_long(tex, width) == rows
+
+
+def test_aligned_goes_on_in_indented_rows():
+    eq = Equation("L", (("=", BCE), (r"\approx", "0.1253")))
+    assert aligned([eq], 52).splitlines() == [
+        r"L &= -\frac{1}{2} \Bigl(\left(y_{1} \ln{\left(p_{1} \right)} + \left(1 - y_{1}\right) "
+        r"\ln{\left(1 - p_{1} \right)}\right) \\",
+        r"&\qquad {} + \left(y_{2} \ln{\left(p_{2} \right)} + \left(1 - y_{2}\right) \ln{\left(1 - p_{2} "
+        r"\right)}\right)\Bigr) \\",
+        r"&\approx 0.1253",
+    ]
+
+
+@pytest.mark.parametrize("finals, body", [
+    (["o_{1} = 0.41", "o_{2} = 0.64"], "o_{1} & = 0.41 \\\\\no_{2} & = 0.64"),
+    ([r"L \approx 0.2977"], r"L & \approx 0.2977"),
+    ([r"W^{(1)} \leftarrow \left[\begin{array}{r} 1 \end{array}\right]"],
+     r"W^{(1)} & \leftarrow \left[\begin{array}{r} 1 \end{array}\right]"),
+    ([r"\frac{\partial L}{\partial w_{3}} = -0.052"], r"\frac{\partial L}{\partial w_{3}} & = -0.052"),
+    ([r"f_{\{a = b\}} = 1"], r"f_{\{a = b\}} & = 1"),  # a relation inside braces is not the one
+    (["no relation"], "no relation"),
+])
+def test_final_rows(finals, body):
+    assert final_rows(finals) == body
+
+
+def _section(points="", rows=1):
+    from solver.key.model import Block, Part
+    eqs = tuple(Equation(f"a_{i}", (("=", "1"),)) for i in range(rows))
+    return Section("q", "Q", "", (Part("P", (Block("b", "t", "x", eqs),)),), (), ("a = 1",), (), points=points)
+
+
+def test_answer_space_grows_with_the_answer_between_bounds():
+    assert answer_space(_section(rows=1)) == "3.0cm"
+    assert answer_space(_section(rows=25)) == "9.8cm"  # (1 heading + 1 text + 25 rows + 1 final) × 0.35 cm
+    assert answer_space(_section(rows=500)) == "16.0cm"
+
+
+@pytest.mark.parametrize("points, total", [
+    (["4", "6", "6", "8"], "24"), (["2.5", "1"], "3.5"), (["1/2", "1/2"], "1"), ([], ""), (["", "3"], "3")])
+def test_total_points(points, total):
+    assert total_points([_section(p) for p in points]) == total
+
+
+def test_markdown_keys_put_multirow_math_in_display_blocks(tmp_path):
+    """No matrix, ``gathered`` or ``\\\\`` inside inline ``$…$`` math (it wraps badly and breaks
+    GitHub's renderer): every such formula stands in a ``$$`` block of its own."""
+    from click.testing import CliRunner
+
+    from solver.cli import main
+
+    r = CliRunner().invoke(main, ["solve", str(ROOT / "problems"), "-f", "md", "--sheet", "both", "-o", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    for md in sorted(tmp_path.glob("*.md")):
+        text = md.read_text(encoding="utf-8")
+        inline = re.sub(r"\$\$.*?\$\$", "", text, flags=re.S)
+        spans = re.findall(r"\$[^$]+\$", inline)
+        assert spans or "count" in md.name or "derivation" in md.name, md.name
+        bad = [s for s in spans if "\\\\" in s or "\\begin" in s]
+        assert not bad, (md.name, bad[:3])
+        assert not re.search(r"^\s*- .*\$\$", text, re.M), md.name  # no display math in a list item
