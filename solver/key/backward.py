@@ -28,8 +28,15 @@ def _backward_order(graph: Graph) -> list:
 def backward_part(w: QuestionWork, asked: list[str]) -> Part:
     g, sb = w.graph, w.sb
     loss = g.loss
-    need = w.needed(asked)
     marks = {("gradient", k, str(w.grads.adjoint.get(k, 0))) for k in asked}
+    if marks <= w.shown_before and w.style != "graph":
+        # Built in full for :mod:`.recap` to refer back to; answered as before (the asked gradients).
+        n_answers, n_final = len(w.answers), len(w.final)
+        part = _matrix_backward(w, asked) if w.style == "matrix" else _neuron_backward(w, asked)
+        del w.answers[n_answers:], w.final[n_final:]
+        w.answers.extend(answer("gradient", k, sb.d(loss, k), w.grads.adjoint.get(k, sp.Integer(0)), w.digits)
+                         for k in asked)
+        return part
     if marks <= w.shown_before:
         for k in asked:
             w.answers.append(answer("gradient", k, sb.d(loss, k), w.grads.adjoint.get(k, sp.Integer(0)),
@@ -41,6 +48,14 @@ def backward_part(w: QuestionWork, asked: list[str]) -> Part:
     w.shown_before |= marks
     if w.style == "matrix":
         return _matrix_backward(w, asked)
+    return _neuron_backward(w, asked)
+
+
+def _neuron_backward(w: QuestionWork, asked: list[str]) -> Part:
+    """Neuron and graph styles: the upstream gradients, then each asked gradient."""
+    g, sb = w.graph, w.sb
+    loss = g.loss
+    need = w.needed(asked)
     shortcut = {o: (o, p, y) for o, p, y in g.softmax_ce}
     probs = {p for _, p, _ in g.softmax_ce}
     blocks = []

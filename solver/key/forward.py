@@ -3,6 +3,8 @@ a recap of values an earlier question showed instead of showing them again."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import sympy as sp
 
 from ..ops.activations.softmax import Softmax
@@ -12,35 +14,33 @@ from .steps import Equation
 
 
 def forward_part(w: QuestionWork, full: bool) -> Part | None:
+    """The forward pass, layer by layer. The neuron and matrix styles build it in full
+    (:mod:`.recap` then refers back to what an earlier question derived) and answer
+    the values when asked or first shown; the graph style recaps values shown before."""
     if w.style == "graph":
         return _staged_forward(w, full)
     if w.style == "matrix":
         return _matrix_forward(w, full)
     g, sb = w.graph, w.sb
     blocks = []
-    recap = []
     for group in g.groups:
-        keys = [k for k in group.keys]
-        if not full and all((k, str(w.values[k])) in w.shown_before for k in keys):
-            recap.extend(keys)
-            continue
+        keys = list(group.keys)
+        fresh = full or not all((k, str(w.values[k])) in w.shown_before for k in keys)
         blocks.append(Block("definition", group.title, display=group.definition))
         softmax = [k for k in keys if isinstance(g.by_key[k].expr, Softmax)]
-        if softmax:
-            blocks.append(Block("neuron", "Softmax", "", tuple(sb.softmax_details(softmax))))
-            w.answers.extend(answer("value", k, g.latex[k], w.values[k], w.digits)
-                                for k in softmax)
-        for k in keys:
+        for k in keys:  # the logits before the softmax that uses them
             if k in softmax:
                 continue
             node = g.by_key[k]
             if node.kind == "preactivation" or node.kind in ("activation", "output") and not isinstance(
                     node.expr, sp.Function):
-                blocks.append(_neuron_block(w, k, keys))
+                blocks.append(_neuron_block(w, k, keys, fresh))
+        if softmax:
+            blocks.append(Block("neuron", "Softmax", "", tuple(sb.softmax_details(softmax))))
+            if fresh:
+                w.answers.extend(answer("value", k, g.latex[k], w.values[k], w.digits) for k in softmax)
         for k in keys:
             w.shown_before.add((k, str(w.values[k])))
-    if recap:
-        blocks.insert(0, recap_part(w, recap).blocks[0])
     return Part("Forward pass", tuple(blocks)) if blocks else None
 
 
@@ -75,22 +75,33 @@ def recap_part(w: QuestionWork, keys: list[str]) -> Part:
 
 
 def _matrix_forward(w: QuestionWork, full: bool) -> Part:
+    """Each layer's definition, then its equations (the definition before its use)."""
     g = w.graph
     keys = [k for grp in g.groups for k in grp.keys]
-    if not full and all((k, str(w.values[k])) in w.shown_before for k in keys):
-        return recap_part(w, keys)
+    fresh = full or not all((k, str(w.values[k])) in w.shown_before for k in keys)
     blocks = w.mx.forward()
     head = [k for grp in g.groups if "Softmax output" in grp.title for k in grp.keys]
     if head:
         blocks.append(Block("neuron", "Softmax output", "", tuple(w.sb.softmax_details(head)),
                             display=g.groups[-1].definition))
+    defined = {info.index: grp.definition for info in g.layers for grp in g.groups
+               if info.acts[0][0] in grp.keys}  # with the activation's parameters (a leaky ReLU's slope)
+    out = []
+    for b in blocks:
+        layer = next((i for i in defined if b.title.startswith(f"Layer {i} (")), None)
+        display = b.display or (defined[layer] if layer is not None else "")
+        if display and b.equations:
+            out += [Block("definition", b.title, b.text, display=display), replace(b, title="", text="", display="")]
+        else:
+            out.append(b)
     for k in keys:
         w.shown_before.add((k, str(w.values[k])))
-        w.answers.append(answer("value", k, g.latex[k], w.values[k], w.digits))
-    return Part("Forward pass", tuple(blocks))
+        if fresh:
+            w.answers.append(answer("value", k, g.latex[k], w.values[k], w.digits))
+    return Part("Forward pass", tuple(out))
 
 
-def _neuron_block(w: QuestionWork, zkey: str, group: list[str]) -> Block:
+def _neuron_block(w: QuestionWork, zkey: str, group: list[str], fresh: bool = True) -> Block:
     g, sb = w.graph, w.sb
     acts = [c for c in g.children[zkey] if c in group and not isinstance(g.by_key[c].expr, Softmax)]
     neuron = acts[0] if acts else zkey
@@ -103,7 +114,7 @@ def _neuron_block(w: QuestionWork, zkey: str, group: list[str]) -> Block:
     text = "; ".join(f"{labels[k]} {', '.join(v)}" for k, v in groups.items() if v)
     text = text[0].upper() + text[1:] + "." if text else ""
     eqs = [sb.forward(zkey)] + [sb.forward(a) for a in acts]
-    for k in [zkey] + acts:
+    for k in [zkey] + acts if fresh else ():
         w.answers.append(answer("value", k, g.latex[k], w.values[k], w.digits))
     return Block("neuron", f"Neuron ${g.latex[neuron]}$", text, tuple(eqs))
 
@@ -117,7 +128,7 @@ def loss_part(w: QuestionWork) -> Part:
     if "loss" in w.q.ask:
         w.final.append(f"L {sb.shown['L'].relation} {sb.shown['L'].latex}")
     mark = ("loss", g.loss_title, str(w.values["L"]))
-    if mark in w.shown_before and "loss" not in w.q.ask:
+    if mark in w.shown_before and "loss" not in w.q.ask and w.style == "graph":
         return Part("Loss", (Block("recap", "Loss from an earlier question",
                                    display=f"L {sb.shown['L'].relation} {sb.shown['L'].latex}"),))
     w.shown_before.add(mark)

@@ -147,7 +147,7 @@ class MatrixSteps(MatrixNumbers):
                     if formulas:
                         parts.insert(0, ("=", formulas))
                     eqs.append(Equation(rf"\frac{{\partial L}}{{\partial {self.a(l)}}}", tuple(parts)))
-                    eqs.append(self._delta_eq(info, identity))
+                    eqs.extend(self._delta_eqs(info, identity))
                     text = "The output layer's error" + (
                         f" (each example's derivative carries the batch mean's factor 1/{self.n})."
                         if self.n > 1 else ".")
@@ -159,7 +159,7 @@ class MatrixSteps(MatrixNumbers):
                          else f"{self.weights(nxt, g.by_key_values)}^\\top {self.vec(nxt.pre, adj)}")
                 eqs.append(Equation(rf"\frac{{\partial L}}{{\partial {self.a(l)}}}", (
                     ("=", wt), (self._rel(nxt.pre, adj), wnums), (self._rel(info.acts, adj), self.vec(info.acts, adj)))))
-                eqs.append(self._delta_eq(info, identity))
+                eqs.extend(self._delta_eqs(info, identity))
                 text = "Back through the next layer's weights, then the activation's derivative."
             out.append(Block("layer", f"Layer {l}: error", text, tuple(eqs)))
             out.append(self._weight_gradient(info))
@@ -168,8 +168,10 @@ class MatrixSteps(MatrixNumbers):
     def _output_formulas(self, info: LayerInfo) -> str:
         """``(2(o_1 − y_1), 2(o_2 − y_2))``: ∂L/∂a of the output layer in symbols, for a
         single example (``p_k − y_k`` through a softmax head with cross-entropy)."""
-        if self.n > 1 or self.steps is None:
+        if self.steps is None:
             return ""
+        if self.n > 1:
+            return self._batch_output_formulas(info)
         g = self.g
         head = {o: (p, y) for o, p, y in g.softmax_ce}
         items = []
@@ -185,16 +187,55 @@ class MatrixSteps(MatrixNumbers):
             items = items[:2] + [r"\dots"] + items[-1:]
         return r"\begin{bmatrix} " + (r" & " if self.row else r" \\ ").join(items) + r" \end{bmatrix}"
 
-    def _delta_eq(self, info: LayerInfo, identity: bool) -> Equation:
+    def _batch_output_formulas(self, info: LayerInfo) -> str:
+        """∂L/∂a of the output layer in symbols, one entry per example and unit: the
+        per-example loss's derivative times the batch reduction's (``½(o⁽ⁿ⁾ − y⁽ⁿ⁾)``)."""
+        g, st = self.g, self.steps
+        cols = []
+        for acts in info.acts:
+            col = []
+            for k in acts:
+                ch = g.children[k]
+                if len(ch) != 1 or g.children[ch[0]] != (g.loss,) or (ch[0], k) not in self.grads.local:
+                    return ""
+                col.append(st.tex(st._local_form(g.loss, ch[0]) * st._local_form(ch[0], k)))
+            cols.append(col)
+        rows = cols if self.row else [list(r) for r in zip(*cols)]
+        if max(len(r) for r in rows) > 4 or len(rows) > 4:
+            return ""
+        return bmatrix(rows)
+
+    def _delta_eqs(self, info: LayerInfo, identity: bool) -> tuple[Equation, ...]:
+        eq = self._delta_eq(info, identity)
+        return eq if isinstance(eq, tuple) else (eq,)
+
+    def _softmax_delta(self, info: LayerInfo, da: str) -> tuple[Equation, ...]:
+        """The softmax's Jacobian ``J`` (``J_kj = ∂a_k/∂z_j = a_k(δ_kj − a_j)``) written
+        out, then ``δ = ∂L/∂a · J`` (rows) or ``Jᵀ ∂L/∂a`` (columns), one example at a time."""
+        l, adj = info.index, self.grads.adjoint
+        a, z = self.a(l), self.z(l)
+        entry = rf"\frac{{\partial {a}_k}}{{\partial {z}_j}} = {a}_k\,(\delta_{{kj}} - {a}_j)"
+        sym = rf"{da} J" if self.row else rf"J^\top {da}"
+        if self.n > 1:  # one Jacobian per example: δ computed example by example
+            return (Equation("J_{kj}", (("=", entry),)),
+                    Equation(rf"\delta^{{({l})}}", (("=", sym + r"\ \text{for each example}"),
+                                                     (self._rel(info.pre, adj), self.vec(info.pre, adj)))))
+        jac = [[self.grads.local[(p, q)].value for q in info.pre[0]] for p in info.acts[0]]
+        nums = (rf"{self.vec(info.acts, adj)} {self._mat(jac)}" if self.row
+                else rf"{self._mat(jac)}^\top {self.vec(info.acts, adj)}")
+        exact = all(display(v, self.digits).exact for r in jac for v in r)
+        return (Equation("J", (("=", rf"\frac{{\partial {a}}}{{\partial {z}}}"), ("=", rf"\Bigl[{entry}\Bigr]_{{kj}}"),
+                               ("=" if exact else r"\approx", self._mat(jac)))),
+                Equation(rf"\delta^{{({l})}}", (("=", sym), (r"\approx", nums),
+                                                 (self._rel(info.pre, adj), self.vec(info.pre, adj)))))
+
+    def _delta_eq(self, info: LayerInfo, identity: bool) -> Equation | tuple[Equation, ...]:
         l, adj = info.index, self.grads.adjoint
         da = rf"\frac{{\partial L}}{{\partial {self.a(l)}}}"
         if identity:
             return Equation(rf"\delta^{{({l})}}", (("=", da), (self._rel(info.pre, adj), self.vec(info.pre, adj))))
-        if info.activation == "softmax":  # the full Jacobian J_kj = p_k (δ_kj − p_j)
-            jac = [[self.grads.local[(p, z)].value for z in info.pre[0]] for p in info.acts[0]]
-            return Equation(rf"\delta^{{({l})}}", (
-                ("=", rf"J^\top {da}"), (r"\approx", rf"{self._mat(jac)}^\top {self.vec(info.acts, adj)}"),
-                (self._rel(info.pre, adj), self.vec(info.pre, adj))))
+        if info.activation == "softmax":
+            return self._softmax_delta(info, da)
         prime = [[self.grads.local[(a, z)].value for a, z in zip(acts, pres)]
                  for acts, pres in zip(info.acts, info.pre)]
         rows = prime if self.row else [list(r) for r in zip(*prime)]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 
-
 from ..core.errors import ProblemError
 from ..core.numbers import display
 from ..graph.backprop import Gradients, backward, forward
@@ -17,6 +16,7 @@ from ..graph.spec import build_graph_spec
 from ..ops.latex import bmatrix
 from ..problem.schema import Problem, Question
 from .matrix import MatrixSteps
+from .recap import Derived, question_label
 from .staged import StagedSteps
 
 NUMERIC = ("forward", "loss", "gradients", "update", "train")
@@ -36,16 +36,20 @@ class QuestionWork:
         shown_before: marks of what earlier questions already showed (shared by all).
         file: the problem file's path, for error messages.
         style: ``neuron``, ``matrix`` or ``graph``.
+        derived: what earlier questions derived, and where (shared by all); the neuron
+            and matrix styles refer back to it instead of deriving again.
 
     Raises:
         ProblemError: the network cannot be evaluated.
     """
 
     def __init__(self, problem: Problem, question: Question, qi: int, digits: int,
-                 shown_before: set, file: str | None, style: str = "neuron"):
+                 shown_before: set, file: str | None, style: str = "neuron", derived: Derived | None = None):
         self.problem, self.q, self.qi, self.digits = problem, question, qi, digits
         self.file, self.style = file, style
         self.shown_before = shown_before
+        self.derived = derived if derived is not None else Derived()
+        self.label = question_label(question.title, qi)
         self.answers: list = []
         self.extra_tables: tuple = ()
         self.plots: tuple = ()

@@ -12,6 +12,7 @@ from .forward import forward_part, loss_part
 from .model import Part, Section, Table
 from .notes import notes
 from .question import QuestionWork
+from .recap import recalled, refer_back
 from .structure import derivation_part, structure_parts
 from .training import training_part
 from .update import update_part
@@ -74,20 +75,49 @@ def numeric_parts(w: QuestionWork) -> tuple[list, tuple]:
             parts.append(up)
             w.final.extend(w.final_lines(list(new), new.__getitem__, lambda name: name, r"\leftarrow"))
         if len(asked) > 2:
-            header = ("\\text{parameter}", "\\text{value}", rf"\partial {w.out} / \partial \cdot") + (
-                ("\\text{updated}",) if new else ())
-            rows = []
-            for k in asked:
-                row = (g.latex[k], w.sb.shown[k].latex,
-                       display(w.grads.adjoint.get(k, 0), w.digits).latex)
-                if new:
-                    row += (display(new[k], w.digits).latex if k in new else "",)
-                rows.append(row)
-            table = Table("Table of gradients", header, tuple(rows))
+            table = _gradient_table(w, asked, new)
     kinks = notes(w)
     if kinks:
         parts.append(Part("Notes", tuple(kinks)))
+    if w.style != "graph":
+        parts = refer_back(parts, w.derived, w.label, *_recall(w, asked), "loss" in q.ask, w.out)
     return parts, ((table,) if table else ())
+
+
+def _gradient_table(w: QuestionWork, asked: list[str], new: dict) -> Table | None:
+    """Each asked parameter's value and gradient (and updated value); the gradients
+    only the first time the key shows them."""
+    g = w.graph
+    rows = tuple((g.latex[k], w.sb.shown[k].latex, display(w.grads.adjoint.get(k, 0), w.digits).latex)
+                 for k in asked)
+    header = ("\\text{parameter}", "\\text{value}", rf"\partial {w.out} / \partial \cdot")
+    before = w.derived.first(w.derived.tables, rows, w.label)
+    if before is not None and before != w.label:
+        if not new:
+            return None
+        header, rows = header[:2], tuple(r[:2] for r in rows)  # the gradients are in the table of {before}
+    if new:
+        header += ("\\text{updated}",)
+        rows = tuple(r + (display(new[k], w.digits).latex if k in new else "",) for r, k in zip(rows, asked))
+    return Table("Table of gradients" if len(header) > 3 or before is None else "Table of updates",
+                 header, rows)
+
+
+def _recall(w: QuestionWork, asked: list[str]):
+    """The left-hand sides of the asked gradients (each layer's ∂L/∂W too), and the
+    function giving the lines that recall some of their equations (a layer's weights
+    as one matrix when all of them are recalled)."""
+    if not asked or w.grads is None:
+        return set(), lambda eqs: [recalled(eq) for eq in eqs]
+    g = w.graph
+    by_lhs = {w.dout(g.latex[k]): k for k in asked}
+    layers = {w.dout(f"W^{{({g.by_key[k].layer})}}") for k in asked if g.by_key[k].kind == "weight"}
+
+    def recall(eqs) -> list[str]:
+        keys = [by_lhs[eq.lhs] for eq in eqs if eq.lhs in by_lhs]
+        return [recalled(eq) for eq in eqs if eq.lhs not in by_lhs] + w.final_lines(
+            keys, lambda k: w.grads.adjoint.get(k, 0), w.dout, "=")
+    return set(by_lhs) | layers, recall
 
 
 def asked_text(w: QuestionWork, asked: list[str]) -> str:

@@ -9,6 +9,7 @@ from ..problem.schema import Problem
 from .given import given_blocks
 from .model import Figure, Solution
 from .question import QuestionWork
+from .recap import Derived
 from .section import build_section
 
 
@@ -30,11 +31,12 @@ def solve(problem: Problem, stem: str, options: Options = Options(), file: str |
     style = options.style or problem.style or ("graph" if problem.graph is not None else "neuron")
     digits = options.precision or problem.precision
     shown: set = set()
+    derived = Derived()
     sections = []
     given = ()
     figure = None
     for qi, q in enumerate(problem.questions):
-        work = QuestionWork(problem, q, qi, digits, shown, file, style)
+        work = QuestionWork(problem, q, qi, digits, shown, file, style, derived)
         if work.graph is not None:
             if not given:
                 given = given_blocks(problem, work.graph, digits)

@@ -1,0 +1,192 @@
+"""Refer back instead of deriving again: what a key has already derived (every equation,
+definition, note and table, with the question that first showed it), and a question's
+parts with what an earlier question derived replaced by one line per question
+("From Question 1: h₁ = 0.5, h₂ = 0.8") listing only the values this question uses.
+
+Used by the neuron and matrix styles: a question builds its parts in full and
+:func:`refer_back` keeps only what is new.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import replace
+
+from .model import Block, Equation, Part
+
+_LABEL = re.compile(r"\s*(Question\s+[\w.-]+(?:,\s*continued)?|Q\d+\s*\([a-z0-9]+\)|Q\d+|\([a-z0-9]+\)"
+                    r"|Part\s+\w+)", re.IGNORECASE)
+
+
+def question_label(title: str | None, index: int) -> str:
+    """How a later question names this one: ``Question 2`` from ``"Question 2: …"``,
+    ``part (a)`` from ``"(a) Forward pass"``, else ``Question <n>`` by position."""
+    m = _LABEL.match(title or "")
+    if m:
+        label = m.group(1)
+        return f"part {label}" if label.startswith("(") else label
+    if title and ":" in title:
+        return title.split(":", 1)[0].strip()
+    return f"Question {index + 1}"
+
+
+class Derived:
+    """What the key has shown so far, each with the label of the question that first
+    showed it: equations (left-hand side and every right-hand part), displays
+    (definitions, rules), text-only notes and tables."""
+
+    def __init__(self) -> None:
+        self.equations: dict[tuple, str] = {}
+        self.displays: dict[str, str] = {}
+        self.notes: dict[tuple, str] = {}
+        self.tables: dict[tuple, str] = {}
+
+    def first(self, store: dict, sig, here: str) -> str | None:
+        """``None`` the first time ``sig`` is seen (recording ``here``), else where it was."""
+        if sig in store:
+            return store[sig]
+        store[sig] = here
+        return None
+
+
+def _uses(name: str, text: str) -> bool:
+    """Whether ``name`` (LaTeX) occurs in ``text`` as itself, not as part of a longer
+    name (``h_{1}`` is not used by ``z_{h_{1}}`` or ``h_{1}^{[2]}``)."""
+    start = 0
+    while True:
+        i = text.find(name, start)
+        if i < 0:
+            return False
+        before, after = text[max(0, i - 2):i], text[i + len(name):i + len(name) + 1]
+        if before != "_{" and not (before[-1:].isalpha() and name[:1].isalpha()) \
+                and after not in ("^", "_") and not (after.isalpha() and name[-1:].isalpha()):
+            return True
+        start = i + 1
+
+
+def recalled(eq: Equation) -> str:
+    """``lhs = value``: an equation's result, recalled from where it was derived."""
+    rel, value = eq.parts[-1]
+    if eq.parts[0][0] == r"\leftarrow":
+        rel = r"\leftarrow"
+    return f"{eq.lhs} {rel} {value}"
+
+
+def _rows(items: list[str]) -> str:
+    """Items four to a row (a column vector counts as two, a wider matrix as four), centred."""
+    rows, row, width = [], [], 0
+    for it in items:
+        w = (4 if "&" in it else 2) if r"\begin{" in it else 1  # a matrix of several columns alone
+        if row and width + w > 4:
+            rows.append(row)
+            row, width = [], 0
+        row.append(it)
+        width += w
+    if row:
+        rows.append(row)
+    lines = [r", \quad ".join(r) for r in rows]
+    return lines[0] if len(lines) == 1 else r"\begin{gathered} " + r" \\ ".join(lines) + r" \end{gathered}"
+
+
+def _filter_part(part: Part, derived: Derived, here: str):
+    """The part's blocks without what was shown before; the equations dropped, with
+    where they were derived; which kept blocks are only headings (kept when an
+    equation follows)."""
+    blocks, dropped, headings, whole = [], [], set(), []
+    for b in part.blocks:
+        if b.kind == "recap":
+            blocks.append(b)
+            continue
+        eqs = []
+        for eq in b.equations:
+            origin = derived.first(derived.equations, (eq.lhs, eq.parts), here)
+            if origin is None:
+                eqs.append(eq)
+            else:
+                dropped.append((origin, eq))
+        if b.equations and not eqs:
+            if b.title:
+                whole.append((b.title, b.equations))
+            continue
+        display = b.display
+        text = b.text
+        if display:
+            origin = derived.first(derived.displays, display, here)
+            if origin is not None:
+                display = ""
+                if origin != here and b.kind == "definition":
+                    text = (text + " " if text else "") + f"Defined in {origin}."
+        elif not b.equations and derived.first(derived.notes, (b.kind, b.title, b.text), here) is not None:
+            continue
+        if b.display and not display and not eqs:
+            if b.kind != "definition":  # a note whose rule was stated before: kept unless said before
+                if derived.first(derived.notes, (b.kind, b.title, b.text), here) is not None:
+                    continue
+            else:
+                headings.add(len(blocks))
+        nb = replace(b, equations=tuple(eqs), display=display, text=text)
+        blocks.append(nb)
+    kept = []
+    for i, b in enumerate(blocks):
+        if i in headings and not (i + 1 < len(blocks) and i + 1 not in headings and blocks[i + 1].equations):
+            continue
+        kept.append(b)
+    return kept, dropped, whole
+
+
+def refer_back(parts: list[Part], derived: Derived, here: str, asked: set[str],
+               recall: Callable[[list[Equation]], list[str]], loss_asked: bool, loss_name: str = "L") -> list[Part]:
+    """``parts`` without what an earlier question (or an earlier part of this one)
+    derived; at the top of each part, one "From <question>" line per earlier question
+    with the values the rest of this question uses.
+
+    Args:
+        parts: the question's parts, built in full.
+        derived: the key's record so far (updated).
+        here: this question's label.
+        asked: the left-hand sides of the quantities the question asks for (recalled
+            when an earlier question derived them).
+        recall: the lines recalling equations of asked quantities (a layer's gradients
+            as one matrix when all of them are recalled).
+        loss_asked: whether the question asks for the loss (else the loss is not recalled).
+        loss_name: the loss's LaTeX name.
+    """
+    filtered = [(p, *_filter_part(p, derived, here)) for p in parts]
+    used = " ".join(
+        " ".join([b.text, b.display] + [eq.inline for eq in b.equations])
+        for _, blocks, _, _ in filtered for b in blocks)
+
+    def needed(lhs: str) -> bool:
+        if lhs == loss_name or lhs.startswith(loss_name + "^"):
+            return loss_asked
+        return lhs in asked or _uses(lhs, used)
+
+    out = []
+    for part, blocks, dropped, whole in filtered:
+        by_origin: dict[str, list[Equation]] = {}
+        origin_of = {}
+        for origin, eq in dropped:
+            origin_of[eq] = origin
+            if origin == here or not eq.lhs or not needed(eq.lhs):
+                continue
+            by_origin.setdefault(origin, []).append(eq)
+        also: dict[str, list[str]] = {}  # blocks derived before whose values this question does not use
+        for title, eqs in whole:
+            origin = origin_of[eqs[0]]
+            if origin != here and not any(eq in by_origin.get(origin, ()) for eq in eqs):
+                also.setdefault(origin, []).append(title)
+        recaps = []
+        for origin in dict.fromkeys([*by_origin, *also]):
+            eqs = by_origin.get(origin, [])
+            items = [recalled(eq) for eq in eqs if eq.lhs not in asked]
+            items += recall([eq for eq in eqs if eq.lhs in asked])
+            titles = also.get(origin, [])
+            text = f"As derived there: {'; '.join(titles)}." if 0 < len(titles) <= 2 else ""
+            if not items and not text:
+                continue
+            recaps.append(Block("recap", f"From {origin}", text, display=_rows(items) if items else ""))
+        content = recaps + blocks
+        if any(b.display or b.equations or b.kind not in ("definition", "recap") for b in content):
+            out.append(replace(part, blocks=tuple(content)))
+    return out
