@@ -6,23 +6,11 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..graph.model import Graph
 from .model import Block, Part, answer
 from .question import QuestionWork, gathered
+from .staged import backward_order as _backward_order
 from .steps import Equation
-
-_RANK = {"loss": 0, "output": 1, "activation": 1, "stage": 1, "preactivation": 2}
-
-
-def _backward_order(graph: Graph) -> list:
-    """Computed nodes from the loss back, layer by layer (outputs before their
-    pre-activations, neurons in order within a layer); reverse graph order where
-    nodes have no layer."""
-    pos = {n.key: i for i, n in enumerate(graph.nodes)}
-    computed = [n for n in graph.nodes if not n.is_leaf]
-    if any(n.layer is None for n in computed if n.kind != "loss"):
-        return list(reversed(computed))
-    return sorted(computed, key=lambda n: (-(n.layer or 10**6), _RANK.get(n.kind, 1), pos[n.key]))
+from .sweep import graph_backward
 
 
 def backward_part(w: QuestionWork, asked: list[str]) -> Part:
@@ -48,11 +36,13 @@ def backward_part(w: QuestionWork, asked: list[str]) -> Part:
     w.shown_before |= marks
     if w.style == "matrix":
         return _matrix_backward(w, asked)
+    if w.style == "graph":
+        return graph_backward(w, asked)
     return _neuron_backward(w, asked)
 
 
 def _neuron_backward(w: QuestionWork, asked: list[str]) -> Part:
-    """Neuron and graph styles: the upstream gradients, then each asked gradient."""
+    """Neuron style: the upstream gradients, then each asked gradient."""
     g, sb = w.graph, w.sb
     loss = g.loss
     need = w.needed(asked)
@@ -65,25 +55,14 @@ def _neuron_backward(w: QuestionWork, asked: list[str]) -> Part:
             r"$\frac{\partial L}{\partial o_j} = \sum_k \frac{\partial L}{\partial p_k}"
             r"\frac{\partial p_k}{\partial o_j} = -\sum_k \frac{y_k}{p_k}\, p_k(\delta_{kj} - p_j)"
             r" = p_j \sum_k y_k - y_j = p_j - y_j$.")))
-    sweep = []
     for n in _backward_order(g):
         k = n.key
         if k not in need or k in asked or n.is_leaf or k in probs:
             continue
         w.answers.append(answer("gradient", k, sb.d(loss, k), w.grads.adjoint[k], w.digits,
                                    upstream=True))
-        if w.style == "graph":
-            sweep.append(_adjoint_eq(w, k, shortcut))
-        else:
-            blocks.append(Block("upstream", f"Upstream gradient at ${g.latex[k]}$", "",
-                                (_adjoint_eq(w, k, shortcut),)))
-    if sweep:
-        blocks.append(Block("upstream", "Reverse sweep",
-                            f"$\\partial {w.out}/\\partial n$ for each stage $n$, from the output back, "
-                            "each computed once from the stages it feeds:", tuple(sweep)))
-        blocks.append(Block("note", "Gradients as path products",
-                            "Each asked gradient is the product of the local derivatives along every path "
-                            "from the variable to the output, summed over the paths:"))
+        blocks.append(Block("upstream", f"Upstream gradient at ${g.latex[k]}$", "",
+                            (_adjoint_eq(w, k, shortcut),)))
     for k in asked:
         children = w.relevant_children(k)
         if k in shortcut:
@@ -91,9 +70,7 @@ def _neuron_backward(w: QuestionWork, asked: list[str]) -> Part:
         elif not children:
             eq = Equation(sb.d(loss, k), (("=", "0"),))
         else:
-            paths = sb.paths(k) if w.style == "graph" else None
-            eq = (sb.path_gradient(k, paths) if paths else
-                  sb.chain(k, children, _chain_path(w, k, children, shortcut)))
+            eq = sb.chain(k, children, _chain_path(w, k, children, shortcut))
         value = w.grads.adjoint.get(k, sp.Integer(0))
         blocks.append(Block("gradient", f"Gradient with respect to ${g.latex[k]}$", "", (eq,)))
         w.answers.append(answer("gradient", k, sb.d(loss, k), value, w.digits))

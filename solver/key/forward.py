@@ -11,6 +11,7 @@ from ..ops.activations.softmax import Softmax
 from .model import Block, Part, answer
 from .question import QuestionWork, gathered
 from .steps import Equation
+from .sweep import step_definition, used_edges
 
 
 def forward_part(w: QuestionWork, full: bool) -> Part | None:
@@ -52,11 +53,14 @@ def _staged_forward(w: QuestionWork, full: bool) -> Part | None:
     if not full and all((k, str(w.values[k])) in w.shown_before for k in keys):
         return recap_part(w, keys)
     asked = w.asked() if w.grads is not None else []
-    on_path = set(asked) | w.needed(asked) if asked else set()
+    used = used_edges(w, asked) if asked else set()  # the local derivatives the backward pass uses
+    definition = step_definition(w, used)
     eqs = []
-    for k in keys:
-        eqs.append(sb.forward(k))
-        local = [e for p, e in sb.local_derivatives(k) if p in on_path] if k in on_path else []
+    known = {k for k in keys if not full and (k, str(w.values[k])) in w.shown_before}
+    for k in keys:  # a value an earlier question derived is stated, not derived again
+        eqs.append(Equation(g.latex[k], ((sb.shown[k].relation, sb.shown[k].latex),)) if k in known
+                   else sb.forward(k))
+        local = [e for p, e in sb.local_derivatives(k) if (k, p) in used] if used else []
         for i in range(0, len(local), 2):
             eqs.append(Equation("", (("", r"\qquad " + r",\quad ".join(e.inline for e in local[i:i + 2])),)))
         w.shown_before.add((k, str(w.values[k])))
@@ -64,7 +68,9 @@ def _staged_forward(w: QuestionWork, full: bool) -> Part | None:
             w.answers.append(answer("value", k, g.latex[k], w.values[k], w.digits))
     text = ("Each stage in order, with its local derivatives (indented) beneath it." if asked
             else "Each stage in order.")
-    return Part("Forward pass", (Block("stage", "", text, tuple(eqs)),))
+    if known:
+        text += " Values derived in an earlier question are stated without their steps."
+    return Part("Forward pass", ((definition,) if definition else ()) + (Block("stage", "", text, tuple(eqs)),))
 
 
 def recap_part(w: QuestionWork, keys: list[str]) -> Part:

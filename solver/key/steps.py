@@ -16,8 +16,16 @@ from ..core.numbers import Shown, display, normalize
 from ..graph.backprop import Gradients, evaluate
 from ..graph.model import Graph, sym
 from ..ops.functions import OpFunctionBase
-from ..ops.latex import NNLatexPrinter, SubstitutingPrinter, partial
+from ..ops.latex import NNLatexPrinter, SubstitutingPrinter, flat_terms, partial
 from .model import Equation
+
+
+def _joined(terms: list[str]) -> str:
+    """Terms added, one that begins with a minus sign subtracted: ``a - 1``, not ``a + -1``."""
+    out = terms[0]
+    for t in terms[1:]:
+        out += f" - {t[1:].lstrip()}" if t.startswith("-") else f" + {t}"
+    return out
 
 
 class StepBuilder:
@@ -63,22 +71,22 @@ class StepBuilder:
     def factor(shown: Shown) -> str:
         return f"({shown.latex})" if shown.latex.startswith("-") else shown.latex
 
+    @staticmethod
+    def signed_sum(shown: list[Shown]) -> str:
+        """``0.2 - 0.3 + 0.1``: shown values added, each term's sign as the operator."""
+        out = shown[0].latex
+        for s in shown[1:]:
+            out += f" - {s.latex[1:]}" if s.latex.startswith("-") else f" + {s.latex}"
+        return out
+
     def _terms_line(self, expr: sp.Expr) -> tuple[str, bool] | None:
-        """``0.2 + 0.2 + 0.1``: the values of a sum's terms, when that adds a step."""
-        if not expr.is_Add or all(a.is_Symbol for a in expr.args):
+        """``0.2 + 0.2 + 0.1``: the values of a sum's terms (sums inside it opened), when
+        that adds a step."""
+        terms = flat_terms(expr)
+        if len(terms) < 2 or all(a.is_Symbol for a in terms):
             return None
-        out, exact = "", True
-        for i, term in enumerate(expr.args):
-            v = evaluate(term, self.values)
-            s = self.show(v)
-            exact &= s.exact
-            if i == 0:
-                out = s.latex
-            elif s.latex.startswith("-"):
-                out += " - " + s.latex[1:]
-            else:
-                out += " + " + s.latex
-        return out, exact
+        shown = [self.show(evaluate(t, self.values)) for t in terms]
+        return self.signed_sum(shown), all(s.exact for s in shown)
 
     # -- forward -------------------------------------------------------------------
     def forward(self, key: str) -> Equation:
@@ -96,7 +104,7 @@ class StepBuilder:
             if step:
                 parts.append(step)
         terms = self._terms_line(expr)
-        if terms and terms[0] != value.latex:
+        if terms and terms[0] not in (value.latex, parts[-1][1]):
             parts.append(("=" if terms[1] and exact else r"\approx", terms[0]))
         parts.append((value.relation, value.latex))
         return Equation(self.name(key), tuple(parts))
@@ -151,54 +159,55 @@ class StepBuilder:
         parts: list[tuple[str, str]] = []
         if lhs_chain:
             parts.append(("=", " ".join(self.d(a, b) for a, b in zip(lhs_chain, lhs_chain[1:] + [key]))))
-        direct = children == [loss]
-        if direct:
+        if children == [loss]:  # the output's own local derivative
             form = self._local_form(loss, key)
             parts.append(("=", self.tex(form)))
             sub, exact = self.subst(form)
-            parts.append(("=" if exact else r"\approx", sub))
+            if sub != parts[-1][1]:
+                parts.append(("=" if exact else r"\approx", sub))
         else:
-            parts.append(("=", " + ".join(self.d(loss, c) + " " + self.d(c, key) for c in children)))
-            forms = [self._local_form(c, key) for c in children]
-            sym_terms = []
-            for c, f in zip(children, forms):
-                ft = self.tex(f)
-                if f.is_Add or f.could_extract_minus_sign():
-                    ft = rf"\left({ft}\right)"
-                sym_terms.append(self.d(loss, c) + (" " + ft if f != 1 else ""))
-            parts.append(("=", " + ".join(sym_terms)))
-            num_terms, exact, needs_eval = [], True, False
-            for c, f in zip(children, forms):
-                up = self.show(self.grads.adjoint[c])
-                exact &= up.exact
-                fs, fe = self.subst(f)
-                exact &= fe
-                if not (f.is_Symbol or f.is_Number):
-                    needs_eval = True
-                if f == 1:
-                    num_terms.append(self.factor(up))
-                elif f.is_Symbol or f.is_Number:
-                    wrapped = fs if fs.startswith("(") else f"({fs})"
-                    num_terms.append(f"({up.latex}){wrapped}")
-                else:
-                    if f.could_extract_minus_sign():
-                        fs = rf"\left({fs}\right)"
-                    num_terms.append(rf"({up.latex}) \cdot {fs}")
-            numbers = " + ".join(num_terms)
-            if not (len(children) == 1 and forms[0] == 1):  # (−0.2) = −0.2 says nothing
-                parts.append(("=" if exact else r"\approx", numbers))
-            if needs_eval:
-                ev, ex2 = [], True
-                for c in children:
-                    up = self.show(self.grads.adjoint[c])
-                    lv = self.show(self.grads.local[(c, key)].value)
-                    ex2 &= up.exact and lv.exact
-                    ev.append(f"({up.latex})({lv.latex})")
-                parts.append(("=" if ex2 else r"\approx", " + ".join(ev)))
+            parts += self._chain_sum(key, children)
         value = self.show(self.grads.adjoint[key])
         if parts[-1][1] != value.latex:
             parts.append((value.relation, value.latex))
         return Equation(lhs, tuple(parts))
+
+    def _chain_sum(self, key: str, children: list[str]) -> list[tuple[str, str]]:
+        """``Σ ∂L/∂c ∂c/∂key``, with formulas, with numbers, and evaluated; a child that
+        is the loss itself contributes its local derivative ∂L/∂key alone."""
+        loss = self.graph.loss
+        forms = [self._local_form(c, key) for c in children]
+        sym, formulas, numbers, products = [], [], [], []
+        exact, evaluated_exact, needs_eval = True, True, False
+        for c, f in zip(children, forms):
+            up = self.show(self.grads.adjoint[c])
+            local = self.show(self.grads.local[(c, key)].value)
+            ft, (fs, fe) = self.tex(f), self.subst(f)
+            exact &= up.exact and fe
+            evaluated_exact &= up.exact and local.exact
+            needs_eval |= not (f.is_Symbol or f.is_Number)
+            wrap = f.is_Add or f.could_extract_minus_sign()
+            if c == loss:  # the output's own derivative, apart from its other stages
+                sym.append(rf"\left.{self.d(loss, key)}\right|_{{\text{{direct}}}}")
+                formulas.append(rf"\left({ft}\right)" if f.is_Add else ft)
+                numbers.append(rf"\left({fs}\right)" if f.is_Add else fs)
+                products.append(local.latex)
+                continue
+            sym.append(self.d(loss, c) + " " + self.d(c, key))
+            formulas.append(self.d(loss, c) + ("" if f == 1 else " " + (rf"\left({ft}\right)" if wrap else ft)))
+            if f == 1:
+                numbers.append(self.factor(up))
+            elif f.is_Symbol or f.is_Number:
+                numbers.append(f"({up.latex})" + (fs if fs.startswith("(") else f"({fs})"))
+            else:
+                numbers.append(rf"({up.latex}) \cdot " + (rf"\left({fs}\right)" if f.could_extract_minus_sign() else fs))
+            products.append(f"({up.latex})({local.latex})")
+        parts = [("=", _joined(sym)), ("=", _joined(formulas))]
+        if not (len(children) == 1 and forms[0] == 1):  # (−0.2) = −0.2 says nothing
+            parts.append(("=" if exact else r"\approx", _joined(numbers)))
+        if needs_eval:
+            parts.append(("=" if evaluated_exact else r"\approx", _joined(products)))
+        return parts
 
     def shortcut(self, logit: str, prob: str, target: str) -> Equation:
         """∂L/∂o_k = p_k − y_k for softmax followed by cross-entropy."""
