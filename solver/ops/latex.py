@@ -75,6 +75,18 @@ class NNLatexPrinter(LatexPrinter):
     def _print_sign(self, expr, exp=None):
         return self._fn(r"\operatorname{sgn}", expr, exp)
 
+    def _print_Heaviside(self, expr, exp=None):
+        """The step function of max's and min's derivatives, ``H(u)``: 1 for u > 0, 0 for
+        u < 0, 1/2 at a tie (the key defines it where it first appears)."""
+        return self._fn("H", expr, exp)
+
+    def _print_Add(self, expr, order=None):
+        """A sum of sums prints flat, ``a + b + c`` (the parser builds ``(a + b) + c``)."""
+        terms = flat_terms(expr)
+        if len(terms) != len(expr.args):
+            expr = sp.Add(*terms, evaluate=False)
+        return super()._print_Add(expr, order)
+
 
 class SubstitutingPrinter(NNLatexPrinter):
     """Prints an expression with each symbol replaced by its shown value.
@@ -121,6 +133,13 @@ class SubstitutingPrinter(NNLatexPrinter):
                 tex = rf"\left({tex}\right)"
             out.append(tex)
         return "".join(out)
+
+
+def flat_terms(expr: sp.Expr) -> list:
+    """The terms of a sum, sums inside it opened: ``(a + b) + c`` gives ``[a, b, c]``."""
+    if not expr.is_Add:
+        return [expr]
+    return [t for a in expr.args for t in flat_terms(a)]
 
 
 def partial(num: str, den: str) -> str:
