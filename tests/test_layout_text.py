@@ -45,6 +45,7 @@ def test_unlabelled(title, expected):
     ("Layer 2: error.", "Back through…", "Layer 2: error."),
     ("Optimizer:", "Adam with", "Optimizer:"),
     ("Values from the forward pass", "", "Values from the forward pass"),
+    ("Layer 2 (softmax)", r"$W^{(2)} \in \mathbb{R}^{3\times 2}$ holds", "Layer 2 (softmax)."),
 ])
 def test_run_in(title, text, expected):
     assert run_in(title, text) == expected

@@ -145,11 +145,12 @@ def unlabelled(title: str) -> str:
 
 def run_in(title: str, text: str = "") -> str:
     """A run-in heading's title ending in punctuation when the text after it is a new
-    sentence (``"Neuron $h_1$"``, ``"Inputs…"`` → ``"Neuron $h_1$."``); unchanged when the
-    text goes on the title's sentence (``"Loss"``, ``"with targets…"``) or it already ends
-    in punctuation."""
+    sentence, one that begins with a capital or a formula (``"Neuron $h_1$"``, ``"Inputs…"``
+    → ``"Neuron $h_1$."``); unchanged when the text goes on the title's sentence
+    (``"Loss"``, ``"with targets…"``) or the title already ends in punctuation."""
     stripped = title.rstrip()
-    starts_sentence = text.lstrip()[:1].isupper()
+    first = text.lstrip()[:1]
+    starts_sentence = first.isupper() or first == "$"  # a capital, or a formula: "Layer 2. $W \\in …$"
     return stripped + "." if starts_sentence and stripped[-1:] not in ".:;?!" else stripped
 
 
