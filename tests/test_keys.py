@@ -85,7 +85,7 @@ def test_seed_001_uses_the_full_softmax_jacobian():
     assert r"\frac{\partial L}{\partial o_{1}} &= \frac{\partial L}{\partial p_{1}} \frac{\partial p_{1}}{\partial o_{1}}" \
         r" + \frac{\partial L}{\partial p_{2}} \frac{\partial p_{2}}{\partial o_{1}}" in md
     grads = {a["of"]: a["display"] for q in answers(s)["questions"] for a in q["answers"] if a["kind"] == "gradient" and not a.get("upstream")}
-    assert grads["W2[1,1]"] == "-0.000588704" and grads["W1[1,2]"] == "-0.3179"
+    assert grads["W2[1,1]"] == "-0.000588704" and grads["W1[1,2]"] == "-0.317900"  # rounded: six figures
 
 
 def test_exact_values_use_equals_and_rounded_ones_approx():
@@ -114,7 +114,7 @@ def test_seed_001_matrix_style_shows_the_jacobian_and_deltas():
     md = render(s, "md")
     assert r"J &= \frac{\partial a^{(2)}}{\partial z^{(2)}}" in md  # the Jacobian is defined, then used
     assert r"\delta^{(2)} &= \frac{\partial L}{\partial a^{(2)}} J" in md  # rows (z = x W): ∂L/∂a · J
-    assert r"\begin{bmatrix} 0.117741 & -0.117741 \end{bmatrix}" in md  # δ(2) = p − y, a row (z = x W)
+    assert r"\left[\begin{array}{rr} 0.117741 & -0.117741 \end{array}\right]" in md  # δ(2) = p − y, a row (z = x W)
     assert r"\frac{\partial L}{\partial W^{(2)}} &= {a^{(1)}}^\top \delta^{(2)}" in md
     assert r"W^{(1)} \in \mathbb{R}^{4\times 3}" in md
 

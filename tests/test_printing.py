@@ -66,7 +66,7 @@ def test_latex_names(key, latex):
     ("-0.0442752", 4, "-0.04428", False),
     ("1/3", 4, "0.3333", False),
     ("0.000588704", 4, "0.0005887", False),
-    ("9.99996", 4, "10", False),
+    ("9.99996", 4, "10.00", False),  # rounded: four significant figures, zeros kept
     ("-0.2215", 3, "-0.222", False),  # half away from zero
     ("0", 4, "0", True),
     ("1e-9", 4, "1e-09", True),

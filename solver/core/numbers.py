@@ -147,8 +147,12 @@ class Shown:
 def display(value: sp.Expr, digits: int) -> Shown:
     """Round ``value`` to ``digits`` significant figures for display.
 
-    Rounds half away from zero, strips trailing zeros (``0.5``, not ``0.5000``) and
-    uses ``a × 10^k`` outside 1e-5 ≤ |x| < 1e7.
+    A rounded value shows exactly ``digits`` significant figures, trailing zeros kept
+    (``1.490``, ``0.2510`` at 4), and relation ``≈``. An exact value with no more
+    significant digits than ``digits`` is shown as it is (``0.5``, not ``0.5000``),
+    with ``=``. Rounding is half away from zero, decided on the exact value. Outside
+    1e-5 ≤ |x| < 1e7 the value is written ``a × 10^k`` (LaTeX ``10^{-8}`` when ``a``
+    is exactly 1); in LaTeX, thousands are grouped (``12{,}350``), in text not.
 
     Args:
         value: an exact ``Rational`` or a high-precision ``Float``.
@@ -161,20 +165,43 @@ def display(value: sp.Expr, digits: int) -> Shown:
         ctx.prec = DIGITS + 10
         ctx.Emax, ctx.Emin = MAX_EMAX, MIN_EMIN  # tiny values (0.75^(2^40)) still display
         exp = d.adjusted()
-        q = Decimal(1).scaleb(exp - digits + 1)
-        r = d.quantize(q, rounding=ROUND_HALF_UP)
+        r = d.quantize(Decimal(1).scaleb(exp - digits + 1), rounding=ROUND_HALF_UP)
         if r.adjusted() != exp:  # 9.99 -> 10.0 changed the magnitude
             exp = r.adjusted()
             r = d.quantize(Decimal(1).scaleb(exp - digits + 1), rounding=ROUND_HALF_UP)
         exact = r == d and is_exact(value)
+        tidy = _strip if exact else (lambda t: t)
         if Decimal("1e-5") <= abs(r) < Decimal("1e7"):
-            text = _strip(format(r, "f"))
-            return Shown(text, text, exact)
-        mant = _strip(format(r.scaleb(-exp), "f"))
-    return Shown(f"{mant}e{exp:+03d}", rf"{mant} \times 10^{{{exp}}}", exact)
+            text = tidy(format(r, "f"))
+            return Shown(text, _grouped(text), exact)
+        mant = tidy(format(r.scaleb(-exp), "f"))
+    power = f"10^{{{exp}}}"
+    latex = power if mant == "1" else "-" + power if mant == "-1" else rf"{mant} \times {power}"
+    return Shown(f"{mant}e{exp:+03d}", latex, exact)
 
 
 def _strip(text: str) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
+
+
+def _grouped(text: str) -> str:
+    """``12350.5`` → ``12{,}350.5``: thousands grouped for LaTeX (from 1,000 up)."""
+    sign, rest = ("-", text[1:]) if text.startswith("-") else ("", text)
+    whole, point, frac = rest.partition(".")
+    if len(whole) <= 3:
+        return text
+    return sign + f"{int(whole):,}".replace(",", "{,}") + point + frac
+
+
+def written_latex(value: sp.Expr) -> str:
+    """A value the problem gives, in LaTeX as it was written: a decimal when it has one
+    of at most 15 significant digits (``0.1``, ``10^{-8}``, never ``\\frac{1}{10}``),
+    else a fraction (``\\frac{1}{3}``); a value that is not rational, rounded to 15 digits."""
+    value = sp.sympify(value)
+    shown = display(value, 15)
+    if shown.exact or not value.is_Rational:
+        return shown.latex
+    sign = "-" if value < 0 else ""
+    return rf"{sign}\frac{{{abs(value.p)}}}{{{value.q}}}"

@@ -3,11 +3,14 @@ table of the loss and the parameters as training goes on, and a plot of the loss
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import mpmath
 import sympy as sp
 
-from ..core.numbers import DIGITS, display, normalize
+from ..core.numbers import DIGITS, display, normalize, written_latex
 from ..graph.training import Settings, train
+from ..ops.latex import columns_aligned
 from ..ops.optimizers import OPTIMIZERS
 from ..ops.params import resolve
 from .model import Block, Equation, Part, Plot, Table, answer
@@ -26,14 +29,15 @@ def optimizer_of(question) -> Settings:
 
 
 def _settings(opt: Settings) -> str:
-    return ", ".join(rf"{p.latex} = {display(opt.hp[p.name], 15).latex}" for p in opt.optimizer.params)
+    """The hyper-parameters as the problem wrote them (decimals in, decimals out)."""
+    return ", ".join(rf"{p.latex} = {written_latex(opt.hp[p.name])}" for p in opt.optimizer.params)
 
 
 def first_step(b, params: list[str], opt: Settings) -> tuple[list[Equation], dict]:
     """Step 1 for every parameter, exactly, by the optimizer's own rule from a zero state
     (for momentum v₁ = g; for Adam m̂₁ = g and v̂₁ = g², the bias corrections cancel)."""
     g, sb, eqs, new = b.graph, b.sb, [], {}
-    shown = {k: display(v, 15).latex for k, v in opt.hp.items()}
+    shown = {k: written_latex(v) for k, v in opt.hp.items()}
     for k in params:
         w, grad = b.values[k], b.grads.adjoint.get(k, sp.Integer(0))  # 0: a parameter the loss does not use
         ws, gs = sb.shown[k], sb.show(grad)
@@ -89,14 +93,18 @@ def training_part(b, params: list[str]):
                 b.answers.append(answer("update", k, g.latex[k], v, b.digits, step=s.step))
         rows.append(tuple(cells))
     table = Table("Loss and parameters during training" + (f" (every {every} steps)" if every > 1 else ""),
-                  header, tuple(rows))
+                  header, tuple(map(tuple, columns_aligned(rows))))
     last = snaps[-1]
-    b.final.append(rf"L \approx {display(_exact(last.loss), b.digits).latex}\ \text{{after {steps} steps}}")
+    shown = display(_exact(last.loss), b.digits)
+    b.final.append(rf"L {shown.relation} {shown.latex}\ \text{{after {steps} steps}}")
     plot = Plot(f"{q.id}-loss", "Loss against the step", "step", "loss", tuple(points))
     return Part("Training", tuple(blocks)), table, plot
 
 
-def _exact(v) -> sp.Float:
-    """A value of the run (an exact fraction or an mpmath number) as a DIGITS-digit Float."""
+def _exact(v) -> sp.Expr:
+    """A value of the run in sympy: an exact fraction stays exact (so that its display
+    is decided on the exact value), an mpmath number becomes a DIGITS-digit Float."""
+    if isinstance(v, Fraction):
+        return normalize(sp.Rational(v.numerator, v.denominator))
     with mpmath.workdps(DIGITS + 5):
         return sp.Float(mpmath.nstr(mpmath.mpf(v), DIGITS, strip_zeros=False), DIGITS)

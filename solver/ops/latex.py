@@ -13,6 +13,8 @@ needs more than ``name(z)`` gets a ``_print_<ClassName>`` method here.
 
 from __future__ import annotations
 
+import re
+
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 from sympy.simplify.radsimp import fraction
@@ -147,7 +149,45 @@ def partial(num: str, den: str) -> str:
     return rf"\frac{{\partial {num}}}{{\partial {den}}}"
 
 
+#: A plain decimal as :func:`~solver.core.numbers.display` writes it in LaTeX:
+#: ``-12{,}350.25``; its fractional digits are group 1.
+_DECIMAL_CELL = re.compile(r"-?[0-9]{1,3}(?:\{,\}[0-9]{3})*(?:\.([0-9]+))?|-?[0-9]+(?:\.([0-9]+))?")
+
+
+def decimal_aligned(cells) -> list[str]:
+    """One column's cells padded with ``\\phantom`` so that, right-aligned, the
+    numbers line up on the decimal point: ``0.5`` beside ``0.4256`` becomes
+    ``0.5\\phantom{000}``, ``2`` becomes ``2\\phantom{.0000}``. Cells that are not
+    plain decimals (symbols, ``a \\times 10^{k}``) are left as they are."""
+    fracs = []
+    for c in cells:
+        m = _DECIMAL_CELL.fullmatch(c)
+        fracs.append(None if m is None else len(m.group(1) or m.group(2) or ""))
+    width = max((f for f in fracs if f is not None), default=0)
+    out = []
+    for c, f in zip(cells, fracs):
+        if f is None or f == width:
+            out.append(c)
+        else:
+            out.append(rf"{c}\phantom{{{'.' if f == 0 else ''}{'0' * (width - f)}}}")
+    return out
+
+
+def columns_aligned(rows) -> list[list[str]]:
+    """Rows of cells with each column's numbers lined up on the decimal point
+    (:func:`decimal_aligned` per column)."""
+    rows = [list(r) for r in rows]
+    if not rows:
+        return rows
+    cols = [decimal_aligned(col) for col in zip(*rows)]
+    return [list(r) for r in zip(*cols)]
+
+
 def bmatrix(cells) -> str:
-    """A ``bmatrix`` of LaTeX cells (a list of rows)."""
-    body = r" \\ ".join(" & ".join(row) for row in cells)
-    return rf"\begin{{bmatrix}} {body} \end{{bmatrix}}"
+    """A matrix in square brackets from LaTeX cells (a list of rows): columns
+    right-aligned, numbers lined up on the decimal point. Written as ``array`` inside
+    ``\\left[ … \\right]`` so that LaTeX, KaTeX and MathJax all read it."""
+    rows = columns_aligned(cells)
+    spec = "r" * max((len(r) for r in rows), default=1)
+    body = r" \\ ".join(" & ".join(row) for row in rows)
+    return rf"\left[\begin{{array}}{{{spec}}} {body} \end{{array}}\right]"
