@@ -556,7 +556,7 @@ def parameter_names(problem) -> dict[str, tuple]:
     * ``sequential``: weights ``w1, w2, …`` numbered per destination neuron (all the
       weights into neuron 1 of layer 1 by source, then neuron 2, …), layer after layer;
       biases ``b1, b2, …`` in one sequence: one per layer for a shared bias, one per
-      neuron for per-neuron biases.
+      neuron for per-neuron biases, one number skipped for a layer without a bias.
     * ``indexed``: ``W<l>[i,j]`` = row i, column j (1-based) of layer l's matrix as
       written; ``b<l>`` (shared) or ``b<l>[j]`` (per neuron).
     * ``names.weights`` / ``names.bias`` override either scheme.
@@ -586,6 +586,8 @@ def parameter_names(problem) -> dict[str, tuple]:
             else:
                 k = nxt("b") if seq else f"b{l}"
             out[k] = ("b", l)
+        elif seq:  # a layer without a bias still takes its number (layer 2's bias is b2)
+            nxt("b")
         for dest in range(layer.units):
             for src in range(n_in):
                 r, c = (dest, src) if net.orientation == "Wx" else (src, dest)

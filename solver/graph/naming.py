@@ -39,7 +39,9 @@ class LayerNames:
 
 
 class Namer:
-    """Hands out default sequential names (w1, w2, …; b1, …; h1, …)."""
+    """Hands out default sequential names (w1, w2, …; b1, …; h1, …). Weights and
+    neurons are numbered through the network; biases too, where a layer without a bias
+    uses up one number, so that a shared bias is named by its layer (``b2`` for layer 2)."""
 
     def __init__(self):
         self.counters: dict[str, int] = {}
@@ -83,6 +85,8 @@ def layer_names(problem: Problem, namer: Namer, li: int, n_in: int) -> LayerName
         key = (names.bias if names and isinstance(names.bias, str) else
                namer.next("b") if net.naming == "sequential" else f"b{lnum}")
         bias = [key] * layer.units
+    elif net.naming == "sequential":  # a layer without bias still takes its number: the
+        namer.next("b")  # output layer's bias is b2 after a hidden layer without one, never b1
     weights = {}
     for j in range(layer.units):
         for i in range(n_in):

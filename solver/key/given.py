@@ -6,7 +6,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..core.names import latex_name
-from ..core.numbers import display
+from ..core.numbers import written_latex
 from ..graph.model import Graph
 from ..ops.activations import ACTIVATIONS
 from ..ops.latex import NNLatexPrinter, bmatrix
@@ -14,10 +14,8 @@ from ..problem.schema import Problem
 from .model import Block, Equation
 
 
-def _matrix(rows: list[list[sp.Expr]], digits: int) -> str:
-    return bmatrix([[display(v, digits).latex for v in r] for r in rows])
-
-
+def _matrix(rows: list[list[sp.Expr]]) -> str:
+    return bmatrix([[written_latex(v) for v in r] for r in rows])
 
 def given_blocks(problem: Problem, graph: Graph, digits: int) -> tuple[Block, ...]:
     """Blocks listing what the problem gives (inputs, named weights with their
@@ -28,29 +26,30 @@ def given_blocks(problem: Problem, graph: Graph, digits: int) -> tuple[Block, ..
     blocks = []
     items = []
     for k, v in net.inputs.items():
-        shown = (f"({', '.join(display(x, 15).latex for x in v)})" if isinstance(v, list)
-                 else display(v, 15).latex)
+        shown = (f"({', '.join(written_latex(x) for x in v)})" if isinstance(v, list)
+                 else written_latex(v))
         items.append(f"{latex_name(k)} = {shown}")
     batch = graph.examples > 1
     title = f"Inputs (a batch of {graph.examples} examples, one per position)" if batch else "Inputs"
     blocks.append(Block("given", title, "$" + ", ".join(items) + "$"))
     how = ("$z = W x$ (row $j$ of $W$ holds the weights into neuron $j$)" if net.orientation == "Wx"
            else "$z = x W$ (column $j$ of $W$ holds the weights into neuron $j$)")
+    to_pre = _arrows_to_pre(graph)
     for info, layer in zip(graph.layers, net.layers):
         li = info.index
-        eqs = [Equation(rf"W^{{({li})}}", (("=", _matrix(layer.weights, 15)),))]
+        eqs = [Equation(rf"W^{{({li})}}", (("=", _matrix(layer.weights)),))]
         parts = []
-        heads = info.pre[0] if info.activation == "softmax" else info.acts[0]  # softmax: to the logits
+        heads = info.pre[0] if to_pre else info.acts[0]
         for key in (n.key for n in graph.nodes if n.kind == "weight" and n.layer == li):
             r, c = graph.by_key[key].position
             src, dest = (c, r) if net.orientation == "Wx" else (r, c)
-            parts.append(f"${graph.latex[key]} = {display(graph.by_key[key].value, 15).latex}$ "
+            parts.append(f"${graph.latex[key]} = {written_latex(graph.by_key[key].value)}$ "
                          f"(${latex_name(info.inputs[0][src].split('#')[0])} \\to "
                          f"{latex_name(heads[dest].split('#')[0])}$)")
         biases = [n for n in graph.nodes if n.kind == "bias" and n.layer == li]
         if biases:
             shared = len(biases) == 1 and layer.units > 1
-            btxt = ", ".join(f"${graph.latex[b.key]} = {display(b.value, 15).latex}$" for b in biases)
+            btxt = ", ".join(f"${graph.latex[b.key]} = {written_latex(b.value)}$" for b in biases)
             parts.append("bias " + btxt + (" (shared by every neuron of the layer)" if shared else ""))
         else:
             parts.append("no bias")
@@ -61,12 +60,20 @@ def given_blocks(problem: Problem, graph: Graph, digits: int) -> tuple[Block, ..
     return tuple(blocks)
 
 
+def _arrows_to_pre(graph: Graph) -> bool:
+    """Whether the weights' arrows end at pre-activations (``x_1 \\to z^{(1)}_1``) rather
+    than at neurons (``x_1 \\to h_1``). A softmax layer's weight feeds one logit, not one
+    probability, so its arrow must end at the logit; then every layer's does, so that the
+    key has one arrow form."""
+    return any(info.activation == "softmax" and info.pre[0] != info.acts[0] for info in graph.layers)
+
+
 def _graph_given(problem: Problem, graph: Graph, digits: int) -> tuple[Block, ...]:
     spec, printer = problem.graph, NNLatexPrinter(graph.latex)
     blocks = []
     for title, values in (("Inputs", spec.inputs), ("Parameters", spec.parameters)):
         if values:
-            text = ", ".join(f"${graph.latex[k]} = {display(v, 15).latex}$" for k, v in values.items())
+            text = ", ".join(f"${graph.latex[k]} = {written_latex(v)}$" for k, v in values.items())
             blocks.append(Block("given", title, text))
     stages = ", ".join(f"${graph.latex[n.key]} = {printer.doprint(n.expr)}$" for n in graph.nodes if not n.is_leaf)
     blocks.append(Block("given", "Stages", stages + f"; the output is ${graph.latex[spec.output]}$."))

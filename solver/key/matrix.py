@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..core.numbers import display
+from ..core.numbers import display, written_latex
 from ..graph.backprop import Gradients
 from ..graph.model import Graph, LayerInfo
 from ..ops.activations import ACTIVATIONS
@@ -57,19 +57,6 @@ class MatrixNumbers:
         vals = [source[k] for keys in keys_per_example for k in keys]
         return "=" if all(display(v, self.digits).exact for v in vals) else r"\approx"
 
-class MatrixSteps(MatrixNumbers):
-    """Blocks of the matrix style for one question.
-
-    Args:
-        graph: a layered network's graph (``graph.layers`` filled in).
-        values: every node's exact value; grads: the backward pass (or ``None``).
-        digits: significant figures shown.
-    """
-
-    def __init__(self, graph: Graph, values: dict, grads: Gradients | None, digits: int, steps=None):
-        super().__init__(graph, values, grads, digits)
-        self.steps = steps  # a StepBuilder, for formulas in the graph's symbols
-
     # -- names -------------------------------------------------------------------------
     def a(self, layer: int) -> str:
         upper = self.n > 1
@@ -87,13 +74,78 @@ class MatrixSteps(MatrixNumbers):
     def _components(self, keys) -> str:
         return "(" + ", ".join(self.g.latex[k] for k in keys) + ")"
 
+
+class MatrixGradients(MatrixNumbers):
+    """The matrix style's weight gradients (``∂L/∂W = δ aᵀ``) and the update."""
+
+    def _weight_gradient(self, info: LayerInfo) -> Block:
+        l, adj, g = info.index, self.grads.adjoint, self.g
+        prev = self.a(l - 1)
+        prev_t = rf"{{{prev}}}^\top" if "^" in prev else rf"{prev}^\top"
+        sym = (rf"{prev_t} \delta^{{({l})}}" if self.row else rf"\delta^{{({l})}} {prev_t}")
+        nums = (rf"{self.vec(info.inputs, self.values)}^\top {self.vec(info.pre, adj)}" if self.row
+                else rf"{self.vec(info.pre, adj)} {self.vec(info.inputs, self.values)}^\top")
+        grad_w = self._mat([[adj.get(k, 0) for k in row] for row in info.weights])
+        keys = [k for row in info.weights for k in row]
+        eqs = [Equation(rf"\frac{{\partial L}}{{\partial W^{{({l})}}}}", (
+            ("=", sym), (r"\approx" if not self._all_exact(keys) else "=", nums),
+            (r"\approx" if not self._all_exact(keys) else "=", grad_w)))]
+        if info.bias is not None:
+            if isinstance(info.bias, str):
+                eqs.append(Equation(rf"\frac{{\partial L}}{{\partial {g.latex[info.bias]}}}", (
+                    ("=", rf"\textstyle\sum_j \delta^{{({l})}}_j" + (r"\text{ over all examples}" if self.n > 1 else "")),
+                    (display(adj[info.bias], self.digits).relation, self._fmt(adj[info.bias])))))
+            else:
+                vals = [adj[k] for k in info.bias]
+                summed = rf"\textstyle\sum_n \delta^{{({l})[n]}}" if self.n > 1 else rf"\delta^{{({l})}}"
+                eqs.append(Equation(rf"\frac{{\partial L}}{{\partial b^{{({l})}}}}", (
+                    ("=", summed), ("=" if self._all_exact(list(info.bias)) else r"\approx",
+                                    self._mat([vals] if self.row else [[v] for v in vals])))))
+        return Block("layer", f"Layer {l}: gradients", "", tuple(eqs))
+
+    def _all_exact(self, keys) -> bool:
+        return all(display(self.grads.adjoint.get(k, 0), self.digits).exact for k in keys)
+
+    # -- update ------------------------------------------------------------------------
+    def update(self, new: dict, rate) -> list[Block]:
+        g, eqs = self.g, []
+        eta = written_latex(rate)
+        for info in g.layers:
+            keys = [k for row in info.weights for k in row]
+            if not all(k in new for k in keys):
+                continue
+            l = info.index
+            old = self.weights(info, g.by_key_values)
+            grad = self._mat([[self.grads.adjoint[k] for k in row] for row in info.weights])
+            nw = self._mat([[new[k] for k in row] for row in info.weights])
+            eqs.append(Equation(rf"W^{{({l})}}", ((r"\leftarrow", rf"W^{{({l})}} - \eta \frac{{\partial L}}{{\partial W^{{({l})}}}}"),
+                                                  ("=" if self._all_exact(keys) else r"\approx", rf"{old} - {eta} {grad}"),
+                                                  (self._rel([keys], new), nw))))
+        return [Block("update", "Updated weights", "", tuple(eqs))] if eqs else []
+
+
+class MatrixSteps(MatrixGradients):
+    """Blocks of the matrix style for one question.
+
+    Args:
+        graph: a layered network's graph (``graph.layers`` filled in).
+        values: every node's exact value; grads: the backward pass (or ``None``).
+        digits: significant figures shown.
+    """
+
+    def __init__(self, graph: Graph, values: dict, grads: Gradients | None, digits: int, steps=None):
+        super().__init__(graph, values, grads, digits)
+        self.steps = steps  # a StepBuilder, for formulas in the graph's symbols
+
     # -- forward -----------------------------------------------------------------------
     def forward(self) -> list[Block]:
         g, out = self.g, []
         how = ("each column is one example" if not self.row else "each row is one example") if self.n > 1 else (
             "vectors are columns" if not self.row else "vectors are rows")
-        out.append(Block("note", "Matrix form",
-                         f"Orientation ${'z = x W + b' if self.row else 'z = W x + b'}$; {how}."))
+        form = "z = x W" if self.row else "z = W x"
+        if any(info.bias is not None for info in g.layers):
+            form += " + b"
+        out.append(Block("note", "Matrix form", f"Orientation ${form}$; {how}."))
         for info in g.layers:
             l, act = info.index, ACTIVATIONS[info.activation]
             prev = self.a(l - 1)
@@ -185,7 +237,7 @@ class MatrixSteps(MatrixNumbers):
                 return ""
         if len(items) > 4:
             items = items[:2] + [r"\dots"] + items[-1:]
-        return r"\begin{bmatrix} " + (r" & " if self.row else r" \\ ").join(items) + r" \end{bmatrix}"
+        return bmatrix([items] if self.row else [[item] for item in items])
 
     def _batch_output_formulas(self, info: LayerInfo) -> str:
         """∂L/∂a of the output layer in symbols, one entry per example and unit: the
@@ -243,47 +295,3 @@ class MatrixSteps(MatrixNumbers):
             ("=", rf"{da} \odot {ACTIVATIONS[info.activation].prime}\left({self.z(l)}\right)"),
             ("=", rf"{self.vec(info.acts, adj)} \odot {self._mat(rows)}"),
             (self._rel(info.pre, adj), self.vec(info.pre, adj))))
-
-    def _weight_gradient(self, info: LayerInfo) -> Block:
-        l, adj, g = info.index, self.grads.adjoint, self.g
-        prev = self.a(l - 1)
-        prev_t = rf"{{{prev}}}^\top" if "^" in prev else rf"{prev}^\top"
-        sym = (rf"{prev_t} \delta^{{({l})}}" if self.row else rf"\delta^{{({l})}} {prev_t}")
-        nums = (rf"{self.vec(info.inputs, self.values)}^\top {self.vec(info.pre, adj)}" if self.row
-                else rf"{self.vec(info.pre, adj)} {self.vec(info.inputs, self.values)}^\top")
-        grad_w = self._mat([[adj.get(k, 0) for k in row] for row in info.weights])
-        keys = [k for row in info.weights for k in row]
-        eqs = [Equation(rf"\frac{{\partial L}}{{\partial W^{{({l})}}}}", (
-            ("=", sym), (r"\approx" if not self._all_exact(keys) else "=", nums),
-            (r"\approx" if not self._all_exact(keys) else "=", grad_w)))]
-        if info.bias is not None:
-            if isinstance(info.bias, str):
-                eqs.append(Equation(rf"\frac{{\partial L}}{{\partial {g.latex[info.bias]}}}", (
-                    ("=", rf"\textstyle\sum_j \delta^{{({l})}}_j" + (r"\text{ over all examples}" if self.n > 1 else "")),
-                    (display(adj[info.bias], self.digits).relation, self._fmt(adj[info.bias])))))
-            else:
-                vals = [adj[k] for k in info.bias]
-                summed = r"\textstyle\sum_n \delta^{(%d)[n]}" % l if self.n > 1 else rf"\delta^{{({l})}}"
-                eqs.append(Equation(rf"\frac{{\partial L}}{{\partial b^{{({l})}}}}", (
-                    ("=", summed), ("=" if self._all_exact(list(info.bias)) else r"\approx",
-                                    self._mat([vals] if self.row else [[v] for v in vals])))))
-        return Block("layer", f"Layer {l}: gradients", "", tuple(eqs))
-
-    def _all_exact(self, keys) -> bool:
-        return all(display(self.grads.adjoint.get(k, 0), self.digits).exact for k in keys)
-
-    # -- update ------------------------------------------------------------------------
-    def update(self, new: dict, rate) -> list[Block]:
-        g, eqs = self.g, []
-        eta = display(rate, 15).latex
-        for info in g.layers:
-            keys = [k for row in info.weights for k in row]
-            if not all(k in new for k in keys):
-                continue
-            l = info.index
-            old = self.weights(info, g.by_key_values)
-            grad = self._mat([[self.grads.adjoint[k] for k in row] for row in info.weights])
-            nw = self._mat([[new[k] for k in row] for row in info.weights])
-            eqs.append(Equation(rf"W^{{({l})}}", ((r"\leftarrow", rf"W^{{({l})}} - \eta \frac{{\partial L}}{{\partial W^{{({l})}}}}"),
-                                                  ("=", rf"{old} - {eta} {grad}"), (r"\approx", nw))))
-        return [Block("update", "Updated weights", "", tuple(eqs))] if eqs else []
