@@ -54,7 +54,8 @@ def _window(size: int, k: int, s: int, p: int, d: int, axis: str) -> tuple[int, 
     exact = sp.Rational(num, s) + 1
     out = num // s + 1
     line = (rf"{axis}_{{\text{{out}}}} = \left\lfloor \frac{{{size} + 2\cdot{p} - {d}\cdot({k}-1) - 1}}{{{s}}}"
-            rf" \right\rfloor + 1 = \left\lfloor {sp.latex(sp.Rational(num, s))} \right\rfloor + 1 = {out}")
+            rf" \right\rfloor + 1 = " + (rf"\left\lfloor {sp.latex(sp.Rational(num, s))} \right\rfloor"
+                                        if num % s else str(num // s)) + f" + 1 = {out}")  # no floor of a whole number
     note = ""
     if num % s:
         note = (rf"${axis}$: ${num}/{s} + 1 = {float(exact):g}$ is not a whole number, so the window does not "

@@ -3,8 +3,8 @@ derivations: parts, tables and answers for a question's SectionBuilder."""
 
 from __future__ import annotations
 
-from .derivations import DERIVATIONS
 from ..graph.structure import evaluate_architecture, fmt_int, total_latex
+from .derivations import DERIVATIONS
 from .model import Answer, Block, Equation, Part, Table
 
 _KIND = {"dense": "dense", "conv2d": "convolution", "maxpool2d": "max pooling", "avgpool2d": "average pooling",
@@ -13,6 +13,14 @@ _KIND = {"dense": "dense", "conv2d": "convolution", "maxpool2d": "max pooling", 
 
 def _shape(shape) -> str:
     return r" \times ".join(str(n) for n in shape)
+
+
+def _steps(terms: list[str], value: int) -> tuple[tuple[str, str], ...]:
+    """``= 3 \\cdot 16 + 16 = 64``: the sum of ``terms``, then its value; a sum that is
+    only the value itself (one term, already a number) is not written twice."""
+    shown = fmt_int(value)
+    written = " + ".join(terms)
+    return (("=", shown),) if written in ("", shown) else (("=", written), ("=", shown))
 
 
 def structure_parts(arch, ask: list[str]):
@@ -36,12 +44,12 @@ def structure_parts(arch, ask: list[str]):
             final.append(rf"\text{{{r.name}}}: {_shape(r.shape)}")
         parts.append(Part("Output shapes", tuple(blocks)))
     if "count" in ask:
-        eqs = [Equation(rf"\text{{{r.name}}}", (("=", r.count_latex), ("=", fmt_int(r.params))))
-               for r in results if r.params]
+        eqs = [Equation(rf"\text{{{r.name}}}", _steps([r.count_latex], r.params)) for r in results if r.params]
         total = sum(r.params for r in results)
         total_nb = sum(r.params_no_bias for r in results)
-        eqs.append(Equation(r"\text{total}", (("=", total_latex(results)),)))
-        eqs.append(Equation(r"\text{without biases}", (("=", total_latex(results, with_bias=False)),)))
+        eqs.append(Equation(r"\text{total}", _steps([r.count_latex for r in results if r.params], total)))
+        eqs.append(Equation(r"\text{without biases}",
+                            _steps([fmt_int(r.params_no_bias) for r in results if r.params_no_bias], total_nb)))
         note = ("Learnable parameters: weights and biases (batch norm: its scale and shift); pooling and flatten "
                 "layers have none.")
         parts.append(Part("Parameter count", (Block("count", "", note, tuple(eqs)),)))
