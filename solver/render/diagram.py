@@ -1,9 +1,14 @@
 """Diagrams of the network or the computational graph: one layout, two drawings.
 
-:func:`network_diagram` and :func:`graph_diagram` place nodes and edges (a
-:class:`Diagram`), :func:`diagram` picks one for a key's :class:`~solver.key.model.Figure`;
-:mod:`.drawing` writes it as TikZ for LaTeX keys and sheets, and as SVG for Markdown.
-Labels are LaTeX math.
+:func:`network_diagram` and :func:`graph_diagram` place nodes, edges, labels and
+matrices (a :class:`Diagram`, lengths in centimetres), :func:`diagram` picks one for a
+key's :class:`~solver.key.model.Figure`; :mod:`.drawing` writes it as TikZ for LaTeX
+keys and sheets, and as SVG for Markdown. Labels are LaTeX math.
+
+A network's edge labels sit along their edges near the source, each clear of every
+node, tag and other label (:mod:`.placement`). Where they cannot all be placed so
+within the page, the key names the weights on the edges and gives their values as
+matrices under the drawing; past that, the edges go unlabelled and the matrices stay.
 """
 
 from __future__ import annotations
@@ -15,11 +20,17 @@ from ..core.numbers import display
 from ..graph.model import Graph
 from ..key.model import Figure
 from ..ops.activations import ACTIVATIONS
+from .measure import LABEL_PT, NAME_PT, PT, size
+from .placement import Box, Wanted, place
 
 #: Above this many units, a layer is drawn compactly: the first 3, a gap, the last 2.
 MAX_UNITS = 6
-#: Above this many edges between two layers, edges carry no labels (the matrix does).
-MAX_LABELLED_EDGES = 16
+#: A neuron's radius (TikZ ``minimum size=9mm``).
+RADIUS = 0.45
+#: The widest and tallest a network drawing may be laid out before labels give way.
+MAX_WIDTH, MAX_HEIGHT = 15.0, 10.0
+#: Column and row spacings tried, smallest first.
+SPACINGS = tuple((dx, dy) for dy in (1.6, 2.0, 2.4) for dx in (4.0, 4.8, 5.6))
 
 
 @dataclass(frozen=True)
@@ -29,7 +40,9 @@ class DNode:
     x: float
     y: float
     note: str = ""       # a second line (value, gradient), LaTeX math
-    kind: str = "neuron"  # neuron, input, bias, dots, stage, leaf
+    kind: str = "neuron"  # neuron, input, bias, dots, tag, stage, leaf
+    w: float = 0.0       # the box's size (bias, tag, stage, leaf)
+    h: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -37,7 +50,21 @@ class DEdge:
     src: str
     dst: str
     label: str = ""
-    pos: float = 0.5  # where along the edge its label sits (0 = source)
+    pos: float = 0.5      # where along the edge its label's centre sits (0 = source's centre)
+    box: Box | None = None  # the label's box
+    bend: bool = False     # a skip connection, arcing over the columns between
+
+
+@dataclass(frozen=True)
+class DMatrix:
+    """A weight matrix written beside the drawing: ``name = [rows]``, centred at (x, y)."""
+
+    name: str
+    rows: tuple[tuple[str, ...], ...]
+    x: float
+    y: float
+    w: float
+    h: float
 
 
 @dataclass(frozen=True)
@@ -45,6 +72,24 @@ class Diagram:
     nodes: tuple[DNode, ...]
     edges: tuple[DEdge, ...]
     captions: tuple[tuple[float, float, str], ...] = ()  # (x, y, text) under the columns
+    matrices: tuple[DMatrix, ...] = ()
+
+
+def label_boxes(d: Diagram) -> list[tuple[str, Box]]:
+    """Every text box of the drawing but the neurons' names: edge labels, bias nodes
+    and tags, boxes of a graph, matrices and captions, as (what, box)."""
+    out = [(f"edge {e.src}->{e.dst}", e.box) for e in d.edges if e.box is not None]
+    out += [(f"{n.kind} {n.id}", Box(n.x, n.y, n.w, n.h)) for n in d.nodes if n.w]
+    out += [(f"matrix {m.name}", Box(m.x, m.y, m.w, m.h)) for m in d.matrices]
+    for x, y, text in d.captions:
+        w, h = size(text, 9.0, math=False)
+        out.append((f"caption {text}", Box(x, y, w, h)))
+    return out
+
+
+def node_circles(d: Diagram) -> list[tuple[str, float, float, float]]:
+    """The neurons and inputs as circles (id, x, y, radius)."""
+    return [(n.id, n.x, n.y, RADIUS) for n in d.nodes if n.kind in ("neuron", "input")]
 
 
 def _base(key: str) -> str:
@@ -58,61 +103,138 @@ def _shown(count: int) -> list[int | None]:
     return [0, 1, 2, None, count - 2, count - 1]
 
 
+def _value(graph: Graph, key: str) -> str:
+    return display(graph.by_key[key].value, 6).latex
+
+
 def network_diagram(graph: Graph, values: bool) -> Diagram:
-    """The layered network: inputs, then each layer's neurons, edges labelled with the
-    weights' names (and values when ``values``), biases as a node above each layer."""
-    nodes, edges, captions = [], [], []
+    """The layered network: inputs, then each layer's neurons, biases as a node above
+    each layer (or a tag above each neuron). Edges carry the weights' names (and values
+    when ``values``) where every label fits clear of the others; otherwise the names
+    only, with the values as matrices under the drawing; otherwise no labels."""
+    modes = ("values", "names", "none") if values else ("names", "none")
+    for mode in modes[:-1]:
+        for dx, dy in SPACINGS:
+            d = _network(graph, values, mode, dx, dy)
+            if d is not None:
+                return d
+    return _network(graph, values, "none", *SPACINGS[0])
+
+
+def _network(graph: Graph, values: bool, mode: str, dx: float, dy: float) -> Diagram | None:
     info0 = graph.layers[0]
     columns = [[_base(k) for k in info0.inputs[0]]] + [[_base(k) for k in info.acts[0]] for info in graph.layers]
-    ids: list[dict[int, str]] = []
+    if (len(columns) - 1) * dx + 2 * RADIUS > MAX_WIDTH and mode != "none":
+        return None
+    nodes, ids, fixed = [], [], []
     for col, keys in enumerate(columns):
         shown = _shown(len(keys))
         top = (len(shown) - 1) / 2
+        if 2 * top * dy > MAX_HEIGHT and mode != "none":
+            return None
         here = {}
         for row, j in enumerate(shown):
             nid = f"c{col}r{row}"
             if j is None:
-                nodes.append(DNode(nid, r"\vdots", col, top - row, kind="dots"))
+                nodes.append(DNode(nid, r"\vdots", col * dx, (top - row) * dy, kind="dots"))
+                fixed.append(Box(col * dx, (top - row) * dy, 0.3, 0.6))
                 continue
-            nodes.append(DNode(nid, latex_name(keys[j]), col, top - row, kind="input" if col == 0 else "neuron"))
+            nodes.append(DNode(nid, latex_name(keys[j]), col * dx, (top - row) * dy,
+                               kind="input" if col == 0 else "neuron"))
             here[j] = nid
         ids.append(here)
-        captions.append((col, 0, "input" if col == 0 else ACTIVATIONS[graph.layers[col - 1].activation].title))
+    where = {n.id: n for n in nodes}
+    raw: list[tuple[str, str, str]] = []  # (src, dst, label)
     for col, info in enumerate(graph.layers, start=1):
         src, dst = ids[col - 1], ids[col]
-        labelled = len(src) * len(dst) <= MAX_LABELLED_EDGES
-        for (r, c_), key in ((rc, k) for r_, row in enumerate(info.weights) for rc, k in
-                             (((r_, c2), k2) for c2, k2 in enumerate(row))):
-            i, j = (c_, r) if graph.orientation == "Wx" else (r, c_)
-            if i in src and j in dst:
-                label = ""
-                if labelled:
-                    label = graph.latex[key] + (f" = {display(graph.by_key[key].value, 6).latex}" if values else "")
-                # stagger labels along the edges by destination, so crossing edges keep theirs apart
-                rows = sorted(dst)
-                pos = 0.3 + 0.4 * (rows.index(j) / (len(rows) - 1) if len(rows) > 1 else 0.5)
-                edges.append(DEdge(src[i], dst[j], label, pos))
-        if isinstance(info.bias, str):  # one bias shared by the layer: a node feeding every neuron
-            top = max(n.y for n in nodes if n.id in dst.values()) + 1
-            label = graph.latex[info.bias] + (
-                f" = {display(graph.by_key[info.bias].value, 6).latex}" if values else "")
-            nodes.append(DNode(f"bias{col}", label, col - 0.5, top, kind="bias"))
-            edges += [DEdge(f"bias{col}", nid) for nid in dst.values()]
-        elif info.bias is not None:  # one bias per neuron: a tag above each neuron
-            where = {n.id: n for n in nodes}
-            for j, nid in dst.items():
-                key = info.bias[j]
-                label = "+" + graph.latex[key] + (f" = {display(graph.by_key[key].value, 6).latex}" if values else "")
-                nodes.append(DNode(f"{nid}b", label, col, where[nid].y + 0.42, kind="tag"))
-    low = min(n.y for n in nodes) - 0.8
-    captions = [(x, low, text) for x, _, text in captions]
-    return Diagram(tuple(nodes), tuple(edges), tuple(captions))
+        for r, row in enumerate(info.weights):
+            for c, key in enumerate(row):
+                i, j = (c, r) if graph.orientation == "Wx" else (r, c)
+                if i in src and j in dst:
+                    label = "" if mode == "none" else graph.latex[key] + (
+                        f" = {_value(graph, key)}" if mode == "values" else "")
+                    raw.append((src[i], dst[j], label))
+        nodes += _biases(graph, info, col, dst, where, dx, dy, values)
+    fixed += [Box(n.x, n.y, n.w, n.h) for n in nodes if n.w]
+    where = {n.id: n for n in nodes}
+    centre = {nid: (n.x, n.y) for nid, n in where.items()}
+    segments = [(centre[s], centre[t]) for s, t, _ in raw]
+    segments += [(centre[n.id], centre[t]) for n in nodes if n.kind == "bias" for t in _fed(n, ids)]
+    wanted = [Wanted(centre[s], centre[t], *size(label, LABEL_PT)) for s, t, label in raw if label]
+    circles = [(n.x, n.y, RADIUS) for n in nodes if n.kind in ("neuron", "input")]
+    spots = place(wanted, circles, fixed, segments)
+    if spots is None:
+        return None
+    spots_iter = iter(spots)
+    edges = []
+    for s, t, label in raw:
+        pos, box = next(spots_iter) if label else (0.5, None)
+        edges.append(DEdge(s, t, label, pos, box))
+    edges += [DEdge(n.id, t) for n in nodes if n.kind == "bias" for t in _fed(n, ids)]
+    low = min(n.y - (n.h / 2 if n.w else RADIUS) for n in nodes) - 0.5
+    captions = [(col * dx, low, "input" if col == 0 else ACTIVATIONS[graph.layers[col - 1].activation].title)
+                for col in range(len(columns))]
+    matrices = _matrices(graph, low - 0.45, (len(columns) - 1) * dx / 2) if (values or mode == "none") \
+        and mode != "values" else ()
+    return Diagram(tuple(nodes), tuple(edges), tuple(captions), matrices)
+
+
+def _fed(bias: DNode, ids: list[dict[int, str]]) -> list[str]:
+    return list(ids[int(bias.id[4:])].values())
+
+
+def _biases(graph: Graph, info, col: int, dst: dict[int, str], where: dict[str, DNode], dx: float,
+            dy: float, values: bool) -> list[DNode]:
+    """A shared bias as a node above and left of its layer, or one bias per neuron as a
+    tag just above it."""
+    if info.bias is None:
+        return []
+    if isinstance(info.bias, str):
+        label = graph.latex[info.bias] + (f" = {_value(graph, info.bias)}" if values else "")
+        w, h = size(label, LABEL_PT)
+        top = max(where[nid].y for nid in dst.values())
+        return [DNode(f"bias{col}", label, (col - 0.5) * dx, top + 0.75 * dy, kind="bias", w=w, h=h)]
+    out = []
+    for j, nid in dst.items():
+        key = info.bias[j]
+        label = "+" + graph.latex[key] + (f" = {_value(graph, key)}" if values else "")
+        w, h = size(label, LABEL_PT)
+        out.append(DNode(f"{nid}b", label, where[nid].x, where[nid].y + RADIUS + 0.03 + h / 2, kind="tag", w=w, h=h))
+    return out
+
+
+def _matrices(graph: Graph, top: float, middle: float) -> tuple[DMatrix, ...]:
+    """Each layer's weights as a matrix of values (compact past :data:`MAX_UNITS`), in a
+    row under the drawing, or one under another when a row would be too wide."""
+    made = []
+    for info in graph.layers:
+        rows_at, cols_at = _shown(len(info.weights)), _shown(len(info.weights[0]))
+        rows = tuple(tuple((_value(graph, info.weights[r][c]) if c is not None else r"\cdots") if r is not None
+                           else (r"\vdots" if c is not None else r"\ddots") for c in cols_at) for r in rows_at)
+        name = f"W^{{({info.index})}}"
+        widths = [max(size(row[c], LABEL_PT)[0] for row in rows) for c in range(len(cols_at))]
+        w = size(name + " = ", LABEL_PT)[0] + sum(widths) + 10 * PT * (len(widths) - 1) + 0.4
+        h = len(rows) * 10 * PT + 0.25
+        made.append((name, rows, w, h))
+    gap = 0.6
+    out: list[DMatrix] = []
+    if sum(w for *_, w, _h in made) + gap * (len(made) - 1) <= MAX_WIDTH:
+        x = middle - (sum(w for *_, w, _h in made) + gap * (len(made) - 1)) / 2
+        tallest = max(h for *_, h in made)
+        for name, rows, w, h in made:
+            out.append(DMatrix(name, rows, x + w / 2, top - tallest / 2, w, h))
+            x += w + gap
+        return tuple(out)
+    for name, rows, w, h in made:
+        out.append(DMatrix(name, rows, middle, top - h / 2, w, h))
+        top -= h + 0.3
+    return tuple(out)
 
 
 def graph_diagram(graph: Graph, values: dict | None, adjoint: dict | None) -> Diagram:
     """The computational graph: leaves on the left, each stage in the column of its
     depth; with ``values``, each node shows its value, and with ``adjoint`` its
-    gradient (micrograd's "data | grad")."""
+    gradient (micrograd's "data | grad"). Columns are as wide as their widest box."""
     depth: dict[str, int] = {}
     for n in graph.nodes:
         depth[n.key] = 0 if n.is_leaf else 1 + max((depth[p] for p in graph.parents[n.key]), default=0)
@@ -123,30 +245,45 @@ def graph_diagram(graph: Graph, values: dict | None, adjoint: dict | None) -> Di
     for n in sorted(graph.nodes, key=lambda n: n.is_leaf):  # stages on the centre line, leaves around
         if n.kind != "target":
             columns.setdefault(depth[n.key], []).append(n.key)
-    nodes, edges = [], []
-    out = graph.latex[graph.loss] if graph.loss else "L"
-    for d, keys in columns.items():
+    notes = {}
+    for k in (k for keys in columns.values() for k in keys):
+        notes[k] = ""
+        if values is not None:
+            notes[k] = f"{display(values[k], 4).latex}"
+            if adjoint is not None and k in adjoint:
+                notes[k] += rf" \mid {display(adjoint[k], 4).latex}"
+    sizes = {k: _box_size(graph.latex[k], notes[k]) for k in notes}
+    nodes, edges, x, last = [], [], 0.0, None
+    index = {k: i for i, d in enumerate(sorted(columns)) for k in columns[d]}
+    for d in sorted(columns):
+        keys = columns[d]
+        widest = max(sizes[k][0] for k in keys)
+        x = 0.0 if last is None else x + last / 2 + 0.7 + widest / 2
+        last = widest
         # the stage on the centre line, the leaves alternately above and below it
         offsets = [0.0] + [s * (i // 2 + 1) for i, s in enumerate([-1, 1] * len(keys))][: len(keys) - 1]
         if not any(not graph.by_key[k].is_leaf for k in keys):
             offsets = [((len(keys) - 1) / 2 - i) for i in range(len(keys))]
+        step = 0.4 + max(sizes[k][1] for k in keys)
         for k, off in zip(keys, offsets):
-            note = ""
-            if values is not None:
-                note = f"{display(values[k], 4).latex}"
-                if adjoint is not None and k in adjoint:
-                    note += rf" \mid {display(adjoint[k], 4).latex}"
-            leaf = graph.by_key[k].is_leaf
-            nodes.append(DNode(k, graph.latex[k], d * 1.0, off, note, "leaf" if leaf else "stage"))
+            kind = "leaf" if graph.by_key[k].is_leaf else "stage"
+            nodes.append(DNode(k, graph.latex[k], x, off * step, notes[k], kind, *sizes[k]))
     for n in graph.nodes:
         for p in graph.parents[n.key]:
             if graph.by_key[p].kind != "target":
-                edges.append(DEdge(p, n.key))
+                edges.append(DEdge(p, n.key, bend=abs(index[n.key] - index[p]) > 1))
+    out = graph.latex[graph.loss] if graph.loss else "L"
     caption = (f"each box: name, value $\\mid$ $\\partial {out}/\\partial$name" if adjoint is not None
                else "each box: name, value" if values is not None else "")
-    low = min(n.y for n in nodes) - 1
+    low = min(n.y - n.h / 2 for n in nodes) - 0.5
     captions = ((max(n.x for n in nodes) / 2, low, caption),) if caption else ()
     return Diagram(tuple(nodes), tuple(edges), captions)
+
+
+def _box_size(label: str, note: str) -> tuple[float, float]:
+    """A graph node's box: its name at 10 pt over its note at 8 pt."""
+    w = max(size(label, NAME_PT)[0], size(note, LABEL_PT)[0] if note else 0.0, 1.0) + 0.2
+    return w, (0.95 if note else 0.6)
 
 
 def diagram(figure: Figure | None, sheet: str) -> Diagram | None:

@@ -1,0 +1,97 @@
+"""Sizes of the text a diagram shows, and its LaTeX labels as runs for SVG.
+
+The layout (:mod:`.diagram`) places labels by their boxes in centimetres; the widths
+are estimates that err on the wide side for both drawings (Computer Modern in TikZ,
+a serif font such as DejaVu Serif or Times in an SVG viewer), so the drawn text stays
+inside the box the layout reserved for it."""
+
+from __future__ import annotations
+
+import re
+
+#: One TeX point in centimetres.
+PT = 2.54 / 72.27
+#: Sizes in points: node names (TikZ ``\normalsize``), edge labels, tags and notes
+#: (``\footnotesize``), as in both drawings.
+NAME_PT, LABEL_PT = 10.0, 8.0
+#: Sub- and superscripts, as a fraction of the size they sit in (TeX: 0.75; the SVG: 0.8).
+SCRIPT = 0.8
+
+_SYMBOLS = {r"\alpha": "α", r"\beta": "β", r"\gamma": "γ", r"\delta": "δ", r"\epsilon": "ε", r"\eta": "η",
+            r"\theta": "θ", r"\lambda": "λ", r"\mu": "μ", r"\sigma": "σ", r"\tau": "τ", r"\phi": "φ",
+            r"\psi": "ψ", r"\omega": "ω", r"\rho": "ρ", r"\kappa": "κ", r"\nu": "ν", r"\xi": "ξ",
+            r"\zeta": "ζ", r"\chi": "χ", r"\pi": "π", r"\partial": "∂", r"\mid": "|", r"\times": "×",
+            r"\to": "→", r"\,": " ", r"\;": " ", r"\vdots": "⋮", r"\cdot": "·", "$": ""}
+# widths in em, the wider of Computer Modern and DejaVu Serif
+_WIDE = {" ": 0.33, ".": 0.34, ",": 0.34, "(": 0.42, ")": 0.42, "|": 0.4, "=": 0.84, "+": 0.84, "−": 0.84,
+         "×": 0.84, "→": 1.0, "⋮": 0.4, "·": 0.34, "∂": 0.6, "\u0302": 0.0}
+
+
+def runs(latex: str, math: bool = True) -> list[tuple[str, str]]:
+    """LaTeX labels as runs of (text, position): position "" (baseline), "sub" or "sup".
+    Handles what names and values use: ``x_{1}``, ``W^{(1)}_{12}``, ``\\hat{y}``,
+    ``\\mathit{xw}``, Greek letters, ``\\times 10^{-5}``. In ``math``, a hyphen is a
+    minus sign (U+2212)."""
+    s = latex
+    s = re.sub(r"\\hat\{([^{}]*)\}", lambda m: m.group(1) + "\u0302", s)
+    s = re.sub(r"\\(mathit|mathrm|text|operatorname)\{([^{}]*)\}", r"\2", s)
+    for k, v in _SYMBOLS.items():
+        s = s.replace(k, v)
+    if math:
+        s = s.replace("-", "\u2212")
+    out: list[tuple[str, str]] = []
+    i, base = 0, ""
+    while i < len(s):
+        c = s[i]
+        if c in "_^" and i + 1 < len(s):
+            pos = "sub" if c == "_" else "sup"
+            if base:
+                out.append((base, ""))
+                base = ""
+            if s[i + 1] == "{":
+                depth, j = 1, i + 2
+                while j < len(s) and depth:
+                    depth += {"{": 1, "}": -1}.get(s[j], 0)
+                    j += 1
+                inner = s[i + 2:j - 1]
+                i = j
+            else:
+                inner, i = s[i + 1], i + 2
+            out.append((inner.replace("{", "").replace("}", ""), pos))
+        else:
+            if c not in "{}":
+                base += c
+            i += 1
+    if base:
+        out.append((base, ""))
+    return out
+
+
+def plain(latex: str) -> str:
+    """The label's characters, without markup."""
+    return "".join(t for t, _ in runs(latex))
+
+
+def _char(c: str) -> float:
+    if c in _WIDE:
+        return _WIDE[c]
+    if c.isdigit():
+        return 0.64
+    if c.isupper():
+        return 0.82
+    return 0.66
+
+
+def em_width(latex: str, math: bool = True) -> float:
+    """The label's width in em of its size (an overestimate)."""
+    return sum(_char(c) * (SCRIPT if pos else 1.0) for text, pos in runs(latex, math) for c in text)
+
+
+def size(latex: str, points: float, math: bool = True) -> tuple[float, float]:
+    """Width and height in centimetres of a label set at ``points``, with 1.5 pt of
+    padding on every side (the white box behind an edge label)."""
+    parts = {pos for _, pos in runs(latex, math)}
+    em = points * PT
+    height = 1.15 + 0.3 * ("sup" in parts) + 0.25 * ("sub" in parts)
+    pad = 2 * 1.5 * PT
+    return em_width(latex, math) * em + pad, height * em + pad
