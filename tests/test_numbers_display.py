@@ -130,7 +130,7 @@ def test_xor_training_table_shows_its_progress():
 def test_adam_settings_and_first_step_in_one_number_style():
     s = _key("relu-2-2-2-adam.yaml")
     note = next(b for b in _blocks(s) if b.title == "Optimizer")
-    assert r"$\eta = 0.01, \beta_1 = 0.9, \beta_2 = 0.999, \epsilon = 10^{-8}$" in note.text
+    assert r"$\eta = 0.01,\ \beta_1 = 0.9,\ \beta_2 = 0.999,\ \epsilon = 10^{-8}$" in note.text
     step = next(b for b in _blocks(s) if b.title == "Step 1 in full")
     w5 = next(e for e in step.equations if e.lhs == "w_{5}")
     assert w5.parts == ((r"\leftarrow", r"0.1 - (0.01) \frac{0.41}{\sqrt{(0.41)^2} + 10^{-8}}"),
@@ -138,9 +138,9 @@ def test_adam_settings_and_first_step_in_one_number_style():
 
 
 @pytest.mark.parametrize("optimizer, settings", [
-    ({"type": "momentum", "learning_rate": 0.1, "momentum": "1/3"}, r"\eta = 0.1, \mu = \frac{1}{3}"),
+    ({"type": "momentum", "learning_rate": 0.1, "momentum": "1/3"}, r"\eta = 0.1,\ \mu = \frac{1}{3}"),
     ({"type": "sgd", "learning_rate": 0.1}, r"\eta = 0.1"),
-    ({"type": "adam", "learning_rate": 0.001}, r"\eta = 0.001, \beta_1 = 0.9, \beta_2 = 0.999, \epsilon = 10^{-8}"),
+    ({"type": "adam", "learning_rate": 0.001}, r"\eta = 0.001,\ \beta_1 = 0.9,\ \beta_2 = 0.999,\ \epsilon = 10^{-8}"),
 ])
 def test_optimizer_settings_decimals_in_decimals_out(optimizer, settings):
     p = validate({"title": "t", "precision": 4, "loss": "sse", "target": [1], "network": {
@@ -240,3 +240,28 @@ def test_shape_steps_take_the_floor_only_of_a_fraction(kernel, stride, padding, 
     arch = Architecture.model_validate({"input": [3, 32, 32], "layers": [
         {"type": "conv2d", "out_channels": 4, "kernel": kernel, "stride": stride, "padding": padding}]})
     assert evaluate_architecture(arch)[0].shape_steps[1] == line
+
+
+@pytest.mark.parametrize("step, lhs, parts", [
+    (r"K = 3,\ S = 1,\ P = 1,\ D = 1", "K", (("=", r"3,\ S = 1,\ P = 1,\ D = 1"),)),
+    (r"H_{\text{out}} = \left\lfloor \frac{30}{1} \right\rfloor + 1 = 30 + 1 = 31", r"H_{\text{out}}",
+     (("=", r"\left\lfloor \frac{30}{1} \right\rfloor + 1"), ("=", "30 + 1"), ("=", "31"))),
+    (r"32 \cdot 2 \cdot 2 = 128", r"32 \cdot 2 \cdot 2", (("=", "128"),)),
+])
+def test_shape_steps_are_equations_that_break_between_sides(step, lhs, parts):
+    from solver.key.structure import _shape_equation
+    eq = _shape_equation(step)
+    assert (eq.lhs, eq.parts) == (lhs, parts)
+
+
+def test_long_runs_print_thousands_in_one_style():
+    p = validate({"title": "t", "precision": 4, "loss": "sse", "target": [1], "network": {
+        "inputs": {"x1": 1}, "layers": [{"units": 1, "activation": "linear", "weights": [[0.5]], "bias": 0.1}]},
+        "questions": [{"id": "q", "ask": ["train"], "steps": 1000, "learning_rate": 0.01}]})
+    sec = solve(p, "t").sections[0]
+    table = sec.tables[-1]
+    assert table.title == "Loss and parameters during training (every 100 steps)"
+    assert table.rows[-1][0] == "1{,}000"
+    assert any(line.endswith(r"\ \text{after 1,000 steps}") for line in sec.final)
+    note = next(b for part in sec.parts for b in part.blocks if b.title == "Optimizer")
+    assert "for 1,000 steps" in note.text

@@ -23,6 +23,17 @@ def _steps(terms: list[str], value: int) -> tuple[tuple[str, str], ...]:
     return (("=", shown),) if written in ("", shown) else (("=", written), ("=", shown))
 
 
+def _shape_equation(step: str) -> Equation:
+    """A shape step as an equation whose sides are its ``=``-separated pieces
+    (``H_out = ⌊…⌋ + 1 = 31 + 1 = 32``), so that a long one breaks between them and every
+    line of a layer aligns on its first ``=``; a list of settings (``K = 3,\\ S = 1, …``)
+    splits only there."""
+    if " = " not in step:
+        return Equation("", (("", step),))
+    lhs, rest = step.split(" = ", 1)
+    return Equation(lhs, (("=", rest),) if ",\\ " in rest else tuple(("=", p) for p in rest.split(" = ")))
+
+
 def structure_parts(arch, ask: list[str]):
     """Parts, a table, answers and final lines for ``count`` and ``shapes``.
 
@@ -37,7 +48,7 @@ def structure_parts(arch, ask: list[str]):
                         r"(input size $W$, kernel $K$, stride $S$, padding $P$, dilation $D$).",
                         display=rf"\text{{input}}: {_shape(arch.input)}")]
         for r in results:
-            eqs = tuple(Equation("", (("", step),)) for step in r.shape_steps)
+            eqs = tuple(_shape_equation(step) for step in r.shape_steps)
             text = f"output ${_shape(r.shape)}$." + (f" {r.uneven}" if r.uneven else "")
             blocks.append(Block("layer", f"{r.name} ({_KIND[r.kind]})", text, eqs))
             answers.append(Answer("shape", r.name, _shape(r.shape), str(list(r.shape)), list(r.shape), _shape(r.shape)))

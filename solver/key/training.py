@@ -30,7 +30,7 @@ def optimizer_of(question) -> Settings:
 
 def _settings(opt: Settings) -> str:
     """The hyper-parameters as the problem wrote them (decimals in, decimals out)."""
-    return ", ".join(rf"{p.latex} = {written_latex(opt.hp[p.name])}" for p in opt.optimizer.params)
+    return r",\ ".join(rf"{p.latex} = {written_latex(opt.hp[p.name])}" for p in opt.optimizer.params)
 
 
 def first_step(b, params: list[str], opt: Settings) -> tuple[list[Equation], dict]:
@@ -64,7 +64,7 @@ def training_part(b, params: list[str]):
     steps = q.steps
     every = q.table_every or (1 if steps <= 20 else max(1, steps // 10))
     blocks = [Block("note", "Optimizer",
-                    f"{opt.optimizer.title} with ${_settings(opt)}$, for {steps} "
+                    f"{opt.optimizer.title} with ${_settings(opt)}$, for {steps:,} "
                     f"step{'s' if steps > 1 else ''}"
                     + ("" if q.update_biases else " (biases are not updated)")
                     + "; $g = \\partial L/\\partial w$ at the current parameters:",
@@ -84,7 +84,7 @@ def training_part(b, params: list[str]):
         if s.step % every and s.step != steps:
             continue
         loss = _exact(s.loss)
-        cells = [str(s.step), display(loss, b.digits).latex]
+        cells = [display(sp.Integer(s.step), 30).latex, display(loss, b.digits).latex]  # 1{,}000
         b.answers.append(answer("loss", "L", "L", loss, b.digits, step=s.step))
         for k in params:
             v = _exact(s.params[k])
@@ -92,11 +92,11 @@ def training_part(b, params: list[str]):
             if s.step > 1:
                 b.answers.append(answer("update", k, g.latex[k], v, b.digits, step=s.step))
         rows.append(tuple(cells))
-    table = Table("Loss and parameters during training" + (f" (every {every} steps)" if every > 1 else ""),
+    table = Table("Loss and parameters during training" + (f" (every {every:,} steps)" if every > 1 else ""),
                   header, tuple(map(tuple, columns_aligned(rows))))
     last = snaps[-1]
     shown = display(_exact(last.loss), b.digits)
-    b.final.append(rf"L {shown.relation} {shown.latex}\ \text{{after {steps} steps}}")
+    b.final.append(rf"L {shown.relation} {shown.latex}\ \text{{after {steps:,} steps}}")
     plot = Plot(f"{q.id}-loss", "Loss against the step", "step", "loss", tuple(points))
     return Part("Training", tuple(blocks)), table, plot
 
