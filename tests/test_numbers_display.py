@@ -265,3 +265,16 @@ def test_long_runs_print_thousands_in_one_style():
     assert any(line.endswith(r"\ \text{after 1,000 steps}") for line in sec.final)
     note = next(b for part in sec.parts for b in part.blocks if b.title == "Optimizer")
     assert "for 1,000 steps" in note.text
+
+
+def test_layer_sentence_names_components_and_can_break():
+    """One example: ``z = (…)`` (a line may break after ``=``); past three components the
+    middle ones are ``\\dots``."""
+    s = _key("relu-3-4-3-softmax-ce.yaml", "matrix")
+    layer1 = next(b for b in _blocks(s) if b.title == "Layer 1 (ReLU)")
+    assert layer1.text == (r"$W^{(1)} \in \mathbb{R}^{4\times 3}$; $z^{(1)} = (z^{(1)}_{1}, z^{(1)}_{2}, \dots, "
+                           r"z^{(1)}_{4})$ and $a^{(1)} = (h^{(1)}_{1}, h^{(1)}_{2}, \dots, h^{(1)}_{4})$.")
+    xor = _key("xor-2-2-1-training.yaml")
+    layer2 = next(b for b in _blocks(xor) if b.title == "Layer 2 (sigmoid)")
+    assert layer2.text == (r"$W^{(2)} \in \mathbb{R}^{1\times 2}$; $Z^{(2)}$ holds $(z_{o_{1}}^{[1]})$ and "
+                           r"$A^{(2)}$ holds $(o_{1}^{[1]})$, example by example.")

@@ -8,120 +8,13 @@ batch, the examples are the columns (``z = W x``) or the rows (``z = x W``).
 
 from __future__ import annotations
 
-import sympy as sp
-
-from ..core.numbers import display, written_latex
+from ..core.numbers import display
 from ..graph.backprop import Gradients
 from ..graph.model import Graph, LayerInfo
 from ..ops.activations import ACTIVATIONS
 from ..ops.latex import bmatrix
+from .matrices import MatrixGradients
 from .model import Block, Equation
-
-
-class MatrixNumbers:
-    """Values of a layered network's quantities written as matrices: one column per
-    example (``z = W x``) or one row per example (``z = x W``)."""
-
-    def __init__(self, graph: Graph, values: dict, grads: Gradients | None, digits: int):
-        self.g, self.values, self.grads, self.digits = graph, values, grads, digits
-        self.row = graph.orientation == "xW"  # vectors are rows, examples stack as rows
-        self.n = graph.examples
-
-    # -- numbers as matrices -----------------------------------------------------------
-    def _fmt(self, v) -> str:
-        return display(v, self.digits).latex
-
-    def _mat(self, rows: list[list]) -> str:
-        return bmatrix([[self._fmt(v) for v in r] for r in rows])
-
-    def vec(self, keys_per_example, source: dict) -> str:
-        """Values of per-example key lists as a matrix: one column per example (Wx)
-        or one row per example (xW)."""
-        cols = [[source[k] for k in keys] for keys in keys_per_example]
-        rows = cols if self.row else [list(r) for r in zip(*cols)]
-        return self._mat(rows)
-
-    def weights(self, info: LayerInfo, source: dict) -> str:
-        return self._mat([[source[k] for k in row] for row in info.weights])
-
-    def bias(self, info: LayerInfo, source: dict) -> str:
-        keys = [info.bias] * len(info.pre[0]) if isinstance(info.bias, str) else list(info.bias)
-        vals = [source[k] for k in keys]
-        return self._mat([vals] if self.row else [[v] for v in vals])
-
-    @staticmethod
-    def _exact(values) -> bool:
-        return all(display(v, 15).exact and sp.sympify(v).is_Rational for v in values)
-
-    def _rel(self, keys_per_example, source: dict) -> str:
-        vals = [source[k] for keys in keys_per_example for k in keys]
-        return "=" if all(display(v, self.digits).exact for v in vals) else r"\approx"
-
-    # -- names -------------------------------------------------------------------------
-    def a(self, layer: int) -> str:
-        upper = self.n > 1
-        if layer == 0:
-            return "X" if upper else "x"
-        return rf"{'A' if upper else 'a'}^{{({layer})}}"
-
-    def z(self, layer: int) -> str:
-        return rf"{'Z' if self.n > 1 else 'z'}^{{({layer})}}"
-
-    def shape(self, info: LayerInfo) -> str:
-        rows, cols = len(info.weights), len(info.weights[0])
-        return rf"W^{{({info.index})}} \in \mathbb{{R}}^{{{rows}\times {cols}}}"
-
-    def _components(self, keys) -> str:
-        return "(" + ", ".join(self.g.latex[k] for k in keys) + ")"
-
-
-class MatrixGradients(MatrixNumbers):
-    """The matrix style's weight gradients (``∂L/∂W = δ aᵀ``) and the update."""
-
-    def _weight_gradient(self, info: LayerInfo) -> Block:
-        l, adj, g = info.index, self.grads.adjoint, self.g
-        prev = self.a(l - 1)
-        prev_t = rf"{{{prev}}}^\top" if "^" in prev else rf"{prev}^\top"
-        sym = (rf"{prev_t} \delta^{{({l})}}" if self.row else rf"\delta^{{({l})}} {prev_t}")
-        nums = (rf"{self.vec(info.inputs, self.values)}^\top {self.vec(info.pre, adj)}" if self.row
-                else rf"{self.vec(info.pre, adj)} {self.vec(info.inputs, self.values)}^\top")
-        grad_w = self._mat([[adj.get(k, 0) for k in row] for row in info.weights])
-        keys = [k for row in info.weights for k in row]
-        eqs = [Equation(rf"\frac{{\partial L}}{{\partial W^{{({l})}}}}", (
-            ("=", sym), (r"\approx" if not self._all_exact(keys) else "=", nums),
-            (r"\approx" if not self._all_exact(keys) else "=", grad_w)))]
-        if info.bias is not None:
-            if isinstance(info.bias, str):
-                eqs.append(Equation(rf"\frac{{\partial L}}{{\partial {g.latex[info.bias]}}}", (
-                    ("=", rf"\textstyle\sum_j \delta^{{({l})}}_j" + (r"\text{ over all examples}" if self.n > 1 else "")),
-                    (display(adj[info.bias], self.digits).relation, self._fmt(adj[info.bias])))))
-            else:
-                vals = [adj[k] for k in info.bias]
-                summed = rf"\textstyle\sum_n \delta^{{({l})[n]}}" if self.n > 1 else rf"\delta^{{({l})}}"
-                eqs.append(Equation(rf"\frac{{\partial L}}{{\partial b^{{({l})}}}}", (
-                    ("=", summed), ("=" if self._all_exact(list(info.bias)) else r"\approx",
-                                    self._mat([vals] if self.row else [[v] for v in vals])))))
-        return Block("layer", f"Layer {l}: gradients", "", tuple(eqs))
-
-    def _all_exact(self, keys) -> bool:
-        return all(display(self.grads.adjoint.get(k, 0), self.digits).exact for k in keys)
-
-    # -- update ------------------------------------------------------------------------
-    def update(self, new: dict, rate) -> list[Block]:
-        g, eqs = self.g, []
-        eta = written_latex(rate)
-        for info in g.layers:
-            keys = [k for row in info.weights for k in row]
-            if not all(k in new for k in keys):
-                continue
-            l = info.index
-            old = self.weights(info, g.by_key_values)
-            grad = self._mat([[self.grads.adjoint[k] for k in row] for row in info.weights])
-            nw = self._mat([[new[k] for k in row] for row in info.weights])
-            eqs.append(Equation(rf"W^{{({l})}}", ((r"\leftarrow", rf"W^{{({l})}} - \eta \frac{{\partial L}}{{\partial W^{{({l})}}}}"),
-                                                  ("=" if self._all_exact(keys) else r"\approx", rf"{old} - {eta} {grad}"),
-                                                  (self._rel([keys], new), nw))))
-        return [Block("update", "Updated weights", "", tuple(eqs))] if eqs else []
 
 
 class MatrixSteps(MatrixGradients):
@@ -163,8 +56,8 @@ class MatrixSteps(MatrixGradients):
             if not identity:
                 eqs.append(Equation(self.a(l), (("=", rf"{act.latex}\left({self.z(l)}\right)"),
                                                 (self._rel(info.acts, self.values), self.vec(info.acts, self.values)))))
-            text = (f"${self.shape(info)}$; ${self.z(l)}$ holds ${self._components(info.pre[0])}$"
-                    + ("" if identity else f" and ${self.a(l)}$ holds ${self._components(info.acts[0])}$")
+            text = (f"${self.shape(info)}$; {self._holds(self.z(l), info.pre[0])}"
+                    + ("" if identity else f" and {self._holds(self.a(l), info.acts[0])}")
                     + (", example by example" if self.n > 1 else "") + ".")
             title = f"Layer {l} ({act.title})"
             definition = act.definition
