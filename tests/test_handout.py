@@ -79,6 +79,37 @@ def test_no_overfull_box_and_no_float_too_large(built, build):
     assert not {s: b for s, b in bad.items() if b}, bad
 
 
+def _stranded(tex: str, pdf: Path) -> list[str]:
+    """Pages whose last line of text is a heading of the document (a section, a part, a
+    block's bold title, "Solution."): a heading stranded at the bottom of a page."""
+    heads = set(re.findall(r"\\(?:sub)*section\*\{([^{}$\\]*)", tex))
+    heads |= {h.rstrip(".") for h in re.findall(r"\\textbf\{([^{}$\\]*)\}", tex)} | {"Solution"}
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                          timeout=60, check=True).stdout
+    stranded = []
+    for number, page in enumerate(text.split("\f")[:-1], 1):
+        lines = [line.strip() for line in page.splitlines() if line.strip()]
+        if len(lines) >= 2 and re.fullmatch(r"(Page )?\d+", lines[-1]):
+            lines.pop()
+        if lines and lines[-1].rstrip(".:") in heads:
+            stranded.append(f"page {number}: {lines[-1]}")
+    return stranded
+
+
+@needs_tex
+@needs_exam
+@pytest.mark.parametrize("build", BUILDS)
+def test_no_heading_stranded_at_the_bottom_of_a_page(built, build):
+    _, results = built
+    stranded = {}
+    for stem in STEMS:
+        pdf = results[(stem, build)][0]
+        found = _stranded(pdf.with_suffix(".tex").read_text(encoding="utf-8"), pdf)
+        if found:
+            stranded[stem] = found
+    assert not stranded, stranded
+
+
 @needs_tex
 @needs_exam
 @pytest.mark.parametrize("stem", STEMS)

@@ -58,7 +58,7 @@ BCE = (r"-\frac{1}{2} \left(\left(y_{1} \ln{\left(p_{1} \right)} + \left(1 - y_{
 
 @pytest.mark.parametrize("tex, width, rows", [
     ("a + b", 40, ["a + b"]),  # fits: unchanged
-    ("a_{1} + a_{2} + a_{3} + a_{4}", 10, ["a_{1} + a_{2}", "+ a_{3} + a_{4}"]),
+    ("a_{1} + a_{2} + a_{3} + a_{4}", 8, ["a_{1} + a_{2}", "+ a_{3} + a_{4}"]),
     # a sum inside the outermost parentheses: \left( \right) become \Bigl( \Bigr) across rows
     (BCE, 50, [r"-\frac{1}{2} \Bigl(\left(y_{1} \ln{\left(p_{1} \right)} + \left(1 - y_{1}\right) "
                r"\ln{\left(1 - p_{1} \right)}\right)",
@@ -66,7 +66,7 @@ BCE = (r"-\frac{1}{2} \left(\left(y_{1} \ln{\left(p_{1} \right)} + \left(1 - y_{
                r"\right)}\right)\Bigr)"]),
     # a product of matrices goes on before a factor, an operator staying with its factor
     (r"\left[\begin{array}{r} 1 \\ 2 \end{array}\right] \odot \left[\begin{array}{r} 3 & 4 & 5 & 6 & 7 \end{array}\right]",
-     20, [r"\left[\begin{array}{r} 1 \\ 2 \end{array}\right]",
+     10, [r"\left[\begin{array}{r} 1 \\ 2 \end{array}\right]",
           r"\odot \left[\begin{array}{r} 3 & 4 & 5 & 6 & 7 \end{array}\right]"]),
     (r"\sigma\left(z_{1}\right)^{2}", 3, [r"\sigma\left(z_{1}\right)^{2}"]),  # nothing to break: unchanged
     ("{a + b + c + d + e + f}", 5, ["{a + b + c + d + e + f}"]),  # inside braces: no break

@@ -7,6 +7,7 @@ from __future__ import annotations
 from ..core.errors import ProblemError
 from ..core.numbers import display
 from ..graph.model import PARAMETER_KINDS
+from ..problem.fields import written
 from .backward import backward_part
 from .forward import forward_part, loss_part
 from .model import Part, Section, Table
@@ -38,7 +39,8 @@ def build_section(w: QuestionWork) -> Section:
         w.final.append(claim)
     title = q.title or f"Question {q.id}"
     return Section(q.id, title, q.text or "", tuple(parts), tables + w.extra_tables, tuple(w.final),
-                   tuple(w.answers), w.plots, asked_text(w, w.asked()))
+                   tuple(w.answers), w.plots, asked_text(w, w.asked()),
+                   written(q.points) if q.points is not None else "")
 
 
 def numeric_parts(w: QuestionWork) -> tuple[list, tuple]:

@@ -11,12 +11,25 @@ from ..key.model import Equation
 _WIDTH = 64
 
 
+_ARRAY = re.compile(r"\\begin\{array\}\{[a-z]*\}(.*?)\\end\{array\}", re.S)
+_TEXT = re.compile(r"\\(?:text|mathrm|operatorname|mathit)\{([^{}]*)\}")
+_FRACTION = re.compile(r"\\[dt]?frac\{([^{}]*)\}\{([^{}]*)\}")
+_SPACE = re.compile(r"\\(?:left|right|textstyle|displaystyle|[Bb]igg?[lr]?|mathopen|mathclose)\b|\\[,;:!]|\{\}")
+_COMMAND = re.compile(r"\\[A-Za-z]+")
+
+
 def _visual_length(tex: str) -> int:
-    tex = re.sub(r"\\(left|right|operatorname|mathit|textstyle)", "", tex)
-    tex = re.sub(r"\\frac\{([^{}]*)\}\{([^{}]*)\}", lambda m: max(m.group(1), m.group(2), key=len), tex)
-    tex = re.sub(r"\\partial ", "d", tex)
-    tex = re.sub(r"[{}^_]", "", tex)
-    return len(tex)
+    """Roughly how many characters wide ``tex`` prints: a command counts as one character,
+    a matrix as its widest row, a fraction as its longer part, sub- and superscripts in full
+    (an over-estimate: rows are broken a little early rather than late)."""
+    tex = _ARRAY.sub(lambda m: "x" * max(_visual_length(r) for r in m.group(1).split("\\\\")), tex)
+    tex = tex.replace("\\qquad", "xxxx").replace("\\quad", "xx").replace("&", " ")
+    tex = _TEXT.sub(lambda m: m.group(1), tex)
+    for _ in range(3):  # nested fractions, innermost first
+        tex = _FRACTION.sub(lambda m: max(m.group(1), m.group(2), key=len), tex)
+    tex = _SPACE.sub("", tex)
+    tex = _COMMAND.sub("x", tex)
+    return len(re.sub(r"[{}^_\s]", "", tex)) + tex.count(" ") // 2
 
 
 def math_rows(eq: Equation, width: int = _WIDTH) -> list[tuple[str, str, str]]:
@@ -50,8 +63,9 @@ def _delimiter(tex: str, i: int) -> int:
 
 
 _SUM = (" + ", " - ")
-#: Where a long product may go on in the next row: before a product sign or a matrix factor.
-_PRODUCT = (" \\odot ", " \\cdot ", " \\times ", " \\left[")
+#: Where a long product of matrices may go on in the next row: before ⊙ or a matrix factor
+#: (never inside a product of scalars, nor after a product sign).
+_PRODUCT = (" \\odot ", " \\left[")
 _OPERATORS = ("\\odot", "\\cdot", "\\times")
 
 
@@ -115,16 +129,20 @@ def break_long(tex: str, width: int) -> list[str]:
     return rows
 
 
-def aligned(equations, width: int = _WIDTH) -> str:
+def aligned(equations, width: int = _WIDTH, breaks: bool = False) -> str:
     """The body of an ``aligned``/``align*`` environment for several equations; a row too
-    long for ``width`` goes on in indented rows (:func:`break_long`)."""
-    lines = []
+    long for ``width`` goes on in indented rows (:func:`break_long`). With ``breaks`` (LaTeX's
+    ``align*``, not Markdown's ``aligned``) a page may break between two equations, never
+    inside one (``\\displaybreak[0]``)."""
+    equations_rows = []
     for eq in equations:
+        lines = []
         for lhs, rel, rhs in math_rows(eq, width):
             first, *more = break_long(rhs, width - min(_visual_length(eq.lhs), width // 2))
             lines.append(f"{lhs} &{rel} {first}".strip())
             lines += [f"&\\qquad {{}} {piece}" for piece in more]
-    return " \\\\\n".join(lines)
+        equations_rows.append(" \\\\\n".join(lines))
+    return (" \\displaybreak[0]\\\\\n" if breaks else " \\\\\n").join(equations_rows)
 
 
 #: A question's own label at the start of its title: "Question 2, continued:", "Q1 (a)",
@@ -198,3 +216,48 @@ def final_rows(finals) -> str:
                 cut = i
         rows.append(f if cut is None else f[:cut] + " &" + f[cut:])
     return " \\\\\n".join(rows)
+
+
+_ROWS = re.compile(r"\\begin\{(array|cases|[bp]?matrix|gathered|aligned)\}(.*?)\\end\{\1\}", re.S)
+
+
+def _row_height(tex: str) -> float:
+    """The height of an equation row in text lines: a matrix (or cases, gathered) is as tall
+    as its rows, a fraction or a sum two lines."""
+    height = 2.0 if "\\frac" in tex or "\\sum" in tex else 1.0
+    for m in _ROWS.finditer(tex):
+        height = max(height, 1.3 * (m.group(2).count("\\\\") + 1) + 0.5)
+    return height
+
+
+def needed_lines(block, width: int = _WIDTH) -> int:
+    """How many text lines a block needs on its page before it may start there: its title and
+    text, then its first equation whole (an equation never breaks across pages), with the
+    space around a display. A block that is only a heading needs 8 lines for what follows."""
+    text = len(block.title) + len(block.text)
+    lines = (text + 89) // 90 if text else 0
+    if block.equations:
+        lines += sum(_row_height(rhs) for _, _, rhs in math_rows(block.equations[0], width)) + 1.5
+    elif block.display:
+        lines += _row_height(block.display) + 1.5
+    elif block.title and not block.text:
+        lines += 8
+    return min(30, int(lines + 0.999))
+
+
+def part_lines(part, width: int = _WIDTH) -> int:
+    """The lines a part's heading needs below it: the heading (4 lines with the space around
+    it) and its first blocks, as many as make 8 lines of content (a short definition is not
+    enough to start a page)."""
+    lines, content = 4, 0
+    for b in part.blocks:
+        content += needed_lines(b, width)
+        if content >= 8:
+            break
+    return min(30, lines + content)
+
+
+def section_lines(sec, width: int = _WIDTH) -> int:
+    """The lines a question's heading needs below it: the heading (4 lines), the question's
+    text and its first part."""
+    return min(36, 4 + (len(sec.text) + 89) // 90 + (part_lines(sec.parts[0], width) if sec.parts else 0))
