@@ -427,7 +427,8 @@ def float_loss(data: dict, kinks: list[float] | None = None) -> float:
 
 def _sequential(data: dict) -> dict[str, tuple]:
     """Sequential names: weights w1, w2, … per destination neuron (by source), layer after
-    layer; biases b1, b2, … in one sequence (one per layer if shared, else per neuron)."""
+    layer; biases b1, b2, … in one sequence (one per layer if shared, else per neuron, one
+    number skipped for a layer without a bias)."""
     net = data["network"]
     out, w, b = {}, 0, 0
     for layer in net["layers"]:
@@ -440,6 +441,8 @@ def _sequential(data: dict) -> dict[str, tuple]:
         elif bias is not None:
             b += 1
             out[f"b{b}"] = (layer, "bias")
+        else:  # a layer without a bias still takes its number
+            b += 1
         n_src = len(weights[0]) if net["orientation"] == "Wx" else len(weights)
         for dest in range(layer["units"]):
             for src in range(n_src):
