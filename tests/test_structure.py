@@ -125,7 +125,7 @@ def test_derivation_answers_and_key():
     assert found["softmax_ce"]["kind"] == "derivation" and found["softmax_ce"]["verified"] is True
     assert found["softmax_jacobian"]["verified"] is True
     md = render(solution, "md")
-    assert r"&= P(y=i) - y_i \qquad (6)\quad \checkmark" in md
+    assert r"&= P(y=i) - y_i && (6)\ \checkmark" in md  # the tags a column of their own
     assert "one-hot" in md
     sheet = render(solution, "md", Options(sheet="questions"))
     assert r"\checkmark" not in sheet and "Asked: a derivation, step by step." in sheet

@@ -64,27 +64,29 @@ def _softmax(h):
 
 
 def softmax_cross_entropy() -> Derivation:
+    """∂L/∂h_i through the softmax Jacobian ∂P_j/∂h_i = P_j(δ_ij − P_i) (:func:`softmax_jacobian`)."""
     h = sp.symbols(f"h0:{N}", real=True)
     y = sp.symbols(f"y0:{N}", real=True)
     i = 1
     p = _softmax(h)
-    s = sum(sp.exp(v) for v in h)
     L = -sum(y[j] * sp.log(p[j]) for j in range(N))
     one_hot = {y[N - 1]: 1 - sum(y[:N - 1])}
+    delta = [1 if j == i else 0 for j in range(N)]
     steps = (
-        Step(r"\frac{\partial}{\partial h_i}\Bigl(-\sum_j y_j \log P(y=j)\Bigr)", sp.diff(L, h[i]),
-             "definition of the loss"),
-        Step(r"-\sum_j y_j \frac{\partial}{\partial h_i} \log \frac{\exp(h_j)}{\sum_k \exp(h_k)}",
-             -sum(y[j] * sp.diff(sp.log(sp.exp(h[j]) / s), h[i]) for j in range(N)),
-             "linearity, and the softmax"),
-        Step(r"-\sum_j y_j \frac{\partial}{\partial h_i}\Bigl[h_j - \log \sum_k \exp(h_k)\Bigr]",
-             -sum(y[j] * sp.diff(h[j] - sp.log(s), h[i]) for j in range(N)),
-             r"$\log(a/b) = \log a - \log b$"),
-        Step(r"-\Bigl(y_i - \sum_j y_j \frac{\exp(h_i)}{\sum_k \exp(h_k)}\Bigr)",
-             -(y[i] - sum(y) * sp.exp(h[i]) / s),
-             r"$\partial h_j/\partial h_i = \delta_{ij}$ and $\partial \log\sum_k e^{h_k}/\partial h_i = e^{h_i}/\sum_k e^{h_k}$"),
-        Step(r"-\Bigl(y_i - P(y=i) \sum_j y_j\Bigr)", -(y[i] - p[i] * sum(y)), "the softmax again"),
-        Step(r"P(y=i) - y_i", p[i] - y[i], r"$\sum_j y_j = 1$ for a one-hot target", one_hot),
+        Step(r"\frac{\partial}{\partial h_i}\Bigl(-\sum_j y_j \ln P_j\Bigr)", sp.diff(L, h[i]),
+             "definition of the loss, with $P_j = P(y = j)$"),
+        Step(r"-\sum_j \frac{y_j}{P_j} \frac{\partial P_j}{\partial h_i}",
+             -sum(y[j] / p[j] * sp.diff(p[j], h[i]) for j in range(N)),
+             r"the chain rule, $\partial \ln u/\partial u = 1/u$"),
+        Step(r"-\sum_j \frac{y_j}{P_j} P_j (\delta_{ij} - P_i)",
+             -sum(y[j] / p[j] * p[j] * (delta[j] - p[i]) for j in range(N)),
+             r"the softmax Jacobian $\partial P_j/\partial h_i = P_j(\delta_{ij} - P_i)$"),
+        Step(r"-\sum_j y_j (\delta_{ij} - P_i)", -sum(y[j] * (delta[j] - p[i]) for j in range(N)),
+             r"$P_j$ cancels"),
+        Step(r"-\Bigl(y_i - P_i \sum_j y_j\Bigr)", -(y[i] - p[i] * sum(y)),
+             r"$\sum_j y_j \delta_{ij} = y_i$"),
+        Step(r"P(y=i) - y_i", p[i] - y[i], r"$\sum_j y_j = 1$ for a one-hot target, and $P_i = P(y = i)$",
+             one_hot),
     )
     return Derivation("softmax_ce", "Softmax and cross-entropy", r"\frac{\partial L}{\partial h_i} = P(y=i) - y_i",
                       r"\frac{\partial L}{\partial h_i}", steps,

@@ -83,8 +83,8 @@ def derivation_part(name: str):
     checks = d.check()
     rows = []
     for k, step in enumerate(d.steps):
-        mark = "" if k == 0 else (r"\quad \checkmark" if checks[k - 1] else r"\quad \text{(not verified)}")
-        rows.append(("=", rf"{step.latex} \qquad ({k + 1}){mark}"))
+        mark = "" if k == 0 else (r"\ \checkmark" if checks[k - 1] else r"\ \text{(not verified)}")
+        rows.append(("=", rf"{step.latex} && ({k + 1}){mark}"))  # a second column: the tags line up
     why = "; ".join(f"({k + 1}) {s.why}" for k, s in enumerate(d.steps) if s.why)
     verdict = ("Each step was checked by sympy (the difference of consecutive lines simplifies to zero), "
                f"on a concrete instance: {d.instance}." if d.verified else

@@ -44,7 +44,8 @@ def math_rows(eq: Equation, width: int = _WIDTH) -> list[tuple[str, str, str]]:
         if rel is None:
             rel, cur, length = r, tex, length + piece_len
             continue
-        if length + piece_len > width or (r == "+" and rel == "+"):
+        tagged = "&&" in tex or "&&" in cur  # a step with its tag column stands on a row of its own
+        if length + piece_len > width or (r == "+" and rel == "+") or tagged:
             rows.append((lhs, rel, cur))
             lhs, rel, cur, length = "", r, tex, _visual_length(eq.lhs) + piece_len
         else:
