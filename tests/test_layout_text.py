@@ -134,3 +134,27 @@ def test_markdown_keys_put_multirow_math_in_display_blocks(tmp_path):
         bad = [s for s in spans if "\\\\" in s or "\\begin" in s]
         assert not bad, (md.name, bad[:3])
         assert not re.search(r"^\s*- .*\$\$", text, re.M), md.name  # no display math in a list item
+
+
+@pytest.mark.parametrize("name, arg, tex", [
+    (r"\operatorname{ReLU}", "z", r"\operatorname{ReLU}(z)"),  # no gap: plain parentheses
+    (r"\sigma", "-0.5", r"\sigma(-0.5)"),
+    (r"\ln", r"1 + \frac{x}{y}", r"\ln\mathopen{}\left(1 + \frac{x}{y}\right)\mathclose{}"),  # tall: sized, no gap
+    (r"\max", r"0, \left(a\right)", r"\max\mathopen{}\left(0, \left(a\right)\right)\mathclose{}"),
+])
+def test_applied(name, arg, tex):
+    from solver.ops.functions import applied
+
+    assert applied(name, arg) == tex
+
+
+def test_printer_applies_functions_without_a_gap():
+    import sympy as sp
+
+    from solver.ops.latex import NNLatexPrinter
+
+    x, y = sp.symbols("x y")
+    printer = NNLatexPrinter({"x": "x", "y": "y"})
+    assert printer.doprint(sp.log(x)) == r"\ln(x)"
+    assert printer.doprint(sp.Max(x, y)) == r"\max(x, y)"
+    assert printer.doprint(sp.log(1 + x / y)) == r"\ln\mathopen{}\left(1 + \frac{x}{y}\right)\mathclose{}"

@@ -12,6 +12,7 @@ from ..core.numbers import display
 from ..graph.backprop import Gradients
 from ..graph.model import Graph, LayerInfo
 from ..ops.activations import ACTIVATIONS
+from ..ops.functions import applied
 from ..ops.latex import bmatrix
 from .matrices import MatrixGradients
 from .model import Block, Equation
@@ -54,7 +55,7 @@ class MatrixSteps(MatrixGradients):
                                         (self._rel(z_keys, self.values), self.vec(z_keys, self.values))))]
             identity = act.identity
             if not identity:
-                eqs.append(Equation(self.a(l), (("=", rf"{act.latex}\left({self.z(l)}\right)"),
+                eqs.append(Equation(self.a(l), (("=", applied(act.latex, self.z(l))),
                                                 (self._rel(info.acts, self.values), self.vec(info.acts, self.values)))))
             text = (f"${self.shape(info)}$; {self._holds(self.z(l), info.pre[0])}"
                     + ("" if identity else f" and {self._holds(self.a(l), info.acts[0])}")
@@ -185,6 +186,6 @@ class MatrixSteps(MatrixGradients):
                  for acts, pres in zip(info.acts, info.pre)]
         rows = prime if self.row else [list(r) for r in zip(*prime)]
         return Equation(rf"\delta^{{({l})}}", (
-            ("=", rf"{da} \odot {ACTIVATIONS[info.activation].prime}\left({self.z(l)}\right)"),
+            ("=", rf"{da} \odot " + applied(ACTIVATIONS[info.activation].prime, self.z(l))),
             ("=", rf"{self.vec(info.acts, adj)} \odot {self._mat(rows)}"),
             (self._rel(info.pre, adj), self.vec(info.pre, adj))))

@@ -20,6 +20,21 @@ def is_number(x) -> bool:
     return bool(getattr(x, "is_number", False)) and x.is_comparable
 
 
+
+#: What makes an argument taller than a line: it gets ``\left( … \right)``.
+_TALL = ("\\frac", "\\dfrac", "\\sum", "\\prod", "\\begin", "\\left", "\\sqrt", "\\int")
+
+
+def applied(name: str, arg: str) -> str:
+    """A function applied to an argument, in LaTeX: ``name(arg)`` with plain parentheses
+    around a flat argument, ``\\left( … \\right)`` around a tall one, with ``\\mathopen{}``
+    so that an operator name is not followed by a gap (``\\operatorname{ReLU}\\left(z\\right)``
+    prints "ReLU (z)")."""
+    if any(t in arg for t in _TALL):
+        return rf"{name}\mathopen{{}}\left({arg}\right)\mathclose{{}}"
+    return f"{name}({arg})"
+
+
 class OpFunctionBase(sp.Function):
     """A function of the key's math.
 

@@ -20,6 +20,7 @@ from sympy.printing.latex import LatexPrinter
 from sympy.simplify.radsimp import fraction
 
 from ..core.numbers import Shown
+from .functions import applied
 
 
 class NNLatexPrinter(LatexPrinter):
@@ -40,7 +41,19 @@ class NNLatexPrinter(LatexPrinter):
         args = ", ".join(self._print(a) for a in expr.args[:1])
         if args.startswith("(") and args.endswith(")") and args.count("(") == 1:
             args = args[1:-1]
-        tex = rf"{name}\left({args}\right)"
+        tex = applied(name, args)
+        return tex if exp is None else rf"{tex}^{{{exp}}}"
+
+    def _print_log(self, expr, exp=None):
+        tex = applied(r"\ln", self._print(expr.args[0]))
+        return tex if exp is None else rf"\left({tex}\right)^{{{exp}}}"
+
+    def _print_Max(self, expr, exp=None):
+        tex = applied(r"\max", ", ".join(self._print(a) for a in expr.args))
+        return tex if exp is None else rf"{tex}^{{{exp}}}"
+
+    def _print_Min(self, expr, exp=None):
+        tex = applied(r"\min", ", ".join(self._print(a) for a in expr.args))
         return tex if exp is None else rf"{tex}^{{{exp}}}"
 
     def _print_OpFunctionBase(self, expr, exp=None):

@@ -8,7 +8,7 @@ import mpmath
 import sympy as sp
 
 from ...core.numbers import DIGITS
-from ..functions import OpFunctionBase, is_number
+from ..functions import OpFunctionBase, applied, is_number
 from .base import Activation
 from .sigmoid import Sigmoid
 
@@ -32,7 +32,7 @@ class Softplus(OpFunctionBase):
 
     @classmethod
     def expanded(cls, arg_latex: str, exact: bool) -> tuple[str, str]:
-        return ("=" if exact else r"\approx", rf"\ln\left(1 + e^{{{arg_latex}}}\right)")
+        return ("=" if exact else r"\approx", applied(r"\ln", rf"1 + e^{{{arg_latex}}}"))
 
 
 ACTIVATION = Activation(
