@@ -13,7 +13,7 @@ import sympy as sp
 
 from ..core.errors import ProblemError
 from ..core.names import latex_name
-from ..core.numbers import display
+from ..core.numbers import written_latex
 from ..ops.activations import ACTIVATIONS
 from ..ops.activations.softmax import Softmax
 from ..ops.losses import LOSSES
@@ -93,7 +93,7 @@ class _Builder:
                                            expr=Softmax(sp.Integer(j), *logits), layer=li))
                     keys.append(ex(k))
                     outs.append(sym(ex(k)))
-            definition = act.definition_for({k: display(v, 15).latex for k, v in params.items()})
+            definition = act.definition_for({k: written_latex(v) for k, v in params.items()})
             title = "Output layer" if last else f"Hidden layer {li}" if n_layers > 2 else "Hidden layer"
             self.groups.append(Group(f"{prefix}{title} ({act.title})", tuple(keys), definition))
             prev = outs

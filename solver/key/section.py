@@ -5,8 +5,9 @@ answers, and what it asks in words for the question paper."""
 from __future__ import annotations
 
 from ..core.errors import ProblemError
-from ..core.numbers import display
+from ..core.numbers import display, written_latex
 from ..graph.model import PARAMETER_KINDS
+from ..ops.latex import columns_aligned
 from ..problem.fields import written
 from .backward import backward_part
 from .forward import forward_part, loss_part
@@ -102,7 +103,7 @@ def _gradient_table(w: QuestionWork, asked: list[str], new: dict) -> Table | Non
         header += ("\\text{updated}",)
         rows = tuple(r + (display(new[k], w.digits).latex if k in new else "",) for r, k in zip(rows, asked))
     return Table("Table of gradients" if len(header) > 3 or before is None else "Table of updates",
-                 header, rows)
+                 header, tuple(tuple(r) for r in columns_aligned(rows)))
 
 
 def _recall(w: QuestionWork, asked: list[str]):
@@ -143,7 +144,7 @@ def asked_text(w: QuestionWork, asked: list[str]) -> str:
         names = [f"${w.dout(g.latex[k])}$" for k in asked]
         items.append("every gradient" if q.gradients == "all" else "the gradients " + ", ".join(names))
     if "update" in q.ask:
-        items.append(f"one step of gradient descent with $\\eta = {display(q.learning_rate, 15).latex}$")
+        items.append(f"one step of gradient descent with $\\eta = {written_latex(q.learning_rate)}$")
     if "train" in q.ask:
         items.append(f"{q.steps} steps of training, with the loss along the way")
     return "Asked: " + "; ".join(items) + "." if items else ""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..core.numbers import display, normalize
+from ..core.numbers import normalize, written_latex
 from ..graph.model import PARAMETER_KINDS
 from .model import Block, Part, answer
 from .question import QuestionWork
@@ -20,7 +20,7 @@ def update_part(w: QuestionWork, asked: list[str]) -> tuple[Part, dict]:
         if not (w.style == "matrix" and node.kind == "weight"):
             eqs.append(sb.update(k, q.learning_rate, nv))
         w.answers.append(answer("update", k, g.latex[k], nv, w.digits))
-    eta = display(q.learning_rate, 15).latex
+    eta = written_latex(q.learning_rate)
     intro = Block("note", "", f"One step of gradient descent with learning rate $\\eta = {eta}$"
                   + ("" if q.update_biases else " (biases are not updated)")
                   + ", each parameter moving against its gradient:",

@@ -4,6 +4,9 @@ layout's centimetres at the layout's text sizes, so its label boxes hold in both
 
 from __future__ import annotations
 
+import re
+
+from ..ops.latex import bmatrix, decimal_aligned
 from .diagram import RADIUS, Diagram, DMatrix, DNode, label_boxes
 from .measure import LABEL_PT, NAME_PT, PT, em_width, runs, size
 
@@ -41,9 +44,8 @@ def tikz(d: Diagram) -> str:
     for x, y, text in d.captions:
         lines.append(rf"\node[font=\small\itshape] at ({x:.3f}, {y:.3f}) {{{text}}};")
     for m in d.matrices:
-        body = r" \\ ".join(" & ".join(row) for row in m.rows)
         lines.append(rf"\node[font=\footnotesize, inner sep=0pt] at ({m.x:.3f}, {m.y:.3f}) "
-                     rf"{{${m.name} = \begin{{bmatrix}} {body} \end{{bmatrix}}$}};")
+                     rf"{{${m.name} = {bmatrix(m.rows)}$}};")
     lines.append(r"\end{tikzpicture}}")
     return "\n".join(lines)
 
@@ -156,9 +158,13 @@ def _node(n: DNode, x: float, y: float) -> list[str]:
     return out
 
 
+_PHANTOM = re.compile(r"\\phantom\{([^}]*)\}")
+
+
 def _matrix(m: DMatrix, at) -> list[str]:
-    """``name = [entries]``: the name, a bracket each side, the entries centred in
-    their columns."""
+    """``name = [entries]``: the name, a bracket each side, the entries right-aligned in
+    their columns and lined up on the decimal point (as :func:`~solver.ops.latex.bmatrix`
+    pads them: each missing fractional digit is a digit's width)."""
     left, middle = at(m.x - m.w / 2, m.y)
     head = size(m.name + " = ", LABEL_PT)[0]
     widths = [max(size(row[c], LABEL_PT)[0] for row in m.rows) for c in range(len(m.rows[0]))]
@@ -170,11 +176,15 @@ def _matrix(m: DMatrix, at) -> list[str]:
         out.append(f'<path d="M {x + hook:.1f} {middle - half:.1f} L {x:.1f} {middle - half:.1f} L {x:.1f} '
                    f'{middle + half:.1f} L {x + hook:.1f} {middle + half:.1f}" fill="none" stroke="black" '
                    f'stroke-width="1"/>')
+    digit = size("0", LABEL_PT)[0]
+    pads = [[len(m_.group(1)) if (m_ := _PHANTOM.search(cell)) else 0 for cell in decimal_aligned(column)]
+            for column in zip(*m.rows)]
     for r, row in enumerate(m.rows):
         y = middle - half + 2 + (r + 0.5) * row_h + 0.35 * LABEL_PX
         x = x_open + 0.2 * PX
         for c, entry in enumerate(row):
-            out.append(_text(entry, x + widths[c] * PX / 2, y, LABEL_PX))
+            right = x + (widths[c] - pads[c][r] * digit) * PX
+            out.append(_text(entry, right - size(entry, LABEL_PT)[0] * PX / 2, y, LABEL_PX))
             x += (widths[c] + 10 * PT) * PX
     return out
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ...core.numbers import display
+from ...core.numbers import written_latex
 from ..functions import OpFunctionBase, is_number, positive
 from ..params import Param
 from .base import Loss, LossForm, add, residual, scaled
@@ -62,7 +62,7 @@ def _build(o, y, values, reduction, params) -> LossForm:
     terms = [Huber(residual(a, b), delta) for a, b in zip(o, y)]
     n = len(terms)
     mean = reduction == "mean" and n > 1
-    d = display(delta, 15).latex
+    d = written_latex(delta)
     pieces = (rf"\operatorname{{huber}}_{{\delta}}(r) = \begin{{cases}} \tfrac{{1}}{{2}} r^2 & |r| < \delta \\ "
               rf"\delta\,\left(|r| - \tfrac{{1}}{{2}}\delta\right) & |r| \ge \delta \end{{cases}},\quad \delta = {d}")
     head = rf"\frac{{1}}{{{n}}}" if mean else ""

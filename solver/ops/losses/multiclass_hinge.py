@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ...core.numbers import display
+from ...core.numbers import written_latex
 from ..activations.relu import ReLU, ReLUPrime
 from ..params import Param
 from .base import Loss, LossForm, add
@@ -37,7 +37,7 @@ def _build(s, y, values, reduction, params) -> LossForm:
     c = list(values).index(1) if 1 in values else 0  # any other target is refused by _targets
     terms = [Hinge(sp.Add(s[j], sp.Mul(-1, s[c], evaluate=False), margin, evaluate=False))
              for j in range(len(s)) if j != c]
-    d = display(margin, 15).latex
+    d = written_latex(margin)
     return LossForm(add(terms) if terms else sp.Integer(0),
                     f"multiclass hinge (SVM) loss, margin $\\Delta = {d}$, class {c + 1}",
                     rf"L = \sum_{{j \ne c}} \operatorname{{hinge}}(o_j - o_c + \Delta),\quad "
