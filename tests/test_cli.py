@@ -110,8 +110,8 @@ def test_precision_changes_the_displayed_values(runner, tmp_path):
     assert (grad4["display"], grad3["display"]) == ("-0.7732", "-0.773")
     md4 = (out4 / f"{path.stem}.md").read_text(encoding="utf-8")
     md3 = (out3 / f"{path.stem}.md").read_text(encoding="utf-8")
-    assert r"- $L \approx 1.034$" in md4
-    assert r"- $L \approx 1.03$" in md3 and "1.034" not in md3
+    assert "\nL & \\approx 1.034 \\\\\n" in md4  # a row of the final answers' display block
+    assert "\nL & \\approx 1.03 \\\\\n" in md3 and "1.034" not in md3
 
 
 def test_body_only_tex_is_a_fragment(runner, tmp_path):
@@ -122,7 +122,8 @@ def test_body_only_tex_is_a_fragment(runner, tmp_path):
     for command in (r"\documentclass", r"\usepackage", r"\begin{document}", r"\end{document}", r"\maketitle"):
         assert command not in text
     assert r"\section*{Given}" in text
-    assert r"\section*{Question 1: forward pass}" in text
+    assert r"\section*{Question 1: forward pass \hfill\normalfont\normalsize [4 points]}" in text
+    assert text.startswith("\\providecommand{\\needspace}[1]{}")  # works without the needspace package
     assert r"\documentclass" in (full / "relu-2-2-2.tex").read_text(encoding="utf-8")
 
 
@@ -164,7 +165,8 @@ def test_answers_json_contract(runner, tmp_path, path):
     assert data["problem"] == path.stem and data["title"] == problem["title"]
     assert [q["id"] for q in data["questions"]] == [q["id"] for q in problem["questions"]]
     for q, asked in zip(data["questions"], problem["questions"]):
-        assert set(q) == {"id", "title", "answers"}
+        assert set(q) == {"id", "title", "answers"} | ({"points"} if "points" in asked else set())
+        assert q.get("points") == asked.get("points")
         assert isinstance(q["title"], str) and q["answers"]
         # a count, shape or derivation answer exactly where the question asks for one
         assert {a["kind"] for a in q["answers"]} & set(STRUCTURAL) == {
