@@ -158,3 +158,18 @@ def test_printer_applies_functions_without_a_gap():
     assert printer.doprint(sp.log(x)) == r"\ln(x)"
     assert printer.doprint(sp.Max(x, y)) == r"\max(x, y)"
     assert printer.doprint(sp.log(1 + x / y)) == r"\ln\mathopen{}\left(1 + \frac{x}{y}\right)\mathclose{}"
+
+
+def test_matrix_style_uses_the_layer_vector_names_the_problem_gives():
+    """relu-3-4-3's statement writes z₁, h, z₂, ŷ: so does its key (not z⁽¹⁾, a⁽¹⁾, a⁽²⁾)."""
+    from solver.key.solve import solve
+    from solver.problem.loader import load_problem
+    from solver.render import render
+
+    path = ROOT / "problems" / "relu-3-4-3-softmax-ce.yaml"
+    md = render(solve(load_problem(path), path.stem), "md")
+    assert r"z_{1} &= W^{(1)} x = " in md
+    assert r"h &= \operatorname{ReLU}(z_{1}) = " in md
+    assert r"\hat{y} &= \operatorname{softmax}(z_{2}) \approx " in md
+    assert r"\frac{\partial L}{\partial W^{(2)}} &= \delta^{(2)} h^\top" in md
+    assert not re.search(r"(?<![A-Za-z\\])a\^\{\((1|2)\)\}", md) and "z^{(1)} =" not in md  # not δ^{(1)}

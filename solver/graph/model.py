@@ -77,6 +77,8 @@ class LayerInfo:
         acts: keys of the activations, per example.
         weights: weight keys shaped like the matrix as written.
         bias: ``None``, one key (a shared bias) or one key per unit.
+        vector, z_vector: LaTeX names of the activation and pre-activation vectors the
+            problem gives (``\\hat{y}``, ``z_{1}``), or ``None`` (a⁽ˡ⁾, z⁽ˡ⁾).
     """
 
     index: int
@@ -87,6 +89,8 @@ class LayerInfo:
     acts: tuple[tuple[str, ...], ...]
     weights: tuple[tuple[str, ...], ...]
     bias: str | tuple[str, ...] | None
+    vector: str | None = None
+    z_vector: str | None = None
 
 
 @dataclass(frozen=True)

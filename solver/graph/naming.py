@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..core.names import latex_name
 from ..ops.activations import ACTIVATIONS
 from ..problem.schema import Layer, Problem
 from .model import LayerInfo
@@ -110,7 +111,10 @@ def layer_info(net, names: list[LayerNames], size: int) -> tuple[LayerInfo, ...]
         bias = (None if layer.bias is None else nm.bias[0] if not isinstance(layer.bias, list)
                 else tuple(nm.bias))
         params = tuple((p.name, getattr(layer, p.name)) for p in ACTIVATIONS[layer.activation].params)
+        given = layer.names
+        vector = latex_name(given.vector) if given and given.vector else None
+        z_vector = latex_name(given.preactivation_vector) if given and given.preactivation_vector else None
         out.append(LayerInfo(li, layer.activation, params, tuple(map(tuple, inputs)),
-                             tuple(map(tuple, ex)), tuple(map(tuple, acts)), weights, bias))
+                             tuple(map(tuple, ex)), tuple(map(tuple, acts)), weights, bias, vector, z_vector))
         prev = [nm.neurons]
     return tuple(out)

@@ -53,13 +53,25 @@ class MatrixNumbers:
         return "=" if all(display(v, self.digits).exact for v in vals) else r"\approx"
 
     # -- names -------------------------------------------------------------------------
+    def _info(self, layer: int) -> LayerInfo | None:
+        return self.g.layers[layer - 1] if 0 < layer <= len(self.g.layers) else None
+
     def a(self, layer: int) -> str:
+        """The activations of ``layer`` (0: the input): the problem's name for the vector,
+        else a⁽ˡ⁾ (A⁽ˡ⁾ for a batch)."""
         upper = self.n > 1
         if layer == 0:
             return "X" if upper else "x"
+        info = self._info(layer)
+        if info is not None and info.vector:
+            return info.vector
         return rf"{'A' if upper else 'a'}^{{({layer})}}"
 
     def z(self, layer: int) -> str:
+        """The pre-activations of ``layer``: the problem's name, else z⁽ˡ⁾ (Z⁽ˡ⁾ for a batch)."""
+        info = self._info(layer)
+        if info is not None and info.z_vector:
+            return info.z_vector
         return rf"{'Z' if self.n > 1 else 'z'}^{{({layer})}}"
 
     def shape(self, info: LayerInfo) -> str:

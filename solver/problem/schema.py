@@ -79,9 +79,14 @@ class LayerNames(Model):
 
     ``symbol`` is the letter of the activations (``h``, ``o``); ``neurons`` and
     ``preactivations`` list one name per unit; ``weights`` is a matrix of names shaped
-    like the weights; ``bias`` one name (shared bias) or one per unit."""
+    like the weights; ``bias`` one name (shared bias) or one per unit. ``vector`` and
+    ``preactivation_vector`` name the layer's activation and pre-activation vectors as the
+    statement writes them (``h``, ``yhat``; ``z1``): the matrix style uses them instead of
+    a⁽ˡ⁾ and z⁽ˡ⁾."""
 
     symbol: Name | None = None
+    vector: Name | None = Field(None, description="matrix style: the activation vector's name (h, yhat)")
+    preactivation_vector: Name | None = Field(None, description="matrix style: the pre-activation vector's name (z1)")
     neurons: list[Name] | None = None
     preactivations: list[Name] | None = None
     weights: list[list[Name]] | None = None
