@@ -173,3 +173,32 @@ def test_matrix_style_uses_the_layer_vector_names_the_problem_gives():
     assert r"\hat{y} &= \operatorname{softmax}(z_{2}) \approx " in md
     assert r"\frac{\partial L}{\partial W^{(2)}} &= \delta^{(2)} h^\top" in md
     assert not re.search(r"(?<![A-Za-z\\])a\^\{\((1|2)\)\}", md) and "z^{(1)} =" not in md  # not δ^{(1)}
+
+
+@pytest.mark.parametrize("tex, expected", [
+    (r"\operatorname{softmax}(o)_k = \frac{e^{o_k}}{\sum_j e^{o_j}}",
+     r"\operatorname{softmax}(z^{(2)})_k = \frac{e^{z^{(2)}_{k}}}{\sum_j e^{z^{(2)}_{j}}}"),
+    (r"L = -\sum_k y_k \ln p_k", r"L = -\sum_k y_k \ln \hat{y}_{k}"),
+    (r"With $p = \operatorname{softmax}(o)$", r"With $\hat{y} = \operatorname{softmax}(z^{(2)})$"),
+    (r"\frac{y_k}{p_k}\, p_k(\delta_{kj} - p_j)", r"\frac{y_k}{\hat{y}_{k}}\, \hat{y}_{k}(\delta_{kj} - \hat{y}_{j})"),
+    (r"\operatorname{relu}(z) = \max(0, z),\ \hat{p}_k, \exp_k", r"\operatorname{relu}(z) = \max(0, z),\ \hat{p}_k, \exp_k"),
+])
+def test_softmax_formulas_in_the_networks_names(tex, expected):
+    from solver.ops.latex import in_softmax_names
+
+    assert in_softmax_names(tex, "z^{(2)}", r"\hat{y}") == expected
+    assert in_softmax_names(tex, "o", "p") == tex  # the generic letters: unchanged
+
+
+@pytest.mark.parametrize("style", ["neuron", "matrix", "graph"])
+def test_relu_3_4_3_key_writes_the_softmax_in_its_own_names(style):
+    """Its statement names the logits z₂ and the probabilities ŷ: no o_k or p_k in its key."""
+    from solver.core.options import Options
+    from solver.key.solve import solve
+    from solver.problem.loader import load_problem
+    from solver.render import render
+
+    path = ROOT / "problems" / "relu-3-4-3-softmax-ce.yaml"
+    md = render(solve(load_problem(path), path.stem, Options(style=style)), "md")
+    assert not re.search(r"(?<![\\A-Za-z])[op]_[jk]", md)
+    assert r"\ln \hat{y}_{k}" in md

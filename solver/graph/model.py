@@ -105,6 +105,9 @@ class Graph:
         softmax_ce: when a softmax feeds a cross-entropy loss whose target sums to 1,
             the pairs (logit key, probability key, target key), for the ∂L/∂o = p − y shortcut.
         loss_definition: LaTeX of the loss's definition (``L = \\sum_k (o_k - y_k)^2``).
+        softmax_names: LaTeX names of the logit and probability vectors of the network's
+            softmax (``("z^{(2)}", "\\hat{y}")``), in which its formulas are written
+            (``("o", "p")``: the generic letters).
     """
 
     nodes: tuple[Node, ...]
@@ -117,6 +120,7 @@ class Graph:
     orientation: str = "Wx"
     layers: tuple[LayerInfo, ...] = ()
     examples: int = 1
+    softmax_names: tuple[str, str] = ("o", "p")
 
     @cached_property
     def by_key(self) -> dict[str, Node]:

@@ -8,6 +8,8 @@ losses, so reverse accumulation adds up the examples' contributions by itself.
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 
 import sympy as sp
 
@@ -16,11 +18,20 @@ from ..core.names import latex_name
 from ..core.numbers import written_latex
 from ..ops.activations import ACTIVATIONS
 from ..ops.activations.softmax import Softmax
+from ..ops.latex import in_softmax_names
 from ..ops.losses import LOSSES
 from ..ops.params import resolve
 from ..problem.schema import ClassTarget, Problem, Question
 from .model import Graph, Group, Node, sym
-from .naming import LayerNames, Namer, batch_size, example_key, layer_info, layer_names, weight_at
+from .naming import (
+    LayerNames,
+    Namer,
+    batch_size,
+    example_key,
+    layer_info,
+    layer_names,
+    weight_at,
+)
 
 
 class _Builder:
@@ -194,8 +205,11 @@ class _Builder:
                                 "network.layers[*].names", "network")
             seen.add(node.key)
         latex = {node.key: latex_name(node.key) for node in self.nodes}
-        return Graph(tuple(self.nodes), latex, graph_loss, tuple(self.groups), softmax_ce,
-                     loss_title, loss_def, self.net.orientation, layer_info(self.net, self.names, self.size), self.size)
+        names = softmax_names(self.nodes, latex)
+        groups = tuple(replace(g, definition=in_softmax_names(g.definition, *names)) for g in self.groups)
+        return Graph(tuple(self.nodes), latex, graph_loss, groups, softmax_ce, loss_title,
+                     in_softmax_names(loss_def, *names), self.net.orientation,
+                     layer_info(self.net, self.names, self.size), self.size, names)
 
     def _check_probabilities(self, form, prev, loss, tvals, tfield) -> None:
         if form.needs_probabilities:
@@ -220,3 +234,25 @@ def build_network(problem: Problem, question: Question, file: str | None = None)
             out of range, or a loss that needs probabilities on outputs that are not.
     """
     return _Builder(problem, question, file).build()
+
+
+_COMPONENT = re.compile(r"^(.+)_\{(\d+)\}$")
+
+
+def softmax_names(nodes, latex: dict[str, str]) -> tuple[str, str]:
+    """The LaTeX names of the vectors of logits and probabilities of the (last) softmax:
+    the common base of its components' names (``\\hat{y}`` of ``\\hat{y}_{1}, \\hat{y}_{2}``),
+    or the generic ``("o", "p")`` when the names have no such base."""
+    outs = [n for n in nodes if n.expr is not None and n.expr.func is Softmax]
+    if not outs:
+        return ("o", "p")
+    count = len(outs[-1].expr.logits)
+    outs = outs[-count:]
+    bases = []
+    for names in ([latex[s.name] for s in outs[-1].expr.logits], [latex[n.key] for n in outs]):
+        found = [_COMPONENT.match(t) for t in names]
+        if not all(found) or [m.group(2) for m in found] != [str(j) for j in range(1, count + 1)] \
+                or len({m.group(1) for m in found}) != 1:
+            return ("o", "p")
+        bases.append(found[0].group(1))
+    return bases[0], bases[1]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import sympy as sp
 
 from .model import Block, Part, answer
+from .notes import softmax_ce_note
 from .question import QuestionWork, gathered
 from .staged import backward_order as _backward_order
 from .steps import Equation
@@ -50,11 +51,7 @@ def _neuron_backward(w: QuestionWork, asked: list[str]) -> Part:
     probs = {p for _, p, _ in g.softmax_ce}
     blocks = []
     if shortcut and any(o in need for o in shortcut):
-        blocks.append(Block("note", "Softmax with cross-entropy", (
-            r"With $p = \operatorname{softmax}(o)$ and $L = -\sum_k y_k \ln p_k$ where $\sum_k y_k = 1$: "
-            r"$\frac{\partial L}{\partial o_j} = \sum_k \frac{\partial L}{\partial p_k}"
-            r"\frac{\partial p_k}{\partial o_j} = -\sum_k \frac{y_k}{p_k}\, p_k(\delta_{kj} - p_j)"
-            r" = p_j \sum_k y_k - y_j = p_j - y_j$.")))
+        blocks.append(Block("note", "Softmax with cross-entropy", softmax_ce_note(g.softmax_names)))
     for n in _backward_order(g):
         k = n.key
         if k not in need or k in asked or n.is_leaf or k in probs:

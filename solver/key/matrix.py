@@ -13,7 +13,7 @@ from ..graph.backprop import Gradients
 from ..graph.model import Graph, LayerInfo
 from ..ops.activations import ACTIVATIONS
 from ..ops.functions import applied
-from ..ops.latex import bmatrix
+from ..ops.latex import bmatrix, in_softmax_names
 from .matrices import MatrixGradients
 from .model import Block, Equation
 
@@ -61,7 +61,7 @@ class MatrixSteps(MatrixGradients):
                     + ("" if identity else f" and {self._holds(self.a(l), info.acts[0])}")
                     + (", example by example" if self.n > 1 else "") + ".")
             title = f"Layer {l} ({act.title})"
-            definition = act.definition
+            definition = in_softmax_names(act.definition, *self.g.softmax_names)
             out.append(Block("layer", title, text, tuple(eqs), display=definition))
         return out
 
@@ -81,12 +81,13 @@ class MatrixSteps(MatrixGradients):
                     scale = rf"\tfrac{{1}}{{{self.n}}}" if self.n > 1 else ""
                     eqs.append(Equation(delta, (
                         ("=", rf"\frac{{\partial L}}{{\partial {self.z(l)}}}"),
-                        ("=", rf"{scale}(\hat{{y}} - y)"),
+                        ("=", rf"{scale}({self.a(l)} - y)"),
                         (self._rel(info.pre, adj), self.vec(info.pre, adj)))))
-                    text = (r"Softmax followed by cross-entropy with targets summing to 1: "
-                            r"$\frac{\partial L}{\partial z_j} = \sum_k \frac{\partial L}{\partial p_k}"
-                            r"\frac{\partial p_k}{\partial z_j} = -\sum_k \frac{y_k}{p_k}\, p_k(\delta_{kj} - p_j)"
-                            r" = p_j - y_j$" + (", averaged over the batch." if self.n > 1 else "."))
+                    text = in_softmax_names(
+                        r"Softmax followed by cross-entropy with targets summing to 1: "
+                        r"$\frac{\partial L}{\partial o_j} = \sum_k \frac{\partial L}{\partial p_k}"
+                        r"\frac{\partial p_k}{\partial o_j} = -\sum_k \frac{y_k}{p_k}\, p_k(\delta_{kj} - p_j)"
+                        r" = p_j - y_j$" + (", averaged over the batch." if self.n > 1 else "."), *self.g.softmax_names)
                 else:
                     parts = [(self._rel(info.acts, adj), self.vec(info.acts, adj))]
                     formulas = self._output_formulas(info)

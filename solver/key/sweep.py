@@ -17,18 +17,16 @@ from itertools import pairwise
 
 import sympy as sp
 
+from ..ops.latex import in_softmax_names
 from .model import Block, Equation, Part, answer
+from .notes import softmax_ce_note
 from .question import QuestionWork
 from .staged import backward_order
 
 #: A question's text that asks for the paths to the output.
 _ASKS_PATHS = re.compile(r"\bpaths?\b", re.IGNORECASE)
 
-_SHORTCUT = (r"With $p = \operatorname{softmax}(o)$ and $L = -\sum_k y_k \ln p_k$ where $\sum_k y_k = 1$: "
-             r"$\frac{\partial L}{\partial o_j} = \sum_k \frac{\partial L}{\partial p_k}"
-             r"\frac{\partial p_k}{\partial o_j} = -\sum_k \frac{y_k}{p_k}\, p_k(\delta_{kj} - p_j)"
-             r" = p_j \sum_k y_k - y_j = p_j - y_j$, so the sweep starts at the logits and never "
-             r"needs $\partial L/\partial p_k$.")
+_SHORTCUT_THEN = r", so the sweep starts at the logits and never needs $\partial L/\partial p_k$."
 
 
 def asks_for_paths(w: QuestionWork) -> bool:
@@ -93,7 +91,8 @@ def graph_backward(w: QuestionWork, asked: list[str]) -> Part:
     if definition:
         blocks.append(definition)
     if any(o in sweep or o in asked for o in shortcut):
-        blocks.append(Block("note", "Softmax with cross-entropy", _SHORTCUT))
+        blocks.append(Block("note", "Softmax with cross-entropy",
+                            softmax_ce_note(g.softmax_names, in_softmax_names(_SHORTCUT_THEN, *g.softmax_names))))
     eqs = []
     for n in _order(g, sweep):
         eqs.append(sb.shortcut(*shortcut[n]) if n in shortcut else sb.chain(n, w.relevant_children(n)))

@@ -204,3 +204,23 @@ def bmatrix(cells) -> str:
     spec = "r" * max((len(r) for r in rows), default=1)
     body = r" \\ ".join(" & ".join(row) for row in rows)
     return rf"\left[\begin{{array}}{{{spec}}} {body} \end{{array}}\right]"
+
+
+#: The generic letters of the softmax's and cross-entropy's formulas (``o_k`` logits, ``p_k``
+#: probabilities) and how they are found in a formula.
+_LOGIT = re.compile(r"(?<![\\A-Za-z])o_([a-z])")
+_PROB = re.compile(r"(?<![\\A-Za-z])p_([a-z])")
+_BARE_PROB = re.compile(r"(?<![\\A-Za-z])p(?= = )")
+
+
+def in_softmax_names(tex: str, logit: str, prob: str) -> str:
+    """A formula written with the generic letters ``o`` (logits) and ``p`` (probabilities)
+    in a network's own names: with ``logit = "z^{(2)}"`` and ``prob = "\\hat{y}"``,
+    ``\\ln p_k`` becomes ``\\ln \\hat{y}_{k}`` and ``\\operatorname{softmax}(o)`` becomes
+    ``\\operatorname{softmax}(z^{(2)})``. Unchanged for the generic names themselves."""
+    if (logit, prob) == ("o", "p"):
+        return tex
+    tex = _LOGIT.sub(lambda m: f"{logit}_{{{m.group(1)}}}", tex)
+    tex = _PROB.sub(lambda m: f"{prob}_{{{m.group(1)}}}", tex)
+    tex = tex.replace("(o)", f"({logit})")
+    return _BARE_PROB.sub(lambda m: prob, tex)
