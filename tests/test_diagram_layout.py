@@ -130,7 +130,7 @@ def test_big_networks_give_their_weights_as_matrices():
     assert [m.name for m in d.matrices] == ["W^{(1)}", "W^{(2)}"]
     assert d.matrices[0].rows[0] == ("-0.2", "0.9", "0.4")  # x W: a row per input
     pic = tikz(d)
-    assert r"W^{(1)} = \begin{bmatrix} -0.2 & 0.9 & 0.4 \\ -0.1 & 0.3 & 0.4" in pic
+    assert r"W^{(1)} = \left[\begin{array}{rrr} -0.2 & 0.9 & 0.4 \\ -0.1 & 0.3 & 0.4" in pic  # right-aligned
     drawn = svg(d)
     for entry in ("−0.2", "0.9", "−0.7", "−0.5"):
         assert f">{entry}</tspan>" in drawn, entry

@@ -202,3 +202,23 @@ def test_relu_3_4_3_key_writes_the_softmax_in_its_own_names(style):
     md = render(solve(load_problem(path), path.stem, Options(style=style)), "md")
     assert not re.search(r"(?<![\\A-Za-z])[op]_[jk]", md)
     assert r"\ln \hat{y}_{k}" in md
+
+
+@pytest.mark.parametrize("stem, in_given", [("relu-2-2-2", True), ("relu-3-4-3-softmax-ce", False),
+                                            ("leaky-relu-4-3-2-bce", False)])
+def test_weight_matrices_printed_once(stem, in_given):
+    """A network too big for labelled edges shows its weight matrices under the drawing: the
+    Given list does not print them a second time. A small one keeps them in the Given list."""
+    from solver.key.solve import solve
+    from solver.problem.loader import load_problem
+    from solver.render import render
+
+    path = ROOT / "problems" / f"{stem}.yaml"
+    solution = solve(load_problem(path), path.stem)
+    tex = render(solution, "tex")
+    given = tex[tex.index(r"\section*{Given}"):tex.index(r"\section*", tex.index(r"\section*{Given}") + 1)]
+    drawing = tex[tex.index(r"\begin{tikzpicture}"):tex.index(r"\end{tikzpicture}")]
+    assert (r"\[ W^{(1)} = " in given) == in_given
+    assert (r"$W^{(1)} = \left[" in drawing) == (not in_given)
+    md = render(solution, "md")
+    assert ("\nW^{(1)} = " in md) == in_given

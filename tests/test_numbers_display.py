@@ -272,8 +272,9 @@ def test_layer_sentence_names_components_and_can_break():
     middle ones are ``\\dots``."""
     s = _key("relu-3-4-3-softmax-ce.yaml", "matrix")
     layer1 = next(b for b in _blocks(s) if b.title == "Layer 1 (ReLU)")
-    assert layer1.text == (r"$W^{(1)} \in \mathbb{R}^{4\times 3}$; $z^{(1)} = (z^{(1)}_{1}, z^{(1)}_{2}, \dots, "
-                           r"z^{(1)}_{4})$ and $a^{(1)} = (h^{(1)}_{1}, h^{(1)}_{2}, \dots, h^{(1)}_{4})$.")
+    # the layer's vectors as the problem names them (z1, h)
+    assert layer1.text == (r"$W^{(1)} \in \mathbb{R}^{4\times 3}$; $z_{1} = (z^{(1)}_{1}, z^{(1)}_{2}, \dots, "
+                           r"z^{(1)}_{4})$ and $h = (h^{(1)}_{1}, h^{(1)}_{2}, \dots, h^{(1)}_{4})$.")
     xor = _key("xor-2-2-1-training.yaml")
     layer2 = next(b for b in _blocks(xor) if b.title == "Layer 2 (sigmoid)")
     assert layer2.text == (r"$W^{(2)} \in \mathbb{R}^{1\times 2}$; $Z^{(2)}$ holds $(z_{o_{1}}^{[1]})$ and "

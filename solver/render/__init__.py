@@ -58,7 +58,9 @@ def render(solution: Solution, fmt: str, options: Options = Options(),
         return f.text(solution)
     sheet = options.sheet if options.sheet in SHEETS else "key"
     drawing = diagram(solution.figure, sheet)
-    context = dict(s=solution, body_only=options.body_only, sheet=sheet, diagram="", image="")
+    # the weight matrices the drawing shows beside it are not printed again in the Given list
+    drawn = tuple(m.name for m in drawing.matrices) if drawing is not None else ()
+    context = dict(s=solution, body_only=options.body_only, sheet=sheet, diagram="", image="", drawn=drawn)
     if f.context is not None:
         context.update(f.context(solution, drawing, sheet))
     env = environment(fmt, options.templates, cache)
