@@ -69,14 +69,20 @@ def _bad_boxes(log: str) -> list[str]:
     return bad
 
 
+def _failures(results, build: str, check) -> dict[str, list[str]]:
+    """``check(pdf, log)`` on every bundled problem's build, where it finds something."""
+    found = {stem: check(*results[(stem, build)]) for stem in STEMS}
+    return {stem: f for stem, f in found.items() if f}
+
+
 @needs_tex
 @needs_exam
 @pytest.mark.parametrize("build", BUILDS)
 def test_no_overfull_box_and_no_float_too_large(built, build):
     _, results = built
-    bad = {stem: _bad_boxes(results[(stem, build)][1]) for stem in STEMS}
     assert all(results[(stem, build)][0].exists() for stem in STEMS)
-    assert not {s: b for s, b in bad.items() if b}, bad
+    bad = _failures(results, build, lambda pdf, log: _bad_boxes(log))
+    assert not bad, bad
 
 
 def _stranded(tex: str, pdf: Path) -> list[str]:
@@ -101,12 +107,8 @@ def _stranded(tex: str, pdf: Path) -> list[str]:
 @pytest.mark.parametrize("build", BUILDS)
 def test_no_heading_stranded_at_the_bottom_of_a_page(built, build):
     _, results = built
-    stranded = {}
-    for stem in STEMS:
-        pdf = results[(stem, build)][0]
-        found = _stranded(pdf.with_suffix(".tex").read_text(encoding="utf-8"), pdf)
-        if found:
-            stranded[stem] = found
+    stranded = _failures(results, build,
+                         lambda pdf, log: _stranded(pdf.with_suffix(".tex").read_text(encoding="utf-8"), pdf))
     assert not stranded, stranded
 
 

@@ -56,7 +56,8 @@ def _staged_forward(w: QuestionWork, full: bool) -> Part | None:
     used = used_edges(w, asked) if asked else set()  # the local derivatives the backward pass uses
     definition = step_definition(w, used)
     eqs = []
-    known = {k for k in keys if not full and (k, str(w.values[k])) in w.shown_before}
+    # a value an earlier question showed is stated (its local derivatives stay beneath it)
+    known = {k for k in keys if (k, str(w.values[k])) in w.shown_before}
     for k in keys:  # a value an earlier question derived is stated, not derived again
         eqs.append(Equation(g.latex[k], ((sb.shown[k].relation, sb.shown[k].latex),)) if k in known
                    else sb.forward(k))
@@ -125,7 +126,9 @@ def _neuron_block(w: QuestionWork, zkey: str, group: list[str], fresh: bool = Tr
     return Block("neuron", f"Neuron ${g.latex[neuron]}$", text, tuple(eqs))
 
 
-def loss_part(w: QuestionWork) -> Part:
+def loss_part(w: QuestionWork) -> Part | None:
+    """The loss's definition and value; ``None`` in the graph style when an earlier question
+    showed the same loss (the forward pass's values, which end with the loss, state it)."""
     g, sb = w.graph, w.sb
     targets = ", ".join(f"{g.latex[n.key]} = {sb.shown[n.key].latex}" for n in g.nodes if n.kind == "target")
     losses = [n.key for n in g.nodes if n.kind == "loss"]  # per example, then the batch's
@@ -135,8 +138,7 @@ def loss_part(w: QuestionWork) -> Part:
         w.final.append(f"L {sb.shown['L'].relation} {sb.shown['L'].latex}")
     mark = ("loss", g.loss_title, str(w.values["L"]))
     if mark in w.shown_before and "loss" not in w.q.ask and w.style == "graph":
-        return Part("Loss", (Block("recap", "Loss from an earlier question",
-                                   display=f"L {sb.shown['L'].relation} {sb.shown['L'].latex}"),))
+        return None
     w.shown_before.add(mark)
     definition = Block("definition", f"Loss: {g.loss_title}", f"with targets ${targets}$.",
                        display=g.loss_definition)

@@ -89,6 +89,18 @@ def _rows(items: list[str]) -> str:
     return lines[0] if len(lines) == 1 else r"\begin{gathered} " + r" \\ ".join(lines) + r" \end{gathered}"
 
 
+_GRADIENT_OF = re.compile(r"^\\frac\{\\partial [^{}]*\}\{\\partial (.+)\}$")
+
+
+def _gradient_title(eqs: list[Equation]) -> str:
+    """"Gradient(s) with respect to …" for the gradients a block still derives once the
+    ones an earlier question derived are dropped ("" when a left-hand side is not ∂L/∂x)."""
+    names = [m.group(1) for m in (_GRADIENT_OF.match(eq.lhs) for eq in eqs) if m]
+    if len(names) != len(eqs):
+        return ""
+    return f"Gradient{'s' if len(names) > 1 else ''} with respect to " + ", ".join(f"${n}$" for n in names)
+
+
 def _filter_part(part: Part, derived: Derived, here: str):
     """The part's blocks without what was shown before; the equations dropped, with
     where they were derived; which kept blocks are only headings (kept when an
@@ -98,13 +110,17 @@ def _filter_part(part: Part, derived: Derived, here: str):
         if b.kind == "recap":
             blocks.append(b)
             continue
-        eqs = []
+        eqs, anchor_dropped = [], False
         for eq in b.equations:
+            if not eq.lhs and anchor_dropped:  # rows beneath a recalled line lose their indent
+                eq = replace(eq, parts=tuple((rel, tex.removeprefix("\\qquad ")) for rel, tex in eq.parts))
             origin = derived.first(derived.equations, (eq.lhs, eq.parts), here)
             if origin is None:
                 eqs.append(eq)
             else:
                 dropped.append((origin, eq))
+            if eq.lhs:
+                anchor_dropped = origin is not None
         if b.equations and not eqs:
             if b.title:
                 whole.append((b.title, b.equations))
@@ -125,7 +141,8 @@ def _filter_part(part: Part, derived: Derived, here: str):
                     continue
             else:
                 headings.add(len(blocks))
-        nb = replace(b, equations=tuple(eqs), display=display, text=text)
+        title = _gradient_title(eqs) if b.kind == "gradient" and 0 < len(eqs) < len(b.equations) else b.title
+        nb = replace(b, title=title or b.title, equations=tuple(eqs), display=display, text=text)
         blocks.append(nb)
     kept = []
     for i, b in enumerate(blocks):

@@ -56,7 +56,9 @@ def numeric_parts(w: QuestionWork) -> tuple[list, tuple]:
         outs = [n.key for n in g.nodes if n.kind == "output"]
         w.final.extend(f"{g.latex[k]} {w.sb.shown[k].relation} {w.sb.shown[k].latex}" for k in outs)
     if g.loss and g.loss_title:
-        parts.append(loss_part(w))
+        loss = loss_part(w)
+        if loss is not None:
+            parts.append(loss)
     elif g.loss and "forward" not in q.ask and "loss" in q.ask:
         w.final.append(f"{w.out} {w.sb.shown[g.loss].relation} {w.sb.shown[g.loss].latex}")
     new = {}
@@ -82,8 +84,7 @@ def numeric_parts(w: QuestionWork) -> tuple[list, tuple]:
     kinks = notes(w)
     if kinks:
         parts.append(Part("Notes", tuple(kinks)))
-    if w.style != "graph":
-        parts = refer_back(parts, w.derived, w.label, *_recall(w, asked), "loss" in q.ask, w.out)
+    parts = refer_back(parts, w.derived, w.label, *_recall(w, asked), "loss" in q.ask, w.out)
     return parts, ((table,) if table else ())
 
 
