@@ -222,3 +222,43 @@ def test_weight_matrices_printed_once(stem, in_given):
     assert (r"$W^{(1)} = \left[" in drawing) == (not in_given)
     md = render(solution, "md")
     assert ("\nW^{(1)} = " in md) == in_given
+
+
+def test_no_row_break_inside_plain_parentheses():
+    tex = r"-\frac{1}{2} \left(y_{1} \ln(p_{1}) + (1 - y_{1}) \ln(1 - p_{1}) + y_{2} \ln(p_{2}) + (1 - y_{2}) \ln(1 - p_{2})\right)"
+    rows = break_long(tex, 30)
+    assert len(rows) > 1 and all(r.count("(") - r.count(r"\left(") - r.count(r"\Bigl(")
+                                 == r.count(")") - r.count(r"\right)") - r.count(r"\Bigr)") for r in rows), rows
+
+
+def test_exam_back_references_name_the_parts():
+    from solver.key.model import Section
+    from solver.render.text import part_refs, refer
+
+    sections = [Section(str(i), t, "", (), (), (), ()) for i, t in
+                enumerate(["Question 1: forward pass", "Q1 (b) Loss", "(c) Update", "Every gradient"])]
+    refs = part_refs(sections)
+    assert refs == {"Question 1": "part (a)", "Q1 (b)": "part (b)", "part (c)": "part (c)", "Question 4": "part (d)"}
+    assert refer("From Question 1. Defined in Q1 (b) and Question 4; Question 10.", refs) == (
+        "From part (a). Defined in part (b) and part (d); Question 10.")
+
+
+@pytest.mark.parametrize("stem, title", [("relu-3-4-3-softmax-ce", "ReLU"), ("scalar-graph-skip", "ReLU"),
+                                         ("graph-softplus-silu-elu", "softplus")])
+def test_graph_style_defines_its_activations_and_the_loss_before_the_stages(stem, title):
+    """Every function the stages apply is defined before the stages (once), and the loss
+    (a stage of its own) is defined before the forward pass computes it."""
+    from solver.core.options import Options
+    from solver.key.solve import solve
+    from solver.problem.loader import load_problem
+
+    path = ROOT / "problems" / f"{stem}.yaml"
+    sol = solve(load_problem(path), path.stem, Options(style="graph"))
+    first = sol.sections[0]
+    headings = [p.heading for p in first.parts]
+    if "Loss" in headings:
+        assert headings.index("Loss") < headings.index("Forward pass")
+    forward = next(p for p in first.parts if p.heading == "Forward pass")
+    definitions = [b for b in forward.blocks if b.kind == "definition"]
+    assert [b.title for b in definitions].count(title) == 1
+    assert forward.blocks.index(definitions[0]) < next(i for i, b in enumerate(forward.blocks) if b.kind == "stage")

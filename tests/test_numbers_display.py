@@ -190,10 +190,11 @@ def test_matrix_form_mentions_b_only_with_biases(hidden_bias, out_bias, orientat
 
 @pytest.mark.parametrize("path, first, second", [
     # a softmax layer's weight feeds a logit: then every layer's arrow ends at a pre-activation
-    ("relu-3-4-3-softmax-ce.yaml", r"($x_{1} \to z^{(1)}_{1}$)", r"($h^{(1)}_{1} \to z^{(2)}_{1}$)"),
-    ("leaky-relu-4-3-2-bce.yaml", r"($x_{1} \to z^{(1)}_{1}$)", r"($a^{(1)}_{1} \to o_{1}$)"),
+    # (the arrow inside the weight's formula: "w = 0.2\ (x → h)" cannot break before it)
+    ("relu-3-4-3-softmax-ce.yaml", r"\ (x_{1} \to z^{(1)}_{1})$", r"\ (h^{(1)}_{1} \to z^{(2)}_{1})$"),
+    ("leaky-relu-4-3-2-bce.yaml", r"\ (x_{1} \to z^{(1)}_{1})$", r"\ (a^{(1)}_{1} \to o_{1})$"),
     # otherwise at the neurons
-    ("relu-2-2-2.yaml", r"($x_{1} \to h_{1}$)", r"($h_{1} \to o_{1}$)"),
+    ("relu-2-2-2.yaml", r"\ (x_{1} \to h_{1})$", r"\ (h_{1} \to o_{1})$"),
 ])
 def test_given_uses_one_arrow_form(path, first, second):
     s = _key(path)

@@ -7,7 +7,11 @@ from dataclasses import replace
 
 import sympy as sp
 
+from ..core.numbers import written_latex
+from ..ops.activations import ACTIVATIONS
 from ..ops.activations.softmax import Softmax
+from ..ops.functions import OpFunctionBase
+from ..ops.latex import in_softmax_names
 from .model import Block, Part, answer
 from .question import QuestionWork, gathered
 from .steps import Equation
@@ -55,6 +59,7 @@ def _staged_forward(w: QuestionWork, full: bool) -> Part | None:
     asked = w.asked() if w.grads is not None else []
     used = used_edges(w, asked) if asked else set()  # the local derivatives the backward pass uses
     definition = step_definition(w, used)
+    defined = function_definitions(w, keys)
     eqs = []
     # a value an earlier question showed is stated (its local derivatives stay beneath it)
     known = {k for k in keys if (k, str(w.values[k])) in w.shown_before}
@@ -71,7 +76,32 @@ def _staged_forward(w: QuestionWork, full: bool) -> Part | None:
             else "Each stage in order.")
     if known:
         text += " Values derived in an earlier question are stated without their steps."
-    return Part("Forward pass", ((definition,) if definition else ()) + (Block("stage", "", text, tuple(eqs)),))
+    return Part("Forward pass", tuple(defined) + ((definition,) if definition else ())
+                + (Block("stage", "", text, tuple(eqs)),))
+
+
+def function_definitions(w: QuestionWork, keys: list[str]) -> list[Block]:
+    """The definition of each activation the stages ``keys`` apply (ReLU, softplus,
+    softmax…, with its parameters' values), once, in the order of first use; an earlier
+    question's definitions are referred to by :mod:`.recap`."""
+    g, out, seen = w.graph, [], set()
+    for k in keys:
+        expr = g.by_key[k].expr
+        for f in sp.preorder_traversal(expr) if expr is not None else ():
+            if isinstance(f, Softmax):
+                act, values = ACTIVATIONS["softmax"], {}
+            elif isinstance(f, OpFunctionBase):
+                act = next((a for a in ACTIVATIONS.values() if a.latex == type(f).latex_name), None)
+                if act is None:
+                    continue
+                values = {p.name: written_latex(v) for p, v in zip(act.params, f.args[1:])}
+            else:
+                continue
+            line = in_softmax_names(act.definition_for(values), *g.softmax_names)
+            if line and line not in seen:
+                seen.add(line)
+                out.append(Block("definition", act.title, display=line))
+    return out
 
 
 def recap_part(w: QuestionWork, keys: list[str]) -> Part:

@@ -43,9 +43,10 @@ def given_blocks(problem: Problem, graph: Graph, digits: int) -> tuple[Block, ..
         for key in (n.key for n in graph.nodes if n.kind == "weight" and n.layer == li):
             r, c = graph.by_key[key].position
             src, dest = (c, r) if net.orientation == "Wx" else (r, c)
-            parts.append(f"${graph.latex[key]} = {written_latex(graph.by_key[key].value)}$ "
-                         f"(${latex_name(info.inputs[0][src].split('#')[0])} \\to "
-                         f"{latex_name(heads[dest].split('#')[0])}$)")
+            # the arrow in the same formula, so that no line breaks between value and arrow
+            parts.append(f"${graph.latex[key]} = {written_latex(graph.by_key[key].value)}\\ "
+                         f"({latex_name(info.inputs[0][src].split('#')[0])} \\to "
+                         f"{latex_name(heads[dest].split('#')[0])})$")
         biases = [n for n in graph.nodes if n.kind == "bias" and n.layer == li]
         if biases:
             shared = len(biases) == 1 and layer.units > 1

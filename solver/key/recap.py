@@ -131,6 +131,8 @@ def _filter_part(part: Part, derived: Derived, here: str):
             origin = derived.first(derived.displays, display, here)
             if origin is not None:
                 display = ""
+                if text.rstrip().endswith(":"):  # the rule it announced was stated before
+                    text = text.rstrip()[:-1] + f" (the rule of {origin})." if origin != here else text.rstrip()[:-1] + "."
                 if origin != here and b.kind == "definition":
                     text = (text + " " if text else "") + f"Defined in {origin}."
         elif not b.equations and derived.first(derived.notes, (b.kind, b.title, b.text), here) is not None:
@@ -199,7 +201,8 @@ def refer_back(parts: list[Part], derived: Derived, here: str, asked: set[str],
             items = [recalled(eq) for eq in eqs if eq.lhs not in asked]
             items += recall([eq for eq in eqs if eq.lhs in asked])
             titles = also.get(origin, [])
-            text = f"As derived there: {'; '.join(titles)}." if 0 < len(titles) <= 2 else ""
+            text = (f"As derived there ({'; '.join(t.rstrip('.') for t in titles)})." if 0 < len(titles) <= 2
+                    else "")
             if not items and not text:
                 continue
             recaps.append(Block("recap", f"From {origin}", text, display=_rows(items) if items else ""))

@@ -38,7 +38,7 @@ def build_section(w: QuestionWork) -> Section:
         parts.append(dpart)
         w.answers.append(danswer)
         w.final.append(claim)
-    title = q.title or f"Question {q.id}"
+    title = q.title or f"Question {w.qi + 1}"
     return Section(q.id, title, q.text or "", tuple(parts), tables + w.extra_tables, tuple(w.final),
                    tuple(w.answers), w.plots, asked_text(w, w.asked()),
                    written(q.points) if q.points is not None else "")
@@ -57,8 +57,8 @@ def numeric_parts(w: QuestionWork) -> tuple[list, tuple]:
         w.final.extend(f"{g.latex[k]} {w.sb.shown[k].relation} {w.sb.shown[k].latex}" for k in outs)
     if g.loss and g.loss_title:
         loss = loss_part(w)
-        if loss is not None:
-            parts.append(loss)
+        if loss is not None:  # graph style: the loss is a stage, so it is defined before the stages
+            parts.insert(0 if w.style == "graph" else len(parts), loss)
     elif g.loss and "forward" not in q.ask and "loss" in q.ask:
         w.final.append(f"{w.out} {w.sb.shown[g.loss].relation} {w.sb.shown[g.loss].latex}")
     new = {}
@@ -147,5 +147,5 @@ def asked_text(w: QuestionWork, asked: list[str]) -> str:
     if "update" in q.ask:
         items.append(f"one step of gradient descent with $\\eta = {written_latex(q.learning_rate)}$")
     if "train" in q.ask:
-        items.append(f"{q.steps} steps of training, with the loss along the way")
+        items.append(f"{q.steps:,} steps of training, with the loss along the way")
     return "Asked: " + "; ".join(items) + "." if items else ""

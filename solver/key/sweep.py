@@ -101,8 +101,8 @@ def graph_backward(w: QuestionWork, asked: list[str]) -> Part:
     s, v = _free_letters(w)
     if eqs:
         blocks.append(Block("upstream", "Reverse sweep",
-                            f"$\\partial {w.out}/\\partial {s}$ for each stage ${s}$ the gradients read, from "
-                            "the output back, each computed once from the stages it feeds:", tuple(eqs)))
+                            f"$\\partial {w.out}/\\partial {s}$ for each stage ${s}$ that the gradients need, "
+                            "from the output back; each is computed once, from the stages it feeds:", tuple(eqs)))
     note = _reading_note(w, plans, sweep, s, v)
     if note:
         blocks.append(Block("note", "Gradients from the sweep", note))

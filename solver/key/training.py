@@ -64,7 +64,7 @@ def training_part(b, params: list[str]):
     steps = q.steps
     every = q.table_every or (1 if steps <= 20 else max(1, steps // 10))
     blocks = [Block("note", "Optimizer",
-                    f"{opt.optimizer.title} with ${_settings(opt)}$, for {steps:,} "
+                    f"{opt.optimizer.title[:1].upper()}{opt.optimizer.title[1:]} with ${_settings(opt)}$, for {steps:,} "
                     f"step{'s' if steps > 1 else ''}"
                     + ("" if q.update_biases else " (biases are not updated)")
                     + "; $g = \\partial L/\\partial w$ at the current parameters:",

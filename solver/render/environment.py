@@ -12,8 +12,8 @@ import jinja2
 
 from .formats import FORMATS
 from .plots import axis_options
-from .text import (aligned, answer_space, final_rows, needed_lines, part_lines, run_in, section_lines, total_points,
-                   unlabelled)
+from .text import (aligned, answer_space, final_rows, needed_lines, part_lines, part_refs, refer, run_in,
+                   section_lines, total_points, unlabelled)
 
 
 def template_dirs(extra: str | None = None) -> list[str]:
@@ -49,6 +49,7 @@ def environment(fmt: str, extra: str | None = None, cache: jinja2.BytecodeCache 
     env.filters["aligned"] = aligned
     env.filters["axis_options"] = axis_options
     env.filters.update(answer_space=answer_space, final_rows=final_rows, needed_lines=needed_lines,
-                       part_lines=part_lines, run_in=run_in, section_lines=section_lines,
+                       part_lines=part_lines, part_refs=part_refs, refer=refer, run_in=run_in,
+                       section_lines=section_lines,
                        total_points=total_points, unlabelled=unlabelled)
     return env

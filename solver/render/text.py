@@ -56,11 +56,14 @@ def math_rows(eq: Equation, width: int = _WIDTH) -> list[tuple[str, str, str]]:
 
 
 def _delimiter(tex: str, i: int) -> int:
-    """+1 at an opening ``{``/``\\left``, -1 at a closing one, else 0."""
+    """+1 at an opening ``{``, ``(`` or ``\\left``, -1 at a closing one, else 0 (the
+    delimiter after ``\\left``/``\\right`` counts with it, not again)."""
     for word, step in (("\\left", 1), ("\\right", -1)):
         if tex.startswith(word, i) and not tex[i + len(word):i + len(word) + 1].isalpha():
             return step
-    return {"{": 1, "}": -1}.get(tex[i], 0)
+    if tex[i] in "()" and tex[max(0, i - 6):i].endswith(("\\left", "\\right")):
+        return 0
+    return {"{": 1, "}": -1, "(": 1, ")": -1}.get(tex[i], 0)
 
 
 _SUM = (" + ", " - ")
@@ -262,3 +265,19 @@ def section_lines(sec, width: int = _WIDTH) -> int:
     """The lines a question's heading needs below it: the heading (4 lines), the question's
     text and its first part."""
     return min(36, 4 + (len(sec.text) + 89) // 90 + (part_lines(sec.parts[0], width) if sec.parts else 0))
+
+
+def part_refs(sections) -> dict[str, str]:
+    """How the exam class names each question in a back-reference: the label the key uses
+    (``Question 2``, ``Q1 (a)``, ``part (a)``) → ``part (b)``, the class's own numbering."""
+    from ..key.recap import question_label
+
+    return {question_label(sec.title, i): f"part ({chr(ord('a') + i)})" for i, sec in enumerate(sections)}
+
+
+def refer(text: str, refs: dict[str, str]) -> str:
+    """``text`` with each back-reference label of ``refs`` replaced (whole labels only:
+    ``Question 1`` is not ``Question 10``)."""
+    for label in sorted(refs, key=len, reverse=True):
+        text = re.sub(re.escape(label) + r"(?![\w(])", lambda m, new=refs[label]: new, text)
+    return text
