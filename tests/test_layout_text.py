@@ -262,3 +262,16 @@ def test_graph_style_defines_its_activations_and_the_loss_before_the_stages(stem
     definitions = [b for b in forward.blocks if b.kind == "definition"]
     assert [b.title for b in definitions].count(title) == 1
     assert forward.blocks.index(definitions[0]) < next(i for i, b in enumerate(forward.blocks) if b.kind == "stage")
+
+
+def test_a_long_definition_display_goes_on_in_rows():
+    from solver.render.text import display_rows
+
+    long = (r"L = \sum_k \operatorname{huber}_{\delta}(o_k - y_k),\quad \operatorname{huber}_{\delta}(r) = "
+            r"\begin{cases} \tfrac{1}{2} r^2 & |r| < \delta \\ \delta\,(|r| - \tfrac{1}{2}\delta) & |r| \ge \delta "
+            r"\end{cases},\quad \delta = 0.05")
+    assert display_rows(long, 40) == (
+        r"\begin{gathered} L = \sum_k \operatorname{huber}_{\delta}(o_k - y_k), \\ \operatorname{huber}_{\delta}(r) = "
+        r"\begin{cases} \tfrac{1}{2} r^2 & |r| < \delta \\ \delta\,(|r| - \tfrac{1}{2}\delta) & |r| \ge \delta "
+        r"\end{cases}, \\ \delta = 0.05 \end{gathered}")
+    assert display_rows(r"f(z) = z,\quad f'(z) = 1", 40) == r"f(z) = z,\quad f'(z) = 1"  # fits: one row

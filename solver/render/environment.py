@@ -12,7 +12,7 @@ import jinja2
 
 from .formats import FORMATS
 from .plots import axis_options
-from .text import (aligned, answer_space, final_rows, needed_lines, part_lines, part_refs, refer, run_in,
+from .text import (aligned, answer_space, display_rows, final_rows, needed_lines, part_lines, part_refs, refer, run_in,
                    section_lines, total_points, unlabelled)
 
 
@@ -48,7 +48,7 @@ def environment(fmt: str, extra: str | None = None, cache: jinja2.BytecodeCache 
     env.filters["escape_text"] = f.escape or (lambda text: str(text))
     env.filters["aligned"] = aligned
     env.filters["axis_options"] = axis_options
-    env.filters.update(answer_space=answer_space, final_rows=final_rows, needed_lines=needed_lines,
+    env.filters.update(answer_space=answer_space, display_rows=display_rows, final_rows=final_rows, needed_lines=needed_lines,
                        part_lines=part_lines, part_refs=part_refs, refer=refer, run_in=run_in,
                        section_lines=section_lines,
                        total_points=total_points, unlabelled=unlabelled)

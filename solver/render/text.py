@@ -243,7 +243,7 @@ def needed_lines(block, width: int = _WIDTH) -> int:
     if block.equations:
         lines += sum(_row_height(rhs) for _, _, rhs in math_rows(block.equations[0], width)) + 1.5
     elif block.display:
-        lines += _row_height(block.display) + 1.5
+        lines += _row_height(display_rows(block.display, width)) + 1.5
     elif block.title and not block.text:
         lines += 8
     return min(30, int(lines + 0.999))
@@ -281,3 +281,15 @@ def refer(text: str, refs: dict[str, str]) -> str:
     for label in sorted(refs, key=len, reverse=True):
         text = re.sub(re.escape(label) + r"(?![\w(])", lambda m, new=refs[label]: new, text)
     return text
+
+
+def display_rows(tex: str, width: int = _WIDTH) -> str:
+    """A display (a definition line) too long for one row, as rows one under another:
+    cut at its top-level ``,\\quad`` separators into a ``gathered`` block."""
+    if _visual_length(tex) <= width or "gathered" in tex:
+        return tex
+    pieces = _top_terms(tex.replace(r",\quad ", " ,\\quad "), (" ,\\quad ",))
+    if len(pieces) < 2:
+        return tex
+    rows = [pieces[0]] + [p.removeprefix(",\\quad ").strip() for p in pieces[1:]]
+    return r"\begin{gathered} " + r", \\ ".join(rows) + r" \end{gathered}"

@@ -64,7 +64,9 @@ def _build(o, y, values, reduction, params) -> LossForm:
     mean = reduction == "mean" and n > 1
     d = written_latex(delta)
     pieces = (rf"\operatorname{{huber}}_{{\delta}}(r) = \begin{{cases}} \tfrac{{1}}{{2}} r^2 & |r| < \delta \\ "
-              rf"\delta\,\left(|r| - \tfrac{{1}}{{2}}\delta\right) & |r| \ge \delta \end{{cases}},\quad \delta = {d}")
+              rf"\delta\,\left(|r| - \tfrac{{1}}{{2}}\delta\right) & |r| \ge \delta \end{{cases}},\quad "
+              rf"\operatorname{{huber}}'_{{\delta}}(r) = \begin{{cases}} r & |r| \le \delta \\ "
+              rf"\delta \operatorname{{sgn}}(r) & |r| > \delta \end{{cases}},\quad \delta = {d}")
     head = rf"\frac{{1}}{{{n}}}" if mean else ""
     return LossForm(scaled(sp.Rational(1, n), add(terms)) if mean else add(terms),
                     f"Huber loss ($\\delta = {d}$)" + (f", averaged over the {n} outputs" if mean else ""),

@@ -13,8 +13,13 @@ def _build(o, y, values, reduction, params) -> LossForm:
     n = len(terms)
     if reduction == "mean" and n > 1:
         return LossForm(scaled(sp.Rational(1, n), add(terms)), "mean absolute error (L1)",
-                        rf"L = \frac{{1}}{{{n}}}\sum_k |o_k - y_k|")
-    return LossForm(add(terms), "absolute error (L1)", r"L = \sum_k |o_k - y_k|")
+                        rf"L = \frac{{1}}{{{n}}}\sum_k |o_k - y_k|,\quad " + _SIGN)
+    return LossForm(add(terms), "absolute error (L1)", r"L = \sum_k |o_k - y_k|,\quad " + _SIGN)
+
+
+#: the derivative of |u|, with PyTorch's value at the kink
+_SIGN = (r"\frac{d|u|}{du} = \operatorname{sgn}(u) = \begin{cases} 1 & u > 0 \\ 0 & u = 0 \\ -1 & u < 0 "
+         r"\end{cases}")
 
 
 LOSS = Loss("l1", "absolute error (L1)", _build, ("sum", "mean"), source="torch.nn.L1Loss", order=6)

@@ -41,7 +41,8 @@ def _build(s, y, values, reduction, params) -> LossForm:
     return LossForm(add(terms) if terms else sp.Integer(0),
                     f"multiclass hinge (SVM) loss, margin $\\Delta = {d}$, class {c + 1}",
                     rf"L = \sum_{{j \ne c}} \operatorname{{hinge}}(o_j - o_c + \Delta),\quad "
-                    rf"\operatorname{{hinge}}(u) = \max(0, u),\quad \Delta = {d},\ c = {c + 1}")
+                    rf"\operatorname{{hinge}}(u) = \max(0, u),\quad \operatorname{{hinge}}'(u) = "
+                    rf"\begin{{cases}} 1 & u > 0 \\ 0 & u \le 0 \end{{cases}},\quad \Delta = {d},\ c = {c + 1}")
 
 
 def _targets(values: list) -> str | None:
