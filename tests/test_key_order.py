@@ -164,8 +164,8 @@ def test_neuron_style_computes_logits_before_the_softmax():
 def test_softmax_delta_defines_its_jacobian_and_multiplies_rows_on_the_right():
     s = solve(load_problem(ROOT / "problems" / "leaky-relu-4-3-2-bce.yaml"), "x", Options(style="matrix"))
     eqs = {eq.lhs: eq for part in _section(s, "b").parts for b in part.blocks for eq in b.equations}
-    assert eqs["J"].parts[0] == ("=", r"\frac{\partial a^{(2)}}{\partial z^{(2)}}")
-    assert eqs[r"\delta^{(2)}"].parts[0] == ("=", r"\frac{\partial L}{\partial a^{(2)}} J")  # z = x W: rows
+    assert eqs["J"].parts[0] == ("=", r"\frac{\partial p}{\partial o}")  # the statement's o and p
+    assert eqs[r"\delta^{(2)}"].parts[0] == ("=", r"\frac{\partial L}{\partial p} J")  # z = x W: rows
 
 
 def test_batch_output_error_has_its_formula():

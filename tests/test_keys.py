@@ -112,10 +112,11 @@ def test_user_templates_override_packaged_ones(tmp_path, runner):
 def test_seed_001_matrix_style_shows_the_jacobian_and_deltas():
     s = solve(load_problem(ROOT / "problems" / "leaky-relu-4-3-2-bce.yaml"), "x")  # style: matrix in the file
     md = render(s, "md")
-    assert r"J &= \frac{\partial a^{(2)}}{\partial z^{(2)}}" in md  # the Jacobian is defined, then used
-    assert r"\delta^{(2)} &= \frac{\partial L}{\partial a^{(2)}} J" in md  # rows (z = x W): ∂L/∂a · J
+    # in the statement's names: a = LeakyReLU(net h), o = a W2, p = softmax(o)
+    assert r"J &= \frac{\partial p}{\partial o}" in md  # the Jacobian is defined, then used
+    assert r"\delta^{(2)} &= \frac{\partial L}{\partial p} J" in md  # rows (z = x W): ∂L/∂p · J
     assert r"\left[\begin{array}{rr} 0.117741 & -0.117741 \end{array}\right]" in md  # δ(2) = p − y, a row (z = x W)
-    assert r"\frac{\partial L}{\partial W^{(2)}} &= {a^{(1)}}^\top \delta^{(2)}" in md
+    assert r"\frac{\partial L}{\partial W^{(2)}} &= a^\top \delta^{(2)}" in md
     assert r"W^{(1)} \in \mathbb{R}^{4\times 3}" in md
 
 

@@ -285,11 +285,17 @@ def refer(text: str, refs: dict[str, str]) -> str:
 
 def display_rows(tex: str, width: int = _WIDTH) -> str:
     """A display (a definition line) too long for one row, as rows one under another:
-    cut at its top-level ``,\\quad`` separators into a ``gathered`` block."""
+    cut at its top-level ``,\\quad`` separators into a ``gathered`` block, as many pieces
+    on a row as fit ``width``."""
     if _visual_length(tex) <= width or "gathered" in tex:
         return tex
     pieces = _top_terms(tex.replace(r",\quad ", " ,\\quad "), (" ,\\quad ",))
     if len(pieces) < 2:
         return tex
-    rows = [pieces[0]] + [p.removeprefix(",\\quad ").strip() for p in pieces[1:]]
+    rows: list[str] = []
+    for piece in [pieces[0]] + [p.removeprefix(",\\quad ").strip() for p in pieces[1:]]:
+        if rows and _visual_length(rows[-1]) + _visual_length(piece) + 2 <= width:
+            rows[-1] += r",\quad " + piece
+        else:
+            rows.append(piece)
     return r"\begin{gathered} " + r", \\ ".join(rows) + r" \end{gathered}"
