@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from solver.key.model import Equation, Section
-from solver.render.text import (aligned, answer_space, break_long, final_rows, run_in, total_points,
-                                unlabelled)
+from solver.render.exam import answer_space, total_points, unlabelled
+from solver.render.text import aligned, break_long, final_rows, run_in
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
     ("A small convolutional network", "A small convolutional network"),
     ("Five steps of Adam", "Five steps of Adam"),
     ("1.5 times the rate", "1.5 times the rate"),
-    ("Question 3", "Question 3"),  # only a label: kept
+    ("Question 3", ""),  # only a label: the exam class's own "(c)" says it all
 ])
 def test_unlabelled(title, expected):
     assert unlabelled(title) == expected
@@ -233,7 +233,7 @@ def test_no_row_break_inside_plain_parentheses():
 
 def test_exam_back_references_name_the_parts():
     from solver.key.model import Section
-    from solver.render.text import part_refs, refer
+    from solver.render.exam import part_refs, refer
 
     sections = [Section(str(i), t, "", (), (), (), ()) for i, t in
                 enumerate(["Question 1: forward pass", "Q1 (b) Loss", "(c) Update", "Every gradient"])]

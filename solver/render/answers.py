@@ -17,8 +17,8 @@ intermediate gradient shown on the way, not asked for), ``verified``.
 from __future__ import annotations
 
 import json
-from fractions import Fraction
 from dataclasses import asdict
+from fractions import Fraction
 
 from ..key.model import Solution
 

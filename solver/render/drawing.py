@@ -202,7 +202,9 @@ def _radius(n: DNode, ux: float = 1.0, uy: float = 0.0) -> float:
 def _text(latex: str, x: float, y: float, size: int, italic: bool = False, math: bool = True) -> str:
     """A label centred on ``x`` with its baseline at ``y``; scripts at 0.8 of ``size``
     (``size`` 14 gives 11 px scripts), a hyphen in math a minus sign."""
-    from xml.sax.saxutils import escape  # imported when drawn: it costs a cold start 30 ms
+    from xml.sax.saxutils import (
+        escape,  # imported when drawn: it costs a cold start 30 ms
+    )
 
     parts, level = [], 0.0
     small = f"{size * 0.8:.0f}"

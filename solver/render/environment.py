@@ -10,10 +10,11 @@ from pathlib import Path
 
 import jinja2
 
+from .exam import answer_space, part_refs, refer, total_points, unlabelled
 from .formats import FORMATS
 from .plots import axis_options
-from .text import (aligned, answer_space, display_rows, final_rows, needed_lines, part_lines, part_refs, refer, run_in,
-                   section_lines, total_points, unlabelled)
+from .room import needed_lines, part_lines, section_lines
+from .text import aligned, display_rows, final_rows, run_in
 
 
 def template_dirs(extra: str | None = None) -> list[str]:

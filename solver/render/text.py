@@ -149,22 +149,6 @@ def aligned(equations, width: int = _WIDTH, breaks: bool = False) -> str:
     return (" \\displaybreak[0]\\\\\n" if breaks else " \\\\\n").join(equations_rows)
 
 
-#: A question's own label at the start of its title: "Question 2, continued:", "Q1 (a)",
-#: "(a)", "1.", "T3:". The exam class numbers its parts itself, so the label would print twice.
-_LABEL = re.compile(r"""^\s*(?:
-      (?:Question|Exercise|Task|Part|Q|T)\s*\d+[a-z]?(?:\s*,\s*continued)?(?:\s*\([a-z]{1,3}\))?
-    | \([a-z]{1,3}\) | [a-z]\) | \d+(?:\.\d+)*(?=[.:)])
-    )\s*[:.)]?\s+""", re.IGNORECASE | re.VERBOSE)
-
-
-def unlabelled(title: str) -> str:
-    """A question's title without its own numbering (``"Q1 (a) Forward pass"`` →
-    ``"Forward pass"``), first letter capitalised; unchanged when it has none or is only a label."""
-    m = _LABEL.match(title)
-    rest = title[m.end():] if m else title
-    return rest[:1].upper() + rest[1:] if rest.strip() else title
-
-
 def run_in(title: str, text: str = "") -> str:
     """A run-in heading's title ending in punctuation when the text after it is a new
     sentence, one that begins with a capital or a formula (``"Neuron $h_1$"``, ``"Inputs…"``
@@ -174,35 +158,6 @@ def run_in(title: str, text: str = "") -> str:
     first = text.lstrip()[:1]
     starts_sentence = first.isupper() or first == "$"  # a capital, or a formula: "Layer 2. $W \\in …$"
     return stripped + "." if starts_sentence and stripped[-1:] not in ".:;?!" else stripped
-
-
-def answer_lines(sec) -> int:
-    """How many lines a question's worked solution takes (headings, text, equation rows,
-    table rows, final answers): the measure of the answer space left on a question paper."""
-    lines = len(sec.final) + sum(len(t.rows) + 2 for t in sec.tables) + 8 * len(sec.plots)
-    for part in sec.parts:
-        lines += 1
-        for b in part.blocks:
-            lines += bool(b.title or b.text) + bool(b.display)
-            lines += sum(len(math_rows(eq)) for eq in b.equations)
-    return lines
-
-
-def answer_space(sec, per_line_cm: float = 0.35, least_cm: float = 3.0, most_cm: float = 16.0) -> str:
-    """The height of the space a question paper leaves for the answer, as a TeX length:
-    proportional to the worked solution's length, between ``least_cm`` and ``most_cm``."""
-    return f"{min(most_cm, max(least_cm, per_line_cm * answer_lines(sec))):.1f}cm"
-
-
-def total_points(sections) -> str:
-    """The sum of the questions' points as written (``"12"``, ``"7.5"``), or ``""`` if none has points."""
-    from fractions import Fraction
-
-    given = [Fraction(s.points) for s in sections if s.points]
-    if not given:
-        return ""
-    total = sum(given, Fraction(0))
-    return str(total.numerator) if total.denominator == 1 else f"{float(total):g}"
 
 
 _TOP_RELATION = re.compile(r"\s(=|\\approx|\\leftarrow)\s")
@@ -220,67 +175,6 @@ def final_rows(finals) -> str:
                 cut = i
         rows.append(f if cut is None else f[:cut] + " &" + f[cut:])
     return " \\\\\n".join(rows)
-
-
-_ROWS = re.compile(r"\\begin\{(array|cases|[bp]?matrix|gathered|aligned)\}(.*?)\\end\{\1\}", re.S)
-
-
-def _row_height(tex: str) -> float:
-    """The height of an equation row in text lines: a matrix (or cases, gathered) is as tall
-    as its rows, a fraction or a sum two lines."""
-    height = 2.0 if "\\frac" in tex or "\\sum" in tex else 1.0
-    for m in _ROWS.finditer(tex):
-        height = max(height, 1.3 * (m.group(2).count("\\\\") + 1) + 0.5)
-    return height
-
-
-def needed_lines(block, width: int = _WIDTH) -> int:
-    """How many text lines a block needs on its page before it may start there: its title and
-    text, then its first equation whole (an equation never breaks across pages), with the
-    space around a display. A block that is only a heading needs 8 lines for what follows."""
-    text = len(block.title) + len(block.text)
-    lines = (text + 89) // 90 if text else 0
-    if block.equations:
-        lines += sum(_row_height(rhs) for _, _, rhs in math_rows(block.equations[0], width)) + 1.5
-    elif block.display:
-        lines += _row_height(display_rows(block.display, width)) + 1.5
-    elif block.title and not block.text:
-        lines += 8
-    return min(30, int(lines + 0.999))
-
-
-def part_lines(part, width: int = _WIDTH) -> int:
-    """The lines a part's heading needs below it: the heading (4 lines with the space around
-    it) and its first blocks, as many as make 8 lines of content (a short definition is not
-    enough to start a page)."""
-    lines, content = 4, 0
-    for b in part.blocks:
-        content += needed_lines(b, width)
-        if content >= 8:
-            break
-    return min(30, lines + content)
-
-
-def section_lines(sec, width: int = _WIDTH) -> int:
-    """The lines a question's heading needs below it: the heading (4 lines), the question's
-    text and its first part."""
-    return min(36, 4 + (len(sec.text) + 89) // 90 + (part_lines(sec.parts[0], width) if sec.parts else 0))
-
-
-def part_refs(sections) -> dict[str, str]:
-    """How the exam class names each question in a back-reference: the label the key uses
-    (``Question 2``, ``Q1 (a)``, ``part (a)``) → ``part (b)``, the class's own numbering."""
-    from ..key.recap import question_label
-
-    return {question_label(sec.title, i): f"part ({chr(ord('a') + i)})" for i, sec in enumerate(sections)}
-
-
-def refer(text: str, refs: dict[str, str]) -> str:
-    """``text`` with each back-reference label of ``refs`` replaced (whole labels only:
-    ``Question 1`` is not ``Question 10``)."""
-    for label in sorted(refs, key=len, reverse=True):
-        text = re.sub(re.escape(label) + r"(?![\w(])", lambda m, new=refs[label]: new, text)
-    return text
 
 
 def display_rows(tex: str, width: int = _WIDTH) -> str:
