@@ -275,3 +275,22 @@ def test_a_long_definition_display_goes_on_in_rows():
         r"\begin{cases} \tfrac{1}{2} r^2 & |r| < \delta \\ \delta\,(|r| - \tfrac{1}{2}\delta) & |r| \ge \delta "
         r"\end{cases}, \\ \delta = 0.05 \end{gathered}")
     assert display_rows(r"f(z) = z,\quad f'(z) = 1", 40) == r"f(z) = z,\quad f'(z) = 1"  # fits: one row
+
+
+@pytest.mark.parametrize("stem", ["skip-chain-l1", "scalar-graph-skip", "seed-004"])
+def test_a_skip_connection_arcs_over_no_box(stem):
+    """The arc of a skip connection is drawn above the centre line; every box in the columns
+    it spans (its ends' included) sits on or below that line, so the arc crosses none."""
+    from solver.key.solve import solve
+    from solver.problem.loader import load_problem
+    from solver.render.diagram import diagram
+
+    path = ROOT / "problems" / f"{stem}.yaml"
+    d = diagram(solve(load_problem(path), path.stem).figure, "key")
+    where = {n.id: n for n in d.nodes}
+    arcs = [e for e in d.edges if e.bend]
+    assert arcs
+    for e in arcs:
+        lo, hi = sorted((where[e.src].x, where[e.dst].x))
+        above = [n.id for n in d.nodes if n.y > 0 and lo - n.w / 2 <= n.x <= hi + n.w / 2 and n.id != e.src]
+        assert above == [], (e.src, e.dst, above)

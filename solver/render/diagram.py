@@ -6,9 +6,9 @@ key's :class:`~solver.key.model.Figure`; :mod:`.drawing` writes it as TikZ for L
 keys and sheets, and as SVG for Markdown. Labels are LaTeX math.
 
 A network's edge labels sit along their edges near the source, each clear of every
-node, tag and other label (:mod:`.placement`). Where they cannot all be placed so
-within the page, the key names the weights on the edges and gives their values as
-matrices under the drawing; past that, the edges go unlabelled and the matrices stay.
+node, tag and other label (:mod:`.placement`); where they cannot, the weights' values
+go in matrices under the drawing. A graph's skip connections arc over the columns they
+span, whose leaves go below the centre line.
 """
 
 from __future__ import annotations
@@ -245,16 +245,15 @@ def graph_diagram(graph: Graph, values: dict | None, adjoint: dict | None) -> Di
     for n in sorted(graph.nodes, key=lambda n: n.is_leaf):  # stages on the centre line, leaves around
         if n.kind != "target":
             columns.setdefault(depth[n.key], []).append(n.key)
-    notes = {}
-    for k in (k for keys in columns.values() for k in keys):
-        notes[k] = ""
-        if values is not None:
-            notes[k] = f"{display(values[k], 4).latex}"
-            if adjoint is not None and k in adjoint:
-                notes[k] += rf" \mid {display(adjoint[k], 4).latex}"
+    notes = {k: "" if values is None else display(values[k], 4).latex + (
+        rf" \mid {display(adjoint[k], 4).latex}" if adjoint is not None and k in adjoint else "")
+        for keys in columns.values() for k in keys}
     sizes = {k: _box_size(graph.latex[k], notes[k]) for k in notes}
     nodes, edges, x, last = [], [], 0.0, None
     index = {k: i for i, d in enumerate(sorted(columns)) for k in columns[d]}
+    under_arc = {i for n in graph.nodes for p in graph.parents[n.key]
+                 if graph.by_key[p].kind != "target" and abs(index[n.key] - index[p]) > 1
+                 for i in range(min(index[n.key], index[p]), max(index[n.key], index[p]) + 1)}
     for d in sorted(columns):
         keys = columns[d]
         widest = max(sizes[k][0] for k in keys)
@@ -262,6 +261,8 @@ def graph_diagram(graph: Graph, values: dict | None, adjoint: dict | None) -> Di
         last = widest
         # the stage on the centre line, the leaves alternately above and below it
         offsets = [0.0] + [s * (i // 2 + 1) for i, s in enumerate([-1, 1] * len(keys))][: len(keys) - 1]
+        if index[keys[0]] in under_arc:
+            offsets = [0.0] + [-(i + 1.0) for i in range(len(keys) - 1)]
         if not any(not graph.by_key[k].is_leaf for k in keys):
             offsets = [((len(keys) - 1) / 2 - i) for i in range(len(keys))]
         step = 0.4 + max(sizes[k][1] for k in keys)

@@ -50,22 +50,37 @@ def tikz(d: Diagram) -> str:
     return "\n".join(lines)
 
 
-def _arc(length: float) -> float:
-    """How high above its ends a skip connection's arc is pulled (cm)."""
-    return min(0.3 * length, 2.5)
+def _arc(e, where: dict[str, DNode]) -> float:
+    """How high (cm) above its ends a skip connection's curve is pulled: a cubic Bézier from
+    the top of one box to the top of the other, its control points a third and two thirds
+    of the way along at this height, so that at a fraction u of the way it stands 3u(1 − u)
+    times this height above its ends. High enough that every box between its ends stays
+    0.3 cm below it; at least 0.3 of its length (2.5 cm at most), 6 cm at the very most."""
+    a, b = where[e.src], where[e.dst]
+    lo, hi = sorted((a.x, b.x))
+    span = (hi - lo) or 1.0
+    base = max(a.y + a.h / 2, b.y + b.h / 2)
+    height = min(0.3 * span, 2.5)
+    for n in where.values():
+        if n.id in (e.src, e.dst):
+            continue
+        half_w, half_h = (n.w / 2, n.h / 2) if n.w else (RADIUS, RADIUS)
+        x0, x1 = max(n.x - half_w, lo), min(n.x + half_w, hi)
+        clearance = n.y + half_h + 0.3 - base
+        if x0 >= x1 or clearance <= 0:
+            continue
+        lift = min(3 * u * (1 - u) for u in ((x0 - lo) / span, (x1 - lo) / span))
+        height = max(height, clearance / max(lift, 0.15))
+    return min(height, 6.0)
 
 
 def _tikz_edge(e, where: dict[str, DNode], label: str) -> str:
     a, b = where[e.src], where[e.dst]
-    length = abs(b.x - a.x)
     if not e.bend:
         return rf"\draw[->] ({e.src}) --{label} ({e.dst});"
-    if length <= 20:
-        return rf"\draw[->] ({e.src}) to[bend left=25]{label} ({e.dst});"
-    # pgf's bend overflows its arithmetic past some 40 cm: long arcs get explicit control points
-    h, ya, yb = _arc(length), a.y + a.h / 2, b.y + b.h / 2
-    return (rf"\draw[->] ({e.src}.north) .. controls ({a.x + length / 3:.3f}, {ya + h:.3f}) and "
-            rf"({b.x - length / 3:.3f}, {yb + h:.3f}) ..{label} ({e.dst}.north);")
+    h, ya, yb, third = _arc(e, where), a.y + a.h / 2, b.y + b.h / 2, (b.x - a.x) / 3
+    return (rf"\draw[->] ({e.src}.north) .. controls ({a.x + third:.3f}, {ya + h:.3f}) and "
+            rf"({b.x - third:.3f}, {yb + h:.3f}) ..{label} ({e.dst}.north);")
 
 
 #: SVG pixels per TeX point, and per centimetre of the layout.
@@ -86,8 +101,8 @@ def svg(d: Diagram) -> str:
     top = max(e[3] for e in extents)
     if bends:  # room for the arcs of skip connections
         where = {n.id: n for n in d.nodes}
-        top = max([top] + [max(where[e.src].y, where[e.dst].y) + _arc(abs(where[e.dst].x - where[e.src].x))
-                           for e in bends])
+        top = max([top] + [max(where[e.src].y + where[e.src].h / 2, where[e.dst].y + where[e.dst].h / 2)
+                           + 0.75 * _arc(e, where) for e in bends])
     x0, y0, x1 = min(e[0] for e in extents), min(e[1] for e in extents), max(e[2] for e in extents)
     width, height = (x1 - x0) * PX + 2 * pad, (top - y0) * PX + 2 * pad
 
@@ -120,10 +135,13 @@ def _edge(e, where: dict[str, DNode], at) -> list[str]:
     r0, r1 = _radius(where[e.src], ux, uy), _radius(where[e.dst], ux, uy)
     sxp, syp, exq, eyq = ax + ux * r0, ay + uy * r0, bx - ux * r1, by - uy * r1
     out = []
-    if e.bend:  # a skip connection arcs over the stages between
-        mx, my = (sxp + exq) / 2, min(syp, eyq) - 2 * _arc(abs(exq - sxp) / PX) * PX * 0.6
-        out.append(f'<path d="M {sxp:.1f} {syp:.1f} Q {mx:.1f} {my:.1f} {exq:.1f} {eyq:.1f}" fill="none" '
-                   f'stroke="#333" stroke-width="1.2" marker-end="url(#arrow)"/>')
+    if e.bend:  # a skip connection arcs over the stages between, as in the TikZ drawing
+        a, b = where[e.src], where[e.dst]
+        h, third = _arc(e, where), (b.x - a.x) / 3
+        (sx, sy), (ex, ey) = at(a.x, a.y + a.h / 2), at(b.x, b.y + b.h / 2)
+        (c1x, c1y), (c2x, c2y) = at(a.x + third, a.y + a.h / 2 + h), at(b.x - third, b.y + b.h / 2 + h)
+        out.append(f'<path d="M {sx:.1f} {sy:.1f} C {c1x:.1f} {c1y:.1f} {c2x:.1f} {c2y:.1f} {ex:.1f} {ey:.1f}" '
+                   f'fill="none" stroke="#333" stroke-width="1.2" marker-end="url(#arrow)"/>')
     else:
         out.append(f'<line x1="{sxp:.1f}" y1="{syp:.1f}" x2="{exq:.1f}" y2="{eyq:.1f}" stroke="#333" '
                    f'stroke-width="1.2" marker-end="url(#arrow)"/>')
