@@ -105,10 +105,20 @@ def function_definitions(w: QuestionWork, keys: list[str]) -> list[Block]:
 
 
 def recap_part(w: QuestionWork, keys: list[str]) -> Part:
+    """The values earlier questions derived, in one block titled by them ("From Question 1
+    and Question 2")."""
     g, sb = w.graph, w.sb
     items = [f"{g.latex[k]} {sb.shown[k].relation} {sb.shown[k].latex}" for k in keys]
     rows = [", \\quad ".join(items[i:i + 4]) for i in range(0, len(items), 4)]
-    return Part("Forward pass", (Block("recap", "Values from the forward pass", display=gathered(rows)),))
+    store = w.derived.equations
+    origins = []
+    for k in keys:
+        derived_eq = sb.forward(k)
+        stated = (g.latex[k], ((sb.shown[k].relation, sb.shown[k].latex),))
+        origins.append(store.get((derived_eq.lhs, derived_eq.parts)) or store.get(stated))
+    named = list(dict.fromkeys(origins))
+    title = "From " + " and ".join(named) if None not in named else "Values from the forward pass"
+    return Part("Forward pass", (Block("recap", title, display=gathered(rows)),))
 
 
 def _matrix_forward(w: QuestionWork, full: bool) -> Part:
