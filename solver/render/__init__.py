@@ -62,7 +62,7 @@ def render(solution: Solution, fmt: str, options: Options = Options(),
     drawn = tuple(m.name for m in drawing.matrices) if drawing is not None else ()
     context = dict(s=solution, body_only=options.body_only, sheet=sheet, diagram="", image="", drawn=drawn)
     if f.context is not None:
-        context.update(f.context(solution, drawing, sheet))
+        context.update(f.context(solution, drawing, sheet, options.documentclass))
     env = environment(fmt, options.templates, cache)
     return env.get_template(f.template_for(options.documentclass)).render(**context)
 

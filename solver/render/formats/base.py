@@ -23,8 +23,8 @@ class Format:
             format not laid out by a template.
         syntax: the Jinja syntax of its templates (:data:`SYNTAXES`).
         escape: how plain text (a title) is escaped in it.
-        context: ``(solution, diagram, sheet) -> dict`` of extra template variables (a
-            TikZ drawing, an image's file name).
+        context: ``(solution, diagram, sheet, documentclass) -> dict`` of extra template
+            variables (a TikZ drawing, an image's file name).
         companions: ``(solution, diagram, sheet) -> [(file name, text)]`` written beside
             it (the SVG diagram and plots of a Markdown key).
         text: ``solution -> str`` for a format written by code, not a template (JSON).

@@ -20,7 +20,7 @@ def image_name(solution: Solution, sheet: str = "key") -> str:
     return f"{solution.stem}{'-questions' if sheet == 'questions' else ''}-diagram.svg"
 
 
-def _context(solution: Solution, diagram: Diagram | None, sheet: str) -> dict:
+def _context(solution: Solution, diagram: Diagram | None, sheet: str, documentclass: str) -> dict:
     return {"image": image_name(solution, sheet) if diagram is not None else ""}
 
 

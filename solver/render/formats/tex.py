@@ -22,19 +22,21 @@ def escape(text: str) -> str:
     return "".join(out)
 
 
-def _context(solution: Solution, diagram: Diagram | None, sheet: str) -> dict:
-    """The TikZ drawings: ``diagram`` (the sheet's own), ``question_diagram`` (names only,
-    safe outside a solution) and ``answer_diagram`` (a key's drawing that shows answers: a
-    graph's values and gradients; ``""`` otherwise), for the exam class."""
+def _context(solution: Solution, diagram: Diagram | None, sheet: str, documentclass: str) -> dict:
+    """The TikZ drawings: ``diagram`` (the sheet's own) and, for the exam class,
+    ``question_diagram`` (names only, safe outside a solution) and ``answer_diagram`` (a
+    key's drawing that shows answers: a graph's values and gradients); ``""`` where none.
+    Each drawing is laid out and drawn once, and only where the template shows it."""
     from ..diagram import diagram as layout
     from ..drawing import tikz
 
+    drawn = tikz(diagram) if diagram is not None else ""
+    question = answers = ""
     figure = solution.figure
-    question = layout(figure, "questions") if figure is not None else None
-    answers = figure is not None and figure.kind == "graph" and sheet == "key"
-    return {"diagram": tikz(diagram) if diagram is not None else "",
-            "question_diagram": tikz(question) if question is not None else "",
-            "answer_diagram": tikz(diagram) if answers and diagram is not None else ""}
+    if documentclass == "exam" and figure is not None:
+        question = drawn if sheet == "questions" else tikz(layout(figure, "questions"))
+        answers = drawn if figure.kind == "graph" and sheet == "key" else ""
+    return {"diagram": drawn, "question_diagram": question, "answer_diagram": answers}
 
 
 FORMAT = Format("tex", "tex", "LaTeX (pdflatex; --documentclass exam, --body-only)", template="key.tex.j2",
