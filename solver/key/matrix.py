@@ -14,6 +14,7 @@ from ..graph.model import Graph, LayerInfo
 from ..ops.activations import ACTIVATIONS
 from ..ops.functions import applied
 from ..ops.latex import bmatrix, in_softmax_names
+from ..ops.losses.cross_entropy import SHORTCUT_CHAIN
 from .matrices import MatrixGradients
 from .model import Block, Equation
 
@@ -84,10 +85,8 @@ class MatrixSteps(MatrixGradients):
                         ("=", rf"{scale}({self.a(l)} - y)"),
                         (self._rel(info.pre, adj), self.vec(info.pre, adj)))))
                     text = in_softmax_names(
-                        r"Softmax followed by cross-entropy with targets summing to 1: "
-                        r"$\frac{\partial L}{\partial o_j} = \sum_k \frac{\partial L}{\partial p_k}"
-                        r"\frac{\partial p_k}{\partial o_j} = -\sum_k \frac{y_k}{p_k}\, p_k(\delta_{kj} - p_j)"
-                        r" = p_j - y_j$" + (", averaged over the batch." if self.n > 1 else "."), *self.g.softmax_names)
+                        rf"Softmax followed by cross-entropy with targets summing to 1: ${SHORTCUT_CHAIN} = p_j - y_j$"
+                        + (", averaged over the batch." if self.n > 1 else "."), *self.g.softmax_names)
                 else:
                     parts = [(self._rel(info.acts, adj), self.vec(info.acts, adj))]
                     formulas = self._output_formulas(info)

@@ -8,6 +8,7 @@ import sympy as sp
 from ..graph.backprop import evaluate
 from ..ops.functions import OpFunctionBase
 from ..ops.latex import in_softmax_names
+from ..ops.losses.cross_entropy import SHORTCUT_CHAIN
 from .model import Block
 from .question import QuestionWork
 
@@ -15,13 +16,11 @@ from .question import QuestionWork
 def softmax_ce_note(names: tuple[str, str], then: str = "") -> str:
     """Why ∂L/∂o_j = p_j − y_j for a softmax followed by cross-entropy with targets summing
     to 1, through the softmax Jacobian, in the network's names for the logits and
-    probabilities (``names``, see :func:`solver.ops.latex.in_softmax_names`); ``then`` goes
-    on the sentence."""
+    probabilities (``names``, see :func:`solver.ops.latex.in_softmax_names`); ``then`` (in
+    the generic letters too) goes on the sentence."""
     return in_softmax_names(
         r"With $p = \operatorname{softmax}(o)$ and $L = -\sum_k y_k \ln p_k$ where $\sum_k y_k = 1$: "
-        r"$\frac{\partial L}{\partial o_j} = \sum_k \frac{\partial L}{\partial p_k}"
-        r"\frac{\partial p_k}{\partial o_j} = -\sum_k \frac{y_k}{p_k}\, p_k(\delta_{kj} - p_j)"
-        r" = p_j \sum_k y_k - y_j = p_j - y_j$" + (then or "."), *names)
+        rf"${SHORTCUT_CHAIN} = p_j \sum_k y_k - y_j = p_j - y_j$" + (then or "."), *names)
 
 
 #: sympy's own functions with a kink or a tie, and the convention there.

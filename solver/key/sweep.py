@@ -17,7 +17,6 @@ from itertools import pairwise
 
 import sympy as sp
 
-from ..ops.latex import in_softmax_names
 from .model import Block, Equation, Part, answer
 from .notes import softmax_ce_note
 from .question import QuestionWork
@@ -92,7 +91,7 @@ def graph_backward(w: QuestionWork, asked: list[str]) -> Part:
         blocks.append(definition)
     if any(o in sweep or o in asked for o in shortcut):
         blocks.append(Block("note", "Softmax with cross-entropy",
-                            softmax_ce_note(g.softmax_names, in_softmax_names(_SHORTCUT_THEN, *g.softmax_names))))
+                            softmax_ce_note(g.softmax_names, _SHORTCUT_THEN)))
     eqs = []
     for n in _order(g, sweep):
         eqs.append(sb.shortcut(*shortcut[n]) if n in shortcut else sb.chain(n, w.relevant_children(n)))

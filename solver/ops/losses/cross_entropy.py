@@ -7,6 +7,11 @@ import sympy as sp
 
 from .base import Loss, LossForm, add
 
+#: ∂L/∂o_j through the softmax Jacobian, the step of the shortcut's derivation that the
+#: keys write out (generic letters: o logits, p probabilities).
+SHORTCUT_CHAIN = (r"\frac{\partial L}{\partial o_j} = \sum_k \frac{\partial L}{\partial p_k}"
+                  r"\frac{\partial p_k}{\partial o_j} = -\sum_k \frac{y_k}{p_k}\, p_k(\delta_{kj} - p_j)")
+
 
 def _build(p, y, values, reduction, params) -> LossForm:
     terms = [sp.Mul(b, sp.log(a), evaluate=False) for a, b in zip(p, y)]
