@@ -15,7 +15,7 @@ from pathlib import Path
 import jinja2
 
 from ..core.version import __version__
-from .writer import own_entries
+from .writer import remove_own
 
 #: Seconds after which a half-written entry (Jinja's ``<entry>.cache<random>.tmp``) is stale.
 STALE_AFTER = 300
@@ -41,12 +41,4 @@ def clean_stale(folder: Path, now: float | None = None) -> list[Path]:
     """Remove the half-written entries (regular files of this user, named as Jinja names
     its temporary files) older than :data:`STALE_AFTER` seconds. Returns those removed."""
     now = time.time() if now is None else now
-    removed: list[Path] = []
-    for path, _, st in own_entries(folder, _STAGED_RE):
-        if now - st.st_mtime > STALE_AFTER:
-            try:
-                path.unlink()
-                removed.append(path)
-            except OSError:
-                pass
-    return removed
+    return remove_own(folder, _STAGED_RE, lambda m, age: age > STALE_AFTER, now)

@@ -72,11 +72,20 @@ def clean_stale(folder: Path, now: float | None = None) -> list[Path]:
     killed run left in ``folder``: those whose process has ended, or that are older than
     :data:`STALE_AFTER` seconds; never one younger than a few seconds. Returns those removed."""
     now = time.time() if now is None else now
-    removed: list[Path] = []
-    for path, m, st in own_entries(folder, STAGED_RE):
-        age = now - st.st_mtime
+
+    def stale(m: re.Match, age: float) -> bool:
         pid = int(m.group("pid"))
-        if age > STALE_AFTER or (age > _YOUNG and pid != os.getpid() and not pid_alive(pid)):
+        return age > STALE_AFTER or (age > _YOUNG and pid != os.getpid() and not pid_alive(pid))
+    return remove_own(folder, STAGED_RE, stale, now)
+
+
+def remove_own(folder: Path, pattern: re.Pattern, stale, now: float) -> list[Path]:
+    """Remove this user's regular files in ``folder`` named by ``pattern`` for which
+    ``stale(match, age in seconds)`` holds (one another process removed first is skipped).
+    Returns those removed."""
+    removed: list[Path] = []
+    for path, m, st in own_entries(folder, pattern):
+        if stale(m, now - st.st_mtime):
             try:
                 path.unlink()
                 removed.append(path)
