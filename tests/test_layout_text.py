@@ -294,3 +294,11 @@ def test_a_skip_connection_arcs_over_no_box(stem):
         lo, hi = sorted((where[e.src].x, where[e.dst].x))
         above = [n.id for n in d.nodes if n.y > 0 and lo - n.w / 2 <= n.x <= hi + n.w / 2 and n.id != e.src]
         assert above == [], (e.src, e.dst, above)
+
+
+@pytest.mark.parametrize("gate, arg, tex", [(r"\Phi", "0.54", r"0.54\,\Phi(0.54)"),
+                                            (r"\sigma", "-0.5", r"(-0.5)\,\sigma(-0.5)")])
+def test_gated(gate, arg, tex):
+    from solver.ops.functions import gated
+
+    assert gated(gate, arg) == tex

@@ -25,6 +25,13 @@ def is_number(x) -> bool:
 _TALL = ("\\frac", "\\dfrac", "\\sum", "\\prod", "\\begin", "\\left", "\\sqrt", "\\int")
 
 
+def gated(gate: str, arg: str) -> str:
+    """``arg`` times ``gate`` applied to it, ``z\\,\\Phi(z)`` (GELU, SiLU), a negative factor in
+    parentheses: ``(-0.5)\\,\\Phi(-0.5)``."""
+    factor = f"({arg})" if arg.startswith("-") else arg
+    return rf"{factor}\," + applied(gate, arg)
+
+
 def applied(name: str, arg: str) -> str:
     """A function applied to an argument, in LaTeX: ``name(arg)`` with plain parentheses
     around a flat argument, ``\\left( … \\right)`` around a tall one, with ``\\mathopen{}``

@@ -6,7 +6,7 @@ from __future__ import annotations
 import mpmath
 import sympy as sp
 
-from ..functions import OpFunctionBase, applied, is_number
+from ..functions import OpFunctionBase, gated, is_number
 from .base import Activation
 
 
@@ -34,8 +34,7 @@ class GELU(OpFunctionBase):
 
     @classmethod
     def expanded(cls, arg_latex: str, exact: bool) -> tuple[str, str]:
-        arg = f"({arg_latex})" if arg_latex.startswith("-") else arg_latex
-        return ("=" if exact else r"\approx", rf"{arg}\," + applied(r"\Phi", arg_latex))
+        return ("=" if exact else r"\approx", gated(r"\Phi", arg_latex))
 
 
 class GELUPrime(OpFunctionBase):
