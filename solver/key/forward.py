@@ -80,6 +80,10 @@ def _staged_forward(w: QuestionWork, full: bool) -> Part | None:
                 + (Block("stage", "", text, tuple(eqs)),))
 
 
+#: Each activation by the LaTeX name of its sympy function (how a graph's expression names it).
+_BY_LATEX = {a.latex: a for a in ACTIVATIONS.values()}
+
+
 def function_definitions(w: QuestionWork, keys: list[str]) -> list[Block]:
     """The definition of each activation the stages ``keys`` apply (ReLU, softplus,
     softmax…, with its parameters' values), once, in the order of first use; an earlier
@@ -91,7 +95,7 @@ def function_definitions(w: QuestionWork, keys: list[str]) -> list[Block]:
             if isinstance(f, Softmax):
                 act, values = ACTIVATIONS["softmax"], {}
             elif isinstance(f, OpFunctionBase):
-                act = next((a for a in ACTIVATIONS.values() if a.latex == type(f).latex_name), None)
+                act = _BY_LATEX.get(type(f).latex_name)
                 if act is None:
                     continue
                 values = {p.name: written_latex(v) for p, v in zip(act.params, f.args[1:])}

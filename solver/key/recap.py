@@ -3,8 +3,8 @@ definition, note and table, with the question that first showed it), and a quest
 parts with what an earlier question derived replaced by one line per question
 ("From Question 1: h₁ = 0.5, h₂ = 0.8") listing only the values this question uses.
 
-Used by the neuron and matrix styles: a question builds its parts in full and
-:func:`refer_back` keeps only what is new.
+Used by every style: a question builds its parts in full and :func:`refer_back` keeps
+only what is new.
 """
 
 from __future__ import annotations
