@@ -108,6 +108,17 @@ def _problem(tmp_path: Path, name: str, **changes) -> Path:
     return path
 
 
+def _spin_in_child(tmp_path: Path, script: str, marker: str, output) -> tuple[Path, subprocess.Popen]:
+    """A child Python running ``script`` on the never-ending document :data:`SPIN` (TeX's
+    processes tagged by ``marker``), its temporary files in a folder of its own, which is
+    returned with the process."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    env = dict(os.environ, TMPDIR=str(folder), PYTHONPATH=str(ROOT))
+    return folder, subprocess.Popen([sys.executable, "-c", script, SPIN, marker], cwd=ROOT, env=env,
+                                    stdout=output, stderr=output)
+
+
 def _cli(*args, env=None, timeout=180) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "solver", *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=timeout, env=env)
@@ -151,12 +162,8 @@ def test_interrupted_build_kills_tex_and_removes_its_folder(tmp_path, signum, co
     """SIGTERM or SIGINT during a build: TeX's group is killed, the build folder removed,
     then the signal has its usual effect (SIGTERM ends the process by the signal, SIGINT
     raises KeyboardInterrupt)."""
-    folder = tmp_path / "tmp"
-    folder.mkdir()
     marker = f"intr{signum}p{os.getpid()}x"
-    env = dict(os.environ, TMPDIR=str(folder), PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "-c", _INTERRUPTED, SPIN, marker], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    folder, proc = _spin_in_child(tmp_path, _INTERRUPTED, marker, subprocess.PIPE)
     try:
         assert _wait_for(lambda: any(b"pdflatex" in Path(f"/proc/{p}/cmdline").read_bytes()
                                      for p in _processes(marker) if Path(f"/proc/{p}").exists()), 30), \
@@ -253,12 +260,8 @@ _KILLED = textwrap.dedent("""
 @needs_tex
 @needs_proc
 def test_sigkilled_build_leaves_a_folder_the_next_run_removes(tmp_path):
-    folder = tmp_path / "tmp"
-    folder.mkdir()
     marker = f"killed{os.getpid()}x"
-    env = dict(os.environ, TMPDIR=str(folder), PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "-c", _KILLED, SPIN, marker], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    folder, proc = _spin_in_child(tmp_path, _KILLED, marker, subprocess.DEVNULL)
     try:
         assert _wait_for(lambda: len(_processes(marker)) >= 2, 30), "TeX did not start"
         proc.kill()
