@@ -119,6 +119,14 @@ def _spin_in_child(tmp_path: Path, script: str, marker: str, output) -> tuple[Pa
                                     stdout=output, stderr=output)
 
 
+def _end_child(proc: subprocess.Popen, marker: str) -> None:
+    """Whatever a test asserted: the child of :func:`_spin_in_child` and TeX's processes end."""
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+    _kill_leftovers(marker)
+
+
 def _cli(*args, env=None, timeout=180) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "solver", *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=timeout, env=env)
@@ -177,10 +185,7 @@ def test_interrupted_build_kills_tex_and_removes_its_folder(tmp_path, signum, co
         assert _wait_for(lambda: not _processes(marker), 1.0), f"TeX outlived nnsolve: {_processes(marker)}"
         assert list(folder.iterdir()) == []
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        _kill_leftovers(marker)
+        _end_child(proc, marker)
 
 
 @needs_tex
@@ -273,10 +278,7 @@ def test_sigkilled_build_leaves_a_folder_the_next_run_removes(tmp_path):
         assert clean_stale_builds(str(folder)) == left
         assert list(folder.iterdir()) == []
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        _kill_leftovers(marker)
+        _end_child(proc, marker)
 
 
 def _folder(parent: Path, name: str, pid_line: str | None, age: float = 0) -> Path:
