@@ -165,10 +165,12 @@ class ArchLayer(Model):
 
 
 class Architecture(Model):
-    """An input shape (``[features]`` or ``[channels, height, width]``) and layers."""
+    """An input shape (``[features]``, or ``[channels, height, width]`` — ``[height, width,
+    channels]`` with ``layout: hwc``, CS231n's convention) and layers."""
 
     input: list[int] = Field(min_length=1, max_length=3)
     layers: list[ArchLayer] = Field(min_length=1, max_length=200)
+    layout: Literal["chw", "hwc"] = "chw"
 
     @field_validator("input")
     @classmethod
