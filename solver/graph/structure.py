@@ -11,6 +11,11 @@ Output size of a convolution or pooling window along one axis (PyTorch's Conv2d 
 MaxPool2d documentation): ``⌊(W + 2P − D(K − 1) − 1)/S⌋ + 1``. When the division is
 not exact the configuration "does not divide evenly", as lecture notes put it; the
 frameworks take the floor.
+
+With ``layout: hwc`` (CS231n's convention) shapes are height × width × channels and the
+size is CS231n's ``(W − F + 2P)/S + 1`` (CS231n notes, "Convolutional Neural Networks"),
+with the filter size ``F`` — under dilation ``D`` its effective size ``F' = D(F − 1) + 1``,
+so that both forms give the same number; the floor again when the division is not exact.
 """
 
 from __future__ import annotations
@@ -27,7 +32,8 @@ class LayerResult:
     Attributes:
         name: the layer's name (from the file, or ``conv1``, ``fc2`` …).
         kind: the layer type.
-        shape: the output shape (channels, height, width) or (features,).
+        shape: the output shape (channels, height, width), (height, width, channels) with
+            ``layout: hwc``, or (features,).
         shape_steps: LaTeX lines deriving the output size (empty for dense layers).
         uneven: a note when the window does not divide the input evenly.
         params: learnable parameters with biases; ``params_no_bias`` without them.
@@ -63,17 +69,49 @@ def _window(size: int, k: int, s: int, p: int, d: int, axis: str) -> tuple[int, 
     return out, line, note
 
 
+def _window_hwc(size: int, k: int, s: int, p: int, d: int, axis: str) -> tuple[int, str, str]:
+    """As :func:`_window` in CS231n's form ``(W − F + 2P)/S + 1``, ``F`` the effective
+    filter size ``D(K − 1) + 1``; the same size and note, a floor only when uneven."""
+    out, _, note = _window(size, k, s, p, d, axis)
+    f = d * (k - 1) + 1
+    num = size - f + 2 * p
+    frac = rf"\frac{{{size} - {f} + 2\cdot{p}}}{{{s}}}"
+    line = (rf"{axis}_{{\text{{out}}}} = " + (rf"\left\lfloor {frac} \right\rfloor + 1 = \left\lfloor "
+                                             rf"{sp.latex(sp.Rational(num, s))} \right\rfloor + 1 = {out}"
+                                             if num % s else f"{frac} + 1 = {num // s} + 1 = {out}"))
+    return out, line, note
+
+
+def _settings(k: int, s: int, p: int, d: int, hwc: bool) -> tuple[str, ...]:
+    """The window's settings line; in CS231n's form ``F`` and, when dilated, ``F'`` worked out."""
+    if not hwc:
+        return (rf"K = {k},\ S = {s},\ P = {p},\ D = {d}",)
+    if d == 1:
+        return (rf"F = {k},\ S = {s},\ P = {p}",)
+    return (rf"F = {k},\ S = {s},\ P = {p},\ D = {d}", rf"F' = D(F-1)+1 = {d}\cdot({k}-1)+1 = {d * (k - 1) + 1}")
+
+
+def _shown(shape: tuple[int, ...], hwc: bool) -> tuple[int, ...]:
+    """A (channels, height, width) shape in the layout's order; other shapes as they are."""
+    return (shape[1], shape[2], shape[0]) if hwc and len(shape) == 3 else shape
+
+
 def evaluate_architecture(arch) -> list[LayerResult]:
     """Every layer's output shape and parameter count.
 
     Args:
-        arch: a validated ``Architecture`` (``solver.problem``).
+        arch: a validated ``Architecture`` (``solver.problem``); with ``layout: hwc`` its
+            input is (height, width, channels) and so are the shapes and steps returned.
 
     Raises:
         ValueError: a layer that cannot follow the previous one (a convolution after a
             flatten, a window larger than its input), naming the layer.
     """
+    hwc = arch.layout == "hwc"
     shape: tuple[int, ...] = tuple(arch.input)
+    if hwc and len(shape) == 3:
+        shape = (shape[2], shape[0], shape[1])  # worked in (channels, height, width), shown as written
+    window = _window_hwc if hwc else _window
     out: list[LayerResult] = []
     counters: dict[str, int] = {}
     for i, layer in enumerate(arch.layers):
@@ -91,34 +129,36 @@ def evaluate_architecture(arch) -> list[LayerResult]:
             shape = (layer.units,)
         elif t in ("conv2d", "maxpool2d", "avgpool2d"):
             if len(shape) != 3:
-                raise ValueError(f"layers[{i}] ({name}): {t} needs a (channels, height, width) input")
+                axes = "(height, width, channels)" if hwc else "(channels, height, width)"
+                raise ValueError(f"layers[{i}] ({name}): {t} needs a {axes} input")
             c, h, wd = shape
             k, s = layer.kernel, layer.stride or (1 if t == "conv2d" else layer.kernel)
             p, d = layer.padding, layer.dilation
-            ho, line_h, note_h = _window(h, k, s, p, d, "H")
-            wo, line_w, note_w = _window(wd, k, s, p, d, "W")
+            ho, line_h, note_h = window(h, k, s, p, d, "H")
+            wo, line_w, note_w = window(wd, k, s, p, d, "W")
             if ho < 1 or wo < 1:
                 raise ValueError(f"layers[{i}] ({name}): the window is larger than its input ({h}×{wd})")
-            steps = (rf"K = {k},\ S = {s},\ P = {p},\ D = {d}", line_h) + ((line_w,) if wd != h else ())
+            steps = _settings(k, s, p, d, hwc) + (line_h,) + ((line_w,) if wd != h else ())
             note = " ".join(n for n in (note_h, note_w if wd != h else "") if n)
             if t == "conv2d":
                 cout = layer.out_channels
                 w = c * cout * k * k
                 b = cout if layer.bias else 0
                 latex = rf"{c} \cdot {cout} \cdot {k} \cdot {k}" + (rf" + {cout}" if b else "")
-                out.append(LayerResult(name, t, (cout, ho, wo), steps, note, w + b, w, latex))
+                out.append(LayerResult(name, t, _shown((cout, ho, wo), hwc), steps, note, w + b, w, latex))
                 shape = (cout, ho, wo)
             else:
-                out.append(LayerResult(name, t, (c, ho, wo), steps, note, 0, 0, "0"))
+                out.append(LayerResult(name, t, _shown((c, ho, wo), hwc), steps, note, 0, 0, "0"))
                 shape = (c, ho, wo)
         elif t in ("batchnorm1d", "batchnorm2d"):
             ch = shape[0]
-            out.append(LayerResult(name, t, shape, (), "", 2 * ch, 0, rf"2 \cdot {ch}"))
+            out.append(LayerResult(name, t, _shown(shape, hwc), (), "", 2 * ch, 0, rf"2 \cdot {ch}"))
         elif t == "flatten":
             flat = 1
             for n in shape:
                 flat *= n
-            out.append(LayerResult(name, t, (flat,), (r" \cdot ".join(str(n) for n in shape) + f" = {flat}",),
+            out.append(LayerResult(name, t, (flat,), (r" \cdot ".join(str(n) for n in _shown(shape, hwc))
+                                                      + f" = {flat}",),
                                    "", 0, 0, "0"))
             shape = (flat,)
         elif t == "embedding":

@@ -34,6 +34,23 @@ def _shape_equation(step: str) -> Equation:
     return Equation(lhs, (("=", rest),) if ",\\ " in rest else tuple(("=", p) for p in rest.split(" = ")))
 
 
+def _formula_note(arch) -> str:
+    """The output-size formula the layers use: PyTorch's by default, CS231n's with
+    ``layout: hwc`` (its effective filter size stated when a layer is dilated)."""
+    if arch.layout != "hwc":
+        return (r"Output size of a convolution or pooling window along an axis: "
+                r"$\left\lfloor \frac{W + 2P - D(K-1) - 1}{S} \right\rfloor + 1$ "
+                r"(input size $W$, kernel $K$, stride $S$, padding $P$, dilation $D$).")
+    note = (r"Shapes are height $\times$ width $\times$ channels (CS231n's convention). Output size of a "
+            r"convolution or pooling window along an axis: $(W - F + 2P)/S + 1$ (input size $W$, filter "
+            r"size $F$, stride $S$, padding $P$); when $S$ does not divide $W - F + 2P$, the frameworks take the "
+            r"floor.")
+    if any(layer.dilation != 1 for layer in arch.layers if layer.kernel):
+        note += (r" A filter with dilation $D$ spans $F' = D(F-1)+1$ inputs, its effective size, which takes "
+                 r"the place of $F$.")
+    return note
+
+
 def structure_parts(arch, ask: list[str]):
     """Parts, a table, answers and final lines for ``count`` and ``shapes``.
 
@@ -43,10 +60,7 @@ def structure_parts(arch, ask: list[str]):
     results = evaluate_architecture(arch)
     parts, answers, final = [], [], []
     if "shapes" in ask:
-        blocks = [Block("note", "", r"Output size of a convolution or pooling window along an axis: "
-                        r"$\left\lfloor \frac{W + 2P - D(K-1) - 1}{S} \right\rfloor + 1$ "
-                        r"(input size $W$, kernel $K$, stride $S$, padding $P$, dilation $D$).",
-                        display=rf"\text{{input}}: {_shape(arch.input)}")]
+        blocks = [Block("note", "", _formula_note(arch), display=rf"\text{{input}}: {_shape(arch.input)}")]
         for r in results:
             eqs = tuple(_shape_equation(step) for step in r.shape_steps)
             text = f"output ${_shape(r.shape)}$." + (f" {r.uneven}" if r.uneven else "")
