@@ -24,9 +24,12 @@ def _answers(path, kind):
     return {(q["id"], a["of"]): a for q in data["questions"] for a in q["answers"] if a["kind"] == kind}
 
 
-def independent_count(input_shape, layers):
-    """Learnable parameters per layer, from the textbook formulas, written apart from solver."""
+def independent_count(input_shape, layers, layout="chw"):
+    """Learnable parameters per layer, from the textbook formulas, written apart from solver;
+    the final shape in the file's layout (``hwc``: height, width, channels)."""
     shape, out = list(input_shape), []
+    if layout == "hwc":
+        shape = [shape[2], shape[0], shape[1]]
     for layer in layers:
         t = layer["type"]
         if t == "dense":
@@ -45,6 +48,8 @@ def independent_count(input_shape, layers):
         elif t == "flatten":
             out.append(0)
             shape = [math.prod(shape)]
+    if layout == "hwc" and len(shape) == 3:
+        shape = [shape[1], shape[2], shape[0]]
     return out, shape
 
 
@@ -64,7 +69,7 @@ def test_bundled_counts_and_shapes_match_an_independent_count():
     shapes = _answers(path, "shape")
     for q in raw["questions"]:
         arch = q["architecture"]
-        expected, final_shape = independent_count(arch["input"], arch["layers"])
+        expected, final_shape = independent_count(arch["input"], arch["layers"], arch.get("layout", "chw"))
         names = [layer["name"] for layer in arch["layers"]]
         for name, n in zip(names, expected):
             assert counts[(q["id"], name)]["value"] == n, (q["id"], name)
@@ -74,6 +79,9 @@ def test_bundled_counts_and_shapes_match_an_independent_count():
     # the small CNN: conv1 3·16·3·3+16 = 448, conv2 16·32·5·5+32 = 12,832, fc 128·10+10 = 1,290
     assert counts[("cnn", "conv1")]["value"] == 448 and counts[("cnn", "conv2")]["value"] == 12832
     assert shapes[("cnn", "conv2")]["value"] == [32, 6, 6] and shapes[("cnn", "pool2")]["value"] == [32, 2, 2]
+    # CS231n's example, height × width × channels: 5·5·3·10 + 10 = 760, 32×32×10, then 16×16×10
+    assert counts[("cs231n", "conv")]["value"] == 760 and counts[("cs231n", "total")]["value"] == 760
+    assert shapes[("cs231n", "conv")]["value"] == [32, 32, 10] and shapes[("cs231n", "pool")]["value"] == [16, 16, 10]
 
 
 def test_uneven_windows_are_reported():
@@ -151,4 +159,126 @@ def test_count_question_needs_an_architecture(tmp_path):
     result = CliRunner().invoke(main, ["solve", str(bad), "-o", str(tmp_path / "out")])
     assert result.exit_code == 2
     assert "asks for counts or shapes but no architecture is given" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+# --- layout: hwc, CS231n's (W − F + 2P)/S + 1 (issue 13) --------------------------------
+
+def _hwc_problem(input_shape, layers, ask=("shapes", "count"), layout="hwc"):
+    return validate({"title": "t", "questions": [{"id": "q", "ask": list(ask), "architecture": {
+        "layout": layout, "input": list(input_shape), "layers": list(layers)}}]})
+
+
+# (case, input H×W×C, one layer, its output H×W×C, the derivation lines exactly, the uneven note exactly)
+HWC_CASES = [
+    ("cs231n-conv", [32, 32, 3], {"type": "conv2d", "out_channels": 10, "kernel": 5, "stride": 1, "padding": 2},
+     [32, 32, 10], [r"F = 5,\ S = 1,\ P = 2",
+                    r"H_{\text{out}} = \frac{32 - 5 + 2\cdot2}{1} + 1 = 31 + 1 = 32"], ""),
+    ("cs231n-pool", [32, 32, 10], {"type": "maxpool2d", "kernel": 2},
+     [16, 16, 10], [r"F = 2,\ S = 2,\ P = 0",
+                    r"H_{\text{out}} = \frac{32 - 2 + 2\cdot0}{2} + 1 = 15 + 1 = 16"], ""),
+    # CS231n's own "invalid" setting: W = 10, F = 3, S = 2, P = 0 gives 4.5
+    ("stride-does-not-divide", [10, 10, 3], {"type": "conv2d", "out_channels": 2, "kernel": 3, "stride": 2},
+     [4, 4, 2], [r"F = 3,\ S = 2,\ P = 0",
+                 (r"H_{\text{out}} = \left\lfloor \frac{10 - 3 + 2\cdot0}{2} \right\rfloor + 1 = "
+                  r"\left\lfloor \frac{7}{2} \right\rfloor + 1 = 4")],
+     ("$H$: $7/2 + 1 = 4.5$ is not a whole number, so the window does not divide the input evenly; "
+      "PyTorch and TensorFlow take the floor, 4.")),
+    ("dilation", [7, 7, 1], {"type": "conv2d", "out_channels": 2, "kernel": 3, "dilation": 2},
+     [3, 3, 2], [r"F = 3,\ S = 1,\ P = 0,\ D = 2", r"F' = D(F-1)+1 = 2\cdot(3-1)+1 = 5",
+                 r"H_{\text{out}} = \frac{7 - 5 + 2\cdot0}{1} + 1 = 2 + 1 = 3"], ""),
+    ("dilation-stride-padding", [8, 8, 4],
+     {"type": "conv2d", "out_channels": 4, "kernel": 3, "dilation": 2, "stride": 2, "padding": 1},
+     [3, 3, 4], [r"F = 3,\ S = 2,\ P = 1,\ D = 2", r"F' = D(F-1)+1 = 2\cdot(3-1)+1 = 5",
+                 (r"H_{\text{out}} = \left\lfloor \frac{8 - 5 + 2\cdot1}{2} \right\rfloor + 1 = "
+                  r"\left\lfloor \frac{5}{2} \right\rfloor + 1 = 3")],
+     ("$H$: $5/2 + 1 = 3.5$ is not a whole number, so the window does not divide the input evenly; "
+      "PyTorch and TensorFlow take the floor, 3.")),
+    ("non-square", [9, 6, 2], {"type": "avgpool2d", "kernel": 3, "padding": 1},
+     [3, 2, 2], [r"F = 3,\ S = 3,\ P = 1",
+                 (r"H_{\text{out}} = \left\lfloor \frac{9 - 3 + 2\cdot1}{3} \right\rfloor + 1 = "
+                  r"\left\lfloor \frac{8}{3} \right\rfloor + 1 = 3"),
+                 (r"W_{\text{out}} = \left\lfloor \frac{6 - 3 + 2\cdot1}{3} \right\rfloor + 1 = "
+                  r"\left\lfloor \frac{5}{3} \right\rfloor + 1 = 2")],
+     ("$H$: $8/3 + 1 = 3.66667$ is not a whole number, so the window does not divide the input evenly; "
+      "PyTorch and TensorFlow take the floor, 3. $W$: $5/3 + 1 = 2.66667$ is not a whole number, so the "
+      "window does not divide the input evenly; PyTorch and TensorFlow take the floor, 2.")),
+]
+
+
+@pytest.mark.parametrize("case, shape, layer, out, lines, note", HWC_CASES, ids=[c[0] for c in HWC_CASES])
+def test_hwc_derivation_lines_and_answers(case, shape, layer, out, lines, note):
+    from solver.graph.structure import evaluate_architecture
+    p = _hwc_problem(shape, [layer])
+    (r,) = evaluate_architecture(p.questions[0].architecture)
+    assert (list(r.shape), list(r.shape_steps), r.uneven) == (out, lines, note)
+    (a,) = [a for a in answers(solve(p, "t"))["questions"][0]["answers"] if a["kind"] == "shape"]
+    assert (a["value"], a["exact"], a["display"]) == (out, str(out), r" \times ".join(map(str, out)))
+
+
+@pytest.mark.parametrize("case, shape, layer, out, lines, note", HWC_CASES, ids=[c[0] for c in HWC_CASES])
+def test_hwc_shapes_match_pytorch_on_channels_last(case, shape, layer, out, lines, note):
+    torch = pytest.importorskip("torch")
+    h, w, c = shape
+    settings = {"stride": layer.get("stride"), "padding": layer.get("padding", 0)}
+    if layer["type"] == "conv2d":
+        net = torch.nn.Conv2d(c, layer["out_channels"], layer["kernel"], dilation=layer.get("dilation", 1),
+                              **{**settings, "stride": settings["stride"] or 1})
+    else:
+        net = torch.nn.AvgPool2d(layer["kernel"], **settings) if layer["type"] == "avgpool2d" else \
+            torch.nn.MaxPool2d(layer["kernel"], **settings)
+    y = net(torch.zeros(1, h, w, c).permute(0, 3, 1, 2))  # channels last, as CS231n writes it
+    assert list(y.permute(0, 2, 3, 1).shape[1:]) == out
+
+
+def test_hwc_key_states_cs231n_formula_and_counts_do_not_change():
+    layers = [{"type": "conv2d", "out_channels": 10, "kernel": 5, "padding": 2, "name": "conv"},
+              {"type": "maxpool2d", "kernel": 2, "name": "pool"}, {"type": "flatten", "name": "flat"},
+              {"type": "dense", "units": 10, "name": "fc"}]
+    hwc = solve(_hwc_problem([32, 32, 3], layers), "t")
+    chw = solve(_hwc_problem([3, 32, 32], layers, layout="chw"), "t")
+    note = hwc.sections[0].parts[0].blocks[0]
+    assert note.text == (r"Shapes are height $\times$ width $\times$ channels (CS231n's convention). Output size "
+                         r"of a convolution or pooling window along an axis: $(W - F + 2P)/S + 1$ (input size "
+                         r"$W$, filter size $F$, stride $S$, padding $P$); when $S$ does not divide $W - F + 2P$, "
+                         r"the frameworks take the floor.")
+    assert note.display == r"\text{input}: 32 \times 32 \times 3"
+    shapes = {a.of: a.value for a in hwc.sections[0].answers if a.kind == "shape"}
+    assert shapes == {"conv": [32, 32, 10], "pool": [16, 16, 10], "flat": [2560], "fc": [10]}
+    flat = hwc.sections[0].parts[0].blocks[3]
+    assert [e.inline for e in flat.equations] == [r"16 \cdot 16 \cdot 10 = 2560"]
+    counts = [(a.of, a.value, a.latex) for a in hwc.sections[0].answers if a.kind == "count"]
+    assert counts == [(a.of, a.value, a.latex) for a in chw.sections[0].answers if a.kind == "count"]
+    assert {o: v for o, v, _ in counts} == {"conv": 760.0, "pool": 0.0, "flat": 0.0, "fc": 25610.0,
+                                                  "total": 26370.0}
+    md = render(hwc, "md")
+    assert r"\text{conv}: 32 \times 32 \times 10" in md and "D(K-1)" not in md and "F' =" not in md
+
+
+def test_hwc_note_names_the_effective_filter_size_when_dilated():
+    p = _hwc_problem([7, 7, 1], [{"type": "conv2d", "out_channels": 2, "kernel": 3, "dilation": 2}], ask=("shapes",))
+    note = solve(p, "t").sections[0].parts[0].blocks[0].text
+    assert note.endswith(r" A filter with dilation $D$ spans $F' = D(F-1)+1$ inputs, its effective size, which "
+                         r"takes the place of $F$.")
+
+
+def test_hwc_conv_after_flatten_names_the_hwc_axes():
+    from solver.graph.structure import evaluate_architecture
+    p = _hwc_problem([4, 4, 1], [{"type": "flatten"}, {"type": "conv2d", "out_channels": 1, "kernel": 1}])
+    with pytest.raises(ValueError, match=r"layers\[1\] \(conv1\): conv2d needs a \(height, width, channels\) input"):
+        evaluate_architecture(p.questions[0].architecture)
+
+
+def test_unknown_layout_exits_2_with_one_line_naming_the_field(tmp_path):
+    from click.testing import CliRunner
+
+    from solver.cli import main
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("title: t\nquestions:\n  - id: q\n    ask: [shapes]\n    architecture:\n"
+                   "      layout: nhwc\n      input: [32, 32, 3]\n      layers: [{type: flatten}]\n")
+    result = CliRunner().invoke(main, ["solve", str(bad), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    assert result.stderr.splitlines() == [(f"nnsolve: error: {bad}: questions[0].architecture.layout: "
+                                           "'nhwc' is not allowed; input should be 'chw' or 'hwc'")]
     assert not (tmp_path / "out").exists()
