@@ -136,23 +136,27 @@ def test_bundled_graph_keys_have_no_nested_sums(name):
         assert r"r = s + e - t" in md
 
 
-def test_max_and_min_derivatives_are_a_defined_step_function():
+def test_max_and_min_derivatives_are_a_defined_indicator():
     p = graph({"a": "w * x1", "b": "v * x2", "m": "max(a, b)", "n": "min(a, x2)", "f": "m + n"},
               "f", ["w", "v", "x2"])
     sol = solve(p, "t")
     md = render(sol, "md")
     assert r"\theta" not in md and "Heaviside" not in md
-    definition = next(b for part in sol.sections[0].parts for b in part.blocks if b.title == "The step function $H$")
+    definition = next(b for part in sol.sections[0].parts for b in part.blocks
+                      if b.title == r"The indicator $\mathbb{I}$")
     assert definition.text == (
-        r"$\partial \max(a, b)/\partial a = H(a - b)$ and $\partial \min(a, b)/\partial a = H(b - a)$, "
-        r"where $H(u) = 1$ if $u > 0$, $H(u) = 0$ if $u < 0$ and $H(0) = \tfrac{1}{2}$: at a tie the "
-        "gradient is split equally between the two arguments, as PyTorch's maximum and minimum do.")
+        r"$\mathbb{I}[P]$ is 1 if $P$ holds and 0 otherwise: $\partial \max(a, b)/\partial a = \mathbb{I}[a \ge b]$ "
+        r"and $\partial \max(a, b)/\partial b = \mathbb{I}[b > a]$; $\partial \min(a, b)/\partial a = "
+        r"\mathbb{I}[a \le b]$ and $\partial \min(a, b)/\partial b = \mathbb{I}[b < a]$. The derivative is 1 with "
+        "respect to the first maximal or minimal argument and 0 with respect to the others, so at a tie the whole "
+        "gradient goes to the first of the tied arguments, as PyTorch's max(input, dim) and min(input, dim) do.")
     # defined before its first use (the forward pass's local derivatives), and only once
-    assert md.index("The step function") < md.index(r"H(")
-    assert md.count("The step function") == 1
-    assert r"\frac{\partial n}{\partial a} = H(x_{2} - a) = 0.5" in md  # a = x₂ = 0.5: a tie
+    assert md.index("The indicator") < md.index(r"= \mathbb{I}[a \ge b] = 0")
+    assert md.count("The indicator") == 1
+    assert r"\frac{\partial n}{\partial a} = \mathbb{I}[a \le x_{2}] = 1" in md  # a = x₂ = 0.5: a tie
+    assert r"\frac{\partial n}{\partial x_{2}} = \mathbb{I}[x_{2} < a] = 0" in md
     grads = {a.of: a.exact for a in sol.sections[0].answers if a.kind == "gradient" and not a.upstream}
-    assert grads == {"w": "1/2", "v": "1/2", "x2": "5/2"}  # as torch.maximum/minimum: ½ each at a tie
+    assert grads == {"w": "1", "v": "1/2", "x2": "2"}  # as torch's min(dim): all of the tie to a, the first
 
 
 @pytest.mark.parametrize("path", sorted(PROBLEMS.glob("*.yaml")), ids=lambda p: p.stem)

@@ -47,9 +47,10 @@ def test_abs_and_max_kinks_are_stated():
                   "questions": [{"id": "q", "ask": ["forward", "gradients"], "gradients": ["a", "x"]}]})
     md = key(p)
     assert r"$\operatorname{sgn}(0) = 0$" in md
-    assert "splits the gradient equally" in md
+    assert (r"At $m$: $\max(a x, 2)$ has a tie at its maximum, $a x = 2$: the gradient goes to the first "
+            r"maximal argument, $a x$ (1 for it, 0 for the others), as PyTorch's max(input, dim) does.") in md
     grads = {a.of: a.exact for a in solve(p, "t").sections[0].answers if a.kind == "gradient" and not a.upstream}
-    assert grads == {"a": "1/2", "x": "1"}  # H(0) = 1/2 for the tie; sgn(0) = 0 for |x - t|
+    assert grads == {"a": "1", "x": "2"}  # the tie's gradient all to a·x; sgn(0) = 0 for |x - t|
 
 
 def test_softmax_cross_entropy_shortcut_is_justified():

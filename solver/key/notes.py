@@ -1,11 +1,13 @@
 """Notes on non-differentiable points hit exactly (decided on exact values): the
-convention each function uses there (its descriptor's, as PyTorch computes it)."""
+convention each function uses there (its descriptor's, as PyTorch computes it), and the
+ties of ``max`` and ``min`` (the gradient to the first extremal argument)."""
 
 from __future__ import annotations
 
 import sympy as sp
 
 from ..graph.backprop import evaluate
+from ..ops.extremum import Extremum
 from ..ops.functions import OpFunctionBase
 from ..ops.latex import in_softmax_names
 from ..ops.losses.cross_entropy import SHORTCUT_CHAIN
@@ -23,19 +25,16 @@ def softmax_ce_note(names: tuple[str, str], then: str = "") -> str:
         rf"${SHORTCUT_CHAIN} = p_j \sum_k y_k - y_j = p_j - y_j$" + (then or "."), *names)
 
 
-#: sympy's own functions with a kink or a tie, and the convention there.
+#: sympy's own functions with a kink, and the convention there.
 _BUILTIN_KINKS = {
     sp.Abs: r"$|u|$ has a kink at $u = 0$; this key uses $\operatorname{sgn}(0) = 0$, as PyTorch does.",
-    sp.Max: r"$\max$ has a tie; this key splits the gradient equally between the tied arguments "
-            r"($H(0) = \tfrac{1}{2}$), as PyTorch's maximum does.",
-    sp.Min: r"$\min$ has a tie; this key splits the gradient equally between the tied arguments "
-            r"($H(0) = \tfrac{1}{2}$), as PyTorch's minimum does.",
 }
 
 
 def notes(w: QuestionWork) -> list[Block]:
     """A note for every function of :mod:`solver.ops` whose argument sits exactly on a
-    kink, then for every ``|u|``, ``max`` or ``min`` at its kink or tie."""
+    kink, then for every ``|u|`` at its kink and every ``max`` or ``min`` whose extremum
+    two arguments reach (a tie)."""
     g = w.graph
     out = []
     for n in g.nodes:
@@ -48,9 +47,24 @@ def notes(w: QuestionWork) -> list[Block]:
         if n.expr is None:
             continue
         for a in sp.preorder_traversal(n.expr):
-            if type(a) in _BUILTIN_KINKS:
-                point = a.args[0] if isinstance(a, sp.Abs) else a.args[0] - a.args[1]
-                if evaluate(point, w.values) == 0:
-                    out.append(Block("note", "Non-differentiable point",
-                                     f"At ${g.latex[n.key]}$: " + _BUILTIN_KINKS[type(a)]))
+            if isinstance(a, Extremum):
+                text = _tie_note(w, a)
+            elif type(a) in _BUILTIN_KINKS and evaluate(a.args[0], w.values) == 0:
+                text = _BUILTIN_KINKS[type(a)]
+            else:
+                continue
+            if text:
+                out.append(Block("note", "Non-differentiable point", f"At ${g.latex[n.key]}$: {text}"))
     return out
+
+
+def _tie_note(w: QuestionWork, a: Extremum) -> str:
+    """The note for a ``max`` or ``min`` whose extremum two or more arguments reach at
+    the question's values (exactly), naming them and the one the gradient goes to;
+    ``""`` without a tie."""
+    values = [evaluate(x, w.values) for x in a.args]
+    tied = a.tied(values)
+    if len(tied) < 2:
+        return ""
+    shown = w.sb.show(values[tied[0]])
+    return a.tie_note(w.sb.tex(a), [w.sb.tex(a.args[i]) for i in tied], shown.relation, shown.latex)

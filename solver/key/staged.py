@@ -11,15 +11,9 @@ import sympy as sp
 
 from ..core.numbers import normalize
 from ..graph.model import Graph
+from ..ops.extremum import Indicator, derivative_definition
 from .model import Equation
 from .steps import StepBuilder
-
-#: What H means, for the max and min that use it (the tie as PyTorch splits it).
-_STEP_USES = {
-    sp.Max: r"$\partial \max(a, b)/\partial a = H(a - b)$",
-    sp.Min: r"$\partial \min(a, b)/\partial a = H(b - a)$",
-}
-
 
 _RANK = {"loss": 0, "output": 1, "activation": 1, "stage": 1, "preactivation": 2}
 
@@ -68,18 +62,11 @@ class StagedSteps(StepBuilder):
         return out
 
     def step_definition(self, edges) -> str:
-        """The definition of the step function ``H`` of max's and min's derivatives, with
-        the tie convention, when a local derivative of ``edges`` ((child, parent) pairs)
-        uses it; ``""`` otherwise."""
-        uses = {type(f) for c, p in edges if (c, p) in self.grads.local
-                and self.grads.local[(c, p)].formula.has(sp.Heaviside)
-                for f in sp.preorder_traversal(self.graph.by_key[c].expr) if type(f) in _STEP_USES}
-        if not uses:
-            return ""
-        said = " and ".join(text for kind, text in _STEP_USES.items() if kind in uses)
-        return (f"{said}, where $H(u) = 1$ if $u > 0$, $H(u) = 0$ if $u < 0$ and "
-                r"$H(0) = \tfrac{1}{2}$: at a tie the gradient is split equally between the two "
-                "arguments, as PyTorch's maximum and minimum do.")
+        """The definition of the indicator ``𝕀`` of max's and min's derivatives, with the
+        tie convention, when a local derivative of ``edges`` ((child, parent) pairs) uses
+        it; ``""`` otherwise."""
+        return derivative_definition({type(i) for c, p in edges if (c, p) in self.grads.local
+                                      for i in self.grads.local[(c, p)].formula.atoms(Indicator)})
 
     # -- paths ---------------------------------------------------------------------
     @cached_property

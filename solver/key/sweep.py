@@ -34,15 +34,15 @@ def asks_for_paths(w: QuestionWork) -> bool:
 
 
 def step_definition(w: QuestionWork, edges) -> Block | None:
-    """The definition of max's and min's step function ``H`` (ties included), once per
-    key, before the first equation that uses it; ``None`` when ``edges`` do not use it
-    or an earlier part defined it."""
-    mark = ("definition", "step function H")
+    """The definition of the indicator ``𝕀`` of max's and min's derivatives (ties
+    included), once per key, before the first equation that uses it; ``None`` when
+    ``edges`` do not use it or an earlier part defined it."""
+    mark = ("definition", "indicator")
     text = w.sb.step_definition(edges)
     if not text or mark in w.shown_before:
         return None
     w.shown_before.add(mark)
-    return Block("definition", "The step function $H$", text)
+    return Block("definition", r"The indicator $\mathbb{I}$", text)
 
 
 def plan(w: QuestionWork, asked: list[str]) -> tuple[dict, set]:

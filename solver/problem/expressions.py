@@ -4,11 +4,13 @@ Grammar (a subset of Python's expression syntax, read with :mod:`ast` and never
 evaluated): numbers, names, ``+ - * / ^`` (``^`` and ``**`` are powers), parentheses,
 unary minus, and the functions
 
-    exp(x)  log(x)  abs(x)  max(a, b)  min(a, b)  square(x)  sqrt(x)
+    exp(x)  log(x)  abs(x)  max(a, b, …)  min(a, b, …)  square(x)  sqrt(x)
 
-and every activation that may appear in a graph (:mod:`solver.ops.activations`), its
-parameters as numbers after the argument (``leaky_relu(x, slope)``), optional where
-they have a default.
+(``max`` and ``min`` of two or more arguments, their gradient going to the first maximal
+or minimal argument at a tie, as PyTorch's ``torch.max(x, dim)`` does: see
+:mod:`solver.ops.extremum`), and every activation that may appear in a graph
+(:mod:`solver.ops.activations`), its parameters as numbers after the argument
+(``leaky_relu(x, slope)``), optional where they have a default.
 
 Anything else (attributes, subscripts, keywords, strings, lambdas, comparisons,
 unknown functions or names) is rejected with :class:`ExpressionError`. Numbers are
@@ -25,6 +27,7 @@ import sympy as sp
 
 from ..core.numbers import parse_number
 from ..ops.activations import ACTIVATIONS
+from ..ops.extremum import MAX_ARGUMENTS, MaxOf, MinOf
 from .fields import printable, written
 
 MAX_LENGTH = 500
@@ -36,15 +39,15 @@ class ExpressionError(ValueError):
     """An expression outside the whitelisted grammar, or naming something unknown."""
 
 
-#: sympy's own functions: name → (number of arguments, builder).
-_BUILTINS: dict[str, tuple[int, Callable[..., sp.Expr]]] = {
-    "exp": (1, lambda x: sp.exp(x, evaluate=False)),
-    "log": (1, lambda x: sp.log(x, evaluate=False)),
-    "abs": (1, lambda x: sp.Abs(x, evaluate=False)),
-    "square": (1, lambda x: sp.Pow(x, 2, evaluate=False)),
-    "sqrt": (1, lambda x: sp.Pow(x, sp.Rational(1, 2), evaluate=False)),
-    "max": (2, lambda a, b: sp.Max(a, b, evaluate=False)),
-    "min": (2, lambda a, b: sp.Min(a, b, evaluate=False)),
+#: The other functions: name → ((least, most) arguments, builder).
+_BUILTINS: dict[str, tuple[tuple[int, int], Callable[..., sp.Expr]]] = {
+    "exp": ((1, 1), lambda x: sp.exp(x, evaluate=False)),
+    "log": ((1, 1), lambda x: sp.log(x, evaluate=False)),
+    "abs": ((1, 1), lambda x: sp.Abs(x, evaluate=False)),
+    "square": ((1, 1), lambda x: sp.Pow(x, 2, evaluate=False)),
+    "sqrt": ((1, 1), lambda x: sp.Pow(x, sp.Rational(1, 2), evaluate=False)),
+    "max": ((2, MAX_ARGUMENTS), lambda *args: MaxOf(*args, evaluate=False)),
+    "min": ((2, MAX_ARGUMENTS), lambda *args: MinOf(*args, evaluate=False)),
 }
 #: The activations a graph may use, by name (aliases included).
 _ACTIVATIONS = {name: act for name, act in ACTIVATIONS.items() if act.in_graph() is not None}
@@ -143,9 +146,10 @@ class _Builder:
                 raise ExpressionError(f"{node.func.id}() takes no keyword arguments")
             if node.func.id in _ACTIVATIONS:
                 return self.activation(node, d)
-            count, make = _BUILTINS[node.func.id]
-            if len(node.args) != count:
-                raise ExpressionError(f"{node.func.id}() takes {count} argument{'s' if count > 1 else ''}")
+            (least, most), make = _BUILTINS[node.func.id]
+            if not least <= len(node.args) <= most:
+                raise ExpressionError(f"{node.func.id}() takes {_count_text(least, most)} "
+                                      f"(got {len(node.args)})")
             return make(*[self.build(a, d) for a in node.args])
         raise ExpressionError(f"'{ast.unparse(node)}' is not allowed (only numbers, names, + - * / ^ "
                               "and the listed functions)")
@@ -171,6 +175,13 @@ class _Builder:
         for p in act.params[len(args) - 1:]:
             params[p.name] = p.default
         return act.in_graph()(args[0], **params)
+
+
+def _count_text(least: int, most: int) -> str:
+    """``1 argument``, ``at least 2 arguments``, ``2 to 3 arguments``."""
+    if least == most:
+        return f"{least} argument{'s' if least > 1 else ''}"
+    return f"at least {least} arguments" if most >= MAX_ARGUMENTS else f"{least} to {most} arguments"
 
 
 def _op_text(op: ast.operator) -> str:
