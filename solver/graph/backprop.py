@@ -117,8 +117,22 @@ def _terms_by_symbol(expr: sp.Expr) -> dict:
 
 
 def _derivative(terms: dict, symbol: sp.Symbol) -> sp.Expr:
-    parts = [sp.diff(t, symbol) for t in terms.get(symbol, ())]
+    parts = [_product_rule(t, symbol) for t in terms.get(symbol, ())]
     return parts[0] if len(parts) == 1 else sp.Add(*parts)
+
+
+def _product_rule(term: sp.Expr, symbol: sp.Symbol) -> sp.Expr:
+    """∂term/∂symbol: for the symbol itself 1, for a product holding it once as a plain
+    factor the product of the other factors (what sympy's diff gives, without its general
+    machinery: a convolution's or a matrix product's terms ``w x`` are most of a tensor
+    graph's edges); anything else by sympy."""
+    if term == symbol:
+        return sp.Integer(1)
+    if term.is_Mul:
+        others = [f for f in term.args if f != symbol]
+        if len(others) == len(term.args) - 1 and not any(symbol in f.free_symbols for f in others):
+            return sp.Mul(*others)
+    return sp.diff(term, symbol)
 
 
 def backward(graph: Graph, values: dict[str, sp.Expr]) -> Gradients:

@@ -27,8 +27,14 @@ from .functions import _TALL, OpFunctionBase, applied, is_number, positive
 #: The most arguments ``max`` or ``min`` takes (an expression is at most 500 characters).
 MAX_ARGUMENTS = 256
 
-#: How many arguments the functions take (sympy checks it when one is built).
-_COUNTS = tuple(range(2, MAX_ARGUMENTS + 1))
+
+
+def _counted(args) -> None:
+    """Two to :data:`MAX_ARGUMENTS` arguments. Checked here rather than by sympy's ``nargs``,
+    which rebuilds a set of every allowed count each time a function is built (a max-pooling
+    of a 32 × 32 image builds thousands)."""
+    if not 2 <= len(args) <= MAX_ARGUMENTS:
+        raise TypeError(f"takes 2 to {MAX_ARGUMENTS} arguments ({len(args)} given)")
 
 
 def _powered(tex: str, exp) -> str:
@@ -50,13 +56,13 @@ class Indicator(OpFunctionBase):
             :class:`~solver.ops.functions.AmbiguousBranch` within 1e-40 of a tie.
     """
 
-    nargs = _COUNTS
     relation: ClassVar[str] = ""
     reduce: ClassVar[str] = ""
     holds: ClassVar[Callable[..., bool]]
 
     @classmethod
     def eval(cls, x, *others):
+        _counted((x, *others))
         if is_number(x) and all(is_number(o) for o in others):
             return sp.S.One if all(cls.holds(x, o) for o in others) else sp.S.Zero
         return None
@@ -129,7 +135,6 @@ class Extremum(OpFunctionBase):
             (strict) and after (loose) the one differentiated.
     """
 
-    nargs = _COUNTS
     word: ClassVar[str] = ""
     noun: ClassVar[str] = ""
     strict: ClassVar[type[Indicator]]
@@ -146,6 +151,7 @@ class Extremum(OpFunctionBase):
 
     @classmethod
     def eval(cls, *args):
+        _counted(args)
         if all(is_number(a) for a in args):
             return args[cls.first(args)]
         return None
