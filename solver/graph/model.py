@@ -94,6 +94,29 @@ class LayerInfo:
 
 
 @dataclass(frozen=True)
+class TensorInfo:
+    """A named tensor of a tensor graph problem: its elements are scalar nodes.
+
+    Attributes:
+        key: its name in the problem file (``Z``); ``latex`` its LaTeX name.
+        kind: ``input``, ``parameter``, ``stage`` or ``output``.
+        shape: the size of each axis (``()`` for a scalar).
+        elements: the keys of its elements' scalar nodes, row-major.
+        tree: for a computed tensor, its expression as parsed
+            (:mod:`solver.problem.tensor_expressions`); ``None`` for a leaf.
+        text: its expression as written in the problem file ("" for a leaf).
+    """
+
+    key: str
+    latex: str
+    kind: str
+    shape: tuple[int, ...]
+    elements: tuple[str, ...]
+    tree: object = None
+    text: str = ""
+
+
+@dataclass(frozen=True)
 class Graph:
     """Nodes in topological order (every parent before its children).
 
@@ -108,6 +131,8 @@ class Graph:
         softmax_names: LaTeX names of the logit and probability vectors of the network's
             softmax (``("z^{(2)}", "\\hat{y}")``), in which its formulas are written
             (``("o", "p")``: the generic letters).
+        tensors: for a tensor graph problem, its named tensors in graph order (their
+            elements are the scalar nodes); empty otherwise.
     """
 
     nodes: tuple[Node, ...]
@@ -121,6 +146,7 @@ class Graph:
     layers: tuple[LayerInfo, ...] = ()
     examples: int = 1
     softmax_names: tuple[str, str] = ("o", "p")
+    tensors: tuple[TensorInfo, ...] = ()
 
     @cached_property
     def by_key(self) -> dict[str, Node]:

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from ..core.names import latex_name
 from ..ops.activations import ACTIVATIONS
-from ..problem.schema import Layer, Problem
+from ..problem.layers import Layer
+from ..problem.schema import Problem
 from .model import LayerInfo
 
 

@@ -32,6 +32,7 @@ from .naming import (
     layer_names,
     weight_at,
 )
+from .tensor_network import build_tensor_network
 
 
 class _Builder:
@@ -233,6 +234,8 @@ def build_network(problem: Problem, question: Question, file: str | None = None)
         ProblemError: names that clash, a target of the wrong length or count, a class
             out of range, or a loss that needs probabilities on outputs that are not.
     """
+    if problem.network.convolutional:
+        return build_tensor_network(problem, question, file)
     return _Builder(problem, question, file).build()
 
 

@@ -10,6 +10,7 @@ from ..core.errors import ProblemError
 from ..core.names import latex_name
 from ..problem.expressions import ExpressionError, parse_expression
 from .model import Graph, Group, Node, sym
+from .tensor_spec import build_tensor_graph, is_tensor_graph
 
 
 def build_graph_spec(problem, question, file: str | None = None) -> Graph:
@@ -20,6 +21,8 @@ def build_graph_spec(problem, question, file: str | None = None) -> Graph:
             unknown name, a name defined twice, a cycle, or an unknown output.
     """
     spec = problem.graph
+    if is_tensor_graph(spec):
+        return build_tensor_graph(problem, question, file, topological)
     leaves = {**{k: ("input", v) for k, v in spec.inputs.items()}}
     for k, v in spec.parameters.items():
         if k in leaves:
@@ -39,17 +42,20 @@ def build_graph_spec(problem, question, file: str | None = None) -> Graph:
             raise ProblemError(str(exc), file=file, field=f"graph.nodes.{k}") from None
     if spec.output not in exprs:
         raise ProblemError(f"the output '{spec.output}' is not one of the nodes", file=file, field="graph.output")
-    order = _topological(exprs, file)
+    order = topological({k: [s.name for s in e.free_symbols if s.name in exprs] for k, e in exprs.items()}, file)
     nodes = [Node(k, kind, value=v) for k, (kind, v) in leaves.items()]
     nodes += [Node(k, "output" if k == spec.output else "stage", expr=exprs[k]) for k in order]
     latex = {n.key: latex_name(n.key) for n in nodes}
     return Graph(tuple(nodes), latex, spec.output, (Group("Stages", tuple(order)),))
 
 
-def _topological(exprs: dict[str, sp.Expr], file: str | None) -> list[str]:
-    """Stages in an order where every stage follows the stages it uses (the order
-    written, where that already works)."""
-    deps = {k: [s.name for s in e.free_symbols if s.name in exprs] for k, e in exprs.items()}
+def topological(deps: dict[str, list[str]], file: str | None) -> list[str]:
+    """Stages in an order where every stage follows the stages it uses (``deps``: the
+    stages each one reads), the order written where that already works.
+
+    Raises:
+        ProblemError: the stages form a cycle, naming one of its nodes.
+    """
     done: list[str] = []
     state: dict[str, int] = {}
 
@@ -65,6 +71,6 @@ def _topological(exprs: dict[str, sp.Expr], file: str | None) -> list[str]:
         state[k] = 2
         done.append(k)
 
-    for k in exprs:
+    for k in deps:
         visit(k, [])
     return done

@@ -20,6 +20,8 @@ def _matrix(rows: list[list[sp.Expr]]) -> str:
 def given_blocks(problem: Problem, graph: Graph, digits: int) -> tuple[Block, ...]:
     """Blocks listing what the problem gives (inputs, named weights with their
     connections, the matrices, biases, the orientation)."""
+    if graph.tensors:
+        return _tensor_given(graph)
     if problem.graph is not None:
         return _graph_given(problem, graph, digits)
     net = problem.network
@@ -69,7 +71,28 @@ def _arrows_to_pre(graph: Graph) -> bool:
     return any(info.activation == "softmax" and info.pre[0] != info.acts[0] for info in graph.layers)
 
 
+def _tensor_given(graph: Graph) -> tuple[Block, ...]:
+    """A tensor graph's inputs and parameters as matrices (one per channel) with their
+    shapes, and its stages as written."""
+    from .tensor_display import tensor_equations
+    from .tensor_forward import definition_of
+
+    blocks = []
+    for title, kind in (("Inputs", "input"), ("Parameters", "parameter")):
+        for t in (t for t in graph.tensors if t.kind == kind):
+            shape = r" \times ".join(map(str, t.shape)) if t.shape else ""
+            eqs = tensor_equations(t.latex, t, graph.by_key_values.__getitem__, 30)
+            blocks.append(Block("given", f"{title[:-1]} ${t.latex}$" + (f" (${shape}$)" if shape else ""), "",
+                                tuple(eqs)))
+    stages = ", ".join(f"${definition_of(graph, t)}$" for t in graph.tensors if t.tree is not None)
+    out = next(t for t in graph.tensors if t.kind == "output")
+    blocks.append(Block("given", "Stages", stages + f"; the output is ${out.latex}$."))
+    return tuple(blocks)
+
+
 def _graph_given(problem: Problem, graph: Graph, digits: int) -> tuple[Block, ...]:
+    if graph.tensors:
+        return _tensor_given(graph)
     spec, printer = problem.graph, NNLatexPrinter(graph.latex)
     blocks = []
     for title, values in (("Inputs", spec.inputs), ("Parameters", spec.parameters)):

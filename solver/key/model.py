@@ -54,17 +54,19 @@ class Answer:
 
     ``kind`` is value, loss, gradient, update, count, shape or derivation; ``of`` the name
     from the problem file (a node, a parameter, a layer, ``total`` or a derivation's name).
-    ``value`` is a float, or a list for a shape."""
+    ``value`` is a float, or a list for a shape; for a tensor, ``value``, ``exact`` and
+    ``display`` are nested lists in its ``shape``."""
 
     kind: str
     of: str
     latex: str
-    exact: str
+    exact: str | list
     value: float | list
-    display: str
+    display: str | list
     step: int | None = None  # training: after how many steps (absent otherwise)
     upstream: bool | None = None  # True for an intermediate ∂L/∂n shown on the way (absent otherwise)
     verified: bool | None = None  # derivations: whether sympy checked every step
+    shape: list | None = None  # a tensor's shape; its value, exact and display nested in it (absent otherwise)
 
 
 @dataclass(frozen=True)
@@ -96,9 +98,9 @@ class Plot:
 
 @dataclass(frozen=True)
 class Figure:
-    """What the key's diagram shows: a ``network`` (its weights' names and values) or a
+    """What the key's diagram shows: a ``network`` (its weights' names and values), a
     ``graph`` problem's stages with each node's value and gradient (``None`` where not
-    shown). The question sheet draws the same without numbers. Laid out by
+    shown), or ``tensors``: one node per tensor, ``values`` its shape (LaTeX). The question sheet draws the same without numbers. Laid out by
     :mod:`solver.render.diagram`."""
 
     kind: str

@@ -76,6 +76,8 @@ class QuestionWork:
         q, g = self.q, self.graph
         if g is None or not any(a in q.ask for a in ("gradients", "update", "train")):
             return []
+        if g.tensors:
+            return self.tensors_asked()
         params = g.parameters()
         if q.gradients == "all":
             return params
@@ -87,6 +89,23 @@ class QuestionWork:
                 raise ProblemError(f"no quantity named '{name}'{hint}", file=self.file,
                                    field=f"questions[{self.qi}].gradients")
         return list(q.gradients)
+
+    def tensors_asked(self) -> list[str]:
+        """A tensor graph's asked tensors (``all``: its parameters), by name.
+
+        Raises:
+            ProblemError: a name that is not a tensor of the graph, with the closest name.
+        """
+        tensors = {t.key: t for t in self.graph.tensors}
+        if self.q.gradients == "all":
+            return [t.key for t in self.graph.tensors if t.kind == "parameter"]
+        for name in self.q.gradients:
+            if name not in tensors or tensors[name].kind == "output":
+                close = difflib.get_close_matches(name, list(tensors), n=1)
+                hint = f" (did you mean '{close[0]}'?)" if close else ""
+                raise ProblemError(f"no tensor named '{name}'{hint}", file=self.file,
+                                   field=f"questions[{self.qi}].gradients")
+        return list(self.q.gradients)
 
     def dout(self, name: str) -> str:
         """``\\frac{\\partial L}{\\partial name}`` with the output's name."""

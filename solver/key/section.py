@@ -16,7 +16,8 @@ from .notes import notes
 from .question import QuestionWork
 from .recap import recalled, refer_back
 from .structure import derivation_part, structure_parts
-from .training import training_part
+from .tensor_key import tensor_parts
+from .training import training_part, training_section
 from .update import update_part
 
 
@@ -47,13 +48,19 @@ def build_section(w: QuestionWork) -> Section:
 def numeric_parts(w: QuestionWork) -> tuple[list, tuple]:
     """Forward pass, loss, backward pass, training and update: the numeric parts."""
     q, g = w.q, w.graph
+    if g.tensors:
+        parts = tensor_parts(w)
+        kinks = [b for b in notes(w) if ("note", b.text) not in w.shown_before  # once per key; a tie
+                 and not (w.grads is not None and "has a tie" in b.text and "gradients" in q.ask)]  # is in the sweep
+        w.shown_before |= {("note", b.text) for b in kinks}
+        return parts + ([Part("Notes", tuple(kinks))] if kinks else []), ()
     asked = w.asked()
     parts = []
     fwd = forward_part(w, full="forward" in q.ask)
     if fwd:
         parts.append(fwd)
     if "forward" in q.ask or (g.loss and not g.loss_title and "loss" in q.ask):
-        outs = [n.key for n in g.nodes if n.kind == "output"]
+        outs = _reported(w, [n.key for n in g.nodes if n.kind == "output"])
         w.final.extend(f"{g.latex[k]} {w.sb.shown[k].relation} {w.sb.shown[k].latex}" for k in outs)
     if g.loss and g.loss_title:
         loss = loss_part(w)
@@ -68,13 +75,7 @@ def numeric_parts(w: QuestionWork) -> tuple[list, tuple]:
         if "train" in q.ask:
             trained = [k for k in asked if g.by_key[k].kind in PARAMETER_KINDS
                        and (q.update_biases or g.by_key[k].kind != "bias")]
-            try:
-                part, ttable, plot = training_part(w, trained)
-            except ValueError as exc:
-                raise ProblemError(f"training failed: {exc}", file=w.file, field=f"questions[{w.qi}]") from None
-            parts.append(part)
-            w.extra_tables += (ttable,)
-            w.plots += (plot,)
+            parts.append(training_section(w, lambda: training_part(w, trained)))
         if "update" in q.ask:
             up, new = update_part(w, asked)
             parts.append(up)
@@ -86,6 +87,22 @@ def numeric_parts(w: QuestionWork) -> tuple[list, tuple]:
         parts.append(Part("Notes", tuple(kinks)))
     parts = refer_back(parts, w.derived, w.label, *_recall(w, asked), "loss" in q.ask, w.out)
     return parts, ((table,) if table else ())
+
+
+def _reported(w: QuestionWork, outputs: list[str]) -> list[str]:
+    """The nodes whose values the final answers give: the question's ``report``, else the outputs.
+
+    Raises:
+        ProblemError: a reported name that is not a node of the graph.
+    """
+    if not w.q.report:
+        return outputs
+    known = [n.key for n in w.graph.nodes if n.kind != "target"]
+    for name in w.q.report:
+        if name not in known:
+            raise ProblemError(f"no node named '{name}' to report (nodes: {', '.join(known)})", file=w.file,
+                               field=f"questions[{w.qi}].report")
+    return list(w.q.report)
 
 
 def _gradient_table(w: QuestionWork, asked: list[str], new: dict) -> Table | None:

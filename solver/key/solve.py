@@ -5,6 +5,7 @@ touches files or lays anything out."""
 from __future__ import annotations
 
 from ..core.options import Options
+from ..graph.tensor_spec import tensor_level
 from ..problem.schema import Problem
 from .given import given_blocks
 from .model import Figure, Solution
@@ -49,6 +50,9 @@ def solve(problem: Problem, stem: str, options: Options = Options(), file: str |
 def _figure(problem: Problem, work: QuestionWork) -> Figure:
     """The network as drawn (weights from the graph), or a graph problem's stages with
     their values and, where gradients are asked, their gradients."""
+    if work.graph.tensors:  # one box per tensor, its shape in it
+        shapes = {t.key: r" \times ".join(map(str, t.shape)) if t.shape else r"\text{scalar}" for t in work.graph.tensors}
+        return Figure("tensors", tensor_level(work.graph), shapes)
     if problem.graph is None:
         return Figure("network", work.graph)
     adjoint = work.grads.adjoint if work.grads is not None and work.asked() else None

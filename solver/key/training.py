@@ -8,6 +8,7 @@ from fractions import Fraction
 import mpmath
 import sympy as sp
 
+from ..core.errors import ProblemError
 from ..core.numbers import DIGITS, display, normalize, written_latex
 from ..graph.training import Settings, train
 from ..ops.latex import columns_aligned
@@ -74,16 +75,10 @@ def training_part(b, params: list[str]):
                         tuple(eqs)))
     for k, v in new.items():
         b.answers.append(answer("update", k, g.latex[k], v, b.digits, step=1))
-    n_plot = max(1, steps // MAX_PLOT_POINTS)
-    snaps = train(g, b.grads, params, opt, steps, lambda t: t % every == 0 or t % n_plot == 0)
-    rows, points = [], []
+    tabled, points = run(b, params, opt, steps, every)
+    rows = []
     header = (r"\text{step}", "L") + tuple(g.latex[k] for k in params)
-    for s in snaps:
-        if s.step % n_plot == 0 or s.step == steps:
-            points.append((s.step, float(s.loss)))
-        if s.step % every and s.step != steps:
-            continue
-        loss = _exact(s.loss)
+    for s, loss in tabled:
         cells = [display(sp.Integer(s.step), 30).latex, display(loss, b.digits).latex]  # 1{,}000
         b.answers.append(answer("loss", "L", "L", loss, b.digits, step=s.step))
         for k in params:
@@ -94,11 +89,41 @@ def training_part(b, params: list[str]):
         rows.append(tuple(cells))
     table = Table("Loss and parameters during training" + (f" (every {every:,} steps)" if every > 1 else ""),
                   header, tuple(map(tuple, columns_aligned(rows))))
-    last = snaps[-1]
+    last = tabled[-1][0]
     shown = display(_exact(last.loss), b.digits)
     b.final.append(rf"L {shown.relation} {shown.latex}\ \text{{after {steps:,} steps}}")
     plot = Plot(f"{q.id}-loss", "Loss against the step", "step", "loss", tuple(points))
     return Part("Training", tuple(blocks)), table, plot
+
+
+def run(b, params: list[str], opt: Settings, steps: int, every: int):
+    """Train, keeping a snapshot every ``every`` steps for the table (and the last) and up to
+    :data:`MAX_PLOT_POINTS` for the plot: the tabled snapshots with their exact losses, and
+    the plot's (step, loss) points.
+
+    Raises:
+        ValueError: the run diverged.
+    """
+    n_plot = max(1, steps // MAX_PLOT_POINTS)
+    snaps = train(b.graph, b.grads, params, opt, steps, lambda t: t % every == 0 or t % n_plot == 0)
+    points = [(s.step, float(s.loss)) for s in snaps if s.step % n_plot == 0 or s.step == steps]
+    return [(s, _exact(s.loss)) for s in snaps if s.step % every == 0 or s.step == steps], points
+
+
+def training_section(w, build):
+    """The part that ``build()`` returns with its table and plot, which go to the question's
+    tables and plots.
+
+    Raises:
+        ProblemError: the run diverged, naming the question.
+    """
+    try:
+        part, table, plot = build()
+    except ValueError as exc:
+        raise ProblemError(f"training failed: {exc}", file=w.file, field=f"questions[{w.qi}]") from None
+    w.extra_tables += (table,)
+    w.plots += (plot,)
+    return part
 
 
 def _exact(v) -> sp.Expr:

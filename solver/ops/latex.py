@@ -196,11 +196,13 @@ def columns_aligned(rows) -> list[list[str]]:
     return [list(r) for r in zip(*cols)]
 
 
-def bmatrix(cells) -> str:
+def bmatrix(cells, marked=frozenset()) -> str:
     """A matrix in square brackets from LaTeX cells (a list of rows): columns
     right-aligned, numbers lined up on the decimal point. Written as ``array`` inside
-    ``\\left[ … \\right]`` so that LaTeX, KaTeX and MathJax all read it."""
+    ``\\left[ … \\right]`` so that LaTeX, KaTeX and MathJax all read it. The cells at the
+    (row, column) positions ``marked`` are in bold (a convolution's window)."""
     rows = columns_aligned(cells)
+    rows = [[rf"\mathbf{{{c}}}" if (i, j) in marked else c for j, c in enumerate(r)] for i, r in enumerate(rows)]
     spec = "r" * max((len(r) for r in rows), default=1)
     body = r" \\ ".join(" & ".join(row) for row in rows)
     return rf"\left[\begin{{array}}{{{spec}}} {body} \end{{array}}\right]"

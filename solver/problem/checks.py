@@ -69,6 +69,8 @@ def check_problem(problem: Problem, file: str | None) -> None:
         _check_graph_names(problem, file)
         _check_graph_questions(problem, file)
         _check_graph_limits(problem, file)
+    elif problem.network is not None and problem.network.convolutional:
+        _check_convolutional(problem, file)
     elif problem.network is not None:
         _check_network(problem, file)
         _check_network_limits(problem, file)
@@ -108,6 +110,19 @@ def _check_graph_questions(problem: Problem, file: str | None) -> None:
         if getattr(problem, attr) is not None:
             raise ProblemError(f"a graph problem has no '{attr}': make the loss a node and name it in graph.output",
                                file=file, field=attr)
+
+
+def _check_convolutional(problem: Problem, file: str | None) -> None:
+    """A convolutional network's layers in order: convolutions and pooling, a flatten,
+    then dense layers (the graph stage checks the shapes)."""
+    seen_dense = False
+    for li, layer in enumerate(problem.network.layers):
+        dense = getattr(layer, "type", None) in (None, "dense")
+        if dense:
+            seen_dense = True
+        elif seen_dense:
+            raise ProblemError(f"a {layer.type} layer cannot follow a dense layer (convolutions and pooling come "
+                               "first, then a flatten, then dense layers)", file=file, field=f"network.layers[{li}]")
 
 
 def _check_network(problem: Problem, file: str | None) -> None:

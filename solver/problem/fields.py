@@ -10,7 +10,14 @@ import unicodedata
 from typing import Annotated, Any
 
 import sympy as sp
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, create_model
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    create_model,
+)
 
 from ..core.numbers import display, parse_number
 from ..ops.params import article
@@ -95,6 +102,32 @@ def _kind(v: Any) -> str:
 Number = Annotated[sp.Rational, BeforeValidator(_to_rational),
                    WithJsonSchema({"type": ["number", "string"],
                                    "description": "a decimal (exact) or a fraction string such as \"1/3\""})]
+def to_tensor(v: Any, depth: int = 0):
+    """A number, or nested lists of numbers (a vector, a matrix, a tensor), exact."""
+    if isinstance(v, list):
+        if depth >= 6:
+            raise ValueError("a tensor has at most 6 axes")
+        if not v:
+            raise ValueError("an empty list is not a tensor")
+        return [to_tensor(x, depth + 1) for x in v]
+    return _to_rational(v)
+
+
+_NUMBER_SCHEMA = {"type": ["number", "string"]}
+
+
+def tensor_schema(depth: int = 6) -> dict:
+    """The JSON Schema of a number or nested lists of numbers, up to ``depth`` axes."""
+    inner: dict = _NUMBER_SCHEMA
+    for _ in range(depth):
+        inner = {"anyOf": [_NUMBER_SCHEMA, {"type": "array", "minItems": 1, "items": inner}]}
+    return {**inner, "description": "a number, or nested lists of numbers (a vector, matrix or tensor)"}
+
+
+#: A scalar or a tensor as nested lists (shape inferred and checked by the graph stage).
+NumberOrTensor = Annotated[Any, BeforeValidator(to_tensor), WithJsonSchema(tensor_schema())]
+
+
 Name = Annotated[str, BeforeValidator(_check_name),
                  WithJsonSchema({"type": "string", "pattern": NAME_RE.pattern})]
 

@@ -14,16 +14,30 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import Field, field_validator, WithJsonSchema, model_validator
+from pydantic import (
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
-from ..ops.activations import ACTIVATIONS
 from ..ops.losses import LOSSES
 from ..ops.optimizers import OPTIMIZERS
-from .fields import NAME_RE, Model, Name, Number, check_params, with_params, written
+from .fields import (
+    NAME_RE,
+    Model,
+    Name,
+    Number,
+    NumberOrTensor,
+    check_params,
+    tensor_schema,
+    with_params,
+    written,
+)
+from .layers import Network
 from .text import TexText
 
 LossType = Literal[tuple(LOSSES)]
-ActivationName = Literal[tuple(ACTIVATIONS)]
 OptimizerType = Literal[tuple(OPTIMIZERS)]
 _REDUCTIONS = tuple(sorted({r for loss in LOSSES.values() for r in loss.reductions}))
 
@@ -72,63 +86,6 @@ class ClassTarget(Model):
 #: A target: a vector, or a class; for a batch, one of those per example (a number
 #: stands for a one-output vector).
 Target = Union[list[Union[Number, list[Number], ClassTarget]], ClassTarget]
-
-
-class LayerNames(Model):
-    """Names for one layer, overriding the network's naming scheme.
-
-    ``symbol`` is the letter of the activations (``h``, ``o``); ``neurons`` and
-    ``preactivations`` list one name per unit; ``weights`` is a matrix of names shaped
-    like the weights; ``bias`` one name (shared bias) or one per unit. ``vector`` and
-    ``preactivation_vector`` name the layer's activation and pre-activation vectors as the
-    statement writes them (``h``, ``yhat``; ``z1``): the matrix style uses them instead of
-    a⁽ˡ⁾ and z⁽ˡ⁾."""
-
-    symbol: Name | None = None
-    vector: Name | None = Field(None, description="matrix style: the activation vector's name (h, yhat)")
-    preactivation_vector: Name | None = Field(None, description="matrix style: the pre-activation vector's name (z1)")
-    neurons: list[Name] | None = None
-    preactivations: list[Name] | None = None
-    weights: list[list[Name]] | None = None
-    bias: Name | list[Name] | None = None
-
-
-class _Layer(Model):
-    """A dense layer: ``units`` neurons, their weights and biases, one activation (and
-    its parameters, such as leaky_relu's ``slope``).
-
-    ``weights`` is units × inputs for ``z = W x`` (rows = destination neurons) and
-    inputs × units for ``z = x W``. ``bias``: omitted (none), one number shared by
-    every neuron of the layer, or one number per neuron."""
-
-    units: int = Field(ge=1, le=64)
-    activation: ActivationName = "linear"
-    weights: list[list[Number]]
-    bias: Number | list[Number] | None = None
-    names: LayerNames | None = None
-
-    @model_validator(mode="after")
-    def _parameters(self) -> "_Layer":
-        check_params(self, ACTIVATIONS[self.activation], ACTIVATIONS.values())
-        return self
-
-
-Layer = with_params(_Layer, ACTIVATIONS.values())
-
-
-class Network(Model):
-    """Inputs, orientation, naming scheme and layers (input to output)."""
-
-    inputs: Annotated[dict[Name, Union[Number, list[Number]]], WithJsonSchema({
-        "type": "object", "minProperties": 1, "maxProperties": 64,
-        "propertyNames": {"pattern": NAME_RE.pattern},
-        "additionalProperties": {"anyOf": [{"type": ["number", "string"]},
-                                           {"type": "array", "items": {"type": ["number", "string"]}}]},
-        "description": "input name → value, or → one value per example of a batch"})] = Field(
-        min_length=1, max_length=64)
-    orientation: Literal["Wx", "xW"] = "Wx"
-    naming: Literal["sequential", "indexed"] = "sequential"
-    layers: list[Layer] = Field(min_length=1, max_length=16)
 
 
 AskItem = Literal["forward", "loss", "gradients", "update", "train", "count", "shapes", "derive"]
@@ -223,6 +180,8 @@ class Question(Model):
     table_every: int | None = Field(None, ge=1, description="train: a table row every this many steps")
     points: Number | None = Field(None, description="marks for this question (shown on the paper; the exam "
                                                      "class totals them on the front page)")
+    report: list[Name] | None = Field(None, max_length=64, description="forward: the nodes whose values the final "
+                                      "answers give (default: the output)")
 
     @model_validator(mode="after")
     def _update_needs_rate(self) -> "Question":
@@ -243,9 +202,9 @@ class Question(Model):
 
 
 def _named_values(description: str, most: int):
-    return Annotated[dict[Name, Number], WithJsonSchema({
+    return Annotated[dict[Name, NumberOrTensor], WithJsonSchema({
         "type": "object", "maxProperties": most, "propertyNames": {"pattern": NAME_RE.pattern},
-        "additionalProperties": {"type": ["number", "string"]}, "description": description})]
+        "additionalProperties": tensor_schema(), "description": description})]
 
 
 class GraphSpec(Model):

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from ..core.errors import ProblemError
 from .checks import check_problem
-from .fields import printable, quoted
+from .fields import printable, quoted, tensor_schema
 from .schema import Problem
 
 
@@ -52,6 +52,8 @@ def _find_model(annotation: Any) -> Any:
 
 
 _UNION_TAGS = {"int", "str", "float", "bool", "none", "dict", "list"}
+#: The tags of a network layer's kinds (schema.Network.layers).
+_LAYER_TAGS = {"dense", "tensor"}
 
 
 def _clean_loc(loc: tuple, data: Any) -> tuple:
@@ -70,7 +72,8 @@ def _clean_loc(loc: tuple, data: Any) -> tuple:
         elif isinstance(current, list) and isinstance(p, int) and 0 <= p < len(current):
             out.append(p)
             current = current[p]
-        elif isinstance(p, int) or not ("[" in str(p) or str(p) in models or str(p) in _UNION_TAGS):
+        elif isinstance(p, int) or not ("[" in str(p) or str(p) in models or str(p) in _UNION_TAGS
+                                        or str(p) in _LAYER_TAGS):
             out.append(p)
             current = None
     return tuple(out)
@@ -165,6 +168,18 @@ def validate(data: Any, file: str | None = None) -> Problem:
     return problem
 
 
+def _tensor_refs(node):
+    """``node`` with every inline tensor schema (:func:`tensor_schema`, depth-limited for
+    pydantic) replaced by a reference to the recursive ``NumberOrTensor``."""
+    if node == tensor_schema():
+        return {"$ref": "#/$defs/NumberOrTensor"}
+    if isinstance(node, dict):
+        return {k: _tensor_refs(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_tensor_refs(v) for v in node]
+    return node
+
+
 def json_schema() -> dict:
     """The JSON Schema of problem files (draft 2020-12), for editors and ``nnsolve schema``."""
     schema = Problem.model_json_schema(by_alias=True)
@@ -177,6 +192,16 @@ def json_schema() -> dict:
     for key, ref in (("architecture", "Architecture"), ("optimizer", "Optimizer"), ("loss", "Loss")):
         if key in question:
             question[key] = {"$ref": f"#/$defs/{ref}", "description": question[key].get("description", "")}
+    schema = _tensor_refs(schema)
+    # A layer is a TensorLayer when its type says so, else a dense Layer: if/then/else rather
+    # than oneOf, so that editors point at the field inside the layer that is wrong.
+    schema["$defs"]["Network"]["properties"]["layers"]["items"] = {
+        "if": {"properties": {"type": {"enum": ["conv2d", "maxpool2d", "avgpool2d", "flatten"]}}, "required": ["type"]},
+        "then": {"$ref": "#/$defs/TensorLayer"}, "else": {"$ref": "#/$defs/Layer"}}
+    schema["$defs"]["NumberOrTensor"] = {
+        "anyOf": [{"type": ["number", "string"]},
+                  {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/NumberOrTensor"}}],
+        "description": "a number, or nested lists of numbers (a vector, matrix or tensor)"}
     schema["not"] = {"required": ["network", "graph"]}  # one or the other (or neither, for counts)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "nnsolve problem file"

@@ -11,7 +11,10 @@ after the update); ``count`` (``of``: a layer name or ``total``), ``shape`` (``v
 shape as a list, ``display`` its LaTeX such as ``16 \times 32 \times 32``), ``derivation``
 (``of``: its name, ``verified``: whether sympy checked every step). Optional keys, present
 only when they apply: ``step`` (training: after how many steps), ``upstream: true`` (an
-intermediate gradient shown on the way, not asked for), ``verified``.
+intermediate gradient shown on the way, not asked for), ``verified``. A tensor's answer (a
+tensor graph problem, a convolutional network) has ``shape`` (a list), and its ``value``,
+``exact`` and ``display`` are nested lists in that shape (``value[0][1][2]`` is element
+(0, 1, 2), numbered from 0 as PyTorch indexes it).
 """
 
 from __future__ import annotations

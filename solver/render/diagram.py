@@ -5,10 +5,10 @@ matrices (a :class:`Diagram`, lengths in centimetres), :func:`diagram` picks one
 key's :class:`~solver.key.model.Figure`; :mod:`.drawing` writes it as TikZ for LaTeX
 keys and sheets, and as SVG for Markdown. Labels are LaTeX math.
 
-A network's edge labels sit along their edges near the source, each clear of every
-node, tag and other label (:mod:`.placement`); where they cannot, the weights' values
-go in matrices under the drawing. A graph's skip connections arc over the columns they
-span, whose leaves go below the centre line.
+A network's edge labels sit along their edges near the source, each clear of every node, tag
+and other label (:mod:`.placement`); where they cannot, the weights' values go in matrices under
+the drawing. A graph's skip connections arc over the columns they span (leaves below the centre
+line); a tensor graph has one box per tensor.
 """
 
 from __future__ import annotations
@@ -231,10 +231,10 @@ def _matrices(graph: Graph, top: float, middle: float) -> tuple[DMatrix, ...]:
     return tuple(out)
 
 
-def graph_diagram(graph: Graph, values: dict | None, adjoint: dict | None) -> Diagram:
-    """The computational graph: leaves on the left, each stage in the column of its
-    depth; with ``values``, each node shows its value, and with ``adjoint`` its
-    gradient (micrograd's "data | grad"). Columns are as wide as their widest box."""
+def graph_diagram(graph: Graph, values: dict | None, adjoint: dict | None, shapes: dict | None = None) -> Diagram:
+    """The computational graph: leaves on the left, each stage in the column of its depth; each
+    node shows its value with ``values``, its gradient with ``adjoint`` (micrograd's "data | grad"),
+    its shape with ``shapes`` (LaTeX by node). Columns are as wide as their widest box."""
     depth: dict[str, int] = {}
     for n in graph.nodes:
         depth[n.key] = 0 if n.is_leaf else 1 + max((depth[p] for p in graph.parents[n.key]), default=0)
@@ -245,7 +245,7 @@ def graph_diagram(graph: Graph, values: dict | None, adjoint: dict | None) -> Di
     for n in sorted(graph.nodes, key=lambda n: n.is_leaf):  # stages on the centre line, leaves around
         if n.kind != "target":
             columns.setdefault(depth[n.key], []).append(n.key)
-    notes = {k: "" if values is None else display(values[k], 4).latex + (
+    notes = {k: shapes[k] if shapes is not None else "" if values is None else display(values[k], 4).latex + (
         rf" \mid {display(adjoint[k], 4).latex}" if adjoint is not None and k in adjoint else "")
         for keys in columns.values() for k in keys}
     sizes = {k: _box_size(graph.latex[k], notes[k]) for k in notes}
@@ -274,7 +274,7 @@ def graph_diagram(graph: Graph, values: dict | None, adjoint: dict | None) -> Di
             if graph.by_key[p].kind != "target":
                 edges.append(DEdge(p, n.key, bend=abs(index[n.key] - index[p]) > 1))
     out = graph.latex[graph.loss] if graph.loss else "L"
-    caption = (f"each box: name, value $\\mid$ $\\partial {out}/\\partial$name" if adjoint is not None
+    caption = ("each box: name, shape" if shapes is not None else f"each box: name, value $\\mid$ $\\partial {out}/\\partial$name" if adjoint is not None
                else "each box: name, value" if values is not None else "")
     low = min(n.y - n.h / 2 for n in nodes) - 0.5
     captions = ((max(n.x for n in nodes) / 2, low, caption),) if caption else ()
@@ -295,4 +295,6 @@ def diagram(figure: Figure | None, sheet: str) -> Diagram | None:
     key = sheet == "key"
     if figure.kind == "network":
         return network_diagram(figure.graph, values=key)
+    if figure.kind == "tensors":  # one box per tensor, with its shape
+        return graph_diagram(figure.graph, None, None, figure.values)
     return graph_diagram(figure.graph, figure.values if key else None, figure.adjoint if key else None)

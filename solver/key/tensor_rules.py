@@ -1,0 +1,185 @@
+"""How δ flows back through each tensor operation, in the field's words, and the masks
+the key shows (ReLU'(Z), max-pooling's routing mask M), with ties stated.
+
+Sources: the convolution's gradients (CS231n notes, "Convolutional Networks"; Dumoulin
+and Visin, *A guide to convolution arithmetic*, 2016): ∂L/∂K is the correlation of the
+padded input with δ^Z, ∂L/∂X the full convolution of δ^Z with the flipped kernel,
+∂L/∂b the sum of δ^Z over each channel. Max-pooling routes δ to each window's first
+maximum (PyTorch's rule).
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from ..core.numbers import display
+from ..graph.model import TensorInfo
+from ..ops.activations import ACTIVATIONS
+from ..ops.extremum import Extremum
+from ..ops.tensor import indices
+from ..ops.tensor.linalg import superscriptable
+from ..problem.tensor_expressions import Apply, Ref
+from .model import Equation
+from .question import QuestionWork
+from .tensor_display import tensor_equations
+
+_RULES = {
+    ("conv2d", 0): r"$\delta^{{{t}}}$ is the full convolution of $\delta^{{{u}}}$ with the kernel flipped (rotated "
+                   r"by 180°): each input element collects $\delta^{{{u}}} \cdot$ (the kernel weight it met) over "
+                   r"every window that covers it.",
+    ("conv2d", 1): r"$\partial {L}/\partial {t}$ is the correlation of the padded input with $\delta^{{{u}}}$: each "
+                   r"kernel weight collects $\delta^{{{u}}} \cdot$ (the input element it multiplied) over every "
+                   r"output cell.",
+    ("conv2d", 2): r"$\partial {L}/\partial {t}$ is the sum of $\delta^{{{u}}}$ over each output channel's cells.",
+    ("maxpool2d", 0): r"Max-pooling routes each window's $\delta^{{{u}}}$ to the position of its maximum (1 in "
+                      r"the mask $M$); every other position gets 0.",
+    ("avgpool2d", 0): r"Average pooling spreads each window's $\delta^{{{u}}}$ evenly: each position gets "
+                      r"$\delta/k^2$ from every window that covers it.",
+    ("add", 0): r"A sum passes $\delta^{{{u}}}$ on unchanged (summed over any axis that was broadcast).",
+    ("add", 1): r"A sum passes $\delta^{{{u}}}$ on unchanged (summed over any axis that was broadcast).",
+    ("sub", 0): r"A difference passes $\delta^{{{u}}}$ on unchanged.",
+    ("sub", 1): r"A difference passes $-\delta^{{{u}}}$ to what is subtracted.",
+    ("mul", 0): r"An elementwise product passes $\delta^{{{u}}}$ times the other factor, elementwise.",
+    ("mul", 1): r"An elementwise product passes $\delta^{{{u}}}$ times the other factor, elementwise.",
+    ("matmul", 0): r"For $C = AB$: $\delta^{{A}} = \delta^{{C}} B^\top$.",
+    ("matmul", 1): r"For $C = AB$: $\delta^{{B}} = A^\top \delta^{{C}}$.",
+    ("sum", 0): r"A sum passes $\delta^{{{u}}}$ to every element it adds.",
+    ("mean", 0): r"A mean passes $\delta^{{{u}}}/n$ to every element it averages.",
+    ("flatten", 0): r"Flattening only rearranges: $\delta^{{{t}}}$ is $\delta^{{{u}}}$ reshaped back.",
+    ("reshape", 0): r"A reshape only rearranges: $\delta^{{{t}}}$ is $\delta^{{{u}}}$ reshaped back.",
+    ("transpose", 0): r"$\delta^{{{t}}}$ is $\delta^{{{u}}}$ transposed back.",
+    ("softmax", 0): r"Through the softmax's Jacobian: $\delta_{{o_j}} = \sum_k \delta_{{p_k}}\, p_k(\delta_{{kj}} - p_j)$.",
+}
+
+
+def _find(tree, key: str, through_sums: bool = True):
+    """(operation node, argument index, reached through sums only) of the first operation of
+    ``tree`` (depth first) that takes ``key`` as a direct argument: ``W`` in ``W @ a + b`` is the
+    matrix product's first, reached through the sum."""
+    if isinstance(tree, Apply):
+        for i, a in enumerate(tree.args):
+            if isinstance(a, Ref) and a.name == key:
+                return tree, i, through_sums
+        for a in tree.args:
+            found = _find(a, key, through_sums and tree.op.name in ("add", "sub"))
+            if found is not None:
+                return found
+    return None
+
+
+def _position(tree, key: str) -> tuple[str, int] | None:
+    """(operation, argument index) of the first operation of ``tree`` that takes ``key``."""
+    found = _find(tree, key)
+    return None if found is None else (found[0].op.name, found[1])
+
+
+def _transposed(w: QuestionWork, tree) -> str:
+    """The LaTeX of ``tree`` transposed: ``W`` for ``W^⊤``, else ``{W^{(4)}}^⊤``."""
+    from ..graph.tensor_spec import tree_latex
+
+    names = {x.key: x.latex for x in w.graph.tensors}
+    if isinstance(tree, Apply) and tree.op.name == "transpose":
+        return tree_latex(tree.args[0], names)
+    return superscriptable(tree_latex(tree, names)) + r"^\top"
+
+
+def rule_text(w: QuestionWork, user: TensorInfo, t: TensorInfo) -> str:
+    """The sentence saying how δ reaches ``t`` through ``user``."""
+    pos = _position(user.tree, t.key)
+    if pos is None:
+        return rf"Through ${user.latex}$ by the chain rule, element by element."
+    op, i = pos
+    if op in ACTIVATIONS and ACTIVATIONS[op].elementwise or op in ("exp", "log", "sqrt", "abs", "square") \
+            or op.startswith("pow"):
+        return (rf"An elementwise function passes $\delta^{{{user.latex}}}$ times its derivative at each element: "
+                rf"$\delta^{{{t.latex}}} = \delta^{{{user.latex}}} \odot f'({t.latex})$.")
+    node, _, direct = _find(user.tree, t.key)
+    if op == "matmul" and direct:
+        other = _transposed(w, node.args[1 - i])
+        d_t, d_u = rf"\delta^{{{t.latex}}}", rf"\delta^{{{user.latex}}}"
+        return (rf"For a matrix product $C = AB$, $\delta^{{B}} = A^\top \delta^{{C}}$: here ${d_t} = {other} {d_u}$."
+                if i == 1 else
+                rf"For a matrix product $C = AB$, $\delta^{{A}} = \delta^{{C}} B^\top$: here ${d_t} = {d_u}\, {other}$.")
+    if op == "transpose" and direct is False:
+        return (rf"$\delta^{{{t.latex}}}$ is the upstream gradient of ${superscriptable(t.latex)}^\top$ transposed "
+                rf"back (for $C = A B^\top$: $\delta^{{B}} = (\delta^{{C}})^\top A$).")
+    text = _RULES.get((op, i))
+    return text.format(t=t.latex, u=user.latex, L=w.out) if text else \
+        rf"Through ${user.latex}$ by the chain rule, element by element."
+
+
+def _local_sums(w: QuestionWork, t: TensorInfo, user: TensorInfo) -> list[sp.Expr]:
+    g, grads = w.graph, w.grads
+    mine = set(user.elements)
+    return [sum((grads.local[(c, e)].value for c in g.children[e] if c in mine and (c, e) in grads.local),
+                sp.Integer(0)) for e in t.elements]
+
+
+def mask_equations(w: QuestionWork, t: TensorInfo, users: list[TensorInfo]) -> list[Equation]:
+    """ReLU'(Z) (an elementwise function's derivative at each element) or max-pooling's mask
+    M, as matrices, when ``t`` feeds one; a tie in a pooling window is stated in the mask's
+    equation block by :func:`ties`."""
+    out = []
+    for u in users:
+        pos = _position(u.tree, t.key)
+        if pos is None or not t.shape:
+            continue
+        op = pos[0]
+        if op in ACTIVATIONS and ACTIVATIONS[op].prime:
+            name = rf"{ACTIVATIONS[op].prime}({t.latex})"
+        elif op == "maxpool2d":
+            name = "M"
+        else:
+            continue
+        sums = dict(zip(t.elements, _local_sums(w, t, u)))
+        info = TensorInfo(t.key, t.latex, t.kind, t.shape, t.elements)
+        out += tensor_equations(name, info, sums.__getitem__, w.digits)
+    return out
+
+
+def ties(w: QuestionWork, users: list[TensorInfo]) -> list[str]:
+    """A sentence for each maximum (or minimum) with a tie at the computed values, naming the
+    element that gets the gradient."""
+    g, out = w.graph, []
+    for u in users:
+        for k in u.elements:
+            expr = g.by_key[k].expr
+            if not isinstance(expr, Extremum):
+                continue
+            vals = [w.values[a.name] if a.is_Symbol else a for a in expr.args]
+            tied = expr.tied(vals)
+            if len(tied) > 1:
+                names = [g.latex[expr.args[i].name] for i in tied]
+                out.append(f"The window of ${g.latex[k]}$ has a tie, ${' = '.join(names)} = "
+                           f"{display(vals[tied[0]], w.digits).latex}$: the gradient goes to the first maximal "
+                           f"element in row-major order, ${names[0]}$, as PyTorch does.")
+    return out
+
+
+def softmax_ce(w: QuestionWork) -> tuple[TensorInfo, TensorInfo, TensorInfo] | None:
+    """(logits z, probabilities ŷ, target y) when a softmax feeds a cross-entropy loss whose
+    target sums to 1: then δ^z = ŷ − y, and δ^ŷ is not needed."""
+    tensors = {t.key: t for t in w.graph.tensors}
+    loss = next((t for t in w.graph.tensors if isinstance(t.tree, Apply) and t.tree.op.name == "cross_entropy"), None)
+    if loss is None or not all(isinstance(a, Ref) for a in loss.tree.args):
+        return None
+    probs, target = (tensors[a.name] for a in loss.tree.args)
+    tree = probs.tree
+    if not (isinstance(tree, Apply) and tree.op.name == "softmax" and isinstance(tree.args[0], Ref)):
+        return None
+    if sum(w.values[k] for k in target.elements) != 1:
+        return None
+    return tensors[tree.args[0].name], probs, target
+
+
+def shortcut_equation(w: QuestionWork, z: TensorInfo, probs: TensorInfo, target: TensorInfo, name) -> Equation:
+    """``δ^z_k = ŷ_k − y_k = 0.54 − 0 = 0.54`` for the first logit."""
+    k, p, y = z.elements[0], probs.elements[0], target.elements[0]
+    shown = [w.sb.shown[x] for x in (p, y)]
+    value = w.sb.show(w.grads.adjoint[k])
+    return Equation(name(k), (("=", f"{w.graph.latex[p]} - {w.graph.latex[y]}"),
+                              ("=" if all(s.exact for s in shown) else r"\approx",
+                               f"{shown[0].latex} - {w.sb.factor(shown[1])}"), (value.relation, value.latex)))
+
+
+__all__ = ["indices", "mask_equations", "rule_text", "ties"]
