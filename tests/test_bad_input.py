@@ -145,6 +145,21 @@ CASES = [
     ("hinge-margin-negative.yaml", "questions[1].loss.margin", "must be at least 0 (got -1)"),
     ("graph-leaky-slope-out-of-range.yaml", "graph.nodes.z",
      "leaky_relu(x, slope): the slope must be at least 0 and at most 1 (got -3)"),
+    # Tensors: values, shapes, keywords, what is asked of them.
+    ("tensor-ragged.yaml", "graph.inputs.X", "'X' is ragged: its lists along axis 1 differ in length"),
+    ("tensor-conv-channels.yaml", "graph.nodes.Z", "conv2d(): the kernel has 2 input channels but the input has 1"),
+    ("tensor-unknown-keyword.yaml", "graph.nodes.Z",
+     "conv2d() has no keyword 'strides' (it takes: stride, padding, dilation)"),
+    ("tensor-keyword-not-literal.yaml", "graph.nodes.Z",
+     "conv2d(stride=…): the value must be written as a number or a list of numbers"),
+    ("tensor-output-not-scalar.yaml", "graph.output",
+     "the output 'z' has shape 2; gradients need a scalar output (sum or mean it)"),
+    ("tensor-matmul-shapes.yaml", "graph.nodes.z", "'@': shapes 2×2 and 3 do not fit (2 columns against 3 rows)"),
+    ("tensor-unknown-gradient.yaml", "questions[0].gradients", "no tensor named 'V'"),
+    ("report-unknown.yaml", "questions[0].report", "no tensor named 'Q' to report (tensors: x, L)"),
+    ("cnn-dense-wrong-size.yaml", "network.layers[2].weights",
+     "weights are 2×3 but must be 2×4 (2 units, 4 inputs from the layer before; rows = destination neurons"),
+    ("cnn-conv-after-dense.yaml", "network.layers[2]", "a maxpool2d layer cannot follow a dense layer"),
 ]
 
 #: Every bad file fails within this many seconds (no hang, however hostile).
