@@ -14,7 +14,7 @@ from __future__ import annotations
 from ..core.errors import ProblemError
 from ..core.names import latex_name
 from ..core.numbers import written_latex
-from ..ops.tensor import STensor, TensorError, from_nested, indices, shape_text
+from ..ops.tensor import NAMED, STensor, TensorError, from_nested, indices, shape_text
 from ..problem.expressions import ExpressionError
 from ..problem.tensor_expressions import (
     Apply,
@@ -27,10 +27,11 @@ from .model import Graph, Group, Node, TensorInfo, sym
 
 
 def is_tensor_graph(spec) -> bool:
-    """Whether a ``graph:`` section needs tensors: a value given as a list, or an
-    expression with a tensor operation, ``@`` or a keyword argument."""
+    """Whether a ``graph:`` section needs tensors: a value given as a list, an expression
+    with a tensor operation, ``@`` or a keyword argument, or a batch."""
     leaves = [*spec.inputs.values(), *spec.parameters.values()]
-    return any(isinstance(v, list) for v in leaves) or any(uses_tensor_functions(t) for t in spec.nodes.values())
+    return spec.batch is not None or any(isinstance(v, list) for v in leaves) \
+        or any(uses_tensor_functions(t) for t in spec.nodes.values())
 
 
 def element_key(name: str, index: tuple[int, ...]) -> str:
@@ -66,21 +67,27 @@ def apply_tree(tree, env: dict[str, STensor]) -> STensor:
 _LOOSE = ("add", "sub", "neg")
 
 
-def tree_latex(tree, names: dict[str, str]) -> str:
-    """``tree`` in LaTeX, with parentheses where a sum is an operand."""
+def tree_latex(tree, names: dict[str, str], scalars: frozenset = frozenset()) -> str:
+    """``tree`` in LaTeX, with parentheses where a sum is an operand; a product with a
+    scalar (a number, or a name in ``scalars``) is written ``w x``, not ``w \\odot x``."""
     if isinstance(tree, Ref):
         return names[tree.name]
     if isinstance(tree, Const):
         return written_latex(tree.value)
     parts = []
     for i, a in enumerate(tree.args):
-        tex = tree_latex(a, names)
+        tex = tree_latex(a, names, scalars)
         loose = isinstance(a, Apply) and a.op.name in _LOOSE
         operand = tree.op.name in ("mul", "div", "matmul", "neg", "transpose") or tree.op.name.startswith("pow") \
             or (tree.op.name == "sub" and i == 1)
         if loose and operand:
             tex = rf"\left({tex}\right)"
         parts.append(tex)
+    if tree.op.name == "mul" and any(isinstance(a, Const) or isinstance(a, Ref) and a.name in scalars
+                                     for a in tree.args):
+        if isinstance(tree.args[1], Const) and not isinstance(tree.args[0], Const):
+            parts = parts[::-1]  # 3 Z, not Z 3
+        return " ".join(parts)
     return tree.op.latex(parts, tree.kwargs)
 
 
@@ -114,8 +121,14 @@ def build_tensor_graph(problem, question, file: str | None = None, topological=N
         raise ProblemError(f"the output '{spec.output}' is not one of the nodes", file=file, field="graph.output")
     order = topological({k: sorted(dependencies(t) & set(trees)) for k, t in trees.items()}, file)
     stages = [(k, trees[k], spec.nodes[k], f"graph.nodes.{k}") for k in order]
+    output = spec.output
+    if spec.batch is not None:  # the mean (sum) over the batch of the examples' losses, as a network's
+        output = next(k for k in ("L", "L_batch", "L_mean") if k not in names)
+        names[output] = "L" if output == "L" else r"L_{\text{batch}}"
+        op = NAMED["mean"] if spec.batch == "mean" else NAMED["sum"]
+        stages.append((output, Apply(op, (Ref(spec.output),), (("axis", None),)), "", "graph.batch"))
     scalar = any(a in question.ask for a in ("gradients", "update", "train"))
-    return check_training(assemble(leaves, stages, names, spec.output, scalar, file, "graph.output"), problem, file)
+    return check_training(assemble(leaves, stages, names, output, scalar, file, "graph.output"), problem, file)
 
 
 #: At most this many elements in all the tensors of a problem.
@@ -169,7 +182,8 @@ def assemble(leaves, stages, names: dict[str, str], output: str, scalar: bool, f
     out = next(t for t in tensors if t.key == output)
     if scalar and len(out.elements) != 1:
         raise ProblemError(f"the output '{output}' has shape {shape_text(out.shape)}; gradients need a "
-                           "scalar output (sum or mean it)", file=file, field=output_field)
+                           "scalar output (sum or mean it, or set graph.batch: mean for one loss per example)",
+                           file=file, field=output_field)
     edges = sum(len(n.expr.free_symbols) for n in nodes if n.expr is not None)
     if edges > MAX_EDGES:
         raise ProblemError(f"the tensors' elements read {edges:,} elements in all (a convolution's cell reads its "

@@ -34,12 +34,13 @@ def definition(w: QuestionWork, t: TensorInfo) -> str:
 
 def definition_of(graph, t: TensorInfo) -> str:
     """``Z = \\operatorname{conv2d}(X, K, b)`` for a tensor of ``graph``."""
-    return f"{t.latex} = {tree_latex(t.tree, {u.key: u.latex for u in graph.tensors})}"
+    scalars = frozenset(u.key for u in graph.tensors if not u.shape)
+    return f"{t.latex} = {tree_latex(t.tree, {u.key: u.latex for u in graph.tensors}, scalars)}"
 
 
 def shape_lines(w: QuestionWork, t: TensorInfo) -> str:
-    """The settings and the output size of a convolution or pooling (PyTorch's formula),
-    or the tensor's shape."""
+    """The settings and the output size of a convolution or pooling along each axis (PyTorch's
+    formula; one line when height and width give the same numbers), or the tensor's shape."""
     tree = t.tree
     if not (isinstance(tree, Apply) and tree.op.name in _WINDOWED):
         return f"Shape ${_times(t.shape)}$." if t.shape else ""
@@ -47,19 +48,25 @@ def shape_lines(w: QuestionWork, t: TensorInfo) -> str:
     src = by_key(w).get(getattr(tree.args[0], "name", ""), None)
     if tree.op.name == "conv2d":
         kernel_t = by_key(w).get(getattr(tree.args[1], "name", ""))
-        k = kernel_t.shape[-1] if kernel_t else None
+        ks = kernel_t.shape[-2:] if kernel_t and len(kernel_t.shape) == 4 else None
         s, p, d = kw["stride"], kw["padding"], kw["dilation"]
     else:
-        k, s, p, d = kw["kernel"], kw["stride"] or kw["kernel"], kw["padding"], 1
+        ks, s, p, d = (kw["kernel"], kw["kernel"]), kw["stride"] or kw["kernel"], kw["padding"], 1
     text = f"Settings: {settings_text(tree.op, kw)}."
-    if src is None or k is None:
+    if src is None or ks is None or len(src.shape) < 3:
         return text + f" Output shape ${_times(t.shape)}$."
-    size = src.shape[-1]
-    out = out_size(size, k, s, p, d)
-    formula = (rf"$\left\lfloor \frac{{W + 2P - D(K-1) - 1}}{{S}} \right\rfloor + 1 = "
-               rf"\left\lfloor \frac{{{size} + 2\cdot{p} - {d}\cdot({k}-1) - 1}}{{{s}}} \right\rfloor + 1 = {out}$")
-    return (f"{text} Output size along each axis: {formula}, so ${t.latex}$ is ${_times(t.shape)}$"
-            + ("." if src.shape[-2] == src.shape[-1] else " (height and width each by this formula)."))
+    axes = [(axis, size, k) for axis, size, k in zip("HW", src.shape[-2:], ks)]
+    if axes[0][1:] == axes[1][1:]:
+        axes = [("", *axes[0][1:])]
+    general = r"\left\lfloor \frac{W + 2P - D(K-1) - 1}{S} \right\rfloor + 1"
+    lines = []
+    for axis, size, k in axes:
+        out = out_size(size, k, s, p, d)
+        lhs = axis + r"_{\text{out}} = " if axis else general + " = "
+        lines.append(rf"${lhs}\left\lfloor \frac{{{size} + 2\cdot{p} - {d}\cdot({k}-1) - 1}}{{{s}}} \right\rfloor + 1 "
+                     rf"= {out}$")
+    where = "along each axis: " if len(lines) == 1 else f"along the height and the width, ${general}$: "
+    return f"{text} Output size {where}{' and '.join(lines)}, so ${t.latex}$ is ${_times(t.shape)}$."
 
 
 def _times(shape) -> str:
@@ -91,7 +98,7 @@ def tensor_forward_part(w: QuestionWork) -> Part:
         if every and len(t.elements) > 1:
             eqs += tensor_equations(t.latex, t, w.values.__getitem__, w.digits)
         blocks.append(Block("stage", f"${definition(w, t)}$", text, tuple(eqs)))
-        if len(t.elements) == 1:
+        if not t.shape:  # a scalar; a tensor of one element keeps its shape
             w.answers.append(answer("value", t.key, t.latex, w.values[t.elements[0]], w.digits))
         else:
             w.answers.append(tensor_answer("value", t, w.values.__getitem__, w.digits, t.latex))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..core.numbers import display
+from ..graph.backprop import evaluate
 from ..graph.model import TensorInfo
 from ..ops.activations import ACTIVATIONS
 from ..ops.extremum import Extremum
@@ -22,6 +23,7 @@ from ..problem.tensor_expressions import Apply, Ref
 from .model import Equation
 from .question import QuestionWork
 from .tensor_display import tensor_equations
+from .tensor_forward import definition_of
 
 _RULES = {
     ("conv2d", 0): r"$\delta^{{{t}}}$ is the full convolution of $\delta^{{{u}}}$ with the kernel flipped (rotated "
@@ -39,8 +41,10 @@ _RULES = {
     ("add", 1): r"A sum passes $\delta^{{{u}}}$ on unchanged (summed over any axis that was broadcast).",
     ("sub", 0): r"A difference passes $\delta^{{{u}}}$ on unchanged.",
     ("sub", 1): r"A difference passes $-\delta^{{{u}}}$ to what is subtracted.",
-    ("mul", 0): r"An elementwise product passes $\delta^{{{u}}}$ times the other factor, elementwise.",
-    ("mul", 1): r"An elementwise product passes $\delta^{{{u}}}$ times the other factor, elementwise.",
+    ("mul", 0): r"An elementwise product passes $\delta^{{{u}}}$ times the other factor, elementwise (summed over "
+                r"any axis that was broadcast).",
+    ("mul", 1): r"An elementwise product passes $\delta^{{{u}}}$ times the other factor, elementwise (summed over "
+                r"any axis that was broadcast).",
     ("matmul", 0): r"For $C = AB$: $\delta^{{A}} = \delta^{{C}} B^\top$.",
     ("matmul", 1): r"For $C = AB$: $\delta^{{B}} = A^\top \delta^{{C}}$.",
     ("sum", 0): r"A sum passes $\delta^{{{u}}}$ to every element it adds.",
@@ -53,15 +57,16 @@ _RULES = {
 
 
 def _find(tree, key: str, through_sums: bool = True):
-    """(operation node, argument index, reached through sums only) of the first operation of
-    ``tree`` (depth first) that takes ``key`` as a direct argument: ``W`` in ``W @ a + b`` is the
-    matrix product's first, reached through the sum."""
+    """(operation node, argument index, reached only through operations that pass δ on
+    unchanged) of the first operation of ``tree`` (depth first) that takes ``key`` as a direct
+    argument: ``W`` in ``W @ a + b`` is the matrix product's first, reached through the sum."""
     if isinstance(tree, Apply):
         for i, a in enumerate(tree.args):
             if isinstance(a, Ref) and a.name == key:
                 return tree, i, through_sums
-        for a in tree.args:
-            found = _find(a, key, through_sums and tree.op.name in ("add", "sub"))
+        for i, a in enumerate(tree.args):
+            passes = tree.op.name in ("add", "sum") or (tree.op.name == "sub" and i == 0)  # δ unchanged
+            found = _find(a, key, through_sums and passes)
             if found is not None:
                 return found
     return None
@@ -84,28 +89,31 @@ def _transposed(w: QuestionWork, tree) -> str:
 
 
 def rule_text(w: QuestionWork, user: TensorInfo, t: TensorInfo) -> str:
-    """The sentence saying how δ reaches ``t`` through ``user``."""
-    pos = _position(user.tree, t.key)
-    if pos is None:
-        return rf"Through ${user.latex}$ by the chain rule, element by element."
-    op, i = pos
+    """The sentence saying how δ reaches ``t`` through ``user``: the rule of the operation
+    that takes ``t`` when nothing but sums stands between it and ``user``, else the chain
+    rule through ``user``'s expression."""
+    found = _find(user.tree, t.key)
+    node, i, direct = found if found is not None else (None, 0, False)
+    op = node.op.name if node is not None else ""
+    if op == "transpose" and not direct:
+        return (rf"$\delta^{{{t.latex}}}$ is the upstream gradient of ${superscriptable(t.latex)}^\top$ transposed "
+                rf"back (for $C = A B^\top$: $\delta^{{B}} = (\delta^{{C}})^\top A$).")
+    if not direct:
+        return (rf"By the chain rule through ${definition_of(w.graph, user)}$: "
+                rf"$\delta^{{{t.latex}}}_e = \sum_c \delta^{{{user.latex}}}_c\, \partial {user.latex}_c / \partial {t.latex}_e$.")
     if op in ACTIVATIONS and ACTIVATIONS[op].elementwise or op in ("exp", "log", "sqrt", "abs", "square") \
             or op.startswith("pow"):
         return (rf"An elementwise function passes $\delta^{{{user.latex}}}$ times its derivative at each element: "
                 rf"$\delta^{{{t.latex}}} = \delta^{{{user.latex}}} \odot f'({t.latex})$.")
-    node, _, direct = _find(user.tree, t.key)
-    if op == "matmul" and direct:
+    if op == "matmul":
         other = _transposed(w, node.args[1 - i])
         d_t, d_u = rf"\delta^{{{t.latex}}}", rf"\delta^{{{user.latex}}}"
         return (rf"For a matrix product $C = AB$, $\delta^{{B}} = A^\top \delta^{{C}}$: here ${d_t} = {other} {d_u}$."
                 if i == 1 else
                 rf"For a matrix product $C = AB$, $\delta^{{A}} = \delta^{{C}} B^\top$: here ${d_t} = {d_u}\, {other}$.")
-    if op == "transpose" and direct is False:
-        return (rf"$\delta^{{{t.latex}}}$ is the upstream gradient of ${superscriptable(t.latex)}^\top$ transposed "
-                rf"back (for $C = A B^\top$: $\delta^{{B}} = (\delta^{{C}})^\top A$).")
     text = _RULES.get((op, i))
     return text.format(t=t.latex, u=user.latex, L=w.out) if text else \
-        rf"Through ${user.latex}$ by the chain rule, element by element."
+        rf"By the chain rule through ${definition_of(w.graph, user)}$."
 
 
 def _local_sums(w: QuestionWork, t: TensorInfo, user: TensorInfo) -> list[sp.Expr]:
@@ -139,20 +147,27 @@ def mask_equations(w: QuestionWork, t: TensorInfo, users: list[TensorInfo]) -> l
 
 def ties(w: QuestionWork, users: list[TensorInfo]) -> list[str]:
     """A sentence for each maximum (or minimum) with a tie at the computed values, naming the
-    element that gets the gradient."""
+    element (argument) that gets the gradient: a pooling window's first in row-major order."""
     g, out = w.graph, []
     for u in users:
+        pooling = isinstance(u.tree, Apply) and u.tree.op.name == "maxpool2d"
         for k in u.elements:
             expr = g.by_key[k].expr
             if not isinstance(expr, Extremum):
                 continue
-            vals = [w.values[a.name] if a.is_Symbol else a for a in expr.args]
+            vals = [evaluate(a, w.values) for a in expr.args]
             tied = expr.tied(vals)
-            if len(tied) > 1:
-                names = [g.latex[expr.args[i].name] for i in tied]
-                out.append(f"The window of ${g.latex[k]}$ has a tie, ${' = '.join(names)} = "
-                           f"{display(vals[tied[0]], w.digits).latex}$: the gradient goes to the first maximal "
-                           f"element in row-major order, ${names[0]}$, as PyTorch does.")
+            if len(tied) < 2:
+                continue
+            names = [w.sb.tex(expr.args[i]) for i in tied]
+            value = display(vals[tied[0]], w.digits).latex
+            if pooling:
+                out.append(f"The window of ${g.latex[k]}$ has a tie, ${' = '.join(names)} = {value}$: the gradient "
+                           f"goes to the first maximal element in row-major order, ${names[0]}$, as PyTorch does.")
+            else:
+                out.append(f"${g.latex[k]} = {w.sb.tex(expr)}$ has a tie, ${' = '.join(names)} = {value}$: the "
+                           f"gradient goes to the first {expr.word} argument, ${names[0]}$, as PyTorch's "
+                           f"{expr.latex_name.lstrip(chr(92))}(input, dim) does.")
     return out
 
 

@@ -86,6 +86,8 @@ def _concat(args, kw) -> STensor:
     first = args[0]
     if first.ndim == 0:
         raise TensorError("concat() joins tensors, not scalars")
+    if -first.ndim <= axis < 0:  # counted from the end, as torch.cat does
+        axis += first.ndim
     if not 0 <= axis < first.ndim:
         raise TensorError(f"concat(): axis={axis} but the tensors have {first.ndim} axes")
     for t in args[1:]:
