@@ -153,7 +153,7 @@ CASES = [
     ("tensor-keyword-not-literal.yaml", "graph.nodes.Z",
      "conv2d(stride=…): the value must be written as a number or a list of numbers"),
     ("tensor-output-not-scalar.yaml", "graph.output",
-     "the output 'z' has shape 2; gradients need a scalar output (sum or mean it)"),
+     "the output 'z' has shape 2; gradients need a scalar output (sum or mean it, or set graph.batch: mean"),
     ("tensor-matmul-shapes.yaml", "graph.nodes.z", "'@': shapes 2×2 and 3 do not fit (2 columns against 3 rows)"),
     ("tensor-unknown-gradient.yaml", "questions[0].gradients", "no tensor named 'V'"),
     ("report-unknown.yaml", "questions[0].report", "no tensor named 'Q' to report (tensors: x, L)"),

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import sympy as sp
 import yaml
 
 from solver.cli import main
@@ -156,6 +157,28 @@ def test_help_and_version():
 
 # --- the answers JSON contract ---------------------------------------------------------
 
+def _check_tensor_answer(a: dict) -> None:
+    """A tensor's answer: ``value`` (floats), ``exact`` and ``display`` (strings) nested lists in its ``shape``."""
+    assert set(a) <= {"kind", "of", "latex", "exact", "value", "display", "step", "upstream", "shape"}
+    assert a["kind"] in KINDS and all(isinstance(a[k], str) and a[k] for k in ("of", "latex"))
+    shape = a["shape"]
+    assert shape and all(isinstance(n, int) and n >= 1 for n in shape)
+
+    def walk(v, depth, leaf):
+        if depth == len(shape):
+            assert leaf(v), (a["of"], v)
+            return [v]
+        assert isinstance(v, list) and len(v) == shape[depth], (a["of"], depth)
+        return [x for item in v for x in walk(item, depth + 1, leaf)]
+    values = walk(a["value"], 0, lambda v: type(v) is float and math.isfinite(v))
+    exact = walk(a["exact"], 0, lambda v: isinstance(v, str) and v)
+    shown = walk(a["display"], 0, lambda v: isinstance(v, str) and v)
+    for v, e, d in zip(values, exact, shown):
+        assert float(d) == pytest.approx(v, rel=1e-3, abs=1e-12)
+        assert float(sp.Rational(e)) == pytest.approx(v, rel=1e-12, abs=1e-300) if "/" in e or "." not in e \
+            else float(e) == pytest.approx(v, rel=1e-12)
+
+
 @pytest.mark.parametrize("path", PROBLEMS, ids=IDS)
 def test_answers_json_contract(runner, tmp_path, path):
     out, _ = solve(runner, tmp_path, path, "-f", "json")
@@ -172,6 +195,9 @@ def test_answers_json_contract(runner, tmp_path, path):
         assert {a["kind"] for a in q["answers"]} & set(STRUCTURAL) == {
             kind for kind, ask in STRUCTURAL.items() if ask in asked["ask"]}, (q["id"], asked["ask"])
         for a in q["answers"]:
+            if "shape" in a:  # a tensor: value, exact and display nested in its shape
+                _check_tensor_answer(a)
+                continue
             assert all(isinstance(a.get(k), str) and a[k] for k in ("kind", "of", "latex", "exact", "display")), a
             if a["kind"] in STRUCTURAL:
                 _check_structural_answer(a)

@@ -108,11 +108,21 @@ def flat(text: str) -> str:
     return " ".join(text.split())
 
 
+def elements(answer: dict) -> list[dict]:
+    """An answer, or a tensor's answer as one answer per element (its value and display)."""
+    if "shape" not in answer:
+        return [answer]
+
+    def flat(v):
+        return [x for item in v for x in flat(item)] if isinstance(v, list) else [v]
+    return [dict(answer, value=v, display=d) for v, d in zip(flat(answer["value"]), flat(answer["display"]))]
+
+
 def final_answers(data: dict) -> list[dict]:
     """A few final answers of an answers JSON: the first and last of each kind (loss,
     gradient, value, update), not the intermediate (upstream) ones."""
-    answers = [a for q in data["questions"] for a in q["answers"]
-               if not a.get("upstream") and re.fullmatch(r"-?\d+(\.\d+)?", a["display"].replace("\u2212", "-"))]
+    answers = [e for q in data["questions"] for a in q["answers"] if not a.get("upstream") for e in elements(a)
+               if re.fullmatch(r"-?\d+(\.\d+)?", e["display"].replace("\u2212", "-"))]
     picked: dict[str, dict] = {}
     for kind in ("loss", "gradient", "value", "update"):
         of_kind = [a for a in answers if a["kind"] == kind]
@@ -153,21 +163,24 @@ def secret_answers(data: dict, source: str) -> list[dict]:
 
 def given_numbers(problem: dict) -> list[str]:
     """The weights (or a graph's parameters) of a problem file, as they are written."""
+    values: list = []
+
+    def walk(x):
+        if isinstance(x, list):
+            for y in x:
+                walk(y)
+        else:
+            values.append(x)
+
     if "network" in problem:
-        values: list = []
-
-        def walk(x):
-            if isinstance(x, list):
-                for y in x:
-                    walk(y)
-            else:
-                values.append(x)
-
         for layer in problem["network"]["layers"]:
             walk(layer.get("weights", []))
     else:
-        values = list(problem["graph"].get("parameters", {}).values())
-    return [repr(v) for v in values if isinstance(v, (int, float)) and not isinstance(v, bool) and "e" not in repr(v)]
+        for value in problem["graph"].get("parameters", {}).values():
+            walk(value)
+    # a whole number is shown as one (0.0 as 0, as the key writes it)
+    return [repr(int(v)) if float(v).is_integer() else repr(v) for v in values
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and "e" not in repr(v)]
 
 
 def tikz_of(tex: str) -> str:

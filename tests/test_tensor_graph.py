@@ -375,3 +375,19 @@ def test_training_work_of_a_tensor_graph_is_limited():
         _graph({"Z": "conv2d(X, K, padding=1)", "L": "sum(Z)"}, {"X": [[[1] * 20] * 20]}, {"K": [[[[1, 0, 1]] * 3]]},
                ask=("train",), learning_rate=0.1, steps=1000, gradients=["K"])
     assert "at most 1,500,000: take fewer steps" in str(err.value) and err.value.field == "questions[0].steps"
+
+
+def test_a_graph_batch_averages_the_examples_losses_as_a_network_does():
+    problem = validate({"title": "t", "graph": {
+        "inputs": {"x": [1, 2, 3], "y": [2, 4, 5]}, "parameters": {"w": 1.5, "b": 0.5},
+        "nodes": {"yhat": "w * x + b", "l": "(yhat - y) ^ 2"}, "output": "l", "batch": "mean"},
+        "questions": [{"id": "q", "ask": ["forward", "gradients", "update"], "learning_rate": 0.1}]})
+    sec = solve(problem, "b", Options()).sections[0]
+    got = {(a.kind, a.of): a.exact for a in sec.answers}
+    # ŷ = (2, 3.5, 5), l = (0, 0.25, 0): L = 1/12; ∂L/∂w = mean(2(ŷ − y) x) = −2/3, ∂L/∂b = −1/3
+    assert got[("value", "L")] == "1/12"
+    assert got[("gradient", "w")] == "-2/3" and got[("gradient", "b")] == "-1/3"
+    assert got[("update", "w")] == "47/30" and got[("update", "b")] == "8/15"
+    forward = next(p for p in sec.parts if p.heading == "Forward pass")
+    assert forward.blocks[-1].title == r"$L = \operatorname{mean}(l)$"
+    assert forward.blocks[0].title == r"$\hat{y} = w x + b$"

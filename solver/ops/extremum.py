@@ -56,6 +56,7 @@ class Indicator(OpFunctionBase):
             :class:`~solver.ops.functions.AmbiguousBranch` within 1e-40 of a tie.
     """
 
+    least_arguments: ClassVar[int] = 2
     relation: ClassVar[str] = ""
     reduce: ClassVar[str] = ""
     holds: ClassVar[Callable[..., bool]]
@@ -135,6 +136,7 @@ class Extremum(OpFunctionBase):
             (strict) and after (loose) the one differentiated.
     """
 
+    least_arguments: ClassVar[int] = 2
     word: ClassVar[str] = ""
     noun: ClassVar[str] = ""
     strict: ClassVar[type[Indicator]]

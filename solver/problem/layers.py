@@ -12,7 +12,6 @@ from pydantic import (
     Field,
     Tag,
     WithJsonSchema,
-    field_validator,
     model_validator,
 )
 
@@ -25,7 +24,6 @@ from .fields import (
     NumberOrTensor,
     check_params,
     tensor_schema,
-    to_tensor,
     with_params,
 )
 
@@ -119,7 +117,7 @@ class Network(Model):
     tensor (nested lists, channels × height × width) for a convolutional network, whose
     conv2d, pooling and flatten layers come before its dense layers."""
 
-    inputs: Annotated[dict[Name, Union[Number, list[Any]]], WithJsonSchema({
+    inputs: Annotated[dict[Name, NumberOrTensor], WithJsonSchema({
         "type": "object", "minProperties": 1, "maxProperties": 64,
         "propertyNames": {"pattern": NAME_RE.pattern},
         "additionalProperties": tensor_schema(),
@@ -130,11 +128,6 @@ class Network(Model):
     naming: Literal["sequential", "indexed"] = "sequential"
     layers: list[Annotated[Union[Annotated[Layer, Tag("dense")], Annotated[TensorLayer, Tag("tensor")]],
                            Discriminator(_layer_kind)]] = Field(min_length=1, max_length=16)
-
-    @field_validator("inputs", mode="before")
-    @classmethod
-    def _exact(cls, v: Any) -> Any:
-        return {k: to_tensor(x) for k, x in v.items()} if isinstance(v, dict) else v
 
     @property
     def convolutional(self) -> bool:

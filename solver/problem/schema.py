@@ -211,7 +211,9 @@ class GraphSpec(Model):
     """A computational graph: inputs and parameters with their values, and named
     nodes, each an expression over the other names (``xw0: x0 * w0``; numbers,
     ``+ - * / ^``, parentheses and the functions of the README's expression grammar).
-    ``output`` names the node that is differentiated (a loss, or the network's output)."""
+    ``output`` names the node that is differentiated (a loss, or the network's output).
+    ``batch`` (``mean`` or ``sum``): the output holds one loss per example of a batch (the
+    inputs' first axis), and the loss differentiated is their mean or sum, as a network's is."""
 
     inputs: _named_values("input name → value", 64) = Field(default_factory=dict, max_length=64)
     parameters: _named_values("parameter name → value", 256) = Field(default_factory=dict, max_length=256)
@@ -220,6 +222,8 @@ class GraphSpec(Model):
         "propertyNames": {"pattern": NAME_RE.pattern}, "additionalProperties": {"type": "string"},
         "description": "node name → expression"})] = Field(min_length=1, max_length=200)
     output: Name
+    batch: Literal["mean", "sum"] | None = Field(
+        None, description="the output holds one loss per example: differentiate their mean (or sum)")
 
 
 class Problem(Model):
