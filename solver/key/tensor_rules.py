@@ -25,6 +25,11 @@ from .question import QuestionWork
 from .tensor_display import tensor_equations
 from .tensor_forward import definition_of
 
+_SUM = r"A sum passes $\delta^{{{u}}}$ on unchanged (summed over any axis that was broadcast)."
+_PRODUCT = (r"An elementwise product passes $\delta^{{{u}}}$ times the other factor, elementwise (summed over any "
+            r"axis that was broadcast).")
+#: How δ passes through each operation to its argument (matrix products are written out in
+#: :func:`rule_text` with their operands' names).
 _RULES = {
     ("conv2d", 0): r"$\delta^{{{t}}}$ is the full convolution of $\delta^{{{u}}}$ with the kernel flipped (rotated "
                    r"by 180°): each input element collects $\delta^{{{u}}} \cdot$ (the kernel weight it met) over "
@@ -37,16 +42,12 @@ _RULES = {
                       r"the mask $M$); every other position gets 0.",
     ("avgpool2d", 0): r"Average pooling spreads each window's $\delta^{{{u}}}$ evenly: each position gets "
                       r"$\delta/k^2$ from every window that covers it.",
-    ("add", 0): r"A sum passes $\delta^{{{u}}}$ on unchanged (summed over any axis that was broadcast).",
-    ("add", 1): r"A sum passes $\delta^{{{u}}}$ on unchanged (summed over any axis that was broadcast).",
+    ("add", 0): _SUM,
+    ("add", 1): _SUM,
     ("sub", 0): r"A difference passes $\delta^{{{u}}}$ on unchanged.",
     ("sub", 1): r"A difference passes $-\delta^{{{u}}}$ to what is subtracted.",
-    ("mul", 0): r"An elementwise product passes $\delta^{{{u}}}$ times the other factor, elementwise (summed over "
-                r"any axis that was broadcast).",
-    ("mul", 1): r"An elementwise product passes $\delta^{{{u}}}$ times the other factor, elementwise (summed over "
-                r"any axis that was broadcast).",
-    ("matmul", 0): r"For $C = AB$: $\delta^{{A}} = \delta^{{C}} B^\top$.",
-    ("matmul", 1): r"For $C = AB$: $\delta^{{B}} = A^\top \delta^{{C}}$.",
+    ("mul", 0): _PRODUCT,
+    ("mul", 1): _PRODUCT,
     ("sum", 0): r"A sum passes $\delta^{{{u}}}$ to every element it adds.",
     ("mean", 0): r"A mean passes $\delta^{{{u}}}/n$ to every element it averages.",
     ("flatten", 0): r"Flattening only rearranges: $\delta^{{{t}}}$ is $\delta^{{{u}}}$ reshaped back.",

@@ -73,6 +73,10 @@ class Indicator(OpFunctionBase):
         """1 or 0 on numbers (the training run's twin)."""
         return 1 if all(cls.holds(x, o) for o in others) else 0
 
+    @classmethod
+    def numeric(cls, *args) -> int:  # the twin every subclass shares (OpFunctionBase.numeric)
+        return cls.on_numbers(*args)
+
     def fdiff(self, argindex=1):
         return sp.S.Zero
 
@@ -95,7 +99,6 @@ class Above(Indicator):
 
     relation, reduce = ">", r"\max"
     holds = staticmethod(lambda x, o: positive(x - o))
-    numeric = staticmethod(lambda *args: Above.on_numbers(*args))
 
 
 class AboveOrAt(Indicator):
@@ -103,7 +106,6 @@ class AboveOrAt(Indicator):
 
     relation, reduce = r"\ge", r"\max"
     holds = staticmethod(lambda x, o: not positive(o - x))
-    numeric = staticmethod(lambda *args: AboveOrAt.on_numbers(*args))
 
 
 class Below(Indicator):
@@ -111,7 +113,6 @@ class Below(Indicator):
 
     relation, reduce = "<", r"\min"
     holds = staticmethod(lambda x, o: positive(o - x))
-    numeric = staticmethod(lambda *args: Below.on_numbers(*args))
 
 
 class BelowOrAt(Indicator):
@@ -119,7 +120,6 @@ class BelowOrAt(Indicator):
 
     relation, reduce = r"\le", r"\min"
     holds = staticmethod(lambda x, o: not positive(x - o))
-    numeric = staticmethod(lambda *args: BelowOrAt.on_numbers(*args))
 
 
 # -- max and min --------------------------------------------------------------------------
