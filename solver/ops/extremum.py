@@ -73,9 +73,9 @@ class Indicator(OpFunctionBase):
         """1 or 0 on numbers (the training run's twin)."""
         return 1 if all(cls.holds(x, o) for o in others) else 0
 
-    @classmethod
-    def numeric(cls, *args) -> int:  # the twin every subclass shares (OpFunctionBase.numeric)
-        return cls.on_numbers(*args)
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.numeric = staticmethod(lambda *args: cls.on_numbers(*args))  # each indicator's numeric twin
 
     def fdiff(self, argindex=1):
         return sp.S.Zero
