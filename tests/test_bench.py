@@ -67,3 +67,24 @@ def test_phases_breakdown_runs():
                           "rest", "total (ms)"]
     cells = _row(proc.stdout, "`sigmoid-2-2-1`")
     assert len(cells) == len(header) and all(re.fullmatch(r"-?\d+", c) for c in cells[1:])
+
+
+def test_tensor_benchmark_prints_its_table():
+    """bench/tensors.py: a row per image size with its elements and edges, and the slope."""
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "tensors.py"), "--sizes", "4", "6", "--runs", "1"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    assert _row(proc.stdout, "N") == ["N", "elements", "edges", "time (s)", "minus start-up (s)", "CPU (s)",
+                                      "peak (MB)"]
+    sys.path.insert(0, str(ROOT / "bench"))
+    from tensors import problem
+
+    from solver.graph.spec import build_graph_spec
+    from solver.problem.validation import validate
+
+    for n in (4, 6):  # the table's counts are the graph's own
+        p = validate(problem(n))
+        g = build_graph_spec(p, p.questions[0])
+        edges = sum(len(node.expr.free_symbols) for node in g.nodes if node.expr is not None)
+        assert _row(proc.stdout, str(n))[1:3] == [f"{len(g.nodes):,}", f"{edges:,}"]
+    assert re.search(r"slope of \(time − floor\) against edges: -?\d+\.\d\d", proc.stdout)
