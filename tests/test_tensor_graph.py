@@ -391,3 +391,77 @@ def test_a_graph_batch_averages_the_examples_losses_as_a_network_does():
     forward = next(p for p in sec.parts if p.heading == "Forward pass")
     assert forward.blocks[-1].title == r"$L = \operatorname{mean}(l)$"
     assert forward.blocks[0].title == r"$\hat{y} = w x + b$"
+
+
+NORM = {"title": "t", "graph": {
+    "inputs": {"X": [[1, 2], [3, 0], [-1, 1]], "M": [[1, 0], [1, 1], [0, 1]]},
+    "parameters": {"g": [1.5, 0.5], "b": [0.1, -0.2]},
+    "nodes": {"B": "batchnorm(X, g, b, eps=1e-5)", "N": "layernorm(B, g, b, eps=0.001)",
+              "D": "dropout(N, M, p=0.25)", "L": "sum(D * D)"}, "output": "L"},
+    "questions": [{"id": "q", "ask": ["forward", "gradients"], "gradients": ["g", "b", "X"]}]}
+
+
+def _norm_loss(X, g, b):
+    """The loss of NORM written out in mpmath: batch norm over the rows (biased variance),
+    layer norm over each row, dropout with the mask scaled by 1/(1 − p)."""
+    M, p = [[1, 0], [1, 1], [0, 1]], mpmath.mpf(1) / 4
+
+    def norm(xs, eps):
+        mu = sum(xs) / len(xs)
+        var = sum((x - mu) ** 2 for x in xs) / len(xs)
+        return [(x - mu) / mpmath.sqrt(var + eps) for x in xs]
+    cols = [norm([X[r][c] for r in range(3)], mpmath.mpf(10) ** -5) for c in range(2)]
+    B = [[g[c] * cols[c][r] + b[c] for c in range(2)] for r in range(3)]
+    N = [[g[c] * v + b[c] for c, v in enumerate(norm(B[r], mpmath.mpf(1) / 1000))] for r in range(3)]
+    return sum((N[r][c] * M[r][c] / (1 - p)) ** 2 for r in range(3) for c in range(2))
+
+
+def test_batchnorm_layernorm_dropout_against_finite_differences_and_torch():
+    sol = solve(validate(NORM), "n", Options())
+    got = {(a.kind, a.of): a for a in sol.sections[0].answers}
+    with mpmath.workdps(60):
+        X = [[mpmath.mpf(v) for v in row] for row in NORM["graph"]["inputs"]["X"]]
+        g, b = [mpmath.mpf("1.5"), mpmath.mpf("0.5")], [mpmath.mpf("0.1"), mpmath.mpf("-0.2")]
+        assert abs(mpmath.mpf(got[("value", "L")].exact) - _norm_loss(X, g, b)) < mpmath.mpf(10) ** -25
+        h = mpmath.mpf(10) ** -20
+
+        def diff(bump):
+            return (_norm_loss(*bump(h)) - _norm_loss(*bump(-h))) / (2 * h)
+        for c in range(2):
+            dg = diff(lambda e: (X, [g[k] + (e if k == c else 0) for k in range(2)], b))
+            db = diff(lambda e: (X, g, [b[k] + (e if k == c else 0) for k in range(2)]))
+            assert abs(mpmath.mpf(got[("gradient", "g")].exact[c]) - dg) < mpmath.mpf(10) ** -15
+            assert abs(mpmath.mpf(got[("gradient", "b")].exact[c]) - db) < mpmath.mpf(10) ** -15
+        for r in range(3):
+            for c in range(2):
+                dx = diff(lambda e: ([[X[i][j] + (e if (i, j) == (r, c) else 0) for j in range(2)] for i in range(3)],
+                                     g, b))
+                assert abs(mpmath.mpf(got[("gradient", "X")].exact[r][c]) - dx) < mpmath.mpf(10) ** -15
+    torch = pytest.importorskip("torch")
+    t = lambda v: torch.tensor(v, dtype=torch.float64, requires_grad=True)  # noqa: E731
+    Xt, gt, bt = t([[1., 2], [3, 0], [-1, 1]]), t([1.5, 0.5]), t([0.1, -0.2])
+    B = torch.nn.functional.batch_norm(Xt, None, None, gt, bt, training=True, eps=1e-5)
+    N = torch.nn.functional.layer_norm(B, (2,), gt, bt, eps=1e-3)
+    loss = ((N * torch.tensor([[1., 0], [1, 1], [0, 1]], dtype=torch.float64) / 0.75) ** 2).sum()
+    loss.backward()
+    assert got[("value", "L")].value == pytest.approx(loss.item(), rel=1e-13)
+    assert got[("gradient", "X")].value == [pytest.approx(row, abs=1e-12) for row in Xt.grad.tolist()]
+
+
+@pytest.mark.parametrize("expr, message", [
+    ("batchnorm(X, g, b, eps=e)", "batchnorm(eps=…): the value must be written as a number"),
+    ("dropout(X, M, p=1)", "dropout(): p must be at least 0 and less than 1 (got 1)"),
+    ("layernorm(X, b, b)", None),
+])
+def test_normalisation_arguments(expr, message):
+    from solver.core.errors import ProblemError
+
+    data = json.loads(json.dumps(NORM))
+    data["graph"]["inputs"]["e"] = 1
+    data["graph"]["nodes"] = {"Y": expr, "L": "sum(Y)"}
+    if message is None:
+        solve(validate(data), "n", Options())
+        return
+    with pytest.raises(ProblemError) as err:
+        build_graph_spec(validate(data), validate(data).questions[0])
+    assert message in str(err.value)

@@ -161,6 +161,11 @@ class _Reader:
 
     def literal(self, value: ast.AST, spec, fn: str):
         where = f"{fn}({spec.name}=…)"
+        if spec.kind == "number":  # a decimal, read exactly from its text (1e-5 is 1/100000)
+            number = self.read(value, 0)
+            if not isinstance(number, Const):
+                raise ExpressionError(f"{where}: the value must be written as a number")
+            return number.value
         try:
             literal = ast.literal_eval(value)  # literals only: numbers, lists; never a name or a call
         except ValueError:

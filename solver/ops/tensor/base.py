@@ -129,7 +129,8 @@ def from_nested(value, name: str) -> STensor:
 @dataclass(frozen=True)
 class Keyword:
     """A keyword argument of an operation: its name, default, and what it accepts
-    (``int`` ≥ ``least``, or a list of ints with ``kind='shape'``, or an axis)."""
+    (``int`` ≥ ``least``, a list of ints with ``kind='shape'``, an axis, or with
+    ``kind='number'`` a number read exactly)."""
 
     name: str
     default: object = None
