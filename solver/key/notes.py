@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from ..core.numbers import Shown
 from ..graph.backprop import evaluate
 from ..ops.extremum import Extremum
 from ..ops.functions import OpFunctionBase
@@ -31,10 +32,10 @@ _BUILTIN_KINKS = {
 }
 
 
-def notes(w: QuestionWork) -> list[Block]:
+def notes(w: QuestionWork, ties: bool = True) -> list[Block]:
     """A note for every function of :mod:`solver.ops` whose argument sits exactly on a
     kink, then for every ``|u|`` at its kink and every ``max`` or ``min`` whose extremum
-    two arguments reach (a tie)."""
+    two arguments reach (a tie; not with ``ties=False``, where the key states them elsewhere)."""
     g = w.graph
     out = []
     for n in g.nodes:
@@ -48,7 +49,7 @@ def notes(w: QuestionWork) -> list[Block]:
             continue
         for a in sp.preorder_traversal(n.expr):
             if isinstance(a, Extremum):
-                text = _tie_note(w, a)
+                text = tie_note(w, a) if ties else ""
             elif type(a) in _BUILTIN_KINKS and evaluate(a.args[0], w.values) == 0:
                 text = _BUILTIN_KINKS[type(a)]
             else:
@@ -58,13 +59,21 @@ def notes(w: QuestionWork) -> list[Block]:
     return out
 
 
-def _tie_note(w: QuestionWork, a: Extremum) -> str:
-    """The note for a ``max`` or ``min`` whose extremum two or more arguments reach at
-    the question's values (exactly), naming them and the one the gradient goes to;
-    ``""`` without a tie."""
+def tie(w: QuestionWork, a: Extremum) -> tuple[list[str], Shown] | None:
+    """The arguments of a ``max`` or ``min`` that reach its extremum at the question's values
+    (exactly; LaTeX, in order) and their common value as shown, or ``None`` without a tie."""
     values = [evaluate(x, w.values) for x in a.args]
     tied = a.tied(values)
     if len(tied) < 2:
+        return None
+    return [w.sb.tex(a.args[i]) for i in tied], w.sb.show(values[tied[0]])
+
+
+def tie_note(w: QuestionWork, a: Extremum) -> str:
+    """The note for a ``max`` or ``min`` with a tie, naming the tied arguments and the one the
+    gradient goes to; ``""`` without a tie."""
+    found = tie(w, a)
+    if found is None:
         return ""
-    shown = w.sb.show(values[tied[0]])
-    return a.tie_note(w.sb.tex(a), [w.sb.tex(a.args[i]) for i in tied], shown.relation, shown.latex)
+    names, shown = found
+    return a.tie_note(w.sb.tex(a), names, shown.relation, shown.latex)

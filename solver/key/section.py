@@ -50,8 +50,8 @@ def numeric_parts(w: QuestionWork) -> tuple[list, tuple]:
     q, g = w.q, w.graph
     if g.tensors:
         parts = tensor_parts(w)
-        kinks = [b for b in notes(w) if ("note", b.text) not in w.shown_before  # once per key; a tie
-                 and not (w.grads is not None and "has a tie" in b.text and "gradients" in q.ask)]  # is in the sweep
+        stated = w.grads is not None and "gradients" in q.ask  # the backward pass states the ties
+        kinks = [b for b in notes(w, ties=not stated) if ("note", b.text) not in w.shown_before]  # once per key
         w.shown_before |= {("note", b.text) for b in kinks}
         return parts + ([Part("Notes", tuple(kinks))] if kinks else []), ()
     asked = w.asked()

@@ -9,14 +9,16 @@ matrices."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import sympy as sp
 
 from ..graph.model import TensorInfo
-from ..graph.tensor_spec import dependencies
-from ..ops.extremum import Extremum
+from ..graph.tensor_spec import dependencies, element_latex
+from ..ops.extremum import Extremum, Indicator
 from ..ops.latex import partial
-from ..problem.tensor_expressions import Apply, Ref
-from .model import Block, Equation, Part
+from ..ops.tensor import indices
+from .model import Block, Equation, Part, answer
 from .notes import softmax_ce_note
 from .question import QuestionWork
 from .tensor_display import tensor_answer, tensor_equations
@@ -54,15 +56,6 @@ def needed(w: QuestionWork, asked: list[TensorInfo]) -> list[TensorInfo]:
     return upstream + [t for t in reversed(w.graph.tensors) if t in asked and t.key not in want]
 
 
-def delta(t: TensorInfo, index_of: dict[str, tuple]) -> callable:
-    """``k ↦ δ^{Z}_{12}``: the LaTeX of an element's upstream gradient."""
-    def name(k: str) -> str:
-        shown = [str(i + 1) for i, n in zip(index_of[k], t.shape) if n > 1]
-        sep = "," if any(n > 9 for n in t.shape) else ""
-        return rf"\delta^{{{t.latex}}}" + (f"_{{{sep.join(shown)}}}" if shown else "")
-    return name
-
-
 def worked_element(w: QuestionWork, t: TensorInfo, deltas: dict, lhs_of) -> Equation:
     """δ of one element of ``t`` as the sum of its nonzero terms δ_c ∂c/∂e: the element
     with the most nonzero terms (the first of them), symbolically, with numbers, and its
@@ -81,8 +74,7 @@ def worked_element(w: QuestionWork, t: TensorInfo, deltas: dict, lhs_of) -> Equa
     for c in best_terms:
         loc = grads.local[(c, best)]
         form = sb.tex(loc.formula)
-        if len(form) > _LONG or isinstance(loc.formula, Extremum) or loc.formula.has(Extremum) \
-                or any(type(f).__module__.endswith("extremum") for f in sp.preorder_traversal(loc.formula)):
+        if len(form) > _LONG or any(isinstance(f, (Extremum, Indicator)) for f in sp.preorder_traversal(loc.formula)):
             form = partial(g.latex[c], g.latex[best])
         a, b = sb.show(grads.adjoint[c]), sb.show(loc.value)
         exact &= a.exact and b.exact
@@ -117,14 +109,8 @@ def tensor_backward_part(w: QuestionWork) -> Part:
         return Part("Backward pass", (Block("recap", "Gradients from an earlier question", "", tuple(eqs)),))
     w.shown_before |= marks
     tensors = list(g.tensors)
-    index_of = {}
-    deltas: dict[str, str] = {}
-    from ..ops.tensor import indices
-    for t in tensors:
-        for k, idx in zip(t.elements, indices(t.shape)):
-            index_of[k] = idx
-        name = delta(t, index_of)
-        deltas.update({k: name(k) for k in t.elements})
+    deltas = {k: element_latex(rf"\delta^{{{t.latex}}}", t.shape, idx)  # δ^{Z}_{12}
+              for t in tensors for k, idx in zip(t.elements, indices(t.shape))}
     deltas[g.loss] = "1"
     out = next(t for t in tensors if t.kind == "output")
     bases = {t.latex.split("^")[0].split("_")[0] for t in tensors}
@@ -143,9 +129,9 @@ def tensor_backward_part(w: QuestionWork) -> Part:
             rules = [softmax_ce_note((shortcut[0].latex, shortcut[1].latex))]
             eqs = [shortcut_equation(w, *shortcut, name)]
         else:
-            rules = [rule_text(w, u, t) for u in users(w, t) if u.key in {x.key for x in g.tensors}]
-            rules = [r for r in rules if r] + ties(w, users(w, t))
-            eqs = mask_equations(w, t, users(w, t))
+            readers = users(w, t)
+            rules = [rule_text(w, u, t) for u in readers] + ties(w, readers)
+            eqs = mask_equations(w, t, readers)
             eqs.append(worked_element(w, t, deltas, name))
         eqs += tensor_equations(lhs, t, value_of, w.digits) if len(t.elements) > 1 else []
         title = f"Gradient with respect to ${t.latex}$" if t in asked else f"Upstream gradient $\\delta^{{{t.latex}}}$"
@@ -159,14 +145,8 @@ def tensor_backward_part(w: QuestionWork) -> Part:
 
 
 def _answer(w: QuestionWork, t: TensorInfo, value_of, upstream: bool):
-    from .model import answer
-
     latex = partial(w.out, t.latex)
     if not t.shape:
         return answer("gradient", t.key, latex, value_of(t.elements[0]), w.digits, upstream=upstream or None)
-    a = tensor_answer("gradient", t, value_of, w.digits, latex)
-    return a if not upstream else type(a)(**{**a.__dict__, "upstream": True})
-
-
-__all__ = ["Apply", "Ref", "needed", "tensor_asked", "tensor_backward_part"]
+    return replace(tensor_answer("gradient", t, value_of, w.digits, latex), upstream=upstream or None)
 

@@ -19,17 +19,8 @@ from .tensor_display import tensor_answer, tensor_equations
 _WINDOWED = ("conv2d", "maxpool2d", "avgpool2d")
 
 
-def tensor_names(w: QuestionWork) -> dict[str, str]:
-    return {t.key: t.latex for t in w.graph.tensors}
-
-
 def by_key(w: QuestionWork) -> dict[str, TensorInfo]:
     return {t.key: t for t in w.graph.tensors}
-
-
-def definition(w: QuestionWork, t: TensorInfo) -> str:
-    """``Z = \\operatorname{conv2d}(X, K, b)``: the tensor's expression in LaTeX."""
-    return definition_of(w.graph, t)
 
 
 def definition_of(graph, t: TensorInfo) -> str:
@@ -97,7 +88,7 @@ def tensor_forward_part(w: QuestionWork) -> Part:
         text = " ".join(x for x in (op.note if op else "", shape_lines(w, t), window) if x)
         if every and len(t.elements) > 1:
             eqs += tensor_equations(t.latex, t, w.values.__getitem__, w.digits)
-        blocks.append(Block("stage", f"${definition(w, t)}$", text, tuple(eqs)))
+        blocks.append(Block("stage", f"${definition_of(g, t)}$", text, tuple(eqs)))
         if not t.shape:  # a scalar; a tensor of one element keeps its shape
             w.answers.append(answer("value", t.key, t.latex, w.values[t.elements[0]], w.digits))
         else:

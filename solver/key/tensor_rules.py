@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ..core.numbers import display
-from ..graph.backprop import evaluate
 from ..graph.model import TensorInfo
 from ..ops.activations import ACTIVATIONS
 from ..ops.extremum import Extremum
@@ -21,6 +19,7 @@ from ..ops.tensor import indices
 from ..ops.tensor.linalg import superscriptable
 from ..problem.tensor_expressions import Apply, Ref
 from .model import Equation
+from .notes import tie
 from .question import QuestionWork
 from .tensor_display import tensor_equations
 from .tensor_forward import definition_of
@@ -141,8 +140,7 @@ def mask_equations(w: QuestionWork, t: TensorInfo, users: list[TensorInfo]) -> l
         else:
             continue
         sums = dict(zip(t.elements, _local_sums(w, t, u)))
-        info = TensorInfo(t.key, t.latex, t.kind, t.shape, t.elements)
-        out += tensor_equations(name, info, sums.__getitem__, w.digits)
+        out += tensor_equations(name, t, sums.__getitem__, w.digits)
     return out
 
 
@@ -154,21 +152,18 @@ def ties(w: QuestionWork, users: list[TensorInfo]) -> list[str]:
         pooling = isinstance(u.tree, Apply) and u.tree.op.name == "maxpool2d"
         for k in u.elements:
             expr = g.by_key[k].expr
-            if not isinstance(expr, Extremum):
+            found = tie(w, expr) if isinstance(expr, Extremum) else None
+            if found is None:
                 continue
-            vals = [evaluate(a, w.values) for a in expr.args]
-            tied = expr.tied(vals)
-            if len(tied) < 2:
-                continue
-            names = [w.sb.tex(expr.args[i]) for i in tied]
-            value = display(vals[tied[0]], w.digits).latex
+            names, shown = found
             if pooling:
-                out.append(f"The window of ${g.latex[k]}$ has a tie, ${' = '.join(names)} = {value}$: the gradient "
-                           f"goes to the first maximal element in row-major order, ${names[0]}$, as PyTorch does.")
+                out.append(f"The window of ${g.latex[k]}$ has a tie, ${' = '.join(names)} {shown.relation} "
+                           f"{shown.latex}$: the gradient goes to the first maximal element in row-major order, "
+                           f"${names[0]}$, as PyTorch does.")
             else:
-                out.append(f"${g.latex[k]} = {w.sb.tex(expr)}$ has a tie, ${' = '.join(names)} = {value}$: the "
-                           f"gradient goes to the first {expr.word} argument, ${names[0]}$, as PyTorch's "
-                           f"{expr.latex_name.lstrip(chr(92))}(input, dim) does.")
+                out.append(f"${g.latex[k]} = {w.sb.tex(expr)}$ has a tie, ${' = '.join(names)} {shown.relation} "
+                           f"{shown.latex}$: the gradient goes to the first {expr.word} argument, ${names[0]}$, as "
+                           f"PyTorch's {expr.latex_name.lstrip(chr(92))}(input, dim) does.")
     return out
 
 
