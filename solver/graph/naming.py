@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import sympy as sp
+
 from ..core.names import latex_name
 from ..ops.activations import ACTIVATIONS
 from ..problem.layers import Layer
-from ..problem.schema import Problem
+from ..problem.schema import ClassTarget, Problem
 from .model import LayerInfo
 
 
@@ -119,3 +121,24 @@ def layer_info(net, names: list[LayerNames], size: int) -> tuple[LayerInfo, ...]
                              tuple(map(tuple, ex)), tuple(map(tuple, acts)), weights, bias, vector, z_vector))
         prev = [nm.neurons]
     return tuple(out)
+
+
+def example_target(target, n_out: int, field: str, fail, hint: str = "") -> list:
+    """One example's target values: a class as a one-hot vector, or a vector of ``n_out``
+    numbers (dense and convolutional networks alike).
+
+    Raises:
+        ProblemError: by ``fail(message, field)``: a class out of range, a value that is not
+            a number (``hint`` added to the message), or a vector of the wrong length.
+    """
+    if isinstance(target, ClassTarget):
+        if target.class_ > n_out:
+            raise fail(f"class {target.class_} is out of range: the network has {n_out} outputs "
+                       f"(classes 1 to {n_out})", field)
+        return [sp.Integer(1 if k + 1 == target.class_ else 0) for k in range(n_out)]
+    values = list(target) if isinstance(target, list) else [target]
+    if not all(isinstance(v, sp.Rational) for v in values):
+        raise fail("a target is a vector of numbers, or {class: k}" + hint, field)
+    if len(values) != n_out:
+        raise fail(f"the target has {len(values)} values but the network has {n_out} outputs", field)
+    return values

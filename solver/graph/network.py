@@ -28,6 +28,7 @@ from .naming import (
     Namer,
     batch_size,
     example_key,
+    example_target,
     layer_info,
     layer_names,
     weight_at,
@@ -137,22 +138,9 @@ class _Builder:
                 raise self.fail(f"the batch has {self.size} examples but {got} (give one target per example)",
                                 field)
             items = list(target)
-        out = []
-        for n, t in enumerate(items, start=1):
-            f = field if not batch else f"{field}[{n - 1}]"
-            if isinstance(t, ClassTarget):
-                if t.class_ > n_out:
-                    raise self.fail(f"class {t.class_} is out of range: the network has {n_out} outputs "
-                                    f"(classes 1 to {n_out})", f)
-                out.append([sp.Integer(1 if k + 1 == t.class_ else 0) for k in range(n_out)])
-                continue
-            values = list(t) if isinstance(t, list) else [t]
-            if not all(isinstance(v, sp.Rational) for v in values):
-                raise self.fail("a target is a vector of numbers, or {class: k}"
-                                + ("" if batch else "; give the inputs as lists for a batch"), f)
-            if len(values) != n_out:
-                raise self.fail(f"the target has {len(values)} values but the network has {n_out} outputs", f)
-            out.append(values)
+        hint = "" if batch else "; give the inputs as lists for a batch"
+        out = [example_target(t, n_out, field if not batch else f"{field}[{n}]", self.fail, hint)
+               for n, t in enumerate(items)]
         return out, field
 
     def build(self) -> Graph:

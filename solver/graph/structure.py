@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from ..ops.tensor import out_size
+
 
 @dataclass(frozen=True)
 class LayerResult:
@@ -58,7 +60,7 @@ def _window(size: int, k: int, s: int, p: int, d: int, axis: str) -> tuple[int, 
     """Output size along one axis, its derivation, and a note if uneven."""
     num = size + 2 * p - d * (k - 1) - 1
     exact = sp.Rational(num, s) + 1
-    out = num // s + 1
+    out = out_size(size, k, s, p, d)
     line = (rf"{axis}_{{\text{{out}}}} = \left\lfloor \frac{{{size} + 2\cdot{p} - {d}\cdot({k}-1) - 1}}{{{s}}}"
             rf" \right\rfloor + 1 = " + (rf"\left\lfloor {sp.latex(sp.Rational(num, s))} \right\rfloor"
                                         if num % s else str(num // s)) + f" + 1 = {out}")  # no floor of a whole number

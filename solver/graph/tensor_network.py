@@ -29,9 +29,9 @@ from ..ops.tensor import (
     from_nested,
 )
 from ..problem.layers import TensorLayer
-from ..problem.schema import ClassTarget
 from ..problem.tensor_expressions import Apply, Ref
 from .model import Graph
+from .naming import example_target
 from .tensor_spec import apply_tree, assemble, check_training
 
 
@@ -128,7 +128,7 @@ class _Builder:
             raise self.fail(f"the bias must be a list of {layer.out_channels} numbers, one per output channel",
                             f"{field}.bias")
         if layer.bias is not None:
-            self.leaf(f"b{li}", "parameter", layer.bias, f"b^{{({li})}}", f"{field}.bias")
+            self.leaf(f"b{li}", "bias", layer.bias, f"b^{{({li})}}", f"{field}.bias")
             args.append(Ref(f"b{li}"))
         kw = (("stride", layer.stride or 1), ("padding", layer.padding), ("dilation", layer.dilation))
         z = self.stage(f"Z{li}", Apply(NAMED["conv2d"], tuple(args), kw), f"Z^{{({li})}}", field)
@@ -154,7 +154,7 @@ class _Builder:
         if layer.bias is not None:
             units = layer.units
             bias = layer.bias if isinstance(layer.bias, list) else [layer.bias] * units
-            self.leaf(f"b{li}", "parameter", bias, f"b^{{({li})}}", f"{field}.bias")
+            self.leaf(f"b{li}", "bias", bias, f"b^{{({li})}}", f"{field}.bias")
             z = Apply(OPERATORS["+"], (z, Ref(f"b{li}")))
         act = ACTIVATIONS[layer.activation]
         zkey = "yhat" if out and act.identity else f"z{li}"
@@ -179,9 +179,9 @@ class _Builder:
             if self.batch:
                 if not isinstance(target, list) or len(target) != self.batch:
                     raise self.fail(f"the batch has {self.batch} images: give one target per image", field)
-                tvals = [self._target(t, n_out, f"{field}[{n}]") for n, t in enumerate(target)]
+                tvals = [example_target(t, n_out, f"{field}[{n}]", self.fail) for n, t in enumerate(target)]
             else:
-                tvals = [self._target(target, n_out, field)]
+                tvals = [example_target(target, n_out, field, self.fail)]
             self.leaf("y", "input", tvals if self.batch else tvals[0], "y", field)
             loss = LOSSES[spec.type]
             params = resolve(loss.params, {x.name: getattr(spec, x.name) for x in loss.params})
@@ -199,18 +199,6 @@ class _Builder:
             output = "L"
         graph = assemble(self.leaves, self.stages, self.names, output, needs, self.file, "network")
         return check_training(graph, self.problem, self.file)
-
-    def _target(self, target, n_out: int, field: str) -> list:
-        """One example's target values: a class as one-hot, or a vector of ``n_out`` numbers."""
-        if isinstance(target, ClassTarget):
-            if target.class_ > n_out:
-                raise self.fail(f"class {target.class_} is out of range: the network has {n_out} outputs "
-                                f"(classes 1 to {n_out})", field)
-            return [sp.Integer(1 if k + 1 == target.class_ else 0) for k in range(n_out)]
-        values = list(target) if isinstance(target, list) else [target]
-        if len(values) != n_out or not all(isinstance(v, sp.Rational) for v in values):
-            raise self.fail(f"the target has {len(values)} values but the network has {n_out} outputs", field)
-        return values
 
     def _tree(self, ref: Ref):
         return next((t for k, t, _, _ in self.stages if k == ref.name), None)

@@ -184,12 +184,18 @@ def assemble(leaves, stages, names: dict[str, str], output: str, scalar: bool, f
         raise ProblemError(f"the output '{output}' has shape {shape_text(out.shape)}; gradients need a "
                            "scalar output (sum or mean it, or set graph.batch: mean for one loss per example)",
                            file=file, field=output_field)
-    edges = sum(len(n.expr.free_symbols) for n in nodes if n.expr is not None)
+    edges = edge_count(nodes)
     if edges > MAX_EDGES:
         raise ProblemError(f"the tensors' elements read {edges:,} elements in all (a convolution's cell reads its "
                            f"window); at most {MAX_EDGES:,}: use smaller tensors", file=file, field=output_field)
     loss = out.elements[0] if len(out.elements) == 1 else None
     return Graph(tuple(nodes), latex, loss, (Group("Stages", tuple(k for k, *_ in stages)),), tensors=tuple(tensors))
+
+
+def edge_count(nodes) -> int:
+    """The edges of a graph's nodes: each computed node's reads of other nodes (a 3×3
+    convolution's cell reads 9 pixels, 9 weights and its bias)."""
+    return sum(len(n.expr.free_symbols) for n in nodes if n.expr is not None)
 
 
 def check_training(graph: Graph, problem, file: str | None) -> Graph:
@@ -198,7 +204,7 @@ def check_training(graph: Graph, problem, file: str | None) -> Graph:
     Raises:
         ProblemError: naming the training question past the limit.
     """
-    edges = sum(len(n.expr.free_symbols) for n in graph.nodes if n.expr is not None)
+    edges = edge_count(graph.nodes)
     work = 0
     for qi, q in enumerate(problem.questions):
         if "train" in q.ask and q.steps:

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import mpmath
 import sympy as sp
-
 from sympy.printing.pycode import MpmathPrinter
 
 from ..core.numbers import DIGITS

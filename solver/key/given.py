@@ -7,7 +7,7 @@ import sympy as sp
 
 from ..core.names import latex_name
 from ..core.numbers import written_latex
-from ..graph.model import Graph
+from ..graph.model import PARAMETER_KINDS, Graph
 from ..ops.activations import ACTIVATIONS
 from ..ops.latex import NNLatexPrinter, bmatrix
 from ..problem.schema import Problem
@@ -78,8 +78,8 @@ def _tensor_given(graph: Graph) -> tuple[Block, ...]:
     from .tensor_forward import definition_of
 
     blocks = []
-    for title, kind in (("Inputs", "input"), ("Parameters", "parameter")):
-        for t in (t for t in graph.tensors if t.kind == kind):
+    for title, kinds in (("Inputs", ("input",)), ("Parameters", PARAMETER_KINDS)):
+        for t in (t for t in graph.tensors if t.kind in kinds):
             shape = r" \times ".join(map(str, t.shape)) if t.shape else ""
             eqs = tensor_equations(t.latex, t, graph.by_key_values.__getitem__, 30)
             blocks.append(Block("given", f"{title[:-1]} ${t.latex}$" + (f" (${shape}$)" if shape else ""), "",

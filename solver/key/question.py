@@ -11,6 +11,7 @@ import difflib
 from ..core.errors import ProblemError
 from ..core.numbers import display
 from ..graph.backprop import Gradients, backward, forward
+from ..graph.model import PARAMETER_KINDS
 from ..graph.network import build_network
 from ..graph.spec import build_graph_spec
 from ..ops.latex import bmatrix
@@ -98,7 +99,7 @@ class QuestionWork:
         """
         tensors = {t.key: t for t in self.graph.tensors}
         if self.q.gradients == "all":
-            return [t.key for t in self.graph.tensors if t.kind == "parameter"]
+            return [t.key for t in self.graph.tensors if t.kind in PARAMETER_KINDS]
         for name in self.q.gradients:
             if name not in tensors or tensors[name].kind == "output":
                 close = difflib.get_close_matches(name, list(tensors), n=1)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..core.numbers import display, normalize, written_latex
+from ..graph.model import PARAMETER_KINDS
 from ..ops.latex import columns_aligned, partial
 from .model import Block, Equation, Part, Plot, Table, answer
 from .question import QuestionWork
@@ -18,8 +19,7 @@ from .training import _exact, _settings, optimizer_of, run
 
 
 def _trained(w: QuestionWork):
-    return [t for t in tensor_asked(w) if t.kind == "parameter"
-            and (w.q.update_biases or not t.key.startswith("b"))]
+    return [t for t in tensor_asked(w) if t.kind in PARAMETER_KINDS and (w.q.update_biases or t.kind != "bias")]
 
 
 def tensor_update_part(w: QuestionWork) -> Part:
