@@ -465,3 +465,16 @@ def test_normalisation_arguments(expr, message):
     with pytest.raises(ProblemError) as err:
         build_graph_spec(validate(data), validate(data).questions[0])
     assert message in str(err.value)
+
+
+def test_update_biases_false_leaves_a_conv_networks_biases_and_a_graphs_parameters_are_all_updated():
+    import yaml
+
+    data = yaml.safe_load(CNN.read_text(encoding="utf-8"))
+    data["questions"] = [{"id": "u", "ask": ["update"], "learning_rate": 0.1, "update_biases": False}]
+    updated = {a.of for a in solve(validate(data), "c", Options()).sections[0].answers if a.kind == "update"}
+    assert updated == {"K1", "W4"}  # b1 and b4 are biases
+    data = yaml.safe_load(CONV.read_text(encoding="utf-8"))
+    data["questions"] = [{"id": "u", "ask": ["update"], "learning_rate": 0.1, "update_biases": False}]
+    updated = {a.of for a in solve(validate(data), "c", Options()).sections[0].answers if a.kind == "update"}
+    assert updated == {"K", "b"}  # a graph's parameters are parameters, whatever their names
