@@ -23,6 +23,7 @@ from .notes import softmax_ce_note
 from .question import QuestionWork
 from .tensor_display import tensor_answer, tensor_equations
 from .tensor_forward import by_key
+from .tensor_norm import norm_backward
 from .tensor_rules import mask_equations, rule_text, shortcut_equation, softmax_ce, ties
 
 #: A local derivative printed longer than this is written ∂c/∂e in the worked element.
@@ -133,6 +134,7 @@ def tensor_backward_part(w: QuestionWork) -> Part:
             rules = [rule_text(w, u, t) for u in readers] + ties(w, readers)
             eqs = mask_equations(w, t, readers)
             eqs.append(worked_element(w, t, deltas, name))
+            rules, eqs = norm_backward(w, t, readers, name) or (rules, eqs)
         eqs += tensor_equations(lhs, t, value_of, w.digits) if len(t.elements) > 1 else []
         title = f"Gradient with respect to ${t.latex}$" if t in asked else f"Upstream gradient $\\delta^{{{t.latex}}}$"
         blocks.append(Block("gradient" if t in asked else "upstream", title, " ".join(rules), tuple(eqs)))

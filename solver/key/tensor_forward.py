@@ -15,6 +15,7 @@ from .forward import function_definitions
 from .model import Block, Part, answer
 from .question import QuestionWork
 from .tensor_display import tensor_answer, tensor_equations
+from .tensor_norm import norm_forward_block, norm_op
 
 _WINDOWED = ("conv2d", "maxpool2d", "avgpool2d")
 
@@ -88,7 +89,8 @@ def tensor_forward_part(w: QuestionWork) -> Part:
         text = " ".join(x for x in (op.note if op else "", shape_lines(w, t), window) if x)
         if every and len(t.elements) > 1:
             eqs += tensor_equations(t.latex, t, w.values.__getitem__, w.digits)
-        blocks.append(Block("stage", f"${definition_of(g, t)}$", text, tuple(eqs)))
+        blocks.append(norm_forward_block(w, t, f"${definition_of(g, t)}$") if norm_op(t) else
+                      Block("stage", f"${definition_of(g, t)}$", text, tuple(eqs)))
         if not t.shape:  # a scalar; a tensor of one element keeps its shape
             w.answers.append(answer("value", t.key, t.latex, w.values[t.elements[0]], w.digits))
         else:
