@@ -160,6 +160,14 @@ CASES = [
     ("cnn-dense-wrong-size.yaml", "network.layers[2].weights",
      "weights are 2×3 but must be 2×4 (2 units, 4 inputs from the layer before; rows = destination neurons"),
     ("cnn-conv-after-dense.yaml", "network.layers[2]", "a maxpool2d layer cannot follow a dense layer"),
+    # Normalisation and dropout (issue 14).
+    ("norm-batch-of-one.yaml", "network.layers[1]", "a batchnorm layer normalises each feature over the batch"),
+    ("norm-graph-batch-of-one.yaml", "graph.nodes.Y", "batchnorm(): a channel needs at least two values"),
+    ("norm-gamma-wrong-length.yaml", "network.layers[1].gamma",
+     "gamma has 3 values but the layer's input has 2 (one per channel)"),
+    ("norm-mask-wrong-shape.yaml", "network.layers[1].mask", "the mask is 2×2 but must be 3×2"),
+    ("norm-mask-not-binary.yaml", "network.layers[1].mask", "a dropout mask holds only 0s and 1s (got 0.5)"),
+    ("norm-p-out-of-range.yaml", "network.layers[1].p", "at least 0 and less than 1 (got 1)"),
 ]
 
 #: Every bad file fails within this many seconds (no hang, however hostile).

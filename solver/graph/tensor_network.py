@@ -32,6 +32,7 @@ from ..problem.layers import TensorLayer
 from ..problem.tensor_expressions import Apply, Ref
 from .model import Graph
 from .naming import example_target
+from .norm_layers import NORM_TYPES, dense_batch, dense_input, norm_layer
 from .tensor_spec import apply_tree, assemble, check_training
 
 
@@ -81,11 +82,14 @@ class _Builder:
 
     def build(self) -> Graph:
         net = self.problem.network
-        if len(net.inputs) != 1:
+        if dense_batch(net):  # dense, norm and dropout layers: the named inputs as X, N × F
+            name, image, self.batch = dense_input(net, self.fail)
+        elif len(net.inputs) != 1:
             raise self.fail("a convolutional network takes one input, an image (channels × height × width)",
                             "network.inputs")
-        (name, image), = net.inputs.items()
-        self.batch = len(image) if _depth(image) == 4 else 0  # N × C × H × W: a batch of N images
+        else:
+            (name, image), = net.inputs.items()
+            self.batch = len(image) if _depth(image) == 4 else 0  # N × C × H × W: a batch of N images
         self.leaf(name, "input", image, name if len(name) == 1 else rf"\mathit{{{name}}}", f"network.inputs.{name}")
         prev = Ref(name)
         last = len(net.layers)
@@ -109,6 +113,8 @@ class _Builder:
         return self.stage(key, Apply(op, (z,), kw), latex, field)
 
     def tensor_layer(self, li, layer, prev, field):
+        if layer.type in NORM_TYPES:
+            return norm_layer(self, li, layer, prev, field)
         if layer.type == "flatten":  # a batch keeps its first axis
             kw = (("start_dim", 1 if self.batch else 0),)
             return self.stage(f"F{li}", Apply(NAMED["flatten"], (prev,), kw), f"F^{{({li})}}", field)

@@ -34,6 +34,7 @@ import sympy as sp
 from ..core.errors import ProblemError
 from ..ops.activations import ACTIVATIONS
 from .expressions import FUNCTIONS, ExpressionError, parse_expression
+from .norm_layers import NORM_TYPES
 from .schema import Problem
 
 #: Weights and biases of a network (a shared bias counts once).
@@ -118,6 +119,8 @@ def _check_convolutional(problem: Problem, file: str | None) -> None:
     seen_dense = False
     for li, layer in enumerate(problem.network.layers):
         dense = getattr(layer, "type", None) in (None, "dense")
+        if getattr(layer, "type", None) in NORM_TYPES:  # normalisation and dropout go anywhere
+            continue
         if dense:
             seen_dense = True
         elif seen_dense:

@@ -26,6 +26,7 @@ from .fields import (
     tensor_schema,
     with_params,
 )
+from .norm_layers import NORM_TYPES, norm_fields
 
 ActivationName = Literal[tuple(ACTIVATIONS)]
 
@@ -79,7 +80,7 @@ class _TensorLayer(Model):
     activation), ``maxpool2d`` / ``avgpool2d`` (kernel, stride defaulting to the kernel,
     padding), ``flatten``. Computed as PyTorch's Conv2d, MaxPool2d, AvgPool2d, Flatten."""
 
-    type: Literal["conv2d", "maxpool2d", "avgpool2d", "flatten"]
+    type: Literal["conv2d", "maxpool2d", "avgpool2d", "flatten", *NORM_TYPES]
     out_channels: int | None = Field(None, ge=1, le=64)
     kernel: int | None = Field(None, ge=1, le=16)
     stride: int | None = Field(None, ge=1, le=16)
@@ -88,9 +89,15 @@ class _TensorLayer(Model):
     activation: ActivationName = "linear"
     weights: NumberOrTensor = None
     bias: NumberOrTensor = None
+    eps: Number | None = Field(None, description="batchnorm, layernorm: ε (default 1e-5)")
+    gamma: list[Number] | None = Field(None, description="batchnorm, layernorm: γ, one per channel/feature (default 1s)")
+    beta: list[Number] | None = Field(None, description="batchnorm, layernorm: β, one per channel/feature (default 0s)")
+    p: Number | None = Field(None, description="dropout: the drop probability, 0 ≤ p < 1 (default 0.5)")
+    mask: NumberOrTensor = Field(None, description="dropout: the given mask of 0s and 1s, one row per example")
 
     @model_validator(mode="after")
     def _fields(self) -> "_TensorLayer":
+        norm_fields(self)
         need = {"conv2d": ["out_channels", "kernel", "weights"], "maxpool2d": ["kernel"],
                 "avgpool2d": ["kernel"]}.get(self.type, [])
         for f in need:
@@ -109,7 +116,7 @@ TensorLayer = with_params(_TensorLayer, ACTIVATIONS.values())
 
 def _layer_kind(v: Any) -> str:
     t = v.get("type", "dense") if isinstance(v, dict) else getattr(v, "type", "dense")
-    return "tensor" if t in ("conv2d", "maxpool2d", "avgpool2d", "flatten") else "dense"
+    return "tensor" if t in ("conv2d", "maxpool2d", "avgpool2d", "flatten", *NORM_TYPES) else "dense"
 
 
 class Network(Model):

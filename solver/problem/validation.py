@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 from ..core.errors import ProblemError
 from .checks import check_problem
 from .fields import printable, quoted, tensor_schema
+from .norm_layers import NORM_TYPES
 from .schema import Problem
 
 
@@ -196,7 +197,8 @@ def json_schema() -> dict:
     # A layer is a TensorLayer when its type says so, else a dense Layer: if/then/else rather
     # than oneOf, so that editors point at the field inside the layer that is wrong.
     schema["$defs"]["Network"]["properties"]["layers"]["items"] = {
-        "if": {"properties": {"type": {"enum": ["conv2d", "maxpool2d", "avgpool2d", "flatten"]}}, "required": ["type"]},
+        "if": {"properties": {"type": {"enum": ["conv2d", "maxpool2d", "avgpool2d", "flatten", *NORM_TYPES]}},
+               "required": ["type"]},
         "then": {"$ref": "#/$defs/TensorLayer"}, "else": {"$ref": "#/$defs/Layer"}}
     schema["$defs"]["NumberOrTensor"] = {
         "anyOf": [{"type": ["number", "string"]},
