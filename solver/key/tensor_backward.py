@@ -21,10 +21,12 @@ from ..ops.tensor import indices
 from .model import Block, Equation, Part, answer
 from .notes import softmax_ce_note
 from .question import QuestionWork
+from .tensor_attention import attention_backward
 from .tensor_display import tensor_answer, tensor_equations
 from .tensor_forward import by_key
 from .tensor_norm import norm_backward
 from .tensor_rules import mask_equations, rule_text, shortcut_equation, softmax_ce, ties
+from .tensor_softmax import local_latex, softmax_equations
 
 #: A local derivative printed longer than this is written ∂c/∂e in the worked element.
 _LONG = 28
@@ -74,7 +76,7 @@ def worked_element(w: QuestionWork, t: TensorInfo, deltas: dict, lhs_of) -> Equa
     syms, nums, exact = [], [], True
     for c in best_terms:
         loc = grads.local[(c, best)]
-        form = sb.tex(loc.formula)
+        form = local_latex(sb.tex, loc.formula)
         if len(form) > _LONG or any(isinstance(f, (Extremum, Indicator)) for f in sp.preorder_traversal(loc.formula)):
             form = partial(g.latex[c], g.latex[best])
         a, b = sb.show(grads.adjoint[c]), sb.show(loc.value)
@@ -134,6 +136,8 @@ def tensor_backward_part(w: QuestionWork) -> Part:
             rules = [rule_text(w, u, t) for u in readers] + ties(w, readers)
             eqs = mask_equations(w, t, readers)
             eqs.append(worked_element(w, t, deltas, name))
+            eqs = softmax_equations(w, t, readers, deltas) or eqs  # by rows, its JVP
+            rules, eqs = attention_backward(w, t, readers, name) or (rules, eqs)
             rules, eqs = norm_backward(w, t, readers, name) or (rules, eqs)
         eqs += tensor_equations(lhs, t, value_of, w.digits) if len(t.elements) > 1 else []
         title = f"Gradient with respect to ${t.latex}$" if t in asked else f"Upstream gradient $\\delta^{{{t.latex}}}$"

@@ -14,6 +14,7 @@ from ..problem.tensor_expressions import Apply, Ref
 from .forward import function_definitions
 from .model import Block, Part, answer
 from .question import QuestionWork
+from .tensor_attention import attention_forward, is_attention, mask_sentence
 from .tensor_display import tensor_answer, tensor_equations
 from .tensor_norm import norm_forward_block, norm_op
 
@@ -86,6 +87,8 @@ def tensor_forward_part(w: QuestionWork) -> Part:
             eqs = marked + [sb.forward(cell)] + tensor_equations(t.latex, t, w.values.__getitem__, w.digits)
             window = (f"The window of ${g.latex[cell]}$ is in bold; the other cells are computed "
                       "the same way." if marked else "")
+        if is_attention(t):  # scores, weights, output in steps
+            eqs, window = attention_forward(w, t), mask_sentence(t)
         text = " ".join(x for x in (op.note if op else "", shape_lines(w, t), window) if x)
         if every and len(t.elements) > 1:
             eqs += tensor_equations(t.latex, t, w.values.__getitem__, w.digits)

@@ -23,6 +23,7 @@ from .notes import tie
 from .question import QuestionWork
 from .tensor_display import tensor_equations
 from .tensor_forward import definition_of
+from .tensor_softmax import ROW_RULES
 
 _SUM = r"A sum passes $\delta^{{{u}}}$ on unchanged (summed over any axis that was broadcast)."
 _PRODUCT = (r"An elementwise product passes $\delta^{{{u}}}$ times the other factor, elementwise (summed over any "
@@ -52,7 +53,7 @@ _RULES = {
     ("flatten", 0): r"Flattening only rearranges: $\delta^{{{t}}}$ is $\delta^{{{u}}}$ reshaped back.",
     ("reshape", 0): r"A reshape only rearranges: $\delta^{{{t}}}$ is $\delta^{{{u}}}$ reshaped back.",
     ("transpose", 0): r"$\delta^{{{t}}}$ is $\delta^{{{u}}}$ transposed back.",
-    ("softmax", 0): r"Through the softmax's Jacobian: $\delta_{{o_j}} = \sum_k \delta_{{p_k}}\, p_k(\delta_{{kj}} - p_j)$.",
+    **ROW_RULES,  # softmax: its Jacobian-vector product by rows
 }
 
 
