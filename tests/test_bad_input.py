@@ -168,6 +168,16 @@ CASES = [
     ("norm-mask-wrong-shape.yaml", "network.layers[1].mask", "the mask is 2×2 but must be 3×2"),
     ("norm-mask-not-binary.yaml", "network.layers[1].mask", "a dropout mask holds only 0s and 1s (got 0.5)"),
     ("norm-p-out-of-range.yaml", "network.layers[1].p", "at least 0 and less than 1 (got 1)"),
+    # Issue 14: recurrent layers.
+    ("rnn-no-recurrent-weights.yaml", "network.layers[0].recurrent_weights",
+     "an rnn layer needs 'recurrent_weights'"),
+    ("rnn-weights-wrong-shape.yaml", "network.layers[0].weights", "must be 2×2 (2 units × 2 input features)"),
+    ("lstm-missing-gate.yaml", "network.layers[0].gates", "an lstm layer has the gates i, f, g, o (missing: o)"),
+    ("rnn-loss-every-last.yaml", "network.layers[0].loss_at", "a loss at every step needs return: sequence"),
+    ("rnn-targets-per-step.yaml", "target", "a loss at every step needs one target per time step (2)"),
+    ("rnn-sequence-not-matrix.yaml", "network.inputs.x", "a sequence is a matrix: one row per time step"),
+    ("rnn-after-dense.yaml", "network.layers[0]", "a dense layer cannot come before a recurrent layer"),
+    ("gru-cell-state.yaml", "network.layers[0].initial_state", "only an lstm has a cell state c (a gru has h only)"),
 ]
 
 #: Every bad file fails within this many seconds (no hang, however hostile).

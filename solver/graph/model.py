@@ -8,7 +8,7 @@ A :class:`Graph` is built by :mod:`solver.graph.network` (layered networks) or
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 
 import sympy as sp
@@ -133,6 +133,8 @@ class Graph:
             (``("o", "p")``: the generic letters).
         tensors: for a tensor graph problem, its named tensors in graph order (their
             elements are the scalar nodes); empty otherwise.
+        unrolled: for a recurrent network unrolled over time, each tensor's (key, time
+            step, row) in its diagram (step 0 the initial state, T + 1 the loss); empty otherwise.
     """
 
     nodes: tuple[Node, ...]
@@ -147,6 +149,11 @@ class Graph:
     examples: int = 1
     softmax_names: tuple[str, str] = ("o", "p")
     tensors: tuple[TensorInfo, ...] = ()
+    unrolled: tuple[tuple[str, int, int], ...] = ()
+
+    def with_unrolled(self, positions: dict[str, tuple[int, int]]) -> "Graph":
+        """This graph with its tensors' places in the unrolled diagram (see ``unrolled``)."""
+        return replace(self, unrolled=tuple((k, t, row) for k, (t, row) in positions.items()))
 
     @cached_property
     def by_key(self) -> dict[str, Node]:

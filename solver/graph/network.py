@@ -33,6 +33,7 @@ from .naming import (
     layer_names,
     weight_at,
 )
+from .recurrent_network import build_recurrent_network
 from .tensor_network import build_tensor_network
 
 
@@ -222,6 +223,8 @@ def build_network(problem: Problem, question: Question, file: str | None = None)
         ProblemError: names that clash, a target of the wrong length or count, a class
             out of range, or a loss that needs probabilities on outputs that are not.
     """
+    if problem.network.recurrent:
+        return build_recurrent_network(problem, question, file)
     if problem.network.convolutional:
         return build_tensor_network(problem, question, file)
     return _Builder(problem, question, file).build()

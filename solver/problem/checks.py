@@ -70,6 +70,8 @@ def check_problem(problem: Problem, file: str | None) -> None:
         _check_graph_names(problem, file)
         _check_graph_questions(problem, file)
         _check_graph_limits(problem, file)
+    elif problem.network is not None and problem.network.recurrent:
+        _check_recurrent(problem, file)
     elif problem.network is not None and problem.network.convolutional:
         _check_convolutional(problem, file)
     elif problem.network is not None:
@@ -126,6 +128,19 @@ def _check_convolutional(problem: Problem, file: str | None) -> None:
         elif seen_dense:
             raise ProblemError(f"a {layer.type} layer cannot follow a dense layer (convolutions and pooling come "
                                "first, then a flatten, then dense layers)", file=file, field=f"network.layers[{li}]")
+
+
+def _check_recurrent(problem: Problem, file: str | None) -> None:
+    """A recurrent network: one RNN, LSTM or GRU layer, first, then dense layers (the graph
+    stage checks the shapes)."""
+    for li, layer in enumerate(problem.network.layers):
+        kind = getattr(layer, "type", None) or "dense"
+        if li == 0 and kind not in ("rnn", "lstm", "gru"):
+            raise ProblemError(f"a {kind} layer cannot come before a recurrent layer: the recurrent layer reads "
+                               "the input sequence, dense layers follow it", file=file, field=f"network.layers[{li}]")
+        if li > 0 and kind != "dense":
+            raise ProblemError(f"a {kind} layer cannot follow a recurrent layer (one recurrent layer first, then "
+                               "dense layers)", file=file, field=f"network.layers[{li}]")
 
 
 def _check_network(problem: Problem, file: str | None) -> None:

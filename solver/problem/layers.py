@@ -27,6 +27,7 @@ from .fields import (
     with_params,
 )
 from .norm_layers import NORM_TYPES, norm_fields
+from .recurrent import RECURRENT_TYPES, RecurrentLayer
 
 ActivationName = Literal[tuple(ACTIVATIONS)]
 
@@ -116,6 +117,8 @@ TensorLayer = with_params(_TensorLayer, ACTIVATIONS.values())
 
 def _layer_kind(v: Any) -> str:
     t = v.get("type", "dense") if isinstance(v, dict) else getattr(v, "type", "dense")
+    if t in RECURRENT_TYPES:
+        return "recurrent"
     return "tensor" if t in ("conv2d", "maxpool2d", "avgpool2d", "flatten", *NORM_TYPES) else "dense"
 
 
@@ -133,10 +136,16 @@ class Network(Model):
         min_length=1, max_length=64)
     orientation: Literal["Wx", "xW"] = "Wx"
     naming: Literal["sequential", "indexed"] = "sequential"
-    layers: list[Annotated[Union[Annotated[Layer, Tag("dense")], Annotated[TensorLayer, Tag("tensor")]],
+    layers: list[Annotated[Union[Annotated[Layer, Tag("dense")], Annotated[TensorLayer, Tag("tensor")],
+                                 Annotated[RecurrentLayer, Tag("recurrent")]],
                            Discriminator(_layer_kind)]] = Field(min_length=1, max_length=16)
 
     @property
     def convolutional(self) -> bool:
-        """True when a layer is a convolution, a pooling or a flatten."""
+        """True when a layer is a convolution, a pooling or a flatten (a tensor-layout network)."""
         return any(isinstance(layer, TensorLayer) for layer in self.layers)
+
+    @property
+    def recurrent(self) -> bool:
+        """True when a layer is an RNN, an LSTM or a GRU (unrolled over the input's time steps)."""
+        return any(isinstance(layer, RecurrentLayer) for layer in self.layers)

@@ -14,6 +14,7 @@ from ..core.errors import ProblemError
 from .checks import check_problem
 from .fields import printable, quoted, tensor_schema
 from .norm_layers import NORM_TYPES
+from .recurrent import RECURRENT_TYPES
 from .schema import Problem
 
 
@@ -54,7 +55,7 @@ def _find_model(annotation: Any) -> Any:
 
 _UNION_TAGS = {"int", "str", "float", "bool", "none", "dict", "list"}
 #: The tags of a network layer's kinds (schema.Network.layers).
-_LAYER_TAGS = {"dense", "tensor"}
+_LAYER_TAGS = {"dense", "tensor", "recurrent"}
 
 
 def _clean_loc(loc: tuple, data: Any) -> tuple:
@@ -199,7 +200,9 @@ def json_schema() -> dict:
     schema["$defs"]["Network"]["properties"]["layers"]["items"] = {
         "if": {"properties": {"type": {"enum": ["conv2d", "maxpool2d", "avgpool2d", "flatten", *NORM_TYPES]}},
                "required": ["type"]},
-        "then": {"$ref": "#/$defs/TensorLayer"}, "else": {"$ref": "#/$defs/Layer"}}
+        "then": {"$ref": "#/$defs/TensorLayer"},
+        "else": {"if": {"properties": {"type": {"enum": list(RECURRENT_TYPES)}}, "required": ["type"]},
+                 "then": {"$ref": "#/$defs/RecurrentLayer"}, "else": {"$ref": "#/$defs/Layer"}}}
     schema["$defs"]["NumberOrTensor"] = {
         "anyOf": [{"type": ["number", "string"]},
                   {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/NumberOrTensor"}}],

@@ -1,6 +1,7 @@
 """Matrix product, transpose, and the operations that only rearrange elements
-(``reshape``, ``flatten``, ``concat``), as PyTorch defines them (``torch.matmul``,
-``.T``, ``torch.reshape``, ``torch.flatten``, ``torch.cat``)."""
+(``reshape``, ``flatten``, ``concat``, ``select``: row ``index`` of the first axis), as PyTorch
+defines them (``torch.matmul``, ``.T``, ``torch.reshape``, ``torch.flatten``, ``torch.cat``,
+``torch.select(input, 0, index)``)."""
 
 from __future__ import annotations
 
@@ -119,8 +120,28 @@ FLATTEN = TensorOp("flatten", (1, 1), _flatten, lambda a, kw: rf"\operatorname{{
                    keywords=(Keyword("start_dim", 0),), source="torch.flatten",
                    note="Flattening keeps the elements in row-major order (channel, then row, then column); "
                         "its gradient is the upstream gradient reshaped back.")
+def _select(args, kw) -> STensor:
+    (a,) = args
+    i = kw["index"]
+    if a.ndim == 0:
+        raise TensorError("select() takes a row of a tensor, not of a scalar")
+    if not -a.shape[0] <= i < a.shape[0]:
+        raise TensorError(f"select(): index={i} but the tensor has {a.shape[0]} rows (0 to {a.shape[0] - 1})")
+    i %= a.shape[0]
+    step = a.size // a.shape[0]
+    return STensor(a.shape[1:], a.data[i * step:(i + 1) * step])
+
+
+def _select_latex(a, kw) -> str:
+    head = f"{{{a[0]}}}" if "_" in a[0] or "^" in a[0] else a[0]
+    return f"{head}_{{{kw['index'] + 1}}}"
+
+
+SELECT = TensorOp("select", (1, 1), _select, _select_latex, keywords=(Keyword("index", 0, "axis"),),
+                  source="torch.select(input, 0, index)",
+                  note="$x_t$ is row $t$ of $x$ (counted from 1 in the key, from 0 in `index`).")
 CONCAT = TensorOp("concat", (2, None), _concat, lambda a, kw: r"\left[" + ",\\ ".join(a) + r"\right]",
                   keywords=(Keyword("axis", 0),), source="torch.cat")
 
 #: The operations of this module called by name in expressions (found by :mod:`solver.ops.tensor`).
-OPS: tuple[TensorOp, ...] = (TRANSPOSE, RESHAPE, FLATTEN, CONCAT,)
+OPS: tuple[TensorOp, ...] = (TRANSPOSE, RESHAPE, FLATTEN, CONCAT, SELECT)
