@@ -246,7 +246,7 @@ def test_the_diagram_has_one_box_per_tensor_with_its_shape():
 def test_element_names_drop_axes_of_size_one():
     assert element_latex("X", (1, 4, 4), (0, 1, 2)) == "X_{23}"
     assert element_latex("K", (2, 1, 3, 3), (1, 0, 0, 2)) == "K_{213}"
-    assert element_latex("x_{0}", (12,), (10,)) == "{x_{0}}_{11}"
+    assert element_latex("x_{0}", (12,), (10,)) == "x_{0,11}"  # one subscript, the name's and the index
     assert element_latex("b", (1,), (0,)) == "b"
 
 

@@ -11,6 +11,8 @@ tensors (:attr:`Graph.tensors`).
 
 from __future__ import annotations
 
+import re
+
 from ..core.errors import ProblemError
 from ..core.names import latex_name
 from ..core.numbers import written_latex
@@ -39,6 +41,21 @@ def element_key(name: str, index: tuple[int, ...]) -> str:
     return name if not index else f"{name}[{','.join(map(str, index))}]"
 
 
+#: A name with one subscript at its end and none before it (``h_{2}``, ``W_{xh}``, ``a^{i}_{1}``).
+_SUBSCRIPTED = re.compile(r"([^_]*)_\{([^{}]*)\}")
+
+
+def _top_level(tex: str) -> str:
+    """``tex`` without what its braces hold (``\\delta^{h_{2}}`` → ``\\delta^``)."""
+    out, depth = [], 0
+    for ch in tex:
+        depth += ch == "{"
+        if depth == 0:
+            out.append(ch)
+        depth -= ch == "}"
+    return "".join(out)
+
+
 def element_latex(base: str, shape: tuple[int, ...], index: tuple[int, ...]) -> str:
     """``Z_{23}``: the element's indices from 1, as matrices are written, over the axes
     longer than 1 (a 1 × 4 × 4 image's pixels are ``X_{ij}``); with commas when an index
@@ -47,7 +64,10 @@ def element_latex(base: str, shape: tuple[int, ...], index: tuple[int, ...]) -> 
     if not shown:
         return base
     sep = "," if any(n > 9 for n in shape) else ""
-    head = f"{{{base}}}" if "_" in base else base  # W^{(4)}_{12}, {x_{0}}_{12}
+    sub = _SUBSCRIPTED.fullmatch(base)
+    if sub:  # h_{2} → h_{2,1}: the element's indices join the name's own subscript
+        return f"{sub[1]}_{{{sub[2]},{sep.join(shown)}}}"
+    head = f"{{{base}}}" if "_" in _top_level(base) else base  # W^{(4)}_{12}, \delta^{h_{2}}_{1}, {x_{0}^{2}}_{1}
     return f"{head}_{{{sep.join(shown)}}}"
 
 
@@ -228,4 +248,5 @@ def tensor_level(graph: Graph) -> Graph:
             deps = sorted(dependencies(t.tree))
             expr = sym(deps[0]) if len(deps) == 1 else (sum((sym(d) for d in deps), 0) if deps else 0)
             nodes.append(Node(t.key, t.kind, expr=expr))
-    return Graph(tuple(nodes), {t.key: t.latex for t in graph.tensors}, None, tensors=graph.tensors)
+    return Graph(tuple(nodes), {t.key: t.latex for t in graph.tensors}, None, tensors=graph.tensors,
+                 unrolled=graph.unrolled)

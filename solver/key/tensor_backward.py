@@ -18,6 +18,7 @@ from ..graph.tensor_spec import dependencies, element_latex
 from ..ops.extremum import Extremum, Indicator
 from ..ops.latex import partial
 from ..ops.tensor import indices
+from .bptt import bptt_backward, bptt_note, gradient_norms
 from .model import Block, Equation, Part, answer
 from .notes import softmax_ce_note
 from .question import QuestionWork
@@ -56,7 +57,8 @@ def needed(w: QuestionWork, asked: list[TensorInfo]) -> list[TensorInfo]:
                 want.add(u.key)
                 stack.append(u.key)
     upstream = [t for t in reversed(w.graph.tensors) if t.key in want and t.kind != "output"]
-    return upstream + [t for t in reversed(w.graph.tensors) if t in asked and t.key not in want]
+    order = w.graph.tensors if w.graph.unrolled else tuple(reversed(w.graph.tensors))  # shared weights as given
+    return upstream + [t for t in order if t in asked and t.key not in want]
 
 
 def worked_element(w: QuestionWork, t: TensorInfo, deltas: dict, lhs_of) -> Equation:
@@ -88,7 +90,9 @@ def worked_element(w: QuestionWork, t: TensorInfo, deltas: dict, lhs_of) -> Equa
             syms.append(deltas[c])
             nums.append(a.latex)
         else:
-            syms.append(f"{deltas[c]}\\, {form}" if not form.startswith("-") else f"{deltas[c]} \\left({form}\\right)")
+            sum_shown = isinstance(loc.formula, sp.Add) and not form.startswith(r"\frac{\partial")
+            loose = form.startswith("-") or sum_shown  # δ (h − n), not δ h − n
+            syms.append(f"{deltas[c]} \\left({form}\\right)" if loose else f"{deltas[c]}\\, {form}")
             nums.append(f"({a.latex})({b.latex})")
     value = sb.show(grads.adjoint[best])
     signed = nums[0] + "".join(f" - {n[1:]}" if n.startswith("-") else f" + {n}" for n in nums[1:])
@@ -122,6 +126,7 @@ def tensor_backward_part(w: QuestionWork) -> Part:
                     rf"has the shape of ${a}$; each element is $\delta^{{{a}}}_e = \sum_c \delta_c\, \partial c / \partial {a}_e$ "
                     rf"over the elements $c$ that use ${a}_e$ (terms with $\delta_c = 0$ or $\partial c/\partial {a}_e = 0$ "
                     rf"are left out). $\delta^{{{out.latex}}} = 1$.")]
+    blocks += [b for b in (bptt_note(w),) if b is not None]
     shortcut = softmax_ce(w)
     for t in needed(w, asked):
         name = (lambda k: deltas[k]) if t not in asked else (lambda k: partial(w.out, w.graph.latex[k]))
@@ -139,6 +144,8 @@ def tensor_backward_part(w: QuestionWork) -> Part:
             eqs = softmax_equations(w, t, readers, deltas) or eqs  # by rows, its JVP
             rules, eqs = attention_backward(w, t, readers, name) or (rules, eqs)
             rules, eqs = norm_backward(w, t, readers, name) or (rules, eqs)
+            summed = bptt_backward(w, t, readers, lhs)  # a recurrent network: the terms of each step
+            rules, eqs = (summed[0], mask_equations(w, t, readers) + summed[1]) if summed else (rules, eqs)
         eqs += tensor_equations(lhs, t, value_of, w.digits) if len(t.elements) > 1 else []
         title = f"Gradient with respect to ${t.latex}$" if t in asked else f"Upstream gradient $\\delta^{{{t.latex}}}$"
         blocks.append(Block("gradient" if t in asked else "upstream", title, " ".join(rules), tuple(eqs)))
@@ -147,6 +154,7 @@ def tensor_backward_part(w: QuestionWork) -> Part:
         for t in asked:
             lines = tensor_equations(partial(w.out, t.latex), t, value_of, w.digits)
             w.final.extend(e.inline for e in lines)
+        w.extra_tables += tuple(x for x in (gradient_norms(w),) if x is not None)
     return Part("Backward pass", tuple(blocks))
 
 

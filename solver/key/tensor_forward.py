@@ -77,7 +77,8 @@ def tensor_forward_part(w: QuestionWork) -> Part:
     blocks = function_definitions(w, [k for t in computed for k in t.elements[:1]])
     for t in computed:
         op = t.tree.op if isinstance(t.tree, Apply) else None
-        every = op is not None and op.cells in ("sum", "window") and _per_channel(t) <= CELLS
+        every = op is not None and op.cells in ("sum", "window") and _per_channel(t) <= CELLS \
+            or bool(g.unrolled) and len(t.elements) <= 4  # a recurrent step's few units, each worked
         window = ""
         if len(t.elements) == 1 or every:
             eqs = [sb.forward(k) for k in t.elements]

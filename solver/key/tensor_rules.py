@@ -89,6 +89,11 @@ def _transposed(w: QuestionWork, tree) -> str:
     return superscriptable(tree_latex(tree, names)) + r"^\top"
 
 
+def _sub(latex: str) -> str:
+    """``latex`` ready for a subscript: in braces when it has one already (``{h_{2}}_c``)."""
+    return f"{{{latex}}}" if "_" in latex else latex
+
+
 def rule_text(w: QuestionWork, user: TensorInfo, t: TensorInfo) -> str:
     """The sentence saying how δ reaches ``t`` through ``user``: the rule of the operation
     that takes ``t`` when nothing but sums stands between it and ``user``, else the chain
@@ -101,7 +106,8 @@ def rule_text(w: QuestionWork, user: TensorInfo, t: TensorInfo) -> str:
                 rf"back (for $C = A B^\top$: $\delta^{{B}} = (\delta^{{C}})^\top A$).")
     if not direct:
         return (rf"By the chain rule through ${definition_of(w.graph, user)}$: "
-                rf"$\delta^{{{t.latex}}}_e = \sum_c \delta^{{{user.latex}}}_c\, \partial {user.latex}_c / \partial {t.latex}_e$.")
+                rf"$\delta^{{{t.latex}}}_e = \sum_c \delta^{{{user.latex}}}_c\, \partial {_sub(user.latex)}_c / "
+                rf"\partial {_sub(t.latex)}_e$.")
     if op in ACTIVATIONS and ACTIVATIONS[op].elementwise or op in ("exp", "log", "sqrt", "abs", "square") \
             or op.startswith("pow"):
         return (rf"An elementwise function passes $\delta^{{{user.latex}}}$ times its derivative at each element: "

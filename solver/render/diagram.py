@@ -13,15 +13,16 @@ line); a tensor graph has one box per tensor.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from ..core.names import latex_name
 from ..core.numbers import display
 from ..graph.model import Graph
 from ..key.model import Figure
 from ..ops.activations import ACTIVATIONS
-from .measure import LABEL_PT, NAME_PT, PT, size
+from .boxes import DEdge, Diagram, DMatrix, DNode
+from .boxes import box_size as _box_size
+from .measure import LABEL_PT, PT, size
 from .placement import Box, Wanted, place
+from .unrolled import unrolled_diagram
 
 #: Above this many units, a layer is drawn compactly: the first 3, a gap, the last 2.
 MAX_UNITS = 6
@@ -31,48 +32,6 @@ RADIUS = 0.45
 MAX_WIDTH, MAX_HEIGHT = 15.0, 10.0
 #: Column and row spacings tried, smallest first.
 SPACINGS = tuple((dx, dy) for dy in (1.6, 2.0, 2.4) for dx in (4.0, 4.8, 5.6))
-
-
-@dataclass(frozen=True)
-class DNode:
-    id: str
-    label: str           # LaTeX math (without $)
-    x: float
-    y: float
-    note: str = ""       # a second line (value, gradient), LaTeX math
-    kind: str = "neuron"  # neuron, input, bias, dots, tag, stage, leaf
-    w: float = 0.0       # the box's size (bias, tag, stage, leaf)
-    h: float = 0.0
-
-
-@dataclass(frozen=True)
-class DEdge:
-    src: str
-    dst: str
-    label: str = ""
-    pos: float = 0.5      # where along the edge its label's centre sits (0 = source's centre)
-    box: Box | None = None  # the label's box
-    bend: bool = False     # a skip connection, arcing over the columns between
-
-
-@dataclass(frozen=True)
-class DMatrix:
-    """A weight matrix written beside the drawing: ``name = [rows]``, centred at (x, y)."""
-
-    name: str
-    rows: tuple[tuple[str, ...], ...]
-    x: float
-    y: float
-    w: float
-    h: float
-
-
-@dataclass(frozen=True)
-class Diagram:
-    nodes: tuple[DNode, ...]
-    edges: tuple[DEdge, ...]
-    captions: tuple[tuple[float, float, str], ...] = ()  # (x, y, text) under the columns
-    matrices: tuple[DMatrix, ...] = ()
 
 
 def label_boxes(d: Diagram) -> list[tuple[str, Box]]:
@@ -281,20 +240,13 @@ def graph_diagram(graph: Graph, values: dict | None, adjoint: dict | None, shape
     return Diagram(tuple(nodes), tuple(edges), captions)
 
 
-def _box_size(label: str, note: str) -> tuple[float, float]:
-    """A graph node's box: its name at 10 pt over its note at 8 pt."""
-    w = max(size(label, NAME_PT)[0], size(note, LABEL_PT)[0] if note else 0.0, 1.0) + 0.2
-    return w, (0.95 if note else 0.6)
-
-
 def diagram(figure: Figure | None, sheet: str) -> Diagram | None:
     """The diagram of a key (``sheet="key"``: weights' values, or each node's value and
     gradient) or of a question paper (names only)."""
-    if figure is None:
-        return None
     key = sheet == "key"
-    if figure.kind == "network":
-        return network_diagram(figure.graph, values=key)
-    if figure.kind == "tensors":  # one box per tensor, with its shape
-        return graph_diagram(figure.graph, None, None, figure.values)
+    if figure is None or figure.kind == "network":
+        return None if figure is None else network_diagram(figure.graph, values=key)
+    if figure.kind == "tensors":  # one box per tensor, with its shape; a recurrent network's by time step
+        return unrolled_diagram(figure.graph, figure.values) if figure.graph.unrolled else \
+            graph_diagram(figure.graph, None, None, figure.values)
     return graph_diagram(figure.graph, figure.values if key else None, figure.adjoint if key else None)

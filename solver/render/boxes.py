@@ -1,0 +1,57 @@
+"""The pieces every diagram is laid out with: nodes, edges, matrices beside the drawing, the
+diagram itself (lengths in centimetres, labels LaTeX math), and a graph box's size."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .measure import LABEL_PT, NAME_PT, size
+from .placement import Box
+
+
+@dataclass(frozen=True)
+class DNode:
+    id: str
+    label: str           # LaTeX math (without $)
+    x: float
+    y: float
+    note: str = ""       # a second line (value, gradient), LaTeX math
+    kind: str = "neuron"  # neuron, input, bias, dots, tag, stage, leaf
+    w: float = 0.0       # the box's size (bias, tag, stage, leaf)
+    h: float = 0.0
+
+
+@dataclass(frozen=True)
+class DEdge:
+    src: str
+    dst: str
+    label: str = ""
+    pos: float = 0.5      # where along the edge its label's centre sits (0 = source's centre)
+    box: Box | None = None  # the label's box
+    bend: bool = False     # a skip connection, arcing over the columns between
+
+
+@dataclass(frozen=True)
+class DMatrix:
+    """A weight matrix written beside the drawing: ``name = [rows]``, centred at (x, y)."""
+
+    name: str
+    rows: tuple[tuple[str, ...], ...]
+    x: float
+    y: float
+    w: float
+    h: float
+
+
+@dataclass(frozen=True)
+class Diagram:
+    nodes: tuple[DNode, ...]
+    edges: tuple[DEdge, ...]
+    captions: tuple[tuple[float, float, str], ...] = ()  # (x, y, text) under the columns
+    matrices: tuple[DMatrix, ...] = ()
+
+
+def box_size(label: str, note: str) -> tuple[float, float]:
+    """A graph node's box: its name at 10 pt over its note at 8 pt."""
+    w = max(size(label, NAME_PT)[0], size(note, LABEL_PT)[0] if note else 0.0, 1.0) + 0.2
+    return w, (0.95 if note else 0.6)
