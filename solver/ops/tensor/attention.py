@@ -41,7 +41,7 @@ def root_of(d: int) -> sp.Expr:
 
 
 class MaskedSoftmax(OpFunctionBase):
-    """Weight k (0-based) of a row under a 0/1 mask: ``MaskedSoftmax(k, m_1…m_n, s_1…s_n) =
+    """Weight k (0-based) of a row under a 0/1 mask: ``MaskedSoftmax(s_1…s_n, m_1…m_n, k) =
     m_k e^{s_k} / Σ_j m_j e^{s_j}``; with every m_j = 1 the softmax itself.
 
     Its Jacobian in the scores is the softmax's, ∂A_k/∂s_j = A_k (δ_kj − A_j), so a masked-out
@@ -50,49 +50,50 @@ class MaskedSoftmax(OpFunctionBase):
 
     latex_name = r"\operatorname{softmax}"
     probabilities = True
-    numeric = staticmethod(lambda k, *a: _numeric(int(k), a))
+    least_arguments = 3
+    numeric = staticmethod(lambda *a: _numeric(a))
+
+    @staticmethod
+    def split(args) -> tuple[tuple, tuple, int]:
+        """(scores, masks, k) of the arguments."""
+        n = (len(args) - 1) // 2
+        return args[:n], args[n:2 * n], int(args[-1])
 
     @classmethod
-    def eval(cls, k, *args):
-        if args and all(is_number(x) for x in args):
-            n = len(args) // 2
-            masks, scores = args[:n], args[n:]
+    def eval(cls, *args):
+        if len(args) >= 3 and all(is_number(x) for x in args):
+            scores, masks, k = cls.split(args)
             terms = [m * sp.exp(s) for m, s in zip(masks, scores) if m != 0]
             if not terms:
                 raise ValueError("every entry of a row of the attention mask is 0")
-            if len(terms) == 1 and masks[int(k)] != 0:  # the only entry kept: weight exactly 1
+            if len(terms) == 1 and masks[k] != 0:  # the only entry kept: weight exactly 1
                 return sp.Integer(1)
-            return masks[int(k)] * sp.exp(scores[int(k)]) / sp.Add(*terms)
+            return masks[k] * sp.exp(scores[k]) / sp.Add(*terms)
         return None
 
     def component(self, j: int) -> MaskedSoftmax:
-        return MaskedSoftmax(sp.Integer(j), *self.args[1:])
+        return MaskedSoftmax(*self.args[:-1], sp.Integer(j))
 
     def fdiff(self, argindex=1):
-        n = (len(self.args) - 1) // 2
-        j = argindex - 2
-        if j < 0:
+        scores, masks, k = self.split(self.args)
+        j, n = argindex - 1, len(scores)
+        if j >= 2 * n:
             raise sp.ArgumentIndexError(self, argindex)
-        k = int(self.args[0])
-        if j >= n:  # a score
-            other = self.component(j - n)
-            return self * (1 - self) if j - n == k else -self * other
-        masks, scores = self.args[1:n + 1], self.args[n + 1:]
+        if j < n:  # a score
+            return self * (1 - self) if j == k else -self * self.component(j)
+        j -= n
         total = sp.Add(*[m * sp.exp(s) for m, s in zip(masks, scores)])
         return ((1 if j == k else 0) - self) * sp.exp(scores[j]) / total
 
     def _latex(self, printer, exp=None):
-        n = (len(self.args) - 1) // 2
-        masks, scores = self.args[1:n + 1], self.args[n + 1:]
-        k = int(self.args[0])
+        scores, masks, k = self.split(self.args)
         term = [rf"{printer._print(m)}\, e^{{{printer._print(s)}}}" for m, s in zip(masks, scores)]
         tex = rf"\frac{{{term[k]}}}{{{' + '.join(term)}}}"
         return rf"\left({tex}\right)^{{{exp}}}" if exp else tex
 
 
-def _numeric(k: int, args):
-    n = len(args) // 2
-    masks, scores = args[:n], args[n:]
+def _numeric(args):
+    scores, masks, k = MaskedSoftmax.split(args)
     return masks[k] * mpmath.exp(scores[k]) / mpmath.fsum(m * mpmath.exp(s) for m, s in zip(masks, scores))
 
 
@@ -154,7 +155,7 @@ def stages(q: STensor, k: STensor, v: STensor, m: STensor | None = None,
         for i, row in enumerate(rows):
             if boolean:
                 masks = [mask(b, i, j) for j in range(n_k)]
-                a = [MaskedSoftmax(sp.Integer(j), *masks, *row) for j in range(n_k)]
+                a = [MaskedSoftmax(*row, *masks, sp.Integer(j)) for j in range(n_k)]
             else:
                 a = [Softmax(sp.Integer(j), *row) for j in range(n_k)]
             weights += a
