@@ -180,7 +180,7 @@ def _latex(a, kw) -> str:
 ATTENTION = TensorOp(
     "attention", (3, 4), _attention, _latex, keywords=(Keyword("boolean", 0),),
     source="torch.nn.functional.scaled_dot_product_attention",
-    note=(r"Scaled dot-product attention (PyTorch's scaled\_dot\_product\_attention): scores "
+    note=(r"Scaled dot-product attention, as PyTorch computes it: scores "
           r"$S = Q K^\top / \sqrt{d_k}$ with $d_k$ the last axis of $Q$, "
           r"weights $A = \operatorname{softmax}(S)$ along each row, output $O = A V$."))
 
