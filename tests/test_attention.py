@@ -325,7 +325,20 @@ BAD = [
     ("attention(Q, K, V, T)", "graph.nodes.O", "attention(): the mask must have the scores' shape 2×2"),
     ("attention(Q, K)", "graph.nodes.O", "attention() takes 3 to 4 arguments"),
     ("attention(Q, K, V, Z, boolean=1)", "questions[0]", "every entry of a row of the attention mask is 0"),
+    ("attention(Q, K, mask=Z)", "graph.nodes.O", "attention(): 'mask=' comes after 3 arguments; give them first"),
+    ("attention(Q, K, V, Z, mask=Z)", "graph.nodes.O", "attention(): 'mask' is given twice"),
 ]
+
+
+def test_the_mask_may_be_passed_by_name():
+    """``attention(Q, K, V, mask=M)`` (the issue's spelling) is ``attention(Q, K, V, M)``."""
+    q, k = R.array([[Fraction(1), 0, 1], [0, 1, 0]]), R.array([[1, 1, 0], [0, 1, 1]])
+    v, m = R.array([[1, 2], [3, -1]]), R.array([[0, Fraction(-1, 2)], [Fraction(3, 10), 0]])
+    g = R.array([[1, 0], [Fraction(1, 2), 1]])
+    leaves = {"Q": q, "K": k, "V": v, "M": m}
+    a = O.solve(O.Case("attention(Q, K, V, mask=M)", leaves, tuple(leaves), REF, {"boolean": 0}, False, g))
+    b = O.solve(O.Case("attention(Q, K, V, M)", leaves, tuple(leaves), REF, {"boolean": 0}, False, g))
+    assert a == b
 
 
 @pytest.mark.parametrize("node, field, message", BAD)

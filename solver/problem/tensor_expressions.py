@@ -144,6 +144,13 @@ class _Reader:
         else:
             return self.function(node, depth)
         args = tuple(self.read(a, depth) for a in node.args)
+        for kw in node.keywords:  # a positional argument passed by its name (mask=M), in its place
+            if kw.arg in op.arg_names:
+                at = op.arg_names.index(kw.arg)
+                if at != len(args):
+                    raise ExpressionError(f"{name}(): '{kw.arg}' is given twice" if at < len(args) else
+                                          f"{name}(): '{kw.arg}=' comes after {at} arguments; give them first")
+                args += (self.read(kw.value, depth),)
         least, most = op.arity
         if len(args) < least or (most is not None and len(args) > most):
             raise ExpressionError(f"{name}() takes {op.arity_text()}")
@@ -153,6 +160,8 @@ class _Reader:
         given = {}
         allowed = {k.name: k for k in op.keywords}
         for kw in node.keywords:
+            if kw.arg in op.arg_names:
+                continue  # an argument, read by call()
             if kw.arg not in allowed:
                 takes = ", ".join(allowed) or "none"
                 raise ExpressionError(f"{node.func.id}() has no keyword '{kw.arg}' (it takes: {takes})")

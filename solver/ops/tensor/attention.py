@@ -179,6 +179,7 @@ def _latex(a, kw) -> str:
 
 ATTENTION = TensorOp(
     "attention", (3, 4), _attention, _latex, keywords=(Keyword("boolean", 0),),
+    arg_names=("query", "key", "value", "mask"),
     source="torch.nn.functional.scaled_dot_product_attention",
     note=(r"Scaled dot-product attention, as PyTorch computes it: scores "
           r"$S = Q K^\top / \sqrt{d_k}$ with $d_k$ the last axis of $Q$, "

@@ -155,6 +155,8 @@ class TensorOp:
             matrices, one element worked), ``window`` (pooling: each window's result).
         note: a sentence of the key stating its convention (LaTeX in ``$…$``).
         source: where its definition comes from (PyTorch's name for it).
+        arg_names: the names of its positional arguments, which an expression may also pass
+            by name after the ones before them (``attention(Q, K, V, mask=M)``).
     """
 
     name: str
@@ -166,6 +168,8 @@ class TensorOp:
     note: str = ""
     source: str = ""
     scalar_args: tuple[int, ...] = field(default=())
+    #: names by which its positional arguments may also be given, in order (``mask=M``)
+    arg_names: tuple[str, ...] = ()
 
     def arity_text(self) -> str:
         least, most = self.arity
