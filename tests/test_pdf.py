@@ -175,6 +175,8 @@ def given_numbers(problem: dict) -> list[str]:
     if "network" in problem:
         for layer in problem["network"]["layers"]:
             walk(layer.get("weights", []))
+            for gate in layer.get("gates", {}).values():  # an LSTM's or a GRU's, per gate
+                walk(gate.get("weights", []))
     else:
         for value in problem["graph"].get("parameters", {}).values():
             walk(value)
