@@ -79,13 +79,14 @@ def unrolled_diagram(graph: Graph, shapes: dict[str, str]) -> Diagram:
     for i, s in enumerate(steps):
         x = 0.0 if i == 0 else x + widths[steps[i - 1]] / 2 + GAP_X + widths[s] / 2
         centre[s] = x
+    level = {row: i for i, row in enumerate(sorted({r for _, r in cells}))}  # no empty rows (an RNN has no gates)
     for (s, row), ks in sorted(cells.items()):
         total = sum(sizes[k][0] for k in ks) + SLOT_GAP * (len(ks) - 1)
         left = centre[s] - total / 2
         for k in ks:
             w, h = sizes[k]
             kind = "leaf" if k in reads_x.values() or (k in infos and infos[k].tree is None) else "stage"
-            nodes.append(DNode(k, labels[k], left + w / 2, row * ROW_Y, notes[k], kind, w, h))
+            nodes.append(DNode(k, labels[k], left + w / 2, level[row] * ROW_Y, notes[k], kind, w, h))
             left += w + SLOT_GAP
     first = lambda k: (place[k], order.get(k, -1))  # noqa: E731 (a tie broken by graph order)
     edges = []
