@@ -177,8 +177,8 @@ def given_numbers(problem: dict) -> list[str]:
             walk(layer.get("weights", []))
             for gate in layer.get("gates", {}).values():  # an LSTM's or a GRU's, per gate
                 walk(gate.get("weights", []))
-    else:
-        for value in problem["graph"].get("parameters", {}).values():
+    else:  # its parameters, or its inputs when it has none (the attention problem's Q, K, V)
+        for value in (problem["graph"].get("parameters") or problem["graph"]["inputs"]).values():
             walk(value)
     # a whole number is shown as one (0.0 as 0, as the key writes it)
     return [repr(int(v)) if float(v).is_integer() else repr(v) for v in values
