@@ -178,6 +178,7 @@ CASES = [
     ("rnn-sequence-not-matrix.yaml", "network.inputs.x", "a sequence is a matrix: one row per time step"),
     ("rnn-after-dense.yaml", "network.layers[0]", "a dense layer cannot come before a recurrent layer"),
     ("gru-cell-state.yaml", "network.layers[0].initial_state", "only an lstm has a cell state c (a gru has h only)"),
+    ("rnn-cross-entropy-linear.yaml", "loss", "cross-entropy needs probabilities: give the output layer a softmax"),
 ]
 
 #: Every bad file fails within this many seconds (no hang, however hostile).

@@ -16,23 +16,20 @@ from __future__ import annotations
 import sympy as sp
 
 from ..ops.activations import ACTIVATIONS
-from ..ops.losses import LOSSES
 from ..ops.params import resolve
 from ..ops.tensor import (
     NAMED,
     OPERATORS,
     STensor,
-    TensorError,
     TensorOp,
     elementwise_function,
-    from_nested,
 )
 from ..problem.recurrent import GATES, InitialState, RecurrentLayer
 from ..problem.tensor_expressions import Apply, Const, Ref
 from .model import Graph
 from .naming import example_target
 from .tensor_network import _Builder
-from .tensor_spec import apply_tree, assemble, check_training
+from .tensor_spec import assemble, check_training
 
 _ADD, _SUB, _MUL, _AT = (OPERATORS[k] for k in "+-*@")
 #: Diagram rows, bottom to top: the input, the gates, the cell state, the hidden state, a
@@ -53,32 +50,13 @@ def _fn(name: str, arg):
 
 
 class _Unrolled(_Builder):
-    """Builds the unrolled graph; ``positions`` gives each tensor's (step, row) for the diagram.
-    Sizes come from the layers' ``units`` (never from building the values: a state's value
-    nests every step before it)."""
+    """Builds the unrolled graph; ``positions`` gives each tensor's (step, row) for the diagram
+    (the input's rows are placed by the diagram, in ROW_INPUT)."""
 
     def __init__(self, problem, question, file):
         super().__init__(problem, question, file)
         self.batch = 0
         self.positions: dict[str, tuple[int, int]] = {}
-
-    def _shape(self, ref: Ref) -> tuple[int, ...]:
-        """The shape of a tensor built so far: each stage applied to symbols standing for the
-        tensors it reads (its values would nest every step before it)."""
-        env = self.__dict__.setdefault("_symbols", {})
-
-        def symbols(k, t: STensor) -> STensor:
-            return STensor(t.shape, tuple(sp.Symbol(f"{k}.{i}") for i in range(t.size)))
-        for k, _, v, field in self.leaves:
-            if k not in env:
-                env[k] = symbols(k, from_nested(v, k))
-        for k, tree, _, field in self.stages:
-            if k not in env:
-                try:
-                    env[k] = symbols(k, apply_tree(tree, env))
-                except TensorError as exc:
-                    raise self.fail(str(exc), field) from None
-        return env[ref.name].shape
 
     def at(self, key: str, step: int, row: int, tree, latex: str, field: str) -> Ref:
         self.positions[key] = (step, row)
@@ -115,8 +93,6 @@ class _Unrolled(_Builder):
                             "(x: [[1, 0], [0.5, -1]]; one feature: x: [[1], [0.5]])", field)
         self.steps, features = len(seq), len(seq[0])
         self.leaf(name, "input", seq, name if len(name) == 1 else rf"\mathit{{{name}}}", field)
-        for t in range(self.steps):
-            self.positions[f"{name}_{t + 1}"] = (t + 1, ROW_INPUT)
         layer = net.layers[0]
         states = self.recurrent(layer, name, features, "network.layers[0]")
         outs = states if layer.returns == "sequence" else states[-1:]
@@ -233,26 +209,17 @@ class _Unrolled(_Builder):
 
 def _sequence_loss(self: _Unrolled, outs: list[Ref]) -> Graph:
     """The sum over the steps of each step's loss, one target per step (a T × outputs ``y``)."""
-    q, p = self.q, self.problem
-    needs = any(a in q.ask for a in ("loss", "gradients", "update", "train"))
-    if not needs:
+    if not any(a in self.q.ask for a in ("loss", "gradients", "update", "train")):
         return self.finish(outs[-1].name, False)
-    spec = q.loss or p.loss
-    if spec is None:
-        raise self.fail("this question asks for the loss or gradients but no loss is given "
-                        "(set 'loss' on the problem or the question)", f"questions[{self.qi}].loss")
-    target = q.target if q.target is not None else p.target
-    field = f"questions[{self.qi}].target" if q.target is not None else "target"
+    spec, loss, params, target, field = self.loss_spec(outs)
     n_out = self.problem.network.layers[-1].units
     if not isinstance(target, list) or len(target) != self.steps:
         raise self.fail(f"a loss at every step needs one target per time step ({self.steps})", field)
     tvals = [example_target(x, n_out, f"{field}[{t}]", self.fail) for t, x in enumerate(target)]
-    problem = next((LOSSES[spec.type].check_targets(x) for x in tvals if LOSSES[spec.type].check_targets), None)
+    problem = next((loss.check_targets(x) for x in tvals if loss.check_targets), None)
     if problem:
         raise self.fail(problem, field)
     self.leaf("y", "input", tvals, "y", field)
-    loss = LOSSES[spec.type]
-    params = resolve(loss.params, {x.name: getattr(spec, x.name) for x in loss.params})
     op = _sequence_loss_op(loss, spec.reduction or loss.default_reduction, params, tvals)
     self.at("L", self.steps + 1, ROW_OUT, Apply(op, (*outs, Ref("y"))), "L", "loss")
     return self.finish("L", True)

@@ -169,18 +169,11 @@ class _Builder:
         return self.activation(li, layer.activation, params, z, "a", field, out)
 
     def loss(self, prev: Ref) -> Graph:
-        q, p = self.q, self.problem
+        q = self.q
         needs = any(a in q.ask for a in ("loss", "gradients", "update", "train"))
         output = prev.name
         if needs:
-            spec = q.loss or p.loss
-            if spec is None:
-                raise self.fail("this question asks for the loss or gradients but no loss is given "
-                                "(set 'loss' on the problem or the question)", f"questions[{self.qi}].loss")
-            target = q.target if q.target is not None else p.target
-            field = f"questions[{self.qi}].target" if q.target is not None else "target"
-            if target is None:
-                raise self.fail("this question needs a target (set 'target' on the problem or the question)", field)
+            spec, loss, params, target, field = self.loss_spec([prev])
             n_out = self._shape(prev)[-1]
             if self.batch:
                 if not isinstance(target, list) or len(target) != self.batch:
@@ -189,22 +182,41 @@ class _Builder:
             else:
                 tvals = [example_target(target, n_out, field, self.fail)]
             self.leaf("y", "input", tvals if self.batch else tvals[0], "y", field)
-            loss = LOSSES[spec.type]
-            params = resolve(loss.params, {x.name: getattr(spec, x.name) for x in loss.params})
             names = self._softmax_names(prev)
             problem = next((loss.check_targets(t) for t in tvals if loss.check_targets), None)
             if problem:
                 raise self.fail(problem, field)
-            out = self._tree(prev)
-            if loss.needs_probabilities and not (isinstance(out, Apply) and out.op.name in ("softmax", "sigmoid")):
-                raise self.fail(f"{loss.title} needs probabilities: give the output layer a softmax or sigmoid "
-                                "activation", "loss" if q.loss is None else f"questions[{self.qi}].loss")
             op = _loss_op(loss, spec.reduction or loss.default_reduction, params, tvals, names,
                           (spec.batch or "mean") if self.batch else None)
             self.stage("L", Apply(op, (prev, Ref("y"))), "L", "loss")
             output = "L"
         graph = assemble(self.leaves, self.stages, self.names, output, needs, self.file, "network")
         return check_training(graph, self.problem, self.file)
+
+    def loss_spec(self, outputs: list[Ref]):
+        """(loss spec, loss descriptor, its parameters' values, target as written, the target's
+        field) of the question, the loss reading ``outputs``.
+
+        Raises:
+            ProblemError: no loss or no target given; a loss that needs probabilities on an
+                output that is not a softmax's or a sigmoid's.
+        """
+        q, p = self.q, self.problem
+        spec = q.loss or p.loss
+        if spec is None:
+            raise self.fail("this question asks for the loss or gradients but no loss is given "
+                            "(set 'loss' on the problem or the question)", f"questions[{self.qi}].loss")
+        target = q.target if q.target is not None else p.target
+        field = f"questions[{self.qi}].target" if q.target is not None else "target"
+        if target is None:
+            raise self.fail("this question needs a target (set 'target' on the problem or the question)", field)
+        loss = LOSSES[spec.type]
+        params = resolve(loss.params, {x.name: getattr(spec, x.name) for x in loss.params})
+        for out in map(self._tree, outputs):
+            if loss.needs_probabilities and not (isinstance(out, Apply) and out.op.name in ("softmax", "sigmoid")):
+                raise self.fail(f"{loss.title} needs probabilities: give the output layer a softmax or sigmoid "
+                                "activation", "loss" if q.loss is None else f"questions[{self.qi}].loss")
+        return spec, loss, params, target, field
 
     def _tree(self, ref: Ref):
         return next((t for k, t, _, _ in self.stages if k == ref.name), None)
@@ -222,14 +234,19 @@ class _Builder:
         return prod(self._shape(ref))
 
     def _shape(self, ref: Ref) -> tuple[int, ...]:
-        """The shape of a tensor built so far (its expressions built once)."""
+        """The shape of a tensor built so far: each stage applied once to symbols standing for
+        the tensors it reads (not to their values, which would nest every stage before it:
+        a recurrent network's state nests every earlier step)."""
         env = self.__dict__.setdefault("_env", {})
+
+        def symbols(k: str, t: STensor) -> STensor:
+            return STensor(t.shape, tuple(sp.Symbol(f"{k}.{i}") for i in range(t.size)))
         todo = [(k, lambda v=v, k=k: from_nested(v, k), field) for k, _, v, field in self.leaves]
         todo += [(k, lambda tree=tree: apply_tree(tree, env), field) for k, tree, _, field in self.stages]
         for k, make, field in todo:
             if k not in env:
                 try:
-                    env[k] = make()
+                    env[k] = symbols(k, make())
                 except TensorError as exc:
                     raise self.fail(str(exc), field) from None
         return env[ref.name].shape
