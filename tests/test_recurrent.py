@@ -359,10 +359,10 @@ def _key(name: str, tmp_path) -> str:
 
 def test_the_key_sums_each_shared_weight_over_the_steps(tmp_path):
     text = _key("rnn-elman.yaml", tmp_path)
-    assert (r"\frac{\partial L}{\partial W_{xh}} &= \delta^{z_{1}}\, {x_{1}}^\top + \delta^{z_{2}}\, {x_{2}}^\top "
-            r"+ \delta^{z_{3}}\, {x_{3}}^\top \\") in text
+    assert (r"\frac{\partial L}{\partial W_{xh}} &= \delta^{z_{1}}\, x_{1}^\top + \delta^{z_{2}}\, x_{2}^\top "
+            r"+ \delta^{z_{3}}\, x_{3}^\top \\") in text
     # h_0 = 0: step 1 sends nothing back to W_hh, and the key says so
-    assert r"\frac{\partial L}{\partial W_{hh}} &= \delta^{z_{2}}\, {h_{1}}^\top + \delta^{z_{3}}\, {h_{2}}^\top \\" in text
+    assert r"\frac{\partial L}{\partial W_{hh}} &= \delta^{z_{2}}\, h_{1}^\top + \delta^{z_{3}}\, h_{2}^\top \\" in text
     assert "(terms that are 0 left out)" in text
     assert r"here $\delta^{h_{2}} = W_{hh}^\top \delta^{z_{3}}$" in text
     # BPTT from the last step to the first
@@ -375,7 +375,7 @@ def test_the_key_adds_what_comes_from_the_output_and_from_the_next_step(tmp_path
     assert (r"\delta^{c_{1}} &= \delta^{h_{1}} \odot o_{1} \odot \tanh'(c_{1}) + \delta^{c_{2}} \odot f_{2} "
             r"\approx 0.0009153 - 0.06445 \approx -0.06354") in text
     gru = _key("gru-sequence.yaml", tmp_path)
-    assert (r"\delta^{h_{2}} &= {W_{hr}}^\top \delta^{a^{r}_{3}} + {W_{hz}}^\top \delta^{a^{z}_{3}} + {W_{hn}}^\top "
+    assert (r"\delta^{h_{2}} &= W_{hr}^\top \delta^{a^{r}_{3}} + W_{hz}^\top \delta^{a^{z}_{3}} + W_{hn}^\top "
             r"\left(\delta^{a^{n}_{3}} \odot r_{3}\right) + \delta^{h_{3}} \odot z_{3} + {W^{(2)}}^\top "
             r"\delta^{\hat{y}_{2}} \\") in gru
     assert r"\delta^{z_{3}}_{1} &= \delta^{h_{3}}_{1} \left(h_{2,1} - n_{3,1}\right)" in gru

@@ -16,33 +16,15 @@ from ..core.numbers import display
 from ..graph.model import TensorInfo
 from ..graph.tensor_spec import tree_latex
 from ..ops.activations import ACTIVATIONS
-from ..ops.latex import bmatrix
 from ..problem.tensor_expressions import Apply, Ref
 from .model import Block, Equation, Table
 from .question import QuestionWork
+from .tensor_display import tensor_equations
+from .tensor_rules import operation_path, transposed
 
 _ODOT = r" \odot "
 #: Matrices of at most this many columns in all are written out term by term.
 _WIDE = 10
-
-
-def _sub(latex: str) -> str:
-    return f"{{{latex}}}" if "_" in latex or "^" in latex else latex
-
-
-def _path(tree, key: str):
-    """The operations from ``tree`` down to the first one that takes ``key`` directly, as
-    (operation node, index of the argument followed); ``None`` when ``key`` is not read."""
-    if not isinstance(tree, Apply):
-        return None
-    for i, a in enumerate(tree.args):
-        if isinstance(a, Ref) and a.name == key:
-            return [(tree, i)]
-    for i, a in enumerate(tree.args):
-        found = _path(a, key)
-        if found is not None:
-            return [(tree, i)] + found
-    return None
 
 
 def _label(w: QuestionWork, u: TensorInfo, t: TensorInfo) -> str:
@@ -54,7 +36,7 @@ def _label(w: QuestionWork, u: TensorInfo, t: TensorInfo) -> str:
     d = rf"\delta^{{{u.latex}}}"
     generic = rf"\left(\frac{{\partial {u.latex}}}{{\partial {t.latex}}}\right)^{{\!\top}} {d}"
     factors = []
-    path = _path(u.tree, t.key) or []
+    path = operation_path(u.tree, t.key) or []
     for n, (node, i) in enumerate(path):
         op, last = node.op.name, n == len(path) - 1
         if op == "add" or op == "sub" and i == 0:
@@ -68,8 +50,8 @@ def _label(w: QuestionWork, u: TensorInfo, t: TensorInfo) -> str:
             factors.append(rf"{ACTIVATIONS[op].prime}({names[node.args[0].name]})")
         elif op == "matmul" and last:
             g = rf"\left({_ODOT.join([d, *factors])}\right)" if factors else d
-            other = _sub(tree_latex(node.args[1 - i], names))
-            return rf"{g}\, {other}^\top" if i == 0 else rf"{other}^\top {g}"
+            other = transposed(w, node.args[1 - i])
+            return rf"{g}\, {other}" if i == 0 else rf"{other} {g}"
         else:
             return generic
     if not path:
@@ -86,10 +68,10 @@ def _contribution(w: QuestionWork, t: TensorInfo, u: TensorInfo) -> list[sp.Expr
 
 
 def _matrix(t: TensorInfo, values: list[sp.Expr], digits: int) -> tuple[str, bool]:
-    shown = [display(v, digits) for v in values]
-    cols = t.shape[-1] if t.shape else 1
-    grid = [[s.latex for s in shown[r:r + cols]] for r in range(0, len(shown), cols)]
-    return bmatrix(grid), all(s.exact for s in shown)
+    """``values`` shaped as ``t``, as the key writes a tensor, and whether they are exact."""
+    (eq,) = tensor_equations("", t, dict(zip(t.elements, values)).__getitem__, digits)
+    relation, tex = eq.parts[0]
+    return tex, relation == "="
 
 
 def bptt_backward(w: QuestionWork, t: TensorInfo, readers: list[TensorInfo], lhs: str):

@@ -57,20 +57,31 @@ _RULES = {
 }
 
 
-def _find(tree, key: str, through_sums: bool = True):
+def operation_path(tree, key: str) -> list[tuple[Apply, int]] | None:
+    """The operations from ``tree`` down to the first one (depth first) that takes ``key`` as a
+    direct argument, each with the index of the argument followed; ``None`` when ``key`` is
+    not read."""
+    if not isinstance(tree, Apply):
+        return None
+    for i, a in enumerate(tree.args):
+        if isinstance(a, Ref) and a.name == key:
+            return [(tree, i)]
+    for i, a in enumerate(tree.args):
+        found = operation_path(a, key)
+        if found is not None:
+            return [(tree, i), *found]
+    return None
+
+
+def _find(tree, key: str):
     """(operation node, argument index, reached only through operations that pass δ on
     unchanged) of the first operation of ``tree`` (depth first) that takes ``key`` as a direct
     argument: ``W`` in ``W @ a + b`` is the matrix product's first, reached through the sum."""
-    if isinstance(tree, Apply):
-        for i, a in enumerate(tree.args):
-            if isinstance(a, Ref) and a.name == key:
-                return tree, i, through_sums
-        for i, a in enumerate(tree.args):
-            passes = tree.op.name in ("add", "sum") or (tree.op.name == "sub" and i == 0)  # δ unchanged
-            found = _find(a, key, through_sums and passes)
-            if found is not None:
-                return found
-    return None
+    path = operation_path(tree, key)
+    if path is None:
+        return None
+    unchanged = all(n.op.name in ("add", "sum") or (n.op.name == "sub" and i == 0) for n, i in path[:-1])
+    return (*path[-1], unchanged)
 
 
 def _position(tree, key: str) -> tuple[str, int] | None:
@@ -79,7 +90,7 @@ def _position(tree, key: str) -> tuple[str, int] | None:
     return None if found is None else (found[0].op.name, found[1])
 
 
-def _transposed(w: QuestionWork, tree) -> str:
+def transposed(w: QuestionWork, tree) -> str:
     """The LaTeX of ``tree`` transposed: ``W`` for ``W^⊤``, else ``{W^{(4)}}^⊤``."""
     from ..graph.tensor_spec import tree_latex
 
@@ -113,7 +124,7 @@ def rule_text(w: QuestionWork, user: TensorInfo, t: TensorInfo) -> str:
         return (rf"An elementwise function passes $\delta^{{{user.latex}}}$ times its derivative at each element: "
                 rf"$\delta^{{{t.latex}}} = \delta^{{{user.latex}}} \odot f'({t.latex})$.")
     if op == "matmul":
-        other = _transposed(w, node.args[1 - i])
+        other = transposed(w, node.args[1 - i])
         d_t, d_u = rf"\delta^{{{t.latex}}}", rf"\delta^{{{user.latex}}}"
         return (rf"For a matrix product $C = AB$, $\delta^{{B}} = A^\top \delta^{{C}}$: here ${d_t} = {other} {d_u}$."
                 if i == 1 else

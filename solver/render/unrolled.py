@@ -7,7 +7,9 @@ drawn; an edge joins two drawn tensors when one reads the other through them."""
 from __future__ import annotations
 
 from ..graph.model import Graph
+from ..graph.recurrent_network import ROW_INPUT
 from ..graph.tensor_spec import dependencies
+from ..problem.tensor_expressions import Apply, Ref
 from .boxes import DEdge, Diagram, DNode, box_size
 
 #: Column and row gaps (cm) between boxes.
@@ -34,7 +36,6 @@ def _upstream(key: str, drawn: set[str], trees: dict) -> tuple[set[str], list]:
 
 def _reads_row(tree, name: str) -> int | None:
     """The row index of the input sequence ``name`` that ``tree`` selects, if any."""
-    from ..problem.tensor_expressions import Apply, Ref
     if isinstance(tree, Apply):
         if tree.op.name == "select" and isinstance(tree.args[0], Ref) and tree.args[0].name == name:
             return dict(tree.kwargs)["index"]
@@ -64,7 +65,7 @@ def unrolled_diagram(graph: Graph, shapes: dict[str, str]) -> Diagram:
         rows = [r for r in (_reads_row(tree, seq.key) for tree in through) if r is not None] if seq else []
         if rows:
             x = f"{seq.key}-step{rows[0] + 1}"
-            place[x] = (rows[0] + 1, 0)
+            place[x] = (rows[0] + 1, ROW_INPUT)
             labels[x] = f"{seq.latex}_{{{rows[0] + 1}}}"
             notes[x] = str(seq.shape[1])
             reads_x[k] = x
