@@ -41,6 +41,25 @@ LossType = Literal[tuple(LOSSES)]
 OptimizerType = Literal[tuple(OPTIMIZERS)]
 _REDUCTIONS = tuple(sorted({r for loss in LOSSES.values() for r in loss.reductions}))
 
+class Regularization(Model):
+    """A penalty added to the data loss: ``l2`` λ adds (λ/2) Σ w², ``l1`` λ adds λ Σ |w|,
+    over the weights (the biases too with ``include_biases``)."""
+
+    l2: Number | None = Field(None, description="λ of the penalty (λ/2) Σ w²")
+    l1: Number | None = Field(None, description="λ of the penalty λ Σ |w| (sgn(0) = 0)")
+    include_biases: bool = Field(False, description="penalise the biases as well as the weights")
+
+    @model_validator(mode="after")
+    def _some(self) -> "Regularization":
+        if self.l2 is None and self.l1 is None:
+            raise ValueError("regularization: give l2 or l1 (for example l2: 0.01)")
+        for name in ("l2", "l1"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise ValueError(f"{name}: must be at least 0 (got {written(value)})")
+        return self
+
+
 class _Loss(Model):
     """The loss: its ``type`` (see the README's table of losses), a ``reduction`` over the
     outputs where the loss has a choice, ``batch`` over the examples, and its parameters."""
@@ -50,6 +69,7 @@ class _Loss(Model):
         None, description="over the outputs, where the loss offers a choice (its default first)")
     batch: Literal["mean", "sum"] | None = Field(
         None, description="over the examples of a batch: mean (default) or sum")
+    regularization: Regularization | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -88,7 +108,10 @@ class ClassTarget(Model):
 Target = Union[list[Union[Number, list[Number], ClassTarget]], ClassTarget]
 
 
-AskItem = Literal["forward", "loss", "gradients", "update", "train", "count", "shapes", "derive"]
+AskItem = Literal["forward", "loss", "gradients", "update", "train", "count", "shapes", "derive",
+                  "perceptron", "delta_rule", "loss_after", "forward_after"]
+#: The learning rules of a single unit, run example by example (:mod:`solver.graph.learning_rules`).
+RULES = ("perceptron", "delta_rule")
 
 
 class ArchLayer(Model):
@@ -178,6 +201,10 @@ class Question(Model):
                         "squared_error"] | None = Field(None, description="derive: which derivation")
     optimizer: Optimizer | None = None
     table_every: int | None = Field(None, ge=1, description="train: a table row every this many steps")
+    epochs: int | None = Field(None, ge=1, le=1000, description="perceptron, delta_rule: at most this many "
+                               "passes over the examples")
+    mode: Literal["online", "batch"] | None = Field(
+        None, description="delta_rule: update after every example (online, the default) or once per epoch (batch)")
     points: Number | None = Field(None, description="marks for this question (shown on the paper; the exam "
                                                      "class totals them on the front page)")
     report: list[Name] | None = Field(None, max_length=64, description="forward: the nodes whose values the final "
@@ -189,6 +216,11 @@ class Question(Model):
             raise ValueError(f"learning_rate: must be greater than 0 (got {written(self.learning_rate)})")
         if "update" in self.ask and self.learning_rate is None:
             raise ValueError("learning_rate: an update needs a learning rate")
+        for rule in RULES:
+            if rule in self.ask and self.learning_rate is None:
+                raise ValueError(f"learning_rate: the {rule.replace('_', ' ')} needs a learning rate")
+        if any(a in self.ask for a in ("loss_after", "forward_after")) and "update" not in self.ask:
+            raise ValueError("ask: loss_after and forward_after come after an update (ask: [update, loss_after])")
         if "derive" in self.ask and self.derivation is None:
             raise ValueError("derivation: a 'derive' question names its derivation (for example softmax_ce)")
         if self.points is not None and self.points < 0:
