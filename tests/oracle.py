@@ -118,6 +118,7 @@ class Forward:
 
     examples: list = field(default_factory=list)
     loss: Any = None
+    penalty: Any = 0  # loss.regularization's R (0 without one)
 
     @property
     def z(self) -> dict:
@@ -181,6 +182,9 @@ class Oracle:
     batch: str = "mean"
     batched: bool = False
     loss_params: dict = field(default_factory=dict)  # huber's delta, multiclass_hinge's margin
+    l2: Fraction = Fraction(0)  # loss.regularization: (l2/2) Σ θ² + l1 Σ |θ| over the weights
+    l1: Fraction = Fraction(0)
+    penalise_biases: bool = False
 
     # -- construction ----------------------------------------------------------------
     @classmethod
@@ -237,7 +241,8 @@ class Oracle:
                    targets=targets,
                    batch=(loss.batch or "mean") if loss is not None else "mean",
                    batched=batched,
-                   loss_params=_loss_params(loss))
+                   loss_params=_loss_params(loss),
+                   **_regularization(loss))
 
     @property
     def n_layers(self) -> int:
@@ -316,8 +321,20 @@ class Oracle:
                                          **self.loss_params) + bump.get(("L", n), 0)
                 out.examples.append(ex)
             if self.loss_type is not None and self.targets is not None:
-                out.loss = self._scale() * sum(ex.loss for ex in out.examples)
+                out.penalty = self._penalty(params) + bump.get(("R",), 0)
+                out.loss = self._scale() * sum(ex.loss for ex in out.examples) + out.penalty
             return out
+
+    def _penalised(self, key: tuple) -> bool:
+        return key[0] == "W" or (key[0] == "b" and self.penalise_biases)
+
+    def _penalty(self, params: dict) -> mpf:
+        """(l2/2) Σ θ² + l1 Σ |θ| over the penalised parameters."""
+        out = mpf(0)
+        for k, v in params.items():
+            if self._penalised(k):
+                out += to_mpf(self.l2) / 2 * v * v + to_mpf(self.l1) * abs(v)
+        return out
 
     def loss(self) -> mpf:
         return self.forward().loss
@@ -335,6 +352,8 @@ class Oracle:
             return to_mpf(self.leaf_value(nid))
         if nid[0] == "L":
             return fwd.examples[nid[1] - 1].loss
+        if nid[0] == "R":
+            return fwd.penalty
         (kind, l, j), n = split_example(nid)
         ex = fwd.examples[n - 1]
         return ex.z[(l, j)] if kind == "z" else ex.a[(l, j)]
@@ -390,6 +409,9 @@ class Oracle:
                             grad[("b", l)] += dz[j]
                         elif layer.bias == "neuron":
                             grad[("b", l, j)] += dz[j]
+            for k, v in P.items():  # the penalty: l2 θ + l1 sgn(θ), sgn(0) = 0
+                if self._penalised(k):
+                    grad[k] += to_mpf(self.l2) * v + to_mpf(self.l1) * (1 if v > 0 else -1 if v < 0 else 0)
             return fwd.loss, grad
 
     def kinks(self, tol: str = KINK) -> list[str]:
@@ -401,6 +423,9 @@ class Oracle:
         with mp.workdps(DPS):
             t = mpf(tol)
             f = self.forward()
+            if self.l1:  # |θ| at 0
+                out += [f"parameter {k}: {v} at the L1 penalty's kink" for k, v in self.params.items()
+                        if self._penalised(k) and abs(to_mpf(v)) < t]
             for n, ex in enumerate(f.examples, start=1):
                 where = f"example {n}: " if self.size > 1 else ""
                 for l, layer in enumerate(self.layers, start=1):
@@ -423,6 +448,16 @@ class Oracle:
 
 
 # --- the math ------------------------------------------------------------------------
+
+def _regularization(loss) -> dict:
+    """The Oracle's penalty fields from a loss spec's ``regularization`` (none: no penalty)."""
+    reg = getattr(loss, "regularization", None) if loss is not None else None
+    if reg is None:
+        return {}
+    return {"l2": fraction(reg.l2) if reg.l2 is not None else Fraction(0),
+            "l1": fraction(reg.l1) if reg.l1 is not None else Fraction(0),
+            "penalise_biases": reg.include_biases}
+
 
 def softmax(zs: list) -> list:
     m = max(zs)
@@ -622,6 +657,8 @@ def node_id(graph, key: str, problem) -> tuple:
         return parameter_names(problem)[key]
     if node.kind == "loss" and n is not None and base == "L":
         return ("L", n)
+    if node.kind == "penalty":  # loss.regularization's R
+        return ("R",)
 
     def same(kinds):
         return [m.key for m in graph.nodes if m.kind in kinds and m.layer == node.layer

@@ -169,6 +169,12 @@ CASES = [
     ("norm-mask-not-binary.yaml", "network.layers[1].mask", "a dropout mask holds only 0s and 1s (got 0.5)"),
     ("norm-p-out-of-range.yaml", "network.layers[1].p", "at least 0 and less than 1 (got 1)"),
     # Issue 14: recurrent layers.
+    ("regularization-empty.yaml", "loss.regularization", "give l2 or l1 (for example l2: 0.01)"),
+    ("regularization-negative.yaml", "loss.regularization.l2", "must be at least 0 (got -0.01)"),
+    ("regularization-unknown-field.yaml", "loss.regularization",
+     "unknown field 'weight_decay' (known fields: l2, l1, include_biases)"),
+    ("regularization-cnn.yaml", "loss.regularization", "a weight penalty is built for dense networks only"),
+    ("loss-after-without-update.yaml", "questions[0].ask", "loss_after and forward_after come after an update"),
     ("rnn-no-recurrent-weights.yaml", "network.layers[0].recurrent_weights",
      "an rnn layer needs 'recurrent_weights'"),
     ("rnn-weights-wrong-shape.yaml", "network.layers[0].weights", "must be 2×2 (2 units × 2 input features)"),

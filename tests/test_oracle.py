@@ -94,7 +94,7 @@ def _partition(answers_: list[dict]) -> tuple[list, list, list]:
 
 #: what the oracle can check: a question asking any of these has numeric answers
 NUMERIC_ASKS = ("forward", "loss", "gradients", "update", "train")
-NUMERIC_KINDS = {"value", "loss", "gradient", "update"}
+NUMERIC_KINDS = {"value", "loss", "gradient", "update", "penalty", "value_after", "loss_after"}
 #: answers the oracle has nothing to say about (issue 7): parameter counts, output shapes
 #: and sympy-checked derivations (tests/test_structure.py checks them), by the ask item
 #: that calls for each
@@ -173,7 +173,10 @@ def check_solution(problem, stem: str = "problem", tol: str = TOL, style: str | 
         by_kind: dict[str, list] = {}
         for a in plain:
             by_kind.setdefault(a["kind"], []).append(a)
-        assert set(by_kind) <= {"value", "loss", "gradient", "update"}, where
+        assert set(by_kind) <= {"value", "loss", "gradient", "update", "penalty", "value_after", "loss_after"}, where
+        for a in by_kind.get("penalty", []):  # loss.regularization's R
+            assert O.close(O.read_exact(a["exact"]), fwd.penalty, tol), (where, a)
+            counts["penalty"] = counts.get("penalty", 0) + 1
 
         for a in by_kind.get("value", []):
             nid = O.node_id(graph, a["of"], problem)
@@ -248,7 +251,27 @@ def check_solution(problem, stem: str = "problem", tol: str = TOL, style: str | 
                 got = O.read_exact(a["exact"])
                 assert O.close(got, want, tol), f"{where}: update of {key}: solver {O.show(got)}, oracle {O.show(want)}"
                 counts["update"] += 1
+            after = orc.forward(override={names[k]: O.to_mpf(orc.params[names[k]]) - eta * oracle_grad[k]
+                                          for k in want_updates})
+        _check_after(where, q, graph, problem, orc, after, by_kind, tol, counts)
     return counts
+
+
+def _check_after(where, q, graph, problem, orc, after, by_kind, tol, counts) -> None:
+    """``loss_after`` (each example's loss, the penalty, the batch's loss) and ``value_after``
+    answers against the oracle's forward pass at the updated parameters."""
+    wanted = [a for a in ("loss_after", "forward_after") if a in q.ask]
+    assert bool(by_kind.get("loss_after")) == ("loss_after" in q.ask), where
+    assert bool(by_kind.get("value_after")) == bool(wanted), where
+    for a in by_kind.get("loss_after", []):
+        nid = ("L",) if a["of"] == "L" else O.node_id(graph, a["of"], problem)
+        want = after.loss if nid == ("L",) else orc.node_value(after, nid)
+        assert O.close(O.read_exact(a["exact"]), want, tol), (where, a, O.show(want))
+        counts["loss_after"] = counts.get("loss_after", 0) + 1
+    for a in by_kind.get("value_after", []):
+        want = orc.node_value(after, O.node_id(graph, a["of"], problem))
+        assert O.close(O.read_exact(a["exact"]), want, tol), (where, a, O.show(want))
+        counts["value_after"] = counts.get("value_after", 0) + 1
 
 
 def check_graph_solution(problem, stem: str, tol: str = TOL, style: str | None = None) -> dict:
@@ -614,10 +637,17 @@ def random_problems(draw):
             return vector[0] if len(vector) == 1 else vector
         return vector[0] if batch is not None and n_out == 1 and draw(st.booleans()) else vector
 
+    if draw(st.integers(0, 3)) == 0:  # a weight penalty (loss.regularization)
+        reg = {k: draw(st.sampled_from(["0.01", "0.1", "1/4"])) for k in draw(st.sampled_from(
+            [["l2"], ["l1"], ["l2", "l1"]]))}
+        if draw(st.booleans()):
+            reg["include_biases"] = True
+        loss = {**loss, "regularization": reg} if isinstance(loss, dict) else {"type": loss, "regularization": reg}
     target = one_target() if batch is None else [one_target() for _ in range(batch)]
     question = {"id": "q", "ask": draw(st.sampled_from([["loss", "gradients"], ["gradients"],
                                                         ["forward", "loss", "gradients", "update"],
-                                                        ["update"]]))}
+                                                        ["update"], ["gradients", "update", "loss_after"],
+                                                        ["update", "loss_after", "forward_after"]]))}
     if "update" in question["ask"]:
         question["learning_rate"] = draw(st.sampled_from(["0.1", "0.05", "1/3", 1]))
         question["update_biases"] = draw(st.booleans())
@@ -671,7 +701,7 @@ def test_random_networks_named_gradients_and_adjoints(case, data):
     assert check_adjoints(problem) > 0
     graph = build_network(problem, problem.questions[0])
     # a batch's per-example nodes (h1#2) cannot be named in a problem file (names have no '#')
-    keys = [n.key for n in graph.nodes if n.kind not in ("target", "loss") and "#" not in n.key]
+    keys = [n.key for n in graph.nodes if n.kind not in ("target", "loss", "penalty") and "#" not in n.key]
     chosen = data.draw(st.lists(st.sampled_from(keys), min_size=1, max_size=5, unique=True))
     raw["questions"][0]["gradients"] = chosen
     counts = check_solution(validate(raw), "random-named")
@@ -1162,7 +1192,13 @@ def _torch_network_loss(torch, orc: O.Oracle, leaf: dict):
             loss = F.l1_loss(prev, y, reduction=orc.reduction or "sum")
         losses.append(loss)
     total = torch.stack(losses).sum()
-    return total / orc.size if orc.batch == "mean" else total
+    total = total / orc.size if orc.batch == "mean" else total
+    penalised = [v for k, v in leaf.items() if k[0] == "W" or (k[0] == "b" and orc.penalise_biases)]
+    if orc.l2:  # loss.regularization: (λ/2) Σ θ²
+        total = total + float(orc.l2) / 2 * torch.stack([v ** 2 for v in penalised]).sum()
+    if orc.l1:  # λ Σ |θ| (torch.abs's gradient at 0 is 0)
+        total = total + float(orc.l1) * torch.stack([v.abs() for v in penalised]).sum()
+    return total
 
 
 def _torch_graph_output(torch, orc: O.GraphOracle, leaf: dict):

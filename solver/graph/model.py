@@ -135,6 +135,8 @@ class Graph:
             elements are the scalar nodes); empty otherwise.
         unrolled: for a recurrent network unrolled over time, each tensor's (key, time
             step, row) in its diagram (step 0 the initial state, T + 1 the loss); empty otherwise.
+        penalty: the loss's weight penalty, a :class:`~solver.graph.regularization.Penalty`
+            (its node is ``R``, a parent of the loss), or ``None``.
     """
 
     nodes: tuple[Node, ...]
@@ -150,6 +152,7 @@ class Graph:
     softmax_names: tuple[str, str] = ("o", "p")
     tensors: tuple[TensorInfo, ...] = ()
     unrolled: tuple[tuple[str, int, int], ...] = ()
+    penalty: object = None
 
     def with_unrolled(self, positions: dict[str, tuple[int, int]]) -> "Graph":
         """This graph with its tensors' places in the unrolled diagram (see ``unrolled``)."""

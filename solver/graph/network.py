@@ -34,6 +34,7 @@ from .naming import (
     weight_at,
 )
 from .recurrent_network import build_recurrent_network
+from .regularization import penalty, with_penalty
 from .tensor_network import build_tensor_network
 
 
@@ -149,12 +150,13 @@ class _Builder:
         self.parameters()
         outputs = [self.example(n) for n in range(1, self.size + 1)]
         loss_spec = q.loss or self.problem.loss
-        graph_loss, softmax_ce, loss_title, loss_def = None, (), "", ""
+        graph_loss, softmax_ce, loss_title, loss_def, pen = None, (), "", "", None
         if any(a in q.ask for a in ("loss", "gradients", "update", "train")):
             if loss_spec is None:
                 raise self.fail("this question asks for the loss or gradients but no loss is given "
                                 "(set 'loss' on the problem or the question)", f"questions[{self.qi}].loss")
             targets, tfield = self.targets(len(outputs[0]))
+            pen = penalty(loss_spec.regularization, self.nodes)
             existing = {n.key for n in self.nodes}
             letter = "y" if not any(f"y{k + 1}" in existing for k in range(len(outputs[0]))) else "t"
             example_losses = []
@@ -171,7 +173,9 @@ class _Builder:
                     self.nodes.append(Node(example_key("L", n, self.size), "loss", expr=form.expr))
                     example_losses.append(sym(example_key("L", n, self.size)))
                 else:
-                    self.nodes.append(Node("L", "loss", expr=form.expr))
+                    if pen:
+                        self.nodes.append(pen.node)
+                    self.nodes.append(Node("L", "loss", expr=with_penalty(form.expr) if pen else form.expr))
                 loss_title, loss_def = form.title, form.definition
                 if loss.softmax_shortcut and sum(tvals) == 1:
                     outs = [self._by_key()[s.name] for s in prev]
@@ -182,11 +186,18 @@ class _Builder:
                 total = sp.Add(*example_losses, evaluate=False)
                 mean = (loss_spec.batch or "mean") == "mean"
                 expr = sp.Mul(sp.Rational(1, self.size), total, evaluate=False) if mean else total
-                self.nodes.append(Node("L", "loss", expr=expr))
+                if pen:
+                    self.nodes.append(pen.node)
+                self.nodes.append(Node("L", "loss", expr=with_penalty(expr) if pen else expr))
                 loss_title += (f", averaged over the batch of {self.size}" if mean
                                else f", summed over the batch of {self.size}")
                 loss_def += (rf",\quad L = \frac{{1}}{{{self.size}}}\sum_{{n=1}}^{{{self.size}}} L^{{[n]}}" if mean
                              else rf",\quad L = \sum_{{n=1}}^{{{self.size}}} L^{{[n]}}")
+            if pen:
+                loss_title += ", plus a weight penalty"
+                head, sep, tail = loss_def.rpartition("L = ")
+                loss_def = (f"{head}L_{{\\text{{data}}}} = {tail}" if sep else loss_def) + \
+                    rf",\quad L = L_{{\text{{data}}}} + R,\quad {pen.definition}"
             graph_loss = "L"
         seen: set[str] = set()
         for node in self.nodes:
@@ -199,7 +210,7 @@ class _Builder:
         groups = tuple(replace(g, definition=in_softmax_names(g.definition, *names)) for g in self.groups)
         return Graph(tuple(self.nodes), latex, graph_loss, groups, softmax_ce, loss_title,
                      in_softmax_names(loss_def, *names), self.net.orientation,
-                     layer_info(self.net, self.names, self.size), self.size, names)
+                     layer_info(self.net, self.names, self.size), self.size, names, penalty=pen)
 
     def _check_probabilities(self, form, prev, loss, tvals, tfield) -> None:
         if form.needs_probabilities:

@@ -210,6 +210,10 @@ class _Builder:
         field = f"questions[{self.qi}].target" if q.target is not None else "target"
         if target is None:
             raise self.fail("this question needs a target (set 'target' on the problem or the question)", field)
+        if spec.regularization is not None:
+            raise self.fail("a weight penalty is built for dense networks only: a convolutional, recurrent or "
+                            "normalised network cannot take one yet (remove regularization)",
+                            "loss.regularization" if q.loss is None else f"questions[{self.qi}].loss.regularization")
         loss = LOSSES[spec.type]
         params = resolve(loss.params, {x.name: getattr(spec, x.name) for x in loss.params})
         for out in map(self._tree, outputs):

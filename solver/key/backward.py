@@ -54,7 +54,7 @@ def _neuron_backward(w: QuestionWork, asked: list[str]) -> Part:
         blocks.append(Block("note", "Softmax with cross-entropy", softmax_ce_note(g.softmax_names)))
     for n in _backward_order(g):
         k = n.key
-        if k not in need or k in asked or n.is_leaf or k in probs:
+        if k not in need or k in asked or n.is_leaf or k in probs or n.kind == "penalty":  # ∂L/∂R = 1
             continue
         w.answers.append(answer("gradient", k, sb.d(loss, k), w.grads.adjoint[k], w.digits,
                                    upstream=True))

@@ -186,6 +186,12 @@ def loss_part(w: QuestionWork) -> Part | None:
     w.shown_before.add(mark)
     definition = Block("definition", f"Loss: {g.loss_title}", f"with targets ${targets}$.",
                        display=g.loss_definition)
+    if g.penalty is not None:
+        w.answers.append(answer("penalty", "R", "R", w.values["R"], w.digits))
     if w.style == "graph":  # the loss is the last stage of the forward pass
         return Part("Loss", (definition,))
-    return Part("Loss", (definition, Block("loss", "", "", tuple(sb.forward(k) for k in losses))))
+    if g.penalty is None:
+        return Part("Loss", (definition, Block("loss", "", "", tuple(sb.forward(k) for k in losses))))
+    penalty = Block("loss", "The penalty", f"The penalty $R$ covers {g.penalty.text}.", (sb.forward("R"),))
+    data = Block("loss", "The data term and the loss", "", tuple(sb.forward(k) for k in losses))
+    return Part("Loss", (definition, penalty, data))

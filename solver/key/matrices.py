@@ -106,21 +106,43 @@ class MatrixGradients(MatrixNumbers):
                 else rf"{self.vec(info.pre, adj)} {self.vec(info.inputs, self.values)}^\top")
         grad_w = self._mat([[adj.get(k, 0) for k in row] for row in info.weights])
         keys = [k for row in info.weights for k in row]
-        eqs = [Equation(rf"\frac{{\partial L}}{{\partial W^{{({l})}}}}", (
-            ("=", sym), (r"\approx" if not self._all_exact(keys) else "=", nums),
-            (r"\approx" if not self._all_exact(keys) else "=", grad_w)))]
+        rel = r"\approx" if not self._all_exact(keys) else "="
+        pen = self.g.penalty
+        if pen is not None and keys[0] in pen.terms:  # ∂L/∂W = δ aᵀ + ∂R/∂W
+            local = self.grads.local
+            data = self._mat([[adj.get(k, 0) - local[("R", k)].value for k in row] for row in info.weights])
+            penalty = self._mat([[local[("R", k)].value for k in row] for row in info.weights])
+            parts = (("=", f"{sym} + {pen.gradient_latex(f'W^{{({l})}}')}"),
+                     (rel, f"{nums} + {pen.gradient_latex(self.weights(info, g.by_key_values))}"),
+                     (rel, f"{data} + {penalty}"), (rel, grad_w))
+        else:
+            parts = (("=", sym), (rel, nums), (rel, grad_w))
+        eqs = [Equation(rf"\frac{{\partial L}}{{\partial W^{{({l})}}}}", parts)]
         if info.bias is not None:
-            if isinstance(info.bias, str):
-                eqs.append(Equation(rf"\frac{{\partial L}}{{\partial {g.latex[info.bias]}}}", (
-                    ("=", rf"\textstyle\sum_j \delta^{{({l})}}_j" + (r"\text{ over all examples}" if self.n > 1 else "")),
-                    (display(adj[info.bias], self.digits).relation, self._fmt(adj[info.bias])))))
-            else:
-                vals = [adj[k] for k in info.bias]
-                summed = rf"\textstyle\sum_n \delta^{{({l})[n]}}" if self.n > 1 else rf"\delta^{{({l})}}"
-                eqs.append(Equation(rf"\frac{{\partial L}}{{\partial b^{{({l})}}}}", (
-                    ("=", summed), ("=" if self._all_exact(list(info.bias)) else r"\approx",
-                                    self._mat([vals] if self.row else [[v] for v in vals])))))
+            eqs.append(self._bias_gradient(info))
         return Block("layer", f"Layer {l}: gradients", "", tuple(eqs))
+
+    def _bias_gradient(self, info: LayerInfo) -> Equation:
+        """``∂L/∂b = Σ δ`` (a shared bias: over the layer's units), plus ``λ b`` when the
+        penalty covers the biases."""
+        l, adj, g = info.index, self.grads.adjoint, self.g
+        keys = [info.bias] if isinstance(info.bias, str) else list(info.bias)
+        pen = self.g.penalty if self.g.penalty is not None and keys[0] in self.g.penalty.terms else None
+        if isinstance(info.bias, str):
+            lhs, name = rf"\frac{{\partial L}}{{\partial {g.latex[info.bias]}}}", g.latex[info.bias]
+            summed = rf"\textstyle\sum_j \delta^{{({l})}}_j" + (r"\text{ over all examples}" if self.n > 1 else "")
+            shape = lambda vals: self._fmt(vals[0])  # noqa: E731
+        else:
+            lhs, name = rf"\frac{{\partial L}}{{\partial b^{{({l})}}}}", f"b^{{({l})}}"
+            summed = rf"\textstyle\sum_n \delta^{{({l})[n]}}" if self.n > 1 else rf"\delta^{{({l})}}"
+            shape = lambda vals: self._mat([vals] if self.row else [[v] for v in vals])  # noqa: E731
+        rel = "=" if self._all_exact(keys) else r"\approx"
+        if pen is None:
+            return Equation(lhs, (("=", summed), (rel, shape([adj[k] for k in keys]))))
+        penalty = [self.grads.local[("R", k)].value for k in keys]
+        return Equation(lhs, (("=", f"{summed} + {pen.gradient_latex(name)}"),
+                              (rel, f"{shape([adj[k] - p for k, p in zip(keys, penalty)])} + {shape(penalty)}"),
+                              (rel, shape([adj[k] for k in keys]))))
 
     def _all_exact(self, keys) -> bool:
         return all(display(self.grads.adjoint.get(k, 0), self.digits).exact for k in keys)

@@ -9,6 +9,7 @@ from ..core.numbers import display, written_latex
 from ..graph.model import PARAMETER_KINDS
 from ..ops.latex import columns_aligned
 from ..problem.fields import written
+from .after import after_part
 from .backward import backward_part
 from .forward import forward_part, loss_part
 from .model import Part, Section, Table
@@ -80,6 +81,8 @@ def numeric_parts(w: QuestionWork) -> tuple[list, tuple]:
             up, new = update_part(w, asked)
             parts.append(up)
             w.final.extend(w.final_lines(list(new), new.__getitem__, lambda name: name, r"\leftarrow"))
+            if any(a in q.ask for a in ("loss_after", "forward_after")):
+                parts.append(after_part(w, new))
         if len(asked) > 2:
             table = _gradient_table(w, asked, new)
     kinks = notes(w)
@@ -163,6 +166,10 @@ def asked_text(w: QuestionWork, asked: list[str]) -> str:
         items.append("every gradient" if q.gradients == "all" else "the gradients " + ", ".join(names))
     if "update" in q.ask:
         items.append(f"one step of gradient descent with $\\eta = {written_latex(q.learning_rate)}$")
+    if "forward_after" in q.ask:
+        items.append("the forward pass again with the updated parameters")
+    if "loss_after" in q.ask:
+        items.append("the loss after the update" + (", for each example and for the batch" if g.examples > 1 else ""))
     if "train" in q.ask:
         items.append(f"{q.steps:,} steps of training, with the loss along the way")
     return "Asked: " + "; ".join(items) + "." if items else ""

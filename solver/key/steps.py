@@ -15,6 +15,7 @@ import sympy as sp
 from ..core.numbers import Shown, display, normalize
 from ..graph.backprop import Gradients, evaluate
 from ..graph.model import Graph, sym
+from ..graph.regularization import PENALTY
 from ..ops.functions import OpFunctionBase
 from ..ops.latex import NNLatexPrinter, SubstitutingPrinter, flat_terms, partial
 from .model import Equation
@@ -26,6 +27,14 @@ def _joined(terms: list[str]) -> str:
     for t in terms[1:]:
         out += f" - {t[1:].lstrip()}" if t.startswith("-") else f" + {t}"
     return out
+
+
+def _penalty_term(sb: "StepBuilder", key: str, local: Shown) -> tuple[str, str, str, str]:
+    """The penalty's term of ∂L/∂key: ∂R/∂key, with λ's value (``0.01 w_{1}``), with numbers,
+    evaluated."""
+    pen = sb.graph.penalty
+    return (sb.d(PENALTY, key), pen.gradient_latex(sb.name(key)), pen.gradient_latex(f"({sb.shown[key].latex})"),
+            local.latex)
 
 
 class StepBuilder:
@@ -71,13 +80,7 @@ class StepBuilder:
     def factor(shown: Shown) -> str:
         return f"({shown.latex})" if shown.latex.startswith("-") else shown.latex
 
-    @staticmethod
-    def signed_sum(shown: list[Shown]) -> str:
-        """``0.2 - 0.3 + 0.1``: shown values added, each term's sign as the operator."""
-        out = shown[0].latex
-        for s in shown[1:]:
-            out += f" - {s.latex[1:]}" if s.latex.startswith("-") else f" + {s.latex}"
-        return out
+    signed_sum = staticmethod(lambda shown: _joined([s.latex for s in shown]))
 
     def _terms_line(self, expr: sp.Expr) -> tuple[str, bool] | None:
         """``0.2 + 0.2 + 0.1``: the values of a sum's terms (sums inside it opened), when
@@ -187,6 +190,11 @@ class StepBuilder:
             evaluated_exact &= up.exact and local.exact
             needs_eval |= not (f.is_Symbol or f.is_Number)
             wrap = f.is_Add or f.could_extract_minus_sign()
+            if c == PENALTY:  # ∂L/∂R = 1: the penalty's gradient, beside the data gradient
+                exact &= self.shown[key].exact
+                for out, term in zip((sym, formulas, numbers, products), _penalty_term(self, key, local)):
+                    out.append(term)
+                continue
             if c == loss:  # the output's own derivative, apart from its other stages
                 sym.append(rf"\left.{self.d(loss, key)}\right|_{{\text{{direct}}}}")
                 formulas.append(rf"\left({ft}\right)" if f.is_Add else ft)
@@ -200,7 +208,7 @@ class StepBuilder:
             elif f.is_Symbol or f.is_Number:
                 numbers.append(f"({up.latex})" + (fs if fs.startswith("(") else f"({fs})"))
             else:
-                numbers.append(rf"({up.latex}) \cdot " + (rf"\left({fs}\right)" if f.could_extract_minus_sign() else fs))
+                numbers.append(rf"({up.latex}) \cdot " + (rf"\left({fs}\right)" if wrap else fs))
             products.append(f"({up.latex})({local.latex})")
         parts = [("=", _joined(sym)), ("=", _joined(formulas))]
         if not (len(children) == 1 and forms[0] == 1):  # (−0.2) = −0.2 says nothing

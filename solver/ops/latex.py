@@ -125,6 +125,15 @@ class SubstitutingPrinter(NNLatexPrinter):
         self.exact &= shown.exact
         return f"({shown.latex})" if shown.latex.startswith("-") else shown.latex
 
+    def _print_Abs(self, expr, exp=None):
+        arg = expr.args[0]
+        if arg.is_Symbol and arg.name in self.values:  # |-0.3|, not |(-0.3)|
+            shown = self.values[arg.name]
+            self.exact &= shown.exact
+            tex = rf"\left|{shown.latex}\right|"
+            return tex if exp is None else rf"{tex}^{{{exp}}}"
+        return super()._print_Abs(expr, exp)
+
     def _print_Mul(self, expr):
         coefficient = self._coefficient(expr)
         if coefficient:

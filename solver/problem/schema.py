@@ -52,7 +52,7 @@ class Regularization(Model):
     @model_validator(mode="after")
     def _some(self) -> "Regularization":
         if self.l2 is None and self.l1 is None:
-            raise ValueError("regularization: give l2 or l1 (for example l2: 0.01)")
+            raise ValueError("give l2 or l1 (for example l2: 0.01)")
         for name in ("l2", "l1"):
             value = getattr(self, name)
             if value is not None and value < 0:
