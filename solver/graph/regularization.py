@@ -86,7 +86,7 @@ def penalty(spec, nodes: list[Node]) -> Penalty | None:
     grads = []
     if spec.l2:
         grads.append(r"$\lambda w$ for the L2 term (the step that torch.optim.SGD takes with "
-                     r"weight_decay $= \lambda$)")
+                     r"weight decay $\lambda$)")
     if spec.l1:
         grads.append(r"$\lambda \operatorname{sgn}(w)$ for the L1 term, with $\operatorname{sgn}(0) = 0$ "
                      "(the subgradient PyTorch's autograd takes for $|w|$ at 0)")
