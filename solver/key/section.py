@@ -12,6 +12,7 @@ from ..problem.fields import written
 from .after import after_part
 from .backward import backward_part
 from .forward import forward_part, loss_part
+from .learning_rules import rule_asked, rule_part
 from .model import Part, Section, Table
 from .notes import notes
 from .question import QuestionWork
@@ -40,6 +41,7 @@ def build_section(w: QuestionWork) -> Section:
         parts.append(dpart)
         w.answers.append(danswer)
         w.final.append(claim)
+    parts += [rule_part(w, rule) for rule in ("perceptron", "delta_rule") if rule in q.ask]
     title = q.title or f"Question {w.qi + 1}"
     return Section(q.id, title, q.text or "", tuple(parts), tables + w.extra_tables, tuple(w.final),
                    tuple(w.answers), w.plots, asked_text(w, w.asked()),
@@ -154,6 +156,7 @@ def asked_text(w: QuestionWork, asked: list[str]) -> str:
         items.append("the number of learnable parameters, layer by layer and in total (biases included)")
     if "derive" in q.ask:
         items.append("a derivation, step by step")
+    items += rule_asked(w)
     if g is None:
         return "Asked: " + "; ".join(items) + "." if items else ""
     if "forward" in q.ask:
