@@ -55,7 +55,10 @@ def optimizers() -> str:
     rows = ["| optimizer | hyper-parameters | state | source |", "|---|---|---|---|"]
     for opt in OPTIMIZERS.values():
         state = ", ".join(f"${tex}$" for _, tex in opt.state) or "—"
-        rows.append(f"| `{opt.key}` | {_params(opt.params)} | {state} | {opt.source} |")
+        flags = getattr(opt, "flags", ())
+        source = "; ".join([opt.source] + [f.source for f in flags if f.source])
+        rows.append(f"| `{opt.key}` | {_params(opt.params)}{''.join(f', `{f.name}` = false' for f in flags)} "
+                    f"| {state} | {source} |")
     return "\n".join(rows) + "\n"
 
 

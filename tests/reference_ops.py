@@ -59,12 +59,27 @@ gradient}``; it returns ``steps + 1`` snapshots (name → mpf), the first the st
 point. A name missing from the gradient is neither updated nor has its state advanced
 (as PyTorch skips a parameter whose ``grad`` is None).
 
-* ``sgd``: w ← w − η g (``learning_rate`` η);
+``states``, a list, receives each step's state (name → {state variable → mpf}) after it.
+PyTorch's defaults; weight decay λ (``weight_decay``) is coupled, g ← g + λ w, except
+AdamW's. From torch.optim's algorithm boxes and the papers:
+
+* ``sgd`` (torch.optim.SGD): g ← g + λ w; without momentum w ← w − η g; with momentum
+  μ the buffer b ← g on its first step (no dampening there), then b ← μ b + (1 − τ) g
+  (``dampening`` τ); Nesterov (``nesterov=True``, Sutskever et al. 2013 in PyTorch's
+  form) d = g + μ b and w ← w − η d, else w ← w − η b. Nesterov with μ = 0 or τ ≠ 0 is
+  a ValueError, as PyTorch's;
 * ``momentum``, PyTorch's form: v ← μ v + g, w ← w − η v, v₀ = 0 (``momentum`` μ,
   default 0.9 as nnsolve's; PyTorch's SGD has no momentum by default);
 * ``adam``, Kingma & Ba 2015 Algorithm 1: m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g²,
   m̂ = m/(1−β₁ᵗ), v̂ = v/(1−β₂ᵗ), w ← w − η m̂/(√v̂ + ε) (``beta1`` 0.9, ``beta2``
-  0.999, ``epsilon`` 1e-8 by default, as PyTorch's).
+  0.999, ``epsilon`` 1e-8 by default, as PyTorch's); state m, v, mhat, vhat;
+* ``adamw``, Loshchilov & Hutter 2019: w ← w(1 − η λ) first (λ 0.01 by default), then
+  Adam's step on g itself;
+* ``rmsprop`` (Hinton, lecture 6e; torch.optim.RMSprop, not centred): v ← α v +
+  (1−α) g² (``alpha`` 0.99), then w ← w − η g/(√v + ε) (``epsilon`` 1e-8), or with
+  ``momentum`` μ > 0 b ← μ b + g/(√v + ε), w ← w − η b;
+* ``adagrad`` (Duchi et al. 2011; torch.optim.Adagrad, lr_decay 0, initial accumulator
+  0): sum ← sum + g², w ← w − η g/(√sum + ε) (``epsilon`` 1e-10).
 """
 
 from __future__ import annotations
@@ -416,13 +431,22 @@ def loss_kink_margins(kind: str, o: list, y: list, **params) -> list:
 # --- optimizers -----------------------------------------------------------------------
 
 def _hyper(kind: str, spec: dict, given: dict) -> dict:
-    return _bind(kind, spec, given)
+    flags = {k for k, v in spec.items() if isinstance(v, bool)}
+    out = _bind(kind, {k: v for k, v in spec.items() if k not in flags},
+                {k: v for k, v in given.items() if k not in flags})
+    for k in flags:
+        value = given.get(k)
+        if value is not None and not isinstance(value, bool):
+            raise TypeError(f"{kind}: {k} is a boolean")
+        out[k] = spec[k] if value is None else value
+    return out
 
 
-def _loop(kind: str, spec: dict, update: Callable) -> Callable:
+def _loop(kind: str, spec: dict, update: Callable, check: Callable = lambda h: None) -> Callable:
     @_precise
-    def optimize(params: dict, grad_fn: Callable, steps: int, **hyper) -> list:
+    def optimize(params: dict, grad_fn: Callable, steps: int, states: list | None = None, **hyper) -> list:
         h = _hyper(kind, spec, hyper)
+        check(h)
         w = {k: num(v) for k, v in params.items()}
         state: dict = {k: {"t": 0} for k in w}
         snapshots = [dict(w)]
@@ -436,14 +460,37 @@ def _loop(kind: str, spec: dict, update: Callable) -> Callable:
                 st["t"] += 1
                 w[k] = update(w[k], num(g), st, h)
             snapshots.append(dict(w))
+            if states is not None:
+                states.append({k: {n: v for n, v in st.items() if n != "t"} for k, st in state.items()})
         return snapshots
 
     optimize.__name__ = kind
     return optimize
 
 
+def _coupled(w, g, h):
+    """PyTorch's weight_decay of SGD, Adam, RMSprop, Adagrad: added to the gradient."""
+    return g + h.get("weight_decay", 0) * w
+
+
 def _sgd(w, g, st, h):
-    return w - h["learning_rate"] * g
+    g = _coupled(w, g, h)
+    mu = h["momentum"]
+    if mu == 0:
+        return w - h["learning_rate"] * g
+    if "buf" not in st:          # torch.optim.SGD: the buffer starts as the gradient (no dampening)
+        st["buf"] = g
+    else:
+        st["buf"] = mu * st["buf"] + (1 - h["dampening"]) * g
+    if h["nesterov"]:
+        st["d"] = g + mu * st["buf"]
+        return w - h["learning_rate"] * st["d"]
+    return w - h["learning_rate"] * st["buf"]
+
+
+def _sgd_check(h):
+    if h["nesterov"] and (h["momentum"] <= 0 or h["dampening"] != 0):
+        raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 
 
 def _momentum(w, g, st, h):
@@ -451,20 +498,47 @@ def _momentum(w, g, st, h):
     return w - h["learning_rate"] * st["v"]
 
 
-def _adam(w, g, st, h):
+def _adam(w, g, st, h, decoupled=False):
     t, b1, b2 = st["t"], h["beta1"], h["beta2"]
+    if decoupled:
+        w = w * (1 - h["learning_rate"] * h["weight_decay"])
+    else:
+        g = _coupled(w, g, h)
     st["m"] = b1 * st.get("m", mpf(0)) + (1 - b1) * g
     st["v"] = b2 * st.get("v", mpf(0)) + (1 - b2) * g * g
-    mhat = st["m"] / (1 - b1 ** t)
-    vhat = st["v"] / (1 - b2 ** t)
-    return w - h["learning_rate"] * mhat / (mp.sqrt(vhat) + h["epsilon"])
+    st["mhat"] = st["m"] / (1 - b1 ** t)
+    st["vhat"] = st["v"] / (1 - b2 ** t)
+    return w - h["learning_rate"] * st["mhat"] / (mp.sqrt(st["vhat"]) + h["epsilon"])
 
+
+def _rmsprop(w, g, st, h):
+    g = _coupled(w, g, h)
+    a = h["alpha"]
+    st["v"] = a * st.get("v", mpf(0)) + (1 - a) * g * g
+    avg = mp.sqrt(st["v"]) + h["epsilon"]
+    if h["momentum"] > 0:
+        st["buf"] = h["momentum"] * st.get("buf", mpf(0)) + g / avg
+        return w - h["learning_rate"] * st["buf"]
+    return w - h["learning_rate"] * g / avg
+
+
+def _adagrad(w, g, st, h):
+    g = _coupled(w, g, h)
+    st["sum"] = st.get("sum", mpf(0)) + g * g
+    return w - h["learning_rate"] * g / (mp.sqrt(st["sum"]) + h["epsilon"])
+
+
+_ADAM = {"learning_rate": REQUIRED, "beta1": "0.9", "beta2": "0.999", "epsilon": "1e-8"}
 
 OPTIMIZERS: dict[str, Callable] = {
-    "sgd": _loop("sgd", {"learning_rate": REQUIRED}, _sgd),
+    "sgd": _loop("sgd", {"learning_rate": REQUIRED, "momentum": "0", "dampening": "0", "nesterov": False,
+                         "weight_decay": "0"}, _sgd, _sgd_check),
     "momentum": _loop("momentum", {"learning_rate": REQUIRED, "momentum": "0.9"}, _momentum),
-    "adam": _loop("adam", {"learning_rate": REQUIRED, "beta1": "0.9", "beta2": "0.999",
-                           "epsilon": "1e-8"}, _adam),
+    "adam": _loop("adam", {**_ADAM, "weight_decay": "0"}, _adam),
+    "adamw": _loop("adamw", {**_ADAM, "weight_decay": "0.01"}, lambda w, g, st, h: _adam(w, g, st, h, True)),
+    "rmsprop": _loop("rmsprop", {"learning_rate": REQUIRED, "alpha": "0.99", "epsilon": "1e-8", "momentum": "0",
+                                 "weight_decay": "0"}, _rmsprop),
+    "adagrad": _loop("adagrad", {"learning_rate": REQUIRED, "epsilon": "1e-10", "weight_decay": "0"}, _adagrad),
 }
 
 

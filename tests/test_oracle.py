@@ -98,7 +98,8 @@ NUMERIC_KINDS = {"value", "loss", "gradient", "update", "penalty", "value_after"
 #: answers the oracle has nothing to say about (issue 7): parameter counts, output shapes
 #: and sympy-checked derivations (tests/test_structure.py checks them), by the ask item
 #: that calls for each
-STRUCTURAL_KINDS = {"count": "count", "shape": "shapes", "derivation": "derive"}
+STRUCTURAL_KINDS = {"count": "count", "shape": "shapes", "derivation": "derive",
+                    "state": "train"}  # an optimizer's state: tests/test_optimizers.py checks it
 
 
 def has_network(problem) -> bool:

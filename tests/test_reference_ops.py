@@ -9,7 +9,8 @@ the optimizers against hand-computed steps.
 (b) Where torch is importable (float64): every activation's value and autograd
 derivative and every loss's value and gradient at random points and at the kinks
 (0 for relu / leaky_relu / elu, |r| = δ for huber, r = 0 for l1, a hinge exactly at
-0), and each optimizer's run against ``torch.optim`` over 5 steps on a quadratic.
+0), and each optimizer's run (with and without weight decay, momentum, Nesterov) against
+``torch.optim`` over 8 steps on a quadratic.
 
 This file and ``reference_ops`` never import ``solver``: run it on its own with
 ``python -m pytest tests/test_reference_ops.py`` in any venv (torch tests skip
@@ -89,7 +90,7 @@ def test_the_tables_name_every_function():
     assert R.ACTIVATIONS["swish"] is R.ACTIVATIONS["silu"]
     assert set(R.LOSSES) == {"sse", "half_sse", "mse", "cross_entropy", "bce", "l1", "huber",
                              "multiclass_hinge"}
-    assert set(R.OPTIMIZERS) == {"sgd", "momentum", "adam"}
+    assert set(R.OPTIMIZERS) == {"sgd", "momentum", "adam", "adamw", "rmsprop", "adagrad"}
 
 
 @pytest.mark.parametrize("name,params", ACT_CASES, ids=ACT_IDS)
@@ -367,10 +368,50 @@ def test_optimizer_loop_details():
     with pytest.raises(TypeError, match="learning_rate"):
         R.run("sgd", start, lambda w: {}, 1)
     with pytest.raises(ValueError, match="unknown optimizer"):
-        R.run("rmsprop", start, lambda w: {}, 1, learning_rate=1)
+        R.run("lion", start, lambda w: {}, 1, learning_rate=1)
     with pytest.raises(KeyError):
         R.run("sgd", start, lambda w: {"c": 1}, 1, learning_rate=1)
     assert R.OPTIMIZERS["sgd"](start, lambda w: {"a": 1}, 1, learning_rate=1)[1]["a"] == 0
+
+
+def test_sgd_options_by_hand():
+    # f = (w − 3)², w0 = 0, η = 0.1, μ = 0.9: g1 = −6, b1 = g1 (no dampening on step 1)
+    states: list = []
+    damp = R.run("sgd", {"w": 0}, quad_grad, 2, learning_rate="0.1", momentum="0.9", dampening="0.5",
+                 states=states)
+    assert close(damp[1]["w"], mpf("0.6"), mpf("1e-55")) and states[0]["w"]["buf"] == -6
+    # g2 = 2(0.6 − 3) = −4.8, b2 = 0.9(−6) + 0.5(−4.8) = −7.8, w2 = 0.6 + 0.78
+    assert close(states[1]["w"]["buf"], mpf("-7.8"), mpf("1e-55"))
+    assert close(damp[2]["w"], mpf("1.38"), mpf("1e-55"))
+    # Nesterov: d1 = g1 + μ b1 = −11.4, w1 = 1.14
+    nes = R.run("sgd", {"w": 0}, quad_grad, 1, learning_rate="0.1", momentum="0.9", nesterov=True)
+    assert close(nes[1]["w"], mpf("1.14"), mpf("1e-55"))
+    # weight decay λ = 0.5 at w = 2 with no loss gradient: g = λ w = 1, w1 = 2 − 0.1
+    dec = R.run("sgd", {"w": 2}, lambda w: {"w": 0}, 1, learning_rate="0.1", weight_decay="0.5")
+    assert close(dec[1]["w"], mpf("1.9"), mpf("1e-55"))
+    with pytest.raises(ValueError, match="Nesterov"):
+        R.run("sgd", {"w": 0}, quad_grad, 1, learning_rate="0.1", nesterov=True)
+    with pytest.raises(ValueError, match="Nesterov"):
+        R.run("sgd", {"w": 0}, quad_grad, 1, learning_rate="0.1", momentum="0.9", dampening="0.1", nesterov=True)
+    with pytest.raises(TypeError, match="boolean"):
+        R.run("sgd", {"w": 0}, quad_grad, 1, learning_rate="0.1", momentum="0.9", nesterov=1)
+
+
+def test_adaptive_optimizers_by_hand():
+    # Adagrad: sum1 = g² = 36, w1 = 0 + 0.1·6/(6 + 1e-10)
+    ada = R.run("adagrad", {"w": 0}, quad_grad, 1, learning_rate="0.1", epsilon=0)
+    assert close(ada[1]["w"], mpf("0.1"), mpf("1e-55"))
+    # RMSprop α = 0.5, ε = 0: v1 = 18, w1 = 0.1·6/√18; with momentum the same at step 1
+    rms = R.run("rmsprop", {"w": 0}, quad_grad, 1, learning_rate="0.1", alpha="0.5", epsilon=0)
+    assert close(rms[1]["w"], mpf("0.6") / mp.sqrt(18), mpf("1e-55"))
+    rmsm = R.run("rmsprop", {"w": 0}, quad_grad, 1, learning_rate="0.1", alpha="0.5", epsilon=0, momentum="0.9")
+    assert close(rmsm[1]["w"], rms[1]["w"], mpf("1e-55"))
+    # AdamW with a zero gradient: only the decay moves w (w(1 − ηλ)); Adam's coupled decay
+    # turns λ w into a gradient whose first step is sign descent: w − η
+    aw = R.run("adamw", {"w": 2}, lambda w: {"w": 0}, 1, learning_rate="0.1", weight_decay="0.5")
+    assert close(aw[1]["w"], mpf("1.9"), mpf("1e-55"))
+    ad = R.run("adam", {"w": 2}, lambda w: {"w": 0}, 1, learning_rate="0.1", weight_decay="0.5", epsilon=0)
+    assert close(ad[1]["w"], mpf("1.9"), mpf("1e-55"))
 
 
 # --- (b) against torch -----------------------------------------------------------------
@@ -593,6 +634,25 @@ OPT_CASES = [
     ("adam", {"learning_rate": 0.1}, lambda t, ps: t.optim.Adam(ps, lr=0.1)),
     ("adam", {"learning_rate": 0.05, "beta1": 0.8, "beta2": 0.99, "epsilon": 1e-6},
      lambda t, ps: t.optim.Adam(ps, lr=0.05, betas=(0.8, 0.99), eps=1e-6)),
+    ("sgd", {"learning_rate": 0.05, "momentum": 0.9}, lambda t, ps: t.optim.SGD(ps, lr=0.05, momentum=0.9)),
+    ("sgd", {"learning_rate": 0.05, "momentum": 0.8, "dampening": 0.3},
+     lambda t, ps: t.optim.SGD(ps, lr=0.05, momentum=0.8, dampening=0.3)),
+    ("sgd", {"learning_rate": 0.05, "momentum": 0.9, "nesterov": True},
+     lambda t, ps: t.optim.SGD(ps, lr=0.05, momentum=0.9, nesterov=True)),
+    ("sgd", {"learning_rate": 0.05, "momentum": 0.9, "nesterov": True, "weight_decay": 0.1},
+     lambda t, ps: t.optim.SGD(ps, lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.1)),
+    ("sgd", {"learning_rate": 0.1, "weight_decay": 0.2}, lambda t, ps: t.optim.SGD(ps, lr=0.1, weight_decay=0.2)),
+    ("adam", {"learning_rate": 0.05, "weight_decay": 0.1}, lambda t, ps: t.optim.Adam(ps, lr=0.05, weight_decay=0.1)),
+    ("adamw", {"learning_rate": 0.05}, lambda t, ps: t.optim.AdamW(ps, lr=0.05)),
+    ("adamw", {"learning_rate": 0.05, "weight_decay": 0.3, "beta1": 0.8, "epsilon": 1e-6},
+     lambda t, ps: t.optim.AdamW(ps, lr=0.05, weight_decay=0.3, betas=(0.8, 0.999), eps=1e-6)),
+    ("adamw", {"learning_rate": 0.05, "weight_decay": 0}, lambda t, ps: t.optim.AdamW(ps, lr=0.05, weight_decay=0)),
+    ("rmsprop", {"learning_rate": 0.01}, lambda t, ps: t.optim.RMSprop(ps, lr=0.01)),
+    ("rmsprop", {"learning_rate": 0.01, "alpha": 0.9, "epsilon": 1e-6, "momentum": 0.5, "weight_decay": 0.1},
+     lambda t, ps: t.optim.RMSprop(ps, lr=0.01, alpha=0.9, eps=1e-6, momentum=0.5, weight_decay=0.1)),
+    ("adagrad", {"learning_rate": 0.1}, lambda t, ps: t.optim.Adagrad(ps, lr=0.1)),
+    ("adagrad", {"learning_rate": 0.1, "epsilon": 1e-6, "weight_decay": 0.2},
+     lambda t, ps: t.optim.Adagrad(ps, lr=0.1, eps=1e-6, weight_decay=0.2)),
 ]
 
 
@@ -602,13 +662,13 @@ def test_optimizers_match_torch(torch, kind, hyper, make):
     ps = {k: T(torch, v, grad=True) for k, v in start.items()}
     opt = make(torch, list(ps.values()))
     got = [{k: p.item() for k, p in ps.items()}]
-    for _ in range(5):
+    for _ in range(8):
         opt.zero_grad()
         quad2(torch, ps["a"], ps["b"], ps["c"]).backward()
         opt.step()
         got.append({k: p.item() for k, p in ps.items()})
-    want = R.run(kind, start, quad2_grad, 5, **hyper)
-    assert len(want) == 6
+    want = R.run(kind, start, quad2_grad, 8, **hyper)
+    assert len(want) == 9
     for t, (g, w) in enumerate(zip(got, want)):
         for k in start:
             assert fclose(g[k], w[k], 1e-11), (kind, t, k, g[k], float(w[k]))

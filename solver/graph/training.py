@@ -16,7 +16,7 @@ same function that derives the key's exact step) to mpmath numbers; the function
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import mpmath
 import sympy as sp
@@ -40,11 +40,15 @@ class Settings:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The loss and the parameters after ``step`` steps (step 0: before training)."""
+    """The loss and the parameters after ``step`` steps (step 0: before training), the
+    gradient each parameter was moved by in that step and every value the step computed
+    for it besides ``w`` (the optimizer's state, and m̂, v̂…), by parameter (empty at step 0)."""
 
     step: int
     loss: mpmath.mpf
     params: dict
+    grads: dict = field(default_factory=dict)
+    state: dict = field(default_factory=dict)
 
 
 class _ExactPrinter(MpmathPrinter):
@@ -140,8 +144,15 @@ def train(graph: Graph, grads: Gradients, params: list[str], opt: Settings, step
     with mpmath.workdps(DIGITS):
         compiled = _Compiled(graph, grads)
         leaves = {n.key: _start(n.value) for n in graph.nodes if n.is_leaf}
-        hp = {k: _start(v) for k, v in opt.hp.items()}
+        hp = {k: _start(v) for k, v in opt.hp.items() if not isinstance(v, bool)}
+        rule = opt.optimizer
+        first, later = rule.compiled(opt.hp, True), rule.compiled(opt.hp, False)
+        kept = [name for name, _ in rule.state]
+        # With weight decay a parameter with no gradient still moves; without, a zero
+        # gradient on a zero state leaves everything as it is (a unit at a kink stays exact).
+        still = not opt.hp.get("weight_decay", 0)
         state: dict = {k: {} for k in params}
+        moved: dict = {}
         out = []
         limit = mpmath.mpf(10) ** 300
         for t in range(0, steps + 1):
@@ -157,13 +168,20 @@ def train(graph: Graph, grads: Gradients, params: list[str], opt: Settings, step
                 raise ValueError(f"the loss or a parameter left every sensible range after {t} steps "
                                  "(the run diverged; try a smaller learning rate)")
             if t == 0 or t == steps or record(t):
-                out.append(Snapshot(t, loss, {k: leaves[k] for k in params}))
+                out.append(Snapshot(t, loss, {k: leaves[k] for k in params},
+                                    {k: g for k, (g, _) in moved.items()}, {k: v for k, (_, v) in moved.items()}))
             if t == steps:
                 break
+            step = first if t == 0 else later
             for k in params:
                 g = adj.get(k, Exact(0))
-                if g == 0 and all(v == 0 for v in state[k].values()):
-                    continue  # nothing moves, and an exact parameter stays exact (a unit at a kink)
-                w, new = opt.optimizer.step(leaves[k], g, state[k], t + 1, hp, sqrt)
-                leaves[k], state[k] = bounded(w), {n: bounded(v) for n, v in new.items()}
+                if still and g == 0 and all(v == 0 for v in state[k].values()):
+                    moved[k] = (g, {})  # nothing moves, and an exact parameter stays exact
+                    continue
+                new = step(leaves[k], g, t + 1, hp, state[k], sqrt)
+                leaves[k] = bounded(new.pop("w"))
+                new = {n: bounded(v) for n, v in new.items()}
+                state[k] = {n: new[n] for n in kept if n in new}
+                new.pop("g", None)
+                moved[k] = (g, new)
         return out

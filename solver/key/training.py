@@ -1,57 +1,61 @@
-"""The key of a training question: the first step derived in full, exactly, then a
-table of the loss and the parameters as training goes on, and a plot of the loss."""
+"""The key of a training question: the optimizer's rule once, steps 1 and 2 derived in
+full, then tables of the loss, the parameters and the optimizer's state as training
+goes on, and a plot of the loss."""
 
 from __future__ import annotations
 
-from fractions import Fraction
-
-import mpmath
 import sympy as sp
 
 from ..core.errors import ProblemError
-from ..core.numbers import DIGITS, display, normalize, written_latex
+from ..core.numbers import display, written_latex
 from ..graph.training import Settings, train
 from ..ops.latex import columns_aligned
 from ..ops.optimizers import OPTIMIZERS
 from ..ops.params import resolve
-from .model import Block, Equation, Part, Plot, Table, answer
+from .model import Block, Part, Plot, Table, answer
+from .optimizer_steps import exact_value, first_note, state_table, step_blocks
+
+_exact = exact_value  # the name the tensor key imports
 
 MAX_PLOT_POINTS = 400
 
 
 def optimizer_of(question) -> Settings:
     """The question's optimizer with its hyper-parameters (plain SGD at ``learning_rate``
-    when none is given), defaults filled in."""
+    when none is given), defaults filled in, and its flags (``nesterov``) as booleans."""
     o = question.optimizer
     if o is None:
-        return Settings(OPTIMIZERS["sgd"], {"learning_rate": question.learning_rate})
+        return Settings(OPTIMIZERS["sgd"], resolve(OPTIMIZERS["sgd"].params, {"learning_rate": question.learning_rate})
+                        | {"nesterov": False})
     opt = OPTIMIZERS[o.type]
-    return Settings(opt, resolve(opt.params, {p.name: getattr(o, p.name) for p in opt.params}))
+    hp = resolve(opt.params, {p.name: getattr(o, p.name) for p in opt.params})
+    return Settings(opt, hp | {f.name: bool(getattr(o, f.name, None)) for f in opt.flags})
 
 
 def _settings(opt: Settings) -> str:
-    """The hyper-parameters as the problem wrote them (decimals in, decimals out)."""
-    return r",\ ".join(rf"{p.latex} = {written_latex(opt.hp[p.name])}" for p in opt.optimizer.params)
+    """The hyper-parameters as the problem wrote them (decimals in, decimals out), the
+    ones at 0 that switch a line off (momentum, weight decay) left out."""
+    shown = [rf"{p.latex} = {written_latex(opt.hp[p.name])}" for p in opt.optimizer.params
+             if opt.hp[p.name] != 0 or p.name == "learning_rate"]
+    shown += [rf"\text{{{f.name}}}" for f in opt.optimizer.flags if opt.hp.get(f.name)]
+    return r",\ ".join(shown)
 
 
-def first_step(b, params: list[str], opt: Settings) -> tuple[list[Equation], dict]:
-    """Step 1 for every parameter, exactly, by the optimizer's own rule from a zero state
-    (for momentum v₁ = g; for Adam m̂₁ = g and v̂₁ = g², the bias corrections cancel)."""
-    g, sb, eqs, new = b.graph, b.sb, [], {}
-    shown = {k: written_latex(v) for k, v in opt.hp.items()}
-    for k in params:
-        w, grad = b.values[k], b.grads.adjoint.get(k, sp.Integer(0))  # 0: a parameter the loss does not use
-        ws, gs = sb.shown[k], sb.show(grad)
-        nv = normalize(opt.optimizer.step(w, grad, {}, 1, opt.hp, sp.sqrt)[0])
-        new[k] = nv
-        nvs = sb.show(nv)
-        eqs.append(Equation(g.latex[k], ((r"\leftarrow", opt.optimizer.first_step(ws.latex, gs.latex, shown)),
-                                         (nvs.relation, nvs.latex))))
-    return eqs, new
+def optimizer_note(opt: Settings, steps: int, what: str) -> Block:
+    """The optimizer, its settings and its update rule, once, with its source."""
+    rule = opt.optimizer
+    t = any("t" in x.formula.symbols() for x in rule.lines(opt.hp, False))
+    return Block("note", "Optimizer",
+                 f"{rule.title[:1].upper()}{rule.title[1:]} with ${_settings(opt)}$, for {steps:,} "
+                 f"step{'s' if steps > 1 else ''}{what}; $g = \\partial L/\\partial w$ at the current parameters"
+                 f"{', $t$ the step' if t else ''} (source: {rule.sources(opt.hp)}):", display=rule.rule(opt.hp))
 
 
 def training_part(b, params: list[str]):
-    """The Training part, its table and plot, and the answers shown in them.
+    """The Training part, its tables and plot, and the answers shown in them: steps 1
+    and 2 derived in full (step 2 is where momentum and the bias corrections first act,
+    from the gradients at the parameters after step 1), then the loss and the parameters
+    every ``table_every`` steps, and the optimizer's state (when it has one).
 
     Args:
         b: the question's SectionBuilder (graph, values, gradients, answers).
@@ -64,50 +68,60 @@ def training_part(b, params: list[str]):
     opt = optimizer_of(q)
     steps = q.steps
     every = q.table_every or (1 if steps <= 20 else max(1, steps // 10))
-    blocks = [Block("note", "Optimizer",
-                    f"{opt.optimizer.title[:1].upper()}{opt.optimizer.title[1:]} with ${_settings(opt)}$, for {steps:,} "
-                    f"step{'s' if steps > 1 else ''}"
-                    + ("" if q.update_biases else " (biases are not updated)")
-                    + "; $g = \\partial L/\\partial w$ at the current parameters:",
-                    display=opt.optimizer.rule)]
-    eqs, new = first_step(b, params, opt)
-    blocks.append(Block("update", "Step 1 in full", "With the gradients above." + opt.optimizer.first_note,
-                        tuple(eqs)))
+    blocks = [optimizer_note(opt, steps, "" if q.update_biases else " (biases are not updated)")]
+    grads = {k: b.grads.adjoint.get(k, sp.Integer(0)) for k in params}  # 0: a parameter the loss does not use
+    stateful = bool(opt.optimizer.shown(opt.hp))
+    first, new = step_blocks(b, opt, 1, params, b.values, grads, {}, "from the gradients above",
+                             ("From a zero state." if stateful else "") + first_note(opt))
+    blocks += first
     for k, v in new.items():
         b.answers.append(answer("update", k, g.latex[k], v, b.digits, step=1))
-    tabled, points = run(b, params, opt, steps, every)
+    snaps, points = run(b, params, opt, steps, every)
+    tabled = [s for s in snaps if s.step % every == 0 or s.step == steps]
+    if steps >= 2:
+        one, two = (next(s for s in snaps if s.step == n) for n in (1, 2))
+        second, _ = step_blocks(b, opt, 2, params, {k: exact_value(v) for k, v in one.params.items()},
+                                {k: exact_value(v) for k, v in two.grads.items()},
+                                {k: {n: exact_value(v) for n, v in st.items()} for k, st in one.state.items()},
+                                "at the parameters after step 1",
+                                "With the state after step 1." if stateful else "")
+        blocks += second
     rows = []
     header = (r"\text{step}", "L") + tuple(g.latex[k] for k in params)
-    for s, loss in tabled:
+    for s in tabled:
+        loss = exact_value(s.loss)
         cells = [display(sp.Integer(s.step), 30).latex, display(loss, b.digits).latex]  # 1{,}000
         b.answers.append(answer("loss", "L", "L", loss, b.digits, step=s.step))
         for k in params:
-            v = _exact(s.params[k])
+            v = exact_value(s.params[k])
             cells.append(display(v, b.digits).latex)
             if s.step > 1:
                 b.answers.append(answer("update", k, g.latex[k], v, b.digits, step=s.step))
         rows.append(tuple(cells))
-    table = Table("Loss and parameters during training" + (f" (every {every:,} steps)" if every > 1 else ""),
-                  header, tuple(map(tuple, columns_aligned(rows))))
-    last = tabled[-1][0]
-    shown = display(_exact(last.loss), b.digits)
+    tables = [Table("Loss and parameters during training" + (f" (every {every:,} steps)" if every > 1 else ""),
+                    header, tuple(map(tuple, columns_aligned(rows))))]
+    state, state_answers = state_table(b, opt, params, tabled, every)
+    if state is not None:
+        tables.append(state)
+        b.answers.extend(state_answers)
+    shown = display(exact_value(tabled[-1].loss), b.digits)
     b.final.append(rf"L {shown.relation} {shown.latex}\ \text{{after {steps:,} steps}}")
     plot = Plot(f"{q.id}-loss", "Loss against the step", "step", "loss", tuple(points))
-    return Part("Training", tuple(blocks)), table, plot
+    return Part("Training", tuple(blocks)), tuple(tables), plot
 
 
 def run(b, params: list[str], opt: Settings, steps: int, every: int):
-    """Train, keeping a snapshot every ``every`` steps for the table (and the last) and up to
-    :data:`MAX_PLOT_POINTS` for the plot: the tabled snapshots with their exact losses, and
-    the plot's (step, loss) points.
+    """Train, keeping a snapshot every ``every`` steps for the table (steps 1 and 2 for
+    their derivations, and the last) and up to :data:`MAX_PLOT_POINTS` for the plot: the
+    kept snapshots and the plot's (step, loss) points.
 
     Raises:
         ValueError: the run diverged.
     """
     n_plot = max(1, steps // MAX_PLOT_POINTS)
-    snaps = train(b.graph, b.grads, params, opt, steps, lambda t: t % every == 0 or t % n_plot == 0)
+    snaps = train(b.graph, b.grads, params, opt, steps, lambda t: t % every == 0 or t % n_plot == 0 or t <= 2)
     points = [(s.step, float(s.loss)) for s in snaps if s.step % n_plot == 0 or s.step == steps]
-    return [(s, _exact(s.loss)) for s in snaps if s.step % every == 0 or s.step == steps], points
+    return snaps, points
 
 
 def training_section(w, build):
@@ -118,18 +132,11 @@ def training_section(w, build):
         ProblemError: the run diverged, naming the question.
     """
     try:
-        part, table, plot = build()
+        part, tables, plot = build()
     except ValueError as exc:
         raise ProblemError(f"training failed: {exc}", file=w.file, field=f"questions[{w.qi}]") from None
-    w.extra_tables += (table,)
+    w.extra_tables += tables
     w.plots += (plot,)
     return part
 
 
-def _exact(v) -> sp.Expr:
-    """A value of the run in sympy: an exact fraction stays exact (so that its display
-    is decided on the exact value), an mpmath number becomes a DIGITS-digit Float."""
-    if isinstance(v, Fraction):
-        return normalize(sp.Rational(v.numerator, v.denominator))
-    with mpmath.workdps(DIGITS + 5):
-        return sp.Float(mpmath.nstr(mpmath.mpf(v), DIGITS, strip_zeros=False), DIGITS)

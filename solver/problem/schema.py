@@ -167,10 +167,15 @@ class _Optimizer(Model):
 
     type: OptimizerType = "sgd"
     learning_rate: Number
+    nesterov: bool | None = Field(None, description="sgd: Nesterov momentum, d = g + μ buf (needs momentum > 0 "
+                                  "and dampening 0)")  # every optimizer's flags (booleans): nesterov only
 
     @model_validator(mode="after")
     def _parameters(self) -> "_Optimizer":
         check_params(self, OPTIMIZERS[self.type], OPTIMIZERS.values())
+        problem = OPTIMIZERS[self.type].option_problem(self.model_dump(), OPTIMIZERS.values())
+        if problem:
+            raise ValueError(problem)
         return self
 
 

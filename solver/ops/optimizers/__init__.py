@@ -8,10 +8,12 @@ The problem schema, the training key, training runs and the README's table read
 from __future__ import annotations
 
 from ...core.registry import discover
-from .base import LEARNING_RATE, Optimizer
+from .base import LEARNING_RATE, Flag, Optimizer
 
 #: Every optimizer by its name in problem files.
 OPTIMIZERS: dict[str, Optimizer] = {
     o.key: o for o in discover(__name__, __path__, "OPTIMIZER", lambda o: (o.order, o.key))}
 
-__all__ = ["LEARNING_RATE", "OPTIMIZERS", "Optimizer"]
+
+
+__all__ = ["LEARNING_RATE", "OPTIMIZERS", "Flag", "Optimizer"]

@@ -1,0 +1,135 @@
+"""The optimizer's steps in the key: a step derived in full (each of the optimizer's
+lines for each parameter, symbolically, with the numbers substituted, then its value),
+the table of its state during training, and the state's answers.
+
+The lines are the optimizer's own (:mod:`solver.ops.optimizers`), compiled by the same
+compiler the training run uses, so the key's numbers and the run's cannot disagree.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from functools import lru_cache
+
+import mpmath
+import sympy as sp
+
+from ..core.numbers import DIGITS, display, normalize, written_latex
+from ..graph.training import Settings
+from ..ops.latex import columns_aligned
+from ..ops.optimizers.base.formula import Line, compile_lines
+from .model import Answer, Block, Equation, Table, answer
+
+
+@lru_cache(maxsize=256)
+def _one(line: Line, hyper: frozenset):
+    return compile_lines((line,), hyper)
+
+
+def line_values(opt: Settings, t: int, w, g, state: dict) -> list[tuple[Line, dict, sp.Expr]]:
+    """The optimizer's lines of step ``t`` for one parameter, on exact sympy numbers (or
+    50-digit Floats): each line with the values it reads (by name) and its value."""
+    rule = opt.optimizer
+    hyper = frozenset(p.name for p in rule.params)
+    hp = {k: v for k, v in opt.hp.items() if not isinstance(v, bool)}
+    env = {**{n: sp.Integer(0) for n, _ in rule.state}, **state, "w": w, "g": g}
+    out = []
+    for line in rule.lines(opt.hp, t == 1):
+        reads = {n: env[n] for n in line.formula.symbols() if n in env}
+        value = normalize(_one(line, hyper)(env["w"], env["g"], t, hp, env, sp.sqrt)[line.name])
+        out.append((line, reads, value))
+        env[line.name] = value
+    return out
+
+
+def step_blocks(b, opt: Settings, t: int, params: list[str], w: dict, g: dict, state: dict,
+                where: str, intro: str) -> tuple[list[Block], dict]:
+    """Step ``t`` in full for every parameter, from its value ``w``, gradient ``g`` and
+    state (name → value) before the step; ``where`` says where the gradients come from.
+    Returns the blocks (a heading ``Step t in full`` with ``intro``, holding the updates
+    when each is one line, else one block per parameter) and the new parameter values."""
+    hp_shown = {k: written_latex(v) for k, v in opt.hp.items() if not isinstance(v, bool)}
+    hp_shown["t"] = str(t)
+    latex, digits = b.graph.latex, b.digits
+    blocks, new, single = [], {}, []
+    for k in params:
+        rows = line_values(opt, t, w[k], g[k], state.get(k, {}))
+        eqs = []
+        for line, reads, value in rows:
+            shown = {**hp_shown, **{n: display(v, digits).latex for n, v in reads.items()}}
+            lhs = latex[k] if line.name == "w" else line.tex
+            symbolic = line.latex(names={"w": latex[k]})
+            substituted = line.latex(shown)
+            result = display(value, digits)
+            parts = [(line.op, symbolic)]
+            if substituted != symbolic:
+                parts.append(("=", substituted))
+            if result.latex != substituted:
+                parts.append((result.relation, result.latex))
+            eqs.append(Equation(lhs, tuple(parts)))
+        new[k] = rows[-1][2]
+        if len(rows) == 1:
+            single += eqs
+            continue
+        gs = display(g[k], digits)
+        blocks.append(Block("update", f"${latex[k]}$",
+                            rf"$g = \partial L/\partial {latex[k]} {gs.relation} {gs.latex}$ {where}.", tuple(eqs)))
+    text = (intro + (f" $g = \\partial L/\\partial w$ {where}." if single else "")).strip()
+    return [Block("update", f"Step {t} in full", text, tuple(single)), *blocks], new
+
+
+def first_note(opt: Settings) -> str:
+    """The optimizer's note on step 1, and the lines that step 1 writes otherwise."""
+    later = {x.name: x for x in opt.optimizer.lines(opt.hp, False)}
+    other = [f"${x.tex} {x.op} {x.latex()}$" for x in opt.optimizer.lines(opt.hp, True) if later.get(x.name) != x]
+    return opt.optimizer.first_note + (f" At step 1, {', '.join(other)} (no dampening)." if other else "")
+
+
+def formulas(opt: Settings, skip=("w", "g")) -> str:
+    """The lines of a later step other than ``skip``, inline, and those that differ at step 1."""
+    later = {x.name: x for x in opt.optimizer.lines(opt.hp, False)}
+    out = [f"${x.tex} {x.op} {x.latex()}$" for x in later.values() if x.name not in skip]
+    out += [f"(at step 1: ${x.tex} {x.op} {x.latex()}$)" for x in opt.optimizer.lines(opt.hp, True)
+            if x.name not in skip and later.get(x.name) != x]
+    return ", ".join(out)
+
+
+def state_table(b, opt: Settings, params: list[str], tabled, every: int) -> tuple[Table | None, list[Answer]]:
+    """The optimizer's state after each tabled step (from step 1): one row per step and
+    parameter with ``g``, every state value and the new parameter, and their answers
+    (kind ``state``, ``of`` like ``m_w1``). ``None`` for an optimizer without state."""
+    shown = opt.optimizer.shown(opt.hp)
+    if not shown:
+        return None, []
+    latex, digits = b.graph.latex, b.digits
+    header = (r"\text{step}", r"\text{parameter}", "g", *(tex for _, tex in shown), r"w \text{ after}")
+    rows, answers = [], []
+    for s in (s for s in tabled if s.step > 0):
+        for i, k in enumerate(params):
+            state = s.state.get(k, {})
+            values = [_value(state.get(n, 0)) for n, _ in shown]
+            cells = [display(sp.Integer(s.step), 30).latex if i == 0 else "", latex[k],
+                     display(_value(s.grads.get(k, 0)), digits).latex]
+            cells += [display(v, digits).latex for v in values]
+            cells.append(display(_value(s.params[k]), digits).latex)
+            rows.append(tuple(cells))
+            for (n, tex), v in zip(shown, values):
+                answers.append(answer("state", f"{n}_{k}", f"{tex}_{{{latex[k]}}}", v, digits, step=s.step))
+    title = (f"State of the optimizer after each step{f' (every {every:,} steps)' if every > 1 else ''}: "
+             + formulas(opt))
+    return Table(title, header, tuple(map(tuple, columns_aligned(rows)))), answers
+
+
+def _value(v) -> sp.Expr:
+    return v if isinstance(v, sp.Basic) else exact_value(v)
+
+
+def exact_value(v) -> sp.Expr:
+    """A value of the run in sympy: an exact fraction stays exact (so that its display
+    is decided on the exact value), an mpmath number becomes a DIGITS-digit Float."""
+    if isinstance(v, Fraction):
+        return normalize(sp.Rational(v.numerator, v.denominator))
+    if isinstance(v, int):
+        return sp.Integer(v)
+    with mpmath.workdps(DIGITS + 5):
+        return sp.Float(mpmath.nstr(mpmath.mpf(v), DIGITS, strip_zeros=False), DIGITS)

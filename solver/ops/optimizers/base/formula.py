@@ -1,0 +1,166 @@
+"""An optimizer's update as ordered assignments over small formulas: the one source of
+its arithmetic and of the formulas the key prints.
+
+A :class:`Formula` is a tree of symbols (``w``, ``g``, a state variable, a
+hyper-parameter, ``t``), integers and the operations ``+ − × ÷``, a power and a square
+root, built with Python's operators (``b1 * m + (1 - b1) * g``). The same tree
+
+* prints itself in LaTeX in the order it was written (:meth:`Formula.latex`), with
+  symbols or with the numbers substituted for them (``(0.9)(0) + (1 - 0.9)(-0.206)``);
+* compiles once to a Python function (:func:`compile_lines`) that runs on whatever
+  numbers it is given: exact sympy numbers for the key's derived steps, exact fractions
+  and mpmath numbers for a training run.
+
+A :class:`Line` assigns a formula to a name; the lines run in order, so a name
+assigned earlier in the step (``g`` after weight decay, ``w`` after AdamW's decay) is
+read with its new value, and a state variable not yet assigned in the step is read
+with its value from the step before (0 before the first step).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import sympy as sp
+
+# Precedence of a printed formula: a sum, a product, a power, an atom.
+_SUM, _PRODUCT, _POWER, _ATOM = 1, 2, 3, 4
+
+
+@dataclass(frozen=True)
+class Formula:
+    """One node: ``op`` is ``sym``, ``int``, ``+``, ``-``, ``*``, ``/``, ``^`` or ``sqrt``."""
+
+    op: str
+    args: tuple = ()
+    name: str = ""
+    tex: str = ""
+
+    # --- building --------------------------------------------------------------------
+    def __add__(self, other): return Formula("+", (self, _f(other)))
+    def __radd__(self, other): return Formula("+", (_f(other), self))
+    def __sub__(self, other): return Formula("-", (self, _f(other)))
+    def __rsub__(self, other): return Formula("-", (_f(other), self))
+    def __mul__(self, other): return Formula("*", (self, _f(other)))
+    def __rmul__(self, other): return Formula("*", (_f(other), self))
+    def __truediv__(self, other): return Formula("/", (self, _f(other)))
+    def __pow__(self, other): return Formula("^", (self, _f(other)))
+
+    # --- reading ---------------------------------------------------------------------
+    def symbols(self) -> set[str]:
+        """The names of the symbols it reads."""
+        if self.op == "sym":
+            return {self.name}
+        return set().union(*(a.symbols() for a in self.args)) if self.args else set()
+
+    def latex(self, shown: dict | None = None, names: dict | None = None) -> str:
+        """Its LaTeX: each symbol as its own LaTeX (or ``names[name]``), or, for a name in
+        ``shown``, the LaTeX of the number substituted for it."""
+        return self._tex(shown or {}, names or {})[0]
+
+    def _tex(self, shown: dict, names: dict) -> tuple[str, int, bool]:
+        """(LaTeX, precedence, whether it is a substituted number)."""
+        if self.op == "sym":
+            if self.name in shown:
+                text = shown[self.name]
+                return text, (_SUM if text.startswith("-") else _ATOM), True
+            return names.get(self.name, self.tex), _ATOM, False
+        if self.op == "int":
+            return self.name, _ATOM, False
+        if self.op == "sqrt":
+            return rf"\sqrt{{{self.args[0]._tex(shown, names)[0]}}}", _ATOM, False
+        (a, pa, na), (b, pb, nb) = (x._tex(shown, names) for x in self.args)
+        if self.op == "/":
+            return rf"\frac{{{a}}}{{{b}}}", _ATOM, False
+        if self.op == "^":
+            base = f"({a})" if pa < _ATOM or na else a
+            return f"{base}^{{{b}}}", _POWER, False
+        if self.op == "*":
+            left = f"({a})" if pa < _PRODUCT or na else a
+            right = f"({b})" if pb < _PRODUCT or nb else b
+            gap = "" if left.endswith(")") and right.startswith("(") else r"\, " if self.args[1].op == "/" else " "
+            return f"{left}{gap}{right}", _PRODUCT, False
+        right = f"({b})" if pb == _SUM else b
+        return f"{a} {self.op} {right}", _SUM, False
+
+    def python(self, local: Callable[[str], str]) -> str:
+        """Python source computing it; ``local(name)`` is the source reading a symbol."""
+        if self.op == "sym":
+            return local(self.name)
+        if self.op == "int":
+            return self.name
+        if self.op == "sqrt":
+            return f"sqrt({self.args[0].python(local)})"
+        a, b = (x.python(local) for x in self.args)
+        return f"({a} {'**' if self.op == '^' else self.op} {b})"
+
+    def sympy(self, symbols: dict) -> sp.Expr:
+        """As a sympy expression over ``symbols`` (name → sympy Symbol)."""
+        if self.op == "sym":
+            return symbols[self.name]
+        if self.op == "int":
+            return sp.Integer(int(self.name))
+        if self.op == "sqrt":
+            return sp.sqrt(self.args[0].sympy(symbols))
+        a, b = (x.sympy(symbols) for x in self.args)
+        return {"+": a + b, "-": a - b, "*": a * b, "/": a / b, "^": a ** b}[self.op]
+
+
+def _f(value) -> Formula:
+    if isinstance(value, Formula):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Formula("int", name=str(value))
+    raise TypeError(f"not a formula: {value!r}")
+
+
+def sym(name: str, tex: str) -> Formula:
+    """A symbol: ``name`` in code, ``tex`` in the key."""
+    return Formula("sym", name=name, tex=tex)
+
+
+def sqrt(x: Formula) -> Formula:
+    return Formula("sqrt", (x,))
+
+
+#: The parameter, its gradient and the step number, in every optimizer's formulas.
+W, G, T = sym("w", "w"), sym("g", "g"), sym("t", "t")
+
+
+@dataclass(frozen=True)
+class Line:
+    """``name ← formula`` (``op`` ``=`` for a value derived within the step, such as m̂)."""
+
+    name: str
+    tex: str
+    formula: Formula
+    op: str = r"\leftarrow"
+
+    def latex(self, shown: dict | None = None, names: dict | None = None) -> str:
+        return self.formula.latex(shown, names)
+
+
+def compile_lines(lines: tuple[Line, ...], hyper: frozenset) -> Callable:
+    """``lines`` as one Python function ``f(w, g, t, hp, state, sqrt) -> values``: every
+    name assigned (the new ``w`` among them), the lines run in order. ``hp`` holds the
+    hyper-parameters in ``hyper`` by name; ``state`` the state variables' values from the
+    step before (a missing one is 0)."""
+    assigned: set[str] = set()
+
+    def local(name: str) -> str:
+        if name in assigned or name in ("w", "g", "t"):
+            return f"_{name}"
+        if name in hyper:
+            return f"hp[{name!r}]"
+        return f"state.get({name!r}, 0)"
+
+    body = []
+    for line in lines:
+        body.append(f"    _{line.name} = {line.formula.python(local)}")
+        assigned.add(line.name)
+    names = ", ".join(f"{n!r}: _{n}" for n in dict.fromkeys(x.name for x in lines))
+    source = "def _step(_w, _g, _t, hp, state, sqrt):\n" + "\n".join(body) + f"\n    return {{{names}}}\n"
+    scope: dict = {}
+    exec(compile(source, "<optimizer>", "exec"), scope)  # noqa: S102 - the code is built from the formulas above
+    return scope["_step"]
