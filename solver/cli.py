@@ -91,7 +91,9 @@ def main() -> None:
 @click.option("--body-only", is_flag=True, help="LaTeX: write a fragment to \\input, not a document.")
 @click.option("--templates", type=click.Path(file_okay=False, exists=True), default=None,
               help="A folder of templates overriding the packaged ones.")
-def solve(problems, outdir, formats, sheet, documentclass, precision, style, body_only, templates) -> None:
+@click.option("--variant", default=None, metavar="CODE",
+              help="Solve one per-student variant (its code, SEED-NUMBER, as printed on the paper).")
+def solve(problems, outdir, formats, sheet, documentclass, precision, style, body_only, templates, variant) -> None:
     """Write the answer key of each PROBLEM file (or of every .yaml in a PROBLEM folder)
     to OUTPUT/<stem>.{md,tex,json,pdf}. A bad file is reported in one line and writes
     nothing; the others are written all the same, and the exit code is 2 at the end."""
@@ -99,7 +101,7 @@ def solve(problems, outdir, formats, sheet, documentclass, precision, style, bod
 
     options = Options(style=style, precision=precision, sheet=sheet, documentclass=documentclass,
                       body_only=body_only, templates=templates,
-                      formats=tuple(dict.fromkeys(formats or Options.formats)))
+                      formats=tuple(dict.fromkeys(formats or Options.formats)), variant=variant)
 
     def report(path: Path, err: Exception) -> None:
         if isinstance(err, NNSolveError):
@@ -122,6 +124,56 @@ def solve(problems, outdir, formats, sheet, documentclass, precision, style, bod
 def _progress(items: list, label: str):
     return click.progressbar(items, label=label, file=sys.stderr,
                              item_show_func=lambda item: item[1].name.rsplit(".", 1)[0] if item else "")
+
+
+@main.command()
+@click.argument("problem", type=click.Path(path_type=Path))
+@click.option("-n", "count", type=click.IntRange(1, 100_000), default=None,
+              help="How many variants (default 1; with --roster, one per student).")
+@click.option("--seed", type=click.IntRange(0, 10**18), default=0, show_default=True,
+              help="The seed: the same problem, seed and roster give the same papers, byte for byte.")
+@click.option("--roster", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="A CSV file with a 'student' column (and optionally 'name'): one variant per student.")
+@click.option("-o", "--output", "outdir", default="output", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Folder for the outputs.")
+@click.option("-f", "--format", "formats", multiple=True, type=click.Choice(list(FORMATS)),
+              help="Output format; repeat for several (default: md and tex).")
+@click.option("--sheet", type=click.Choice(["key", "questions", "both"]), default="both", show_default=True,
+              help="Each student's key, question paper, or both.")
+@click.option("--documentclass", type=click.Choice(["article", "exam"]), default="article", show_default=True,
+              help="LaTeX class of the papers.")
+@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="PDFs built at a time (a process pool).")
+@click.option("--check", is_flag=True,
+              help="Report on the pool (acceptance, each requirement's rejections, the answers' spread, "
+                   "distinct variants, students sharing every answer) and write nothing.")
+def variants(problem, count, seed, roster, outdir, formats, sheet, documentclass, jobs, check) -> None:
+    """Write a different variant of PROBLEM for every student: each one's question paper and
+    key (its variant code on every page), the class's answers.json and answers.csv, and
+    with -f pdf one key book. The values that vary and what they must satisfy are the
+    problem's randomize block."""
+    from .pipeline import run_variants
+
+    options = Options(sheet=sheet, documentclass=documentclass,
+                      formats=tuple(dict.fromkeys(formats or Options.formats)))
+    try:
+        if check:
+            from .key.variant_check import check_pool
+            from .problem.loader import parse_yaml, read_text
+            from .problem.validation import validate as check_file
+            from .render.classbook import pool_text
+
+            data = parse_yaml(read_text(problem), str(problem))
+            click.echo(pool_text(check_pool(data, check_file(data, str(problem)), seed, count or 100, str(problem))),
+                       nl=False)
+            return
+        written = run_variants(problem, outdir, options, count, seed, roster, jobs,
+                               lambda items, label: click.progressbar(items, label=label, file=sys.stderr))
+    except NNSolveError as err:
+        _fail(err)
+    except Exception as exc:  # noqa: BLE001 - a bug: one line, not a traceback
+        _internal(exc, problem)
+    click.echo(f"wrote {len(written)} files to {outdir}")
 
 
 @main.command()

@@ -4,6 +4,7 @@ Python API call these; every error is an :class:`~solver.core.errors.NNSolveErro
 
 from __future__ import annotations
 
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,14 +14,19 @@ import jinja2
 
 from .core.errors import BuildError, ProblemError, TemplateError
 from .core.options import Options
+from .files.book import merge_pdfs
 from .files.cache import template_cache
 from .files.lock import output_lock
 from .files.pdf import INSTALL_HINT, build_pdf, tex_available
 from .files.writer import write_all
 from .key.model import Solution
 from .key.solve import solve
-from .problem.loader import load_problem
+from .key.variants import parse_code, solve_variant, variant
+from .problem.loader import parse_yaml, read_text
+from .problem.roster import load_roster
+from .problem.validation import validate
 from .render import FORMATS, Rendered, outputs
+from .render.classbook import class_answers, class_answers_csv, class_answers_json
 
 #: ``(items, label) -> context manager yielding the items``: a progress bar over PDF builds.
 Progress = Callable[[list, str], object]
@@ -50,11 +56,19 @@ def solve_file(path: Path, options: Options = Options()) -> Solution:
     Raises:
         ProblemError: the file is bad, or ``--style`` does not apply to it.
     """
-    problem = load_problem(path)
+    data = parse_yaml(read_text(path), str(path))
+    problem = validate(data, str(path))
     if options.style in ("neuron", "matrix") and problem.graph is not None:
         raise ProblemError(f"a graph problem has no neurons or layers; --style {options.style} applies to networks",
                            file=str(path), field="(file)")
-    return solve(problem, path.stem, options, file=str(path))
+    if options.variant is None:
+        return solve(problem, path.stem, options, file=str(path))
+    try:
+        seed, number = parse_code(options.variant)
+    except ValueError as exc:
+        raise ProblemError(str(exc), file=str(path), field="--variant") from None
+    v = variant(data, problem, seed, number, str(path))
+    return solve_variant(v, f"{path.stem}-{v.code}", options, str(path))
 
 
 def render_outputs(solution: Solution, options: Options, cache=None) -> list[Rendered]:
@@ -163,3 +177,73 @@ def run(problems, outdir: Path, options: Options = Options(), progress: Progress
             write_all(files)
     report.written = [target for target, _ in files]
     return report
+
+
+def _pdf_job(job: tuple[str, str]):
+    return build_pdf(*job)
+
+
+def build_pdfs(builds: list[Rendered], outdir: Path, jobs: int = 1) -> list[tuple[Path, bytes]]:
+    """Every PDF of ``builds``, in order, ``jobs`` at a time (a process pool).
+
+    Raises:
+        BuildError: TeX is missing, or a document failed (its log is written, nothing else).
+    """
+    if builds and not tex_available():
+        raise BuildError(f"cannot build PDFs: latexmk or pdflatex is not installed; {INSTALL_HINT}")
+    if jobs <= 1 or len(builds) <= 1:
+        return [build_pdf_file(r, outdir) for r in builds]
+    work = [(r.text, r.name.rsplit(".", 1)[0]) for r in builds]
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        results = list(pool.map(_pdf_job, work))
+    out = []
+    for r, (_, stem), result in zip(builds, work, results):
+        if result.pdf is None:
+            log = outdir / f"{stem}.log"
+            write_all([(log, result.log)])
+            raise BuildError(f"{stem}.tex: LaTeX failed: {result.error}; no PDF written, the full log is {log}")
+        out.append((outdir / r.name, result.pdf))
+    return out
+
+
+def run_variants(path: Path, outdir: Path, options: Options, count: int | None, seed: int,
+                 roster: Path | None = None, jobs: int = 1, progress: Progress | None = None) -> list[Path]:
+    """Write a paper and a key per student (``<stem>-<student>.*``; without a roster the
+    students are ``v001``, ``v002``, …), the class's ``answers.json`` and ``answers.csv``,
+    and with ``-f pdf`` the key book ``<stem>-keys.pdf``: all or nothing.
+
+    Raises:
+        NNSolveError: a bad problem file or roster, no randomize block, a pool whose
+            requirements reject every draw, a failed PDF; nothing is written then.
+    """
+    file = str(path)
+    data = parse_yaml(read_text(path), file)
+    problem = validate(data, file)
+    if roster is not None:
+        students = load_roster(roster)
+        if count is not None and count != len(students):
+            raise ProblemError(f"-n {count} but the roster lists {len(students)} students (leave -n out)",
+                               file=str(roster), field="(file)")
+    else:
+        students = [{"student": f"v{k:03d}", "name": ""} for k in range(1, (count or 1) + 1)]
+    cache = template_cache()
+    texts, builds, entries = [], [], []
+    numbered = list(enumerate(students, start=1))
+    bar = progress(numbered, "Solving variants") if progress and len(numbered) > 1 else nullcontext(numbered)
+    with bar as items:
+        for number, student in items:
+            sol = solve_variant(variant(data, problem, seed, number, file), f"{path.stem}-{student['student']}",
+                                options, file)
+            rendered = render_outputs(sol, options, cache)
+            texts += [(outdir / r.name, r.text) for r in rendered if not r.build]
+            builds += [r for r in rendered if r.build]
+            entries.append((student, sol))
+    pdfs = build_pdfs(builds, outdir, jobs)
+    keys = [pdf for target, pdf in pdfs if not target.stem.endswith("-questions")]
+    book = [(outdir / f"{path.stem}-keys.pdf", merge_pdfs(keys, "Key"))] if keys else []
+    summary = class_answers(path.stem, seed, entries)
+    files = texts + pdfs + book + [(outdir / "answers.json", class_answers_json(summary)),
+                                   (outdir / "answers.csv", class_answers_csv(summary))]
+    with output_lock(outdir):
+        write_all(files)
+    return [target for target, _ in files]

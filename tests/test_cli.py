@@ -6,6 +6,7 @@ import math
 import os
 import subprocess
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 PROBLEMS = sorted((ROOT / "problems").glob("*.yaml"))
 IDS = [p.stem for p in PROBLEMS]
-KINDS = {"value", "loss", "gradient", "update"}
+KINDS = {"value", "loss", "gradient", "update", "penalty", "value_after", "loss_after", "state", "mistakes",
+         "converged"}
 #: issue 7: answers to count, shapes and derive questions, by the ask item calling for each
 STRUCTURAL = {"count": "count", "shape": "shapes", "derivation": "derive"}
 
@@ -179,13 +181,33 @@ def _check_tensor_answer(a: dict) -> None:
             else float(e) == pytest.approx(v, rel=1e-12)
 
 
+
+
+def _check_given(given: dict, problem: dict) -> None:
+    """``given``: every value exact text (or nested lists of it); a network's inputs as written."""
+    def texts(v):
+        return [v] if isinstance(v, str) else [t for x in v for t in texts(x)] if isinstance(v, list) else [None]
+    for name, value in given.items():
+        assert all(isinstance(t, str) and Fraction(t) is not None for t in texts(value)), (name, value)
+    inputs = (problem.get("network") or {}).get("inputs") or {}
+    for name, value in inputs.items():
+        if name in given:
+            assert [Fraction(t) for t in texts(given[name])] == [Fraction(str(x)) for x in texts_of(value)], name
+    assert bool(given) == ("network" in problem or "graph" in problem)
+
+
+def texts_of(v):
+    return [t for x in v for t in texts_of(x)] if isinstance(v, list) else [v]
+
+
 @pytest.mark.parametrize("path", PROBLEMS, ids=IDS)
 def test_answers_json_contract(runner, tmp_path, path):
     out, _ = solve(runner, tmp_path, path, "-f", "json")
     data = answers(out, path.stem)
     problem = spec(path)
-    assert set(data) == {"problem", "title", "questions"}
+    assert set(data) == {"problem", "title", "given", "questions"}
     assert data["problem"] == path.stem and data["title"] == problem["title"]
+    _check_given(data["given"], problem)
     assert [q["id"] for q in data["questions"]] == [q["id"] for q in problem["questions"]]
     for q, asked in zip(data["questions"], problem["questions"]):
         assert set(q) == {"id", "title", "answers"} | ({"points"} if "points" in asked else set())

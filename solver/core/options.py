@@ -19,6 +19,8 @@ class Options:
         body_only: LaTeX: a fragment to ``\\input`` instead of a whole document.
         templates: a folder whose templates override the packaged ones.
         formats: the output formats wanted (names of :mod:`solver.render.formats`).
+        variant: a per-student variant's code (``2026-17``) to solve instead of the problem
+            as written (``nnsolve solve --variant``), or ``None``.
     """
 
     style: str | None = None
@@ -28,6 +30,7 @@ class Options:
     body_only: bool = False
     templates: str | None = None
     formats: tuple[str, ...] = ("md", "tex")
+    variant: str | None = None
 
     def but(self, **changes) -> "Options":
         """A copy with some choices changed (``options.but(sheet="questions")``)."""

@@ -10,6 +10,7 @@ from ..core.numbers import written_latex
 from ..graph.model import PARAMETER_KINDS, Graph
 from ..ops.activations import ACTIVATIONS
 from ..ops.latex import NNLatexPrinter, bmatrix
+from ..problem.fields import written
 from ..problem.schema import Problem
 from .model import Block, Equation
 
@@ -102,3 +103,32 @@ def _graph_given(problem: Problem, graph: Graph, digits: int) -> tuple[Block, ..
     stages = ", ".join(f"${graph.latex[n.key]} = {printer.doprint(n.expr)}$" for n in graph.nodes if not n.is_leaf)
     blocks.append(Block("given", "Stages", stages + f"; the output is ${graph.latex[spec.output]}$."))
     return tuple(blocks)
+
+
+def given_values(graph: Graph) -> tuple[tuple[str, object], ...]:
+    """Every input, parameter and target of ``graph`` by its name in the problem file, as
+    exact text (``"0.1"``, ``"1/3"``): a batch's per-example values (``x1#2``) as one list
+    per name, a tensor as nested lists. What the answers JSON calls ``given``."""
+    if graph.tensors:
+        out = []
+        for t in graph.tensors:
+            if t.kind in ("input", "parameter", "weight", "bias"):
+                flat = [written(graph.by_key_values[k]) for k in t.elements]
+                out.append((t.key, _nested(flat, t.shape)))
+        return tuple(out)
+    values: dict[str, list] = {}
+    batched = set()
+    order = {"input": 0, "weight": 1, "bias": 1, "parameter": 1, "target": 2}
+    for n in sorted((n for n in graph.nodes if n.is_leaf and n.kind in order), key=lambda n: order[n.kind]):
+        base, _, example = n.key.partition("#")
+        values.setdefault(base, []).append(written(n.value))
+        if example or (graph.examples > 1 and n.kind in ("input", "target")):
+            batched.add(base)
+    return tuple((k, v if k in batched else v[0]) for k, v in values.items())
+
+
+def _nested(flat: list, shape: tuple[int, ...]):
+    if not shape:
+        return flat[0]
+    step = len(flat) // shape[0]
+    return [_nested(flat[i * step:(i + 1) * step], shape[1:]) for i in range(shape[0])]

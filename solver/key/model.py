@@ -135,6 +135,8 @@ class Solution:
     given: tuple[Block, ...]
     sections: tuple[Section, ...]
     figure: Figure | None = None  # what the key's diagram shows (the sheet's: the same without answers)
+    variant: str = ""  # a per-student variant's code (``nnsolve variants``), or ""
+    given_values: tuple[tuple[str, object], ...] = ()  # every input, parameter and target by name (exact text)
 
 
 def answer(kind: str, of: str, latex: str, value: sp.Expr, digits: int, step: int | None = None,

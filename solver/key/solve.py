@@ -5,9 +5,11 @@ touches files or lays anything out."""
 from __future__ import annotations
 
 from ..core.options import Options
+from ..graph.network import build_network
 from ..graph.tensor_spec import tensor_level
+from ..problem.fields import written
 from ..problem.schema import Problem
-from .given import given_blocks
+from .given import given_blocks, given_values
 from .model import Figure, Solution
 from .question import QuestionWork
 from .recap import Derived
@@ -35,16 +37,32 @@ def solve(problem: Problem, stem: str, options: Options = Options(), file: str |
     derived = Derived()
     sections = []
     given = ()
+    values = ()
     figure = None
     for qi, q in enumerate(problem.questions):
         work = QuestionWork(problem, q, qi, digits, shown, file, style, derived)
         if work.graph is not None:
             if not given:
                 given = given_blocks(problem, work.graph, digits)
+            values += tuple(kv for kv in given_values(work.graph) if kv[0] not in dict(values))
             if figure is None or (problem.graph is not None and work.grads is not None and work.asked()):
                 figure = _figure(problem, work)
         sections.append(build_section(work))
-    return Solution(stem, problem.title, problem.statement, given, tuple(sections), figure)
+    if not values and problem.network is not None and not problem.network.recurrent \
+            and not problem.network.convolutional:  # learning rules: no question built a graph
+        graph = build_network(problem, problem.questions[0], file)
+        given, figure = given_blocks(problem, graph, digits), Figure("network", graph)
+        values = given_values(graph)
+        if problem.target is not None:
+            values += (("target", _written(problem.target)),)
+    return Solution(stem, problem.title, problem.statement, given, tuple(sections), figure, given_values=values)
+
+
+def _written(value):
+    """A target as written (numbers as exact text; a class as ``{"class": k}``)."""
+    if isinstance(value, list):
+        return [_written(v) for v in value]
+    return {"class": value.class_} if hasattr(value, "class_") else written(value)
 
 
 def _figure(problem: Problem, work: QuestionWork) -> Figure:

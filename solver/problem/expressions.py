@@ -187,3 +187,29 @@ def _count_text(least: int, most: int) -> str:
 def _op_text(op: ast.operator) -> str:
     return {ast.Mod: "%", ast.FloorDiv: "//", ast.BitAnd: "&", ast.BitOr: "|", ast.LShift: "<<",
             ast.RShift: ">>", ast.MatMult: "@"}.get(type(op), type(op).__name__)
+
+
+#: The comparisons a condition may use (``abs(L) > 0.05``).
+COMPARISONS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
+
+
+def parse_condition(text: str, symbols: dict[str, sp.Symbol]) -> tuple[sp.Expr, str, sp.Expr]:
+    """A condition ``left OP right`` (OP one of ``< <= > >=``), each side an expression of
+    the grammar: (left, OP, right).
+
+    Raises:
+        ExpressionError: not one comparison of two expressions of the grammar.
+    """
+    if not isinstance(text, str) or len(text) > MAX_LENGTH:
+        raise ExpressionError(f"a condition is a string of at most {MAX_LENGTH} characters")
+    source = text.replace("^", "**").strip()
+    try:
+        tree = ast.parse(source, mode="eval").body
+    except SyntaxError as exc:
+        raise ExpressionError(printable(f"cannot parse '{' '.join(text.split())}' ({exc.msg})")) from None
+    if not (isinstance(tree, ast.Compare) and len(tree.ops) == 1 and type(tree.ops[0]) in COMPARISONS):
+        raise ExpressionError(printable(f"'{text}' is not a condition: compare two expressions with "
+                                        "<, <=, > or >= (for example abs(L) > 0.05)"))
+    sides = [ast.get_source_segment(source, side) for side in (tree.left, tree.comparators[0])]
+    left, right = (parse_expression(s.replace("**", "^"), symbols) for s in sides)
+    return left, COMPARISONS[type(tree.ops[0])], right

@@ -14,6 +14,7 @@ from ..core.errors import ProblemError
 from .checks import check_problem
 from .fields import printable, quoted, tensor_schema
 from .norm_layers import NORM_TYPES
+from .randomize import resolve
 from .recurrent import RECURRENT_TYPES
 from .schema import Problem
 
@@ -162,6 +163,12 @@ def validate(data: Any, file: str | None = None) -> Problem:
         err = max(errors, key=lambda e: (e["type"] == "extra_forbidden", len(e["loc"])))
         field, msg = _message(err, data)
         raise ProblemError(printable(msg), file=file, field=printable(field)) from None
+    if problem.randomize is not None:
+        for path in problem.randomize.values:
+            try:
+                resolve(problem, path)
+            except ValueError as exc:
+                raise ProblemError(printable(str(exc)), file=file, field=printable(f"randomize.values.{path}")) from None
     try:
         check_problem(problem, file)
     except ProblemError as exc:  # one line, whatever a check echoes

@@ -2,12 +2,16 @@
 
 Shape (more keys may be added, none removed)::
 
-    {"problem": stem, "title": ...,
+    {"problem": stem, "title": ..., "variant": code (a per-student variant only),
+     "given": {name: exact text, or lists of them (a batch, a tensor)},
      "questions": [{"id", "title", "points" (when the problem gives them),
                     "answers": [{"kind", "of", "latex", "exact", "value", "display", ...}]}]}
 
 Kinds: ``value`` (a node's value), ``loss``, ``gradient`` (∂L/∂of), ``update`` (a parameter
-after the update); ``count`` (``of``: a layer name or ``total``), ``shape`` (``value``: the
+after the update; after each epoch for a learning rule), ``penalty`` (a weight penalty R),
+``value_after`` and ``loss_after`` (after the update), ``state`` (an optimizer's state
+variable, ``of`` such as ``m_w1``), ``mistakes`` and ``converged`` (a learning rule's mistakes
+per epoch, the epoch without mistakes or 0); ``count`` (``of``: a layer name or ``total``), ``shape`` (``value``: the
 shape as a list, ``display`` its LaTeX such as ``16 \times 32 \times 32``), ``derivation``
 (``of``: its name, ``verified``: whether sympy checked every step). Optional keys, present
 only when they apply: ``step`` (training: after how many steps), ``upstream: true`` (an
@@ -31,6 +35,8 @@ def answers(solution: Solution) -> dict:
     return {
         "problem": solution.stem,
         "title": solution.title,
+        **({"variant": solution.variant} if solution.variant else {}),
+        "given": dict(solution.given_values),
         "questions": [
             {"id": sec.id, "title": sec.title, **({"points": float(Fraction(sec.points))} if sec.points else {}),
              "answers": [{k: v for k, v in asdict(a).items() if v is not None} for a in sec.answers]}

@@ -1,0 +1,48 @@
+"""A class roster for ``nnsolve variants --roster``: a CSV file whose ``student`` column
+names each student (an id, used in file names), one variant per student in the file's
+order; a ``name`` column, if present, is carried into the class answers."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+from ..core.errors import ProblemError
+from .fields import quoted
+from .loader import read_text
+
+MAX_STUDENTS = 10_000
+#: A student id as it may appear in a file name.
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", re.ASCII)
+
+
+def load_roster(path: str | Path) -> list[dict[str, str]]:
+    """The students of a roster, in order: ``{"student": id, "name": name or ""}``.
+
+    Raises:
+        ProblemError: the file cannot be read, has no ``student`` column, an id that is
+            empty, repeated or not usable in a file name (naming the row), or no students.
+    """
+    file = str(path)
+    text = read_text(path)
+    rows = list(csv.DictReader(io.StringIO(text)))
+    if not rows or "student" not in (rows[0].keys() if rows else ()):
+        raise ProblemError("a roster is a CSV file with a 'student' column (and optionally 'name')",
+                           file=file, field="(file)")
+    if len(rows) > MAX_STUDENTS:
+        raise ProblemError(f"the roster has more than {MAX_STUDENTS:,} students", file=file, field="(file)")
+    seen: dict[str, int] = {}
+    out = []
+    for i, row in enumerate(rows, start=2):  # line 1 is the header
+        sid = (row.get("student") or "").strip()
+        if not _ID.fullmatch(sid):
+            raise ProblemError(f"{quoted(sid)} is not a student id (letters, digits, '.', '_', '-'; "
+                               "up to 64 characters)", file=file, field=f"line {i}")
+        if sid in seen:
+            raise ProblemError(f"the student {quoted(sid)} is listed twice (lines {seen[sid]} and {i})",
+                               file=file, field=f"line {i}")
+        seen[sid] = i
+        out.append({"student": sid, "name": (row.get("name") or "").strip()})
+    return out
