@@ -204,3 +204,21 @@ def test_parse_code():
     assert parse_code("2026-17") == (2026, 17)
     with pytest.raises(ValueError):
         parse_code("2026-0")
+
+
+def test_pdfs_in_a_process_pool_are_the_same_bytes_and_the_key_book_holds_every_key(tmp_path):
+    from test_pdf import MISSING_TOOLS, REQUIRE_TEX  # the same skip rule: TeX present, or required in CI
+    if MISSING_TOOLS and not REQUIRE_TEX:
+        pytest.skip("TeX is not installed")
+    from pypdf import PdfReader
+
+    options = Options(sheet="both", formats=("pdf",))
+    one = run_variants(PROBLEM, tmp_path / "one", options, 2, 7, jobs=1)
+    two = run_variants(PROBLEM, tmp_path / "two", options, 2, 7, jobs=2)
+    assert sorted(p.name for p in one) == sorted(p.name for p in two)
+    for p in one:
+        assert p.read_bytes() == (tmp_path / "two" / p.name).read_bytes(), p.name
+    book = PdfReader(tmp_path / "one" / "relu-2-2-2-variants-keys.pdf")
+    pages = [len(PdfReader(tmp_path / "one" / f"relu-2-2-2-variants-v00{k}.pdf").pages) for k in (1, 2)]
+    assert len(book.pages) == sum(pages)
+    assert "(variant 7-2)" in book.pages[pages[0]].extract_text().replace("\n", " ")
