@@ -53,7 +53,7 @@ CASES = [
     ("capitalised-field.yaml", "network.layers[0]", "unknown field 'Activation' (did you mean 'activation'?)"),
     ("capitalised-top-level.yaml", "(top level)", "unknown field 'Title' (did you mean 'title'?)"),
     ("unknown-top-level.yaml", "(top level)",
-     "unknown field 'author' (known fields: title, statement, precision, style, network, graph, architecture, loss, target, questions, randomize)"),
+     "unknown field 'author' (known fields: title, statement, precision, style, network, graph, architecture, loss, target, questions, randomize, grading)"),
     ("missing-network.yaml", "(top level)", "missing required field 'network'"),
     ("bad-input-name.yaml", "network.inputs.x 2", "'x 2' is not a valid name"),
     ("wrong-shape.yaml", "network.layers[1].weights",

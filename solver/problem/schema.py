@@ -33,6 +33,7 @@ from .fields import (
     with_params,
     written,
 )
+from .grading import Grading
 from .layers import Network
 from .loss_spec import Loss
 from .randomize import Randomize
@@ -225,6 +226,8 @@ class Problem(Model):
     questions: list[Question] = Field(min_length=1, max_length=50)
     randomize: Randomize | None = Field(None, description="per-student variants: what varies and what must hold "
                                         "(nnsolve variants)")
+    grading: Grading | None = Field(None, description="how students' answers are marked (nnsolve grade) and the "
+                                    "tolerance of exported questions")
 
     @model_validator(mode="after")
     def _one_kind(self) -> "Problem":

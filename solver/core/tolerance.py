@@ -1,0 +1,111 @@
+"""Whether a student's number is the key's answer: the tolerance rules of grading
+(``grading.tolerance`` of a problem file) and the default one, which accepts the key's own
+displayed rounding. Pure functions on exact numbers (``fractions.Fraction``).
+
+- ``{absolute: a}``: |x − v| ≤ a;
+- ``{relative: r}``: |x − v| ≤ r·|v| (and x = 0 when v = 0);
+- ``{sigfigs: n}``: STACK's rule: v rounded to n significant figures, and x within one unit
+  of its last figure of that (right to the stated figures, one unit of slack in the last);
+- the default: x rounds to what the key displays at its precision, i.e. |x − v| is at most
+  half a unit of the displayed last digit (plus the exact value's own distance to that
+  display, so that the display itself is always accepted).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+from fractions import Fraction
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """A tolerance rule: ``kind`` is ``absolute``, ``relative``, ``sigfigs`` or ``display``
+    (the default: the key's displayed rounding), ``amount`` its number (``None`` for display)."""
+
+    kind: str = "display"
+    amount: Fraction | int | None = None
+
+    def describe(self) -> str:
+        """``within 0.005``, ``within 1%``, ``to 3 significant figures``, ``as the key rounds it``."""
+        if self.kind == "absolute":
+            return f"within {_plain(self.amount)}"
+        if self.kind == "relative":
+            return f"within {_plain(self.amount * 100)}%"
+        if self.kind == "sigfigs":
+            return f"to {self.amount} significant figures"
+        return "as the key rounds it"
+
+
+def _plain(x) -> str:
+    d = Decimal(x.numerator) / Decimal(x.denominator) if isinstance(x, Fraction) else Decimal(x)
+    return format(d.normalize(), "f")
+
+
+def half_unit(display: str) -> Fraction:
+    """Half a unit of the last digit of a displayed number (``0.2388`` → 0.00005; ``10^{-8}``
+    style or integers: ``12`` → 1/2)."""
+    text = display.replace(",", "").replace("{", "").replace("}", "").strip()
+    if "e" in text.lower() or "\\times" in text:
+        mantissa, _, exp = text.lower().replace("\\times 10^", "e").partition("e")
+        decimals = len(mantissa.split(".")[1]) if "." in mantissa else 0
+        return Fraction(1, 2) * Fraction(10) ** (int(exp) - decimals)
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    return Fraction(1, 2 * 10 ** decimals)
+
+
+def rounded(value: Fraction, sigfigs: int) -> Fraction:
+    """``value`` rounded half up to ``sigfigs`` significant figures, exactly."""
+    if value == 0:
+        return Fraction(0)
+    with localcontext() as ctx:
+        ctx.prec = 200
+        d = Decimal(value.numerator) / Decimal(value.denominator)
+        q = Decimal(1).scaleb(d.adjusted() - sigfigs + 1)
+        return Fraction(d.quantize(q, rounding=ROUND_HALF_UP))
+
+
+def unit(value: Fraction, sigfigs: int) -> Fraction:
+    """One unit of the ``sigfigs``-th significant figure of ``value`` (0.239, 3 → 0.001)."""
+    if value == 0:
+        return Fraction(0)
+    with localcontext() as ctx:
+        ctx.prec = 200
+        d = Decimal(value.numerator) / Decimal(value.denominator)
+    return Fraction(Decimal(1).scaleb(d.adjusted() - sigfigs + 1))
+
+
+def centre(value: Fraction, tol: Tolerance, display: str | None = None) -> Fraction:
+    """What a student's number is compared with: the value itself; for ``sigfigs`` the value
+    rounded to that many figures; for the default, the key's displayed number."""
+    if tol.kind == "sigfigs":
+        return rounded(value, int(tol.amount))
+    if tol.kind == "display" and display and _is_decimal(display):
+        return Fraction(Decimal(display.replace(",", "")))
+    return value
+
+
+def bound(value: Fraction, tol: Tolerance, display: str | None = None) -> Fraction:
+    """The largest |x − centre| that ``tol`` accepts (see :func:`centre`)."""
+    if tol.kind == "absolute":
+        return Fraction(tol.amount)
+    if tol.kind == "relative":
+        return Fraction(tol.amount) * abs(value)
+    if tol.kind == "sigfigs":
+        return unit(rounded(value, int(tol.amount)) or value, int(tol.amount))
+    return half_unit(display) if display and _is_decimal(display) else Fraction(0)
+
+
+def _is_decimal(text: str) -> bool:
+    try:
+        Decimal(text.replace(",", ""))
+        return True
+    except ArithmeticError:
+        return False
+
+
+def accepts(x: Fraction, value: Fraction, tol: Tolerance, display: str | None = None) -> bool:
+    """Whether a student's ``x`` is the answer ``value`` (exact, or a 30-digit rational
+    approximation) under ``tol``; ``display`` is the key's displayed text (for the default:
+    every number that rounds to the display is accepted, both edges included)."""
+    return abs(x - centre(value, tol, display)) <= bound(value, tol, display)
