@@ -112,10 +112,17 @@ def is_numeric(question) -> bool:
     return any(a in question.ask for a in NUMERIC_ASKS)
 
 
+#: the learning rules of a single unit: tests/test_learning_rules.py checks them against a plain loop
+RULE_ASKS = ("perceptron", "delta_rule")
+
+
 def _structural(where: str, question, answers_: list[dict]) -> tuple[list[dict], int]:
-    """Split off the answers the oracle ignores (count, shape, derivation), checking that
-    each is of a kind the question asks for and that a question with no numeric ask
-    has no numeric answers; returns (the numeric answers, how many were ignored)."""
+    """Split off the answers the oracle ignores (count, shape, derivation; a learning rule's),
+    checking that each is of a kind the question asks for and that a question with no numeric
+    ask has no numeric answers; returns (the numeric answers, how many were ignored)."""
+    if any(a in question.ask for a in RULE_ASKS):
+        assert not is_numeric(question), f"{where}: a learning rule beside {list(question.ask)}"
+        return [], len(answers_)
     numeric = [a for a in answers_ if a["kind"] not in STRUCTURAL_KINDS]
     ignored = [a for a in answers_ if a["kind"] in STRUCTURAL_KINDS]
     unknown = sorted({a["kind"] for a in numeric} - NUMERIC_KINDS)

@@ -33,12 +33,13 @@ def optimizer_of(question) -> Settings:
 
 
 def _settings(opt: Settings) -> str:
-    """The hyper-parameters as the problem wrote them (decimals in, decimals out), the
-    ones at 0 that switch a line off (momentum, weight decay) left out."""
+    r"""The hyper-parameters as the problem wrote them (decimals in, decimals out), the
+    ones at 0 that switch a line off (momentum, weight decay) left out: ``\eta = 0.1$, $\mu = 0.9``
+    (inside ``$…$``, each setting its own formula)."""
     shown = [rf"{p.latex} = {written_latex(opt.hp[p.name])}" for p in opt.optimizer.params
              if opt.hp[p.name] != 0 or p.name == "learning_rate"]
     shown += [rf"\text{{{f.name}}}" for f in opt.optimizer.flags if opt.hp.get(f.name)]
-    return r",\ ".join(shown)
+    return "$, $".join(shown)  # one formula each: a line may break between them
 
 
 def optimizer_note(opt: Settings, steps: int, what: str) -> Block:
