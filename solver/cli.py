@@ -208,3 +208,38 @@ def schema() -> None:
     from .problem.validation import json_schema
 
     click.echo(json.dumps(json_schema(), indent=2))
+
+
+def _export_targets() -> list[str]:
+    from .render.exports import EXPORTS
+
+    return list(EXPORTS)
+
+
+@main.command()
+@click.argument("problem", type=click.Path(path_type=Path))
+@click.option("--to", "target", required=True, type=click.Choice(_export_targets()),
+              help="The learning-management system: moodle (Moodle XML), canvas (QTI 1.2 zip for classic "
+                   "quizzes), qti21 (IMS QTI 2.1 content package), prairielearn (a question folder).")
+@click.option("-o", "--output", "outdir", default="output", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Folder for the export.")
+@click.option("--variants", "count", type=click.IntRange(1, 10_000), default=None,
+              help="A pool of N variants (the problem's randomize block), one question each.")
+@click.option("--seed", type=click.IntRange(0, 10**18), default=0, show_default=True,
+              help="The variants' seed (with --variants).")
+@click.option("--precision", type=click.IntRange(1, 15), default=None,
+              help="Significant figures shown (default: the problem's precision).")
+def export(problem, target, outdir, count, seed, precision) -> None:
+    """Export PROBLEM as auto-graded questions: each asked number a blank with the problem's
+    tolerance (grading.tolerance, else the key's displayed rounding), the worked key as the
+    feedback, the diagrams embedded."""
+    from .pipeline import run_export
+
+    try:
+        written = run_export(problem, target, outdir, count, seed, Options(precision=precision))
+    except NNSolveError as err:
+        _fail(err)
+    except Exception as exc:  # noqa: BLE001 - a bug: one line, not a traceback
+        _internal(exc, problem)
+    for path in written:
+        click.echo(f"wrote {path}")

@@ -1,0 +1,33 @@
+"""Deterministic files: XML serialised the same way every time, and zip packages with
+fixed timestamps and sorted entries, so that an export run twice is the same bytes."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from lxml import etree
+
+#: The timestamp of every zip entry (the zip format's earliest date).
+EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def xml_bytes(root: etree._Element) -> bytes:
+    """An XML document (UTF-8, declared, indented) ending in a newline."""
+    etree.indent(root, space="  ")
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def zip_bytes(files: list[tuple[str, bytes]]) -> bytes:
+    """A zip of ``(name, content)``: sorted by name (``imsmanifest.xml`` first, where some
+    importers look), deflated, every entry dated :data:`EPOCH` with fixed permissions."""
+    buf = io.BytesIO()
+    order = sorted(files, key=lambda f: (f[0] != "imsmanifest.xml", f[0]))
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in order:
+            info = zipfile.ZipInfo(name, date_time=EPOCH)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            info.create_system = 3
+            z.writestr(info, data)
+    return buf.getvalue()

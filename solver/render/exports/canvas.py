@@ -1,0 +1,134 @@
+"""Canvas (classic quizzes): a QTI 1.2 zip that Canvas imports (Import Course Content,
+"QTI .zip file"). Per problem or variant one quiz (an ``assessment``): a
+``text_only_question`` with the statement, the Given values and the diagram, then one
+``numerical_question`` per asked number, scored on its range (``vargte``/``varlte``: the
+centre ∓ the tolerance, both ends included); the worked key is the general feedback of
+the quiz's last question. Canvas has no question holding several numerical blanks and a
+quiz cannot draw one bundle of questions at random, so a pool of variants is one quiz each.
+Images are files of the package, linked by their path (Canvas imports them with it)."""
+
+from __future__ import annotations
+
+from html import escape
+
+from lxml import etree
+
+from .base import Export, Item, decimal_text, xml_bytes, zip_bytes
+from .base.feedback import given_html, image, inline, key_html
+
+QTI = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
+CP = "http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1"
+
+
+def _sub(parent, tag: str, text: str | None = None, **attrs):
+    el = etree.SubElement(parent, f"{{{QTI}}}{tag}", **attrs)
+    if text is not None:
+        el.text = text
+    return el
+
+
+def _meta(item_el, fields: dict[str, str]) -> None:
+    md = _sub(_sub(item_el, "itemmetadata"), "qtimetadata")
+    for label, entry in fields.items():
+        f = _sub(md, "qtimetadatafield")
+        _sub(f, "fieldlabel", label)
+        _sub(f, "fieldentry", entry)
+
+
+def _material(parent, html: str) -> None:
+    _sub(_sub(parent, "material"), "mattext", html, texttype="text/html")
+
+
+def _intro(section, it: Item, ident: str, src) -> None:
+    el = _sub(section, "item", ident=f"{ident}_intro", title="Problem")
+    _meta(el, {"question_type": "text_only_question", "points_possible": "0.0"})
+    html = given_html(it.solution) + ("\n" + image(src(it.question_diagram), "Diagram of the network")
+                                      if it.question_diagram else "")
+    _material(_sub(el, "presentation"), html)
+
+
+def _numerical(section, it: Item, k: int, ident: str, feedback: str, src) -> None:
+    b = it.blanks[k]
+    sec = it.solution.sections[b.section]
+    el = _sub(section, "item", ident=f"{ident}_{b.name}", title=f"{sec.title}: {b.of}"[:250])
+    _meta(el, {"question_type": "numerical_question", "points_possible": decimal_text(b.points),
+               "original_answer_ids": f"{ident}_{b.name}_a"})
+    pres = _sub(el, "presentation")
+    _material(pres, f"<p>{escape(sec.title)}: {inline(b.label)} = ?</p>"
+                    f"<p><em>Numbers are accepted {it.rule.describe()}.</em></p>")
+    fib = _sub(_sub(pres, "response_str", ident="response1", rcardinality="Single"), "render_fib", fibtype="Decimal")
+    _sub(fib, "response_label", ident=f"{ident}_{b.name}_a")
+    proc = _sub(el, "resprocessing")
+    _sub(_sub(proc, "outcomes"), "decvar", maxvalue="100", minvalue="0", varname="SCORE", vartype="Decimal")
+    if feedback:
+        other = _sub(proc, "respcondition", **{"continue": "Yes"})
+        _sub(_sub(other, "conditionvar"), "other")
+        _sub(other, "displayfeedback", feedbacktype="Response", linkrefid="general_fb")
+    cond = _sub(proc, "respcondition", **{"continue": "No"})
+    var = _sub(cond, "conditionvar")
+    _sub(var, "vargte", b.low, respident="response1")
+    _sub(var, "varlte", b.high, respident="response1")
+    _sub(cond, "setvar", "100", action="Set", varname="SCORE")
+    if feedback:
+        fb = _sub(el, "itemfeedback", ident="general_fb")
+        _material(_sub(fb, "flow_mat"), feedback)
+
+
+def assessment(it: Item, ident: str) -> bytes:
+    """The QTI 1.2 document of one quiz."""
+    def src(name: str) -> str:
+        return f"images/{name}"
+
+    root = etree.Element(f"{{{QTI}}}questestinterop", nsmap={None: QTI})
+    test = _sub(root, "assessment", ident=ident, title=it.title)
+    md = _sub(test, "qtimetadata")
+    f = _sub(md, "qtimetadatafield")
+    _sub(f, "fieldlabel", "cc_maxattempts")
+    _sub(f, "fieldentry", "1")
+    section = _sub(test, "section", ident="root_section")
+    _intro(section, it, ident, src)
+    key = key_html(it.solution, it.key_diagram, src)
+    for k in range(len(it.blanks)):
+        _numerical(section, it, k, ident, key if k == len(it.blanks) - 1 else "", src)
+    return xml_bytes(root)
+
+
+def manifest(stem: str, quizzes: list[tuple[str, str]], images: list[str]) -> bytes:
+    """``imsmanifest.xml``: each quiz a ``imsqti_xmlv1p2`` resource, each image a file."""
+    root = etree.Element(f"{{{CP}}}manifest", nsmap={None: CP}, identifier=f"nnsolve_{stem}")
+    md = etree.SubElement(root, f"{{{CP}}}metadata")
+    etree.SubElement(md, f"{{{CP}}}schema").text = "IMS Content"
+    etree.SubElement(md, f"{{{CP}}}schemaversion").text = "1.1.3"
+    etree.SubElement(root, f"{{{CP}}}organizations")
+    res = etree.SubElement(root, f"{{{CP}}}resources")
+    for ident, href in quizzes:
+        r = etree.SubElement(res, f"{{{CP}}}resource", identifier=ident, type="imsqti_xmlv1p2", href=href)
+        etree.SubElement(r, f"{{{CP}}}file", href=href)
+        for name in images:
+            etree.SubElement(r, f"{{{CP}}}dependency", identifierref=f"img_{name}")
+    for name in images:
+        r = etree.SubElement(res, f"{{{CP}}}resource", identifier=f"img_{name}", type="webcontent",
+                             href=f"images/{name}")
+        etree.SubElement(r, f"{{{CP}}}file", href=f"images/{name}")
+    return xml_bytes(root)
+
+
+def _ident(it: Item) -> str:
+    return "q_" + "".join(ch if ch.isalnum() else "_" for ch in it.name)
+
+
+def write(items: list[Item], stem: str, seed: int | None) -> list[tuple[str, bytes]]:
+    files, quizzes, images = [], [], {}
+    for it in items:
+        ident = _ident(it)
+        href = f"{ident}/{ident}.xml"
+        files.append((href, assessment(it, ident)))
+        quizzes.append((ident, href))
+        images.update(it.images)
+    files += [(f"images/{n}", images[n]) for n in sorted(images)]
+    files.append(("imsmanifest.xml", manifest(stem, quizzes, sorted(images))))
+    return [(f"{stem}-canvas.zip", zip_bytes(files))]
+
+
+EXPORT = Export("canvas", write=write, order=2,
+                help="Canvas classic quizzes: a QTI 1.2 zip of numerical questions scored on ranges")

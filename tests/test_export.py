@@ -1,0 +1,264 @@
+"""nnsolve export (issue 18, section 1): Moodle XML, a Canvas QTI 1.2 zip, an IMS QTI 2.1
+package and a PrairieLearn question folder. Every export is parsed with lxml and read the
+way each importer reads it (question type, blanks, values and tolerances, feedback,
+embedded files); the expected blanks come from the answers JSON (the autograding
+contract) and the tolerance rules written out here, not from the exporter."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import uuid
+import zipfile
+from decimal import Decimal
+from fractions import Fraction
+from itertools import product
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from lxml import etree, html
+
+from solver.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+PROBLEMS = ROOT / "problems"
+QTI12 = "{http://www.imsglobal.org/xsd/ims_qtiasiv1p2}"
+QTI21 = "{http://www.imsglobal.org/xsd/imsqti_v2p1}"
+#: one scalar network, a training run with plots, a tensor problem, a learning rule, a graph
+STEMS = ["relu-2-2-2", "xor-2-2-1-training", "attention", "perceptron-or", "scalar-graph-skip"]
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def export(problem: Path, target: str, out: Path, *more: str) -> Path:
+    r = run("export", str(problem), "--to", target, "-o", str(out), *more)
+    assert r.exit_code == 0, r.output
+    return out
+
+
+def answers(problem: Path, tmp: Path, variant: str | None = None) -> dict:
+    """The answers JSON of the problem (or of its variant ``SEED-NUMBER``)."""
+    args = ["solve", str(problem), "-f", "json", "-o", str(tmp)] + (["--variant", variant] if variant else [])
+    assert run(*args).exit_code == 0
+    return json.loads((tmp / f"{problem.stem}{'-' + variant if variant else ''}.json").read_text())
+
+
+def _flat(a: dict):
+    if "shape" not in a:
+        yield a["exact"], a["display"]
+        return
+    for index in product(*(range(n) for n in a["shape"])):
+        e, d = a["exact"], a["display"]
+        for i in index:
+            e, d = e[i], d[i]
+        yield e, d
+
+
+def expected(doc: dict, grading: dict | None = None) -> list[tuple[Fraction, Fraction]]:
+    """(centre, tolerance) of every asked number, in the key's order: the displayed number
+    and half a unit of its last digit by default; the rule of ``grading.tolerance`` else."""
+    out = []
+    for q in doc["questions"]:
+        for a in q["answers"]:
+            if a["kind"] in ("shape", "derivation") or a.get("upstream"):
+                continue
+            for exact, shown in _flat(a):
+                value = Fraction(str(exact))
+                if not grading:
+                    d = Decimal(shown)
+                    out.append((Fraction(d), Fraction(1, 2) * Fraction(10) ** d.as_tuple().exponent))
+                elif "absolute" in grading:
+                    out.append((value, Fraction(str(grading["absolute"]))))
+                elif "relative" in grading:
+                    out.append((value, Fraction(str(grading["relative"])) * abs(value)))
+    return out
+
+
+def close(text: str, x: Fraction) -> bool:
+    """A written number equals ``x`` (exactly, or to 14 significant digits when ``x`` is
+    not a short decimal)."""
+    return Fraction(Decimal(text)) == x or abs(Fraction(Decimal(text)) - x) <= abs(x) * Fraction(1, 10 ** 14)
+
+
+MOODLE_BLANK = re.compile(r"\{(\d+):NUMERICAL:=([^:}]+):([^}]+)\}")
+
+
+def moodle_questions(path: Path) -> list:
+    root = etree.parse(str(path)).getroot()
+    assert root.tag == "quiz"
+    return root.findall("question")
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_moodle_blanks_are_the_answers_with_the_displayed_rounding(stem, tmp_path):
+    problem = PROBLEMS / f"{stem}.yaml"
+    out = export(problem, "moodle", tmp_path / "x")
+    qs = moodle_questions(out / f"{stem}-moodle.xml")
+    assert [q.get("type") for q in qs] == ["category", "cloze"]
+    text = qs[1].find("questiontext/text").text
+    found = [(Fraction(Decimal(c)), Fraction(Decimal(t))) for _, c, t in MOODLE_BLANK.findall(text)]
+    assert found == expected(answers(problem, tmp_path / "a"))
+    feedback = qs[1].find("generalfeedback")
+    assert "Worked solution" in feedback.find("text").text and "\\[" in feedback.find("text").text
+    for el in (qs[1].find("questiontext"), feedback):  # every image it shows is embedded in it
+        shown = set(re.findall(r"@@PLUGINFILE@@/([^\"]+)", el.find("text").text))
+        files = {f.get("name"): base64.b64decode(f.text) for f in el.findall("file")}
+        assert shown == set(files) and all(b"<svg" in data for data in files.values())
+        assert all(f.get("path") == "/" and f.get("encoding") == "base64" for f in el.findall("file"))
+    if stem in ("relu-2-2-2", "xor-2-2-1-training"):
+        assert len(feedback.findall("file")) >= 1 + (stem == "xor-2-2-1-training")
+
+
+@pytest.mark.parametrize("rule", [{"absolute": 0.01}, {"relative": 0.02}])
+def test_moodle_uses_the_problem_tolerance(rule, tmp_path):
+    data = yaml.safe_load((PROBLEMS / "relu-2-2-2.yaml").read_text())
+    data["grading"] = {"tolerance": rule, "points": {"loss": 2}}
+    problem = tmp_path / "graded.yaml"
+    problem.write_text(yaml.safe_dump(data))
+    out = export(problem, "moodle", tmp_path / "x")
+    text = moodle_questions(out / "graded-moodle.xml")[1].find("questiontext/text").text
+    blanks = MOODLE_BLANK.findall(text)
+    want = expected(answers(problem, tmp_path / "a"), rule)
+    assert len(blanks) == len(want)
+    for (w, c, t), (centre, tol) in zip(blanks, want):
+        assert close(c, centre) and Fraction(Decimal(t)) <= tol and close(t, tol)
+    doc = answers(problem, tmp_path / "b")
+    kinds = [a["kind"] for q in doc["questions"] for a in q["answers"] if not a.get("upstream")]
+    assert [int(w) for w, _, _ in blanks] == [2 if k == "loss" else 1 for k in kinds]
+
+
+def test_moodle_variants_are_one_category_of_questions(tmp_path):
+    problem = PROBLEMS / "relu-2-2-2-variants.yaml"
+    out = export(problem, "moodle", tmp_path / "x", "--variants", "3", "--seed", "2026")
+    qs = moodle_questions(out / "relu-2-2-2-variants-moodle.xml")
+    assert [q.get("type") for q in qs] == ["category"] + ["cloze"] * 3
+    assert qs[0].find("category/text").text == "$course$/top/nnsolve/relu-2-2-2-variants (seed 2026)"
+    for k, q in enumerate(qs[1:], start=1):
+        assert q.find("name/text").text.endswith(f"(variant 2026-{k})")
+        text = q.find("questiontext/text").text
+        found = [(Fraction(Decimal(c)), Fraction(Decimal(t))) for _, c, t in MOODLE_BLANK.findall(text)]
+        assert found == expected(answers(problem, tmp_path / f"a{k}", f"2026-{k}"))
+
+
+def _zip(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as z:
+        assert z.namelist()[0] == "imsmanifest.xml"
+        assert all(i.date_time == (1980, 1, 1, 0, 0, 0) for i in z.infolist())
+        return {n: z.read(n) for n in z.namelist()}
+
+
+def _manifest_files(files: dict[str, bytes]) -> set[str]:
+    root = etree.fromstring(files["imsmanifest.xml"])
+    return {el.get("href") for el in root.iter() if el.tag.endswith("}file")}
+
+
+@pytest.mark.parametrize("stem", ["relu-2-2-2", "xor-2-2-1-training"])
+def test_canvas_numerical_questions_score_the_range(stem, tmp_path):
+    problem = PROBLEMS / f"{stem}.yaml"
+    files = _zip(export(problem, "canvas", tmp_path / "x") / f"{stem}-canvas.zip")
+    assert _manifest_files(files) <= set(files) and len(files) == len(_manifest_files(files)) + 1
+    quiz = etree.fromstring(files[next(n for n in files if n.startswith("q_"))])
+    items = quiz.findall(f".//{QTI12}item")
+    types = [i.find(f".//{QTI12}fieldentry").text for i in items]
+    assert types[0] == "text_only_question" and set(types[1:]) == {"numerical_question"}
+    ranges = []
+    for i in items[1:]:
+        assert i.find(f".//{QTI12}render_fib").get("fibtype") == "Decimal"
+        cond = i.find(f".//{QTI12}respcondition[@continue='No']")
+        low, high = cond.find(f".//{QTI12}vargte").text, cond.find(f".//{QTI12}varlte").text
+        assert cond.find(f"{QTI12}setvar").text == "100"
+        ranges.append((Fraction(Decimal(low)), Fraction(Decimal(high))))
+    assert ranges == [(c - t, c + t) for c, t in expected(answers(problem, tmp_path / "a"))]
+    fb = items[-1].find(f"{QTI12}itemfeedback/{QTI12}flow_mat/{QTI12}material/{QTI12}mattext").text
+    assert "Worked solution" in fb
+    shown = set(re.findall(r'src="([^"]+)"', fb + items[0].find(f".//{QTI12}mattext").text))
+    assert shown and shown <= set(files)
+
+
+def test_qti21_items_equal_with_an_absolute_tolerance(tmp_path):
+    problem = PROBLEMS / "relu-2-2-2-variants.yaml"
+    files = _zip(export(problem, "qti21", tmp_path / "x", "--variants", "2", "--seed", "4") /
+                 "relu-2-2-2-variants-qti21.zip")
+    assert _manifest_files(files) == set(files) - {"imsmanifest.xml"}
+    test = etree.fromstring(files["test.xml"])
+    assert test.find(f".//{QTI21}selection").get("select") == "1"
+    refs = [r.get("href") for r in test.iter(f"{QTI21}assessmentItemRef")]
+    assert len(refs) == 2
+    for k, href in enumerate(refs, start=1):
+        item = etree.fromstring(files[href])
+        decl = {d.get("identifier"): d for d in item.findall(f"{QTI21}responseDeclaration")}
+        entries = [e.get("responseIdentifier") for e in item.iter(f"{QTI21}textEntryInteraction")]
+        assert entries == list(decl) and all(d.get("baseType") == "float" for d in decl.values())
+        got = []
+        for eq in item.iter(f"{QTI21}equal"):
+            assert eq.get("toleranceMode") == "absolute"
+            t1, t2 = eq.get("tolerance").split()
+            assert t1 == t2
+            rid = eq.find(f"{QTI21}variable").get("identifier")
+            assert eq.find(f"{QTI21}correct").get("identifier") == rid
+            centre = decl[rid].find(f"{QTI21}correctResponse/{QTI21}value").text
+            got.append((Fraction(Decimal(centre)), Fraction(Decimal(t1))))
+        assert got == expected(answers(problem, tmp_path / f"a{k}", f"4-{k}"))
+        fb = item.find(f"{QTI21}modalFeedback")
+        assert fb.get("showHide") == "show" and "Worked solution" in "".join(fb.itertext())
+        assert {i.get("src") for i in item.iter(f"{QTI21}img")} <= set(files)
+
+
+def test_prairielearn_server_gives_each_variant_its_answers(tmp_path):
+    problem = PROBLEMS / "relu-2-2-2-variants.yaml"
+    out = export(problem, "prairielearn", tmp_path / "x", "--variants", "3", "--seed", "9") / "relu-2-2-2-variants"
+    info = json.loads((out / "info.json").read_text())
+    assert uuid.UUID(info["uuid"]).version == 5 and info["type"] == "v3"
+    other = json.loads((export(problem, "prairielearn", tmp_path / "y", "--variants", "3", "--seed", "10")
+                        / "relu-2-2-2-variants" / "info.json").read_text())
+    assert other["uuid"] != info["uuid"]
+    page = (out / "question.html").read_text()
+    inputs = html.fromstring(f"<div>{page}</div>").findall(".//pl-number-input")
+    assert all(i.get("comparison") == "relabs" and i.get("rtol") == "0" for i in inputs)
+    space, shown = {}, set()
+    exec((out / "server.py").read_text(), space)  # noqa: S102 - the generated file, as PrairieLearn runs it
+    for seed in range(3):
+        data = {"variant_seed": seed, "params": {}, "correct_answers": {}}
+        space["generate"](data)
+        k = seed % 3 + 1
+        want = expected(answers(problem, tmp_path / f"a{k}", f"9-{k}"))
+        got = [(Fraction(Decimal(repr(data["correct_answers"][i.get("answers-name")]))),
+                Fraction(Decimal(data["params"][re.fullmatch(r"\{\{params\.(\w+)\}\}", i.get("atol")).group(1)])))
+               for i in inputs]
+        assert got == want
+        assert "Worked solution" in data["params"]["key_html"]
+        shown |= set(re.findall(r'client_files_question_url\}\}/([^"]+)',
+                                data["params"]["given_html"] + data["params"]["key_html"]))
+    assert shown and shown <= {p.name for p in (out / "clientFilesQuestion").iterdir()}
+
+
+@pytest.mark.parametrize("target", ["moodle", "canvas", "qti21", "prairielearn"])
+def test_reruns_are_byte_identical(target, tmp_path):
+    problem = PROBLEMS / "relu-2-2-2-variants.yaml"
+    a = export(problem, target, tmp_path / "a", "--variants", "2")
+    b = export(problem, target, tmp_path / "b", "--variants", "2")
+    files = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
+    assert files and files == sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
+    assert all((a / f).read_bytes() == (b / f).read_bytes() for f in files)
+
+
+@pytest.mark.parametrize("args, says", [
+    (["problems/relu-2-2-2.yaml", "--to", "moodle", "--variants", "2"], "randomize"),
+    (["problems/relu-2-2-2.yaml", "--to", "blackboard"], "--to"),
+    (["problems/relu-2-2-2.yaml", "--to", "moodle", "--variants", "0"], "--variants"),
+    (["problems/relu-2-2-2.yaml"], "--to"),
+    (["problems/softmax-ce-derivation.yaml", "--to", "moodle"], "questions"),
+])
+def test_bad_usage_is_one_line(args, says, tmp_path):
+    r = CliRunner().invoke(main, ["export", *[str(ROOT / a) if a.startswith("problems/") else a for a in args],
+                                  "-o", str(tmp_path / "x")])
+    assert r.exit_code == 2
+    lines = r.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("nnsolve: error:") and says in lines[0]
+    assert not (tmp_path / "x").exists()
