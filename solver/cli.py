@@ -243,3 +243,34 @@ def export(problem, target, outdir, count, seed, precision) -> None:
         _internal(exc, problem)
     for path in written:
         click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.argument("submissions", type=click.Path(path_type=Path))
+@click.option("--key", "key", required=True, type=click.Path(path_type=Path),
+              help="The answers JSON (nnsolve solve -f json), a folder of them, or a class's answers.json "
+                   "(nnsolve variants: each student against their own variant).")
+@click.option("--problem", "problems", multiple=True, type=click.Path(path_type=Path),
+              help="The key's problem file (repeat for several): needed for error carried forward, "
+                   "misconceptions, the key's steps and the grading block; without it, tolerance only.")
+@click.option("-o", "--output", "outdir", default="output", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Folder for the outputs.")
+@click.option("-f", "--format", "formats", multiple=True, type=click.Choice(["md", "tex", "pdf"]),
+              help="Feedback formats besides Markdown (always written): tex, pdf.")
+def grade(submissions, key, problems, outdir, formats) -> None:
+    """Mark SUBMISSIONS (a CSV: student, question, of, answer; optional variant, kind)
+    against the key: grades.csv, feedback/<student>.md (with -f pdf a PDF) showing the key's
+    step for every lost point, and results/<student>.json for Gradescope. A wrong answer that
+    is right from the student's own earlier numbers is carried forward; a recognised slip is
+    named, each with partial credit (the problem's grading block)."""
+    from .pipeline import run_grade
+
+    try:
+        written, tolerance_only = run_grade(key, submissions, outdir, problems, ("md", *formats))
+    except NNSolveError as err:
+        _fail(err)
+    except Exception as exc:  # noqa: BLE001 - a bug: one line, not a traceback
+        _internal(exc, submissions)
+    if tolerance_only:
+        click.echo("no --problem: answers marked by tolerance only (no error carried forward, no misconceptions)")
+    click.echo(f"wrote {len(written)} files to {outdir}")

@@ -279,3 +279,21 @@ def run_export(path: Path, target: str, outdir: Path, count: int | None = None, 
     with output_lock(outdir):
         write_all(files)
     return [target for target, _ in files]
+
+
+def run_grade(key: Path, submissions: Path, outdir: Path, problems=(), formats=("md",)) -> tuple[list[Path], bool]:
+    """Grade ``submissions`` against ``key`` (an answers JSON, a folder of them, or a class's
+    answers.json) and write grades.csv, each student's feedback and Gradescope results.json:
+    all or nothing. Returns the files written and whether marking was by tolerance only (no
+    problem file). See :mod:`solver.files.grading`.
+
+    Raises:
+        NNSolveError: a bad key, submissions or problem file; a failed feedback PDF.
+    """
+    from .files.grading import grade_outputs, graded
+
+    grades = graded(key, submissions, problems)
+    files = grade_outputs(grades, outdir, formats)
+    with output_lock(outdir):
+        write_all(files)
+    return [target for target, _ in files], grades.tolerance_only

@@ -1,0 +1,77 @@
+"""The files of ``nnsolve grade``: the key(s), the submissions and the problem file(s) read,
+the class graded (:mod:`solver.key.grade_class`), and every output rendered (and each
+feedback PDF built with ``-f pdf``): ``grades.csv``, ``feedback/<student>.md`` (``.tex``
+and ``.pdf`` with ``-f tex`` / ``-f pdf``), ``results/<student>.json`` (Gradescope)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..core.errors import BuildError
+from ..key.grade_class import ClassGrades, grade_class
+from ..problem.answer_keys import read_keys
+from ..problem.loader import parse_yaml, read_text
+from ..problem.submissions import read_submissions
+from ..problem.validation import validate
+from ..render.grades import (
+    TOLERANCE_ONLY,
+    feedback_md,
+    feedback_tex,
+    grades_csv,
+    gradescope,
+)
+from .pdf import INSTALL_HINT, build_pdf, tex_available
+
+
+def safe_name(student: str) -> str:
+    """A student's id as a file name (anything but letters, digits, ``.``, ``-``, ``_`` as ``_``)."""
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", student).strip(".") or "_"
+    return name[:100]
+
+
+def graded(key: Path, submissions: Path, problems=()) -> ClassGrades:
+    """The class's marks.
+
+    Raises:
+        ProblemError: a bad key, submissions file or problem file (one line, naming it and the row or field).
+    """
+    keys = [(k, str(f)) for f in _key_files(key) for k in read_keys(f)]
+    rows = read_submissions(submissions)
+    loaded = []
+    for p in map(Path, problems):
+        data = parse_yaml(read_text(p), str(p))
+        loaded.append((data, validate(data, str(p)), str(p), p.stem))
+    return grade_class(keys, rows, str(submissions), loaded)
+
+
+def _key_files(key: Path) -> list[Path]:
+    return sorted(key.glob("*.json")) or [key] if key.is_dir() else [key]
+
+
+def grade_outputs(grades: ClassGrades, outdir: Path, formats=("md",)) -> list[tuple[Path, str | bytes]]:
+    """Every output file of a graded class (PDFs built, one line on a failure).
+
+    Raises:
+        BuildError: ``-f pdf`` without LaTeX, or a feedback PDF that fails to build.
+    """
+    note = TOLERANCE_ONLY if grades.tolerance_only else ""
+    files: list[tuple[Path, str | bytes]] = [(outdir / "grades.csv", grades_csv(grades.all_marks()))]
+    if "pdf" in formats and not tex_available():
+        raise BuildError(f"cannot build PDFs: latexmk or pdflatex is not installed; {INSTALL_HINT}")
+    for student, marks in grades.marks.items():
+        name = safe_name(student)
+        title = grades.titles.get(student, "")
+        files.append((outdir / "feedback" / f"{name}.md",
+                      feedback_md(student, title, marks, grades.tolerance, note)))
+        if "tex" in formats or "pdf" in formats:
+            tex = feedback_tex(student, title, marks, grades.tolerance, note)
+            if "tex" in formats:
+                files.append((outdir / "feedback" / f"{name}.tex", tex))
+            if "pdf" in formats:
+                result = build_pdf(tex, name)
+                if result.pdf is None:
+                    raise BuildError(f"feedback for {student}: LaTeX failed: {result.error}")
+                files.append((outdir / "feedback" / f"{name}.pdf", result.pdf))
+        files.append((outdir / "results" / f"{name}.json", gradescope(marks, grades.tolerance)))
+    return files

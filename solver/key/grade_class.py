@@ -1,0 +1,91 @@
+"""Grading a class: each student's rows matched to their key (the one key; a class key's
+entry for that student or for the row's ``variant``; in a folder of keys, the key named by
+``variant`` or the only key with that question), each key's problem set up once, every
+student marked. No files are read or written here."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..core.errors import ProblemError
+from ..core.tolerance import Tolerance
+from ..problem.graded import Key, Submitted
+from .grade_match import match
+from .grade_setup import Setup, setup_for
+from .grading import Mark, grade_student
+
+
+@dataclass
+class ClassGrades:
+    """Every student's marks (in the CSV's order of students), the key title of each, how
+    numbers were marked, and whether a problem was there for carried-forward marks."""
+
+    marks: dict = field(default_factory=dict)
+    titles: dict = field(default_factory=dict)
+    tolerance: str = ""
+    tolerance_only: bool = True
+
+    def all_marks(self) -> list[Mark]:
+        return [m for ms in self.marks.values() for m in ms]
+
+
+def _digits(key: Key) -> int:
+    """The key's significant figures, read off its displays (4 when none shows more)."""
+    best = 0
+    for a in key.answers:
+        text = re.sub(r"e.*$", "", a.display.lstrip("-")).replace(".", "").lstrip("0")
+        best = max(best, len(text))
+    return best or 4
+
+
+def _key_for(keys: list[tuple[Key, str]], r: Submitted, file: str) -> tuple[Key, str]:
+    if len(keys) == 1:
+        return keys[0]
+    mine = [k for k in keys if k[0].student and k[0].student == r.student]
+    if r.variant:
+        mine = [k for k in keys if r.variant in (k[0].variant, k[0].name)] or mine
+    if not mine and not any(k[0].student for k in keys):
+        mine = [k for k in keys if r.question in k[0].questions()]
+    if len(mine) != 1:
+        what = "no key" if not mine else f"{len(mine)} keys"
+        raise ProblemError(f"{what} for student {r.student}, question {r.question} (give the variant column: "
+                           "a variant code or a key's name)", file=file, field=f"row {r.row}")
+    return mine[0]
+
+
+def _problem_for(key: Key, problems: list) -> tuple | None:
+    found = [p for p in problems if key.problem == p[3] or key.problem.startswith(p[3] + "-")]
+    return found[0] if found else (problems[0] if len(problems) == 1 else None)
+
+
+def grade_class(keys: list[tuple[Key, str]], rows: list[Submitted], file: str, problems: list) -> ClassGrades:
+    """Marks of every student of ``rows`` (from ``file``); ``keys`` are (key, its file);
+    ``problems`` are (data, problem, file, stem), possibly none (tolerance only).
+
+    Raises:
+        ProblemError: a row has no key, names what its key does not have; a key is not its problem's.
+    """
+    groups: dict = {}
+    for r in rows:
+        key, kfile = _key_for(keys, r, file)
+        groups.setdefault(r.student, {}).setdefault(id(key), (key, kfile, []))[2].append(r)
+    setups: dict = {}
+    cache: dict = {}
+    out = ClassGrades()
+    rules = set()
+    for student, by_key in groups.items():
+        marks: list[Mark] = []
+        for key, kfile, mine in by_key.values():
+            if id(key) not in setups:
+                p = _problem_for(key, problems)
+                setups[id(key)] = setup_for(key, p[0], p[1], p[2], kfile) if p else None
+            setup: Setup | None = setups[id(key)]
+            rules.add((setup.grading.rule() if setup else Tolerance()).describe())
+            out.tolerance_only = out.tolerance_only and setup is None
+            digits = setup.digits if setup else _digits(key)
+            marks += grade_student(student, key, match(key, mine, file), setup, digits, cache)
+            out.titles.setdefault(student, key.problem + (f" (variant {key.variant})" if key.variant else ""))
+        out.marks[student] = marks
+    out.tolerance = " / ".join(sorted(rules))
+    return out

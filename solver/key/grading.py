@@ -1,0 +1,189 @@
+"""Marking one student's answers against a key (``nnsolve grade``): each answer of the key
+is correct (within the tolerance), carried forward (right from the student's own wrong
+earlier answers: :mod:`solver.graph.carried`), a named misconception (:mod:`.misconceptions`),
+wrong or missing, with its points. Exact arithmetic throughout; see README "Grading"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, localcontext
+from fractions import Fraction
+
+import sympy as sp
+
+from ..core.errors import ProblemError
+from ..core.tolerance import Tolerance, accepts, rounded
+from ..graph.carried import absurd
+from ..problem.graded import Key, KeyAnswer
+from ..problem.grading import Grading
+from .grade_match import label
+from .grade_setup import Setup
+from .grade_work import carried, slipped
+from .misconceptions import MISCONCEPTIONS
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One answer's mark. ``status`` is correct, carried, misconception, wrong or missing;
+    ``verdict`` the words of grades.csv (``carried forward from dL/dh1``, ``misconception:
+    update_sign_flipped``); ``explanation`` one line for the feedback; ``equation`` the key's
+    step for this quantity (LaTeX, "" when unknown); ``mine`` what the student's own earlier
+    numbers give, for a carried-forward answer."""
+
+    student: str
+    question: str
+    kind: str
+    of: str
+    answer: str
+    expected: str
+    points: Fraction
+    max_points: Fraction
+    status: str
+    verdict: str
+    explanation: str = ""
+    latex: str = ""
+    equation: str = ""
+
+
+def fraction(value) -> Fraction:
+    """An exact Rational, or a high-precision Float, as a Fraction."""
+    value = sp.sympify(value)
+    if value.is_Rational:
+        return Fraction(int(value.p), int(value.q))
+    with localcontext() as ctx:
+        ctx.prec = 60
+        return Fraction(Decimal(str(sp.Float(value, 50))))
+
+
+def padded(value: Fraction, digits: int) -> str:
+    """``value`` rounded to ``digits`` significant figures, trailing zeros kept (``0.5000``):
+    what the default tolerance accepts around (half a unit of the last figure); 0 to ``digits`` decimals."""
+    if value == 0:
+        return "0." + "0" * digits
+    r = rounded(value, digits)
+    with localcontext() as ctx:
+        ctx.prec = 200
+        d = Decimal(r.numerator) / Decimal(r.denominator)
+        return format(d.quantize(Decimal(1).scaleb(d.adjusted() - digits + 1)), "f")
+
+
+def close(x: Fraction, value, tol: Tolerance, digits: int) -> bool:
+    """Whether ``x`` is ``value`` under ``tol`` (the default: the key's rounding at ``digits``
+    significant figures, both edges accepted)."""
+    v = fraction(value)
+    return accepts(x, v, tol, padded(v, digits) if tol.kind == "display" else None)
+
+
+def enabled(grading: Grading, file: str = "") -> dict[str, Fraction]:
+    """The misconceptions recognised, with their share of the points.
+
+    Raises:
+        ProblemError: ``grading.misconceptions`` names one the catalogue does not have.
+    """
+    m = grading.misconceptions
+    if m is True:
+        return {k: v.credit for k, v in MISCONCEPTIONS.items()}
+    if m is False:
+        return {}
+    out = {}
+    for name, share in m.items():
+        if name not in MISCONCEPTIONS:
+            raise ProblemError(f"unknown misconception '{name}' (known: {', '.join(MISCONCEPTIONS)})",
+                               file=file or None, field="grading.misconceptions")
+        out[name] = Fraction(int(share.p), int(share.q))
+    return out
+
+
+def max_points(grading: Grading, a: KeyAnswer, count: dict) -> Fraction:
+    """``grading.points`` by name, by the name of its matrix (shared by its elements), by kind;
+    an upstream gradient shown on the way counts only when named."""
+    base = a.of.split("[")[0]
+    if a.of not in grading.points and base != a.of and base in grading.points:
+        v = grading.points[base]
+        return Fraction(int(v.p), int(v.q)) / count.get((a.question, a.kind, base), 1)
+    if a.upstream and a.of not in grading.points:
+        return Fraction(0)
+    return grading.points_for(a.kind, a.of)
+
+
+def grade_student(student: str, key: Key, submitted: dict, setup: Setup | None,
+                  digits: int, cache: dict) -> list[Mark]:
+    """Every mark of ``student`` on ``key``: ``submitted`` maps (question, kind, of) to
+    (text, exact value); ``setup`` is ``None`` without a problem (tolerance only);
+    ``cache`` keeps each key's misconception answers between students."""
+    grading = setup.grading if setup else Grading()
+    tol = grading.rule()
+    shares = enabled(grading, setup.problem_file) if setup else {}
+    answers = {(a.question, a.kind, a.of): a for a in key.answers}  # the last of a training's steps
+    count: dict = {}
+    for (q, kind, of) in answers:
+        count[(q, kind, of.split("[")[0])] = count.get((q, kind, of.split("[")[0]), 0) + 1
+    marks = []
+    contexts = {qid: (setup.contexts.get(qid) if setup else None) for qid in key.questions()}
+    right = {k: close(v[1], answers[k].exact, tol, digits) for k, v in submitted.items() if k in answers}
+    wrong_in: dict = {}
+    for (q, kind, of), ok in right.items():
+        ctx = contexts.get(q)
+        x = submitted[(q, kind, of)][1]
+        if not ok and ctx is not None and of in ctx.graph.by_key and not absurd(ctx.graph, of, kind, _rational(x)):
+            wrong_in.setdefault(q, {})[(kind, of)] = _rational(x)
+    for qid in key.questions():
+        mine = {k: v for k, v in submitted.items() if k[0] == qid}
+        items = [a for k, a in answers.items() if k[0] == qid and (not a.upstream or k in mine)]
+        ctx = contexts[qid]
+        wrong = {}
+        for other, w in wrong_in.items():  # a question on the same graph (the same loss) lends its answers
+            if other != qid and ctx is not None and contexts[other] is not None \
+                    and contexts[other].graph.nodes == ctx.graph.nodes:
+                wrong.update(w)
+        wrong.update(wrong_in.get(qid, {}))
+        slips = slipped(ctx, cache, (key.name, qid)) if ctx is not None else {}
+        eqs = setup.equations.get(qid, {}) if setup else {}
+        for a in items:
+            k = (qid, a.kind, a.of)
+            top = max_points(grading, a, count)
+            base = dict(student=student, question=qid, kind=a.kind, of=a.of, expected=a.display,
+                        max_points=top, latex=a.latex, equation=eqs.get(a.latex, ""))
+            if k not in mine:
+                marks.append(Mark(answer="", points=Fraction(0), status="missing", verdict="missing", **base))
+                continue
+            text, x = mine[k]
+            if right[k]:
+                marks.append(Mark(answer=text, points=top, status="correct", verdict="correct", **base))
+                continue
+            found = _partial(ctx, a, x, wrong, slips, shares, grading, tol, digits)
+            if found is None:
+                why = ""
+                if ctx is not None and a.of in ctx.graph.by_key and absurd(ctx.graph, a.of, a.kind, _rational(x)):
+                    why = "impossible for this quantity (outside its range), so not carried forward"
+                marks.append(Mark(answer=text, points=Fraction(0), status="wrong", verdict="wrong",
+                                  explanation=why, **base))
+            else:
+                status, verdict, share, why = found
+                marks.append(Mark(answer=text, points=min(top, top * share), status=status, verdict=verdict,
+                                  explanation=why, **base))
+    return marks
+
+
+def _rational(x: Fraction) -> sp.Rational:
+    return sp.Rational(x.numerator, x.denominator)
+
+
+def _partial(ctx, a: KeyAnswer, x: Fraction, wrong: dict, slips: dict, shares: dict, grading: Grading,
+             tol: Tolerance, digits: int):
+    """(status, verdict, share, explanation) of a wrong answer that earns partial credit, or None."""
+    if ctx is None or a.step is not None:
+        return None
+    best = None
+    got = carried(ctx, a.kind, a.of, wrong, lambda v: close(x, v, tol, digits))
+    if got is not None:
+        value, used = got
+        names = ", ".join(label(kind, of) for kind, of in used)
+        best = ("carried", f"carried forward from {names}", grading.share_carried(),
+                f"right from your own {names} (your earlier numbers give {padded(fraction(value), digits)})")
+    for name, share in shares.items():
+        if best is not None and share <= best[2]:
+            continue
+        if any(close(x, v, tol, digits) for v in slips.get(name, {}).get((a.kind, a.of), [])):
+            best = ("misconception", f"misconception: {name}", share, MISCONCEPTIONS[name].title)
+    return best

@@ -1,0 +1,63 @@
+"""The plain data of grading's inputs: a key's answers (:class:`Key`, read by
+:mod:`.answer_keys`) and a submitted row (:class:`Submitted`, read by :mod:`.submissions`).
+No file is touched here, so that later stages may import it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+
+@dataclass(frozen=True)
+class KeyAnswer:
+    """One answer of a key: ``exact`` the exact value (a Rational; a 30-digit decimal where the
+    value is irrational), ``display`` the key's rounding of it."""
+
+    question: str
+    kind: str
+    of: str
+    latex: str
+    exact: sp.Rational
+    display: str
+    upstream: bool = False
+    step: int | None = None
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key: its ``name`` (the file's stem, or the class file's student), the problem's
+    stem, its variant code ("" when not a variant), the student it belongs to ("" for
+    everyone), the given values by name, and its questions' answers in order."""
+
+    name: str
+    problem: str
+    variant: str
+    student: str
+    given: dict
+    answers: tuple[KeyAnswer, ...]
+    titles: dict = field(default_factory=dict)
+
+    def questions(self) -> list[str]:
+        return list(dict.fromkeys(a.question for a in self.answers))
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """One row: ``value`` is an exact Rational, or nested lists of them (a vector, a matrix)."""
+
+    row: int
+    student: str
+    question: str
+    of: str
+    text: str
+    value: object
+    variant: str = ""
+    kind: str = ""
+
+
+def flat(value) -> list[tuple[tuple[int, ...], sp.Rational]]:
+    """Each number of an answer with its index (``()`` for a plain number), row-major."""
+    if not isinstance(value, list):
+        return [((), value)]
+    return [((i,) + idx, v) for i, item in enumerate(value) for idx, v in flat(item)]

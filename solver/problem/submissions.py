@@ -1,0 +1,117 @@
+"""Students' answers (``nnsolve grade``): a CSV file with the columns ``student``,
+``question``, ``of``, ``answer`` and optionally ``variant`` and ``kind``.
+
+``answer`` is a decimal (``-0.052``, ``1e-3``), a fraction (``3/4``), or for a vector or
+matrix answer nested brackets (``[0.1, 0.2]``, ``[[0.1, 0.2], [0.3, 0.4]]``), graded element
+by element. ``kind`` (``value``, ``loss``, ``gradient``, ``update``, …) says which of the
+question's answers about ``of`` is meant; without it, the first answer of that ``of`` in the
+key's order. ``variant`` picks a variant of a class key (``nnsolve variants``) when the
+student column does not. Every error names the file and the row (``row 3``: the line of the
+CSV file, the header being row 1).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+from ..core.errors import ProblemError
+from ..core.numbers import parse_number
+from .graded import Submitted, flat  # noqa: F401 - flat: read with the rows
+from .loader import read_text
+
+REQUIRED = ("student", "question", "of", "answer")
+OPTIONAL = ("variant", "kind")
+_TOKEN = re.compile(r"\s*(\[|\]|,|[^\[\],\s]+)")
+
+
+def parse_answer(text: str):
+    """A number, or nested bracketed lists of numbers, read exactly.
+
+    Raises:
+        ValueError: anything else (naming what could not be read).
+    """
+    s = text.strip()
+    if not s:
+        raise ValueError("the answer is empty")
+    if not s.startswith("["):
+        return parse_number(s)
+    tokens = [t for t in _TOKEN.findall(s)]
+    if "".join(tokens).replace(" ", "") != re.sub(r"\s+", "", s):
+        raise ValueError(f"'{s}' is not a number or a bracketed list of numbers")
+    value, rest = _nested(tokens, 0)
+    if rest != len(tokens):
+        raise ValueError(f"'{s}' has text after its closing bracket")
+    _rectangular(value, s)
+    return value
+
+
+def _nested(tokens: list[str], i: int):
+    if tokens[i] != "[":
+        return parse_number(tokens[i]), i + 1
+    items, i = [], i + 1
+    while i < len(tokens) and tokens[i] != "]":
+        item, i = _nested(tokens, i)
+        items.append(item)
+        if i < len(tokens) and tokens[i] == ",":
+            i += 1
+    if i >= len(tokens):
+        raise ValueError("a bracket is not closed")
+    if not items:
+        raise ValueError("an empty list has no numbers")
+    return items, i + 1
+
+
+def _rectangular(value, text: str) -> None:
+    if isinstance(value, list):
+        kinds = {isinstance(v, list) for v in value}
+        lengths = {len(v) for v in value if isinstance(v, list)}
+        if len(kinds) > 1 or len(lengths) > 1:
+            raise ValueError(f"'{text}' is not rectangular (rows of different lengths)")
+        for v in value:
+            _rectangular(v, text)
+
+
+def read_submissions(path: Path) -> list[Submitted]:
+    """Every row of a submissions CSV file.
+
+    Raises:
+        ProblemError: the file cannot be read, lacks a column, or a row's answer cannot be read.
+    """
+    file = str(path)
+    text = read_text(path)
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except (StopIteration, csv.Error) as exc:
+        raise ProblemError(f"cannot read the header ({exc or 'no rows'})", file=file, field="row 1") from None
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise ProblemError(f"the header has no column {', '.join(missing)} (it needs student, question, of, "
+                           "answer; variant and kind are optional)", file=file, field="row 1")
+    col = {name: header.index(name) for name in REQUIRED + OPTIONAL if name in header}
+    out: list[Submitted] = []
+    try:
+        for number, cells in enumerate(reader, start=2):
+            if not any(c.strip() for c in cells):
+                continue
+            if len(cells) != len(header):
+                raise ProblemError(f"{len(cells)} cells where the header has {len(header)}", file=file,
+                                   field=f"row {number}")
+            get = {name: cells[i].strip() for name, i in col.items()}
+            for name in ("student", "question", "of"):
+                if not get[name]:
+                    raise ProblemError(f"{name} is empty", file=file, field=f"row {number}")
+            try:
+                value = parse_answer(get["answer"])
+            except ValueError as exc:
+                raise ProblemError(f"answer: {exc}", file=file, field=f"row {number}") from None
+            out.append(Submitted(number, get["student"], get["question"], get["of"], get["answer"], value,
+                                 get.get("variant", ""), get.get("kind", "")))
+    except csv.Error as exc:
+        raise ProblemError(f"malformed CSV ({exc})", file=file, field=f"row {reader.line_num}") from None
+    if not out:
+        raise ProblemError("the file has a header but no answers", file=file, field="(file)")
+    return out

@@ -1,0 +1,132 @@
+"""The outputs of ``nnsolve grade``: ``grades.csv`` (one row per answer of every student),
+each student's feedback (Markdown; LaTeX for a PDF) showing, for every lost point, the key's
+step for that quantity with the student's number beside the right one, and each student's
+Gradescope ``results.json`` (``{"score", "output", "tests": [{"name", "number", "score",
+"max_score", "status", "output"}]}``, what a Gradescope autograder writes to
+``/autograder/results/results.json`` for one submission)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from fractions import Fraction
+
+from ..core.latex_text import latex_char, normalize
+from ..key.grading import Mark
+
+COLUMNS = ("student", "question", "of", "kind", "answer", "expected", "points", "max_points", "verdict")
+TOLERANCE_ONLY = ("No problem file was given (--problem), so answers were marked by tolerance only: "
+                  "no error carried forward, no misconceptions, no key steps.")
+
+
+def number(x: Fraction) -> str:
+    """Points as plain text: ``1``, ``0.8``, ``0.333``."""
+    if x.denominator == 1:
+        return str(x.numerator)
+    return f"{float(x):.3f}".rstrip("0").rstrip(".")
+
+
+def grades_csv(marks: list[Mark]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(COLUMNS)
+    for m in marks:
+        w.writerow([m.student, m.question, m.of, m.kind, m.answer, m.expected, number(m.points),
+                    number(m.max_points), m.verdict])
+    return buf.getvalue()
+
+
+def _total(marks: list[Mark]) -> tuple[Fraction, Fraction]:
+    return sum((m.points for m in marks), Fraction(0)), sum((m.max_points for m in marks), Fraction(0))
+
+
+def _lost(marks: list[Mark]) -> list[Mark]:
+    return [m for m in marks if m.points < m.max_points]
+
+
+def feedback_md(student: str, title: str, marks: list[Mark], tolerance: str, note: str = "") -> str:
+    """A student's feedback in Markdown (math in ``$…$``)."""
+    got, top = _total(marks)
+    lines = [f"# {title}: feedback for {student}", "", f"**Score: {number(got)} / {number(top)}** "
+             f"(numbers are marked {tolerance}).", ""]
+    if note:
+        lines += [f"_{note}_", ""]
+    for q in dict.fromkeys(m.question for m in marks):
+        mine = [m for m in marks if m.question == q]
+        g, t = _total(mine)
+        lines += [f"## Question {q}: {number(g)} / {number(t)}", ""]
+        lost = _lost(mine)
+        if not lost:
+            lines += ["Every answer is right.", ""]
+        for m in lost:
+            yours = m.answer or "no answer"
+            lines.append(f"- ${m.latex or m.of}$ ({m.kind}): yours **{yours}**, the key's **{m.expected}**: "
+                         f"{m.verdict}, {number(m.points)} of {number(m.max_points)}.")
+            if m.explanation:
+                lines.append(f"  {m.explanation[0].upper() + m.explanation[1:]}.")
+            if m.equation:
+                lines.append(f"  The key's step: ${m.equation}$")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def escape_text(text: str) -> str:
+    """Plain text for LaTeX: specials escaped, Greek and math symbols as math, the rest as "?"."""
+    extra = {"ᵀ": r"\ensuremath{^{T}}", "₂": r"\ensuremath{_{2}}", "₁": r"\ensuremath{_{1}}",
+             "₀": r"\ensuremath{_{0}}"}
+    return "".join(extra.get(c) or latex_char(c) or "?" for c in normalize(text))
+
+
+def _tex(text: str) -> str:
+    """Prose with ``$…$`` math: the prose escaped, the math as it is."""
+    parts = re.split(r"(\$[^$]*\$)", text)
+    return "".join(p if p.startswith("$") and p.endswith("$") and len(p) > 1 else escape_text(p) for p in parts)
+
+
+def feedback_tex(student: str, title: str, marks: list[Mark], tolerance: str, note: str = "") -> str:
+    """The same feedback as a LaTeX document (compiled to PDF with ``-f pdf``)."""
+    got, top = _total(marks)
+    out = [r"\documentclass[11pt]{article}", r"\usepackage[margin=2cm]{geometry}",
+           r"\usepackage{amsmath,amssymb}", r"\usepackage[T1]{fontenc}", r"\usepackage[utf8]{inputenc}",
+           r"\begin{document}", rf"\section*{{{escape_text(title)}: feedback for {escape_text(student)}}}",
+           rf"\textbf{{Score: {number(got)} / {number(top)}}} (numbers are marked {escape_text(tolerance)}).", ""]
+    if note:
+        out += [rf"\emph{{{escape_text(note)}}}", ""]
+    for q in dict.fromkeys(m.question for m in marks):
+        mine = [m for m in marks if m.question == q]
+        g, t = _total(mine)
+        out.append(rf"\subsection*{{Question {escape_text(q)}: {number(g)} / {number(t)}}}")
+        lost = _lost(mine)
+        if not lost:
+            out.append("Every answer is right.")
+            continue
+        out.append(r"\begin{itemize}")
+        for m in lost:
+            yours = escape_text(m.answer or "no answer")
+            out.append(rf"\item ${m.latex or escape_text(m.of)}$ ({escape_text(m.kind)}): yours \textbf{{{yours}}}, "
+                       rf"the key's \textbf{{{escape_text(m.expected)}}}: {escape_text(m.verdict)}, "
+                       rf"{number(m.points)} of {number(m.max_points)}.")
+            if m.explanation:
+                out.append(_tex(m.explanation[0].upper() + m.explanation[1:] + "."))
+            if m.equation:
+                out.append(rf"The key's step: \begin{{multline*}}{m.equation}\end{{multline*}}")
+        out.append(r"\end{itemize}")
+    out.append(r"\end{document}")
+    return "\n".join(out) + "\n"
+
+
+def gradescope(marks: list[Mark], tolerance: str) -> str:
+    """One student's Gradescope ``results.json``: a test per answer, its score and output."""
+    tests = []
+    for m in marks:
+        out = f"Yours: {m.answer or 'no answer'}; the key's: {m.expected} ({m.verdict})."
+        if m.explanation:
+            out += " " + m.explanation[0].upper() + m.explanation[1:] + "."
+        tests.append({"name": f"{m.question}: {m.kind} {m.of}", "number": m.question,
+                      "score": float(m.points), "max_score": float(m.max_points),
+                      "status": "passed" if m.points == m.max_points else "failed", "output": out})
+    got, _ = _total(marks)
+    return json.dumps({"score": float(got), "output": f"Numbers are marked {tolerance}.", "tests": tests},
+                      indent=2, ensure_ascii=False) + "\n"

