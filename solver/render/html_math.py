@@ -1,0 +1,92 @@
+"""Math and prose for the HTML key (:mod:`.formats.html`): the key's LaTeX becomes
+MathML by latex2mathml, so that a browser shows it with no script and no network.
+
+latex2mathml (3.x) knows ``align*`` and ``array`` but passes ``aligned`` and ``gathered``
+through as text (a literal ``&``, a ``linebreak`` no browser honours), and an unknown
+command as ``<mi>\\command</mi>``: :func:`_latex` rewrites the environments the key uses
+into ones it converts, and :func:`mathml` checks every result. A formula it cannot convert
+is shown as its LaTeX source in ``<code class="tex-fallback">`` (never an exception):
+:func:`fallbacks` counts them in a page."""
+
+from __future__ import annotations
+
+import html
+import re
+from functools import lru_cache
+
+#: The class of the ``<code>`` element that shows a formula latex2mathml could not convert.
+FALLBACK_CLASS = "tex-fallback"
+
+_REWRITES = (
+    (r"\begin{aligned}", r"\begin{align*}"), (r"\end{aligned}", r"\end{align*}"),
+    (r"\begin{gathered}", r"\begin{array}{c}"), (r"\end{gathered}", r"\end{array}"),
+    (r"\displaybreak[0]", ""),
+)
+#: What a conversion that went wrong leaves in the MathML: a command or an ``&`` passed through
+#: as an identifier, a line break inside a row (an environment not understood), an error element.
+_BROKEN = re.compile(r"<mi>\\|<mi>&</mi>|<mi>&amp;</mi>|linebreak=|<merror")
+#: latex2mathml's space widths that are not CSS lengths (MathML 3's named spaces).
+_NAMED_SPACE = re.compile(r'width="negativethinmathspace"')
+_INLINE_MATH = re.compile(r"(?<!\\)\$(.+?)(?<!\\)\$", re.S)
+_TEXT = re.compile(r"(\\(?:text|mathrm)\{[^{}]*\})")
+#: A named operator (``\operatorname{ReLU}``, ``\max``): latex2mathml makes it an ``<mo>``,
+#: which a browser spaces as a relation (``ReLU (z)``); an ``<mi>`` of several letters is upright.
+_WORD_OPERATOR = re.compile(r"<mo>([A-Za-z]{2,})</mo>")
+
+
+def _latex(tex: str) -> str:
+    """The key's LaTeX in the environments latex2mathml converts; a prime (``'``) outside
+    text as ``\\prime`` on the line (the prime glyph is raised already: as a superscript,
+    which latex2mathml makes it, it stands far above a letter in a text font)."""
+    for old, new in _REWRITES:
+        tex = tex.replace(old, new)
+    pieces = _TEXT.split(tex)
+    return "".join(p if i % 2 else p.replace("'", r"\prime ") for i, p in enumerate(pieces)).strip()
+
+
+@lru_cache(maxsize=8192)
+def mathml(tex: str, display: bool = False) -> str:
+    """``tex`` as a ``<math>`` element (``display="block"`` for a displayed formula), or,
+    where latex2mathml fails or leaves LaTeX behind, the source in a ``<code>`` element of
+    class :data:`FALLBACK_CLASS` (the page still opens; the test suite counts these)."""
+    from latex2mathml.converter import convert
+
+    try:
+        out = convert(_latex(tex), display="block" if display else "inline")
+    except Exception:  # noqa: BLE001 - any failure of the converter shows the source instead
+        out = None
+    if out is None or _BROKEN.search(out):
+        return f'<code class="{FALLBACK_CLASS}">{html.escape(tex)}</code>'
+    out = _WORD_OPERATOR.sub(r"<mi>\1</mi>", _NAMED_SPACE.sub('width="-0.167em"', out))
+    return out.replace("<math ", f'<math alttext="{html.escape(tex, quote=True)}" ', 1)
+
+
+def _text(text: str) -> str:
+    """Plain text as HTML: escaped, TeX's dashes and ``~`` as the characters they print."""
+    text = text.replace("---", "\u2014").replace("--", "\u2013").replace("~", "\u00a0")
+    return html.escape(text, quote=False)
+
+
+def inline(text: str) -> str:
+    """Prose with inline ``$…$`` math (a title, a block's text) as one line of HTML."""
+    out, last = [], 0
+    for m in _INLINE_MATH.finditer(text or ""):
+        out += [_text(text[last:m.start()]), mathml(m.group(1))]
+        last = m.end()
+    out.append(_text((text or "")[last:]))
+    return "".join(out).replace("\\$", "$")
+
+
+def paragraphs(text: str) -> str:
+    """Prose of one or more paragraphs (a problem's statement: blank lines between them) as
+    ``<p>`` elements; a line break inside a paragraph is a space, as in TeX and Markdown."""
+    parts = [p.strip() for p in re.split(r"\n\s*\n", (text or "").strip()) if p.strip()]
+    return "\n".join(f"<p>{inline(p)}</p>" for p in parts)
+
+
+def fallbacks(page: str) -> int:
+    """How many formulas of an HTML page are shown as LaTeX source (not converted)."""
+    return page.count(f'class="{FALLBACK_CLASS}"')
+
+
+__all__ = ["FALLBACK_CLASS", "fallbacks", "inline", "mathml", "paragraphs"]

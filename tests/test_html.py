@@ -1,0 +1,204 @@
+"""The HTML key (``-f html``, issue 18): one self-contained page per key and question
+sheet, math as MathML (latex2mathml), the diagram inline as SVG, a table of contents.
+
+Every bundled problem's key and sheet are checked statically (each formula converted, none
+left as LaTeX source, each ``<math>`` well-formed XML, nothing fetched from the network),
+then in a real browser: all the keys in one page opened by headless Chromium, a script in
+the page reporting what the browser made of every formula (a MathML element with a size, no
+``<merror>``). Chromium also takes a screenshot and prints a key to PDF. The browser tests
+are skipped where Chromium is missing, except with ``NNSOLVE_REQUIRE_TEX=1`` (CI)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import time
+import xml.etree.ElementTree as ET
+from functools import lru_cache
+from pathlib import Path
+
+import pytest
+
+from solver.core.options import Options
+from solver.pipeline import solve_file
+from solver.render import render
+from solver.render.html_math import FALLBACK_CLASS, fallbacks, inline, mathml, paragraphs
+
+ROOT = Path(__file__).resolve().parent.parent
+PROBLEMS = sorted((ROOT / "problems").glob("*.yaml"))
+MATHML = "{http://www.w3.org/1998/Math/MathML}"
+CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
+needs_browser = pytest.mark.skipif(CHROMIUM is None and os.environ.get("NNSOLVE_REQUIRE_TEX") != "1",
+                                   reason="Chromium is not installed (apt-get install chromium)")
+
+
+@lru_cache(maxsize=None)
+def solution(name: str):
+    return solve_file(ROOT / "problems" / name)
+
+
+@lru_cache(maxsize=None)
+def page(name: str, sheet: str = "key", body_only: bool = False) -> str:
+    return render(solution(name), "html", Options(sheet=sheet, body_only=body_only))
+
+
+def maths(text: str) -> list[str]:
+    return re.findall(r"<math\b.*?</math>", text, re.S)
+
+
+@pytest.mark.parametrize("path", PROBLEMS, ids=[p.stem for p in PROBLEMS])
+def test_every_formula_of_every_key_is_mathml(path):
+    for sheet in ("key", "questions"):
+        text = page(path.name, sheet)
+        found = maths(text)
+        assert fallbacks(text) == 0, f"{path.stem} {sheet}: formulas left as LaTeX source"
+        assert found and "<merror" not in text
+        for m in found:  # each is well-formed XML, in MathML's namespace, with no LaTeX left in it
+            root = ET.fromstring(m)
+            assert root.tag == f"{MATHML}math"
+            assert not any(re.match(r"\\[A-Za-z]", e.text or "") for e in root.iter())
+        assert "$" not in re.sub(r'alttext="[^"]*"', "", re.sub(r"<math\b.*?</math>", "", text, flags=re.S))
+        # self-contained: nothing loaded from elsewhere, no script
+        assert not re.search(r"<(script|link|img|iframe)\b|\bsrc=|@import|url\((?!#)", text)
+        # the table of contents points at headings of the page
+        ids = set(re.findall(r'\bid="([^"]+)"', text))
+        toc = re.search(r'<nav class="toc".*?</nav>', text, re.S).group(0)
+        targets = re.findall(r'href="#([^"]+)"', toc)
+        assert targets and set(targets) <= ids
+        assert len(ids) == len(re.findall(r'\bid="', text)), "an id is used twice"
+
+
+def test_the_key_shows_the_worked_numbers_the_diagram_and_plots():
+    text = page("relu-2-2-2.yaml")
+    assert text.startswith("<!DOCTYPE html>") and text.rstrip().endswith("</html>")
+    assert "<title>A 2-2-1" not in text and "<title>A 2-2-2 ReLU network — answer key</title>" in text
+    assert text.count("<svg") == 1 and "<?xml" not in text and "marker-end" in text
+    # the forward pass of h1: z = (0.2)(1) + (0.1)(2) + 0.1 = 0.5, as MathML numbers
+    assert '<mn>0.2</mn><mo stretchy="false">&#x00029;</mo><mo stretchy="false">&#x00028;</mo><mn>1</mn>' in text
+    assert "<mn>0.5</mn>" in text
+    assert '<span class="points">[4 points]</span>' in text and "Total: 24 points" in text
+    assert "@media print" in text and "@page" in text
+    training = page("xor-2-2-1-training.yaml")
+    plots = [p for sec in solution("xor-2-2-1-training.yaml").sections for p in sec.plots]
+    assert len(plots) >= 1 and training.count("<svg") == 1 + len(plots)  # the diagram and the curves
+    ids = re.findall(r'\bid="([^"]+)"', training)
+    assert len(ids) == len(set(ids))
+
+
+def test_the_question_sheet_has_no_answers():
+    key, sheet = page("relu-2-2-2.yaml"), page("relu-2-2-2.yaml", "questions")
+    assert "questions</title>" in sheet and "Final answers" in key and "Final answers" not in sheet
+    assert "Forward pass" not in sheet and "<mn>0.5</mn>" not in sheet
+    assert "Compute the output of the network." in sheet
+
+
+def test_body_only_is_a_fragment_for_a_page_or_a_notebook():
+    text = page("sigmoid-2-2-1.yaml", body_only=True)
+    assert text.lstrip().startswith("<style>") and "<html" not in text and "<body" not in text
+    assert '<article class="nnsolve" id="nn-sigmoid-2-2-1">' in text
+
+
+def test_formulas_latex2mathml_cannot_convert_are_shown_as_source():
+    broken = [r"\frac{a}{", r"\unknowncommand{x}", r"\begin{aligned} a & \end{aligned"]
+    shown = [mathml(t, True) for t in broken]
+    for tex, html in zip(broken, shown):
+        assert html.startswith(f'<code class="{FALLBACK_CLASS}">') and "<math" not in html
+    assert fallbacks("".join(shown)) == 3
+    assert fallbacks(mathml(r"\frac{1}{2} \cdot \operatorname{ReLU}'(z)")) == 0
+
+
+@pytest.mark.parametrize("tex, expected", [
+    (r"\begin{aligned} a &= b \\ &= c \end{aligned}", '<mtd columnalign="left"><mi /><mo>&#x0003D;</mo><mi>c</mi>'),
+    (r"\begin{gathered} a, \\ b \end{gathered}", "<mtable>"),
+    (r"\left[\begin{array}{rr} 1 & -2 \\ 3 & 4 \end{array}\right]", '<mtd columnalign="right"><mo>&#x02212;</mo><mn>2</mn>'),
+    (r"\operatorname{ReLU}'(z)", "<mi>ReLU</mi><mi>&#x02032;</mi>"),
+    (r"\delta \odot W^\top \hat{y} \mathbf{x} \approx \partial L \leftarrow \text{if } \quad",
+     "<mo>&#x02299;</mo>"),
+    (r"\tfrac{1}{2} \sigma(z)\bigl(1 - \sigma(z)\bigr)", "<mfrac>"),
+])
+def test_the_keys_latex_constructs(tex, expected):
+    out = mathml(tex, True)
+    assert expected in out and fallbacks(out) == 0
+    ET.fromstring(out)
+
+
+def test_prose():
+    assert inline("the delta rule (Widrow--Hoff), a < b") == "the delta rule (Widrow\u2013Hoff), a &lt; b"
+    assert inline("cost $1 < 2$ here").startswith("cost <math") and "&lt;" in inline("$1 < 2$")
+    assert paragraphs("one\ntwo\n\nthree") == "<p>one\ntwo</p>\n<p>three</p>"
+
+
+# --- in a real browser -------------------------------------------------------------------
+
+#: Run in the page once it is laid out: what the browser made of each formula.
+PROBE = """<pre id="probe"></pre><script>
+const ns = "http://www.w3.org/1998/Math/MathML";
+const all = Array.from(document.getElementsByTagNameNS(ns, "math"));
+const empty = all.filter(m => { const r = m.getBoundingClientRect(); return !(r.width > 0 && r.height > 0); });
+document.getElementById("probe").textContent = JSON.stringify({
+  math: all.length, mathml_elements: all.filter(m => m instanceof MathMLElement).length,
+  empty: empty.map(m => m.getAttribute("alttext")).slice(0, 5), empty_count: empty.length,
+  merror: document.getElementsByTagNameNS(ns, "merror").length,
+  fallback: document.querySelectorAll("code.tex-fallback").length,
+  svg: document.getElementsByTagName("svg").length});
+</script>"""
+
+
+def chromium(tmp_path: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    profile = tmp_path / f"profile-{len(list(tmp_path.glob('profile-*')))}"
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           "--disable-dev-shm-usage", f"--user-data-dir={profile}", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+@needs_browser
+def test_every_key_renders_in_chromium(tmp_path):
+    """All the bundled keys and sheets in one page (their ids are prefixed by stem and sheet,
+    so they do not clash), opened once: every formula is a laid-out MathML element."""
+    assert CHROMIUM, "NNSOLVE_REQUIRE_TEX=1 but Chromium is not installed"
+    parts = [page(p.name, sheet, body_only=True) for p in PROBLEMS for sheet in ("key", "questions")]
+    expected = sum(len(maths(p)) for p in parts)
+    svgs = sum(p.count("<svg") for p in parts)
+    html = "<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>" + "".join(parts) + PROBE + "</body></html>"
+    (tmp_path / "all.html").write_text(html, encoding="utf-8")
+    started = time.perf_counter()
+    result = chromium(tmp_path, "--dump-dom", (tmp_path / "all.html").as_uri())
+    took = time.perf_counter() - started
+    found = re.search(r'<pre id="probe">(.*?)</pre>', result.stdout, re.S)
+    assert found and found.group(1), result.stderr[-2000:]
+    probe = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+    print(f"Chromium: {probe['math']} formulas of {len(parts)} pages, {probe['empty_count']} empty, "
+          f"{probe['merror']} merror, {probe['fallback']} shown as LaTeX; {took:.1f} s")
+    assert probe["math"] == probe["mathml_elements"] == expected > 1000
+    assert probe["empty_count"] == 0, probe["empty"]
+    assert probe["merror"] == 0 and probe["fallback"] == 0
+    assert probe["svg"] == svgs
+
+
+@needs_browser
+def test_a_screenshot_and_a_printed_key(tmp_path):
+    """The first screen of a key (kept at NNSOLVE_SCREENSHOT_DIR, if set, to be looked at) and
+    the key printed to PDF: A4 pages, its title and final answers on them."""
+    assert CHROMIUM, "NNSOLVE_REQUIRE_TEX=1 but Chromium is not installed"
+    source = tmp_path / "relu-2-2-2.html"
+    source.write_text(page("relu-2-2-2.yaml"), encoding="utf-8")
+    shot, pdf = tmp_path / "first-screen.png", tmp_path / "key.pdf"
+    chromium(tmp_path, "--window-size=1100,1400", f"--screenshot={shot}", source.as_uri())
+    chromium(tmp_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", source.as_uri())
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and int.from_bytes(data[16:20], "big") == 1100
+    assert len(data) > 50_000  # text, formulas and the diagram, not a blank page
+    if os.environ.get("NNSOLVE_SCREENSHOT_DIR"):
+        shutil.copy(shot, Path(os.environ["NNSOLVE_SCREENSHOT_DIR"]) / shot.name)
+        shutil.copy(pdf, Path(os.environ["NNSOLVE_SCREENSHOT_DIR"]) / pdf.name)
+    pypdf = pytest.importorskip("pypdf")
+    reader = pypdf.PdfReader(str(pdf))
+    assert len(reader.pages) >= 3
+    box = reader.pages[0].mediabox
+    assert abs(float(box.width) - 595.3) < 2 and abs(float(box.height) - 841.9) < 2  # A4
+    text = "".join(p.extract_text() for p in reader.pages)
+    assert "A 2-2-2 ReLU network" in text and "Final answers" in text
