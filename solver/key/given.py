@@ -22,7 +22,8 @@ def given_blocks(problem: Problem, graph: Graph, digits: int) -> tuple[Block, ..
     """Blocks listing what the problem gives (inputs, named weights with their
     connections, the matrices, biases, the orientation)."""
     if graph.tensors:
-        return _tensor_given(graph)
+        has = problem.network is not None and problem.target is not None
+        return _tensor_given(graph) + ((target_block(problem.target, 1),) if has else ())
     if problem.graph is not None:
         return _graph_given(problem, graph, digits)
     net = problem.network
@@ -60,8 +61,31 @@ def given_blocks(problem: Problem, graph: Graph, digits: int) -> tuple[Block, ..
         title = (f"Layer {li} ({layer.units} {'unit' if layer.units == 1 else 'units'}, "
                  f"{ACTIVATIONS[layer.activation].title})")
         blocks.append(Block("given", title, "; ".join(parts) + ".", tuple(eqs)))
+    if problem.target is not None:
+        blocks.append(target_block(problem.target, graph.examples))
     blocks.append(Block("given", "Orientation", f"Pre-activations are computed as {how}."))
     return tuple(blocks)
+
+
+def target_text(target) -> str:
+    """A target as the paper states it: ``$(0, 1)$``, ``class 2``, ``$0.5$``."""
+    if hasattr(target, "class_"):
+        return f"class {target.class_}"
+    return f"${_tuple(target)}$"
+
+
+def _tuple(value) -> str:
+    if isinstance(value, list):
+        return "(" + ", ".join(_tuple(v) for v in value) + ")"
+    return written_latex(value)
+
+
+def target_block(target, examples: int) -> Block:
+    """The problem's target (one per example for a batch), so that a paper whose statement does
+    not repeat it (a per-student variant's) still gives it."""
+    if examples > 1 and isinstance(target, list):
+        return Block("given", "Targets (one per example)", ", ".join(target_text(t) for t in target) + ".")
+    return Block("given", "Target", target_text(target) + ".")
 
 
 def _arrows_to_pre(graph: Graph) -> bool:
@@ -93,7 +117,8 @@ def _tensor_given(graph: Graph) -> tuple[Block, ...]:
 
 def _graph_given(problem: Problem, graph: Graph, digits: int) -> tuple[Block, ...]:
     if graph.tensors:
-        return _tensor_given(graph)
+        has = problem.network is not None and problem.target is not None
+        return _tensor_given(graph) + ((target_block(problem.target, 1),) if has else ())
     spec, printer = problem.graph, NNLatexPrinter(graph.latex)
     blocks = []
     for title, values in (("Inputs", spec.inputs), ("Parameters", spec.parameters)):

@@ -12,6 +12,7 @@ from ..problem.fields import written
 from .after import after_part
 from .backward import backward_part
 from .forward import forward_part, loss_part
+from .given import target_text
 from .learning_rules import rule_asked, rule_part
 from .model import Part, Section, Table
 from .notes import notes
@@ -175,4 +176,6 @@ def asked_text(w: QuestionWork, asked: list[str]) -> str:
         items.append("the loss after the update" + (", for each example and for the batch" if g.examples > 1 else ""))
     if "train" in q.ask:
         items.append(f"{q.steps:,} steps of training, with the loss along the way")
-    return "Asked: " + "; ".join(items) + "." if items else ""
+    target = (f" Target: {target_text(q.target)}." if q.target is not None
+              and any(a in q.ask for a in ("loss", "gradients", "update", "train")) else "")
+    return "Asked: " + "; ".join(items) + "." + target if items else ""
