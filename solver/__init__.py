@@ -1,5 +1,13 @@
 """nnsolve: step-by-step answer keys for neural-network exercises.
 
+The Python API (README, "Python API and Jupyter")::
+
+    import solver
+    key = solver.solve("problems/sigmoid-2-2-1.yaml")   # or a dict, or solver.load(...)
+    key.answers(); key.to_markdown(); key.to_latex(); key.to_html(); key.write("out", ["md", "pdf"])
+
+A :class:`~solver.files.api.Key` shows itself in Jupyter (Markdown and HTML).
+
 The stages, each a sub-package that imports only from the ones before it (an
 import-linter contract in ``pyproject.toml`` enforces it):
 
@@ -16,4 +24,17 @@ module of :mod:`solver.ops` or :mod:`solver.render.formats`.
 
 from .core.version import __version__
 
-__all__ = ["__version__"]
+
+def __getattr__(name: str):
+    if name in ("load", "solve", "Key"):
+        from .files import api
+
+        return getattr(api, name)
+    if name == "Problem":
+        from .problem.schema import Problem
+
+        return Problem
+    raise AttributeError(f"module 'solver' has no attribute {name!r}")
+
+
+__all__ = ["Key", "Problem", "__version__", "load", "solve"]
