@@ -60,9 +60,11 @@ def _flat(a: dict):
         yield e, d
 
 
-def expected(doc: dict, grading: dict | None = None) -> list[tuple[Fraction, Fraction]]:
-    """(centre, tolerance) of every asked number, in the key's order: the displayed number
-    and half a unit of its last digit by default; the rule of ``grading.tolerance`` else."""
+def expected(doc: dict, grading: dict | None = None, digits: int = 4) -> list[tuple[Fraction, Fraction]]:
+    """(centre, tolerance) of every asked number, in the key's order: by default the displayed
+    number and half a unit of its ``digits``-th significant figure (the key's rounding at its
+    precision: an exact 0.5, shown as 0.5, is 0.5000 ± 0.00005); the rule of
+    ``grading.tolerance`` else. Every bundled problem used here has precision 4."""
     out = []
     for q in doc["questions"]:
         for a in q["answers"]:
@@ -72,7 +74,8 @@ def expected(doc: dict, grading: dict | None = None) -> list[tuple[Fraction, Fra
                 value = Fraction(str(exact))
                 if not grading:
                     d = Decimal(shown)
-                    out.append((Fraction(d), Fraction(1, 2) * Fraction(10) ** d.as_tuple().exponent))
+                    place = d.adjusted() - digits + 1 if d != 0 else -digits
+                    out.append((Fraction(d), Fraction(1, 2) * Fraction(10) ** place))
                 elif "absolute" in grading:
                     out.append((value, Fraction(str(grading["absolute"]))))
                 elif "relative" in grading:

@@ -65,6 +65,19 @@ def rounded(value: Fraction, sigfigs: int) -> Fraction:
         return Fraction(d.quantize(q, rounding=ROUND_HALF_UP))
 
 
+def padded(value: Fraction, digits: int) -> str:
+    """``value`` rounded to ``digits`` significant figures, trailing zeros kept (``0.5000``):
+    the key's displayed rounding at its precision, around which the default tolerance accepts
+    half a unit of the last figure (an exact 0.5 shown as ``0.5`` at 4 figures is 0.5000 ± 0.00005)."""
+    if value == 0:
+        return "0." + "0" * digits
+    r = rounded(value, digits)
+    with localcontext() as ctx:
+        ctx.prec = 200
+        d = Decimal(r.numerator) / Decimal(r.denominator)
+        return format(d.quantize(Decimal(1).scaleb(d.adjusted() - digits + 1)), "f")
+
+
 def unit(value: Fraction, sigfigs: int) -> Fraction:
     """One unit of the ``sigfigs``-th significant figure of ``value`` (0.239, 3 → 0.001)."""
     if value == 0:

@@ -137,6 +137,7 @@ class Solution:
     figure: Figure | None = None  # what the key's diagram shows (the sheet's: the same without answers)
     variant: str = ""  # a per-student variant's code (``nnsolve variants``), or ""
     given_values: tuple[tuple[str, object], ...] = ()  # every input, parameter and target by name (exact text)
+    digits: int = 4  # significant figures shown (the key's displayed rounding, for tolerances)
 
 
 def answer(kind: str, of: str, latex: str, value: sp.Expr, digits: int, step: int | None = None,

@@ -55,7 +55,8 @@ def solve(problem: Problem, stem: str, options: Options = Options(), file: str |
         values = given_values(graph)
         if problem.target is not None:
             values += (("target", _written(problem.target)),)
-    return Solution(stem, problem.title, problem.statement, given, tuple(sections), figure, given_values=values)
+    return Solution(stem, problem.title, problem.statement, given, tuple(sections), figure, given_values=values,
+                    digits=digits)
 
 
 def _written(value):

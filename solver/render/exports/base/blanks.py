@@ -11,7 +11,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, localcontext
 from fractions import Fraction
 from itertools import product
 
-from ....core.tolerance import Tolerance, bound, centre
+from ....core.tolerance import Tolerance, bound, centre, padded
 from ....key.model import Answer, Solution
 
 #: Answer kinds that are not a number to type.
@@ -110,7 +110,8 @@ def blanks(solution: Solution, rule: Tolerance = Tolerance(), grading=None) -> l
                 names.add(name)
                 label = a.latex + (f"\\,[{', '.join(map(str, index))}]" if index else "") + step
                 value = Fraction(str(exact))
-                c, t = centre(value, rule, display), bound(value, rule, display)
+                shown_at = padded(value, solution.digits) if rule.kind == "display" else display
+                c, t = centre(value, rule, shown_at), bound(value, rule, shown_at)
                 out.append(Blank(name, si, label, a.kind, a.of, display, str(exact), decimal_text(c),
                                  decimal_text(t, down=True), decimal_text(c - t), decimal_text(c + t), points))
     return out
