@@ -14,6 +14,7 @@ Adding a derivation: a function returning a :class:`Derivation`, registered in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Callable
 
 import sympy as sp
@@ -42,17 +43,22 @@ class Derivation:
 
     def check(self) -> list[bool]:
         """For each step after the first, whether sympy finds it equal to the one before."""
+        return list(self._checks)
+
+    @cached_property
+    def _checks(self) -> tuple[bool, ...]:
+        # computed once per derivation: the simplify calls are nearly all of its cost
         out = []
         for prev, step in zip(self.steps, self.steps[1:]):
             a, b = prev.expr, step.expr
             if step.condition:
                 a, b = a.subs(step.condition), b.subs(step.condition)
             out.append(sp.simplify(sp.expand(a - b)) == 0 or sp.simplify(a - b).equals(0) is True)
-        return out
+        return tuple(out)
 
     @property
     def verified(self) -> bool:
-        return all(self.check())
+        return all(self._checks)
 
 
 N = 4  # classes in the checked instance
