@@ -73,6 +73,9 @@ def backward_with(graph: Graph, values: dict[str, sp.Expr], overrides: dict[str,
     scales every gradient)."""
     overrides = overrides or {}
     relevant = graph.relevant
+    # an activation's derivative is read off its output (σ(1 − σ), 1 − tanh², p(δ − p)): the
+    # student's own output when they wrote one, as they compute it
+    outputs = {n.expr: n.symbol for n in graph.nodes if not n.is_leaf and _applied(n.expr)}
     adjoint: dict[str, sp.Expr] = {graph.loss: overrides.get(graph.loss, seed)}
     terms: dict[str, dict] = {}
     for n in reversed(graph.nodes):
@@ -89,23 +92,30 @@ def backward_with(graph: Graph, values: dict[str, sp.Expr], overrides: dict[str,
                 terms[c] = _terms_by_symbol(_powers_evaluated(graph.by_key[c].expr))
             formula = _derivative(terms[c], n.symbol)
             local = rule(c, n.key, formula, values) if rule else None
-            total += adjoint[c] * (evaluate(formula, values) if local is None else local)
+            total += adjoint[c] * (evaluate(formula.xreplace(outputs), values) if local is None else local)
         adjoint[n.key] = normalize(total)
     return adjoint
 
 
+def _applied(expr) -> bool:
+    """An activation applied to its input: one of ours (``ReLU(z)``, ``Softmax(k, …)``) or
+    sympy's own elementwise function of one argument (``tanh(z)``)."""
+    return isinstance(expr, OpFunctionBase) or (isinstance(expr, sp.Function) and len(expr.args) == 1)
+
+
 def function_of(graph: Graph, key: str) -> str:
-    """The name of the activation function that computes ``key`` (``ReLU``), or ""."""
+    """The name of the activation function that computes ``key`` (``ReLU``, ``Tanh``), or ""."""
     node = graph.by_key.get(key)
-    if node is None or node.is_leaf or not isinstance(node.expr, OpFunctionBase):
+    if node is None or node.is_leaf or not _applied(node.expr):
         return ""
-    return type(node.expr).__name__
+    name = type(node.expr).__name__
+    return name[0].upper() + name[1:]
 
 
 def activation_edge(graph: Graph, child: str, parent: str) -> bool:
-    """Whether ``child`` is an elementwise activation of ``parent`` (``h = ReLU(z)``)."""
+    """Whether ``child`` is an elementwise activation of ``parent`` (``h = ReLU(z)``, ``tanh(z)``)."""
     node = graph.by_key[child]
-    return (isinstance(node.expr, OpFunctionBase) and type(node.expr).__name__ != "Softmax"
+    return (not node.is_leaf and _applied(node.expr) and type(node.expr).__name__ != "Softmax"
             and node.expr.args[0] == sym(parent))
 
 

@@ -59,6 +59,15 @@ def _candidates(ctx: Context, kind: str, of: str, wrong: dict) -> dict:
     return out
 
 
+def _same(a: sp.Expr, b: sp.Expr) -> bool:
+    """Equal, or equal but for the last digits of 50-digit arithmetic ((1/p)·p of a softmax)."""
+    if a == b:
+        return True
+    if a is None or b is None:
+        return False
+    return bool(abs(sp.N(a - b, 60)) <= sp.Rational(1, 10**35) * max(1, abs(sp.N(b, 60))))
+
+
 def carried(ctx: Context, kind: str, of: str, wrong: dict, match: Callable) -> tuple | None:
     """(value, the answers it was carried from) when the student's ``kind`` answer of ``of``
     matches the recomputation from their own wrong earlier answers ``wrong`` ((kind, of) →
@@ -75,16 +84,30 @@ def carried(ctx: Context, kind: str, of: str, wrong: dict, match: Callable) -> t
         return None
     if value is None or not match(value):
         return None
+    # name the earlier answers that change it: each put back to the key's value in turn; when
+    # none alone does (answers that repeat each other), a smallest set, the farthest dropped first
+    order = {n.key: i for i, n in enumerate(ctx.graph.nodes)}
     needed = []
     for k in used:
-        rest = {j: v for j, v in used.items() if j != k}
+        right = (ctx.values if k[0] in ("value", "loss") else ctx.adjoint).get(k[1])
         try:
-            without = _recompute(ctx, kind, of, rest) if rest else _recompute(ctx, kind, of, {})
+            back = _recompute(ctx, kind, of, {**used, k: right}) if right is not None else None
         except (ValueError, ZeroDivisionError):
-            without = None
-        if without is None or without != value:
+            back = None
+        if back is None or not _same(back, value):
             needed.append(k)
-    return (value, needed) if needed else None
+    if not needed:
+        rest = dict(used)
+        for k in sorted(used, key=lambda k: (k[0] not in ("value", "loss"),
+                                             order.get(k[1], 0) * (1 if k[0] in ("value", "loss") else -1))):
+            fewer = {j: v for j, v in rest.items() if j != k}
+            try:
+                if fewer and _same(_recompute(ctx, kind, of, fewer), value):
+                    rest = fewer
+            except (ValueError, ZeroDivisionError):
+                pass
+        needed = list(rest)
+    return value, sorted(needed, key=lambda k: (k[0] not in ("value", "loss"), order.get(k[1], 0)))
 
 
 def slipped(ctx: Context, cache: dict, where: tuple) -> dict:

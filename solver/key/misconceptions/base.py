@@ -79,19 +79,32 @@ def by_rule(ctx: Context, rule: LocalRule) -> Slipped:
     return out
 
 
-def by_factor(ctx: Context, *factors: sp.Expr) -> Slipped:
-    """The loss, the gradients and the updates of the loss multiplied by each of ``factors``."""
+def by_factor(ctx: Context, *factors: sp.Expr, examples: bool = True) -> Slipped:
+    """The loss, the gradients and the updates of the loss multiplied by each of ``factors``;
+    with ``examples`` each example's loss of a batch (``L#2``) too (a slip in the loss of one
+    example, not in the batch's reduction)."""
     if ctx.graph.loss is None:
         return {}
     out: Slipped = {}
+    each = [n.key for n in ctx.graph.nodes if n.kind == "loss" and n.key != ctx.graph.loss] if examples else []
     for f in factors:
         if f == 1:
             continue
-        out.setdefault(("loss", ctx.graph.loss), []).append(normalize(ctx.values[ctx.graph.loss] * f))
+        for k in (ctx.graph.loss, *each):
+            out.setdefault(("loss", k), []).append(normalize(ctx.values[k] * f))
         grads = {k: normalize(v * f) for k, v in ctx.adjoint.items() if k != ctx.graph.loss and v != 0}
         for k, v in grads.items():
             out.setdefault(("gradient", k), []).append(v)
         for k, v in _updates(ctx, grads).items():
+            out.setdefault(k, []).extend(v)
+    return out
+
+
+def merge(*parts: Slipped) -> Slipped:
+    """The answers of several computations of one slip together."""
+    out: Slipped = {}
+    for part in parts:
+        for k, v in part.items():
             out.setdefault(k, []).extend(v)
     return out
 

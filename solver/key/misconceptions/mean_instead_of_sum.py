@@ -3,16 +3,16 @@ which divides it and every gradient by the count."""
 
 import sympy as sp
 
-from .base import Misconception, by_factor
+from .base import Misconception, by_factor, merge
 
 
 def _compute(ctx):
-    factors = []
-    if ctx.graph.examples > 1 and ctx.batch == "sum":
-        factors.append(sp.Rational(1, ctx.graph.examples))
-    if ctx.reduction == "sum" and ctx.outputs > 1:
-        factors.append(sp.Rational(1, ctx.outputs))
-    return by_factor(ctx, *factors)
+    # over the batch: the batch's loss and the gradients (each example's loss is not changed);
+    # over the outputs: each example's loss as well
+    batch = by_factor(ctx, sp.Rational(1, ctx.graph.examples), examples=False) \
+        if ctx.graph.examples > 1 and ctx.batch == "sum" else {}
+    outputs = by_factor(ctx, sp.Rational(1, ctx.outputs)) if ctx.reduction == "sum" and ctx.outputs > 1 else {}
+    return merge(batch, outputs)
 
 
 MISCONCEPTION = Misconception(

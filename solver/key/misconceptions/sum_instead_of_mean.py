@@ -1,16 +1,16 @@
 """Sum instead of mean: a loss averaged over the batch (or over the outputs) summed instead,
 which multiplies it and every gradient by the count."""
 
-from .base import Misconception, by_factor
+from .base import Misconception, by_factor, merge
 
 
 def _compute(ctx):
-    factors = []
-    if ctx.graph.examples > 1 and ctx.batch == "mean":
-        factors.append(ctx.graph.examples)
-    if ctx.reduction == "mean" and ctx.outputs > 1:
-        factors.append(ctx.outputs)
-    return by_factor(ctx, *factors)
+    # over the batch: the batch's loss and the gradients (each example's loss is not changed);
+    # over the outputs: each example's loss as well
+    batch = by_factor(ctx, ctx.graph.examples, examples=False) \
+        if ctx.graph.examples > 1 and ctx.batch == "mean" else {}
+    outputs = by_factor(ctx, ctx.outputs) if ctx.reduction == "mean" and ctx.outputs > 1 else {}
+    return merge(batch, outputs)
 
 
 MISCONCEPTION = Misconception(
