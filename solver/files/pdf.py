@@ -14,7 +14,8 @@ effect. Each file TeX writes (log, terminal output, PDF) is capped at :data:`MAX
 bytes (``RLIMIT_FSIZE``), all together at twice that, and each TeX process's CPU time
 at the time limit (``RLIMIT_CPU``: a TeX left running by a killed nnsolve ends by
 itself). The folders a killed run (SIGKILL) left are removed by the next build. PDFs are
-reproducible: ``SOURCE_DATE_EPOCH`` fixes their dates and document ID.
+reproducible: ``SOURCE_DATE_EPOCH`` fixes their dates and document ID. One pdflatex pass
+builds a document that one pass settles (:mod:`.tex_passes`), latexmk the others, alike.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.errors import BuildError
+from .tex_passes import LATEX_FLAGS, needs_passes, rerun_asked
 from .writer import own_entries, pid_alive
 
 try:  # POSIX only: elsewhere there is no output limit and the time limit kills latexmk alone
@@ -119,13 +121,22 @@ def build_pdf(tex: str, stem: str, timeout: float = TIME_LIMIT, max_output: int 
 def _build(tex: str, stem: str, tmp: str, timeout: float, max_output: int) -> PdfResult:
     src = Path(tmp) / f"{stem}.tex"
     src.write_text(tex, encoding="utf-8")
-    cmd = ["latexmk", "-norc", "-pdf", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error",
-           "-file-line-error", "-quiet", src.name]
+    deadline = time.monotonic() + timeout
+    if not needs_passes(tex):
+        result = _run_tex(["pdflatex", *LATEX_FLAGS, src.name], stem, tmp, timeout, max_output, deadline)
+        if result.pdf is None or not rerun_asked(result.log):
+            return result
+    return _run_tex(["latexmk", "-norc", "-pdf", *LATEX_FLAGS, "-quiet", src.name], stem, tmp, timeout,
+                    max_output, deadline)
+
+
+def _run_tex(cmd: list[str], stem: str, tmp: str, timeout: float, max_output: int, deadline: float) -> PdfResult:
+    """Run pdflatex or latexmk in ``tmp`` until ``deadline`` (the document's ``timeout``), files capped."""
     output = Path(tmp) / _OUTPUT_FILE
     with open(output, "wb") as out:
         proc = _start(cmd, tmp, tex_environment(tmp), out, timeout, max_output)
         try:
-            returncode = _wait(proc, Path(tmp), timeout, 2 * max_output)
+            returncode = _wait(proc, Path(tmp), deadline - time.monotonic(), 2 * max_output)
         except subprocess.TimeoutExpired:
             _kill_group(proc)
             raise BuildError(f"{stem}.tex: LaTeX took longer than {timeout:g} s; stopped") from None
