@@ -145,7 +145,9 @@ def test_every_injected_slip_is_recognised(tmp_path):
             assert g[(name, q, of, kind)]["points"] == "0.5"
             seen.add(name)
     # every slip but derivative_at_activation's ReLU form (ReLU'(a) = ReLU'(z)) shows on these problems
-    assert seen >= set(MISCONCEPTIONS) - {"derivative_at_activation", "mean_instead_of_sum"} or seen, seen
+    assert seen >= set(MISCONCEPTIONS) - {"derivative_at_activation", "mean_instead_of_sum",
+                                          "sigmoid_derivative_as_sigmoid"}, seen
+    # all ten, each on networks where it shows, with numbers computed independently: test_grading_classes
 
 
 def test_independent_slip_values(tmp_path):
