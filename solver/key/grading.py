@@ -5,6 +5,7 @@ wrong or missing, with its points. Exact arithmetic throughout; see README "Grad
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from fractions import Fraction
@@ -72,6 +73,30 @@ def close(x: Fraction, value, tol: Tolerance, digits: int) -> bool:
     significant figures, both edges accepted)."""
     v = fraction(value)
     return accepts(x, v, tol, padded(v, digits) if tol.kind == "display" else None)
+
+
+def _forms(latex: str) -> list[str]:
+    """An element's name and the names of its vector or matrix as the key's steps may write
+    them: ``W^{(1)}_{11}`` → ``W^{(1)}``; ``z^{(2)}_{1}`` → ``z_{2}``; ``h^{(1)}_{2}`` → ``h``."""
+    whole = re.sub(r"_\{[^{}]*\}(\}?)$", r"\1", latex)
+    return list(dict.fromkeys([latex, whole, re.sub(r"\^\{\((\d+)\)\}", r"_{\1}", whole),
+                               re.sub(r"\^\{\(\d+\)\}", "", whole)]))
+
+
+def step(eqs: dict, latex: str) -> str:
+    r"""The key's step for an answer: the equation of its left-hand side, else of its vector or
+    matrix (a matrix-style key computes ∂L/∂W⁽¹⁾ whole), else the one that names its gradient
+    on the way (``\delta^{(2)} = \frac{\partial L}{\partial z_{2}} = …``); "" when none does."""
+    forms = _forms(latex)
+    for f in forms:
+        if f in eqs:
+            return eqs[f]
+    if latex.startswith("\\frac"):
+        for f in forms[1:]:
+            for eq in eqs.values():
+                if f" = {f} = " in eq:
+                    return eq
+    return ""
 
 
 def enabled(grading: Grading, file: str = "") -> dict[str, Fraction]:
@@ -143,7 +168,7 @@ def grade_student(student: str, key: Key, submitted: dict, setup: Setup | None,
             k = (qid, a.kind, a.of)
             top = max_points(grading, a, count)
             base = dict(student=student, question=qid, kind=a.kind, of=a.of, expected=a.display,
-                        max_points=top, latex=a.latex, equation=eqs.get(a.latex, ""))
+                        max_points=top, latex=a.latex, equation=step(eqs, a.latex))
             if k not in mine:
                 marks.append(Mark(answer="", points=Fraction(0), status="missing", verdict="missing", **base))
                 continue

@@ -58,6 +58,7 @@ def feedback_md(student: str, title: str, marks: list[Mark], tolerance: str, not
         g, t = _total(mine)
         lines += [f"## Question {q}: {number(g)} / {number(t)}", ""]
         lost = _lost(mine)
+        shown: set = set()  # a matrix's step is shown once, with its first lost element
         if not lost:
             lines += ["Every answer is right.", ""]
         for m in lost:
@@ -66,8 +67,11 @@ def feedback_md(student: str, title: str, marks: list[Mark], tolerance: str, not
                          f"{m.verdict}, {number(m.points)} of {number(m.max_points)}.")
             if m.explanation:
                 lines.append(f"  {m.explanation[0].upper() + m.explanation[1:]}.")
-            if m.equation:
+            if m.equation and m.equation in shown:
+                lines.append("  The key's step: as above.")
+            elif m.equation:
                 lines.append(f"  The key's step: ${m.equation}$")
+                shown.add(m.equation)
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
@@ -79,10 +83,16 @@ def escape_text(text: str) -> str:
     return "".join(extra.get(c) or latex_char(c) or "?" for c in normalize(text))
 
 
+def _number_tex(text: str) -> str:
+    """A number as the student or the key wrote it, with a true minus sign (``-0.4`` → ``$-$0.4``)."""
+    return escape_text(text).replace("-", "$-$")
+
+
 def _tex(text: str) -> str:
     """Prose with ``$…$`` math: the prose escaped, the math as it is."""
     parts = re.split(r"(\$[^$]*\$)", text)
-    return "".join(p if p.startswith("$") and p.endswith("$") and len(p) > 1 else escape_text(p) for p in parts)
+    return "".join(p if p.startswith("$") and p.endswith("$") and len(p) > 1
+                   else re.sub(r"(?<![\w.])-(?=\d)", "$-$", escape_text(p)) for p in parts)
 
 
 def feedback_tex(student: str, title: str, marks: list[Mark], tolerance: str, note: str = "") -> str:
@@ -99,19 +109,23 @@ def feedback_tex(student: str, title: str, marks: list[Mark], tolerance: str, no
         g, t = _total(mine)
         out.append(rf"\subsection*{{Question {escape_text(q)}: {number(g)} / {number(t)}}}")
         lost = _lost(mine)
+        shown: set = set()  # a matrix's step is shown once, with its first lost element
         if not lost:
             out.append("Every answer is right.")
             continue
         out.append(r"\begin{itemize}")
         for m in lost:
-            yours = escape_text(m.answer or "no answer")
+            yours = _number_tex(m.answer) if m.answer else "no answer"
             out.append(rf"\item ${m.latex or escape_text(m.of)}$ ({escape_text(m.kind)}): yours \textbf{{{yours}}}, "
-                       rf"the key's \textbf{{{escape_text(m.expected)}}}: {escape_text(m.verdict)}, "
+                       rf"the key's \textbf{{{_number_tex(m.expected)}}}: {escape_text(m.verdict)}, "
                        rf"{number(m.points)} of {number(m.max_points)}.")
             if m.explanation:
                 out.append(_tex(m.explanation[0].upper() + m.explanation[1:] + "."))
-            if m.equation:
+            if m.equation and m.equation in shown:
+                out.append("The key's step: as above.")
+            elif m.equation:
                 out.append(rf"The key's step: \begin{{multline*}}{m.equation}\end{{multline*}}")
+                shown.add(m.equation)
         out.append(r"\end{itemize}")
     out.append(r"\end{document}")
     return "\n".join(out) + "\n"
