@@ -13,7 +13,7 @@ from fractions import Fraction
 import sympy as sp
 
 from ..core.errors import ProblemError
-from ..core.tolerance import Tolerance, accepts, rounded
+from ..core.tolerance import Tolerance, accepts, padded
 from ..graph.carried import absurd
 from ..problem.graded import Key, KeyAnswer
 from ..problem.grading import Grading
@@ -54,18 +54,6 @@ def fraction(value) -> Fraction:
     with localcontext() as ctx:
         ctx.prec = 60
         return Fraction(Decimal(str(sp.Float(value, 50))))
-
-
-def padded(value: Fraction, digits: int) -> str:
-    """``value`` rounded to ``digits`` significant figures, trailing zeros kept (``0.5000``):
-    what the default tolerance accepts around (half a unit of the last figure); 0 to ``digits`` decimals."""
-    if value == 0:
-        return "0." + "0" * digits
-    r = rounded(value, digits)
-    with localcontext() as ctx:
-        ctx.prec = 200
-        d = Decimal(r.numerator) / Decimal(r.denominator)
-        return format(d.quantize(Decimal(1).scaleb(d.adjusted() - digits + 1)), "f")
 
 
 def close(x: Fraction, value, tol: Tolerance, digits: int) -> bool:
