@@ -124,11 +124,37 @@ def feedback_tex(student: str, title: str, marks: list[Mark], tolerance: str, no
             if m.equation and m.equation in shown:
                 out.append("The key's step: as above.")
             elif m.equation:
-                out.append(rf"The key's step: \begin{{multline*}}{m.equation}\end{{multline*}}")
+                out.append(rf"The key's step: \begin{{align*}}{_aligned(m.equation)}\end{{align*}}")
                 shown.add(m.equation)
         out.append(r"\end{itemize}")
     out.append(r"\end{document}")
     return "\n".join(out) + "\n"
+
+
+_RELATIONS = (" = ", r" \approx ", r" \leftarrow ")
+
+
+def _aligned(inline: str) -> str:
+    """An equation written on one line (``lhs = a = b``) as ``align*`` rows, one relation each,
+    split only where the relation is outside every brace (a fraction's or a matrix's own ``=``
+    stays)."""
+    parts, depth, start, i = [], 0, 0, 0
+    while i < len(inline):
+        ch = inline[i]
+        depth += ch == "{"
+        depth -= ch == "}"
+        rel = next((r for r in _RELATIONS if depth == 0 and inline.startswith(r, i)), None)
+        if rel:
+            parts.append(inline[start:i])
+            start = i + 1
+            i += len(rel)
+            continue
+        i += 1
+    parts.append(inline[start:])
+    lhs, rows = parts[0], parts[1:]
+    if not rows:
+        return lhs
+    return lhs + " &" + r" \\ &".join(r.strip() for r in rows)
 
 
 def gradescope(marks: list[Mark], tolerance: str) -> str:
