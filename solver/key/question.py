@@ -135,13 +135,13 @@ class QuestionWork:
         """Final-answer lines; a layer whose every weight is listed becomes one matrix
         (shaped as the problem writes it)."""
         g = self.graph
-        lines, done = [], set()
+        lines, done, listed = [], set(), set(keys)  # a set: membership per weight in constant time
         by_layer: dict[int, list] = {}
         for n in g.nodes:
             if n.kind == "weight":
                 by_layer.setdefault(n.layer, []).append(n)
         for layer, ws in sorted(by_layer.items()):
-            if len(ws) < 2 or not all(w.key in keys for w in ws):
+            if len(ws) < 2 or not all(w.key in listed for w in ws):
                 continue
             rows = 1 + max(w.position[0] for w in ws)
             cols = 1 + max(w.position[1] for w in ws)

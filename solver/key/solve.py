@@ -44,7 +44,8 @@ def solve(problem: Problem, stem: str, options: Options = Options(), file: str |
         if work.graph is not None:
             if not given:
                 given = given_blocks(problem, work.graph, digits)
-            values += tuple(kv for kv in given_values(work.graph) if kv[0] not in dict(values))
+            known = {k for k, _ in values}  # once per question: a set, not a dict of values per name
+            values += tuple(kv for kv in given_values(work.graph) if kv[0] not in known)
             if figure is None or (problem.graph is not None and work.grads is not None and work.asked()):
                 figure = _figure(problem, work)
         sections.append(build_section(work))
