@@ -9,25 +9,25 @@ from ..core.numbers import display, written_latex
 from ..graph.model import PARAMETER_KINDS
 from ..ops.latex import columns_aligned
 from ..problem.fields import written
-from .after import after_part
 from .backward import backward_part
 from .forward import forward_part, loss_part
 from .given import target_text
-from .learning_rules import rule_asked, rule_part
 from .model import Part, Section, Table
 from .notes import notes
 from .question import QuestionWork
 from .recap import recalled, refer_back
-from .structure import derivation_part, structure_parts
-from .tensor_key import tensor_parts
-from .training import training_part, training_section
-from .update import update_part
+
+# The parts most keys do not have (counts and shapes, derivations, learning rules, tensors,
+# training, updates) import their modules when asked: a small key's cold start does not pay
+# for them.
+RULES = ("perceptron", "delta_rule")
 
 
 def build_section(w: QuestionWork) -> Section:
     q = w.q
     parts, tables = numeric_parts(w) if w.graph is not None else ([], ())
     if any(a in q.ask for a in ("count", "shapes")):
+        from .structure import structure_parts
         try:
             sparts, stable, sanswers, sfinal = structure_parts(q.architecture or w.problem.architecture, q.ask)
         except ValueError as exc:
@@ -38,11 +38,14 @@ def build_section(w: QuestionWork) -> Section:
         w.answers += sanswers
         w.final += sfinal
     if "derive" in q.ask:
+        from .structure import derivation_part
         dpart, danswer, claim = derivation_part(q.derivation)
         parts.append(dpart)
         w.answers.append(danswer)
         w.final.append(claim)
-    parts += [rule_part(w, rule) for rule in ("perceptron", "delta_rule") if rule in q.ask]
+    if any(rule in q.ask for rule in RULES):
+        from .learning_rules import rule_part
+        parts += [rule_part(w, rule) for rule in RULES if rule in q.ask]
     title = q.title or f"Question {w.qi + 1}"
     return Section(q.id, title, q.text or "", tuple(parts), tables + w.extra_tables, tuple(w.final),
                    tuple(w.answers), w.plots, asked_text(w, w.asked()),
@@ -53,6 +56,7 @@ def numeric_parts(w: QuestionWork) -> tuple[list, tuple]:
     """Forward pass, loss, backward pass, training and update: the numeric parts."""
     q, g = w.q, w.graph
     if g.tensors:
+        from .tensor_key import tensor_parts
         parts = tensor_parts(w)
         stated = w.grads is not None and "gradients" in q.ask  # the backward pass states the ties
         kinks = [b for b in notes(w, ties=not stated) if ("note", b.text) not in w.shown_before]  # once per key
@@ -77,14 +81,17 @@ def numeric_parts(w: QuestionWork) -> tuple[list, tuple]:
     if asked:
         parts.append(backward_part(w, asked))
         if "train" in q.ask:
+            from .training import training_part, training_section
             trained = [k for k in asked if g.by_key[k].kind in PARAMETER_KINDS
                        and (q.update_biases or g.by_key[k].kind != "bias")]
             parts.append(training_section(w, lambda: training_part(w, trained)))
         if "update" in q.ask:
+            from .update import update_part
             up, new = update_part(w, asked)
             parts.append(up)
             w.final.extend(w.final_lines(list(new), new.__getitem__, lambda name: name, r"\leftarrow"))
             if any(a in q.ask for a in ("loss_after", "forward_after")):
+                from .after import after_part
                 parts.append(after_part(w, new))
         if len(asked) > 2:
             table = _gradient_table(w, asked, new)
@@ -157,7 +164,9 @@ def asked_text(w: QuestionWork, asked: list[str]) -> str:
         items.append("the number of learnable parameters, layer by layer and in total (biases included)")
     if "derive" in q.ask:
         items.append("a derivation, step by step")
-    items += rule_asked(w)
+    if any(rule in q.ask for rule in RULES):
+        from .learning_rules import rule_asked
+        items += rule_asked(w)
     if g is None:
         return "Asked: " + "; ".join(items) + "." if items else ""
     if "forward" in q.ask:
