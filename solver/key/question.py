@@ -28,6 +28,16 @@ def gathered(lines: list[str]) -> str:
     return r"\begin{gathered} " + r" \\ ".join(lines) + r" \end{gathered}"
 
 
+def graph_key(q: Question) -> tuple:
+    """What a question's graph, values and gradients depend on (the graph builders read
+    nothing else of the question): its output head, loss and target as written (the
+    problem's apply when they are not), and whether it needs the loss and the gradients.
+    Two questions of one problem with the same key have the same graph."""
+    return (q.output_head, repr(q.loss), repr(q.target),
+            any(a in q.ask for a in ("loss", "gradients", "update", "train")),
+            any(a in q.ask for a in ("gradients", "update", "train")))
+
+
 class QuestionWork:
     """What the parts of one question's solution share and add to.
 
@@ -45,7 +55,8 @@ class QuestionWork:
     """
 
     def __init__(self, problem: Problem, question: Question, qi: int, digits: int,
-                 shown_before: set, file: str | None, style: str = "neuron", derived: Derived | None = None):
+                 shown_before: set, file: str | None, style: str = "neuron", derived: Derived | None = None,
+                 graphs: dict | None = None):
         self.problem, self.q, self.qi, self.digits = problem, question, qi, digits
         self.file, self.style = file, style
         self.shown_before = shown_before
@@ -59,14 +70,20 @@ class QuestionWork:
         self.grads = None
         if not any(a in question.ask for a in NUMERIC):  # counts, shapes, derivations only
             return
-        build = build_graph_spec if problem.graph is not None else build_network
-        self.graph = build(problem, question, file)
-        try:
-            self.values = forward(self.graph)
-            self.grads: Gradients | None = backward(self.graph, self.values) if self.graph.loss else None
-        except ValueError as exc:
-            raise ProblemError(f"cannot evaluate the network: {exc}", file=file,
-                               field=f"questions[{qi}]") from None
+        key = graph_key(question)
+        if graphs is not None and key in graphs:  # an earlier question of this key had the same graph
+            self.graph, self.values, self.grads = graphs[key]
+        else:
+            build = build_graph_spec if problem.graph is not None else build_network
+            self.graph = build(problem, question, file)
+            try:
+                self.values = forward(self.graph)
+                self.grads: Gradients | None = backward(self.graph, self.values) if self.graph.loss else None
+            except ValueError as exc:
+                raise ProblemError(f"cannot evaluate the network: {exc}", file=file,
+                                   field=f"questions[{qi}]") from None
+            if graphs is not None:
+                graphs[key] = (self.graph, self.values, self.grads)
         self.sb = StagedSteps(self.graph, self.values, digits, self.grads)
         self.mx = MatrixSteps(self.graph, self.values, self.grads, digits, self.sb) if self.graph.layers else None
         self.out = self.graph.latex[self.graph.loss] if self.graph.loss else "L"

@@ -35,12 +35,13 @@ def solve(problem: Problem, stem: str, options: Options = Options(), file: str |
     digits = options.precision or problem.precision
     shown: set = set()
     derived = Derived()
+    graphs: dict = {}  # questions with the same graph share it, its values and gradients
     sections = []
     given = ()
     values = ()
     figure = None
     for qi, q in enumerate(problem.questions):
-        work = QuestionWork(problem, q, qi, digits, shown, file, style, derived)
+        work = QuestionWork(problem, q, qi, digits, shown, file, style, derived, graphs)
         if work.graph is not None:
             if not given:
                 given = given_blocks(problem, work.graph, digits)
