@@ -127,6 +127,19 @@ class _Compiled:
         return vals, adj
 
 
+_LAST: list = []  # the last (graph, gradients, compiled run): one entry, not a growing cache
+
+
+def _compiled(graph: Graph, grads: Gradients) -> _Compiled:
+    """The compiled run of ``graph``: the last one when the same graph and gradients come again
+    (the questions of a key that share their graph, one after the other)."""
+    if _LAST and _LAST[0][0] is graph and _LAST[0][1] is grads:
+        return _LAST[0][2]
+    compiled = _Compiled(graph, grads)
+    _LAST[:] = [(graph, grads, compiled)]
+    return compiled
+
+
 def train(graph: Graph, grads: Gradients, params: list[str], opt: Settings, steps: int,
           record) -> list[Snapshot]:
     """Run ``steps`` steps of the optimizer ``opt`` on ``params`` (keys of the graph's parameters).
@@ -142,7 +155,7 @@ def train(graph: Graph, grads: Gradients, params: list[str], opt: Settings, step
         ValueError: a value stops being a finite number (the run diverged).
     """
     with mpmath.workdps(DIGITS):
-        compiled = _Compiled(graph, grads)
+        compiled = _compiled(graph, grads)
         leaves = {n.key: _start(n.value) for n in graph.nodes if n.is_leaf}
         hp = {k: _start(v) for k, v in opt.hp.items() if not isinstance(v, bool)}
         rule = opt.optimizer
