@@ -130,3 +130,19 @@ def test_styles_agree_on_every_answer():
     assert exact(results["neuron"]) and exact(results["neuron"]) == exact(results["matrix"])
     grads = lambda d: sorted(t for t in exact(d) if t[1] == "gradient")  # noqa: E731
     assert grads(results["neuron"]) == grads(results["graph"])
+
+
+def test_the_given_section_states_every_form_of_target():
+    """The paper states the target (a variant's statement cannot): a vector, a class, a batch
+    of classes, a batch of one class (which once failed: a class inside a one-example list)."""
+    def given(inputs, target, loss="cross_entropy"):
+        data = {"title": "t", "network": {"inputs": inputs, "layers": [
+            {"units": 2, "activation": "softmax", "weights": [[0.1, 0.2], [0.3, 0.4]], "bias": 0}]},
+            "loss": loss, "target": target, "questions": [{"id": "q", "ask": ["loss"]}]}
+        md = render(solve(validate(data), "t"), "md")
+        return [line for line in md.splitlines() if "Target" in line]
+    assert given({"x1": 1, "x2": 0}, [0, 1]) == ["**Target:** $(0, 1)$."]
+    assert given({"x1": 1, "x2": 0}, {"class": 2}) == ["**Target:** class 2."]
+    assert given({"x1": [1, 2], "x2": [0, 1]}, [{"class": 1}, {"class": 2}]) == [
+        "**Targets (one per example):** class 1, class 2."]
+    assert given({"x1": [1], "x2": [0]}, [{"class": 1}]) == [r"**Target:** $(\text{class 1})$."]

@@ -77,6 +77,8 @@ def target_text(target) -> str:
 def _tuple(value) -> str:
     if isinstance(value, list):
         return "(" + ", ".join(_tuple(v) for v in value) + ")"
+    if hasattr(value, "class_"):  # one example's class in a batch of them
+        return rf"\text{{class {value.class_}}}"
     return written_latex(value)
 
 
