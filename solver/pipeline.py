@@ -14,7 +14,6 @@ import jinja2
 
 from .core.errors import BuildError, ProblemError, TemplateError
 from .core.options import Options
-from .files.book import merge_pdfs
 from .files.cache import template_cache
 from .files.lock import output_lock
 from .files.pdf import INSTALL_HINT, build_pdf, tex_available
@@ -240,6 +239,8 @@ def run_variants(path: Path, outdir: Path, options: Options, count: int | None, 
             entries.append((student, sol))
     pdfs = build_pdfs(builds, outdir, jobs)
     keys = [pdf for target, pdf in pdfs if not target.stem.endswith("-questions")]
+    from .files.book import merge_pdfs  # pypdf: 55 ms of imports that a plain solve does not need
+
     book = [(outdir / f"{path.stem}-keys.pdf", merge_pdfs(keys, "Key"))] if keys else []
     summary = class_answers(path.stem, seed, entries)
     files = texts + pdfs + book + [(outdir / "answers.json", class_answers_json(summary)),

@@ -265,3 +265,10 @@ def test_bad_usage_is_one_line(args, says, tmp_path):
     lines = r.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("nnsolve: error:") and says in lines[0]
     assert not (tmp_path / "x").exists()
+
+
+def test_the_command_lists_every_export_without_importing_them():
+    from solver.cli import _export_targets
+    from solver.render.exports import EXPORTS
+
+    assert _export_targets() == sorted(EXPORTS)  # each module's target is its name
