@@ -123,7 +123,10 @@ def _build(tex: str, stem: str, tmp: str, timeout: float, max_output: int) -> Pd
     src.write_text(tex, encoding="utf-8")
     deadline = time.monotonic() + timeout
     if not needs_passes(tex):
-        result = _run_tex(["pdflatex", *LATEX_FLAGS, src.name], stem, tmp, timeout, max_output, deadline)
+        # batchmode: nonstopmode without the terminal copy of the log (latexmk's -quiet), so that a
+        # flood fills the .log, the cap names it, and the terminal output does not race it
+        flags = [f.replace("nonstopmode", "batchmode") for f in LATEX_FLAGS]
+        result = _run_tex(["pdflatex", *flags, src.name], stem, tmp, timeout, max_output, deadline)
         if result.pdf is None or not rerun_asked(result.log):
             return result
     return _run_tex(["latexmk", "-norc", "-pdf", *LATEX_FLAGS, "-quiet", src.name], stem, tmp, timeout,
