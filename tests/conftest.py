@@ -1,7 +1,16 @@
-"""Shared fixtures: a click runner for the CLI."""
+"""Shared fixtures: a click runner for the CLI; mpmath's working precision put back after
+every test, so that a test which sets it (``mp.dps = 40``) cannot change the ones after it."""
 
+import mpmath
 import pytest
 from click.testing import CliRunner
+
+
+@pytest.fixture(autouse=True)
+def _mpmath_precision_put_back():
+    dps = mpmath.mp.dps
+    yield
+    mpmath.mp.dps = dps
 
 
 @pytest.fixture

@@ -13,11 +13,19 @@ from click.testing import CliRunner
 from solver.cli import main
 from solver.key.misconceptions import MISCONCEPTIONS
 
+
+
+@pytest.fixture(autouse=True)
+def _fifty_digits():
+    """This module's mpmath numbers at 50 digits, whatever an earlier test left."""
+    with mpmath.workdps(50):
+        yield
+
+
 ROOT = Path(__file__).resolve().parent.parent
 RELU = ROOT / "problems" / "relu-2-2-2.yaml"
 SIGMOID = ROOT / "problems" / "sigmoid-2-2-1.yaml"
 LEAKY = ROOT / "problems" / "leaky-relu-4-3-2-bce.yaml"
-mpmath.mp.dps = 50
 
 
 def _key(problem: Path, tmp: Path) -> Path:

@@ -28,8 +28,16 @@ from click.testing import CliRunner
 
 from solver.cli import main
 
+
+
+@pytest.fixture(autouse=True)
+def _fifty_digits():
+    """This module's mpmath numbers at 50 digits, whatever an earlier test left."""
+    with mpmath.workdps(50):
+        yield
+
+
 ROOT = Path(__file__).resolve().parent.parent
-mpmath.mp.dps = 50
 DIGITS = 4
 
 
