@@ -13,7 +13,7 @@ import jinja2
 from .exam import answer_space, part_refs, refer, total_points, unlabelled
 from .formats import FORMATS
 from .plots import axis_options
-from .room import needed_lines, part_lines, section_lines
+from .room import heading_only, needed_lines, part_lines, section_lines
 from .text import aligned, display_rows, final_rows, run_in
 
 
@@ -49,7 +49,7 @@ def environment(fmt: str, extra: str | None = None, cache: jinja2.BytecodeCache 
     env.filters["escape_text"] = f.escape or (lambda text: str(text))
     env.filters["aligned"] = aligned
     env.filters["axis_options"] = axis_options
-    env.filters.update(answer_space=answer_space, display_rows=display_rows, final_rows=final_rows, needed_lines=needed_lines,
+    env.filters.update(heading_only=heading_only, answer_space=answer_space, display_rows=display_rows, final_rows=final_rows, needed_lines=needed_lines,
                        part_lines=part_lines, part_refs=part_refs, refer=refer, run_in=run_in,
                        section_lines=section_lines,
                        total_points=total_points, unlabelled=unlabelled)

@@ -21,10 +21,19 @@ def _row_height(tex: str) -> float:
     return height
 
 
-def needed_lines(block, width: int = _WIDTH) -> int:
+def heading_only(block) -> bool:
+    """A block that is only a title (a layer's heading in the forward pass)."""
+    return bool(block.title) and not (block.text or block.equations or block.display)
+
+
+def needed_lines(block, width: int = _WIDTH, following=None) -> int:
     """How many text lines a block needs on its page before it may start there: its title and
     text, then its first equation whole (an equation never breaks across pages), with the
-    space around a display. A block that is only a heading needs 8 lines for what follows."""
+    space around a display. A block that is only a heading needs its own 2 lines and what the
+    block ``following`` it needs (8 lines when that is not known): the block after a heading
+    asks for no room of its own, which could only strand the heading."""
+    if heading_only(block) and following is not None:
+        return min(30, 2 + needed_lines(following, width))
     text = len(block.title) + len(block.text)
     lines = (text + 89) // 90 if text else 0
     if block.equations:
