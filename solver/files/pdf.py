@@ -123,9 +123,7 @@ def _build(tex: str, stem: str, tmp: str, timeout: float, max_output: int) -> Pd
     src.write_text(tex, encoding="utf-8")
     deadline = time.monotonic() + timeout
     if not needs_passes(tex):
-        # batchmode: nonstopmode without the terminal copy of the log (latexmk's -quiet), so that a
-        # flood fills the .log, the cap names it, and the terminal output does not race it
-        flags = [f.replace("nonstopmode", "batchmode") for f in LATEX_FLAGS]
+        flags = [f.replace("nonstopmode", "batchmode") for f in LATEX_FLAGS]  # no terminal copy of the log
         result = _run_tex(["pdflatex", *flags, src.name], stem, tmp, timeout, max_output, deadline)
         if result.pdf is None or not rerun_asked(result.log):
             return result
