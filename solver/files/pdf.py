@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.errors import BuildError
-from .tex_passes import LATEX_FLAGS, needs_passes, rerun_asked
+from .tex_passes import LATEX_FLAGS, ONE_PASS_FLAGS, needs_passes, rerun_asked
 from .writer import own_entries, pid_alive
 
 try:  # POSIX only: elsewhere there is no output limit and the time limit kills latexmk alone
@@ -123,8 +123,7 @@ def _build(tex: str, stem: str, tmp: str, timeout: float, max_output: int) -> Pd
     src.write_text(tex, encoding="utf-8")
     deadline = time.monotonic() + timeout
     if not needs_passes(tex):
-        flags = [f.replace("nonstopmode", "batchmode") for f in LATEX_FLAGS]  # no terminal copy of the log
-        result = _run_tex(["pdflatex", *flags, src.name], stem, tmp, timeout, max_output, deadline)
+        result = _run_tex(["pdflatex", *ONE_PASS_FLAGS, src.name], stem, tmp, timeout, max_output, deadline)
         if result.pdf is None or not rerun_asked(result.log):
             return result
     return _run_tex(["latexmk", "-norc", "-pdf", *LATEX_FLAGS, "-quiet", src.name], stem, tmp, timeout,

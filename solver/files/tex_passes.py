@@ -14,6 +14,9 @@ import re
 #: The flags of every pass (pdflatex's own, and latexmk's, which it passes on): no shell escape,
 #: never waiting for input, stopping at the first error, errors as file:line.
 LATEX_FLAGS = ["-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "-file-line-error"]
+#: A single pdflatex pass's: batchmode is nonstopmode without the terminal copy of the log (as
+#: latexmk's -quiet), so that a flooding document fills the .log alone and the cap names it.
+ONE_PASS_FLAGS = [f.replace("nonstopmode", "batchmode") for f in LATEX_FLAGS]
 
 #: What a later pass may change: a cross-reference (\ref, \eqref, \pageref, \autoref, …),
 #: a label, a citation, a table of contents or list, a page or point total (the exam class
