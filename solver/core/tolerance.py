@@ -58,11 +58,17 @@ def rounded(value: Fraction, sigfigs: int) -> Fraction:
     """``value`` rounded half up to ``sigfigs`` significant figures, exactly."""
     if value == 0:
         return Fraction(0)
+    d = _decimal(value)
     with localcontext() as ctx:
         ctx.prec = 200
-        d = Decimal(value.numerator) / Decimal(value.denominator)
-        q = Decimal(1).scaleb(d.adjusted() - sigfigs + 1)
-        return Fraction(d.quantize(q, rounding=ROUND_HALF_UP))
+        return Fraction(d.quantize(Decimal(1).scaleb(d.adjusted() - sigfigs + 1), rounding=ROUND_HALF_UP))
+
+
+def _decimal(value: Fraction) -> Decimal:
+    """``value`` as a 200-digit Decimal (exact for every number a key shows)."""
+    with localcontext() as ctx:
+        ctx.prec = 200
+        return Decimal(value.numerator) / Decimal(value.denominator)
 
 
 def padded(value: Fraction, digits: int) -> str:
@@ -71,10 +77,9 @@ def padded(value: Fraction, digits: int) -> str:
     half a unit of the last figure (an exact 0.5 shown as ``0.5`` at 4 figures is 0.5000 ± 0.00005)."""
     if value == 0:
         return "0." + "0" * digits
-    r = rounded(value, digits)
+    d = _decimal(rounded(value, digits))
     with localcontext() as ctx:
         ctx.prec = 200
-        d = Decimal(r.numerator) / Decimal(r.denominator)
         return format(d.quantize(Decimal(1).scaleb(d.adjusted() - digits + 1)), "f")
 
 
@@ -82,10 +87,7 @@ def unit(value: Fraction, sigfigs: int) -> Fraction:
     """One unit of the ``sigfigs``-th significant figure of ``value`` (0.239, 3 → 0.001)."""
     if value == 0:
         return Fraction(0)
-    with localcontext() as ctx:
-        ctx.prec = 200
-        d = Decimal(value.numerator) / Decimal(value.denominator)
-    return Fraction(Decimal(1).scaleb(d.adjusted() - sigfigs + 1))
+    return Fraction(Decimal(1).scaleb(_decimal(value).adjusted() - sigfigs + 1))
 
 
 def centre(value: Fraction, tol: Tolerance, display: str | None = None) -> Fraction:

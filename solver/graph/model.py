@@ -205,11 +205,19 @@ class Graph:
 
     def ancestors_of(self, key: str) -> set[str]:
         """Every node from which ``key`` can be reached (``key`` excluded)."""
+        return self._reach(key, self.parents)
+
+    def descendants_of(self, key: str) -> set[str]:
+        """Every node reached from ``key`` (``key`` excluded)."""
+        return self._reach(key, self.children)
+
+    @staticmethod
+    def _reach(key: str, edges: dict) -> set[str]:
         seen: set[str] = set()
-        stack = list(self.parents[key])
+        stack = list(edges[key])
         while stack:
             k = stack.pop()
             if k not in seen:
                 seen.add(k)
-                stack.extend(self.parents[k])
+                stack.extend(edges[k])
         return seen

@@ -13,17 +13,6 @@ from ..graph.carried import backward_with, forward_with
 from .misconceptions import MISCONCEPTIONS, Context
 
 
-def descendants(graph, key: str) -> set[str]:
-    seen: set[str] = set()
-    stack = list(graph.children[key])
-    while stack:
-        k = stack.pop()
-        if k not in seen:
-            seen.add(k)
-            stack.extend(graph.children[k])
-    return seen
-
-
 def _recompute(ctx: Context, kind: str, of: str, used: dict) -> sp.Expr | None:
     """The ``kind`` answer of ``of`` with ``used`` ((kind, of) → the student's value) in place of
     the key's values."""
@@ -52,7 +41,7 @@ def _candidates(ctx: Context, kind: str, of: str, wrong: dict) -> dict:
         return {k: v for k, v in wrong.items() if k[0] in ("value", "loss") and k[1] in above and k[1] != of}
     if g.loss is None or of not in g.relevant:
         return {}
-    below = descendants(g, of)
+    below = g.descendants_of(of)
     out = {k: v for k, v in wrong.items() if k[0] in ("value", "loss") and k[1] in g.relevant and k[1] != g.loss}
     out.update({k: v for k, v in wrong.items() if k[0] == "gradient" and (k[1] in below or
                                                                         (kind == "update" and k[1] == of))})
