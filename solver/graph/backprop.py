@@ -43,16 +43,20 @@ class Gradients:
     local: dict[tuple[str, str], Local]
 
 
-def forward(graph: Graph) -> dict[str, sp.Expr]:
-    """Every node's value, in graph order.
+def forward(graph: Graph, overrides: dict[str, sp.Expr] | None = None) -> dict[str, sp.Expr]:
+    """Every node's value, in graph order; a node of ``overrides`` takes that value instead
+    of its own, and its children are computed from it (a student's wrong value, carried forward).
 
     Raises:
         ValueError: when a value is not a finite real number (log of a non-positive
             number, overflow).
     """
+    overrides = overrides or {}
     values: dict[str, sp.Expr] = {}
     for n in graph.nodes:
-        if n.is_leaf:
+        if n.key in overrides:
+            values[n.key] = overrides[n.key]
+        elif n.is_leaf:
             values[n.key] = n.value
         else:
             values[n.key] = evaluate(n.expr, values)
@@ -135,6 +139,17 @@ def _product_rule(term: sp.Expr, symbol: sp.Symbol) -> sp.Expr:
     return sp.diff(term, symbol)
 
 
+def child_derivatives(graph: Graph, node, terms: dict):
+    """(child, ∂child/∂node as a formula) for every child of ``node`` that reaches the loss;
+    ``terms`` keeps each child's expression split by symbol, shared across one sweep."""
+    for c in graph.children[node.key]:
+        if c not in graph.relevant:
+            continue
+        if c not in terms:
+            terms[c] = _terms_by_symbol(_powers_evaluated(graph.by_key[c].expr))
+        yield c, _derivative(terms[c], node.symbol)
+
+
 def backward(graph: Graph, values: dict[str, sp.Expr]) -> Gradients:
     """Reverse accumulation from the loss node.
 
@@ -151,12 +166,7 @@ def backward(graph: Graph, values: dict[str, sp.Expr]) -> Gradients:
         if n.key not in relevant or n.key == graph.loss:
             continue
         total = sp.Integer(0)
-        for c in graph.children[n.key]:
-            if c not in relevant:
-                continue
-            if c not in terms:
-                terms[c] = _terms_by_symbol(_powers_evaluated(graph.by_key[c].expr))
-            formula = _derivative(terms[c], n.symbol)
+        for c, formula in child_derivatives(graph, n, terms):
             d = Local(c, n.key, formula, evaluate(formula, values))
             local[(c, n.key)] = d
             total += adjoint[c] * d.value

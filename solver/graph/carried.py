@@ -13,7 +13,7 @@ import sympy as sp
 
 from ..core.numbers import normalize, parse_number
 from ..ops.functions import OpFunctionBase
-from .backprop import _derivative, _powers_evaluated, _terms_by_symbol, evaluate
+from .backprop import child_derivatives, evaluate, forward
 from .model import Graph, sym
 
 #: ``(child, parent, formula, values) -> value or None``: another rule for ∂child/∂parent
@@ -56,13 +56,7 @@ def _flatten(v) -> list:
 def forward_with(graph: Graph, overrides: dict[str, sp.Expr]) -> dict[str, sp.Expr]:
     """Every node's value in graph order, a node of ``overrides`` taking that value (its
     children are computed from it) instead of its own."""
-    values: dict[str, sp.Expr] = {}
-    for n in graph.nodes:
-        if n.key in overrides:
-            values[n.key] = overrides[n.key]
-        else:
-            values[n.key] = n.value if n.is_leaf else evaluate(n.expr, values)
-    return values
+    return forward(graph, overrides)
 
 
 def backward_with(graph: Graph, values: dict[str, sp.Expr], overrides: dict[str, sp.Expr] | None = None,
@@ -85,12 +79,7 @@ def backward_with(graph: Graph, values: dict[str, sp.Expr], overrides: dict[str,
             adjoint[n.key] = overrides[n.key]
             continue
         total = sp.Integer(0)
-        for c in graph.children[n.key]:
-            if c not in relevant:
-                continue
-            if c not in terms:
-                terms[c] = _terms_by_symbol(_powers_evaluated(graph.by_key[c].expr))
-            formula = _derivative(terms[c], n.symbol)
+        for c, formula in child_derivatives(graph, n, terms):
             local = rule(c, n.key, formula, values) if rule else None
             total += adjoint[c] * (evaluate(formula.xreplace(outputs), values) if local is None else local)
         adjoint[n.key] = normalize(total)

@@ -8,21 +8,12 @@ loss, the batch's, and the penalty when the loss has one.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from ..core.errors import ProblemError
 from ..core.numbers import display
 from ..graph.backprop import forward
-from ..graph.model import Graph
 from .model import Block, Part, answer
 from .question import QuestionWork
 from .staged import StagedSteps
-
-
-def updated_graph(graph: Graph, new: dict) -> Graph:
-    """``graph`` with the leaves in ``new`` (key → exact value) set to their new values."""
-    return replace(graph, nodes=tuple(replace(n, value=new[n.key]) if n.key in new else n
-                                      for n in graph.nodes))
 
 
 def after_part(w: QuestionWork, new: dict) -> Part:
@@ -31,9 +22,9 @@ def after_part(w: QuestionWork, new: dict) -> Part:
     Raises:
         ProblemError: a value after the update is not a finite number.
     """
-    g = updated_graph(w.graph, new)
+    g = w.graph
     try:
-        values = forward(g)
+        values = forward(g, new)  # the updated parameters in place of the given ones
     except ValueError as exc:
         raise ProblemError(f"cannot evaluate the network after the update: {exc}", file=w.file,
                            field=f"questions[{w.qi}]") from None
