@@ -15,6 +15,7 @@ from lxml import etree
 
 from .base import Export, Item, decimal_text, xml_bytes, zip_bytes
 from .base.feedback import given_html, image, inline, key_html
+from .base.package import manifest_root
 
 QTI = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
 CP = "http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1"
@@ -95,12 +96,7 @@ def assessment(it: Item, ident: str) -> bytes:
 
 def manifest(stem: str, quizzes: list[tuple[str, str]], images: list[str]) -> bytes:
     """``imsmanifest.xml``: each quiz a ``imsqti_xmlv1p2`` resource, each image a file."""
-    root = etree.Element(f"{{{CP}}}manifest", nsmap={None: CP}, identifier=f"nnsolve_{stem}")
-    md = etree.SubElement(root, f"{{{CP}}}metadata")
-    etree.SubElement(md, f"{{{CP}}}schema").text = "IMS Content"
-    etree.SubElement(md, f"{{{CP}}}schemaversion").text = "1.1.3"
-    etree.SubElement(root, f"{{{CP}}}organizations")
-    res = etree.SubElement(root, f"{{{CP}}}resources")
+    root, res = manifest_root(CP, stem, "1.1.3")
     for ident, href in quizzes:
         r = etree.SubElement(res, f"{{{CP}}}resource", identifier=ident, type="imsqti_xmlv1p2", href=href)
         etree.SubElement(r, f"{{{CP}}}file", href=href)

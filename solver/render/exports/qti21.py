@@ -12,6 +12,7 @@ from lxml import etree
 
 from .base import Export, Item, decimal_text, xml_bytes, zip_bytes
 from .base.feedback import key_html, question_html
+from .base.package import manifest_root
 
 QTI = "http://www.imsglobal.org/xsd/imsqti_v2p1"
 CP = "http://www.imsglobal.org/xsd/imscp_v1p1"
@@ -92,12 +93,7 @@ def assessment_test(stem: str, idents: list[tuple[str, str]]) -> bytes:
 
 
 def manifest(stem: str, idents: list[tuple[str, str]], images: list[str]) -> bytes:
-    root = etree.Element(f"{{{CP}}}manifest", nsmap={None: CP}, identifier=f"nnsolve_{stem}")
-    md = etree.SubElement(root, f"{{{CP}}}metadata")
-    etree.SubElement(md, f"{{{CP}}}schema").text = "IMS Content"
-    etree.SubElement(md, f"{{{CP}}}schemaversion").text = "1.1"
-    etree.SubElement(root, f"{{{CP}}}organizations")
-    res = etree.SubElement(root, f"{{{CP}}}resources")
+    root, res = manifest_root(CP, stem, "1.1")
     r = etree.SubElement(res, f"{{{CP}}}resource", identifier=f"test_{stem}", type="imsqti_test_xmlv2p1",
                          href="test.xml")
     etree.SubElement(r, f"{{{CP}}}file", href="test.xml")

@@ -18,6 +18,18 @@ def xml_bytes(root: etree._Element) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
+def manifest_root(ns: str, stem: str, version: str) -> tuple[etree._Element, etree._Element]:
+    """An IMS content package's ``imsmanifest.xml`` skeleton in namespace ``ns``: its metadata
+    (schema ``IMS Content``, ``version``) and empty organizations; returns (the manifest, its
+    ``resources`` element, to which each package adds its own)."""
+    root = etree.Element(f"{{{ns}}}manifest", nsmap={None: ns}, identifier=f"nnsolve_{stem}")
+    md = etree.SubElement(root, f"{{{ns}}}metadata")
+    etree.SubElement(md, f"{{{ns}}}schema").text = "IMS Content"
+    etree.SubElement(md, f"{{{ns}}}schemaversion").text = version
+    etree.SubElement(root, f"{{{ns}}}organizations")
+    return root, etree.SubElement(root, f"{{{ns}}}resources")
+
+
 def zip_bytes(files: list[tuple[str, bytes]]) -> bytes:
     """A zip of ``(name, content)``: sorted by name (``imsmanifest.xml`` first, where some
     importers look), deflated, every entry dated :data:`EPOCH` with fixed permissions."""
