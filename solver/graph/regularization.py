@@ -53,10 +53,6 @@ class Penalty:
             out.append(rf"{_factor(self.l1)} \operatorname{{sgn}}{w if w.startswith('(') else f'({w})'}")
         return " + ".join(out) or "0"
 
-    def matrix_latex(self, w: str) -> str:
-        """``λ W`` for a whole matrix (``W`` its LaTeX), with λ's values."""
-        return self.gradient_latex(w)
-
 
 def penalty(spec, nodes: list[Node]) -> Penalty | None:
     """The penalty that ``spec`` (a :class:`~solver.problem.schema.Regularization`, or

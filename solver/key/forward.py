@@ -8,6 +8,7 @@ from dataclasses import replace
 import sympy as sp
 
 from ..core.numbers import written_latex
+from ..graph.regularization import PENALTY
 from ..ops.activations import ACTIVATIONS
 from ..ops.activations.softmax import Softmax
 from ..ops.functions import OpFunctionBase
@@ -187,11 +188,11 @@ def loss_part(w: QuestionWork) -> Part | None:
     definition = Block("definition", f"Loss: {g.loss_title}", f"with targets ${targets}$.",
                        display=g.loss_definition)
     if g.penalty is not None:
-        w.answers.append(answer("penalty", "R", "R", w.values["R"], w.digits))
+        w.answers.append(answer("penalty", PENALTY, g.latex[PENALTY], w.values[PENALTY], w.digits))
     if w.style == "graph":  # the loss is the last stage of the forward pass
         return Part("Loss", (definition,))
     if g.penalty is None:
         return Part("Loss", (definition, Block("loss", "", "", tuple(sb.forward(k) for k in losses))))
-    penalty = Block("loss", "The penalty", f"The penalty $R$ covers {g.penalty.text}.", (sb.forward("R"),))
+    penalty = Block("loss", "The penalty", f"The penalty $R$ covers {g.penalty.text}.", (sb.forward(PENALTY),))
     data = Block("loss", "The data term and the loss", "", tuple(sb.forward(k) for k in losses))
     return Part("Loss", (definition, penalty, data))

@@ -9,6 +9,7 @@ import sympy as sp
 from ..core.numbers import display, written_latex
 from ..graph.backprop import Gradients
 from ..graph.model import Graph, LayerInfo
+from ..graph.regularization import PENALTY
 from ..ops.latex import bmatrix
 from .model import Block, Equation
 
@@ -110,8 +111,8 @@ class MatrixGradients(MatrixNumbers):
         pen = self.g.penalty
         if pen is not None and keys[0] in pen.terms:  # ∂L/∂W = δ aᵀ + ∂R/∂W
             local = self.grads.local
-            data = self._mat([[adj.get(k, 0) - local[("R", k)].value for k in row] for row in info.weights])
-            penalty = self._mat([[local[("R", k)].value for k in row] for row in info.weights])
+            data = self._mat([[adj.get(k, 0) - local[(PENALTY, k)].value for k in row] for row in info.weights])
+            penalty = self._mat([[local[(PENALTY, k)].value for k in row] for row in info.weights])
             parts = (("=", f"{sym} + {pen.gradient_latex(f'W^{{({l})}}')}"),
                      (rel, f"{nums} + {pen.gradient_latex(self.weights(info, g.by_key_values))}"),
                      (rel, f"{data} + {penalty}"), (rel, grad_w))
@@ -139,7 +140,7 @@ class MatrixGradients(MatrixNumbers):
         rel = "=" if self._all_exact(keys) else r"\approx"
         if pen is None:
             return Equation(lhs, (("=", summed), (rel, shape([adj[k] for k in keys]))))
-        penalty = [self.grads.local[("R", k)].value for k in keys]
+        penalty = [self.grads.local[(PENALTY, k)].value for k in keys]
         return Equation(lhs, (("=", f"{summed} + {pen.gradient_latex(name)}"),
                               (rel, f"{shape([adj[k] - p for k, p in zip(keys, penalty)])} + {shape(penalty)}"),
                               (rel, shape([adj[k] for k in keys]))))
