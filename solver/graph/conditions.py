@@ -62,8 +62,10 @@ def _atoms(graph: Graph):
 def _kinks(graph: Graph, values: dict, margin) -> bool:
     for a in _atoms(graph):
         points = a.kink_points() if isinstance(a, OpFunctionBase) else (a.args[0],) if isinstance(a, sp.Abs) else ()
-        if any(abs(evaluate(p, values)) < margin or evaluate(p, values) == 0 for p in points):
-            return True
+        for p in points:
+            v = evaluate(p, values)
+            if v == 0 or abs(v) < margin:
+                return True
     return False
 
 
