@@ -206,13 +206,13 @@ def test_xor_three_step_loss_has_the_issues_ticks():
 def test_svg_plot_ticks_are_whole_steps_and_distinct(stem):
     for p in _plots(stem):
         root = ET.fromstring(plot_svg(p))
-        groups = {g.get("id"): "".join(t.text or "" for t in g.iter(SVG + "text"))
-                  for g in root.iter(SVG + "g") if re.fullmatch(r"[xy]tick_\d+", g.get("id") or "")}
-        x = [v for k, v in sorted(groups.items(), key=lambda kv: int(kv[0][6:])) if k.startswith("x")]
-        y = [v for k, v in groups.items() if k.startswith("y")]
+        axes = {g.get("class"): [t.text for tick in g.iter(SVG + "g") if tick.get("class") == "tick"
+                                 for t in tick.iter(SVG + "text")]
+                for g in root.iter(SVG + "g") if (g.get("class") or "").startswith("axis ")}
+        x, y = axes["axis bottom"], axes["axis left"]
         assert x and all(re.fullmatch(r"\d{1,3}(,\d{3})*", v) for v in x), x
         assert len(set(y)) == len(y) >= 3, y
-        assert y == list(ticks(p).y_labels)
+        assert sorted(y) == sorted(ticks(p).y_labels)  # leather draws the zero tick last
 
 
 def test_tiny_losses_get_an_exponent_not_a_row_of_zeros():

@@ -1,16 +1,21 @@
 """Plots of a key: the loss against the step. The ticks are chosen once
 (:func:`ticks`): whole steps on the x axis, and y tick labels with just enough
 decimals to tell each from the next. LaTeX keys draw them with PGFPlots
-(:func:`axis_options`, a Jinja filter of the ``.tex`` templates), Markdown keys as SVG
-drawn with matplotlib (:func:`svg`; reproducible: no date, a fixed hash salt)."""
+(:func:`axis_options`, a Jinja filter of the ``.tex`` templates), Markdown and HTML keys
+as SVG drawn with leather (:func:`svg`: light, pure Python, the same bytes on every run).
+The ticks are matplotlib's ``MaxNLocator``'s (:mod:`.ticks`)."""
 
 from __future__ import annotations
 
-import io
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ..key.model import Plot
+from .ticks import tick_values
+
+_FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
 
 #: At most this many ticks on an axis.
 MAX_TICKS = 8
@@ -31,17 +36,14 @@ class Ticks:
 
 def ticks(plot: Plot) -> Ticks:
     """The ticks of ``plot``."""
-    from matplotlib.ticker import MaxNLocator
-
     xs = [p[0] for p in plot.points]
     ys = [p[1] for p in plot.points]
-    x_at = MaxNLocator(nbins=MAX_TICKS - 1, steps=[1, 2, 5, 10], integer=True, min_n_ticks=1).tick_values(
-        min(xs), max(xs))
+    x_at = tick_values(min(xs), max(xs), nbins=MAX_TICKS - 1, steps=[1, 2, 5, 10], integer=True, min_n_ticks=1)
     x = tuple(round(t) for t in x_at if min(xs) - 1e-9 <= t <= max(xs) + 1e-9)
     lo, hi = min(ys), max(ys)
     if hi - lo <= 1e-12 * max(abs(lo), abs(hi), 1e-300):  # a flat curve: a band around it
         lo, hi = lo - (abs(lo) * 0.05 or 1e-3), hi + (abs(hi) * 0.05 or 1e-3)
-    y_at = list(MaxNLocator(nbins=5, steps=[1, 2, 2.5, 5, 10]).tick_values(lo, hi))
+    y_at = tick_values(lo, hi, nbins=5, steps=[1, 2, 2.5, 5, 10])
     while len(y_at) > 2 and y_at[1] <= lo:  # the outer ticks just cover the values
         y_at.pop(0)
     while len(y_at) > 2 and y_at[-2] >= hi:
@@ -72,35 +74,58 @@ def axis_options(plot: Plot) -> str:
             f"  grid=major, scaled x ticks=false, scaled y ticks=false")
 
 
-def svg(plot: Plot) -> str:
-    """The plot as an SVG document (text), with the ticks of :func:`ticks` (a minus
-    sign, not a hyphen, in negative labels)."""
-    import matplotlib
+#: leather's theme for the keys' plots (its module-level settings, set while one is drawn)
+THEME = dict(background_color="#ffffff", title_color="#222", title_font_family=_FONT, title_font_size=15,
+             title_font_char_width=8, axis_title_color="#333", axis_title_font_family=_FONT,
+             axis_title_font_size=13, axis_title_font_char_width=7, tick_color="#e4e4e4", zero_color="#999",
+             label_color="#333", tick_font_family=_FONT, tick_font_size=12, tick_font_char_width=7)
+LINE = "#1f77b4"  # the blue of matplotlib's first colour, which drew these curves before
 
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
+
+@contextmanager
+def _theme() -> Iterator[None]:
+    from leather import theme
+
+    before = {k: getattr(theme, k) for k in THEME}
+    try:
+        for k, v in THEME.items():
+            setattr(theme, k, v)
+        yield
+    finally:
+        for k, v in before.items():
+            setattr(theme, k, v)
+
+
+def _span(leather):
+    """A linear leather scale over exactly its domain (``leather.Linear`` widens it to
+    round values of its own ticker: the axes span the outer ticks of :func:`ticks`)."""
+    from decimal import Decimal
+
+    class Span(leather.Linear):
+        def project(self, value, range_min, range_max):
+            pos = (Decimal(value) - self._data_min) / (self._data_max - self._data_min)
+            return (Decimal(range_max) - Decimal(range_min)) * pos + Decimal(range_min)
+
+    return Span
+
+
+def svg(plot: Plot) -> str:
+    """The plot as an SVG document (text), 640 × 360 pixels, with the ticks of
+    :func:`ticks` (a minus sign, not a hyphen, in negative labels)."""
+    import leather
 
     t = ticks(plot)
-    with matplotlib.rc_context({"svg.hashsalt": "nnsolve", "svg.fonttype": "none"}):
-        fig, ax = plt.subplots(figsize=(6.4, 3.6))
-        try:
-            xs = [p[0] for p in plot.points]
-            ys = [p[1] for p in plot.points]
-            ax.plot(xs, ys, color="tab:blue", linewidth=1.8)
-            ax.set_xlim(min(xs), max(max(xs), min(xs) + 1))
-            ax.set_xticks(t.x, [f"{v:,}" for v in t.x])
-            ax.set_ylim(t.y[0], t.y[-1])
-            ax.set_yticks(t.y, [s.replace("-", "\u2212") for s in t.y_labels])
-            ax.set_xlabel(plot.xlabel)
-            ax.set_ylabel(plot.ylabel + (f" (×10{_superscript(t.exponent)})" if t.exponent else ""))
-            ax.set_title(plot.title)
-            ax.grid(True, alpha=0.3)
-            fig.tight_layout()
-            buf = io.StringIO()
-            fig.savefig(buf, format="svg", metadata={"Date": None})
-        finally:
-            plt.close(fig)
-    return buf.getvalue()
+    xs = [p[0] for p in plot.points]
+    labels = [s.replace("-", "\u2212") for s in t.y_labels]
+    chart = leather.Chart(plot.title)
+    chart.set_x_scale(_span(leather)(min(xs), max(max(xs), min(xs) + 1)))
+    chart.set_y_scale(_span(leather)(t.y[0], t.y[-1]))
+    chart.add_x_axis(ticks=list(t.x), tick_formatter=lambda v, i, n: f"{v:,}", name=plot.xlabel)
+    chart.add_y_axis(ticks=list(t.y), tick_formatter=lambda v, i, n: labels[i],
+                     name=plot.ylabel + (f" (×10{_superscript(t.exponent)})" if t.exponent else ""))
+    chart.add_line([(float(x), float(y)) for x, y in plot.points], stroke_color=LINE, width=1.8)
+    with _theme():
+        return chart.to_svg(width=640, height=360)
 
 
 def _superscript(n: int) -> str:
