@@ -36,13 +36,13 @@ def one(path: str) -> dict[str, float]:
     marks.append(time.perf_counter())
     sys.path.insert(0, str(ROOT))
     from solver import cli  # noqa: F401
+    from solver.key.solve import solve
+    from solver.problem.loader import load_problem
+    from solver.render import render
     from solver.render.answers import answers_json
     from solver.render.diagram import diagram
     from solver.render.drawing import svg as diagram_svg
-    from solver.problem.loader import load_problem
     from solver.render.plots import svg as plot_svg
-    from solver.render import render
-    from solver.key.solve import solve
     marks.append(time.perf_counter())
     p = Path(path)
     problem = load_problem(p)

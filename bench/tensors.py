@@ -22,7 +22,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import checked, environment, progress, run, slope  # noqa: E402
+from runner import checked, environment, progress, run, slope  # noqa: E402
 
 
 def problem(n: int, seed: int = 13) -> dict:

@@ -1,13 +1,13 @@
-"""The benchmark keeps working: ``bench/bench.py --quick`` exits 0 and prints both tables
-with every bundled problem, the floor and the smallest generated network."""
+"""The benchmark keeps working: ``bench/bench.py --quick`` exits 0 and prints issue 19's targets,
+each with a number and a verdict that follows from it, and the detail tables."""
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PROBLEMS = sorted(p.stem for p in (ROOT / "problems").glob("*.yaml"))
 
 
 def _row(out: str, first_cell: str) -> list[str]:
@@ -18,41 +18,96 @@ def _row(out: str, first_cell: str) -> list[str]:
     raise AssertionError(f"no table row starting with {first_cell!r} in:\n{out}")
 
 
-def test_quick_benchmark_prints_its_tables():
+NUMBER = r"\d[\d,]*(?:\.\d+)?"
+TARGETS = {  # the summary's rows: (limit, unit of a miss, at least rather than at most)
+    "cold start: keys": ("≤ 1.3× the floor", "×", False),
+    "cold start: training and derivation": ("≤ 2× the floor", "×", False),
+    "dense ReLU key: time": ("≤ 3 s", " s", False),
+    "dense ReLU key: peak memory": ("≤ 300 MB", " MB", False),
+    "matrix style: time": ("≤ 3 s", " s", False),
+    "larger dense ReLU key: time": ("≤ 6 s", " s", False),
+    "slope of time against parameters": ("≤ 1.05", "", False),
+    "sigmoid twin / ReLU": ("≤ 2×", "×", False),
+    "warm keys per second": ("≥ 100 keys/s", " keys/s", True),
+    "`-f pdf` / without": ("≤ 1.6×", "×", False),
+}
+QUICK = {"relu-2-2-2": ("key", "≤ 1.3×"), "relu-2-2-2-adam": ("training: train (5 steps)", "≤ 2×"),
+         "softmax-ce-derivation": ("derivation: derive (softmax_jacobian, softmax_ce)", "≤ 2×")}
+
+
+def _quick() -> str:
     proc = subprocess.run([sys.executable, str(ROOT / "bench" / "bench.py"), "--quick"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=180)
+                          capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
-    out = proc.stdout
+    return proc.stdout
 
-    # Cold start: a header with the ratio and the target, the floor, one row per problem.
+
+def _check_verdict(measured: str, limit: str, verdict: str, unit: str, at_least: bool) -> None:
+    """The verdict is the measured number against the limit: met, or missed by the difference."""
+    value = float(re.match(NUMBER, measured).group().replace(",", ""))
+    bound = float(re.search(NUMBER, limit).group())
+    if (value >= bound) if at_least else (value <= bound):
+        assert verdict == "met", (measured, limit, verdict)
+    else:
+        miss = re.fullmatch(rf"missed by ({NUMBER}){re.escape(unit)}", verdict)
+        assert miss, (measured, limit, verdict)
+        assert abs(float(miss.group(1)) - abs(value - bound)) < 0.06, (measured, limit, verdict)
+
+
+def test_quick_benchmark_measures_every_target():
+    out = _quick()
+    assert _row(out, "target") == ["target", "measured on", "limit", "measured", "verdict"]
+    pdf_tools = shutil.which("latexmk") and shutil.which("pdflatex")
+    for name, (limit, unit, at_least) in TARGETS.items():
+        cells = _row(out, name)
+        assert len(cells) == 5 and cells[2] == limit, cells
+        if name.startswith("`-f pdf`") and not pdf_tools:
+            assert cells[4].startswith("not measured: ") and "not found" in cells[4]
+            continue
+        assert re.match(NUMBER, cells[3]), cells  # a number first: the measure
+        _check_verdict(cells[3], cells[2], cells[4], unit, at_least)
+    # --quick measures small stand-ins and says so.
+    assert "--quick stand-in for 30-64-64-64-10 (10,954)" in _row(out, "dense ReLU key: time")[1]
+    assert "--quick stand-in for 40-64-64-64-64-64-10 (19,914)" in _row(out, "larger dense ReLU key: time")[1]
+    assert re.search(r"Targets: \d+ met, \d+ missed, [01] not measured\.", out)
+
+    # Cold start: the floor, and one problem of each kind with its target and verdict.
     header = _row(out, "problem")
-    assert header == ["problem", "time (s)", "floor (s)", "ratio", "target ≤ 1.3×", "CPU (s)", "CPU ratio",
-                      "peak (MB)"]
+    assert header == ["problem", "asks", "target", "time (s)", "floor (s)", "ratio", "verdict", "CPU (s)",
+                      "CPU ratio", "peak (MB)"]
     floor = _row(out, 'floor: `python -c "import sympy, jinja2, click"`')
-    assert floor[3] == "1.00×"
-    for stem in PROBLEMS:
+    assert floor[5] == "1.00×" and float(floor[3]) > 0
+    for stem, (asks, target) in QUICK.items():
         cells = _row(out, f"`{stem}`")
-        assert len(cells) == len(header)
-        assert float(cells[1]) > 0 and cells[2] == floor[1]
-        assert re.fullmatch(r"\d+\.\d\d×", cells[3])
-        assert cells[4] == "met" or re.fullmatch(r"missed by \d+\.\d\d×", cells[4])
-        assert float(cells[5]) > 0 and re.fullmatch(r"\d+\.\d\d×", cells[6])  # CPU time of that child
-        assert re.fullmatch(r"\d+", cells[7])  # peak memory of that child, in MB
-    assert re.search(rf"Cold start: \d+ of {len(PROBLEMS)} problems within 1\.3× the floor", out)
+        assert len(cells) == len(header) and cells[1:3] == [asks, target]
+        assert float(cells[3]) > 0 and cells[4] == floor[3]
+        assert re.fullmatch(r"\d+\.\d\d×", cells[5])
+        _check_verdict(cells[5], cells[2], cells[6], "×", False)
+        assert float(cells[7]) > 0 and re.fullmatch(r"\d+\.\d\d×", cells[8]) and re.fullmatch(r"\d+", cells[9])
+    assert "`sigmoid-2-2-1`" not in out  # --quick: three problems only
 
-    # Scaling: --quick runs the smallest network only, nnsolve and both naive baselines.
-    header = _row(out, "network")
-    assert header == ["network", "parameters", "nnsolve (s)", "CPU (s)", "peak (MB)", "naive, subs (s)",
-                      "subs / nnsolve", "naive, xreplace (s)", "xreplace / nnsolve"]
+    # Scaling: the two stand-in sizes; the naive baselines at the smallest only.
+    assert _row(out, "network") == ["network", "parameters", "runs", "nnsolve (s)", "CPU (s)", "peak (MB)",
+                                    "naive, subs (s)", "subs / nnsolve", "naive, xreplace (s)", "xreplace / nnsolve"]
     row = _row(out, "10-8-4")
-    assert row[1] == "124"
-    assert float(row[2]) > 0 and float(row[3]) > 0 and re.fullmatch(r"\d+", row[4])
-    for t, ratio in (row[5:7], row[7:9]):  # a time and its ratio; "> cap" (and an estimate) when capped
+    assert row[1:3] == ["124", "1"] and float(row[3]) > 0 and float(row[4]) > 0 and re.fullmatch(r"\d+", row[5])
+    for t, ratio in (row[6:8], row[8:10]):  # a time and its ratio; "> cap" (and an estimate) when capped
         assert re.fullmatch(r"\d+\.\d\d|> \d+(\.\d+)?( \(≈ [\d,.]+ est\.\))?", t), t
         assert re.fullmatch(r"\d+\.\d×|> \d+\.\d×|≈ [\d,.]+×", ratio), ratio
-    assert "20-30-12-4" not in out
-    assert "Log-log slope of time against parameters: n/a (one size)" in out
-    assert "10,000-parameter key: not run (--quick)" in out
+    assert _row(out, "20-30-12-4")[1:3] == ["1,054", "1"] and _row(out, "20-30-12-4")[6] == "not run"
+    assert re.search(r"Log-log slope of time against parameters, least squares over 124–1,054 \(2 sizes\): "
+                     r"-?\d+\.\d\d\.", out)
+
+    # The twins, paired with the ReLU network; warm keys; -f pdf.
+    for twin in ("10-8-4 (matrix style)", "10-8-4 (sigmoid)"):
+        cells = _row(out, twin)
+        assert float(cells[1]) > 0 and re.fullmatch(r"\d+\.\d\d×", cells[4]), cells
+    warm = _row(out, "`relu-2-2-2` (seed 000), 1 round of 10 keys, median")
+    assert abs(1000 / float(warm[1]) / float(warm[2]) - 1) < 0.01  # ms per key and keys/s agree
+    assert re.fullmatch(r"\d+\.\d", _row(out, "`relu-2-2-2-variants`: 3 variant keys, each drawn, validated, "
+                                           "solved and rendered (information)")[2])
+    if pdf_tools:
+        assert float(_row(out, "with `-f pdf`")[1]) > float(_row(out, "without `-f pdf`")[1]) * 0.5
 
 
 def test_phases_breakdown_runs():

@@ -1,0 +1,132 @@
+"""Issue 19's targets, one row each: what was measured, on what, and the verdict (met, or missed
+by how much), from the results of one run."""
+
+from __future__ import annotations
+
+from coldstart import KEY_TARGET, SLOW_TARGET, worst
+from networks import BIG, LARGER, Network
+from runner import plural, slope
+
+BIG_SECONDS = 3.0  # the 10,954-parameter key, default and matrix style
+BIG_MB = 300.0
+LARGER_SECONDS = 6.0  # the 19,914-parameter key
+SLOPE_TARGET = 1.05
+SLOPE_FROM = 1_000  # parameters: the slope is taken over the sizes from here
+SIGMOID_TARGET = 2.0  # × the ReLU twin
+WARM_TARGET = 100.0  # keys per second
+PDF_TARGET = 1.6  # × the same run without PDF
+
+HEADER = ["target", "measured on", "limit", "measured", "verdict"]
+
+
+def verdict(value: float, target: float, unit: str, fmt: str = "{:.2f}", at_least: bool = False) -> str:
+    if (value >= target) if at_least else (value <= target):
+        return "met"
+    return f"missed by {fmt.format(abs(value - target))}{unit}"
+
+
+def _mb(v: float | None) -> str:
+    return "–" if v is None else f"{v:.0f}"
+
+
+def slope_rows(rows: list[dict], quick: bool) -> list[dict]:
+    """The sizes the slope target is taken over: from SLOPE_FROM parameters (every size measured,
+    when --quick's stand-ins leave fewer than two there)."""
+    mine = [r for r in rows if r["parameters"] >= SLOPE_FROM]
+    return rows if quick and len(mine) < 2 else mine
+
+
+def _net(shape, quick: bool, stands_for, extra: str = "") -> str:
+    n = Network(shape)
+    text = f"{n.label}{extra} ({n.parameters:,} parameters)"
+    if quick and shape != stands_for:
+        text += f"; --quick stand-in for {Network(stands_for).label} ({Network(stands_for).parameters:,})"
+    return text
+
+
+def _cold_rows(cold: dict | None) -> list[list[str]]:
+    out = []
+    for kinds, label, target in ((("key",), "cold start: keys", KEY_TARGET),
+                                 (("training", "derivation"), "cold start: training and derivation", SLOW_TARGET)):
+        limit = f"≤ {target:g}× the floor"
+        w = worst(cold["rows"], kinds) if cold else None
+        if w is None:
+            out.append([label, "–", limit, "–", "not run" if cold is None else "no such problem"])
+            continue
+        r = w["row"]
+        out.append([label, f"{plural(w['count'], 'bundled problem')}, median of {plural(cold['runs'], 'run')}",
+                    limit, f"{r['ratio']:.2f}× worst (`{r['problem']}`); {w['within']} of {w['count']} within, "
+                    f"median {w['median']:.2f}×", verdict(r["ratio"], target, "×")])
+    return out
+
+
+def _scale_rows(scale: dict | None, big, larger, quick: bool) -> list[list[str]]:
+    rows = {r["shape"]: r for r in scale["rows"]} if scale else {}
+    twins = scale["twins"] if scale else {}
+    out = []
+    b = twins.get("relu") or rows.get(big)
+    if b:
+        on = _net(big, quick, BIG)
+        cpu = "" if b["cpu"] is None else f"; CPU {b['cpu']:.2f} s"
+        out.append(["dense ReLU key: time", on, f"≤ {BIG_SECONDS:g} s",
+                    f"{b['seconds']:.2f} s (median of {plural(b['runs'], 'run')}{cpu})",
+                    verdict(b["seconds"], BIG_SECONDS, " s")])
+        out.append(["dense ReLU key: peak memory", on, f"≤ {BIG_MB:g} MB",
+                    "–" if b["peak_mb"] is None else f"{b['peak_mb']:.0f} MB",
+                    "not measured" if b["peak_mb"] is None else verdict(b["peak_mb"], BIG_MB, " MB", "{:.0f}")])
+    else:
+        out += [["dense ReLU key: time", "–", f"≤ {BIG_SECONDS:g} s", "–", "not run"],
+                ["dense ReLU key: peak memory", "–", f"≤ {BIG_MB:g} MB", "–", "not run"]]
+    m = twins.get("matrix")
+    out.append(["matrix style: time", _net(big, quick, BIG, ", matrix style") if m else "–", f"≤ {BIG_SECONDS:g} s",
+                f"{m['seconds']:.2f} s (median of {plural(m['runs'], 'run')}; {m['paired']:.2f}× the default style, "
+                "median of paired ratios)" if m else "–",
+                verdict(m["seconds"], BIG_SECONDS, " s") if m else "not run"])
+    g = rows.get(larger)
+    out.append(["larger dense ReLU key: time", _net(larger, quick, LARGER) if g else "–", f"≤ {LARGER_SECONDS:g} s",
+                f"{g['seconds']:.2f} s (median of {plural(g['runs'], 'run')}; peak {_mb(g['peak_mb'])} MB)"
+                if g else "–",
+                verdict(g["seconds"], LARGER_SECONDS, " s") if g else "not run"])
+    sr = slope_rows(scale["rows"], quick) if scale else []
+    s = slope([r["parameters"] for r in sr], [r["seconds"] for r in sr])
+    on = (f"{sr[0]['parameters']:,}–{sr[-1]['parameters']:,} parameters, {len(sr)} sizes"
+          + ("; --quick stand-in" if quick else "")) if s is not None else "–"
+    out.append(["slope of time against parameters", on, f"≤ {SLOPE_TARGET:g}",
+                "–" if s is None else f"{s:.2f} (log-log, least squares, wall time)",
+                "not run" if s is None else verdict(s, SLOPE_TARGET, "")])
+    sg = twins.get("sigmoid")
+    out.append(["sigmoid twin / ReLU", _net(big, quick, BIG, ", sigmoid") if sg else "–", f"≤ {SIGMOID_TARGET:g}×",
+                f"{sg['paired']:.2f}× (median of {plural(sg['runs'], 'paired ratio')}; medians {sg['seconds']:.2f} s / "
+                f"{twins['relu']['seconds']:.2f} s)" if sg else "–",
+                verdict(sg["paired"], SIGMOID_TARGET, "×") if sg else "not run"])
+    return out
+
+
+def _warm_row(warm: dict | None) -> list[str]:
+    if warm is None:
+        return ["warm keys per second", "–", f"≥ {WARM_TARGET:g} keys/s", "–", "not run"]
+    return ["warm keys per second", "`relu-2-2-2` (seed 000), md + tex + json, one process",
+            f"≥ {WARM_TARGET:g} keys/s", f"{warm['keys_per_s']:.1f} keys/s ({warm['ms_per_key']:.1f} ms per key; "
+            f"median of {plural(warm['rounds'], 'round')} of {warm['keys']} keys)",
+            verdict(warm["keys_per_s"], WARM_TARGET, " keys/s", "{:.1f}", at_least=True)]
+
+
+def _pdf_row(pdf: dict | None) -> list[str]:
+    label, limit = "`-f pdf` / without", f"≤ {PDF_TARGET:g}×"
+    if pdf is None:
+        return [label, "–", limit, "–", "not run"]
+    if "skipped" in pdf:
+        return [label, "`relu-2-2-2`", limit, "–", f"not measured: {pdf['skipped']}"]
+    return [label, f"`{pdf['problem']}`, md + tex + json with and without pdf", limit,
+            f"{pdf['paired']:.2f}× (median of {plural(pdf['runs'], 'paired ratio')}; medians {pdf['with']:.2f} s / "
+            f"{pdf['without']:.2f} s)", verdict(pdf["paired"], PDF_TARGET, "×")]
+
+
+def targets_table(res: dict, big, larger, quick: bool) -> str:
+    rows = [*_cold_rows(res.get("cold")), *_scale_rows(res.get("scale"), big, larger, quick),
+            _warm_row(res.get("warm")), _pdf_row(res.get("pdf"))]
+    lines = ["| " + " | ".join(HEADER) + " |", "|---|---|---|---|---|"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    met = sum(r[4] == "met" for r in rows)
+    missed = sum(r[4].startswith("missed") for r in rows)
+    return "\n".join(lines) + f"\n\nTargets: {met} met, {missed} missed, {len(rows) - met - missed} not measured.\n"

@@ -1,0 +1,105 @@
+"""The benchmark's parts, without running it: which cold-start target each bundled problem gets,
+the generated networks (the forms issue 19 names, valid problems of the stated sizes), the verdicts,
+the paired ratios and slopes, the summary's rows when a measure is not run, ``--only`` and
+``--write``."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from solver.problem import parse_yaml, validate
+from solver.problem.checks import MAX_PARAMETERS
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+
+import bench  # noqa: E402
+import networks  # noqa: E402
+import runner  # noqa: E402
+import summary  # noqa: E402
+from coldstart import classify  # noqa: E402
+from scaling import _extrapolate  # noqa: E402
+
+# Read from the problem files by hand: questions asking train (steps of an optimizer), a learning
+# rule (epochs) or a derivation.
+TRAINING = {"cnn-small": "train (20 steps)", "delta-rule": "delta_rule", "nesterov-adamw": "train (3 and 3 steps)",
+            "perceptron-or": "perceptron", "relu-2-2-2-adam": "train (5 steps)",
+            "xor-2-2-1-training": "train (3 and 1,000 steps)"}
+DERIVATION = {"seed-004": "derive (softmax_ce)", "softmax-ce-derivation": "derive (softmax_jacobian, softmax_ce)"}
+
+
+def test_every_bundled_problem_gets_its_cold_start_target():
+    problems = sorted((ROOT / "problems").glob("*.yaml"))
+    assert len(problems) >= 28
+    for path in problems:
+        kind = classify(path)
+        if path.stem in TRAINING:
+            assert (kind.name, kind.why, kind.target) == ("training", TRAINING[path.stem], 2.0)
+        elif path.stem in DERIVATION:
+            assert (kind.name, kind.why, kind.target) == ("derivation", DERIVATION[path.stem], 2.0)
+        else:
+            assert (kind.name, kind.why, kind.target) == ("key", "", 1.3), path.stem
+
+
+@pytest.mark.parametrize("shape, count", [(networks.SMALL, 124), (networks.ONE_K, 1_054), (networks.FOUR_K, 4_394),
+                                          (networks.BIG, 10_954), (networks.LARGER, 19_914)])
+def test_generated_networks_have_their_sizes(shape, count):
+    assert networks.parameter_count(shape) == count <= MAX_PARAMETERS
+    assert max(shape[1:]) <= 64  # the benchmark's style: dense layers of at most 64 units
+
+
+def test_the_twins_are_the_same_network_in_another_form():
+    relu, matrix, sigmoid = (validate(parse_yaml(networks.network_yaml(networks.BIG, act, style), "n.yaml"))
+                             for act, style in (("relu", None), ("relu", "matrix"), ("sigmoid", None)))
+    assert (relu.style, matrix.style, sigmoid.style) == (None, "matrix", None)
+    assert [x.activation for x in relu.network.layers] == ["relu"] * 3 + ["linear"]
+    assert [x.activation for x in sigmoid.network.layers] == ["sigmoid"] * 3 + ["linear"]
+    for p in (relu, matrix, sigmoid):
+        layers = p.network.layers
+        assert sum(len(x.weights) * len(x.weights[0]) + len(x.bias) for x in layers) == 10_954
+        assert [x.weights for x in layers] == [x.weights for x in relu.network.layers]
+        assert [q.id for q in p.questions] == ["all"] and p.questions[0].gradients == "all"
+    assert networks.Network(networks.BIG, "sigmoid").stem == "dense-30-64-64-64-10-sigmoid"
+    assert networks.Network(networks.BIG, style="matrix").label == "30-64-64-64-10 (matrix style)"
+
+
+def test_verdicts_ratios_and_slopes():
+    assert summary.verdict(3.0, 3.0, " s") == "met"
+    assert summary.verdict(3.456, 3.0, " s") == "missed by 0.46 s"
+    assert summary.verdict(34.0, 100.0, " keys/s", "{:.1f}", at_least=True) == "missed by 66.0 keys/s"
+    assert summary.verdict(120.0, 100.0, " keys/s", at_least=True) == "met"
+    assert runner.slope([1, 2, 4], [3, 6, 12]) == pytest.approx(1.0)
+    assert runner.slope([1_000, 10_000, 20_000], [x ** 1.05 for x in (1_000, 10_000, 20_000)]) == pytest.approx(1.05)
+    runs = [runner.Run(s, None, 0) for s in (2.0, 3.0, 10.0, 1.0, 1.0, 4.0)]
+    assert runner.paired_ratio(runs[:3], runs[3:]) == pytest.approx(2.5)  # ratios 2, 3, 2.5 (medians give 3)
+    assert _extrapolate("built 10 1.0\ngradient 1 2.0\ngradient 2 3.0\n", 10) == (11.0, 2)
+    assert _extrapolate("built 10 1.0\n", 10) is None
+
+
+def test_the_summary_says_what_was_not_measured():
+    text = summary.targets_table({"pdf": {"skipped": "latexmk not found on the PATH"}}, networks.BIG,
+                                 networks.LARGER, quick=False)
+    rows = [line.split(" | ") for line in text.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert len(rows) == 10
+    assert sum(r[-1] == "not run |" for r in rows) == 9
+    assert rows[-1][-1] == "not measured: latexmk not found on the PATH |"
+    assert "Targets: 0 met, 0 missed, 10 not measured." in text
+
+
+def test_only_picks_measures(capsys):
+    assert bench._args(["--only", "cold,pdf", "--only", "warm"]).sections == {"cold", "pdf", "warm"}
+    assert bench._args([]).sections == set(bench.SECTIONS)
+    with pytest.raises(SystemExit) as e:
+        bench._args(["--only", "colds"])
+    assert e.value.code == 2 and "unknown measure colds" in capsys.readouterr().err
+
+
+def test_write_replaces_only_the_marked_block(tmp_path):
+    doc = tmp_path / "performance.md"
+    doc.write_text(f"# Perf\n\nbefore\n\n{bench.BEGIN}\nold\n{bench.END}\n\nafter\n", encoding="utf-8")
+    bench.write_markdown(doc, "new table\n")
+    assert doc.read_text(encoding="utf-8") == f"# Perf\n\nbefore\n\n{bench.BEGIN}\nnew table\n{bench.END}\n\nafter\n"
+    fresh = tmp_path / "new.md"
+    bench.write_markdown(fresh, "t")
+    assert fresh.read_text(encoding="utf-8") == f"# Performance\n\n{bench.BEGIN}\nt\n{bench.END}\n"
