@@ -144,7 +144,28 @@ class Shown:
         return "=" if self.exact else r"\approx"
 
 
+#: Each value's display already worked out, by (type, precision, value, digits): a key shows
+#: the same numbers many times (an upstream gradient in every term of its chain sums).
+_SHOWN: dict = {}
+_SHOWN_MAX = 1 << 17
+
+
 def display(value: sp.Expr, digits: int) -> Shown:
+    """Round ``value`` to ``digits`` significant figures for display (see :func:`_display`);
+    each exact value (of one type and precision) is worked out once."""
+    try:
+        key = (type(value), getattr(value, "_prec", None), value, digits)
+        shown = _SHOWN.get(key)
+    except TypeError:  # an unhashable value
+        return _display(value, digits)
+    if shown is None:
+        if len(_SHOWN) >= _SHOWN_MAX:
+            _SHOWN.clear()
+        shown = _SHOWN[key] = _display(value, digits)
+    return shown
+
+
+def _display(value: sp.Expr, digits: int) -> Shown:
     """Round ``value`` to ``digits`` significant figures for display.
 
     A rounded value shows exactly ``digits`` significant figures, trailing zeros kept
