@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 import sympy as sp
-from sympy.printing.latex import LatexPrinter
+from sympy.printing.latex import LatexPrinter, _between_two_numbers_p
 from sympy.simplify.radsimp import fraction
 
 from ..core.numbers import Shown
@@ -85,7 +85,26 @@ class NNLatexPrinter(LatexPrinter):
         return rf"{sign}\frac{{{abs(c.p)}}}{{{c.q}}} {tex}"
 
     def _print_Mul(self, expr):
+        if _of_symbols(expr):
+            return self._symbols_product(expr.args)
         return self._coefficient(expr) or super()._print_Mul(expr)
+
+    def _symbols_product(self, factors) -> str:
+        """sympy's LaTeX of a product of plain symbols (a neuron's ``w_{1} x_{1}``), without
+        its general machinery: no factor needs brackets or carries a sign, so the factors are
+        joined by the separator (by the numbers' separator between two numbers), as
+        ``LatexPrinter._print_Mul`` joins them."""
+        sep, numbersep = self._settings["mul_symbol_latex"], self._settings["mul_symbol_latex_numbers"]
+        tex = last = ""
+        for f in factors:
+            term = self._print_Symbol(f)
+            if _between_two_numbers_p[0].search(last) and _between_two_numbers_p[1].match(term):
+                tex += numbersep
+            elif tex:
+                tex += sep
+            tex += term
+            last = term
+        return tex
 
     def _print_sign(self, expr, exp=None):
         return self._fn(r"\operatorname{sgn}", expr, exp)
@@ -98,6 +117,10 @@ class NNLatexPrinter(LatexPrinter):
     def _print_Add(self, expr, order=None):
         """A sum of sums prints flat, ``a + b + c`` (the parser builds ``(a + b) + c``)."""
         terms = flat_terms(expr)
+        if all(type(t) is sp.Symbol or _of_symbols(t) for t in terms):
+            # a neuron's sum: no term carries a sign or needs brackets (as sympy prints it)
+            return " + ".join(self._print_Symbol(t) if type(t) is sp.Symbol else self._print_Mul(t)
+                              for t in terms)
         if len(terms) != len(expr.args):
             expr = sp.Add(*terms, evaluate=False)
         return super()._print_Add(expr, order)
@@ -135,6 +158,8 @@ class SubstitutingPrinter(NNLatexPrinter):
         return super()._print_Abs(expr, exp)
 
     def _print_Mul(self, expr):
+        if _of_symbols(expr):  # (0.2)(1): each value in brackets
+            return "".join(t if t.startswith("(") else f"({t})" for t in map(self._print_Symbol, expr.args))
         coefficient = self._coefficient(expr)
         if coefficient:
             return coefficient
@@ -157,6 +182,11 @@ class SubstitutingPrinter(NNLatexPrinter):
                 tex = rf"\left({tex}\right)"
             out.append(tex)
         return "".join(out)
+
+
+def _of_symbols(expr) -> bool:
+    """Whether ``expr`` is a product of plain symbols only (``w_{1} x_{1}``)."""
+    return type(expr) is sp.Mul and all(type(f) is sp.Symbol for f in expr.args)
 
 
 def flat_terms(expr: sp.Expr) -> list:
