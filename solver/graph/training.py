@@ -120,12 +120,14 @@ class _Compiled:
         for n in self.order:
             fn, args = self.forward_fns[n.key]
             vals[n.key] = fn(*[vals[a] for a in args])
-        adj = {self.graph.loss: Exact(1)}
+        adj = {self.graph.loss: _ONE}
         for child, parent in self.edges:  # edges in reverse graph order of the child
             fn, args = self.local_fns[(child, parent)]
-            adj[parent] = adj.get(parent, Exact(0)) + adj.get(child, Exact(0)) * fn(*[vals[a] for a in args])
+            adj[parent] = adj.get(parent, _ZERO) + adj.get(child, _ZERO) * fn(*[vals[a] for a in args])
         return vals, adj
 
+
+_ZERO, _ONE = Exact(0), Exact(1)  # made once: a Fraction is slow to make, and these are made per edge and step
 
 _LAST: list = []  # the last (graph, gradients, compiled run): one entry, not a growing cache
 
@@ -187,7 +189,7 @@ def train(graph: Graph, grads: Gradients, params: list[str], opt: Settings, step
                 break
             step = first if t == 0 else later
             for k in params:
-                g = adj.get(k, Exact(0))
+                g = adj.get(k, _ZERO)
                 if still and g == 0 and all(v == 0 for v in state[k].values()):
                     moved[k] = (g, {})  # nothing moves, and an exact parameter stays exact
                     continue
