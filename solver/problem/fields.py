@@ -134,8 +134,10 @@ Name = Annotated[str, BeforeValidator(_check_name),
 
 class Model(BaseModel):
     # strict: an integer field takes an integer, not true (1), "2" or "٢"; a boolean
-    # field a boolean, not 1 or "yes" as a string.
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, strict=True)
+    # field a boolean, not 1 or "yes" as a string. defer_build: a model's validator is
+    # built when first used, so that only Problem's is (its nested models' schemas go
+    # into it), once, rather than one for each of the ~26 models at import.
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, strict=True, defer_build=True)
 
 
 def with_params(base: type[BaseModel], descriptors, exclude: tuple[str, ...] = ()) -> type[BaseModel]:

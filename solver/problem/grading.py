@@ -16,11 +16,14 @@ Every field has a default: the key's displayed rounding, 1 point an answer, 0.8,
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from pydantic import Field, model_validator
 
-from ..core.tolerance import Tolerance
 from .fields import Model, Number, written
+
+if TYPE_CHECKING:
+    from ..core.tolerance import Tolerance
 
 
 class ToleranceSpec(Model):
@@ -43,6 +46,8 @@ class ToleranceSpec(Model):
         return self
 
     def rule(self) -> Tolerance:
+        from ..core.tolerance import Tolerance  # marking only (grade, export)
+
         if self.sigfigs is not None:
             return Tolerance("sigfigs", self.sigfigs)
         kind = "absolute" if self.absolute is not None else "relative"
@@ -73,6 +78,8 @@ class Grading(Model):
 
     def rule(self) -> Tolerance:
         """The tolerance rule (the key's displayed rounding when none is given)."""
+        from ..core.tolerance import Tolerance
+
         return self.tolerance.rule() if self.tolerance is not None else Tolerance()
 
     def share_carried(self) -> Fraction:

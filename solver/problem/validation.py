@@ -4,7 +4,6 @@ naming the first offending field; and the JSON Schema of problem files."""
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import Any, get_args
 
@@ -125,6 +124,8 @@ def _message(err: dict, data: Any) -> tuple[str, str]:
         model = _model_at(loc[:-1])
         hint = ""
         if model is not None:
+            import difflib  # only for a misspelt field
+
             fields = [f.alias or k for k, f in model.model_fields.items()]
             close = difflib.get_close_matches(name, fields, n=1, cutoff=0.6)
             hint = f" (did you mean '{close[0]}'?)" if close else f" (known fields: {', '.join(fields)})"
