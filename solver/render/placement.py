@@ -87,18 +87,65 @@ def place(wanted: list[Wanted], circles: list[tuple[float, float, float]], boxes
           segments: list[tuple[tuple[float, float], tuple[float, float]]]) -> list[tuple[float, Box]] | None:
     """Each label's position (fraction along its edge) and box, the nearest its source
     that is clear of the ``circles`` (x, y, r), the fixed ``boxes``, the labels placed
-    before it and every other of the ``segments``; ``None`` when one has no such place."""
+    before it and every other of the ``segments``; ``None`` when one has no such place.
+
+    Each label's tries are checked only against what comes near the rectangle holding all
+    of them (:func:`_near`); the rest cannot touch any try, so the places are the same as
+    checking everything."""
     placed: list[tuple[float, Box]] = []
     for want in wanted:
+        first, last = _try(want, STOPS[0]), _try(want, STOPS[-1])  # a try's edges move monotonically with t
+        hull = Hull(min(first.x0, last.x0), max(first.x1, last.x1), min(first.y0, last.y0), max(first.y1, last.y1))
+        near_circles, near_boxes, near_segments = _near(hull, circles, [*boxes, *(b for _, b in placed)],
+                                                        [(s, e) for s, e in segments if (s, e) != (want.a, want.b)])
         for t in STOPS:
-            box = Box(want.a[0] + t * (want.b[0] - want.a[0]), want.a[1] + t * (want.b[1] - want.a[1]),
-                      want.w, want.h)
-            if (not any(box.meets_circle(cx, cy, r, NODE_GAP) for cx, cy, r in circles)
-                    and not any(box.meets(other, GAP) for other in boxes)
-                    and not any(box.meets(b, GAP) for _, b in placed)
-                    and not any(box.crosses(s, e) for s, e in segments if (s, e) != (want.a, want.b))):
+            box = _try(want, t)
+            if (not any(box.meets_circle(cx, cy, r, NODE_GAP) for cx, cy, r in near_circles)
+                    and not any(box.meets(other, GAP) for other in near_boxes)
+                    and not any(box.crosses(s, e) for s, e in near_segments)):
                 placed.append((t, box))
                 break
         else:
             return None
     return placed
+
+
+def _try(want: Wanted, t: float) -> Box:
+    """The label's box centred at ``t`` along its edge."""
+    return Box(want.a[0] + t * (want.b[0] - want.a[0]), want.a[1] + t * (want.b[1] - want.a[1]), want.w, want.h)
+
+
+@dataclass(frozen=True)
+class Hull:
+    """The edges of a rectangle holding every try of one label: each edge is the first or the
+    last try's, since ``a + t * (b - a)`` rounds monotonically in ``t`` and so do the edges."""
+
+    x0: float
+    x1: float
+    y0: float
+    y1: float
+
+
+def _near(hull: Hull, circles: list[tuple[float, float, float]], boxes: list[Box],
+          segments: list[tuple[tuple[float, float], tuple[float, float]]]) -> tuple[list, list, list]:
+    """The circles, boxes and segments that may touch a box inside ``hull``: the others
+    cannot, in floating point as well. A try's edges lie inside the hull's, and rounding is
+    monotonic, so a circle or box :meth:`Box.meets_circle` or :meth:`Box.meets` no try
+    unless it meets the hull by the same formula; a segment wholly beyond one side of the
+    hull by more than a margin (a billionth of the coordinates' size, far above rounding)
+    gives every try an empty Liang–Barsky interval."""
+    near_circles = []
+    for x, y, r in circles:
+        dx, dy = max(hull.x0 - x, 0.0, x - hull.x1), max(hull.y0 - y, 0.0, y - hull.y1)
+        if dx * dx + dy * dy < (r + NODE_GAP) ** 2:
+            near_circles.append((x, y, r))
+    near_boxes = [b for b in boxes if hull.x0 < b.x1 + GAP and b.x0 < hull.x1 + GAP
+                  and hull.y0 < b.y1 + GAP and b.y0 < hull.y1 + GAP]
+    near_segments = []
+    for (ax, ay), (bx, by) in segments:
+        margin = 1e-9 * (1.0 + max(abs(ax), abs(ay), abs(bx), abs(by),
+                                   abs(hull.x0), abs(hull.x1), abs(hull.y0), abs(hull.y1)))
+        if not (max(ax, bx) < hull.x0 - margin or min(ax, bx) > hull.x1 + margin
+                or max(ay, by) < hull.y0 - margin or min(ay, by) > hull.y1 + margin):
+            near_segments.append(((ax, ay), (bx, by)))
+    return near_circles, near_boxes, near_segments

@@ -1,0 +1,121 @@
+"""Label placement checks each label's tries only against what comes near them: the places
+it picks are exactly those of checking every try against every circle, box, earlier label
+and segment (the plain greedy search, written out here), for the bundled networks' diagrams,
+generated networks from 1-1-1 to 6-6-4, and random scenes with labels, nodes and edges
+that touch, graze and cross."""
+
+from __future__ import annotations
+
+import importlib
+import random
+from pathlib import Path
+
+import pytest
+
+from solver.pipeline import solve_file
+from solver.render.placement import GAP, NODE_GAP, STOPS, Box, Wanted, place
+
+ROOT = Path(__file__).resolve().parent.parent
+diagram_module = importlib.import_module("solver.render.diagram")  # the package's name is its function
+
+
+def plain_place(wanted, circles, boxes, segments):
+    """Every try of every label against everything (the search without pruning)."""
+    placed = []
+    for want in wanted:
+        for t in STOPS:
+            box = Box(want.a[0] + t * (want.b[0] - want.a[0]), want.a[1] + t * (want.b[1] - want.a[1]),
+                      want.w, want.h)
+            if (not any(box.meets_circle(cx, cy, r, NODE_GAP) for cx, cy, r in circles)
+                    and not any(box.meets(other, GAP) for other in boxes)
+                    and not any(box.meets(b, GAP) for _, b in placed)
+                    and not any(box.crosses(s, e) for s, e in segments if (s, e) != (want.a, want.b))):
+                placed.append((t, box))
+                break
+        else:
+            return None
+    return placed
+
+
+@pytest.fixture
+def compared(monkeypatch):
+    """The diagram module's ``place``, checked against :func:`plain_place` on every call."""
+    calls = []
+
+    def both(wanted, circles, boxes, segments):
+        got = place(wanted, circles, boxes, segments)
+        assert got == plain_place(wanted, circles, boxes, segments)
+        calls.append(got)
+        return got
+
+    monkeypatch.setattr(diagram_module, "place", both)
+    return calls
+
+
+NETWORKS = [p for p in sorted((ROOT / "problems").glob("*.yaml"))
+            if "network:" in p.read_text(encoding="utf-8")]
+
+
+@pytest.mark.parametrize("path", NETWORKS, ids=[p.stem for p in NETWORKS])
+def test_bundled_networks_place_labels_as_the_plain_search(path, compared):
+    figure = solve_file(path).figure
+    if figure is None or figure.kind != "network":
+        pytest.skip("no network diagram")
+    for values in (True, False):
+        diagram_module.network_diagram(figure.graph, values)
+    assert compared
+
+
+@pytest.mark.parametrize("sizes", [(1, 1, 1), (2, 3, 1), (3, 3, 3), (4, 5, 2), (6, 6, 4), (2, 6, 6, 2)])
+@pytest.mark.parametrize("bias", ["none", "shared", "each"])
+def test_generated_networks_place_labels_as_the_plain_search(sizes, bias, compared, tmp_path):
+    from test_diagram_layout import network_problem
+
+    figure = solve_file(network_problem(tmp_path / "n.yaml", sizes, bias)).figure
+    for values in (True, False):
+        diagram_module.network_diagram(figure.graph, values)
+    assert any(c is not None for c in compared)
+
+
+def _scene(rng: random.Random):
+    """Nodes on a small grid (so that labels graze them and each other), edges between
+    them, some fixed boxes, and labels of assorted sizes on some edges."""
+    step = rng.choice([0.5, 1.0, 1.6, 2.4])
+    points = [(step * rng.randrange(5), step * rng.randrange(4) - 2.0) for _ in range(rng.randrange(2, 9))]
+    points = list(dict.fromkeys(points))
+    circles = [(x, y, rng.choice([0.2, 0.45])) for x, y in points]
+    segments = [(a, b) for a in points for b in points if a != b and rng.random() < 0.4]
+    boxes = [Box(rng.uniform(-1, 8), rng.uniform(-3, 3), rng.uniform(0.1, 1.5), rng.uniform(0.1, 0.8))
+             for _ in range(rng.randrange(4))]
+    wanted = [Wanted(a, b, rng.uniform(0.1, 1.8), rng.uniform(0.1, 0.6)) for a, b in segments
+              if rng.random() < 0.7]
+    for want in rng.sample(wanted, min(len(wanted), 2)):  # boxes just clear of, or just within GAP of, a try
+        t = rng.choice(STOPS)
+        near = Box(want.a[0] + t * (want.b[0] - want.a[0]), want.a[1] + t * (want.b[1] - want.a[1]), want.w, want.h)
+        w, h, off = rng.uniform(0.05, 0.5), rng.uniform(0.05, 0.5), rng.uniform(0.0, 2 * GAP)
+        side = rng.randrange(4)
+        x = (near.x1 + off + w / 2, near.x0 - off - w / 2, near.x, near.x)[side]
+        y = (near.y, near.y, near.y1 + off + h / 2, near.y0 - off - h / 2)[side]
+        boxes.append(Box(x, y, w, h))
+    return wanted, circles, boxes, segments
+
+
+def test_random_scenes_place_labels_as_the_plain_search():
+    rng = random.Random(19)
+    found = missed = 0
+    for _ in range(3000):
+        scene = _scene(rng)
+        got = place(*scene)
+        assert got == plain_place(*scene)
+        found, missed = found + (got is not None and bool(scene[0])), missed + (got is None)
+    assert found > 300 and missed > 300  # both outcomes are exercised
+
+
+def test_a_label_grazing_a_box_edge_is_placed_as_the_plain_search():
+    # tries whose edges land exactly on a fixed box's, a circle's reach and a segment's end
+    wanted = [Wanted((0.0, 0.0), (4.0, 0.0), 0.4, 0.2)]
+    for edge in (0.68, 0.7, 0.72, 1.0, 1.05, 2.0):
+        boxes = [Box(edge, 0.0, 0.4 - 2 * GAP, 0.2)]
+        circles = [(edge + 0.3, 0.3, 0.1)]
+        segments = [((edge, -1.0), (edge, 0.1 - 1e-12)), ((0.0, 0.0), (4.0, 0.0))]
+        assert place(wanted, circles, boxes, segments) == plain_place(wanted, circles, boxes, segments)
