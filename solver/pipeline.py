@@ -4,7 +4,6 @@ Python API call these; every error is an :class:`~solver.core.errors.NNSolveErro
 
 from __future__ import annotations
 
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,20 +11,16 @@ from typing import Callable
 
 import jinja2
 
-from .core.errors import BuildError, ProblemError, TemplateError
+from .core.errors import ProblemError, TemplateError
 from .core.options import Options
 from .files.cache import template_cache
 from .files.lock import output_lock
-from .files.pdf import INSTALL_HINT, build_pdf, tex_available
 from .files.writer import write_all
 from .key.model import Solution
 from .key.solve import solve
-from .key.variants import parse_code, solve_variant, variant
 from .problem.loader import parse_yaml, read_text
-from .problem.roster import load_roster
 from .problem.validation import validate
 from .render import FORMATS, Rendered, outputs
-from .render.classbook import class_answers, class_answers_csv, class_answers_json
 
 #: ``(items, label) -> context manager yielding the items``: a progress bar over PDF builds.
 Progress = Callable[[list, str], object]
@@ -62,6 +57,8 @@ def solve_file(path: Path, options: Options = Options()) -> Solution:
                            file=str(path), field="(file)")
     if options.variant is None:
         return solve(problem, path.stem, options, file=str(path))
+    from .key.variants import parse_code, solve_variant, variant  # only for --variant
+
     try:
         seed, number = parse_code(options.variant)
     except ValueError as exc:
@@ -84,21 +81,6 @@ def render_outputs(solution: Solution, options: Options, cache=None) -> list[Ren
         msg = getattr(exc, "message", None) or str(exc)
         raise TemplateError(f"the template is broken: {msg}", file=getattr(exc, "filename", None) or default,
                             line=getattr(exc, "lineno", None)) from None
-
-
-def build_pdf_file(r: Rendered, outdir: Path) -> tuple[Path, bytes]:
-    """Compile one LaTeX document into the PDF ``r.name``.
-
-    Raises:
-        BuildError: LaTeX failed (its log is written beside the outputs, nothing else is).
-    """
-    stem = r.name.rsplit(".", 1)[0]
-    result = build_pdf(r.text, stem)
-    if result.pdf is None:
-        log = outdir / f"{stem}.log"
-        write_all([(log, result.log)])
-        raise BuildError(f"{stem}.tex: LaTeX failed: {result.error}; no PDF written, the full log is {log}")
-    return outdir / r.name, result.pdf
 
 
 @dataclass
@@ -158,8 +140,10 @@ def run(problems, outdir: Path, options: Options = Options(), progress: Progress
         outputs[path] = [(outdir / r.name, r.text) for r in rendered if not r.build]
         pdfs[path] = []
         built += [(path, r) for r in rendered if r.build]
-    if built and not tex_available():
-        raise BuildError(f"cannot build PDFs: latexmk or pdflatex is not installed; {INSTALL_HINT}")
+    if built:
+        from .files.builds import build_pdf_file, check_tex  # subprocesses, signals: only for PDFs
+
+        check_tex()
     bar = progress(built, "Building PDFs") if progress and len(built) > 1 else nullcontext(built)
     with bar as items:
         for path, r in items:
@@ -178,33 +162,6 @@ def run(problems, outdir: Path, options: Options = Options(), progress: Progress
     return report
 
 
-def _pdf_job(job: tuple[str, str]):
-    return build_pdf(*job)
-
-
-def build_pdfs(builds: list[Rendered], outdir: Path, jobs: int = 1) -> list[tuple[Path, bytes]]:
-    """Every PDF of ``builds``, in order, ``jobs`` at a time (a process pool).
-
-    Raises:
-        BuildError: TeX is missing, or a document failed (its log is written, nothing else).
-    """
-    if builds and not tex_available():
-        raise BuildError(f"cannot build PDFs: latexmk or pdflatex is not installed; {INSTALL_HINT}")
-    if jobs <= 1 or len(builds) <= 1:
-        return [build_pdf_file(r, outdir) for r in builds]
-    work = [(r.text, r.name.rsplit(".", 1)[0]) for r in builds]
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        results = list(pool.map(_pdf_job, work))
-    out = []
-    for r, (_, stem), result in zip(builds, work, results):
-        if result.pdf is None:
-            log = outdir / f"{stem}.log"
-            write_all([(log, result.log)])
-            raise BuildError(f"{stem}.tex: LaTeX failed: {result.error}; no PDF written, the full log is {log}")
-        out.append((outdir / r.name, result.pdf))
-    return out
-
-
 def run_variants(path: Path, outdir: Path, options: Options, count: int | None, seed: int,
                  roster: Path | None = None, jobs: int = 1, progress: Progress | None = None) -> list[Path]:
     """Write a paper and a key per student (``<stem>-<student>.*``; without a roster the
@@ -215,6 +172,11 @@ def run_variants(path: Path, outdir: Path, options: Options, count: int | None, 
         NNSolveError: a bad problem file or roster, no randomize block, a pool whose
             requirements reject every draw, a failed PDF; nothing is written then.
     """
+    from .files.builds import build_pdfs
+    from .key.variants import solve_variant, variant
+    from .problem.roster import load_roster
+    from .render.classbook import class_answers, class_answers_csv, class_answers_json
+
     file = str(path)
     data = parse_yaml(read_text(path), file)
     problem = validate(data, file)
@@ -260,6 +222,7 @@ def run_export(path: Path, target: str, outdir: Path, count: int | None = None, 
         NNSolveError: a bad problem file, ``count`` without a randomize block, a pool
             whose requirements reject every draw; nothing is written then.
     """
+    from .key.variants import solve_variant, variant
     from .render.exports import EXPORTS, item
 
     file = str(path)
