@@ -62,11 +62,12 @@ class Derivation:
 
 
 def _zero(d: sp.Expr) -> bool:
-    """Whether sympy proves ``d`` identically zero: its expansion is 0, or cancelling it as a
-    rational function of its symbols and exponentials gives 0 (each a proof, and cheap); only
+    """Whether sympy proves ``d`` identically zero: its expansion is 0, or the numerator of
+    its terms over one common denominator expands to 0, or cancelling it as a rational
+    function of its symbols and exponentials gives 0 (each a proof, cheapest first); only
     otherwise ``simplify``, which is slow and finds more."""
     e = sp.expand(d)
-    if e == 0 or sp.cancel(e) == 0:
+    if e == 0 or sp.expand(sp.fraction(sp.together(e))[0]) == 0 or sp.cancel(e) == 0:
         return True
     return sp.simplify(e) == 0 or sp.simplify(d).equals(0) is True
 
