@@ -4,6 +4,7 @@ diagram itself (lengths in centimetres, labels LaTeX math), and a graph box's si
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .measure import LABEL_PT, NAME_PT, size
 from .placement import Box
@@ -55,3 +56,10 @@ def box_size(label: str, note: str) -> tuple[float, float]:
     """A graph node's box: its name at 10 pt over its note at 8 pt."""
     w = max(size(label, NAME_PT)[0], size(note, LABEL_PT)[0] if note else 0.0, 1.0) + 0.2
     return w, (0.95 if note else 0.6)
+
+
+@lru_cache(maxsize=4096)
+def label_size(label: str) -> tuple[float, float]:
+    """An edge label's, bias's or tag's box (:func:`.measure.size` at ``LABEL_PT``), kept for
+    the layouts tried and the keys after (the same names and values recur)."""
+    return size(label, LABEL_PT)

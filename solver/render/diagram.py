@@ -13,12 +13,16 @@ line); a tensor graph has one box per tensor.
 
 from __future__ import annotations
 
+import weakref
+from functools import cache
+from typing import Callable
+
 from ..core.names import latex_name
 from ..core.numbers import display
 from ..graph.model import Graph
 from ..key.model import Figure
 from ..ops.activations import ACTIVATIONS
-from .boxes import DEdge, Diagram, DMatrix, DNode
+from .boxes import DEdge, Diagram, DMatrix, DNode, label_size
 from .boxes import box_size as _box_size
 from .measure import LABEL_PT, PT, size
 from .placement import Box, Wanted, place
@@ -62,8 +66,10 @@ def _shown(count: int) -> list[int | None]:
     return [0, 1, 2, None, count - 2, count - 1]
 
 
-def _value(graph: Graph, key: str) -> str:
-    return display(graph.by_key[key].value, 6).latex
+def _values(graph: Graph) -> Callable[[str], str]:
+    """A parameter's value as the drawing shows it (LaTeX, 6 significant figures), by its
+    key, each worked out once for all the layouts tried."""
+    return cache(lambda key: display(graph.by_key[key].value, 6).latex)
 
 
 def network_diagram(graph: Graph, values: bool) -> Diagram:
@@ -72,15 +78,17 @@ def network_diagram(graph: Graph, values: bool) -> Diagram:
     when ``values``) where every label fits clear of the others; otherwise the names
     only, with the values as matrices under the drawing; otherwise no labels."""
     modes = ("values", "names", "none") if values else ("names", "none")
+    value = _values(graph)
     for mode in modes[:-1]:
         for dx, dy in SPACINGS:
-            d = _network(graph, values, mode, dx, dy)
+            d = _network(graph, value, values, mode, dx, dy)
             if d is not None:
                 return d
-    return _network(graph, values, "none", *SPACINGS[0])
+    return _network(graph, value, values, "none", *SPACINGS[0])
 
 
-def _network(graph: Graph, values: bool, mode: str, dx: float, dy: float) -> Diagram | None:
+def _network(graph: Graph, value: Callable[[str], str], values: bool, mode: str, dx: float,
+             dy: float) -> Diagram | None:
     info0 = graph.layers[0]
     columns = [[_base(k) for k in info0.inputs[0]]] + [[_base(k) for k in info.acts[0]] for info in graph.layers]
     if (len(columns) - 1) * dx + 2 * RADIUS > MAX_WIDTH and mode != "none":
@@ -111,15 +119,15 @@ def _network(graph: Graph, values: bool, mode: str, dx: float, dy: float) -> Dia
                 i, j = (c, r) if graph.orientation == "Wx" else (r, c)
                 if i in src and j in dst:
                     label = "" if mode == "none" else graph.latex[key] + (
-                        f" = {_value(graph, key)}" if mode == "values" else "")
+                        f" = {value(key)}" if mode == "values" else "")
                     raw.append((src[i], dst[j], label))
-        nodes += _biases(graph, info, col, dst, where, dx, dy, values)
+        nodes += _biases(graph, value, info, col, dst, where, dx, dy, values)
     fixed += [Box(n.x, n.y, n.w, n.h) for n in nodes if n.w]
     where = {n.id: n for n in nodes}
     centre = {nid: (n.x, n.y) for nid, n in where.items()}
     segments = [(centre[s], centre[t]) for s, t, _ in raw]
     segments += [(centre[n.id], centre[t]) for n in nodes if n.kind == "bias" for t in _fed(n, ids)]
-    wanted = [Wanted(centre[s], centre[t], *size(label, LABEL_PT)) for s, t, label in raw if label]
+    wanted = [Wanted(centre[s], centre[t], *label_size(label)) for s, t, label in raw if label]
     circles = [(n.x, n.y, RADIUS) for n in nodes if n.kind in ("neuron", "input")]
     spots = place(wanted, circles, fixed, segments)
     if spots is None:
@@ -133,7 +141,7 @@ def _network(graph: Graph, values: bool, mode: str, dx: float, dy: float) -> Dia
     low = min(n.y - (n.h / 2 if n.w else RADIUS) for n in nodes) - 0.5
     captions = [(col * dx, low, "input" if col == 0 else ACTIVATIONS[graph.layers[col - 1].activation].title)
                 for col in range(len(columns))]
-    matrices = _matrices(graph, low - 0.45, (len(columns) - 1) * dx / 2) if (values or mode == "none") \
+    matrices = _matrices(graph, value, low - 0.45, (len(columns) - 1) * dx / 2) if (values or mode == "none") \
         and mode != "values" else ()
     return Diagram(tuple(nodes), tuple(edges), tuple(captions), matrices)
 
@@ -142,36 +150,36 @@ def _fed(bias: DNode, ids: list[dict[int, str]]) -> list[str]:
     return list(ids[int(bias.id[4:])].values())
 
 
-def _biases(graph: Graph, info, col: int, dst: dict[int, str], where: dict[str, DNode], dx: float,
+def _biases(graph: Graph, value: Callable[[str], str], info, col: int, dst: dict[int, str], where: dict[str, DNode], dx: float,
             dy: float, values: bool) -> list[DNode]:
     """A shared bias as a node above and left of its layer, or one bias per neuron as a
     tag just above it."""
     if info.bias is None:
         return []
     if isinstance(info.bias, str):
-        label = graph.latex[info.bias] + (f" = {_value(graph, info.bias)}" if values else "")
-        w, h = size(label, LABEL_PT)
+        label = graph.latex[info.bias] + (f" = {value(info.bias)}" if values else "")
+        w, h = label_size(label)
         top = max(where[nid].y for nid in dst.values())
         return [DNode(f"bias{col}", label, (col - 0.5) * dx, top + 0.75 * dy, kind="bias", w=w, h=h)]
     out = []
     for j, nid in dst.items():
         key = info.bias[j]
-        label = "+" + graph.latex[key] + (f" = {_value(graph, key)}" if values else "")
-        w, h = size(label, LABEL_PT)
+        label = "+" + graph.latex[key] + (f" = {value(key)}" if values else "")
+        w, h = label_size(label)
         out.append(DNode(f"{nid}b", label, where[nid].x, where[nid].y + RADIUS + 0.03 + h / 2, kind="tag", w=w, h=h))
     return out
 
 
-def _matrices(graph: Graph, top: float, middle: float) -> tuple[DMatrix, ...]:
+def _matrices(graph: Graph, value: Callable[[str], str], top: float, middle: float) -> tuple[DMatrix, ...]:
     """Each layer's weights as a matrix of values (compact past :data:`MAX_UNITS`), in a
     row under the drawing, or one under another when a row would be too wide."""
     made = []
     for info in graph.layers:
         rows_at, cols_at = _shown(len(info.weights)), _shown(len(info.weights[0]))
-        rows = tuple(tuple((_value(graph, info.weights[r][c]) if c is not None else r"\cdots") if r is not None
+        rows = tuple(tuple((value(info.weights[r][c]) if c is not None else r"\cdots") if r is not None
                            else (r"\vdots" if c is not None else r"\ddots") for c in cols_at) for r in rows_at)
         name = f"W^{{({info.index})}}"
-        widths = [max(size(row[c], LABEL_PT)[0] for row in rows) for c in range(len(cols_at))]
+        widths = [max(label_size(row[c])[0] for row in rows) for c in range(len(cols_at))]
         w = size(name + " = ", LABEL_PT)[0] + sum(widths) + 10 * PT * (len(widths) - 1) + 0.4
         h = len(rows) * 10 * PT + 0.25
         made.append((name, rows, w, h))
@@ -240,12 +248,30 @@ def graph_diagram(graph: Graph, values: dict | None, adjoint: dict | None, shape
     return Diagram(tuple(nodes), tuple(edges), captions)
 
 
+#: The diagrams laid out so far, by the figure's id, then by whether they are a key's: a figure is
+#: laid out once per sheet however many formats draw it (dropped when the figure is).
+_LAID_OUT: dict[int, dict[bool, Diagram | None]] = {}
+
+
 def diagram(figure: Figure | None, sheet: str) -> Diagram | None:
     """The diagram of a key (``sheet="key"``: weights' values, or each node's value and
-    gradient) or of a question paper (names only)."""
+    gradient) or of a question paper (names only). A :class:`Diagram` is immutable, and
+    the same figure's is laid out once per sheet."""
+    if figure is None:
+        return None
     key = sheet == "key"
-    if figure is None or figure.kind == "network":
-        return None if figure is None else network_diagram(figure.graph, values=key)
+    done = _LAID_OUT.get(id(figure))
+    if done is None:
+        done = _LAID_OUT[id(figure)] = {}
+        weakref.finalize(figure, _LAID_OUT.pop, id(figure), None).atexit = False
+    if key not in done:
+        done[key] = _diagram(figure, key)
+    return done[key]
+
+
+def _diagram(figure: Figure, key: bool) -> Diagram:
+    if figure.kind == "network":
+        return network_diagram(figure.graph, values=key)
     if figure.kind == "tensors":  # one box per tensor, with its shape; a recurrent network's by time step
         return unrolled_diagram(figure.graph, figure.values) if figure.graph.unrolled else \
             graph_diagram(figure.graph, None, None, figure.values)
