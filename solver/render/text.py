@@ -5,6 +5,7 @@ format (:mod:`.formats`)."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from ..key.model import Equation
 
@@ -16,29 +17,89 @@ _TEXT = re.compile(r"\\(?:text|mathrm|operatorname|mathit)\{([^{}]*)\}")
 _FRACTION = re.compile(r"\\[dt]?frac\{([^{}]*)\}\{([^{}]*)\}")
 _SPACE = re.compile(r"\\(?:left|right|textstyle|displaystyle|[Bb]igg?[lr]?|mathopen|mathclose)\b|\\[,;:!]|\{\}")
 _COMMAND = re.compile(r"\\[A-Za-z]+")
+_DROPPED = re.compile(r"[{}^_\s]")
+
+
+def _widest_row(m: re.Match) -> str:
+    return "x" * max(_visual_length(r) for r in m.group(1).split("\\\\"))
+
+
+def _longer_part(m: re.Match) -> str:
+    return max(m.group(1), m.group(2), key=len)
+
+
+def _ends_closed(tex: str) -> bool:
+    """Whether the last brace of ``tex`` (if any) closes: then no ``\\text{…}`` or
+    ``\\frac{…}{…}`` begun in ``tex`` can go on in text after it."""
+    return tex.rfind("{") <= tex.rfind("}")
+
+
+def _measured(tex: str) -> tuple[int, int, bool]:
+    """:func:`_measure` done on the whole text: each rewriting of :func:`_visual_length` in
+    turn; ``closed`` if no rewriting could reach past the end of ``tex`` into text after it."""
+    closed = True
+    if "\\begin{array}" in tex:
+        tex = _ARRAY.sub(_widest_row, tex)
+        closed = "\\begin{array}" not in tex
+    if "\\" in tex:
+        tex = tex.replace("\\qquad", "xxxx").replace("\\quad", "xx")
+    tex = tex.replace("&", " ")
+    closed = closed and _ends_closed(tex)
+    if "\\" in tex:
+        tex = _TEXT.sub(r"\1", tex)
+        for _ in range(3):  # nested fractions, innermost first (a pass that changes nothing ends it)
+            closed = closed and _ends_closed(tex)
+            if "frac{" not in tex:
+                break
+            tex, n = _FRACTION.subn(_longer_part, tex)
+            if not n:
+                break
+    if "\\" in tex or "{}" in tex:
+        tex = _SPACE.sub("", tex)
+    if "\\" in tex:
+        tex = _COMMAND.sub("x", tex)
+    return len(_DROPPED.sub("", tex)), tex.count(" "), closed
+
+
+@lru_cache(maxsize=1 << 16)
+def _measure(tex: str) -> tuple[int, int, bool]:
+    """``tex`` rewritten as :func:`_visual_length` rewrites it, measured: (characters other
+    than braces, ``^``, ``_`` and white space; spaces; closed). Each rewriting acts inside the
+    space-separated words of a text whose words (but the last) are closed, so such a text
+    measures as the sum of its words and the spaces between them: the words of long sums
+    recur (terms, signs, numbers) and are measured once."""
+    if len(tex) > 2 * _WIDTH and " " in tex:
+        words = tex.split(" ")
+        chars, spaces, closed = 0, len(words) - 1, True
+        for w in words:
+            if not closed:
+                return _measured(tex)
+            n, s, closed = _measure(w)
+            chars, spaces = chars + n, spaces + s
+        return chars, spaces, closed
+    return _measured(tex)
 
 
 def _visual_length(tex: str) -> int:
     """Roughly how many characters wide ``tex`` prints: a command counts as one character,
     a matrix as its widest row, a fraction as its longer part, sub- and superscripts in full
     (an over-estimate: rows are broken a little early rather than late)."""
-    tex = _ARRAY.sub(lambda m: "x" * max(_visual_length(r) for r in m.group(1).split("\\\\")), tex)
-    tex = tex.replace("\\qquad", "xxxx").replace("\\quad", "xx").replace("&", " ")
-    tex = _TEXT.sub(lambda m: m.group(1), tex)
-    for _ in range(3):  # nested fractions, innermost first
-        tex = _FRACTION.sub(lambda m: max(m.group(1), m.group(2), key=len), tex)
-    tex = _SPACE.sub("", tex)
-    tex = _COMMAND.sub("x", tex)
-    return len(re.sub(r"[{}^_\s]", "", tex)) + tex.count(" ") // 2
+    chars, spaces, _ = _measure(tex)
+    return chars + spaces // 2
 
 
 def math_rows(eq: Equation, width: int = _WIDTH) -> list[tuple[str, str, str]]:
     """Break an equation into aligned rows ``(lhs, relation, rhs)``.
 
     Parts stay on the first row while it is shorter than ``width`` visible characters."""
+    return list(_math_rows(eq, width))
+
+
+@lru_cache(maxsize=1 << 14)
+def _math_rows(eq: Equation, width: int) -> tuple[tuple[str, str, str], ...]:
     rows: list[tuple[str, str, str]] = []
     lhs, rel, cur = eq.lhs, None, ""
-    length = _visual_length(eq.lhs)
+    length = lhs_length = _visual_length(eq.lhs)
     for r, tex in eq.parts:
         piece_len = _visual_length(tex) + 3
         if rel is None:
@@ -47,23 +108,34 @@ def math_rows(eq: Equation, width: int = _WIDTH) -> list[tuple[str, str, str]]:
         tagged = "&&" in tex or "&&" in cur  # a step with its tag column stands on a row of its own
         if length + piece_len > width or (r == "+" and rel == "+") or tagged:
             rows.append((lhs, rel, cur))
-            lhs, rel, cur, length = "", r, tex, _visual_length(eq.lhs) + piece_len
+            lhs, rel, cur, length = "", r, tex, lhs_length + piece_len
         else:
             cur += f" {r} {tex}"
             length += piece_len
     rows.append((lhs, rel or "", cur))
-    return rows
+    return tuple(rows)
 
 
-def _delimiter(tex: str, i: int) -> int:
-    """+1 at an opening ``{``, ``(`` or ``\\left``, -1 at a closing one, else 0 (the
-    delimiter after ``\\left``/``\\right`` counts with it, not again)."""
-    for word, step in (("\\left", 1), ("\\right", -1)):
-        if tex.startswith(word, i) and not tex[i + len(word):i + len(word) + 1].isalpha():
-            return step
-    if tex[i] in "()" and tex[max(0, i - 6):i].endswith(("\\left", "\\right")):
-        return 0
-    return {"{": 1, "}": -1, "(": 1, ")": -1}.get(tex[i], 0)
+_DELIMITER = re.compile(r"\\left|\\right|[{}()]")
+
+
+def _delimiters(tex: str) -> list[tuple[int, int]]:
+    """Where the depth of ``tex`` changes, in order: (index, +1) at an opening ``{``, ``(`` or
+    ``\\left`` (not ``\\leftarrow``), (index, -1) at a closing one (the delimiter after
+    ``\\left``/``\\right`` counts with it, not again)."""
+    steps = []
+    for m in _DELIMITER.finditer(tex):
+        i, end = m.span()
+        c = tex[i]
+        if c == "\\":
+            if not tex[end:end + 1].isalpha():
+                steps.append((i, 1 if end - i == 5 else -1))
+        elif c in "()":
+            if not tex.endswith(("\\left", "\\right"), 0, i):
+                steps.append((i, 1 if c == "(" else -1))
+        else:
+            steps.append((i, 1 if c == "{" else -1))
+    return steps
 
 
 _SUM = (" + ", " - ")
@@ -73,23 +145,34 @@ _PRODUCT = (" \\odot ", " \\left[")
 _OPERATORS = ("\\odot", "\\cdot", "\\times")
 
 
-def _top_terms(tex: str, at: tuple[str, ...] = _SUM) -> list[str]:
+@lru_cache(maxsize=8)
+def _finder(at: tuple[str, ...]) -> re.Pattern:
+    """Every index where one of ``at`` begins (overlapping ones too)."""
+    return re.compile("(?=" + "|".join(map(re.escape, at)) + ")")
+
+
+def _top_terms(tex: str, at: tuple[str, ...] = _SUM, steps: list[tuple[int, int]] | None = None) -> list[str]:
     """``tex`` cut before each of ``at`` (a sum's ``+``/``-``) that stands outside every brace
-    and ``\\left…\\right`` pair (each piece after the first begins with its sign)."""
-    depth, cuts = 0, []
-    for i in range(len(tex)):
-        depth += _delimiter(tex, i)
-        if depth == 0 and i > 0 and tex.startswith(at, i) and not tex[:i].endswith(_OPERATORS):
+    and ``\\left…\\right`` pair (each piece after the first begins with its sign); ``steps``
+    are its :func:`_delimiters` when known."""
+    steps = _delimiters(tex) if steps is None else steps
+    depth, k, cuts = 0, 0, []
+    for m in _finder(at).finditer(tex, 1):
+        i = m.start()
+        while k < len(steps) and steps[k][0] <= i:
+            depth += steps[k][1]
+            k += 1
+        if depth == 0 and not tex.endswith(_OPERATORS, 0, i):
             cuts.append(i)
     return [tex[a:b].strip() for a, b in zip([0] + cuts, cuts + [len(tex)])]
 
 
-def _outer_group(tex: str) -> tuple[str, str, str] | None:
-    """The longest top-level ``\\left( … \\right)`` of ``tex`` whose content is a sum, as
-    (before, content, after); ``None`` if there is none."""
+def _outer_group(tex: str, steps: list[tuple[int, int]]) -> tuple[str, str, str] | None:
+    """The longest top-level ``\\left( … \\right)`` of ``tex`` (whose :func:`_delimiters`
+    are ``steps``) whose content is a sum, as (before, content, after); ``None`` if there is
+    none."""
     best, depth, start = None, 0, None
-    for i in range(len(tex)):
-        step = _delimiter(tex, i)
+    for i, step in steps:
         if step == 1 and depth == 0 and tex.startswith("\\left(", i):
             start = i
         depth += step
@@ -102,13 +185,18 @@ def _outer_group(tex: str) -> tuple[str, str, str] | None:
 
 
 def _pack(terms: list[str], width: int) -> list[str]:
-    rows = [terms[0]]
+    """Terms on rows, as many on a row as fit ``width``; a row's length is its terms' and
+    the spaces' (:func:`_measure`) while its terms are closed."""
+    rows, (chars, spaces, closed) = [[terms[0]]], _measure(terms[0])
     for t in terms[1:]:
-        if _visual_length(rows[-1]) + _visual_length(t) + 1 > width:
-            rows.append(t)
+        n, s, t_closed = _measure(t)
+        if chars + spaces // 2 + n + s // 2 + 1 > width:
+            rows.append([t])
+            chars, spaces, closed = n, s, t_closed
         else:
-            rows[-1] += " " + t
-    return rows
+            rows[-1].append(t)
+            chars, spaces, closed = (chars + n, spaces + s + 1, t_closed) if closed else _measure(" ".join(rows[-1]))
+    return [" ".join(row) for row in rows]
 
 
 def break_long(tex: str, width: int) -> list[str]:
@@ -117,11 +205,12 @@ def break_long(tex: str, width: int) -> list[str]:
     ``\\left``/``\\right`` cannot span rows). Unchanged when it fits or has no such sum."""
     if _visual_length(tex) <= width:
         return [tex]
+    steps = _delimiters(tex)
     for at in (_SUM, _PRODUCT):
-        terms = _top_terms(tex, at)
+        terms = _top_terms(tex, at, steps)
         if len(terms) > 1:
             return _pack(terms, width)
-    group = _outer_group(tex)
+    group = _outer_group(tex, steps)
     if group is None:
         return [tex]
     before, inner, after = group
@@ -133,20 +222,24 @@ def break_long(tex: str, width: int) -> list[str]:
     return rows
 
 
+@lru_cache(maxsize=1 << 14)
+def _equation_lines(eq: Equation, width: int) -> str:
+    lines = []
+    room = width - min(_visual_length(eq.lhs), width // 2)
+    for lhs, rel, rhs in _math_rows(eq, width):
+        first, *more = break_long(rhs, room)
+        lines.append(f"{lhs} &{rel} {first}".strip())
+        lines += [f"&\\qquad {{}} {piece}" for piece in more]
+    return " \\\\\n".join(lines)
+
+
 def aligned(equations, width: int = _WIDTH, breaks: bool = False) -> str:
     """The body of an ``aligned``/``align*`` environment for several equations; a row too
     long for ``width`` goes on in indented rows (:func:`break_long`). With ``breaks`` (LaTeX's
     ``align*``, not Markdown's ``aligned``) a page may break between two equations, never
-    inside one (``\\displaybreak[0]``)."""
-    equations_rows = []
-    for eq in equations:
-        lines = []
-        for lhs, rel, rhs in math_rows(eq, width):
-            first, *more = break_long(rhs, width - min(_visual_length(eq.lhs), width // 2))
-            lines.append(f"{lhs} &{rel} {first}".strip())
-            lines += [f"&\\qquad {{}} {piece}" for piece in more]
-        equations_rows.append(" \\\\\n".join(lines))
-    return (" \\displaybreak[0]\\\\\n" if breaks else " \\\\\n").join(equations_rows)
+    inside one (``\\displaybreak[0]``). Each equation's rows are worked out once for every
+    format that shows it."""
+    return (" \\displaybreak[0]\\\\\n" if breaks else " \\\\\n").join(_equation_lines(eq, width) for eq in equations)
 
 
 def run_in(title: str, text: str = "") -> str:
