@@ -24,10 +24,22 @@ tensor graph problem, a convolutional network) has ``shape`` (a list), and its `
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import fields
 from fractions import Fraction
+from functools import cache
 
-from ..key.model import Solution
+from ..key.model import Answer, Solution
+
+
+@cache
+def _names(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(kind))
+
+
+def _fields(a: Answer) -> dict:
+    """An answer's fields in order, those that apply (not ``None``). Their values are text,
+    numbers and nested lists, written as they are (no copy, as :func:`dataclasses.asdict` makes)."""
+    return {name: v for name in _names(type(a)) if (v := getattr(a, name)) is not None}
 
 
 def answers(solution: Solution) -> dict:
@@ -39,7 +51,7 @@ def answers(solution: Solution) -> dict:
         "given": dict(solution.given_values),
         "questions": [
             {"id": sec.id, "title": sec.title, **({"points": float(Fraction(sec.points))} if sec.points else {}),
-             "answers": [{k: v for k, v in asdict(a).items() if v is not None} for a in sec.answers]}
+             "answers": [_fields(a) for a in sec.answers]}
             for sec in solution.sections
         ],
     }
