@@ -81,6 +81,7 @@ def parse_number(text: str) -> sp.Rational:
 
 #: Largest magnitude a value may reach (beyond it, a float64 autograder would see inf).
 MAX_MAGNITUDE = sp.Integer(10) ** 300
+_MAX_MAGNITUDE_INT = 10 ** 300
 #: An exact fraction whose numerator or denominator grows past this many bits is
 #: carried as a ``DIGITS``-digit float instead (40 chained squarings would otherwise
 #: need 2^40 digits).
@@ -95,6 +96,12 @@ def normalize(value: sp.Expr) -> sp.Expr:
         ValueError: when the value is not a finite real number, or its magnitude
             exceeds 1e300.
     """
+    if isinstance(value, sp.Rational):  # in integers: |p/q| > 10^300 exactly when |p| > 10^300 q
+        p, q = value.p, value.q
+        if abs(p) > _MAX_MAGNITUDE_INT * q:
+            raise ValueError("a value is larger than 1e300 in magnitude")
+        if max(p.bit_length(), q.bit_length()) <= MAX_EXACT_BITS:
+            return value
     value = sp.sympify(value)
     if value.is_Rational:
         if abs(value) > MAX_MAGNITUDE:

@@ -1,0 +1,83 @@
+"""The fast paths of the exact arithmetic and printing give what sympy's general
+machinery gives: the same objects (type and value), the same LaTeX."""
+
+import random
+
+import sympy as sp
+
+from solver.core.numbers import MAX_EXACT_BITS, display, normalize
+from solver.graph.backprop import _accumulated, _exact_product, _exact_sum
+from solver.graph.model import sym
+from solver.ops.latex import NNLatexPrinter, SubstitutingPrinter
+
+
+def _rationals(rng, n):
+    dens = [1, 2, 4, 5, 10, 100, 1000, 3, 7, 10**8]
+    return [sp.Rational(rng.randint(-10**6, 10**6), rng.choice(dens)) for _ in range(n)]
+
+
+def test_exact_sum_and_product_are_sympys():
+    rng = random.Random(19)
+    for _ in range(400):
+        args = _rationals(rng, rng.randint(1, 12))
+        for mine, theirs in ((_exact_sum(args), sp.Add(*args)), (_exact_product(args), sp.Mul(*args))):
+            assert mine == theirs and type(mine) is type(theirs)
+    for args in ([sp.Integer(0)], [sp.Rational(1, 4), sp.Rational(1, 4)], [sp.Integer(3), sp.Rational(-3)],
+                 [sp.Rational(1, 2), sp.Integer(2)], [sp.Integer(-1)]):
+        assert _exact_sum(args) is sp.Add(*args) or _exact_sum(args) == sp.Add(*args)
+        assert type(_exact_sum(args)) is type(sp.Add(*args))
+        assert type(_exact_product(args)) is type(sp.Mul(*args))
+
+
+def test_accumulated_is_the_sum_of_products_in_order():
+    rng = random.Random(7)
+    pairs = list(zip(_rationals(rng, 20), _rationals(rng, 20)))
+    total = sp.Integer(0)
+    for a, b in pairs:
+        total += a * b
+    assert _accumulated(pairs) == total
+    floats = [(sp.Float("0.1", 50), sp.Rational(1, 3)), (sp.Rational(2, 7), sp.Float("1.3", 50))]
+    assert _accumulated(floats) == floats[0][0] * floats[0][1] + floats[1][0] * floats[1][1]
+    assert _accumulated([]) == 0
+
+
+def test_normalize_rational_limits():
+    big = sp.Integer(10) ** 300
+    assert normalize(big) == big
+    assert normalize(-big) == -big
+    for too_big in (big + 1, -big - sp.Rational(1, 10**5)):
+        try:
+            normalize(too_big)
+        except ValueError:
+            pass
+        else:
+            raise AssertionError("accepted a value above 1e300")
+    long = sp.Rational(3 ** 1300, 2 ** 2001)  # more than MAX_EXACT_BITS: a float
+    assert max(long.p.bit_length(), long.q.bit_length()) > MAX_EXACT_BITS
+    assert isinstance(normalize(long), sp.Float)
+
+
+def test_display_cache_keeps_types_apart():
+    assert display(sp.Rational(1, 3), 4).exact is False
+    assert display(sp.Float("0.5", 50), 4).latex == "0.5000"
+    assert display(sp.Rational(1, 2), 4).latex == "0.5"
+    assert display(sp.Rational(1, 2), 4).exact and not display(sp.Float("0.5", 50), 4).exact
+
+
+def test_products_and_sums_of_symbols_print_as_sympy_does():
+    names = {"w1": "w_{1}", "x1": "x_{1}", "b": "b", "n2": "2", "n3": "3", "e": ""}
+    printer = NNLatexPrinter(names)
+    from sympy.printing.latex import LatexPrinter
+
+    plain = LatexPrinter({"order": "none", "ln_notation": True})
+    plain._print_Symbol = printer._print_Symbol
+    cases = [("w1", "x1"), ("n2", "n3"), ("x1", "n2"), ("e", "w1"), ("w1", "x1", "b")]
+    for keys in cases:
+        m = sp.Mul(*[sym(k) for k in keys], evaluate=False)
+        assert printer.doprint(m) == LatexPrinter._print_Mul(printer, m)
+        s = sp.Add(m, sym("b"), evaluate=False)
+        assert printer.doprint(s) == LatexPrinter._print_Add(printer, s)
+    shown = {"w1": display(sp.Rational(-3, 10), 4), "x1": display(sp.Rational(2), 4)}
+    sub = SubstitutingPrinter(names, shown)
+    assert sub.doprint(sp.Add(sp.Mul(sym("w1"), sym("x1"), evaluate=False), sym("b"), evaluate=False)) \
+        == "(-0.3)(2) + b"
