@@ -29,6 +29,11 @@ def _joined(terms: list[str]) -> str:
     return out
 
 
+def _is_one(f: sp.Expr) -> bool:
+    """``f == 1``, asked of numbers only (an expression that is not a number never equals 1)."""
+    return f.is_Number and f == 1
+
+
 def _penalty_term(sb: "StepBuilder", key: str, local: Shown) -> tuple[str, str, str, str]:
     """The penalty's term of ∂L/∂key: ∂R/∂key, with λ's value (``0.01 w_{1}``), with numbers,
     evaluated."""
@@ -55,16 +60,20 @@ class StepBuilder:
         self.grads = grads
         self.printer = NNLatexPrinter(graph.latex)
         self.shown = {k: display(v, digits) for k, v in values.items()}
+        self._substituting = SubstitutingPrinter(graph.latex, self.shown)  # its ``exact`` reset per use
         self._forms: dict = {}
 
     # -- small helpers -----------------------------------------------------------
     def tex(self, expr: sp.Expr) -> str:
+        if type(expr) is sp.Symbol:  # what doprint gives, without its dispatch (most local derivatives)
+            return self.printer._print_Symbol(expr)
         return self.printer.doprint(expr)
 
     def subst(self, expr: sp.Expr) -> tuple[str, bool]:
         """``expr`` with shown values substituted, and whether all were exact."""
-        p = SubstitutingPrinter(self.graph.latex, self.shown)
-        tex = p.doprint(expr)
+        p = self._substituting
+        p.exact = True
+        tex = p._print_Symbol(expr) if type(expr) is sp.Symbol else p.doprint(expr)
         return tex, p.exact
 
     def show(self, value: sp.Expr) -> Shown:
@@ -202,8 +211,8 @@ class StepBuilder:
                 products.append(local.latex)
                 continue
             sym.append(self.d(loss, c) + " " + self.d(c, key))
-            formulas.append(self.d(loss, c) + ("" if f == 1 else " " + (rf"\left({ft}\right)" if wrap else ft)))
-            if f == 1:
+            formulas.append(self.d(loss, c) + ("" if _is_one(f) else " " + (rf"\left({ft}\right)" if wrap else ft)))
+            if _is_one(f):
                 numbers.append(self.factor(up))
             elif f.is_Symbol or f.is_Number:
                 numbers.append(f"({up.latex})" + (fs if fs.startswith("(") else f"({fs})"))
@@ -211,7 +220,7 @@ class StepBuilder:
                 numbers.append(rf"({up.latex}) \cdot " + (rf"\left({fs}\right)" if wrap else fs))
             products.append(f"({up.latex})({local.latex})")
         parts = [("=", _joined(sym)), ("=", _joined(formulas))]
-        if not (len(children) == 1 and forms[0] == 1):  # (−0.2) = −0.2 says nothing
+        if not (len(children) == 1 and _is_one(forms[0])):  # (−0.2) = −0.2 says nothing
             parts.append(("=" if exact else r"\approx", _joined(numbers)))
         if needs_eval:
             parts.append(("=" if evaluated_exact else r"\approx", _joined(products)))
