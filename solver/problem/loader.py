@@ -7,23 +7,24 @@ text, refused where a number is expected); and the document is checked before an
 is built (:class:`_Checker`): duplicate keys, and tags, aliases and numbers that are not
 plain, finite data are refused, naming the field, as is a value that fails to build
 (``!!timestamp 2024-02-30``). Only a regular file is read, at most MAX_BYTES + 1 bytes.
+libyaml composes the document where PyYAML has it (:mod:`.yaml_c`); whatever it, the limits
+or the checks refuse is read again by PyYAML's own parser, whose messages are reported.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 from pathlib import Path
 
 import yaml
 
 from ..core.errors import ProblemError
 from .fields import printable, quoted
+from .reading import MAX_BYTES, read_text  # noqa: F401 - read_text is imported from here too
 from .schema import Problem
 from .validation import validate
+from .yaml_c import composed, with_libyaml
 
-MAX_BYTES = 1_000_000
 #: Limits that keep a hostile file from exhausting time or memory.
 MAX_DEPTH = 32          # nested mappings/sequences
 MAX_VALUES = 50_000     # values, counting each use of a YAML alias (a 20,000-parameter network holds ~20,000)
@@ -114,6 +115,35 @@ def _int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
 
 _Loader.add_constructor(_TAG + "float", _float)
 _Loader.add_constructor(_TAG + "int", _int)
+
+#: Characters on which libyaml and PyYAML may read a text differently (a BOM, tabs, the
+#: line breaks NEL, LS and PS, what PyYAML refuses): such a text is read by PyYAML alone.
+_UNUSUAL = re.compile("[^\n\r\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd"
+                      "\U00010000-\U0010ffff]")
+_FastLoader = with_libyaml(_Loader)
+_REFUSED = object()
+
+
+def _parse_fast(text: str, file: str | None):
+    """The document as libyaml reads it, or ``_REFUSED`` for anything that libyaml, the
+    limits, the checks or a constructor refuse: PyYAML then reads it, for its message."""
+    loader = None
+    try:
+        loader = _FastLoader(text)
+        if loader.raw_scan() > 4 * MAX_VALUES:  # C only, 0.07 s a megabyte: no composing far past the limit
+            return _REFUSED
+        loader.dispose()
+        loader = _FastLoader(text)
+        node = loader.get_single_node()
+        if node is None or composed(node) > MAX_VALUES:
+            return _REFUSED
+        _Checker(file).check(node)
+        return loader.construct_document(node)
+    except Exception:  # noqa: BLE001 - read again by PyYAML, which names the problem as it always has
+        return _REFUSED
+    finally:
+        if loader is not None:
+            loader.dispose()
 
 
 def _short_tag(tag: str) -> str:
@@ -220,6 +250,10 @@ def parse_yaml(text: str, file: str | None = None):
 
 
 def _parse(text: str, file: str | None):
+    if _FastLoader is not None and not _UNUSUAL.search(text):
+        data = _parse_fast(text, file)
+        if data is not _REFUSED:
+            return data
     loader = None
     checker = _Checker(file)
     try:
@@ -246,47 +280,6 @@ def _parse(text: str, file: str | None):
     finally:
         if loader is not None:
             loader.dispose()
-
-
-def read_text(path: str | Path) -> str:
-    """The text of a problem file: a regular file (a FIFO is opened without blocking, then
-    refused) of at most :data:`MAX_BYTES` bytes, whatever its size claims; UTF-8, not empty.
-
-    Raises:
-        ProblemError: otherwise.
-    """
-    file = str(path)
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0))
-    except OSError as exc:
-        raise ProblemError(f"cannot read the file ({exc.strerror or exc})", file=file) from None
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            kind = ("a folder" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode)
-                    else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
-                    else "a socket" if stat.S_ISSOCK(mode) else "not a regular file")
-            raise ProblemError(f"cannot read the file: it is {kind}, not a regular file", file=file)
-        chunks, size = [], 0
-        while size <= MAX_BYTES:
-            chunk = os.read(fd, MAX_BYTES + 1 - size)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-    except OSError as exc:
-        raise ProblemError(f"cannot read the file ({exc.strerror or exc})", file=file) from None
-    finally:
-        os.close(fd)
-    if size > MAX_BYTES:  # read, not trusted to stat: /proc files claim 0 bytes
-        raise ProblemError(f"the file is larger than {MAX_BYTES // 1000} kB", file=file)
-    try:
-        text = b"".join(chunks).decode("utf-8")
-    except UnicodeDecodeError:
-        raise ProblemError("the file is not UTF-8 text", file=file) from None
-    if not text.strip():
-        raise ProblemError("the file is empty", file=file)
-    return text
 
 
 def load_problem(path: str | Path) -> Problem:
