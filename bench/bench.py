@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     if "cold" in res:
         parts.append(cold_table(res["cold"], quick))
     if res.get("scale", {}).get("rows"):
-        parts.append(scaling_table(res["scale"], res.get("cold"), quick))
+        parts.append(scaling_table(res["scale"], quick))
     if res.get("scale", {}).get("twins"):
         parts.append(twins_table(res["scale"]["twins"], quick))
     if "warm" in res:

@@ -126,8 +126,8 @@ def paired_ratio(tops: list[Run], bottoms: list[Run]) -> float:
 
 
 def slope(xs: list[float], ys: list[float]) -> float | None:
-    """Least-squares slope of log y against log x."""
-    if len(xs) < 2:
+    """Least-squares slope of log y against log x (None for fewer than two points, or a y ≤ 0)."""
+    if len(xs) < 2 or min(ys) <= 0:
         return None
     lx, ly = [math.log(x) for x in xs], [math.log(y) for y in ys]
     mx, my = statistics.fmean(lx), statistics.fmean(ly)

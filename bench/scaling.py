@@ -7,11 +7,13 @@ and the naive sympy baseline (``naive.py``), capped, where asked."""
 from __future__ import annotations
 
 import json
+import statistics
 import sys
 from pathlib import Path
 
 from networks import SMALL, Network
 from runner import (
+    FLOOR,
     Run,
     checked,
     highest_peak,
@@ -73,21 +75,26 @@ def _naive(net: Network, problem: Path, grads: dict[str, str], cap: float, env: 
     return row
 
 
-def _rounds(nets: list[Network], n: int, env: dict, tmp: Path) -> dict[Network, list[Run]]:
-    """``n`` rounds, each running every network once, one after the other."""
+def _rounds(nets: list[Network], n: int, env: dict, tmp: Path) -> tuple[dict[Network, list[Run]], list[Run]]:
+    """``n`` rounds, each running the floor, then every network once, one after the other."""
     files = {net: net.write(tmp) for net in nets}
     times: dict[Network, list[Run]] = {net: [] for net in nets}
+    floors = []
     for r in range(n):
+        floors.append(checked(run(FLOOR, env), "the floor"))
         for net in nets:
             progress(f"scaling {net.label} ({net.parameters:,} parameters): run {r + 1}/{n}")
             times[net].append(checked(run(solve_cmd(files[net], tmp / f"out-{net.stem}"), env),
                                       f"solving {files[net].name}"))
-    return times
+    return times, floors
 
 
-def _summary(net: Network, rs: list[Run]) -> dict:
+def _summary(net: Network, rs: list[Run], floors: list[Run]) -> dict:
+    """Medians; ``above_floor``: the median over the rounds of the run's time less the floor's
+    in the same round (the start-up any Python program importing sympy, jinja2 and click pays)."""
     return {"network": net.label, "shape": net.shape, "parameters": net.parameters, "runs": len(rs),
-            "seconds": median_seconds(rs), "cpu": median_cpu(rs), "peak_mb": highest_peak(rs)}
+            "seconds": median_seconds(rs), "cpu": median_cpu(rs), "peak_mb": highest_peak(rs),
+            "above_floor": statistics.median(r.seconds - f.seconds for r, f in zip(rs, floors, strict=True))}
 
 
 def scaling(shapes: list[tuple[int, ...]], big: tuple[int, ...] | None, runs: int, big_runs: int, warm: bool,
@@ -104,20 +111,20 @@ def scaling(shapes: list[tuple[int, ...]], big: tuple[int, ...] | None, runs: in
     for shape in sorted({*shapes, *([big] if big else [])}, key=lambda s: Network(s).parameters):
         net = Network(shape)
         group = [net, *twins] if shape == big else [net]
-        times = _rounds(group, runs if net.parameters < BIG_RUNS_FROM else big_runs, env, tmp)
+        times, floors = _rounds(group, runs if net.parameters < BIG_RUNS_FROM else big_runs, env, tmp)
         grads = _gradients(net, tmp / f"out-{net.stem}")
         for twin in group[1:]:
             _gradients(twin, tmp / f"out-{twin.stem}")
         if shape in shapes:
-            row = _summary(net, times[net])
+            row = _summary(net, times[net], floors)
             if shape in naive_shapes:
                 row.update(_naive(net, tmp / f"{net.stem}.yaml", grads, naive_cap, env, tmp))
             rows.append(row)
         if shape == big:
-            twin_rows = {"relu": _summary(net, times[net])}
+            twin_rows = {"relu": _summary(net, times[net], floors)}
             for twin in twins:
                 key = twin.style or twin.activation
-                twin_rows[key] = _summary(twin, times[twin])
+                twin_rows[key] = _summary(twin, times[twin], floors)
                 twin_rows[key]["paired"] = paired_ratio(times[twin], times[net])
     return {"rows": rows, "twins": twin_rows, "naive_cap": naive_cap,
             "naive": [Network(s).parameters for s in naive_shapes]}

@@ -28,7 +28,8 @@ TARGET = 100.0  # keys per second
 UNTIMED = 5
 
 
-def _seconds_per_key(keys: int, rounds: int) -> list[float]:
+def _seconds_per_key(keys: int, rounds: int) -> tuple[list[float], list[float]]:
+    """Per round: wall seconds per key, and this process's CPU seconds per key."""
     sys.path.insert(0, str(ROOT))
     from solver.core.options import Options
     from solver.key.solve import solve
@@ -40,18 +41,19 @@ def _seconds_per_key(keys: int, rounds: int) -> list[float]:
     options = Options(formats=("md", "tex", "json"))
     for _ in range(UNTIMED):
         outputs(solve(problem, PROBLEM.stem, options), options)
-    per = []
+    wall, cpu = [], []
     for _ in range(rounds):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         for _ in range(keys):
             outputs(solve(problem, PROBLEM.stem, options), options)
-        per.append((time.perf_counter() - start) / keys)
-    return per
+        wall.append((time.perf_counter() - start) / keys)
+        cpu.append((time.process_time() - start_cpu) / keys)
+    return wall, cpu
 
 
 def child(keys: int, rounds: int, variants: int) -> dict:
-    per = _seconds_per_key(keys, rounds)
-    result = {"keys": keys, "rounds": rounds, "seconds_per_key": per}
+    wall, cpu = _seconds_per_key(keys, rounds)
+    result = {"keys": keys, "rounds": rounds, "seconds_per_key": wall, "cpu_seconds_per_key": cpu}
     if variants:
         from variants import _warm
         result["variants"] = variants
@@ -62,7 +64,8 @@ def child(keys: int, rounds: int, variants: int) -> dict:
 def summary(result: dict) -> dict:
     """Median seconds per key over the rounds, and keys per second."""
     med = statistics.median(result["seconds_per_key"])
-    out = {"keys": result["keys"], "rounds": result["rounds"], "ms_per_key": med * 1000, "keys_per_s": 1 / med}
+    out = {"keys": result["keys"], "rounds": result["rounds"], "ms_per_key": med * 1000, "keys_per_s": 1 / med,
+           "cpu_ms_per_key": statistics.median(result["cpu_seconds_per_key"]) * 1000}
     if "variants" in result:
         v = result["variant_seconds_per_key"]
         out.update(variants=result["variants"], variant_ms_per_key=v * 1000, variant_keys_per_s=1 / v)

@@ -14,12 +14,13 @@ from solver.problem.checks import MAX_PARAMETERS
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-import bench  # noqa: E402
 import networks  # noqa: E402
 import runner  # noqa: E402
 import summary  # noqa: E402
 from coldstart import classify  # noqa: E402
 from scaling import _extrapolate  # noqa: E402
+
+import bench  # noqa: E402
 
 # Read from the problem files by hand: questions asking train (steps of an optimizer), a learning
 # rule (epochs) or a derivation.
