@@ -97,6 +97,19 @@ def _scene(rng: random.Random):
         x = (near.x1 + off + w / 2, near.x0 - off - w / 2, near.x, near.x)[side]
         y = (near.y, near.y, near.y1 + off + h / 2, near.y0 - off - h / 2)[side]
         boxes.append(Box(x, y, w, h))
+        r = rng.choice([0.02, 0.2, 0.45])  # and a circle just clear of it, or just within NODE_GAP
+        off = r + rng.uniform(0.0, 2 * NODE_GAP)
+        cx = (near.x1 + off, near.x0 - off, near.x + rng.uniform(-near.w, near.w))[side % 3]
+        cy = (near.y + rng.uniform(-near.h, near.h), near.y1 + off, near.y0 - off)[rng.randrange(3) if side == 2 else 0]
+        circles.append((cx, cy, r))
+        u, v = rng.uniform(0.0, 0.02) * rng.choice([-1, 1]), rng.uniform(-1e-6, 1e-6)  # one grazing a corner
+        reach = ((r + NODE_GAP) ** 2 - u * u) ** 0.5 + v
+        cx = near.x1 + u if u > 0 else near.x0 + u
+        cy = near.y1 + reach if side % 2 else near.y0 - reach
+        if rng.random() < 0.5:  # or beside the corner rather than above or below it
+            cx = near.x1 + reach if side % 2 else near.x0 - reach
+            cy = near.y1 + u if u > 0 else near.y0 + u
+        circles.append((cx, cy, r))
     return wanted, circles, boxes, segments
 
 
@@ -108,7 +121,7 @@ def test_random_scenes_place_labels_as_the_plain_search():
         got = place(*scene)
         assert got == plain_place(*scene)
         found, missed = found + (got is not None and bool(scene[0])), missed + (got is None)
-    assert found > 300 and missed > 300  # both outcomes are exercised
+    assert found > 200 and missed > 200  # both outcomes are exercised
 
 
 def test_a_label_grazing_a_box_edge_is_placed_as_the_plain_search():

@@ -98,16 +98,33 @@ def place(wanted: list[Wanted], circles: list[tuple[float, float, float]], boxes
         hull = Hull(min(first.x0, last.x0), max(first.x1, last.x1), min(first.y0, last.y0), max(first.y1, last.y1))
         near_circles, near_boxes, near_segments = _near(hull, circles, [*boxes, *(b for _, b in placed)],
                                                         [(s, e) for s, e in segments if (s, e) != (want.a, want.b)])
+        reach = [(cx, cy, (r + NODE_GAP) ** 2) for cx, cy, r in near_circles]
+        sides = [(o.x1 + GAP, o.x0, o.y1 + GAP, o.y0) for o in near_boxes]
+        (ax, ay), (bx, by), hw, hh = want.a, want.b, want.w / 2, want.h / 2
         for t in STOPS:
-            box = _try(want, t)
-            if (not any(box.meets_circle(cx, cy, r, NODE_GAP) for cx, cy, r in near_circles)
-                    and not any(box.meets(other, GAP) for other in near_boxes)
-                    and not any(box.crosses(s, e) for s, e in near_segments)):
-                placed.append((t, box))
-                break
+            x, y = ax + t * (bx - ax), ay + t * (by - ay)
+            if _clear(x - hw, x + hw, y - hh, y + hh, reach, sides):
+                box = Box(x, y, want.w, want.h)
+                if not any(box.crosses(s, e) for s, e in near_segments):
+                    placed.append((t, box))
+                    break
         else:
             return None
     return placed
+
+
+def _clear(x0: float, x1: float, y0: float, y1: float, reach: list[tuple[float, float, float]],
+           sides: list[tuple[float, float, float, float]]) -> bool:
+    """Whether the box with these edges is clear of every circle (x, y, (r + NODE_GAP)²) and
+    box (x1 + GAP, x0, y1 + GAP, y0): :meth:`Box.meets_circle` and :meth:`Box.meets` written
+    out on the edges, the same operations on the same numbers."""
+    for cx, cy, r2 in reach:  # dx = max(x0 - cx, 0.0, cx - x1): at most one of them is positive
+        dx = x0 - cx if x0 > cx else cx - x1 if cx > x1 else 0.0
+        dy = y0 - cy if y0 > cy else cy - y1 if cy > y1 else 0.0
+        if dx * dx + dy * dy < r2:
+            return False
+    x1g, y1g = x1 + GAP, y1 + GAP
+    return not any(x0 < ox1 and ox0 < x1g and y0 < oy1 and oy0 < y1g for ox1, ox0, oy1, oy0 in sides)
 
 
 def _try(want: Wanted, t: float) -> Box:
@@ -142,9 +159,9 @@ def _near(hull: Hull, circles: list[tuple[float, float, float]], boxes: list[Box
     near_boxes = [b for b in boxes if hull.x0 < b.x1 + GAP and b.x0 < hull.x1 + GAP
                   and hull.y0 < b.y1 + GAP and b.y0 < hull.y1 + GAP]
     near_segments = []
+    scale = max(abs(hull.x0), abs(hull.x1), abs(hull.y0), abs(hull.y1))
     for (ax, ay), (bx, by) in segments:
-        margin = 1e-9 * (1.0 + max(abs(ax), abs(ay), abs(bx), abs(by),
-                                   abs(hull.x0), abs(hull.x1), abs(hull.y0), abs(hull.y1)))
+        margin = 1e-9 * (1.0 + max(abs(ax), abs(ay), abs(bx), abs(by), scale))
         if not (max(ax, bx) < hull.x0 - margin or min(ax, bx) > hull.x1 + margin
                 or max(ay, by) < hull.y0 - margin or min(ay, by) > hull.y1 + margin):
             near_segments.append(((ax, ay), (bx, by)))
