@@ -1,4 +1,6 @@
-"""Sizes of the text a diagram shows, and its LaTeX labels as runs for SVG.
+"""Sizes of text: how many characters wide a formula prints in an equation row
+(:func:`formula_width`, by which :mod:`.text` breaks rows), and the sizes of the text a
+diagram shows, with its LaTeX labels as runs for SVG.
 
 The layout (:mod:`.diagram`) places labels by their boxes in centimetres; the widths
 are estimates that err on the wide side for both drawings (Computer Modern in TikZ,
@@ -8,6 +10,7 @@ inside the box the layout reserved for it."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 #: One TeX point in centimetres.
 PT = 2.54 / 72.27
@@ -95,3 +98,90 @@ def size(latex: str, points: float, math: bool = True) -> tuple[float, float]:
     height = 1.15 + 0.3 * ("sup" in parts) + 0.25 * ("sub" in parts)
     pad = 2 * 1.5 * PT
     return em_width(latex, math) * em + pad, height * em + pad
+
+
+_ARRAY = re.compile(r"\\begin\{array\}\{[a-z]*\}(.*?)\\end\{array\}", re.S)
+_TEXT = re.compile(r"\\(?:text|mathrm|operatorname|mathit)\{([^{}]*)\}")
+_FRACTION = re.compile(r"\\[dt]?frac\{([^{}]*)\}\{([^{}]*)\}")
+_SPACE = re.compile(r"\\(?:left|right|textstyle|displaystyle|[Bb]igg?[lr]?|mathopen|mathclose)\b|\\[,;:!]|\{\}")
+_COMMAND = re.compile(r"\\[A-Za-z]+")
+_DROPPED = re.compile(r"[{}^_\s]")
+
+
+def _widest_row(m: re.Match) -> str:
+    return "x" * max(formula_width(r) for r in m.group(1).split("\\\\"))
+
+
+def _longer_part(m: re.Match) -> str:
+    return max(m.group(1), m.group(2), key=len)
+
+
+@lru_cache(maxsize=1 << 16)
+def _measured(tex: str) -> tuple[int, int, bool]:
+    """``tex`` rewritten as :func:`formula_width` describes, measured: (characters other than
+    braces, ``^``, ``_`` and white space; spaces; closed). Closed: no rewriting could reach
+    past the end of ``tex`` into a text after it (each is one pass of a pattern that holds a
+    space only inside braces, or inside a matrix: closed when no matrix is left open and,
+    before each pass that acts inside braces, the last brace closes)."""
+    closed = True
+    if "\\begin{array}" in tex:
+        tex = _ARRAY.sub(_widest_row, tex)
+        closed = "\\begin{array}" not in tex
+    if "\\" in tex:
+        tex = tex.replace("\\qquad", "xxxx").replace("\\quad", "xx")
+    if "&" in tex:
+        tex = tex.replace("&", " ")
+    closed = closed and tex.rfind("{") <= tex.rfind("}")
+    if "\\" in tex:
+        if "t{" in tex or "m{" in tex or "e{" in tex:  # \text{, \mathrm{, \operatorname{, \mathit{
+            tex = _TEXT.sub(r"\1", tex)
+        for _ in range(3):  # nested fractions, innermost first (a pass that changes nothing ends it)
+            closed = closed and tex.rfind("{") <= tex.rfind("}")
+            if "frac{" not in tex:
+                break
+            tex, n = _FRACTION.subn(_longer_part, tex)
+            if not n:
+                break
+        tex = _COMMAND.sub("x", _SPACE.sub("", tex))
+    elif "{}" in tex:
+        tex = tex.replace("{}", "")
+    return len(_DROPPED.sub("", tex)), tex.count(" "), closed
+
+
+def formula_width(tex: str) -> int:
+    """Roughly how many characters wide the LaTeX formula ``tex`` prints: a command counts as
+    one character, a matrix as its widest row, a fraction as its longer part, sub- and
+    superscripts in full (an over-estimate: rows are broken a little early rather than late)."""
+    chars, spaces, _ = _measured(tex)
+    return chars + spaces // 2
+
+
+@lru_cache(maxsize=1 << 16)
+def formula_extent(tex: str, cap: int) -> tuple[int, int, bool]:
+    """:func:`_measured`, but found word by word (at single spaces outside braces), and only
+    up to ``cap``: (``cap`` + 1, 0, False) for a formula wider than that. A formula whose
+    words (but the last) are closed measures as the sum of its words and the spaces between
+    them, so the words of long sums (terms, signs, numbers), which recur, are measured once,
+    and a long sum only as far as it matters."""
+    if " " not in tex or "\\begin{array}" in tex:
+        return _measured(tex)
+    chars, spaces, closed, word, depth = 0, -1, True, [], 0
+    for piece in tex.split(" "):
+        if depth or "{" in piece:
+            word.append(piece)
+            depth += piece.count("{") - piece.count("}")
+            if depth > 0:
+                continue
+            piece, word, depth = " ".join(word), [], 0
+        if not closed:
+            return _measured(tex)
+        n, s, closed = _measured(piece)
+        chars, spaces = chars + n, spaces + s + 1
+        if closed and chars + spaces // 2 > cap:  # a lower bound of the whole
+            return cap + 1, 0, False
+    if word:
+        if not closed:
+            return _measured(tex)
+        n, s, closed = _measured(" ".join(word))
+        chars, spaces = chars + n, spaces + s + 1
+    return chars, spaces, closed

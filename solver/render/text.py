@@ -8,83 +8,15 @@ import re
 from functools import lru_cache
 
 from ..key.model import Equation
+from .measure import formula_extent, formula_width
 
 _WIDTH = 64
 
 
-_ARRAY = re.compile(r"\\begin\{array\}\{[a-z]*\}(.*?)\\end\{array\}", re.S)
-_TEXT = re.compile(r"\\(?:text|mathrm|operatorname|mathit)\{([^{}]*)\}")
-_FRACTION = re.compile(r"\\[dt]?frac\{([^{}]*)\}\{([^{}]*)\}")
-_SPACE = re.compile(r"\\(?:left|right|textstyle|displaystyle|[Bb]igg?[lr]?|mathopen|mathclose)\b|\\[,;:!]|\{\}")
-_COMMAND = re.compile(r"\\[A-Za-z]+")
-_DROPPED = re.compile(r"[{}^_\s]")
-
-
-def _widest_row(m: re.Match) -> str:
-    return "x" * max(_visual_length(r) for r in m.group(1).split("\\\\"))
-
-
-def _longer_part(m: re.Match) -> str:
-    return max(m.group(1), m.group(2), key=len)
-
-
-def _ends_closed(tex: str) -> bool:
-    """Whether the last brace of ``tex`` (if any) closes: then no ``\\text{…}`` or
-    ``\\frac{…}{…}`` begun in ``tex`` can go on in text after it."""
-    return tex.rfind("{") <= tex.rfind("}")
-
-
-def _measured(tex: str) -> tuple[int, int, bool]:
-    """:func:`_measure` done on the whole text: each rewriting of :func:`_visual_length` in
-    turn; ``closed`` if no rewriting could reach past the end of ``tex`` into text after it."""
-    closed = True
-    if "\\begin{array}" in tex:
-        tex = _ARRAY.sub(_widest_row, tex)
-        closed = "\\begin{array}" not in tex
-    if "\\" in tex:
-        tex = tex.replace("\\qquad", "xxxx").replace("\\quad", "xx")
-    tex = tex.replace("&", " ")
-    closed = closed and _ends_closed(tex)
-    if "\\" in tex:
-        tex = _TEXT.sub(r"\1", tex)
-        for _ in range(3):  # nested fractions, innermost first (a pass that changes nothing ends it)
-            closed = closed and _ends_closed(tex)
-            if "frac{" not in tex:
-                break
-            tex, n = _FRACTION.subn(_longer_part, tex)
-            if not n:
-                break
-    if "\\" in tex or "{}" in tex:
-        tex = _SPACE.sub("", tex)
-    if "\\" in tex:
-        tex = _COMMAND.sub("x", tex)
-    return len(_DROPPED.sub("", tex)), tex.count(" "), closed
-
-
-@lru_cache(maxsize=1 << 16)
-def _measure(tex: str) -> tuple[int, int, bool]:
-    """``tex`` rewritten as :func:`_visual_length` rewrites it, measured: (characters other
-    than braces, ``^``, ``_`` and white space; spaces; closed). Each rewriting acts inside the
-    space-separated words of a text whose words (but the last) are closed, so such a text
-    measures as the sum of its words and the spaces between them: the words of long sums
-    recur (terms, signs, numbers) and are measured once."""
-    if len(tex) > 2 * _WIDTH and " " in tex:
-        words = tex.split(" ")
-        chars, spaces, closed = 0, len(words) - 1, True
-        for w in words:
-            if not closed:
-                return _measured(tex)
-            n, s, closed = _measure(w)
-            chars, spaces = chars + n, spaces + s
-        return chars, spaces, closed
-    return _measured(tex)
-
-
-def _visual_length(tex: str) -> int:
-    """Roughly how many characters wide ``tex`` prints: a command counts as one character,
-    a matrix as its widest row, a fraction as its longer part, sub- and superscripts in full
-    (an over-estimate: rows are broken a little early rather than late)."""
-    chars, spaces, _ = _measure(tex)
+def _length(tex: str, width: int) -> int:
+    """:func:`.formula_width` of ``tex`` where it is at most ``width`` (or ``_WIDTH``), else a
+    number above that: all that comparing with ``width`` needs."""
+    chars, spaces, _ = formula_extent(tex, max(width, _WIDTH))
     return chars + spaces // 2
 
 
@@ -99,9 +31,9 @@ def math_rows(eq: Equation, width: int = _WIDTH) -> list[tuple[str, str, str]]:
 def _math_rows(eq: Equation, width: int) -> tuple[tuple[str, str, str], ...]:
     rows: list[tuple[str, str, str]] = []
     lhs, rel, cur = eq.lhs, None, ""
-    length = lhs_length = _visual_length(eq.lhs)
+    length = lhs_length = _length(eq.lhs, width)
     for r, tex in eq.parts:
-        piece_len = _visual_length(tex) + 3
+        piece_len = _length(tex, width) + 3
         if rel is None:
             rel, cur, length = r, tex, length + piece_len
             continue
@@ -116,28 +48,35 @@ def _math_rows(eq: Equation, width: int) -> tuple[tuple[str, str, str], ...]:
     return tuple(rows)
 
 
-_DELIMITER = re.compile(r"\\left|\\right|[{}()]")
+_LEFT_RIGHT = re.compile(r"\\(?:left|right)")
+
+
+def _depth_change(tex: str) -> int:
+    """How much deeper the end of ``tex`` is than its start: +1 at an opening ``{``, ``(`` or
+    ``\\left`` (not ``\\leftarrow``), -1 at a closing one (the delimiter after
+    ``\\left``/``\\right`` counts with it, not again)."""
+    change = tex.count("{") - tex.count("}") + tex.count("(") - tex.count(")")
+    if "\\left" in tex or "\\right" in tex:
+        change += tex.count("\\left)") + tex.count("\\right)") - tex.count("\\left(") - tex.count("\\right(")
+        for m in _LEFT_RIGHT.finditer(tex):
+            if not tex[m.end():m.end() + 1].isalpha():
+                change += 1 if m.end() - m.start() == 5 else -1
+    return change
 
 
 def _delimiters(tex: str) -> list[tuple[int, int]]:
-    """Where the depth of ``tex`` changes, in order: (index, +1) at an opening ``{``, ``(`` or
-    ``\\left`` (not ``\\leftarrow``), (index, -1) at a closing one (the delimiter after
-    ``\\left``/``\\right`` counts with it, not again)."""
+    """Where the depth of ``tex`` changes, in order: (index, ±1), as :func:`_depth_change` counts."""
     steps = []
     for m in _DELIMITER.finditer(tex):
-        i, end = m.span()
-        c = tex[i]
-        if c == "\\":
-            if not tex[end:end + 1].isalpha():
-                steps.append((i, 1 if end - i == 5 else -1))
-        elif c in "()":
-            if not tex.endswith(("\\left", "\\right"), 0, i):
-                steps.append((i, 1 if c == "(" else -1))
-        else:
-            steps.append((i, 1 if c == "{" else -1))
+        i, end, c = m.start(), m.end(), m.group()[0]
+        if c == "\\" and not tex[end:end + 1].isalpha():
+            steps.append((i, 1 if end - i == 5 else -1))
+        elif c in "()" and not tex.endswith(("\\left", "\\right"), 0, i) or c in "{}":
+            steps.append((i, 1 if c in "({" else -1))
     return steps
 
 
+_DELIMITER = re.compile(r"\\left|\\right|[{}()]")
 _SUM = (" + ", " - ")
 #: Where a long product of matrices may go on in the next row: before ⊙ or a matrix factor
 #: (never inside a product of scalars, nor after a product sign).
@@ -148,31 +87,28 @@ _OPERATORS = ("\\odot", "\\cdot", "\\times")
 @lru_cache(maxsize=8)
 def _finder(at: tuple[str, ...]) -> re.Pattern:
     """Every index where one of ``at`` begins (overlapping ones too)."""
+    assert all(a.startswith(" ") for a in at)  # a cut never falls inside a delimiter
     return re.compile("(?=" + "|".join(map(re.escape, at)) + ")")
 
 
-def _top_terms(tex: str, at: tuple[str, ...] = _SUM, steps: list[tuple[int, int]] | None = None) -> list[str]:
+def _top_terms(tex: str, at: tuple[str, ...] = _SUM) -> list[str]:
     """``tex`` cut before each of ``at`` (a sum's ``+``/``-``) that stands outside every brace
-    and ``\\left…\\right`` pair (each piece after the first begins with its sign); ``steps``
-    are its :func:`_delimiters` when known."""
-    steps = _delimiters(tex) if steps is None else steps
-    depth, k, cuts = 0, 0, []
+    and ``\\left…\\right`` pair (each piece after the first begins with its sign)."""
+    depth, last, cuts = 0, 0, []
     for m in _finder(at).finditer(tex, 1):
         i = m.start()
-        while k < len(steps) and steps[k][0] <= i:
-            depth += steps[k][1]
-            k += 1
+        depth += _depth_change(tex[last:i])
+        last = i
         if depth == 0 and not tex.endswith(_OPERATORS, 0, i):
             cuts.append(i)
     return [tex[a:b].strip() for a, b in zip([0] + cuts, cuts + [len(tex)])]
 
 
-def _outer_group(tex: str, steps: list[tuple[int, int]]) -> tuple[str, str, str] | None:
-    """The longest top-level ``\\left( … \\right)`` of ``tex`` (whose :func:`_delimiters`
-    are ``steps``) whose content is a sum, as (before, content, after); ``None`` if there is
-    none."""
+def _outer_group(tex: str) -> tuple[str, str, str] | None:
+    """The longest top-level ``\\left( … \\right)`` of ``tex`` whose content is a sum, as
+    (before, content, after); ``None`` if there is none."""
     best, depth, start = None, 0, None
-    for i, step in steps:
+    for i, step in _delimiters(tex):
         if step == 1 and depth == 0 and tex.startswith("\\left(", i):
             start = i
         depth += step
@@ -186,16 +122,17 @@ def _outer_group(tex: str, steps: list[tuple[int, int]]) -> tuple[str, str, str]
 
 def _pack(terms: list[str], width: int) -> list[str]:
     """Terms on rows, as many on a row as fit ``width``; a row's length is its terms' and
-    the spaces' (:func:`_measure`) while its terms are closed."""
-    rows, (chars, spaces, closed) = [[terms[0]]], _measure(terms[0])
+    the spaces' (:func:`.formula_extent`) while its terms are closed."""
+    cap = max(width, _WIDTH)
+    rows, (chars, spaces, closed) = [[terms[0]]], formula_extent(terms[0], cap)
     for t in terms[1:]:
-        n, s, t_closed = _measure(t)
+        n, s, t_closed = formula_extent(t, cap)
         if chars + spaces // 2 + n + s // 2 + 1 > width:
             rows.append([t])
             chars, spaces, closed = n, s, t_closed
         else:
             rows[-1].append(t)
-            chars, spaces, closed = (chars + n, spaces + s + 1, t_closed) if closed else _measure(" ".join(rows[-1]))
+            chars, spaces, closed = (chars + n, spaces + s + 1, t_closed) if closed else formula_extent(" ".join(rows[-1]), cap)
     return [" ".join(row) for row in rows]
 
 
@@ -203,14 +140,13 @@ def break_long(tex: str, width: int) -> list[str]:
     """A right-hand side too long for one row, cut into rows at the signs of its sum, or of
     the sum inside its outermost parentheses (which become ``\\Bigl( … \\Bigr)``, since
     ``\\left``/``\\right`` cannot span rows). Unchanged when it fits or has no such sum."""
-    if _visual_length(tex) <= width:
+    if _length(tex, width) <= width:
         return [tex]
-    steps = _delimiters(tex)
     for at in (_SUM, _PRODUCT):
-        terms = _top_terms(tex, at, steps)
+        terms = _top_terms(tex, at)
         if len(terms) > 1:
             return _pack(terms, width)
-    group = _outer_group(tex, steps)
+    group = _outer_group(tex)
     if group is None:
         return [tex]
     before, inner, after = group
@@ -225,7 +161,7 @@ def break_long(tex: str, width: int) -> list[str]:
 @lru_cache(maxsize=1 << 14)
 def _equation_lines(eq: Equation, width: int) -> str:
     lines = []
-    room = width - min(_visual_length(eq.lhs), width // 2)
+    room = width - min(_length(eq.lhs, width), width // 2)
     for lhs, rel, rhs in _math_rows(eq, width):
         first, *more = break_long(rhs, room)
         lines.append(f"{lhs} &{rel} {first}".strip())
@@ -274,14 +210,14 @@ def display_rows(tex: str, width: int = _WIDTH) -> str:
     """A display (a definition line) too long for one row, as rows one under another:
     cut at its top-level ``,\\quad`` separators into a ``gathered`` block, as many pieces
     on a row as fit ``width``."""
-    if _visual_length(tex) <= width or "gathered" in tex:
+    if formula_width(tex) <= width or "gathered" in tex:
         return tex
     pieces = _top_terms(tex.replace(r",\quad ", " ,\\quad "), (" ,\\quad ",))
     if len(pieces) < 2:
         return tex
     rows: list[str] = []
     for piece in [pieces[0]] + [p.removeprefix(",\\quad ").strip() for p in pieces[1:]]:
-        if rows and _visual_length(rows[-1]) + _visual_length(piece) + 2 <= width:
+        if rows and formula_width(rows[-1]) + formula_width(piece) + 2 <= width:
             rows[-1] += r",\quad " + piece
         else:
             rows.append(piece)
