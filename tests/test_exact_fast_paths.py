@@ -81,3 +81,36 @@ def test_products_and_sums_of_symbols_print_as_sympy_does():
     sub = SubstitutingPrinter(names, shown)
     assert sub.doprint(sp.Add(sp.Mul(sym("w1"), sym("x1"), evaluate=False), sym("b"), evaluate=False)) \
         == "(-0.3)(2) + b"
+
+
+def test_exact_text_is_str():
+    from solver.core.numbers import exact_text
+
+    for v in (sp.Integer(0), sp.Integer(1), sp.Integer(-1), sp.Rational(1, 2), sp.Rational(-7, 3),
+              sp.Integer(10) ** 40, sp.Rational(3, 10**12), sp.Float("0.25", 50), 0):
+        assert exact_text(v) == str(v)
+
+
+def test_normalize_float_is_the_evalf_route():
+    from solver.core.numbers import DIGITS, MAX_MAGNITUDE
+
+    def generic(value):  # normalize's general route for a value that is not rational
+        approx = value.evalf(DIGITS + 10)
+        assert approx.is_Number and approx.is_finite is not False and abs(approx) <= MAX_MAGNITUDE
+        return sp.Float(approx, DIGITS)
+
+    rng = random.Random(11)
+    for _ in range(2000):
+        x = sp.Float(f"{rng.choice('-+')}{rng.randint(1, 10**40)}e{rng.randint(-320, 255)}",
+                     rng.choice([15, 30, 50, 60, 100]))
+        y = sp.Float(rng.random(), 50)
+        for v in (x, x * y, x + y, 1 / (1 + sp.exp(-y))):
+            mine, theirs = normalize(v), generic(v)
+            assert mine._mpf_ == theirs._mpf_ and mine._prec == theirs._prec
+    for v in (sp.Float("1e301", 50), sp.Float("-2e300", 50)):
+        try:
+            normalize(v)
+        except ValueError:
+            pass
+        else:
+            raise AssertionError("accepted a value above 1e300")

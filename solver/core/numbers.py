@@ -102,6 +102,10 @@ def normalize(value: sp.Expr) -> sp.Expr:
             raise ValueError("a value is larger than 1e300 in magnitude")
         if max(p.bit_length(), q.bit_length()) <= MAX_EXACT_BITS:
             return value
+    if isinstance(value, sp.Float):
+        _, mantissa, exponent, bits = value._mpf_
+        if mantissa and exponent + bits <= 996:  # finite, nonzero, below 2^996 < 1e300
+            return sp.Float(value, DIGITS)  # what evalf and Float(…, DIGITS) below give
     value = sp.sympify(value)
     if value.is_Rational:
         if abs(value) > MAX_MAGNITUDE:
@@ -114,6 +118,14 @@ def normalize(value: sp.Expr) -> sp.Expr:
     if abs(approx) > MAX_MAGNITUDE:
         raise ValueError("a value is larger than 1e300 in magnitude")
     return sp.Float(approx, DIGITS)
+
+
+def exact_text(value: sp.Expr) -> str:
+    """``str(value)``: for an exact ``Rational`` ``p/q`` (``p`` when ``q`` is 1), as sympy's
+    printer writes it, without the printer."""
+    if isinstance(value, sp.Rational):
+        return str(value.p) if value.q == 1 else f"{value.p}/{value.q}"
+    return str(value)
 
 
 def is_exact(value: sp.Expr) -> bool:

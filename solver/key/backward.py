@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from ..core.numbers import exact_text
 from .model import Block, Part, answer
 from .notes import softmax_ce_note
 from .question import QuestionWork, gathered
@@ -17,7 +18,7 @@ from .sweep import graph_backward
 def backward_part(w: QuestionWork, asked: list[str]) -> Part:
     g, sb = w.graph, w.sb
     loss = g.loss
-    marks = {("gradient", k, str(w.grads.adjoint.get(k, 0))) for k in asked}
+    marks = {("gradient", k, exact_text(w.grads.adjoint.get(k, 0))) for k in asked}
     if marks <= w.shown_before and w.style != "graph":
         # Built in full for :mod:`.recap` to refer back to; answered as before (the asked gradients).
         n_answers, n_final = len(w.answers), len(w.final)

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import sympy as sp
 
-from ..core.numbers import written_latex
+from ..core.numbers import exact_text, written_latex
 from ..graph.regularization import PENALTY
 from ..ops.activations import ACTIVATIONS
 from ..ops.activations.softmax import Softmax
@@ -31,7 +31,7 @@ def forward_part(w: QuestionWork, full: bool) -> Part | None:
     blocks = []
     for group in g.groups:
         keys = list(group.keys)
-        fresh = full or not all((k, str(w.values[k])) in w.shown_before for k in keys)
+        fresh = full or not all((k, exact_text(w.values[k])) in w.shown_before for k in keys)
         blocks.append(Block("definition", group.title, display=group.definition))
         softmax = [k for k in keys if isinstance(g.by_key[k].expr, Softmax)]
         for k in keys:  # the logits before the softmax that uses them
@@ -46,7 +46,7 @@ def forward_part(w: QuestionWork, full: bool) -> Part | None:
             if fresh:
                 w.answers.extend(answer("value", k, g.latex[k], w.values[k], w.digits) for k in softmax)
         for k in keys:
-            w.shown_before.add((k, str(w.values[k])))
+            w.shown_before.add((k, exact_text(w.values[k])))
     return Part("Forward pass", tuple(blocks)) if blocks else None
 
 
@@ -55,7 +55,7 @@ def _staged_forward(w: QuestionWork, full: bool) -> Part | None:
     derivatives beside it when gradients are asked."""
     g, sb = w.graph, w.sb
     keys = [n.key for n in g.nodes if not n.is_leaf and n.kind not in ("target",)]
-    if not full and all((k, str(w.values[k])) in w.shown_before for k in keys):
+    if not full and all((k, exact_text(w.values[k])) in w.shown_before for k in keys):
         return recap_part(w, keys)
     asked = w.asked() if w.grads is not None else []
     used = used_edges(w, asked) if asked else set()  # the local derivatives the backward pass uses
@@ -63,14 +63,14 @@ def _staged_forward(w: QuestionWork, full: bool) -> Part | None:
     defined = function_definitions(w, keys)
     eqs = []
     # a value an earlier question showed is stated (its local derivatives stay beneath it)
-    known = {k for k in keys if (k, str(w.values[k])) in w.shown_before}
+    known = {k for k in keys if (k, exact_text(w.values[k])) in w.shown_before}
     for k in keys:  # a value an earlier question derived is stated, not derived again
         eqs.append(Equation(g.latex[k], ((sb.shown[k].relation, sb.shown[k].latex),)) if k in known
                    else sb.forward(k))
         local = [e for p, e in sb.local_derivatives(k) if (k, p) in used] if used else []
         for i in range(0, len(local), 2):
             eqs.append(Equation("", (("", r"\qquad " + r",\quad ".join(e.inline for e in local[i:i + 2])),)))
-        w.shown_before.add((k, str(w.values[k])))
+        w.shown_before.add((k, exact_text(w.values[k])))
         if g.by_key[k].kind != "loss":
             w.answers.append(answer("value", k, g.latex[k], w.values[k], w.digits))
     text = ("Each stage in order, with its local derivatives (indented) beneath it." if asked
@@ -130,7 +130,7 @@ def _matrix_forward(w: QuestionWork, full: bool) -> Part:
     """Each layer's definition, then its equations (the definition before its use)."""
     g = w.graph
     keys = [k for grp in g.groups for k in grp.keys]
-    fresh = full or not all((k, str(w.values[k])) in w.shown_before for k in keys)
+    fresh = full or not all((k, exact_text(w.values[k])) in w.shown_before for k in keys)
     blocks = w.mx.forward()
     head = [k for grp in g.groups if "Softmax output" in grp.title for k in grp.keys]
     if head:
@@ -147,7 +147,7 @@ def _matrix_forward(w: QuestionWork, full: bool) -> Part:
         else:
             out.append(b)
     for k in keys:
-        w.shown_before.add((k, str(w.values[k])))
+        w.shown_before.add((k, exact_text(w.values[k])))
         if fresh:
             w.answers.append(answer("value", k, g.latex[k], w.values[k], w.digits))
     return Part("Forward pass", tuple(out))
@@ -181,7 +181,7 @@ def loss_part(w: QuestionWork) -> Part | None:
         w.answers.append(answer("loss", k, g.latex[k], w.values[k], w.digits))
     if "loss" in w.q.ask:
         w.final.append(f"L {sb.shown['L'].relation} {sb.shown['L'].latex}")
-    mark = ("loss", g.loss_title, str(w.values["L"]))
+    mark = ("loss", g.loss_title, exact_text(w.values["L"]))
     if mark in w.shown_before and "loss" not in w.q.ask and w.style == "graph":
         return None
     w.shown_before.add(mark)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from ..core.numbers import display
+from ..core.numbers import display, exact_text
 from ..graph.model import Graph
 
 
@@ -144,5 +144,5 @@ def answer(kind: str, of: str, latex: str, value: sp.Expr, digits: int, step: in
            upstream: bool | None = None) -> Answer:
     """An answer, with its exact value as sympy prints it and its display rounding."""
     shown = display(value, digits)
-    exact = str(value) if value.is_Rational else sp.Float(value, 30).__str__()
+    exact = exact_text(value) if value.is_Rational else sp.Float(value, 30).__str__()
     return Answer(kind, of, latex, exact, float(value), shown.text, step, upstream)
