@@ -65,6 +65,15 @@ def one(path: str) -> dict[str, float]:
     return {name: b - a for name, a, b in zip(PHASES, marks, marks[1:])}
 
 
+def _child(cmd: list[str], env: dict) -> subprocess.CompletedProcess:
+    """Run one timed child; on failure, exit with its error output (not a bare exit status)."""
+    proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.stderr.write(f"phases: {cmd[-1]} failed (exit {proc.returncode}):\n{proc.stderr}")
+        raise SystemExit(1)
+    return proc
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("problems", nargs="*", help="problem files (default: problems/*.yaml)")
@@ -81,11 +90,11 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|" + "---:|" * (len(PHASES) + 2))
     for path in problems:
         cmd = [sys.executable, __file__, "--child", path]
-        subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, check=True)  # warm-up
+        _child(cmd, env)  # warm-up
         runs = []
         for _ in range(max(1, args.runs)):
             start = time.perf_counter()
-            proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, check=True)
+            proc = _child(cmd, env)
             wall = time.perf_counter() - start
             phases = json.loads(proc.stdout)
             phases["rest"] = wall - sum(phases.values())
