@@ -26,7 +26,6 @@ from .boxes import DEdge, Diagram, DMatrix, DNode, label_size
 from .boxes import box_size as _box_size
 from .measure import LABEL_PT, PT, size
 from .placement import Box, Wanted, place
-from .unrolled import unrolled_diagram
 
 #: Above this many units, a layer is drawn compactly: the first 3, a gap, the last 2.
 MAX_UNITS = 6
@@ -273,6 +272,9 @@ def _diagram(figure: Figure, key: bool) -> Diagram:
     if figure.kind == "network":
         return network_diagram(figure.graph, values=key)
     if figure.kind == "tensors":  # one box per tensor, with its shape; a recurrent network's by time step
-        return unrolled_diagram(figure.graph, figure.values) if figure.graph.unrolled else \
-            graph_diagram(figure.graph, None, None, figure.values)
+        if figure.graph.unrolled:  # (the module reads the recurrent graph's: imported only for one)
+            from .unrolled import unrolled_diagram
+
+            return unrolled_diagram(figure.graph, figure.values)
+        return graph_diagram(figure.graph, None, None, figure.values)
     return graph_diagram(figure.graph, figure.values if key else None, figure.adjoint if key else None)
