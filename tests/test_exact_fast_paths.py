@@ -114,3 +114,27 @@ def test_normalize_float_is_the_evalf_route():
             pass
         else:
             raise AssertionError("accepted a value above 1e300")
+
+
+def test_add_and_mul_of_numbers_in_order_are_sympys():
+    import operator
+
+    from solver.graph.backprop import _in_order
+
+    rng = random.Random(23)
+
+    def number():
+        kind = rng.random()
+        if kind < 0.4:
+            return sp.Float(rng.uniform(-3, 3), rng.choice([50, 15, 60]))
+        if kind < 0.5:
+            return rng.choice([sp.S.Zero, sp.S.One, sp.S.NegativeOne, sp.S.Half, sp.Float(0, 50)])
+        return sp.Rational(rng.randint(-999, 999), rng.choice([1, 10, 100, 7]))
+
+    for _ in range(3000):
+        args = [number() for _ in range(rng.randint(1, 6))]
+        for op, start, cls in ((operator.add, sp.S.Zero, sp.Add), (operator.mul, sp.S.One, sp.Mul)):
+            mine, theirs = _in_order(args, op, start), cls(*args)
+            assert type(mine) is type(theirs) and mine == theirs, (args, mine, theirs)
+            if isinstance(theirs, sp.Float):
+                assert mine._mpf_ == theirs._mpf_ and mine._prec == theirs._prec

@@ -9,7 +9,9 @@ edges, and every upstream term is computed once and reused.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
+from functools import reduce
 from math import gcd
 
 import sympy as sp
@@ -82,9 +84,29 @@ def evaluate(expr: sp.Expr, values: dict[str, sp.Expr]) -> sp.Expr:
                 return evaluate(piece, values)
         raise ValueError(f"no piece of {expr} applies")
     args = [evaluate(a, values) for a in expr.args]
-    if (expr.is_Add or expr.is_Mul) and all(isinstance(a, sp.Rational) for a in args):
-        return normalize(_exact_sum(args) if expr.is_Add else _exact_product(args))
+    if expr.is_Add or expr.is_Mul:
+        if all(isinstance(a, sp.Rational) for a in args):
+            return normalize(_exact_sum(args) if expr.is_Add else _exact_product(args))
+        if all(isinstance(a, _NUMBERS) for a in args):  # Add/Mul of numbers: their numbers, in order
+            return normalize(_in_order(args, operator.add, sp.S.Zero) if expr.is_Add
+                             else _in_order(args, operator.mul, sp.S.One))
     return normalize(expr.func(*args))
+
+
+#: What a value is: an exact ``Rational`` or a ``Float`` (finite: :func:`normalize` saw to it).
+#: sympy's ``Add`` and ``Mul`` of numbers only add (multiply) them one by one in order, from
+#: 0 (1), with the numbers' own ``+`` (``*``): so does :func:`evaluate`, without the rest of
+#: their flattening (its assumption queries cost a sigmoid network's forward pass most of its time).
+_NUMBERS = (sp.Rational, sp.Float)
+
+
+def _in_order(numbers, op, identity):
+    """``Add(*numbers)`` (``op`` +, ``identity`` 0) or ``Mul(*numbers)`` (*, 1) as sympy
+    builds it: the identity itself dropped, one number left as it is, else folded in order."""
+    numbers = [a for a in numbers if a is not identity]
+    if len(numbers) <= 1:
+        return numbers[0] if numbers else identity
+    return reduce(op, numbers, identity)
 
 
 def _exact_sum(values) -> sp.Rational:
