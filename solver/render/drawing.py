@@ -5,6 +5,7 @@ layout's centimetres at the layout's text sizes, so its label boxes hold in both
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from html import escape
 
 from ..ops.latex import bmatrix, decimal_aligned
@@ -221,6 +222,18 @@ def _radius(n: DNode, ux: float = 1.0, uy: float = 0.0) -> float:
 def _text(latex: str, x: float, y: float, size: int, italic: bool = False, math: bool = True) -> str:
     """A label centred on ``x`` with its baseline at ``y``; scripts at 0.8 of ``size``
     (``size`` 14 gives 11 px scripts), a hyphen in math a minus sign."""
+    spans, width = _spans(latex, size, math)
+    style = ' font-style="italic"' if italic else ""
+    # Anchored at its start, from an estimate of its width: renderers place runs of
+    # mixed sizes more consistently that way than with text-anchor="middle".
+    return (f'<text x="{x - width / 2:.1f}" y="{y:.1f}" font-size="{size}" xml:space="preserve"{style}>'
+            + spans + "</text>")
+
+
+@lru_cache(maxsize=4096)
+def _spans(latex: str, size: int, math: bool) -> tuple[str, float]:
+    """A label's runs as ``<tspan>`` elements, and its estimated width (px): the same for the
+    label wherever it is drawn (names and captions recur in every key)."""
     parts, level = [], 0.0
     small = f"{size * 0.8:.0f}"
     pieces = runs(latex, math)
@@ -232,9 +245,4 @@ def _text(latex: str, x: float, y: float, size: int, italic: bool = False, math:
         parts.append(f"<tspan{attrs}>{escape(text, quote=False)}</tspan>")  # as saxutils.escape: & < >
     if level:
         parts.append(f'<tspan dy="{-level:.1f}"></tspan>')
-    style = ' font-style="italic"' if italic else ""
-    # Anchored at its start, from an estimate of its width: renderers place runs of
-    # mixed sizes more consistently that way than with text-anchor="middle".
-    width = em_width(latex, math) * size
-    return (f'<text x="{x - width / 2:.1f}" y="{y:.1f}" font-size="{size}" xml:space="preserve"{style}>'
-            + "".join(parts) + "</text>")
+    return "".join(parts), em_width(latex, math) * size
