@@ -13,38 +13,49 @@ from .measure import formula_extent, formula_width
 _WIDTH = 64
 
 
-def _length(tex: str, width: int) -> int:
-    """:func:`.formula_width` of ``tex`` where it is at most ``width`` (or ``_WIDTH``), else a
-    number above that: all that comparing with ``width`` needs."""
-    chars, spaces, _ = formula_extent(tex, max(width, _WIDTH))
-    return chars + spaces // 2
+def _cap(width: int) -> int:
+    """How far :func:`.formula_extent` must measure to compare with ``width`` (always as far as
+    ``_WIDTH``, so that rows of every width share the measures)."""
+    return width if width > _WIDTH else _WIDTH
+
+
+def _width(extent: tuple[int, int, bool]) -> int:
+    return extent[0] + extent[1] // 2
+
+
+def _join(a: tuple[int, int, bool] | None, b: tuple[int, int, bool]) -> tuple[int, int, bool] | None:
+    """The extent of two texts with a space between them (``None`` if not known from theirs)."""
+    return (a[0] + b[0], a[1] + b[1] + 1, b[2]) if a is not None and a[2] else None
 
 
 def math_rows(eq: Equation, width: int = _WIDTH) -> list[tuple[str, str, str]]:
     """Break an equation into aligned rows ``(lhs, relation, rhs)``.
 
     Parts stay on the first row while it is shorter than ``width`` visible characters."""
-    return list(_math_rows(eq, width))
+    return [row[:3] for row in _math_rows(eq, width)]
 
 
 @lru_cache(maxsize=1 << 14)
-def _math_rows(eq: Equation, width: int) -> tuple[tuple[str, str, str], ...]:
-    rows: list[tuple[str, str, str]] = []
-    lhs, rel, cur = eq.lhs, None, ""
-    length = lhs_length = _length(eq.lhs, width)
+def _math_rows(eq: Equation, width: int) -> tuple[tuple[str, str, str, tuple | None], ...]:
+    """:func:`math_rows`, each row with its right-hand side's extent (if known)."""
+    rows: list[tuple[str, str, str, tuple | None]] = []
+    lhs, rel, cur, cur_extent, cap = eq.lhs, None, "", None, _cap(width)
+    length = lhs_length = _width(formula_extent(eq.lhs, cap))
     for r, tex in eq.parts:
-        piece_len = _length(tex, width) + 3
+        extent = formula_extent(tex, cap)
+        piece_len = _width(extent) + 3
         if rel is None:
-            rel, cur, length = r, tex, length + piece_len
+            rel, cur, cur_extent, length = r, tex, extent, length + piece_len
             continue
         tagged = "&&" in tex or "&&" in cur  # a step with its tag column stands on a row of its own
         if length + piece_len > width or (r == "+" and rel == "+") or tagged:
-            rows.append((lhs, rel, cur))
-            lhs, rel, cur, length = "", r, tex, lhs_length + piece_len
+            rows.append((lhs, rel, cur, cur_extent))
+            lhs, rel, cur, cur_extent, length = "", r, tex, extent, lhs_length + piece_len
         else:
             cur += f" {r} {tex}"
+            cur_extent = _join(_join(cur_extent, formula_extent(r, cap)), extent)
             length += piece_len
-    rows.append((lhs, rel or "", cur))
+    rows.append((lhs, rel or "", cur, cur_extent))
     return tuple(rows)
 
 
@@ -123,7 +134,7 @@ def _outer_group(tex: str) -> tuple[str, str, str] | None:
 def _pack(terms: list[str], width: int) -> list[str]:
     """Terms on rows, as many on a row as fit ``width``; a row's length is its terms' and
     the spaces' (:func:`.formula_extent`) while its terms are closed."""
-    cap = max(width, _WIDTH)
+    cap = _cap(width)
     rows, (chars, spaces, closed) = [[terms[0]]], formula_extent(terms[0], cap)
     for t in terms[1:]:
         n, s, t_closed = formula_extent(t, cap)
@@ -140,7 +151,12 @@ def break_long(tex: str, width: int) -> list[str]:
     """A right-hand side too long for one row, cut into rows at the signs of its sum, or of
     the sum inside its outermost parentheses (which become ``\\Bigl( … \\Bigr)``, since
     ``\\left``/``\\right`` cannot span rows). Unchanged when it fits or has no such sum."""
-    if _length(tex, width) <= width:
+    return _break(tex, width, formula_extent(tex, _cap(width)))
+
+
+def _break(tex: str, width: int, extent: tuple[int, int, bool]) -> list[str]:
+    """:func:`break_long`, given the extent of ``tex`` (for ``width``)."""
+    if _width(extent) <= width:
         return [tex]
     for at in (_SUM, _PRODUCT):
         terms = _top_terms(tex, at)
@@ -161,9 +177,10 @@ def break_long(tex: str, width: int) -> list[str]:
 @lru_cache(maxsize=1 << 14)
 def _equation_lines(eq: Equation, width: int) -> str:
     lines = []
-    room = width - min(_length(eq.lhs, width), width // 2)
-    for lhs, rel, rhs in _math_rows(eq, width):
-        first, *more = break_long(rhs, room)
+    cap = _cap(width)
+    room = width - min(_width(formula_extent(eq.lhs, cap)), width // 2)
+    for lhs, rel, rhs, extent in _math_rows(eq, width):
+        first, *more = _break(rhs, room, extent or formula_extent(rhs, cap))
         lines.append(f"{lhs} &{rel} {first}".strip())
         lines += [f"&\\qquad {{}} {piece}" for piece in more]
     return " \\\\\n".join(lines)
