@@ -33,9 +33,7 @@ from .naming import (
     layer_names,
     weight_at,
 )
-from .recurrent_network import build_recurrent_network
 from .regularization import penalty, with_penalty
-from .tensor_network import build_tensor_network
 
 
 class _Builder:
@@ -234,9 +232,13 @@ def build_network(problem: Problem, question: Question, file: str | None = None)
         ProblemError: names that clash, a target of the wrong length or count, a class
             out of range, or a loss that needs probabilities on outputs that are not.
     """
-    if problem.network.recurrent:
+    if problem.network.recurrent:  # tensor layers' modules (ops.tensor, 8 ms) only for such networks
+        from .recurrent_network import build_recurrent_network
+
         return build_recurrent_network(problem, question, file)
     if problem.network.convolutional:
+        from .tensor_network import build_tensor_network
+
         return build_tensor_network(problem, question, file)
     return _Builder(problem, question, file).build()
 
