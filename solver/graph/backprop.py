@@ -187,6 +187,13 @@ def _product_rule(term: sp.Expr, symbol: sp.Symbol) -> sp.Expr:
     if isinstance(term, sp.Function) and term.args and term.args[0] == symbol \
             and all(a.is_Number for a in term.args[1:]) and symbol.assumptions0 == _ARG.assumptions0:
         return _function_derivative(term.func, term.args[1:]).xreplace({_ARG: symbol})
+    return _diff(term, symbol)
+
+
+@lru_cache(maxsize=4096)
+def _diff(term: sp.Expr, symbol: sp.Symbol) -> sp.Expr:
+    """sympy's derivative, kept: a formula does not depend on the values, so the keys of
+    one network's variants (one process, other numbers) differentiate each term once."""
     return sp.diff(term, symbol)
 
 

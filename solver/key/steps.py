@@ -8,7 +8,7 @@ rounded number.
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import sympy as sp
 
@@ -27,6 +27,12 @@ def _joined(terms: list[str]) -> str:
     for t in terms[1:]:
         out += f" - {t[1:].lstrip()}" if t.startswith("-") else f" + {t}"
     return out
+
+
+@lru_cache(maxsize=1024)
+def _factored(f: sp.Expr) -> sp.Expr:
+    """``factor_terms(f)``, once per formula (the same in every variant of a network)."""
+    return sp.factor_terms(f)
 
 
 def _is_one(f: sp.Expr) -> bool:
@@ -154,7 +160,7 @@ class StepBuilder:
         key = (child, parent)
         if key not in self._forms:
             f = self.grads.local[key].formula.xreplace(self._functions)
-            self._forms[key] = sp.factor_terms(f) if f.is_Add else f
+            self._forms[key] = _factored(f) if f.is_Add else f
         return self._forms[key]
 
     @cached_property
