@@ -163,20 +163,23 @@ class Shown:
         return "=" if self.exact else r"\approx"
 
 
-#: Each value's display already worked out, by (type, precision, value, digits): a key shows
-#: the same numbers many times (an upstream gradient in every term of its chain sums).
+#: Each value's display already worked out, by (p, q, digits) for a Rational and (mpf,
+#: precision, digits) for a Float: a key shows the same numbers many times (an upstream
+#: gradient in every term of its chain sums).
 _SHOWN: dict = {}
 _SHOWN_MAX = 1 << 17
 
 
 def display(value: sp.Expr, digits: int) -> Shown:
     """Round ``value`` to ``digits`` significant figures for display (see :func:`_display`);
-    each exact value (of one type and precision) is worked out once."""
-    try:
-        key = (type(value), getattr(value, "_prec", None), value, digits)
-        shown = _SHOWN.get(key)
-    except TypeError:  # an unhashable value
+    each Rational or Float is worked out once."""
+    if isinstance(value, sp.Rational):
+        key = (value.p, value.q, digits)
+    elif isinstance(value, sp.Float):
+        key = (value._mpf_, value._prec, digits)
+    else:
         return _display(value, digits)
+    shown = _SHOWN.get(key)
     if shown is None:
         if len(_SHOWN) >= _SHOWN_MAX:
             _SHOWN.clear()

@@ -68,6 +68,7 @@ class StepBuilder:
         self.shown = {k: display(v, digits) for k, v in values.items()}
         self._substituting = SubstitutingPrinter(graph.latex, self.shown)  # its ``exact`` reset per use
         self._forms: dict = {}
+        self._partials: dict = {}  # (num, den) → ∂num/∂den, written once
 
     # -- small helpers -----------------------------------------------------------
     def tex(self, expr: sp.Expr) -> str:
@@ -89,7 +90,11 @@ class StepBuilder:
         return self.graph.latex[key]
 
     def d(self, num: str, den: str) -> str:
-        return partial(self.name(num), self.name(den))
+        try:
+            return self._partials[(num, den)]
+        except KeyError:
+            tex = self._partials[(num, den)] = partial(self.name(num), self.name(den))
+            return tex
 
     @staticmethod
     def factor(shown: Shown) -> str:
