@@ -138,3 +138,13 @@ def test_add_and_mul_of_numbers_in_order_are_sympys():
             assert type(mine) is type(theirs) and mine == theirs, (args, mine, theirs)
             if isinstance(theirs, sp.Float):
                 assert mine._mpf_ == theirs._mpf_ and mine._prec == theirs._prec
+
+
+def test_a_neurons_sum_is_split_as_by_free_symbols():
+    from solver.graph.backprop import _powers_evaluated, _split, _terms_by_symbol
+
+    w, x, v, b = (sym(k) for k in ("w1", "x1", "w2", "b1"))
+    for expr in (sp.Add(sp.Mul(w, x, evaluate=False), sp.Mul(v, x, evaluate=False), b, evaluate=False),
+                 sp.Add(sp.Mul(w, w, evaluate=False), x, evaluate=False),
+                 sp.Add(sp.Mul(w, x, evaluate=False), sp.Pow(x, 2, evaluate=False), evaluate=False)):
+        assert _split(expr) == _terms_by_symbol(_powers_evaluated(expr))

@@ -168,6 +168,22 @@ def _terms_by_symbol(expr: sp.Expr) -> dict:
     return out
 
 
+def _split(expr: sp.Expr) -> dict:
+    """:func:`_terms_by_symbol` of ``expr`` with its powers evaluated; a neuron's sum of
+    symbols and products of symbols (no power in it) is split by reading its terms' factors."""
+    if expr.is_Add and all(type(t) is sp.Symbol or _plain_product(t) for t in expr.args):
+        out: dict = {}
+        for term in expr.args:
+            for s in (term,) if type(term) is sp.Symbol else dict.fromkeys(term.args):
+                out.setdefault(s, []).append(term)
+        return out
+    return _terms_by_symbol(_powers_evaluated(expr))
+
+
+def _plain_product(expr) -> bool:
+    return type(expr) is sp.Mul and all(type(f) is sp.Symbol for f in expr.args)
+
+
 def _derivative(terms: dict, symbol: sp.Symbol) -> sp.Expr:
     parts = [_product_rule(t, symbol) for t in terms.get(symbol, ())]
     return parts[0] if len(parts) == 1 else sp.Add(*parts)
@@ -217,7 +233,7 @@ def child_derivatives(graph: Graph, node, terms: dict):
         if c not in graph.relevant:
             continue
         if c not in terms:
-            terms[c] = _terms_by_symbol(_powers_evaluated(graph.by_key[c].expr))
+            terms[c] = _split(graph.by_key[c].expr)
         yield c, _derivative(terms[c], node.symbol)
 
 
