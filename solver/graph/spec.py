@@ -10,7 +10,6 @@ from ..core.errors import ProblemError
 from ..core.names import latex_name
 from ..problem.expressions import ExpressionError, parse_expression
 from .model import Graph, Group, Node, sym
-from .tensor_spec import build_tensor_graph, is_tensor_graph
 
 
 def build_graph_spec(problem, question, file: str | None = None) -> Graph:
@@ -20,6 +19,8 @@ def build_graph_spec(problem, question, file: str | None = None) -> Graph:
         ProblemError: naming the node, for an expression outside the grammar, an
             unknown name, a name defined twice, a cycle, or an unknown output.
     """
+    from .tensor_spec import build_tensor_graph, is_tensor_graph  # ops.tensor: not for a network's key
+
     spec = problem.graph
     if is_tensor_graph(spec):
         return build_tensor_graph(problem, question, file, topological)
