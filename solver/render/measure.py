@@ -116,7 +116,7 @@ def _longer_part(m: re.Match) -> str:
     return max(m.group(1), m.group(2), key=len)
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 12)
 def _measured(tex: str) -> tuple[int, int, bool]:
     """``tex`` rewritten as :func:`formula_width` describes, measured: (characters other than
     braces, ``^``, ``_`` and white space; spaces; closed). Closed: no rewriting could reach
@@ -156,7 +156,7 @@ def formula_width(tex: str) -> int:
     return chars + spaces // 2
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 12)
 def formula_extent(tex: str, cap: int) -> tuple[int, int, bool]:
     """:func:`_measured`, but found word by word (at single spaces outside braces), and only
     up to ``cap``: (``cap`` + 1, 0, False) for a formula wider than that. A formula whose
