@@ -132,3 +132,20 @@ def test_a_label_grazing_a_box_edge_is_placed_as_the_plain_search():
         circles = [(edge + 0.3, 0.3, 0.1)]
         segments = [((edge, -1.0), (edge, 0.1 - 1e-12)), ((0.0, 0.0), (4.0, 0.0))]
         assert place(wanted, circles, boxes, segments) == plain_place(wanted, circles, boxes, segments)
+
+
+@pytest.mark.parametrize("depth", [-0.06, -0.03, -1e-9, 0.0, 1e-9, 0.02, 0.049, 0.06])
+@pytest.mark.parametrize("side", ["left", "right", "top", "bottom"])
+def test_an_edge_ending_at_the_tries_rim_is_checked_as_the_plain_search(side, depth):
+    # one label on a level edge; the only try left is the first (a box blocks the rest) or
+    # the last (a box blocks the others); an edge from afar ends ``depth`` inside that try's side
+    wanted = [Wanted((0.0, 0.0), (4.0, 0.0), 0.4, 0.2)]
+    first, last = Box(0.48, 0.0, 0.4, 0.2), Box(3.52, 0.0, 0.4, 0.2)
+    only_first, only_last = [Box(2.3, 0.0, 3.0, 0.2)], [Box(1.63, 0.0, 3.26, 0.2)]
+    end = {"left": (first.x0 + depth, 0.05), "right": (last.x1 - depth, -0.05),
+           "top": (0.5, first.y1 - depth), "bottom": (3.5, last.y0 + depth)}[side]
+    far = {"left": (-3.0, 0.5), "right": (7.0, 0.3), "top": (0.4, 3.0), "bottom": (3.6, -3.0)}[side]
+    boxes = only_first if side in ("left", "top") else only_last
+    for segment in ((far, end), (end, far)):
+        segments = [segment, ((0.0, 0.0), (4.0, 0.0))]
+        assert place(wanted, [], boxes, segments) == plain_place(wanted, [], boxes, segments)

@@ -93,11 +93,13 @@ def place(wanted: list[Wanted], circles: list[tuple[float, float, float]], boxes
     of them (:func:`_near`); the rest cannot touch any try, so the places are the same as
     checking everything."""
     placed: list[tuple[float, Box]] = []
+    spans = [(s, e, min(s[0], e[0]), max(s[0], e[0]), min(s[1], e[1]), max(s[1], e[1]),
+              max(abs(s[0]), abs(s[1]), abs(e[0]), abs(e[1]))) for s, e in segments]
     for want in wanted:
         first, last = _try(want, STOPS[0]), _try(want, STOPS[-1])  # a try's edges move monotonically with t
         hull = Hull(min(first.x0, last.x0), max(first.x1, last.x1), min(first.y0, last.y0), max(first.y1, last.y1))
         near_circles, near_boxes, near_segments = _near(hull, circles, [*boxes, *(b for _, b in placed)],
-                                                        [(s, e) for s, e in segments if (s, e) != (want.a, want.b)])
+                                                        [sp for sp in spans if (sp[0], sp[1]) != (want.a, want.b)])
         reach = [(cx, cy, (r + NODE_GAP) ** 2) for cx, cy, r in near_circles]
         sides = [(o.x1 + GAP, o.x0, o.y1 + GAP, o.y0) for o in near_boxes]
         (ax, ay), (bx, by), hw, hh = want.a, want.b, want.w / 2, want.h / 2
@@ -144,7 +146,7 @@ class Hull:
 
 
 def _near(hull: Hull, circles: list[tuple[float, float, float]], boxes: list[Box],
-          segments: list[tuple[tuple[float, float], tuple[float, float]]]) -> tuple[list, list, list]:
+          segments: list[tuple]) -> tuple[list, list, list]:
     """The circles, boxes and segments that may touch a box inside ``hull``: the others
     cannot, in floating point as well. A try's edges lie inside the hull's, and rounding is
     monotonic, so a circle or box :meth:`Box.meets_circle` or :meth:`Box.meets` no try
@@ -160,9 +162,9 @@ def _near(hull: Hull, circles: list[tuple[float, float, float]], boxes: list[Box
                   and hull.y0 < b.y1 + GAP and b.y0 < hull.y1 + GAP]
     near_segments = []
     scale = max(abs(hull.x0), abs(hull.x1), abs(hull.y0), abs(hull.y1))
-    for (ax, ay), (bx, by) in segments:
-        margin = 1e-9 * (1.0 + max(abs(ax), abs(ay), abs(bx), abs(by), scale))
-        if not (max(ax, bx) < hull.x0 - margin or min(ax, bx) > hull.x1 + margin
-                or max(ay, by) < hull.y0 - margin or min(ay, by) > hull.y1 + margin):
-            near_segments.append(((ax, ay), (bx, by)))
+    for s, e, x_lo, x_hi, y_lo, y_hi, size in segments:  # (ends, their bounds, their largest coordinate)
+        margin = 1e-9 * (1.0 + max(size, scale))
+        if not (x_hi < hull.x0 - margin or x_lo > hull.x1 + margin
+                or y_hi < hull.y0 - margin or y_lo > hull.y1 + margin):
+            near_segments.append((s, e))
     return near_circles, near_boxes, near_segments
