@@ -120,7 +120,13 @@ def _exact_sum(values) -> sp.Rational:
         else:
             common = q // gcd(q, vq) * vq
             p, q = p * (common // q) + vp * (common // vq), common
-    return sp.Rational(p, q)
+    return _rational(p, q)
+
+
+def _rational(p: int, q: int) -> sp.Rational:
+    """``Rational(p, q)`` for ``q > 0``: reduced here, built from the coprime pair."""
+    g = gcd(p, q)
+    return sp.Rational.from_coprime_ints(p // g, q // g) if g != 1 else sp.Rational.from_coprime_ints(p, q)
 
 
 def _exact_product(values) -> sp.Rational:
@@ -128,7 +134,7 @@ def _exact_product(values) -> sp.Rational:
     p, q = 1, 1
     for v in values:
         p, q = p * v.p, q * v.q
-    return sp.Rational(p, q)
+    return _rational(p, q)
 
 
 def _holds(condition, values: dict[str, sp.Expr]) -> bool:
