@@ -206,7 +206,19 @@ def run_in(title: str, text: str = "") -> str:
     return stripped + "." if starts_sentence and stripped[-1:] not in ".:;?!" else stripped
 
 
-_TOP_RELATION = re.compile(r"\s(=|\\approx|\\leftarrow)\s")
+#: Every place where a relation (between spaces) begins.
+_TOP_RELATION = re.compile(r"(?=\s(?:=|\\approx|\\leftarrow)\s)")
+
+
+def _first_relation(tex: str) -> int | None:
+    """Where the first relation of ``tex`` outside every brace begins (``None`` if none)."""
+    depth, last = 0, 0
+    for m in _TOP_RELATION.finditer(tex):
+        depth += tex.count("{", last, m.start()) - tex.count("}", last, m.start())
+        if depth == 0:
+            return m.start()
+        last = m.start()
+    return None
 
 
 def final_rows(finals) -> str:
@@ -214,11 +226,7 @@ def final_rows(finals) -> str:
     relation of each (display size: full fractions, matrices at their own height)."""
     rows = []
     for f in finals:
-        depth, cut = 0, None
-        for i, ch in enumerate(f):
-            depth += (ch == "{") - (ch == "}")
-            if depth == 0 and cut is None and _TOP_RELATION.match(f, i):
-                cut = i
+        cut = _first_relation(f)
         rows.append(f if cut is None else f[:cut] + " &" + f[cut:])
     return " \\\\\n".join(rows)
 
