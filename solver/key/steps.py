@@ -60,15 +60,11 @@ class StepBuilder:
 
     def __init__(self, graph: Graph, values: dict[str, sp.Expr], digits: int,
                  grads: Gradients | None = None):
-        self.graph = graph
-        self.values = values
-        self.digits = digits
-        self.grads = grads
+        self.graph, self.values, self.digits, self.grads = graph, values, digits, grads
         self.printer = NNLatexPrinter(graph.latex)
         self.shown = {k: display(v, digits) for k, v in values.items()}
         self._substituting = SubstitutingPrinter(graph.latex, self.shown)  # its ``exact`` reset per use
-        self._forms: dict = {}
-        self._partials: dict = {}  # (num, den) → ∂num/∂den, written once
+        self._forms, self._partials = {}, {}  # local derivatives; (num, den) → ∂num/∂den, written once
 
     # -- small helpers -----------------------------------------------------------
     def tex(self, expr: sp.Expr) -> str:
@@ -90,11 +86,9 @@ class StepBuilder:
         return self.graph.latex[key]
 
     def d(self, num: str, den: str) -> str:
-        try:
-            return self._partials[(num, den)]
-        except KeyError:
-            tex = self._partials[(num, den)] = partial(self.name(num), self.name(den))
-            return tex
+        if (num, den) not in self._partials:
+            self._partials[(num, den)] = partial(self.name(num), self.name(den))
+        return self._partials[(num, den)]
 
     @staticmethod
     def factor(shown: Shown) -> str:
