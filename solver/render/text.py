@@ -35,7 +35,7 @@ def math_rows(eq: Equation, width: int = _WIDTH) -> list[tuple[str, str, str]]:
     return [row[:3] for row in _math_rows(eq, width)]
 
 
-@lru_cache(maxsize=1 << 14)
+@lru_cache(maxsize=1 << 16)
 def _math_rows(eq: Equation, width: int) -> tuple[tuple[str, str, str, tuple | None], ...]:
     """:func:`math_rows`, each row with its right-hand side's extent (if known)."""
     rows: list[tuple[str, str, str, tuple | None]] = []
@@ -174,7 +174,7 @@ def _break(tex: str, width: int, extent: tuple[int, int, bool]) -> list[str]:
     return rows
 
 
-@lru_cache(maxsize=1 << 14)
+@lru_cache(maxsize=1 << 16)
 def _equation_lines(eq: Equation, width: int) -> str:
     lines = []
     cap = _cap(width)
