@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from ..core.options import Options
 from ..graph.network import build_network
-from ..graph.tensor_spec import tensor_level
 from ..problem.fields import written
 from ..problem.schema import Problem
 from .given import given_blocks, given_values
@@ -72,6 +71,8 @@ def _figure(problem: Problem, work: QuestionWork) -> Figure:
     """The network as drawn (weights from the graph), or a graph problem's stages with
     their values and, where gradients are asked, their gradients."""
     if work.graph.tensors:  # one box per tensor, its shape in it
+        from ..graph.tensor_spec import tensor_level  # a tensor graph's modules, only for one
+
         shapes = {t.key: r" \times ".join(map(str, t.shape)) if t.shape else r"\text{scalar}" for t in work.graph.tensors}
         return Figure("tensors", tensor_level(work.graph), shapes)
     if problem.graph is None:
