@@ -148,21 +148,32 @@ def _measured(tex: str) -> tuple[int, int, bool]:
     return len(_DROPPED.sub("", tex)), tex.count(" "), closed
 
 
+#: Every digit as ``0``: no measure here tells one digit from another (each is one character,
+#: a word character to ``\b``; no pattern names a digit), so formulas that differ only in
+#: their numbers and indices (``w_{138} x_{18}``, ``w_{712} x_{22}``) share one measuring.
+_ZEROS = str.maketrans("123456789", "000000000")
+
+
 def formula_width(tex: str) -> int:
     """Roughly how many characters wide the LaTeX formula ``tex`` prints: a command counts as
     one character, a matrix as its widest row, a fraction as its longer part, sub- and
     superscripts in full (an over-estimate: rows are broken a little early rather than late)."""
-    chars, spaces, _ = _measured(tex)
+    chars, spaces, _ = _measured(tex.translate(_ZEROS))
     return chars + spaces // 2
 
 
-@lru_cache(maxsize=1 << 12)
 def formula_extent(tex: str, cap: int) -> tuple[int, int, bool]:
     """:func:`_measured`, but found word by word (at single spaces outside braces), and only
     up to ``cap``: (``cap`` + 1, 0, False) for a formula wider than that. A formula whose
     words (but the last) are closed measures as the sum of its words and the spaces between
     them, so the words of long sums (terms, signs, numbers), which recur, are measured once,
-    and a long sum only as far as it matters."""
+    and a long sum only as far as it matters. Measured with its digits as ``0`` (:data:`_ZEROS`)."""
+    return _extent(tex.translate(_ZEROS), cap)
+
+
+@lru_cache(maxsize=1 << 12)
+def _extent(tex: str, cap: int) -> tuple[int, int, bool]:
+    """:func:`formula_extent` of a formula whose digits are all ``0``."""
     if " " not in tex or "\\begin{array}" in tex:
         return _measured(tex)
     chars, spaces, closed, word, depth = 0, -1, True, [], 0
