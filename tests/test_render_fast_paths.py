@@ -1,0 +1,119 @@
+"""The render stage's fast paths give what the plain ways give.
+
+- Formulas are measured with their digits as ``0`` (so that formulas differing only in numbers
+  share a cache entry): each measure equals the measure of the formula as written.
+- The answers JSON is written with the C encoder on pieces: byte for byte what
+  ``json.dumps(indent=2, ensure_ascii=False)`` writes (the oracle), for random nested data and
+  for lists of answer-like records whose strings hold separators, braces and new lines.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+
+import pytest
+
+from solver.render import answers as answers_module
+from solver.render import measure
+
+FORMULAS = [
+    r"\frac{\partial L}{\partial h_{5}} \frac{\partial h_{5}}{\partial z_{h_{5}}} \frac{\partial z_{h_{5}}}{\partial w_{138}}",
+    r"(0.5)(-0.7) + (0.76)(0.16) + (0.41)(0.07) + (-0.81)(0.21) + (0.67)(1) + (0.66)(-0.34)",
+    r"-0.35 + 0.1216 + 0.0287 - 0.1701 + 0.67 - 0.2244 - 0.0294 + 0.136 - 0.0712",
+    r"\operatorname{ReLU}(1.124)",
+    r"\left[\begin{array}{cc} 0.25 & -1.5 \\ 12 & 3.75 \end{array}\right] \left[\begin{array}{c} 1 \\ 2 \end{array}\right]",
+    r"\frac{\frac{1}{3}}{1 + e^{-0.25}} \cdot 10^{-5}",
+    r"\left2 \right9 \bigl8 \Bigr( x_1 \right) 3{,}075",
+    r"\text{step 12} \quad w_{3} \leftarrow 0.5 - 0.1 \cdot 2",
+    r"\sigma(z_{o_{1}}) = \frac{1}{1 + e^{-z_{o_{1}}}} = 0.6225 &&\text{(12)}",
+]
+
+
+def _variants(tex: str, rng: random.Random, n: int = 20) -> list[str]:
+    """``tex`` with its digits replaced at random (other digits, or none changed)."""
+    out = [tex]
+    for _ in range(n):
+        out.append("".join(rng.choice("0123456789") if c.isdigit() else c for c in tex))
+    return out
+
+
+@pytest.mark.parametrize("tex", FORMULAS)
+@pytest.mark.parametrize("cap", [8, 20, 64, 90])
+def test_formula_extent_is_the_measure_of_the_formula_as_written(tex, cap):
+    rng = random.Random(hash((tex, cap)) & 0xFFFF)
+    for t in _variants(tex, rng):
+        written = measure._extent.__wrapped__(t, cap)  # measured without turning digits into 0
+        assert measure.formula_extent(t, cap) == written
+
+
+@pytest.mark.parametrize("tex", FORMULAS)
+def test_formula_width_is_the_width_of_the_formula_as_written(tex):
+    rng = random.Random(len(tex))
+    for t in _variants(tex, rng):
+        chars, spaces, _ = measure._measured.__wrapped__(t)
+        assert measure.formula_width(t) == chars + spaces // 2
+
+
+def test_digits_only_share_a_measure_where_their_lengths_agree():
+    # a fraction is measured as its longer part: lengths decide, digits' values never do
+    assert measure.formula_width(r"\frac{12}{3}") == measure.formula_width(r"\frac{99}{9}") == 2
+    assert measure.formula_width(r"\frac{1}{234}") == 3
+
+
+def _scalar(rng: random.Random):
+    return rng.choice([rng.random(), -1e-7, 1e300, math.inf, -math.inf, math.nan, 3, -12345678901234567890,
+                       True, False, None, 'a"b\\\n\t\x01é∂\u2028', "", "x, y: z", "}, {", "},\n      {"])
+
+
+def _nested(rng: random.Random, depth: int = 0):
+    r = rng.random()
+    if depth > 3 or r < 0.4:
+        return _scalar(rng)
+    if r < 0.7:
+        return [_nested(rng, depth + 1) for _ in range(rng.randint(0, 4))]
+    if r < 0.8:
+        return tuple(_nested(rng, depth + 1) for _ in range(rng.randint(0, 3)))
+    return {rng.choice(["k", "é", 'a"', "x y", "∂L", "}", "\n"]) + str(i): _nested(rng, depth + 1)
+            for i in range(rng.randint(0, 4))}
+
+
+def _records(rng: random.Random):
+    return [{rng.choice(["kind", "of", "}", "{", "\n", ""]) + str(i): _scalar(rng) for i in range(rng.randint(0, 4))}
+            for _ in range(rng.randint(0, 5))]
+
+
+def _oracle(o) -> str:
+    return json.dumps(o, indent=2, ensure_ascii=False)
+
+
+def test_nested_data_is_written_as_json_dumps_writes_it():
+    rng = random.Random(19)
+    for _ in range(3000):
+        o = _nested(rng)
+        assert answers_module._indented(o, 0) == _oracle(o)
+
+
+def test_lists_of_records_are_written_as_json_dumps_writes_them():
+    rng = random.Random(20)
+    for _ in range(3000):
+        rows = _records(rng)
+        o = {"questions": [{"id": "q", "answers": rows}]} if rng.random() < 0.5 else rows
+        assert answers_module._indented(o, 0) == _oracle(o)
+
+
+def test_records_with_a_nested_value_or_a_subclass_go_the_general_way():
+    class Text(str):
+        pass
+
+    for rows in ([{"a": 1, "b": [1, 2]}, {"a": 2}], [{"a": Text("x")}], [{"a": 1}, {}], [{1: "x"}]):
+        assert answers_module._records(rows, 1) is None
+    rows = [{"a": Text("x"), "b": [1, [2.5, "y"]]}, {"c": {"d": None}}]
+    assert answers_module._indented(rows, 0) == _oracle(rows)
+
+
+def test_a_mapping_with_a_key_other_than_text_is_left_to_json_dumps():
+    data = {"given": {1: "one", 2.5: [1, 2], None: True, False: {}}}
+    with pytest.raises(answers_module._NotPlain):
+        answers_module._indented(data, 0)
