@@ -117,3 +117,8 @@ def test_a_mapping_with_a_key_other_than_text_is_left_to_json_dumps():
     data = {"given": {1: "one", 2.5: [1, 2], None: True, False: {}}}
     with pytest.raises(answers_module._NotPlain):
         answers_module._indented(data, 0)
+
+
+def test_digits_beyond_ascii_are_kept_and_other_characters_too():
+    tex = "x_{12} ∂ σ_{٣} \ud800 é9"
+    assert measure._zeros(tex) == "x_{00} ∂ σ_{٣} \ud800 é0"
