@@ -71,7 +71,8 @@ def _figure(problem: Problem, work: QuestionWork) -> Figure:
     """The network as drawn (weights from the graph), or a graph problem's stages with
     their values and, where gradients are asked, their gradients."""
     if work.graph.tensors:  # one box per tensor, its shape in it
-        from ..graph.tensor_spec import tensor_level  # a tensor graph's modules, only for one
+        # a tensor graph's modules (ops.tensor, tensor expressions): imported for one only
+        from ..graph.tensor_spec import tensor_level
 
         shapes = {t.key: r" \times ".join(map(str, t.shape)) if t.shape else r"\text{scalar}" for t in work.graph.tensors}
         return Figure("tensors", tensor_level(work.graph), shapes)
