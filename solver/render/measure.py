@@ -158,7 +158,10 @@ _ZEROS = bytes.maketrans(b"123456789", b"000000000")
 
 def _zeros(tex: str) -> str:
     """``tex`` with every digit 1-9 as ``0``."""
-    return tex.encode("utf-8", "surrogatepass").translate(_ZEROS).decode("utf-8", "surrogatepass")
+    try:
+        return tex.encode().translate(_ZEROS).decode()
+    except UnicodeEncodeError:  # a lone surrogate
+        return tex.encode("utf-8", "surrogatepass").translate(_ZEROS).decode("utf-8", "surrogatepass")
 
 
 def formula_width(tex: str) -> int:
@@ -175,7 +178,10 @@ def formula_extent(tex: str, cap: int) -> tuple[int, int, bool]:
     words (but the last) are closed measures as the sum of its words and the spaces between
     them, so the words of long sums (terms, signs, numbers), which recur, are measured once,
     and a long sum only as far as it matters. Measured with its digits as ``0`` (:data:`_ZEROS`)."""
-    return _extent(_zeros(tex), cap)
+    try:  # _zeros(tex), written out (a call less for each of 160,000 formulas at 10k parameters)
+        return _extent(tex.encode().translate(_ZEROS).decode(), cap)
+    except UnicodeEncodeError:
+        return _extent(_zeros(tex), cap)
 
 
 @lru_cache(maxsize=1 << 12)
