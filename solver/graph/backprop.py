@@ -200,6 +200,13 @@ def _product_rule(term: sp.Expr, symbol: sp.Symbol) -> sp.Expr:
     factor the product of the other factors (what sympy's diff gives, without its general
     machinery: a convolution's or a matrix product's terms ``w x`` are most of a tensor
     graph's edges); anything else by sympy."""
+    if type(term) is sp.Mul and len(term.args) == 2 and type(symbol) is sp.Symbol:  # w x: most edges
+        a, b = term.args
+        if type(a) is sp.Symbol and type(b) is sp.Symbol and a.name != b.name:  # two distinct symbols
+            if a.name == symbol.name and a == symbol:
+                return b
+            if b.name == symbol.name and b == symbol:
+                return a
     if term == symbol:
         return sp.Integer(1)
     if term.is_Mul:

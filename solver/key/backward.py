@@ -61,6 +61,7 @@ def _neuron_backward(w: QuestionWork, asked: list[str]) -> Part:
                                    upstream=True))
         blocks.append(Block("upstream", f"Upstream gradient at ${g.latex[k]}$", "",
                             (_adjoint_eq(w, k, shortcut),)))
+    paths: dict = {}
     for k in asked:
         children = w.relevant_children(k)
         if k in shortcut:
@@ -68,7 +69,7 @@ def _neuron_backward(w: QuestionWork, asked: list[str]) -> Part:
         elif not children:
             eq = Equation(sb.d(loss, k), (("=", "0"),))
         else:
-            eq = sb.chain(k, children, _chain_path(w, k, children, shortcut))
+            eq = sb.chain(k, children, _chain_path(w, k, children, shortcut, paths))
         value = w.grads.adjoint.get(k, sp.Integer(0))
         blocks.append(Block("gradient", f"Gradient with respect to ${g.latex[k]}$", "", (eq,)))
         w.answers.append(answer("gradient", k, sb.d(loss, k), value, w.digits))
@@ -103,12 +104,21 @@ def _adjoint_eq(w: QuestionWork, k: str, shortcut: dict) -> Equation:
     return w.sb.chain(k, w.relevant_children(k))
 
 
-def _chain_path(w: QuestionWork, key: str, children: list[str], shortcut: dict) -> list[str] | None:
+def _chain_path(w: QuestionWork, key: str, children: list[str], shortcut: dict,
+                paths: dict | None = None) -> list[str] | None:
     """The single-child path up from ``key``'s child to the first node that branches
-    or feeds the loss: [top, …, child]."""
+    or feeds the loss: [top, …, child] (kept in ``paths`` by child: a neuron's weights share it)."""
     if len(children) != 1:
         return None
-    path = [children[0]]
+    if paths is None:
+        return _path_from(w, children[0], shortcut)
+    if children[0] not in paths:
+        paths[children[0]] = _path_from(w, children[0], shortcut)
+    return paths[children[0]]
+
+
+def _path_from(w: QuestionWork, child: str, shortcut: dict) -> list[str] | None:
+    path = [child]
     while True:
         cur = path[-1]
         nxt = w.relevant_children(cur)

@@ -68,6 +68,7 @@ class QuestionWork:
         self.final: list[str] = []
         self.graph = None
         self.grads = None
+        self._relevant_children: dict[str, list[str]] = {}
         if not any(a in question.ask for a in NUMERIC):  # counts, shapes, derivations only
             return
         key = graph_key(question)
@@ -145,8 +146,13 @@ class QuestionWork:
         return need
 
     def relevant_children(self, key: str) -> list[str]:
-        rel = self.graph.relevant
-        return [c for c in self.graph.children[key] if c in rel]
+        """The children of ``key`` that reach the loss, in graph order (worked out once per key:
+        callers only read the list)."""
+        out = self._relevant_children.get(key)
+        if out is None:
+            rel = self.graph.relevant
+            out = self._relevant_children[key] = [c for c in self.graph.children[key] if c in rel]
+        return out
 
     def final_lines(self, keys: list[str], value_of, lhs_of, rel: str) -> list[str]:
         """Final-answer lines; a layer whose every weight is listed becomes one matrix

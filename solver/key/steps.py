@@ -48,6 +48,34 @@ def _penalty_term(sb: "StepBuilder", key: str, local: Shown) -> tuple[str, str, 
             local.latex)
 
 
+def _softmax_details(self: "StepBuilder", keys: list[str]) -> list[Equation]:
+    """The exponentials and their sum, shown before softmax probabilities."""
+    first = self.graph.by_key[keys[0]].expr
+    logits = first.args[1:]
+    eqs = []
+    exps = []
+    for o in logits:
+        v = normalize(sp.exp(self.values[o.name]))
+        exps.append(v)
+        s = self.show(v)
+        sub, _ = self.subst(o)
+        eqs.append(Equation(rf"e^{{{self.tex(o)}}}", (("=", rf"e^{{{sub}}}"), (s.relation, s.latex))))
+    total = normalize(sp.Add(*exps))
+    st = self.show(total)
+    sym_sum = " + ".join(rf"e^{{{self.tex(o)}}}" for o in logits)
+    num_sum = " + ".join(self.show(v).latex for v in exps)
+    eqs.append(Equation("S", (("=", sym_sum), (r"\approx", num_sum), (st.relation, st.latex))))
+    for k in keys:
+        node = self.graph.by_key[k]
+        j = node.expr.index
+        v = self.shown[k]
+        eqs.append(Equation(self.name(k), (
+            ("=", rf"\frac{{e^{{{self.tex(logits[j])}}}}}{{S}}"),
+            (r"\approx", rf"\frac{{{self.show(exps[j]).latex}}}{{{st.latex}}}"),
+            (v.relation, v.latex))))
+    return eqs
+
+
 class StepBuilder:
     """Builds equations for one graph and its values at a display precision.
 
@@ -64,7 +92,8 @@ class StepBuilder:
         self.printer = NNLatexPrinter(graph.latex)
         self.shown = {k: display(v, digits) for k, v in values.items()}
         self._substituting = SubstitutingPrinter(graph.latex, self.shown)  # its ``exact`` reset per use
-        self._forms, self._partials = {}, {}  # local derivatives; (num, den) → ∂num/∂den, written once
+        # local derivatives and their texts by formula; (num, den) → ∂num/∂den, written once
+        self._forms, self._texts, self._partials, self._heads = {}, {}, {}, {}
 
     # -- small helpers -----------------------------------------------------------
     def tex(self, expr: sp.Expr) -> str:
@@ -126,41 +155,27 @@ class StepBuilder:
         parts.append((value.relation, value.latex))
         return Equation(self.name(key), tuple(parts))
 
-    def softmax_details(self, keys: list[str]) -> list[Equation]:
-        """The exponentials and their sum, shown before softmax probabilities."""
-        first = self.graph.by_key[keys[0]].expr
-        logits = first.args[1:]
-        eqs = []
-        exps = []
-        for o in logits:
-            v = normalize(sp.exp(self.values[o.name]))
-            exps.append(v)
-            s = self.show(v)
-            sub, _ = self.subst(o)
-            eqs.append(Equation(rf"e^{{{self.tex(o)}}}", (("=", rf"e^{{{sub}}}"), (s.relation, s.latex))))
-        total = normalize(sp.Add(*exps))
-        st = self.show(total)
-        sym_sum = " + ".join(rf"e^{{{self.tex(o)}}}" for o in logits)
-        num_sum = " + ".join(self.show(v).latex for v in exps)
-        eqs.append(Equation("S", (("=", sym_sum), (r"\approx", num_sum), (st.relation, st.latex))))
-        for k in keys:
-            node = self.graph.by_key[k]
-            j = node.expr.index
-            v = self.shown[k]
-            eqs.append(Equation(self.name(k), (
-                ("=", rf"\frac{{e^{{{self.tex(logits[j])}}}}}{{S}}"),
-                (r"\approx", rf"\frac{{{self.show(exps[j]).latex}}}{{{st.latex}}}"),
-                (v.relation, v.latex))))
-        return eqs
+    softmax_details = _softmax_details
 
     # -- backward ------------------------------------------------------------------
     def _local_form(self, child: str, parent: str) -> sp.Expr:
-        """∂child/∂parent in the nicest symbols: σ(z) written as h, softmax as p."""
-        key = (child, parent)
-        if key not in self._forms:
-            f = self.grads.local[key].formula.xreplace(self._functions)
-            self._forms[key] = _factored(f) if f.is_Add else f
-        return self._forms[key]
+        """∂child/∂parent in the nicest symbols: σ(z) written as h, softmax as p (once per
+        formula: a neuron's input x is ∂z/∂w of each of its weights w)."""
+        formula = self.grads.local[(child, parent)].formula
+        form = self._forms.get(formula)
+        if form is None:
+            f = formula.xreplace(self._functions)
+            form = self._forms[formula] = _factored(f) if f.is_Add else f
+        return form
+
+    def _form_texts(self, f: sp.Expr) -> tuple:
+        """A local derivative's LaTeX, with values (and whether exact), whether it is
+        bracketed in a product, is 1, is a symbol or number: once per formula."""
+        texts = self._texts.get(f)
+        if texts is None:
+            texts = self._texts[f] = (self.tex(f), *self.subst(f), f.is_Add or f.could_extract_minus_sign(),
+                                      _is_one(f), f.is_Symbol or f.is_Number)
+        return texts
 
     @cached_property
     def _functions(self) -> dict:
@@ -174,8 +189,12 @@ class StepBuilder:
         loss = self.graph.loss
         lhs = self.d(loss, key)
         parts: list[tuple[str, str]] = []
-        if lhs_chain:
-            parts.append(("=", " ".join(self.d(a, b) for a, b in zip(lhs_chain, lhs_chain[1:] + [key]))))
+        if lhs_chain:  # ∂L/∂a ∂a/∂z ∂z/∂key: all but the last factor the same for a neuron's weights
+            head = self._heads.get(id(lhs_chain))
+            if head is None or head[0] is not lhs_chain:
+                head = self._heads[id(lhs_chain)] = (lhs_chain, "".join(
+                    self.d(a, b) + " " for a, b in zip(lhs_chain, lhs_chain[1:])))
+            parts.append(("=", head[1] + self.d(lhs_chain[-1], key)))
         if children == [loss]:  # the output's own local derivative
             form = self._local_form(loss, key)
             parts.append(("=", self.tex(form)))
@@ -196,14 +215,14 @@ class StepBuilder:
         forms = [self._local_form(c, key) for c in children]
         sym, formulas, numbers, products = [], [], [], []
         exact, evaluated_exact, needs_eval = True, True, False
+        adjoint, locals_ = self.grads.adjoint, self.grads.local
         for c, f in zip(children, forms):
-            up = self.show(self.grads.adjoint[c])
-            local = self.show(self.grads.local[(c, key)].value)
-            ft, (fs, fe) = self.tex(f), self.subst(f)
+            up = display(adjoint[c], self.digits)
+            local = display(locals_[(c, key)].value, self.digits)
+            ft, fs, fe, wrap, one, plain = self._form_texts(f)
             exact &= up.exact and fe
             evaluated_exact &= up.exact and local.exact
-            needs_eval |= not (f.is_Symbol or f.is_Number)
-            wrap = f.is_Add or f.could_extract_minus_sign()
+            needs_eval |= not plain
             if c == PENALTY:  # ∂L/∂R = 1: the penalty's gradient, beside the data gradient
                 exact &= self.shown[key].exact
                 for out, term in zip((sym, formulas, numbers, products), _penalty_term(self, key, local)):
@@ -215,11 +234,12 @@ class StepBuilder:
                 numbers.append(rf"\left({fs}\right)" if f.is_Add else fs)
                 products.append(local.latex)
                 continue
-            sym.append(self.d(loss, c) + " " + self.d(c, key))
-            formulas.append(self.d(loss, c) + ("" if _is_one(f) else " " + (rf"\left({ft}\right)" if wrap else ft)))
-            if _is_one(f):
+            upstream = self.d(loss, c)
+            sym.append(upstream + " " + self.d(c, key))
+            formulas.append(upstream + ("" if one else " " + (rf"\left({ft}\right)" if wrap else ft)))
+            if one:
                 numbers.append(self.factor(up))
-            elif f.is_Symbol or f.is_Number:
+            elif plain:
                 numbers.append(f"({up.latex})" + (fs if fs.startswith("(") else f"({fs})"))
             else:
                 numbers.append(rf"({up.latex}) \cdot " + (rf"\left({fs}\right)" if wrap else fs))
