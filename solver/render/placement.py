@@ -91,28 +91,58 @@ def place(wanted: list[Wanted], circles: list[tuple[float, float, float]], boxes
 
     Each label's tries are checked only against what comes near the rectangle holding all
     of them (:func:`_near`); the rest cannot touch any try, so the places are the same as
-    checking everything."""
+    checking everything. Boxes are checked on their edges, each worked out once as
+    :class:`Box` works it out (``x - w / 2``...)."""
     placed: list[tuple[float, Box]] = []
+    edges = [_edges(b) for b in boxes]
     spans = [(s, e, min(s[0], e[0]), max(s[0], e[0]), min(s[1], e[1]), max(s[1], e[1]),
               max(abs(s[0]), abs(s[1]), abs(e[0]), abs(e[1]))) for s, e in segments]
     for want in wanted:
         first, last = _try(want, STOPS[0]), _try(want, STOPS[-1])  # a try's edges move monotonically with t
         hull = Hull(min(first.x0, last.x0), max(first.x1, last.x1), min(first.y0, last.y0), max(first.y1, last.y1))
-        near_circles, near_boxes, near_segments = _near(hull, circles, [*boxes, *(b for _, b in placed)],
-                                                        [sp for sp in spans if (sp[0], sp[1]) != (want.a, want.b)])
+        near_circles, sides, near_segments = _near(hull, circles, edges,
+                                                   [sp for sp in spans if sp[0] != want.a or sp[1] != want.b])
         reach = [(cx, cy, (r + NODE_GAP) ** 2) for cx, cy, r in near_circles]
-        sides = [(o.x1 + GAP, o.x0, o.y1 + GAP, o.y0) for o in near_boxes]
+        lines = [(ax, ay, bx - ax, by - ay) for (ax, ay), (bx, by) in near_segments]
         (ax, ay), (bx, by), hw, hh = want.a, want.b, want.w / 2, want.h / 2
         for t in STOPS:
             x, y = ax + t * (bx - ax), ay + t * (by - ay)
-            if _clear(x - hw, x + hw, y - hh, y + hh, reach, sides):
+            x0, x1, y0, y1 = x - hw, x + hw, y - hh, y + hh
+            if _clear(x0, x1, y0, y1, reach, sides) and not any(
+                    _crosses(x0, x1, y0, y1, *line) for line in lines):
                 box = Box(x, y, want.w, want.h)
-                if not any(box.crosses(s, e) for s, e in near_segments):
-                    placed.append((t, box))
-                    break
+                placed.append((t, box))
+                edges.append((x0, x1, y0, y1))
+                break
         else:
             return None
     return placed
+
+
+def _edges(b: Box) -> tuple[float, float, float, float]:
+    """``b``'s x0, x1, y0, y1."""
+    return b.x0, b.x1, b.y0, b.y1
+
+
+def _crosses(x0: float, x1: float, y0: float, y1: float, ax: float, ay: float, dx: float, dy: float) -> bool:
+    """:meth:`Box.crosses` of the box with these edges and the segment from (ax, ay) to
+    (ax + dx, ay + dy) given as ``dx = bx - ax``, ``dy = by - ay``: the same operations on
+    the same numbers (``max``/``min`` written as comparisons, which keep the same value)."""
+    lo, hi = 0.0, 1.0
+    for p, q in ((-dx, ax - x0), (dx, x1 - ax), (-dy, ay - y0), (dy, y1 - ay)):
+        if p == 0:
+            if q < 0:
+                return False
+            continue
+        t = q / p
+        if p < 0:
+            if t > lo:
+                lo = t
+        elif t < hi:
+            hi = t
+        if lo > hi:
+            return False
+    return True
 
 
 def _clear(x0: float, x1: float, y0: float, y1: float, reach: list[tuple[float, float, float]],
@@ -145,9 +175,10 @@ class Hull:
     y1: float
 
 
-def _near(hull: Hull, circles: list[tuple[float, float, float]], boxes: list[Box],
+def _near(hull: Hull, circles: list[tuple[float, float, float]], boxes: list[tuple[float, float, float, float]],
           segments: list[tuple]) -> tuple[list, list, list]:
-    """The circles, boxes and segments that may touch a box inside ``hull``: the others
+    """The circles, boxes (given by their edges x0, x1, y0, y1; returned as :func:`_clear`
+    takes them) and segments that may touch a box inside ``hull``: the others
     cannot, in floating point as well. A try's edges lie inside the hull's, and rounding is
     monotonic, so a circle or box :meth:`Box.meets_circle` or :meth:`Box.meets` no try
     unless it meets the hull by the same formula; a segment wholly beyond one side of the
@@ -158,8 +189,8 @@ def _near(hull: Hull, circles: list[tuple[float, float, float]], boxes: list[Box
         dx, dy = max(hull.x0 - x, 0.0, x - hull.x1), max(hull.y0 - y, 0.0, y - hull.y1)
         if dx * dx + dy * dy < (r + NODE_GAP) ** 2:
             near_circles.append((x, y, r))
-    near_boxes = [b for b in boxes if hull.x0 < b.x1 + GAP and b.x0 < hull.x1 + GAP
-                  and hull.y0 < b.y1 + GAP and b.y0 < hull.y1 + GAP]
+    sides = [(bx1 + GAP, bx0, by1 + GAP, by0) for bx0, bx1, by0, by1 in boxes
+             if hull.x0 < bx1 + GAP and bx0 < hull.x1 + GAP and hull.y0 < by1 + GAP and by0 < hull.y1 + GAP]
     near_segments = []
     scale = max(abs(hull.x0), abs(hull.x1), abs(hull.y0), abs(hull.y1))
     for s, e, x_lo, x_hi, y_lo, y_hi, size in segments:  # (ends, their bounds, their largest coordinate)
@@ -167,4 +198,4 @@ def _near(hull: Hull, circles: list[tuple[float, float, float]], boxes: list[Box
         if not (x_hi < hull.x0 - margin or x_lo > hull.x1 + margin
                 or y_hi < hull.y0 - margin or y_lo > hull.y1 + margin):
             near_segments.append((s, e))
-    return near_circles, near_boxes, near_segments
+    return near_circles, sides, near_segments
