@@ -38,8 +38,11 @@ def environment(fmt: str, extra: str | None = None, cache: jinja2.BytecodeCache 
     """
     f = FORMATS[fmt]
     loader = jinja2.FileSystemLoader(template_dirs(extra))
+    # the packaged templates are not looked at again for changes on every key (a stat per
+    # template per key); a user's (``extra``) are, as they may be edited while a notebook runs
     common = dict(loader=loader, undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-                  trim_blocks=True, lstrip_blocks=True, autoescape=False, bytecode_cache=cache)
+                  trim_blocks=True, lstrip_blocks=True, autoescape=False, bytecode_cache=cache,
+                  auto_reload=extra is not None)
     if f.syntax == "tex":
         env = jinja2.Environment(block_start_string="<%", block_end_string="%>",
                                  variable_start_string="<<", variable_end_string=">>",
