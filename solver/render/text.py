@@ -106,9 +106,13 @@ def _top_terms(tex: str, at: tuple[str, ...] = _SUM) -> list[str]:
     """``tex`` cut before each of ``at`` (a sum's ``+``/``-``) that stands outside every brace
     and ``\\left…\\right`` pair (each piece after the first begins with its sign)."""
     depth, last, cuts = 0, 0, []
+    plain = "\\left" not in tex and "\\right" not in tex  # then the depth changes by braces and parentheses only
     for m in _finder(at).finditer(tex, 1):
         i = m.start()
-        depth += _depth_change(tex[last:i])
+        if plain:
+            depth += tex.count("{", last, i) - tex.count("}", last, i) + tex.count("(", last, i) - tex.count(")", last, i)
+        else:
+            depth += _depth_change(tex[last:i])
         last = i
         if depth == 0 and not tex.endswith(_OPERATORS, 0, i):
             cuts.append(i)
