@@ -14,6 +14,8 @@ from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_UP, Decimal, localcontext
 
 import sympy as sp
 
+from .floats import evalf_float
+
 #: Working precision (significant decimal digits) once a value is not rational.
 DIGITS = 50
 
@@ -106,13 +108,17 @@ def normalize(value: sp.Expr) -> sp.Expr:
         _, mantissa, exponent, bits = value._mpf_
         if mantissa and exponent + bits <= 996:  # finite, nonzero, below 2^996 < 1e300
             return sp.Float(value, DIGITS)  # what evalf and Float(…, DIGITS) below give
+    elif not isinstance(value, sp.Rational):
+        fast = evalf_float(value, DIGITS + 10, DIGITS)
+        if fast is not None:
+            return fast
     value = sp.sympify(value)
     if value.is_Rational:
         if abs(value) > MAX_MAGNITUDE:
             raise ValueError("a value is larger than 1e300 in magnitude")
         if max(int(value.p).bit_length(), int(value.q).bit_length()) <= MAX_EXACT_BITS:
             return value
-    approx = value.evalf(DIGITS + 10)
+    approx = value.evalf(DIGITS + 10)  # (evalf_float's steps, for what it leaves to sympy)
     if not approx.is_Number or approx.is_finite is False or approx.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
         raise ValueError(f"a value is not a finite real number ({value})")
     if abs(approx) > MAX_MAGNITUDE:
