@@ -20,3 +20,45 @@ def test_a_product_of_two_symbols_is_differentiated_as_sympy_does():
     for term, s in cases:
         mine, theirs = _product_rule(term, s), sp.diff(term, s)
         assert mine == theirs and type(mine) is type(theirs), (term, s, mine, theirs)
+
+
+def test_a_rationals_float_is_sympys():
+    from solver.key.model import as_float
+
+    rng = random.Random(19)
+    values = [sp.Rational(rng.randint(-10**k, 10**k), rng.randint(1, 10**j)) for k in (1, 5, 17, 40, 300)
+              for j in (1, 3, 17, 40, 300) for _ in range(300)]
+    values += [sp.Rational(1, 3), sp.Rational(-2, 3), sp.Integer(0), sp.Integer(2**60 + 1),
+               sp.Rational(2**53 + 1, 2**53), sp.Rational(1, 10**310), sp.Rational(-3, 10**320),
+               sp.Rational(1, 2**1022), sp.Rational(1, 2**1023), sp.Float("0.1", 50)]
+    values += [sp.Rational(2 * m + 1, 2**54) + 1 for m in range(50)]  # ties to even at 53 bits
+    for v in values:
+        mine, theirs = as_float(v), float(v)
+        assert mine == theirs and (mine != 0 or str(mine) == str(theirs)), v
+
+
+def test_a_floats_exact_text_is_strs():
+    from solver.key.model import _float_text
+
+    rng = random.Random(5)
+    values = [sp.Float(rng.uniform(-10, 10) * 10 ** rng.randint(-40, 40), rng.choice((15, 30, 31, 50, 60)))
+              for _ in range(3000)]
+    values += [sp.Float(0), sp.Float("1e-320", 50), sp.Float("-0.5", 50), sp.Float("123456789.123456789", 50),
+               sp.Float(1, 50) / 3, sp.Float("1e299", 50), sp.Rational(1, 3), sp.Integer(2)]
+    for v in values:
+        assert _float_text(v) == sp.Float(v, 30).__str__(), v
+
+
+def test_one_product_is_accumulated_as_sympys_sum_of_it():
+    from solver.graph.backprop import _accumulated
+
+    rng = random.Random(3)
+    numbers = [sp.Float(rng.uniform(-3, 3), rng.choice((15, 50, 60))) for _ in range(200)]
+    numbers += [sp.Rational(rng.randint(-99, 99), rng.choice((1, 10, 100, 7))) for _ in range(100)]
+    numbers += [sp.Integer(0), sp.Float(0), sp.Float("1e-300", 50), sp.Float("-0.0", 50)]
+    for _ in range(3000):
+        a, b = rng.choice(numbers), rng.choice(numbers)
+        mine, theirs = _accumulated([(a, b)]), sp.Integer(0) + a * b
+        assert mine == theirs and type(mine) is type(theirs), (a, b)
+        if isinstance(mine, sp.Float):
+            assert mine._mpf_ == theirs._mpf_ and mine._prec == theirs._prec, (a, b)
