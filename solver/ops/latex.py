@@ -33,6 +33,21 @@ class NNLatexPrinter(LatexPrinter):
     def __init__(self, names: dict[str, str]):
         super().__init__({"order": "none", "ln_notation": True})
         self.names = names
+        self._printed: dict | None = None
+
+    def doprint(self, expr) -> str:
+        """sympy's ``doprint``, each formula printed once for a table of names: the keys of one
+        network's variants print the same formulas in the same names (the text depends on the
+        formula and the names only; formulas equal in sympy's ``==`` have the same arguments in
+        the same order and numbers of the same precision)."""
+        if self._printed is None:
+            self._printed = _printed(self.names)
+        tex = self._printed.get(expr)
+        if tex is None:
+            if len(self._printed) >= _PRINTED_MAX:
+                self._printed.clear()
+            tex = self._printed[expr] = super().doprint(expr)
+        return tex
 
     def _print_Symbol(self, expr, style="plain"):
         return self.names.get(expr.name) or super()._print_Symbol(expr, style)
@@ -141,6 +156,8 @@ class SubstitutingPrinter(NNLatexPrinter):
         self.values = values
         self.exact = True
 
+    doprint = LatexPrinter.doprint  # its text depends on the values too: printed each time
+
     def _print_Symbol(self, expr, style="plain"):
         shown = self.values.get(expr.name)
         if shown is None:
@@ -182,6 +199,22 @@ class SubstitutingPrinter(NNLatexPrinter):
                 tex = rf"\left({tex}\right)"
             out.append(tex)
         return "".join(out)
+
+
+#: The formulas printed for each table of names (its items, in order): formulas to LaTeX.
+_PRINTED_BY_NAMES: dict[tuple, dict] = {}
+_PRINTED_MAX = 1 << 14
+
+
+def _printed(names: dict[str, str]) -> dict:
+    """The formulas printed so far in ``names`` (a dict shared by printers of equal names)."""
+    key = tuple(names.items())
+    printed = _PRINTED_BY_NAMES.get(key)
+    if printed is None:
+        if len(_PRINTED_BY_NAMES) >= 16:
+            _PRINTED_BY_NAMES.clear()
+        printed = _PRINTED_BY_NAMES[key] = {}
+    return printed
 
 
 def _of_symbols(expr) -> bool:
