@@ -4,6 +4,8 @@ ties of ``max`` and ``min`` (the gradient to the first extremal argument)."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import sympy as sp
 
 from ..core.numbers import Shown
@@ -38,16 +40,13 @@ def notes(w: QuestionWork, ties: bool = True) -> list[Block]:
     two arguments reach (a tie; not with ``ties=False``, where the key states them elsewhere)."""
     g = w.graph
     out = []
-    for n in g.nodes:
-        if n.expr is None:
-            continue
-        for a in sp.preorder_traversal(n.expr):
+    marked = [(n, _marked(n.expr)) for n in g.nodes if n.expr is not None]
+    for n, found in marked:
+        for a in found:
             if isinstance(a, OpFunctionBase) and any(evaluate(p, w.values) == 0 for p in a.kink_points()):
                 out.append(Block("note", "Non-differentiable point", a.kink_note(w.sb.tex(a))))
-    for n in g.nodes:
-        if n.expr is None:
-            continue
-        for a in sp.preorder_traversal(n.expr):
+    for n, found in marked:
+        for a in found:
             if isinstance(a, Extremum):
                 text = tie_note(w, a) if ties else ""
             elif type(a) in _BUILTIN_KINKS and evaluate(a.args[0], w.values) == 0:
@@ -57,6 +56,14 @@ def notes(w: QuestionWork, ties: bool = True) -> list[Block]:
             if text:
                 out.append(Block("note", "Non-differentiable point", f"At ${g.latex[n.key]}$: {text}"))
     return out
+
+
+@lru_cache(maxsize=4096)
+def _marked(expr: sp.Expr) -> tuple:
+    """The parts of ``expr`` that may sit on a kink (functions of :mod:`solver.ops`, ``max`` and
+    ``min``, ``|u|``), in preorder: one traversal per formula (the same in every variant's key)."""
+    return tuple(a for a in sp.preorder_traversal(expr)
+                 if isinstance(a, (OpFunctionBase, Extremum)) or type(a) in _BUILTIN_KINKS)
 
 
 def tie(w: QuestionWork, a: Extremum) -> tuple[list[str], Shown] | None:

@@ -110,10 +110,11 @@ def _filter_part(part: Part, derived: Derived, here: str):
         if b.kind == "recap":
             blocks.append(b)
             continue
-        eqs, anchor_dropped = [], False
+        eqs, anchor_dropped, rewritten = [], False, False
         for eq in b.equations:
             if not eq.lhs and anchor_dropped:  # rows beneath a recalled line lose their indent
                 eq = replace(eq, parts=tuple((rel, tex.removeprefix("\\qquad ")) for rel, tex in eq.parts))
+                rewritten = True
             origin = derived.first(derived.equations, (eq.lhs, eq.parts), here)
             if origin is None:
                 eqs.append(eq)
@@ -144,8 +145,11 @@ def _filter_part(part: Part, derived: Derived, here: str):
             else:
                 headings.add(len(blocks))
         title = _gradient_title(eqs) if b.kind == "gradient" and 0 < len(eqs) < len(b.equations) else b.title
-        nb = replace(b, title=title or b.title, equations=tuple(eqs), display=display, text=text)
-        blocks.append(nb)
+        if not rewritten and len(eqs) == len(b.equations) and (title or b.title) == b.title \
+                and display == b.display and text == b.text:
+            blocks.append(b)  # nothing dropped or rewritten: the block as it is (11k at 10k parameters)
+        else:
+            blocks.append(replace(b, title=title or b.title, equations=tuple(eqs), display=display, text=text))
     kept = []
     for i, b in enumerate(blocks):
         if i in headings and not (i + 1 < len(blocks) and i + 1 not in headings and blocks[i + 1].equations):
@@ -172,14 +176,17 @@ def refer_back(parts: list[Part], derived: Derived, here: str, asked: set[str],
         loss_name: the loss's LaTeX name.
     """
     filtered = [(p, *_filter_part(p, derived, here)) for p in parts]
-    used = " ".join(
-        " ".join([b.text, b.display] + [eq.inline for eq in b.equations])
-        for _, blocks, _, _ in filtered for b in blocks)
+    used: list[str] = []  # everything the kept blocks write, joined when first asked (not when nothing is dropped)
 
     def needed(lhs: str) -> bool:
         if lhs == loss_name or lhs.startswith(loss_name + "^"):
             return loss_asked
-        return lhs in asked or _uses(lhs, used)
+        if lhs in asked:
+            return True
+        if not used:
+            used.append(" ".join(" ".join([b.text, b.display] + [eq.inline for eq in b.equations])
+                                 for _, blocks, _, _ in filtered for b in blocks))
+        return _uses(lhs, used[0])
 
     out = []
     for part, blocks, dropped, whole in filtered:
