@@ -6,8 +6,6 @@ tables, plots). The parts themselves are built by :mod:`.forward`, :mod:`.backwa
 
 from __future__ import annotations
 
-import difflib
-
 from ..core.errors import ProblemError
 from ..core.numbers import display
 from ..graph.backprop import Gradients, backward, forward
@@ -103,6 +101,8 @@ class QuestionWork:
         known = [n.key for n in g.nodes if n.kind not in ("target", "loss")]
         for name in q.gradients:
             if name not in known:
+                import difflib  # a misspelt name's hint, only on this error path
+
                 close = difflib.get_close_matches(name, known, n=1)
                 hint = f" (did you mean '{close[0]}'?)" if close else f" (parameters: {', '.join(params)})"
                 raise ProblemError(f"no quantity named '{name}'{hint}", file=self.file,
@@ -120,6 +120,8 @@ class QuestionWork:
             return [t.key for t in self.graph.tensors if t.kind in PARAMETER_KINDS]
         for name in self.q.gradients:
             if name not in tensors or tensors[name].kind == "output":
+                import difflib  # a misspelt name's hint, only on this error path
+
                 close = difflib.get_close_matches(name, list(tensors), n=1)
                 hint = f" (did you mean '{close[0]}'?)" if close else ""
                 raise ProblemError(f"no tensor named '{name}'{hint}", file=self.file,
