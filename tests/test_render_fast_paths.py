@@ -122,3 +122,20 @@ def test_a_mapping_with_a_key_other_than_text_is_left_to_json_dumps():
 def test_digits_beyond_ascii_are_kept_and_other_characters_too():
     tex = "x_{12} ∂ σ_{٣} \ud800 é9"
     assert measure._zeros(tex) == "x_{00} ∂ σ_{٣} \ud800 é0"
+
+
+def test_an_answers_fields_are_those_set_in_order():
+    from dataclasses import dataclass, fields
+
+    from solver.key.model import Answer
+
+    a = Answer("gradient", "w1", "w_{1}", "1/2", 0.5, "0.5", step=None, upstream=True, shape=None)
+    expected = {f.name: getattr(a, f.name) for f in fields(a) if getattr(a, f.name) is not None}
+    assert answers_module._fields(a) == expected
+    assert list(answers_module._fields(a)) == ["kind", "of", "latex", "exact", "value", "display", "upstream"]
+
+    @dataclass
+    class One:
+        x: object = 3
+
+    assert answers_module._fields(One()) == {"x": 3} and answers_module._fields(One(None)) == {}

@@ -28,19 +28,25 @@ from dataclasses import fields
 from fractions import Fraction
 from functools import cache, lru_cache
 from itertools import chain
+from operator import attrgetter
+from typing import Callable
 
 from ..key.model import Answer, Solution
 
 
 @cache
-def _names(kind: type) -> tuple[str, ...]:
-    return tuple(f.name for f in fields(kind))
+def _names(kind: type) -> tuple[tuple[str, ...], Callable[[object], tuple]]:
+    """The fields' names of a dataclass, and a getter of all their values at once."""
+    names = tuple(f.name for f in fields(kind))
+    get = attrgetter(*names)
+    return names, get if len(names) > 1 else lambda a: (get(a),)  # a tuple even for one field
 
 
 def _fields(a: Answer) -> dict:
     """An answer's fields in order, those that apply (not ``None``). Their values are text,
     numbers and nested lists, written as they are (no copy, as :func:`dataclasses.asdict` makes)."""
-    return {name: v for name in _names(type(a)) if (v := getattr(a, name)) is not None}
+    names, values = _names(type(a))
+    return {name: v for name, v in zip(names, values(a)) if v is not None}
 
 
 def answers(solution: Solution) -> dict:
