@@ -62,3 +62,15 @@ def test_one_product_is_accumulated_as_sympys_sum_of_it():
         assert mine == theirs and type(mine) is type(theirs), (a, b)
         if isinstance(mine, sp.Float):
             assert mine._mpf_ == theirs._mpf_ and mine._prec == theirs._prec, (a, b)
+
+
+def test_unevaluated_products_and_sums_are_sympys():
+    from solver.graph.network import _unevaluated
+
+    w, x, b = sym("w1"), sym("x1"), sym("b1")
+    m = _unevaluated(sp.Mul, (w, x))
+    assert m == sp.Mul(w, x, evaluate=False) and m.args == (w, x)
+    s = _unevaluated(sp.Add, (m, b))
+    assert s == sp.Add(m, b, evaluate=False) and s.args == (m, b) and hash(s) == hash(sp.Add(m, b, evaluate=False))
+    A = sp.MatrixSymbol("A", 2, 2)  # a type with constructor postprocessors: they still run
+    assert type(_unevaluated(sp.Mul, (A, A))) is type(sp.Mul(A, A, evaluate=False))

@@ -12,6 +12,7 @@ import re
 from dataclasses import replace
 
 import sympy as sp
+from sympy.core.basic import Basic
 
 from ..core.errors import ProblemError
 from ..core.names import latex_name
@@ -228,8 +229,14 @@ class _Builder:
 def _unevaluated(cls, args) -> sp.Expr:
     """``cls(*args, evaluate=False)`` for arguments that are already sympy expressions
     (symbols, products of them), as AssocOp builds it, without its cache and checks (11,000
-    products at 10k parameters)."""
-    return cls._exec_constructor_postprocessors(cls._from_args(args))
+    products at 10k parameters). The postprocessors run when an argument's type is one they
+    are registered for (a matrix expression), as ``_exec_constructor_postprocessors`` finds them
+    (its type's MRO); for symbols and their products there are none."""
+    obj = cls._from_args(args)
+    mapping = Basic._constructor_postprocessor_mapping
+    if any(issubclass(type(a), k) for a in args for k in mapping):
+        return cls._exec_constructor_postprocessors(obj)
+    return obj
 
 
 def build_network(problem: Problem, question: Question, file: str | None = None) -> Graph:
