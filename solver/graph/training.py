@@ -99,9 +99,11 @@ class _Compiled:
         self.forward_fns = {n.key: self._fn(n.expr, graph.parents[n.key]) for n in self.order}
         self.local_fns = {}
         for (child, parent), loc in grads.local.items():
-            args = sorted({s.name for s in loc.formula.free_symbols})
-            self.local_fns[(child, parent)] = self._fn(loc.formula, args)
+            formula = _in_child(loc.formula, child, graph.by_key[child].expr)
+            args = sorted({s.name for s in formula.free_symbols})
+            self.local_fns[(child, parent)] = self._fn(formula, args)
         self.edges = list(grads.local)
+        self.plan = [(c, p, *_kind(self.local_fns[(c, p)], grads.local[(c, p)].formula)) for c, p in self.edges]
 
     @staticmethod
     def _fn(expr: sp.Expr, args) -> tuple:
@@ -121,10 +123,37 @@ class _Compiled:
             fn, args = self.forward_fns[n.key]
             vals[n.key] = fn(*[vals[a] for a in args])
         adj = {self.graph.loss: _ONE}
-        for child, parent in self.edges:  # edges in reverse graph order of the child
-            fn, args = self.local_fns[(child, parent)]
-            adj[parent] = adj.get(parent, _ZERO) + adj.get(child, _ZERO) * fn(*[vals[a] for a in args])
+        for child, parent, fn, args in self.plan:  # edges in reverse graph order of the child
+            local = fn if args is None else vals[fn] if args is _NAME else fn(*[vals[a] for a in args])
+            adj[parent] = adj.get(parent, _ZERO) + adj.get(child, _ZERO) * local
         return vals, adj
+
+
+_NAME = object()
+
+
+def _kind(compiled: tuple, formula: sp.Expr) -> tuple:
+    """How the run finds a local derivative: (value, None) for a constant (its function's one
+    value: the same object or int at every call), (name, _NAME) for a parent's own value
+    (``∂(w x)/∂x = w``), else the compiled (function, argument names)."""
+    fn, args = compiled
+    if not args:
+        try:
+            return fn(), None
+        except (ArithmeticError, ValueError):  # raised where the run raises it, as before
+            return fn, args
+    if type(formula) is sp.Symbol and args == [formula.name]:
+        return formula.name, _NAME
+    return fn, args
+
+
+def _in_child(formula: sp.Expr, child: str, expr: sp.Expr) -> sp.Expr:
+    """A local derivative with the child's function, where it appears, read as the child's
+    value (σ'(z) = σ(z)(1 − σ(z)) is ``c (1 - c)``): the run computed the same call on the
+    same numbers for the child, so the value is the same, without a second ``exp``."""
+    if isinstance(expr, sp.Function) and formula.has(expr):
+        return formula.xreplace({expr: sp.Symbol(child, real=True)})
+    return formula
 
 
 _ZERO, _ONE = Exact(0), Exact(1)  # made once: a Fraction is slow to make, and these are made per edge and step
