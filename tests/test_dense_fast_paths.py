@@ -74,3 +74,15 @@ def test_unevaluated_products_and_sums_are_sympys():
     assert s == sp.Add(m, b, evaluate=False) and s.args == (m, b) and hash(s) == hash(sp.Add(m, b, evaluate=False))
     A = sp.MatrixSymbol("A", 2, 2)  # a type with constructor postprocessors: they still run
     assert type(_unevaluated(sp.Mul, (A, A))) is type(sp.Mul(A, A, evaluate=False))
+
+
+def test_a_neurons_parents_are_its_free_symbols():
+    from solver.graph.model import _symbol_names
+
+    w, x, b, y = sym("w1"), sym("x1"), sym("b1"), sym("y")
+    cases = [sp.Add(sp.Mul(w, x, evaluate=False), b, evaluate=False), sp.Add(w, x, evaluate=False),
+             sp.Add(sp.Mul(w, x, evaluate=False), sp.Mul(w, y, evaluate=False), evaluate=False),
+             sp.Add(sp.Mul(2, x, evaluate=False), b, evaluate=False), sp.Mul(w, x, evaluate=False),
+             sp.Add(sp.Pow(x, 2, evaluate=False), b, evaluate=False), sp.exp(w) + x]
+    for expr in cases:
+        assert _symbol_names(expr) == {s.name for s in expr.free_symbols}, expr

@@ -24,6 +24,15 @@ def sym(key: str) -> sp.Symbol:
     return sp.Symbol(key, real=True)
 
 
+def _symbol_names(expr: sp.Expr) -> set[str]:
+    """The names of ``expr``'s free symbols; a neuron's sum of symbols and products of
+    symbols read from its terms' factors (what ``free_symbols`` gives, without its traversal)."""
+    if type(expr) is sp.Add and all(type(t) is sp.Symbol or (type(t) is sp.Mul and all(
+            type(f) is sp.Symbol for f in t.args)) for t in expr.args):
+        return {f.name for t in expr.args for f in ((t,) if type(t) is sp.Symbol else t.args)}
+    return {s.name for s in expr.free_symbols}
+
+
 @dataclass(frozen=True)
 class Node:
     """One quantity of the graph.
@@ -176,7 +185,7 @@ class Graph:
             if n.is_leaf:
                 out[n.key] = ()
             else:
-                keys = {s.name for s in n.expr.free_symbols}
+                keys = _symbol_names(n.expr)
                 out[n.key] = tuple(sorted(keys, key=order.__getitem__))
         return out
 
