@@ -166,3 +166,13 @@ def test_sigmoid_and_powers_drawn(x, y, exponent):
                   sp.Add(sp.exp(x), -sp.exp(y), evaluate=False), sp.exp(x) * sp.log(1 + sp.exp(y))):
         if not isinstance(value, (sp.Rational, sp.Float)):
             assert_same(value, taken=False)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.floats(allow_nan=False, allow_infinity=False), st.integers(-330, 330),
+       st.sampled_from([1, 2, 4, 5, 15, 50, 55, 60]))
+def test_float_text_is_str(x, exponent, dps):
+    """display reads a Float's digits as str() writes them, without sympy's printer."""
+    from solver.core.numbers import _float_text
+    for value in (sp.Float(x, dps), sp.Float(x, dps) * sp.Float(10, dps) ** exponent):
+        assert _float_text(value) == str(value)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_UP, Decimal, localcontext
 
 import sympy as sp
+from mpmath.libmp import prec_to_dps, to_str
 
 from .floats import evalf_float
 
@@ -146,7 +147,20 @@ def _to_decimal(value: sp.Expr) -> Decimal:
         ctx.Emax, ctx.Emin = MAX_EMAX, MIN_EMIN  # tiny values (0.75^(2^40)) still display
         if value.is_Rational:
             return Decimal(int(value.p)) / Decimal(int(value.q))
-        return Decimal(str(sp.Float(value, DIGITS + 5)))
+        return Decimal(_float_text(sp.Float(value, DIGITS + 5)))
+
+
+def _float_text(value: sp.Float) -> str:
+    """``str(value)`` of a Float: what sympy's ``StrPrinter._print_Float`` writes at the top
+    level (every digit of its precision, zeros kept), without the printer."""
+    if type(value) is not sp.Float:
+        return str(value)
+    text = to_str(value._mpf_, 0 if value._prec < 5 else prec_to_dps(value._prec), strip_zeros=False)
+    if text.startswith("-.0"):
+        text = "-0." + text[3:]
+    elif text.startswith(".0"):
+        text = "0." + text[2:]
+    return text.removeprefix("+")
 
 
 @dataclass(frozen=True)
