@@ -176,3 +176,16 @@ def test_float_text_is_str(x, exponent, dps):
     from solver.core.numbers import _float_text
     for value in (sp.Float(x, dps), sp.Float(x, dps) * sp.Float(10, dps) ** exponent):
         assert _float_text(value) == str(value)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.floats(allow_nan=False, allow_infinity=False), st.integers(-330, 330),
+       st.sampled_from([1, 15, 50, 55, 60, 80]))
+def test_shown_digits_as_before(x, exponent, dps):
+    """display's Decimal of a Float: the digits of str(Float(value, DIGITS + 5)), as before."""
+    from decimal import Decimal
+
+    from solver.core.numbers import _to_decimal
+    for value in (sp.Float(x, dps), sp.Float(x, dps) * sp.Float(10, dps) ** exponent):
+        if isinstance(value, sp.Float):  # (0.0 * 10.0**0 is an exact 0)
+            assert str(_to_decimal(value)) == str(Decimal(str(sp.Float(value, DIGITS + 5))))

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_UP, Decimal, localcontext
 
 import sympy as sp
-from mpmath.libmp import prec_to_dps, to_str
+from mpmath.libmp import dps_to_prec, prec_to_dps, to_str
+from sympy.core.numbers import mpf_norm
 
 from .floats import evalf_float
 
@@ -147,7 +148,12 @@ def _to_decimal(value: sp.Expr) -> Decimal:
         ctx.Emax, ctx.Emin = MAX_EMAX, MIN_EMIN  # tiny values (0.75^(2^40)) still display
         if value.is_Rational:
             return Decimal(int(value.p)) / Decimal(int(value.q))
+        if type(value) is sp.Float:  # sp.Float(value, DIGITS + 5): its _as_mpf_val, then _new
+            return Decimal(_mpf_text(mpf_norm(mpf_norm(value._mpf_, _PREC_SHOWN), _PREC_SHOWN), _PREC_SHOWN))
         return Decimal(_float_text(sp.Float(value, DIGITS + 5)))
+
+
+_PREC_SHOWN = dps_to_prec(DIGITS + 5)
 
 
 def _float_text(value: sp.Float) -> str:
@@ -155,7 +161,11 @@ def _float_text(value: sp.Float) -> str:
     level (every digit of its precision, zeros kept), without the printer."""
     if type(value) is not sp.Float:
         return str(value)
-    text = to_str(value._mpf_, 0 if value._prec < 5 else prec_to_dps(value._prec), strip_zeros=False)
+    return _mpf_text(value._mpf_, value._prec)
+
+
+def _mpf_text(mpf: tuple, prec: int) -> str:
+    text = to_str(mpf, 0 if prec < 5 else prec_to_dps(prec), strip_zeros=False)
     if text.startswith("-.0"):
         text = "-0." + text[3:]
     elif text.startswith(".0"):
