@@ -125,7 +125,10 @@ class _Compiled:
         adj = {self.graph.loss: _ONE}
         for child, parent, fn, args in self.plan:  # edges in reverse graph order of the child
             local = fn if args is None else vals[fn] if args is _NAME else fn(*[vals[a] for a in args])
-            adj[parent] = adj.get(parent, _ZERO) + adj.get(child, _ZERO) * local
+            term, before = adj.get(child, _ZERO) * local, adj.get(parent)
+            # 0 + term is term: an exact one's value, a rounded one's (already at the working
+            # precision, mpf_add with 0 rounds it to itself) without the mixed-type addition
+            adj[parent] = term if before is None else before + term
         return vals, adj
 
 
