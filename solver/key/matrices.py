@@ -22,6 +22,7 @@ class MatrixNumbers:
         self.g, self.values, self.grads, self.digits = graph, values, grads, digits
         self.row = graph.orientation == "xW"  # vectors are rows, examples stack as rows
         self.n = graph.examples
+        self._weights: dict = {}  # (layer, id(source)) → (source, text): the forward and backward passes print W alike
 
     # -- numbers as matrices -----------------------------------------------------------
     def _fmt(self, v) -> str:
@@ -38,7 +39,11 @@ class MatrixNumbers:
         return self._mat(rows)
 
     def weights(self, info: LayerInfo, source: dict) -> str:
-        return self._mat([[source[k] for k in row] for row in info.weights])
+        kept = self._weights.get((info.index, id(source)))
+        if kept is None or kept[0] is not source:
+            kept = self._weights[(info.index, id(source))] = (
+                source, self._mat([[source[k] for k in row] for row in info.weights]))
+        return kept[1]
 
     def bias(self, info: LayerInfo, source: dict) -> str:
         keys = [info.bias] * len(info.pre[0]) if isinstance(info.bias, str) else list(info.bias)
