@@ -17,6 +17,8 @@ same function that derives the key's exact step) to mpmath numbers; the function
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import itemgetter
+from typing import Callable
 
 import mpmath
 import sympy as sp
@@ -104,6 +106,8 @@ class _Compiled:
             self.local_fns[(child, parent)] = self._fn(formula, args)
         self.edges = list(grads.local)
         self.plan = [(c, p, *_kind(self.local_fns[(c, p)], grads.local[(c, p)].formula)) for c, p in self.edges]
+        self.forward_plan = [(n.key, self.forward_fns[n.key][0], _reader(self.forward_fns[n.key][1]))
+                             for n in self.order]
 
     @staticmethod
     def _fn(expr: sp.Expr, args) -> tuple:
@@ -119,12 +123,11 @@ class _Compiled:
     def run(self, values: dict) -> tuple[dict, dict]:
         """Values of every node and ∂L/∂n of every node, from leaf values."""
         vals = dict(values)
-        for n in self.order:
-            fn, args = self.forward_fns[n.key]
-            vals[n.key] = fn(*[vals[a] for a in args])
+        for key, fn, read in self.forward_plan:
+            vals[key] = fn(*read(vals))
         adj = {self.graph.loss: _ONE}
         for child, parent, fn, args in self.plan:  # edges in reverse graph order of the child
-            local = fn if args is None else vals[fn] if args is _NAME else fn(*[vals[a] for a in args])
+            local = fn if args is None else vals[fn] if args is _NAME else fn(*args(vals))
             term, before = adj.get(child, _ZERO) * local, adj.get(parent)
             # 0 + term is term: an exact one's value, a rounded one's (already at the working
             # precision, mpf_add with 0 rounds it to itself) without the mixed-type addition
@@ -138,16 +141,24 @@ _NAME = object()
 def _kind(compiled: tuple, formula: sp.Expr) -> tuple:
     """How the run finds a local derivative: (value, None) for a constant (its function's one
     value: the same object or int at every call), (name, _NAME) for a parent's own value
-    (``∂(w x)/∂x = w``), else the compiled (function, argument names)."""
+    (``∂(w x)/∂x = w``), else the compiled function and a reader of its arguments."""
     fn, args = compiled
     if not args:
         try:
             return fn(), None
         except (ArithmeticError, ValueError):  # raised where the run raises it, as before
-            return fn, args
+            return fn, _reader(args)
     if type(formula) is sp.Symbol and args == [formula.name]:
         return formula.name, _NAME
-    return fn, args
+    return fn, _reader(args)
+
+
+def _reader(names: list) -> Callable:
+    """A function of the values giving the arguments ``names`` in order, as a tuple."""
+    if len(names) == 1:
+        get = itemgetter(names[0])
+        return lambda vals: (get(vals),)
+    return itemgetter(*names) if names else lambda vals: ()
 
 
 def _in_child(formula: sp.Expr, child: str, expr: sp.Expr) -> sp.Expr:
