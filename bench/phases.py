@@ -7,7 +7,7 @@ Each run is a fresh process that times, in order: the floor's imports (sympy, ji
 click), nnsolve's own imports (pydantic, PyYAML, the solver modules, building the problem
 schema's models), reading and validating the file, solving (values, gradients, the key's
 steps), rendering Markdown and LaTeX, the answers JSON, and the SVG diagram and plots
-(matplotlib, for training questions). "rest" is the run's wall time outside those phases
+(leather, for training questions). "rest" is the run's wall time outside those phases
 (interpreter start-up and exit). Milliseconds, medians over the runs. It calls the same
 functions ``solver/pipeline.py`` calls, and writes nothing.
 """

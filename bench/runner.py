@@ -84,8 +84,8 @@ def progress(msg: str) -> None:
 
 
 def environment() -> dict[str, str]:
-    """The user's environment: nnsolve's template cache and matplotlib's font cache are the
-    user's own (warmed by the untimed first runs), as they are when a user runs nnsolve;
+    """The user's environment: nnsolve's template cache is the user's own (warmed by the
+    untimed first runs), as it is when a user runs nnsolve;
     ``PYTHONDONTWRITEBYTECODE`` is unset."""
     env = dict(os.environ)
     env.pop("NNSOLVE_DEBUG", None)
