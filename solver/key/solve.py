@@ -4,6 +4,8 @@ touches files or lays anything out."""
 
 from __future__ import annotations
 
+import gc
+
 from ..core.options import Options
 from ..graph.network import build_network
 from ..problem.fields import written
@@ -29,7 +31,21 @@ def solve(problem: Problem, stem: str, options: Options = Options(), file: str |
     Raises:
         ProblemError: a question names an unknown quantity, or needs a loss or target
             that is not given, or the network cannot be evaluated.
+
+    Python's cyclic garbage collector is paused while the key is built (and left as it
+    was): what a key makes lives until it is rendered, so a collection in the middle of it
+    walks every object made so far and frees next to nothing.
     """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _solve(problem, stem, options, file)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _solve(problem: Problem, stem: str, options: Options, file: str | None) -> Solution:
     style = options.style or problem.style or ("graph" if problem.graph is not None else "neuron")
     digits = options.precision or problem.precision
     shown: set = set()
