@@ -19,6 +19,27 @@ ROOT = Path(__file__).resolve().parent.parent
 diagram_module = importlib.import_module("solver.render.diagram")  # the package's name is its function
 
 
+def plain_crosses(box, a, b) -> bool:
+    """Whether the segment from ``a`` to ``b`` runs through ``box`` (Liang–Barsky clipping,
+    written plainly: the check the placement's own clipping must agree with)."""
+    (ax, ay), (bx, by) = a, b
+    lo, hi = 0.0, 1.0
+    for p, q in ((-(bx - ax), ax - box.x0), (bx - ax, box.x1 - ax),
+                 (-(by - ay), ay - box.y0), (by - ay, box.y1 - ay)):
+        if p == 0:
+            if q < 0:
+                return False
+            continue
+        t = q / p
+        if p < 0:
+            lo = max(lo, t)
+        else:
+            hi = min(hi, t)
+        if lo > hi:
+            return False
+    return True
+
+
 def plain_place(wanted, circles, boxes, segments):
     """Every try of every label against everything (the search without pruning)."""
     placed = []
@@ -29,7 +50,7 @@ def plain_place(wanted, circles, boxes, segments):
             if (not any(box.meets_circle(cx, cy, r, NODE_GAP) for cx, cy, r in circles)
                     and not any(box.meets(other, GAP) for other in boxes)
                     and not any(box.meets(b, GAP) for _, b in placed)
-                    and not any(box.crosses(s, e) for s, e in segments if (s, e) != (want.a, want.b))):
+                    and not any(plain_crosses(box, s, e) for s, e in segments if (s, e) != (want.a, want.b))):
                 placed.append((t, box))
                 break
         else:

@@ -46,26 +46,6 @@ class Box:
         dy = max(self.y0 - y, 0.0, y - self.y1)
         return dx * dx + dy * dy < (r + gap) ** 2
 
-    def crosses(self, a: tuple[float, float], b: tuple[float, float]) -> bool:
-        """Whether the segment from ``a`` to ``b`` runs through the rectangle
-        (Liang–Barsky clipping)."""
-        (ax, ay), (bx, by) = a, b
-        lo, hi = 0.0, 1.0
-        for p, q in ((-(bx - ax), ax - self.x0), (bx - ax, self.x1 - ax),
-                     (-(by - ay), ay - self.y0), (by - ay, self.y1 - ay)):
-            if p == 0:
-                if q < 0:
-                    return False
-                continue
-            t = q / p
-            if p < 0:
-                lo = max(lo, t)
-            else:
-                hi = min(hi, t)
-            if lo > hi:
-                return False
-        return True
-
 
 @dataclass(frozen=True)
 class Wanted:
@@ -125,9 +105,9 @@ def _edges(b: Box) -> tuple[float, float, float, float]:
 
 
 def _crosses(x0: float, x1: float, y0: float, y1: float, ax: float, ay: float, dx: float, dy: float) -> bool:
-    """:meth:`Box.crosses` of the box with these edges and the segment from (ax, ay) to
-    (ax + dx, ay + dy) given as ``dx = bx - ax``, ``dy = by - ay``: the same operations on
-    the same numbers (``max``/``min`` written as comparisons, which keep the same value)."""
+    """Whether the segment from (ax, ay) to (ax + dx, ay + dy) runs through the box with
+    these edges (Liang–Barsky clipping; tests/test_placement.py's plain search clips with
+    ``max``/``min``, and these comparisons keep the same values)."""
     lo, hi = 0.0, 1.0
     for p, q in ((-dx, ax - x0), (dx, x1 - ax), (-dy, ay - y0), (dy, y1 - ay)):
         if p == 0:
