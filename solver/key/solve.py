@@ -4,8 +4,7 @@ touches files or lays anything out."""
 
 from __future__ import annotations
 
-import gc
-
+from ..core.collector import collector_paused
 from ..core.options import Options
 from ..graph.network import build_network
 from ..problem.fields import written
@@ -32,17 +31,11 @@ def solve(problem: Problem, stem: str, options: Options = Options(), file: str |
         ProblemError: a question names an unknown quantity, or needs a loss or target
             that is not given, or the network cannot be evaluated.
 
-    Python's cyclic garbage collector is paused while the key is built (and left as it
-    was): what a key makes lives until it is rendered, so a collection in the middle of it
-    walks every object made so far and frees next to nothing.
+    Python's cyclic garbage collector is paused while the key is built
+    (:func:`~solver.core.collector.collector_paused`).
     """
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         return _solve(problem, stem, options, file)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _solve(problem: Problem, stem: str, options: Options, file: str | None) -> Solution:

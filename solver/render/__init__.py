@@ -9,11 +9,11 @@ SVG), :mod:`.plots` draws training curves, :mod:`.answers` writes the answers JS
 
 from __future__ import annotations
 
-import gc
 from dataclasses import dataclass
 
 import jinja2
 
+from ..core.collector import collector_paused
 from ..core.options import Options
 from ..key.model import Solution
 from .diagram import diagram
@@ -74,16 +74,10 @@ def outputs(solution: Solution, options: Options = Options(),
     format's file and its companions (a Markdown key's SVGs), then each per-problem
     format (JSON), then each built format (PDF, as LaTeX to compile).
 
-    Python's cyclic garbage collector is paused while they are written (and left as it
-    was): rendering makes strings, not cycles, and a full collection in the middle of it
-    walks every object of the solved key (0.1–0.2 s at 10,000–20,000 parameters)."""
-    paused = gc.isenabled()
-    gc.disable()
-    try:
+    Python's cyclic garbage collector is paused while they are written
+    (:func:`~solver.core.collector.collector_paused`)."""
+    with collector_paused():
         return _outputs(solution, options, cache)
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _outputs(solution: Solution, options: Options, cache: jinja2.BytecodeCache | None) -> list[Rendered]:
