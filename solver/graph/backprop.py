@@ -268,7 +268,7 @@ def backward(graph: Graph, values: dict[str, sp.Expr]) -> Gradients:
             continue
         products = []
         for c, formula in child_derivatives(graph, n, terms):
-            value = values[formula.name] if type(formula) is sp.Symbol else evaluate(formula, values)
+            value = evaluate(formula, values)
             local[(c, n.key)] = Local(c, n.key, formula, value)
             products.append((adjoint[c], value))
         adjoint[n.key] = normalize(_accumulated(products))
