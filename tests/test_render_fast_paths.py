@@ -2,15 +2,11 @@
 
 - Formulas are measured with their digits as ``0`` (so that formulas differing only in numbers
   share a cache entry): each measure equals the measure of the formula as written.
-- The answers JSON is written with the C encoder on pieces: byte for byte what
-  ``json.dumps(indent=2, ensure_ascii=False)`` writes (the oracle), for random nested data and
-  for lists of answer-like records whose strings hold separators, braces and new lines.
+- An answer's fields are read at once: those set, in order, as reading them one by one gives.
 """
 
 from __future__ import annotations
 
-import json
-import math
 import random
 
 import pytest
@@ -60,63 +56,6 @@ def test_digits_only_share_a_measure_where_their_lengths_agree():
     # a fraction is measured as its longer part: lengths decide, digits' values never do
     assert measure.formula_width(r"\frac{12}{3}") == measure.formula_width(r"\frac{99}{9}") == 2
     assert measure.formula_width(r"\frac{1}{234}") == 3
-
-
-def _scalar(rng: random.Random):
-    return rng.choice([rng.random(), -1e-7, 1e300, math.inf, -math.inf, math.nan, 3, -12345678901234567890,
-                       True, False, None, 'a"b\\\n\t\x01é∂\u2028', "", "x, y: z", "}, {", "},\n      {"])
-
-
-def _nested(rng: random.Random, depth: int = 0):
-    r = rng.random()
-    if depth > 3 or r < 0.4:
-        return _scalar(rng)
-    if r < 0.7:
-        return [_nested(rng, depth + 1) for _ in range(rng.randint(0, 4))]
-    if r < 0.8:
-        return tuple(_nested(rng, depth + 1) for _ in range(rng.randint(0, 3)))
-    return {rng.choice(["k", "é", 'a"', "x y", "∂L", "}", "\n"]) + str(i): _nested(rng, depth + 1)
-            for i in range(rng.randint(0, 4))}
-
-
-def _records(rng: random.Random):
-    return [{rng.choice(["kind", "of", "}", "{", "\n", ""]) + str(i): _scalar(rng) for i in range(rng.randint(0, 4))}
-            for _ in range(rng.randint(0, 5))]
-
-
-def _oracle(o) -> str:
-    return json.dumps(o, indent=2, ensure_ascii=False)
-
-
-def test_nested_data_is_written_as_json_dumps_writes_it():
-    rng = random.Random(19)
-    for _ in range(3000):
-        o = _nested(rng)
-        assert answers_module._indented(o, 0) == _oracle(o)
-
-
-def test_lists_of_records_are_written_as_json_dumps_writes_them():
-    rng = random.Random(20)
-    for _ in range(3000):
-        rows = _records(rng)
-        o = {"questions": [{"id": "q", "answers": rows}]} if rng.random() < 0.5 else rows
-        assert answers_module._indented(o, 0) == _oracle(o)
-
-
-def test_records_with_a_nested_value_or_a_subclass_go_the_general_way():
-    class Text(str):
-        pass
-
-    for rows in ([{"a": 1, "b": [1, 2]}, {"a": 2}], [{"a": Text("x")}], [{"a": 1}, {}], [{1: "x"}]):
-        assert answers_module._records(rows, 1) is None
-    rows = [{"a": Text("x"), "b": [1, [2.5, "y"]]}, {"c": {"d": None}}]
-    assert answers_module._indented(rows, 0) == _oracle(rows)
-
-
-def test_a_mapping_with_a_key_other_than_text_is_left_to_json_dumps():
-    data = {"given": {1: "one", 2.5: [1, 2], None: True, False: {}}}
-    with pytest.raises(answers_module._NotPlain):
-        answers_module._indented(data, 0)
 
 
 def test_digits_beyond_ascii_are_kept_and_other_characters_too():

@@ -26,8 +26,7 @@ from __future__ import annotations
 import json
 from dataclasses import fields
 from fractions import Fraction
-from functools import cache, lru_cache
-from itertools import chain
+from functools import cache
 from operator import attrgetter
 from typing import Callable
 
@@ -65,70 +64,5 @@ def answers(solution: Solution) -> dict:
 
 
 def answers_json(solution: Solution) -> str:
-    """The answers JSON text (stable key order, UTF-8, trailing newline): what
-    ``json.dumps(..., indent=2, ensure_ascii=False)`` writes, byte for byte."""
-    data = answers(solution)
-    try:
-        return _indented(data, 0) + "\n"
-    except _NotPlain:
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-
-
-class _NotPlain(Exception):
-    """A mapping with a key other than a string: left to :func:`json.dumps` whole."""
-
-
-#: The types ``json`` writes as one token (exactly these: a subclass goes the general way).
-_SCALARS = frozenset({str, float, int, bool, type(None)})
-
-
-@lru_cache(maxsize=None)
-def _flat(level: int) -> json.JSONEncoder:
-    """An encoder writing a container of scalars whose items stand at indent ``level``: the
-    items separated by ``,`` and a new line indented as ``indent=2`` does. Without ``indent``
-    json uses its C encoder, many times faster than the Python one ``indent`` runs."""
-    return json.JSONEncoder(ensure_ascii=False, separators=(",\n" + "  " * level, ": "))
-
-
-def _records(rows: list, level: int) -> str | None:
-    """A list (at indent ``level``) of mappings of scalars, such as a question's answers, in
-    one call of the C encoder, or ``None`` if ``rows`` is not such a list. Written with the
-    separator of the mappings' items, the list's own separators are the only ones after a
-    ``}`` and before a ``{`` (a scalar never ends in ``}``, a key begins with ``"``), and a
-    new line stands only in a separator (in a string it is written ``\\n``): each one is
-    given its new lines and indents in one replacement."""
-    if not (set(map(type, rows)) == {dict} and all(rows) and set(map(type, chain.from_iterable(rows))) == {str}
-            and set(map(type, chain.from_iterable(map(dict.values, rows)))) <= _SCALARS):
-        return None
-    item, field = "\n" + "  " * (level + 1), "\n" + "  " * (level + 2)
-    text = _flat(level + 2).encode(rows)
-    body = text[2:-2].replace("}," + field + "{", item + "}," + item + "{" + field)
-    return "[" + item + "{" + field + body + item + "}" + "\n" + "  " * level + "]"
-
-
-def _indented(o, level: int) -> str:
-    """``o`` as ``json.dumps(o, indent=2, ensure_ascii=False)`` writes it at indent ``level``:
-    each container that holds only scalars (a row of numbers), or only mappings of scalars
-    (:func:`_records`), in one call of the C encoder, whose separator carries the new line
-    and indent; other containers item by item."""
-    if isinstance(o, dict):
-        if any(not isinstance(k, str) for k in o):
-            raise _NotPlain
-        values, opening, closing = o.values(), "{", "}"
-    elif isinstance(o, (list, tuple)):
-        values, opening, closing = o, "[", "]"
-    else:
-        return _flat(level).encode(o)
-    if not o:
-        return opening + closing
-    inner, outer = "\n" + "  " * (level + 1), "\n" + "  " * level
-    if all(type(v) in _SCALARS for v in values):
-        return opening + inner + _flat(level + 1).encode(o)[1:-1] + outer + closing
-    if opening == "[":
-        records = _records(o, level) if type(o) is list else None
-        if records is not None:
-            return records
-        items = [_indented(v, level + 1) for v in o]
-    else:
-        items = [_flat(0).encode(k) + ": " + _indented(v, level + 1) for k, v in o.items()]
-    return opening + inner + ("," + inner).join(items) + outer + closing
+    """The answers JSON text (stable key order, UTF-8, trailing newline)."""
+    return json.dumps(answers(solution), indent=2, ensure_ascii=False) + "\n"
