@@ -99,24 +99,9 @@ def _theme() -> Iterator[None]:
 def _span(leather):
     """A linear leather scale over exactly its domain (``leather.Linear`` widens it to
     round values of its own ticker: the axes span the outer ticks of :func:`ticks`)."""
-    import functools
     from decimal import Decimal
 
-    from leather.ticks.score import ScoreTicker
-
     class Span(leather.Linear):
-        def __init__(self, domain_min, domain_max):
-            """Linear's, but its ticker (a search for round ticks) is made only if asked
-            for: the axes are given their ticks."""
-            if domain_min > domain_max:
-                raise ValueError("Inverted domains are not currently supported.")
-            self._data_min, self._data_max = ((Decimal(0), Decimal(1)) if domain_min == domain_max
-                                              else (Decimal(domain_min), Decimal(domain_max)))
-
-        @functools.cached_property
-        def _ticker(self):
-            return ScoreTicker(self._data_min, self._data_max)
-
         def project(self, value, range_min, range_max):
             pos = (Decimal(value) - self._data_min) / (self._data_max - self._data_min)
             return (Decimal(range_max) - Decimal(range_min)) * pos + Decimal(range_min)
