@@ -173,9 +173,9 @@ def test_sigmoid_and_powers_drawn(x, y, exponent):
        st.sampled_from([1, 2, 4, 5, 15, 50, 55, 60]))
 def test_float_text_is_str(x, exponent, dps):
     """display reads a Float's digits as str() writes them, without sympy's printer."""
-    from solver.core.numbers import _float_text
+    from solver.core.numbers import float_text
     for value in (sp.Float(x, dps), sp.Float(x, dps) * sp.Float(10, dps) ** exponent):
-        assert _float_text(value) == str(value)
+        assert float_text(value) == str(value)
 
 
 @settings(max_examples=500, deadline=None)

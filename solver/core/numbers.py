@@ -150,13 +150,13 @@ def _to_decimal(value: sp.Expr) -> Decimal:
             return Decimal(int(value.p)) / Decimal(int(value.q))
         if type(value) is sp.Float:  # sp.Float(value, DIGITS + 5): its _as_mpf_val, then _new
             return Decimal(_mpf_text(mpf_norm(mpf_norm(value._mpf_, _PREC_SHOWN), _PREC_SHOWN), _PREC_SHOWN))
-        return Decimal(_float_text(sp.Float(value, DIGITS + 5)))
+        return Decimal(float_text(sp.Float(value, DIGITS + 5)))
 
 
 _PREC_SHOWN = dps_to_prec(DIGITS + 5)
 
 
-def _float_text(value: sp.Float) -> str:
+def float_text(value: sp.Float) -> str:
     """``str(value)`` of a Float: what sympy's ``StrPrinter._print_Float`` writes at the top
     level (every digit of its precision, zeros kept), without the printer."""
     if type(value) is not sp.Float:

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 from mpmath.libmp import dps_to_prec
-from sympy.printing.str import StrPrinter
 
-from ..core.numbers import display, exact_text
+from ..core.numbers import display, exact_text, float_text
 from ..graph.model import Graph
 
 
@@ -163,15 +162,14 @@ def as_float(value: sp.Expr) -> float:
 
 _SMALLEST_NORMAL = sys.float_info.min
 
-#: ``str`` of a sympy number is ``sstr(value, order=None)``: this printer, made once.
-_STR = StrPrinter({"order": None})
 _PREC_30 = dps_to_prec(30)
 
 
 def _float_text(value: sp.Expr) -> str:
     """``str(Float(value, 30))``: for a ``Float``, what ``Float.__new__`` does with a number and
-    ``dps=30`` (its value at 30 digits' precision, zero kept a Float), printed by one ``StrPrinter``'s ``_print_Float`` (what its ``doprint`` calls)
-    (12,000 answers of a sigmoid network, 28 µs each through ``str``)."""
+    ``dps=30`` (its value at 30 digits' precision, zero kept a Float), written by
+    :func:`~solver.core.numbers.float_text` (12,000 answers of a sigmoid network, 28 µs each
+    through ``str``)."""
     if type(value) is not sp.Float:
         return str(sp.Float(value, 30))
-    return _STR._print_Float(sp.Float._new(value._as_mpf_val(_PREC_30), _PREC_30, zero=False))
+    return float_text(sp.Float._new(value._as_mpf_val(_PREC_30), _PREC_30, zero=False))
