@@ -217,8 +217,8 @@ class StepBuilder:
         exact, evaluated_exact, needs_eval = True, True, False
         adjoint, locals_ = self.grads.adjoint, self.grads.local
         for c, f in zip(children, forms):
-            up = display(adjoint[c], self.digits)
-            local = display(locals_[(c, key)].value, self.digits)
+            up = self.show(adjoint[c])
+            local = self.show(locals_[(c, key)].value)
             ft, fs, fe, wrap, one, plain = self._form_texts(f)
             exact &= up.exact and fe
             evaluated_exact &= up.exact and local.exact
