@@ -46,6 +46,10 @@ def _check_verdict(measured: str, limit: str, verdict: str, unit: str, at_least:
     """The verdict is the measured number against the limit: met, or missed by the difference."""
     value = float(re.match(NUMBER, measured).group().replace(",", ""))
     bound = float(re.search(NUMBER, limit).group())
+    if value == bound:  # shown rounded to the limit: the unrounded measure decides, either side of it
+        assert verdict == "met" or re.fullmatch(rf"missed by 0(\.0+)?{re.escape(unit)}", verdict), (
+            measured, limit, verdict)
+        return
     if (value >= bound) if at_least else (value <= bound):
         assert verdict == "met", (measured, limit, verdict)
     else:
