@@ -6,7 +6,8 @@ import random
 import sympy as sp
 
 from solver.core.numbers import MAX_EXACT_BITS, display, normalize
-from solver.graph.backprop import _accumulated, _exact_product, _exact_sum
+from solver.graph.backprop import _accumulated
+from solver.graph.exact_sums import exact_product, exact_sum
 from solver.graph.model import sym
 from solver.ops.latex import NNLatexPrinter, SubstitutingPrinter
 
@@ -20,13 +21,13 @@ def test_exact_sum_and_product_are_sympys():
     rng = random.Random(19)
     for _ in range(400):
         args = _rationals(rng, rng.randint(1, 12))
-        for mine, theirs in ((_exact_sum(args), sp.Add(*args)), (_exact_product(args), sp.Mul(*args))):
+        for mine, theirs in ((exact_sum(args), sp.Add(*args)), (exact_product(args), sp.Mul(*args))):
             assert mine == theirs and type(mine) is type(theirs)
     for args in ([sp.Integer(0)], [sp.Rational(1, 4), sp.Rational(1, 4)], [sp.Integer(3), sp.Rational(-3)],
                  [sp.Rational(1, 2), sp.Integer(2)], [sp.Integer(-1)]):
-        assert _exact_sum(args) is sp.Add(*args) or _exact_sum(args) == sp.Add(*args)
-        assert type(_exact_sum(args)) is type(sp.Add(*args))
-        assert type(_exact_product(args)) is type(sp.Mul(*args))
+        assert exact_sum(args) is sp.Add(*args) or exact_sum(args) == sp.Add(*args)
+        assert type(exact_sum(args)) is type(sp.Add(*args))
+        assert type(exact_product(args)) is type(sp.Mul(*args))
 
 
 def test_accumulated_is_the_sum_of_products_in_order():
@@ -119,7 +120,7 @@ def test_normalize_float_is_the_evalf_route():
 def test_add_and_mul_of_numbers_in_order_are_sympys():
     import operator
 
-    from solver.graph.backprop import _in_order
+    from solver.graph.exact_sums import in_order
 
     rng = random.Random(23)
 
@@ -134,7 +135,7 @@ def test_add_and_mul_of_numbers_in_order_are_sympys():
     for _ in range(3000):
         args = [number() for _ in range(rng.randint(1, 6))]
         for op, start, cls in ((operator.add, sp.S.Zero, sp.Add), (operator.mul, sp.S.One, sp.Mul)):
-            mine, theirs = _in_order(args, op, start), cls(*args)
+            mine, theirs = in_order(args, op, start), cls(*args)
             assert type(mine) is type(theirs) and mine == theirs, (args, mine, theirs)
             if isinstance(theirs, sp.Float):
                 assert mine._mpf_ == theirs._mpf_ and mine._prec == theirs._prec

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass
-from functools import lru_cache, reduce
-from math import gcd
+from functools import lru_cache
 from typing import NamedTuple
 
 import sympy as sp
 
 from ..core.numbers import normalize
+from .exact_sums import NUMBERS, exact_product, exact_sum, in_order
 from .model import Graph
+from .shapes import derivative
 
 
 class Local(NamedTuple):
@@ -67,10 +68,16 @@ def forward(graph: Graph, overrides: dict[str, sp.Expr] | None = None) -> dict[s
     return values
 
 
-def evaluate(expr: sp.Expr, values: dict[str, sp.Expr]) -> sp.Expr:
+def evaluate(expr: sp.Expr, values: dict[str, sp.Expr], memo: dict | None = None) -> sp.Expr:
     """The value of ``expr`` (in the graph's symbols) at ``values``, computed bottom-up
     so that every intermediate is exact where it can be and checked for size (an
     ``exp(exp(exp(10)))`` stops at its inner overflow instead of running for ever).
+
+    Args:
+        memo: where given, the values of the functions and powers in ``expr`` already
+            computed at these ``values`` (filled in here): a value is a function of the
+            expression and ``values`` alone, so a softmax that appears in many local
+            derivatives is computed once.
 
     Raises:
         ValueError: a value that is not finite or exceeds 1e300 in magnitude.
@@ -79,63 +86,28 @@ def evaluate(expr: sp.Expr, values: dict[str, sp.Expr]) -> sp.Expr:
         return values[expr.name]
     if expr.is_Number:
         return normalize(expr)
+    if memo is not None and (expr.is_Function or expr.is_Pow):
+        value = memo.get(expr)
+        if value is None:
+            value = memo[expr] = _evaluate(expr, values, memo)
+        return value
+    return _evaluate(expr, values, memo)
+
+
+def _evaluate(expr: sp.Expr, values: dict[str, sp.Expr], memo: dict | None) -> sp.Expr:
     if isinstance(expr, sp.Piecewise):  # the first piece whose condition holds, decided exactly
         for piece, condition in expr.args:
             if _holds(condition, values):
-                return evaluate(piece, values)
+                return evaluate(piece, values, memo)
         raise ValueError(f"no piece of {expr} applies")
-    args = [evaluate(a, values) for a in expr.args]
+    args = [evaluate(a, values, memo) for a in expr.args]
     if expr.is_Add or expr.is_Mul:
         if all(isinstance(a, sp.Rational) for a in args):
-            return normalize(_exact_sum(args) if expr.is_Add else _exact_product(args))
-        if all(isinstance(a, _NUMBERS) for a in args):  # Add/Mul of numbers: their numbers, in order
-            return normalize(_in_order(args, operator.add, sp.S.Zero) if expr.is_Add
-                             else _in_order(args, operator.mul, sp.S.One))
+            return normalize(exact_sum(args) if expr.is_Add else exact_product(args))
+        if all(isinstance(a, NUMBERS) for a in args):  # Add/Mul of numbers: their numbers, in order
+            return normalize(in_order(args, operator.add, sp.S.Zero) if expr.is_Add
+                             else in_order(args, operator.mul, sp.S.One))
     return normalize(expr.func(*args))
-
-
-#: What a value is: an exact ``Rational`` or a ``Float`` (finite: :func:`normalize` saw to it).
-#: sympy's ``Add`` and ``Mul`` of numbers only add (multiply) them one by one in order, from
-#: 0 (1), with the numbers' own ``+`` (``*``): so does :func:`evaluate`, without the rest of
-#: their flattening (its assumption queries cost a sigmoid network's forward pass most of its time).
-_NUMBERS = (sp.Rational, sp.Float)
-
-
-def _in_order(numbers, op, identity):
-    """``Add(*numbers)`` (``op`` +, ``identity`` 0) or ``Mul(*numbers)`` (*, 1) as sympy
-    builds it: the identity itself dropped, one number left as it is, else folded in order."""
-    numbers = [a for a in numbers if a is not identity]
-    if len(numbers) <= 1:
-        return numbers[0] if numbers else identity
-    return reduce(op, numbers, identity)
-
-
-def _exact_sum(values) -> sp.Rational:
-    """The sum of exact rationals, as sympy's ``Add`` gives it (the same reduced ``Rational``),
-    in integers: without ``Add``'s general machinery, a neuron's sum is 10x cheaper."""
-    p, q = 0, 1
-    for v in values:
-        vp, vq = v.p, v.q
-        if vq == q:
-            p += vp
-        else:
-            common = q // gcd(q, vq) * vq
-            p, q = p * (common // q) + vp * (common // vq), common
-    return _rational(p, q)
-
-
-def _rational(p: int, q: int) -> sp.Rational:
-    """``Rational(p, q)`` for ``q > 0``: reduced here, built from the coprime pair."""
-    g = gcd(p, q)
-    return sp.Rational.from_coprime_ints(p // g, q // g) if g != 1 else sp.Rational.from_coprime_ints(p, q)
-
-
-def _exact_product(values) -> sp.Rational:
-    """The product of exact rationals, as sympy's ``Mul`` gives it (see :func:`_exact_sum`)."""
-    p, q = 1, 1
-    for v in values:
-        p, q = p * v.p, q * v.q
-    return _rational(p, q)
 
 
 def _holds(condition, values: dict[str, sp.Expr]) -> bool:
@@ -220,11 +192,11 @@ def _product_rule(term: sp.Expr, symbol: sp.Symbol) -> sp.Expr:
     return _diff(term, symbol)
 
 
-@lru_cache(maxsize=4096)
 def _diff(term: sp.Expr, symbol: sp.Symbol) -> sp.Expr:
-    """sympy's derivative, kept: a formula does not depend on the values, so the keys of
-    one network's variants (one process, other numbers) differentiate each term once."""
-    return sp.diff(term, symbol)
+    """sympy's derivative, once per shape of term (:mod:`.shapes`): a tensor graph repeats
+    one formula in other symbols, and a formula does not depend on the values (the keys of
+    one network's variants, one process, differentiate each shape once)."""
+    return derivative(term, symbol)
 
 
 #: The argument of an activation whose derivative is worked out once (real, as a graph's symbols).
@@ -263,12 +235,13 @@ def backward(graph: Graph, values: dict[str, sp.Expr]) -> Gradients:
     adjoint: dict[str, sp.Expr] = {graph.loss: sp.Integer(1)}
     local: dict[tuple[str, str], Local] = {}
     terms: dict[str, dict] = {}  # per child: symbol → the terms of its expression that hold it
+    memo: dict = {}  # values of the functions in the local derivatives (see evaluate)
     for n in reversed(graph.nodes):
         if n.key not in relevant or n.key == graph.loss:
             continue
         products = []
         for c, formula in child_derivatives(graph, n, terms):
-            value = evaluate(formula, values)
+            value = evaluate(formula, values, memo)
             local[(c, n.key)] = Local(c, n.key, formula, value)
             products.append((adjoint[c], value))
         adjoint[n.key] = normalize(_accumulated(products))
@@ -279,9 +252,9 @@ def _accumulated(products: list) -> sp.Expr:
     """Σ upstream · local, added in order; in integers when every factor is exact (the
     same ``Rational``), else by sympy (a ``Float``'s rounding depends on the order)."""
     if len(products) == 1 and isinstance(products[0][0], sp.Rational) and isinstance(products[0][1], sp.Rational):
-        return _exact_product(products[0])  # a weight's one product: the sum of one number is itself
+        return exact_product(products[0])  # a weight's one product: the sum of one number is itself
     if all(isinstance(a, sp.Rational) and isinstance(b, sp.Rational) for a, b in products):
-        return _exact_sum([_exact_product(pair) for pair in products])
+        return exact_sum([exact_product(pair) for pair in products])
     if len(products) == 1:  # 0 + x is x for a nonzero Float x: the same value and precision
         product = products[0][0] * products[0][1]
         if type(product) is sp.Float and product._mpf_[1]:
