@@ -28,7 +28,7 @@ from ..core.numbers import DIGITS
 from ..ops.functions import AmbiguousBranch, numeric_functions, positive
 from ..ops.optimizers import Optimizer
 from .backprop import Gradients
-from .exact import Exact, bounded, exact, sqrt
+from .exact import Exact, bounded, exact, fixed, sqrt
 from .model import Graph
 
 
@@ -113,20 +113,31 @@ class _Compiled:
     def _fn(expr: sp.Expr, args) -> tuple:
         symbols = [sp.Symbol(a, real=True) for a in args]
         functions = numeric_functions()
-        constants = {_constant_name(r): Exact(int(r.p), int(r.q)) for r in expr.atoms(sp.Rational) if not r.is_Integer}
+        constants = {_constant_name(r): fixed(Exact(int(r.p), int(r.q))) for r in expr.atoms(sp.Rational) if not r.is_Integer}
         printer = _ExactPrinter({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True,
                                  "user_functions": {name: name for name in functions}})
         printer.known = frozenset(constants)
         return (sp.lambdify(symbols, expr, modules=[functions, constants, _BRANCHES, "mpmath"],
                             printer=printer), list(args))
 
-    def run(self, values: dict) -> tuple[dict, dict]:
-        """Values of every node and ∂L/∂n of every node, from leaf values."""
+    def plan_for(self, params) -> list:
+        """The edges whose parent's ∂L/∂n a parameter of ``params`` needs: into a parameter
+        or a node computed from one (not into an input or a target: an XOR batch's run
+        skips a quarter of its edges). Each parameter's sum is over the same edges in the
+        same order, so its gradient is the same number."""
+        needed = set(params)
+        for k in params:
+            needed |= self.graph.descendants_of(k)
+        return [edge for edge in self.plan if edge[1] in needed]
+
+    def run(self, values: dict, plan: list | None = None) -> tuple[dict, dict]:
+        """Values of every node and ∂L/∂n of every node (of the nodes of ``plan``'s edges'
+        parents, where given: see :meth:`plan_for`), from leaf values."""
         vals = dict(values)
         for key, fn, read in self.forward_plan:
             vals[key] = fn(*read(vals))
         adj = {self.graph.loss: _ONE}
-        for child, parent, fn, args in self.plan:  # edges in reverse graph order of the child
+        for child, parent, fn, args in self.plan if plan is None else plan:  # edges in reverse graph order of the child
             local = fn if args is None else vals[fn] if args is _NAME else fn(*args(vals))
             term, before = adj.get(child, _ZERO) * local, adj.get(parent)
             # 0 + term is term: an exact one's value, a rounded one's (already at the working
@@ -170,7 +181,7 @@ def _in_child(formula: sp.Expr, child: str, expr: sp.Expr) -> sp.Expr:
     return formula
 
 
-_ZERO, _ONE = Exact(0), Exact(1)  # made once: a Fraction is slow to make, and these are made per edge and step
+_ZERO, _ONE = fixed(Exact(0)), fixed(Exact(1))  # made once (a Fraction is slow to make); exact at any precision
 
 _LAST: list = []  # the last (graph, gradients, compiled run): one entry, not a growing cache
 
@@ -201,8 +212,10 @@ def train(graph: Graph, grads: Gradients, params: list[str], opt: Settings, step
     """
     with mpmath.workdps(DIGITS):
         compiled = _compiled(graph, grads)
-        leaves = {n.key: _start(n.value) for n in graph.nodes if n.is_leaf}
-        hp = {k: _start(v) for k, v in opt.hp.items() if not isinstance(v, bool)}
+        plan = compiled.plan_for(params)
+        trained = set(params)  # the other leaves and the hyper-parameters are constants of the run
+        leaves = {n.key: _start(n.value) if n.key in trained else fixed(_start(n.value)) for n in graph.nodes if n.is_leaf}
+        hp = {k: fixed(_start(v)) for k, v in opt.hp.items() if not isinstance(v, bool)}
         rule = opt.optimizer
         first, later = rule.compiled(opt.hp, True), rule.compiled(opt.hp, False)
         kept = [name for name, _ in rule.state]
@@ -215,7 +228,7 @@ def train(graph: Graph, grads: Gradients, params: list[str], opt: Settings, step
         limit = mpmath.mpf(10) ** 300
         for t in range(0, steps + 1):
             try:
-                vals, adj = compiled.run(leaves)
+                vals, adj = compiled.run(leaves, plan)
             except AmbiguousBranch as exc:
                 raise ValueError(f"at step {t + 1}, {exc}; the run stops rather than guess") from None
             except (ZeroDivisionError, ValueError, OverflowError):

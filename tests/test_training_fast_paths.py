@@ -1,0 +1,113 @@
+"""The training run's shortcuts give the same numbers, bit for bit, as the run without them:
+
+- only the edges whose parent's gradient a trained parameter needs are followed
+  (:meth:`solver.graph.training._Compiled.plan_for`);
+- constants of the run (inputs, targets, untrained parameters, hyper-parameters, the
+  compiled formulas' fractions) are :class:`~solver.graph.exact.Fixed`, their rounding
+  made once;
+- an :class:`~solver.graph.exact.Exact` meeting an mpmath number hands over to mpmath at
+  once, and roundings of fractions are remembered by precision.
+"""
+
+from __future__ import annotations
+
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import mpmath
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import test_training as TT  # noqa: E402
+
+from solver.graph import training  # noqa: E402
+from solver.graph.backprop import backward, forward  # noqa: E402
+from solver.graph.exact import Exact, Fixed, exact, fixed  # noqa: E402
+from solver.graph.network import build_network  # noqa: E402
+from solver.key.training import optimizer_of  # noqa: E402
+
+
+def _same(a, b) -> bool:
+    """The same number of the same kind: an exact fraction equal, or mpmath's same bits."""
+    if isinstance(a, Fraction) or isinstance(b, Fraction):
+        return isinstance(a, Fraction) and isinstance(b, Fraction) and a == b
+    return a._mpf_ == b._mpf_
+
+
+def _runs(name: str, steps: int, monkeypatch) -> list[tuple]:
+    problem = TT._problem(name)
+    out = []
+    for q in problem.questions:
+        if "train" not in q.ask:
+            continue
+        graph = build_network(problem, q)
+        grads = backward(graph, forward(graph))
+        params = TT.trained_names(problem, q)
+        fast = training.train(graph, grads, params, optimizer_of(q), steps, lambda t: True)
+        with monkeypatch.context() as m:  # every edge, as before the shortcut
+            m.setattr(training._Compiled, "plan_for", lambda self, params: self.plan)
+            m.setattr(training, "_LAST", [])
+            full = training.train(graph, grads, params, optimizer_of(q), steps, lambda t: True)
+        out.append((q.id, params, fast, full))
+    return out
+
+
+@pytest.mark.parametrize("name", TT.CASES)
+def test_following_only_the_needed_edges_changes_no_bit(name, monkeypatch):
+    runs = _runs(name, 25, monkeypatch)
+    assert runs
+    for qid, params, fast, full in runs:
+        assert [s.step for s in fast] == [s.step for s in full]
+        for a, b in zip(fast, full):
+            assert _same(a.loss, b.loss), (name, qid, a.step)
+            for k in params:
+                assert _same(a.params[k], b.params[k]), (name, qid, a.step, k)
+            assert a.grads.keys() == b.grads.keys()
+            for k in a.grads:
+                assert _same(a.grads[k], b.grads[k]), (name, qid, a.step, k)
+                assert a.state[k].keys() == b.state[k].keys()
+                assert all(_same(a.state[k][n], b.state[k][n]) for n in a.state[k])
+
+
+def test_the_xor_run_skips_the_edges_into_inputs_and_targets():
+    from solver.problem.loader import load_problem
+    problem = load_problem(Path(__file__).resolve().parent.parent / "problems" / "xor-2-2-1-training.yaml")
+    q = [q for q in problem.questions if "train" in q.ask][0]
+    graph = build_network(problem, q)
+    grads = backward(graph, forward(graph))
+    with mpmath.workdps(50):
+        compiled = training._Compiled(graph, grads)
+    params = TT.trained_names(problem, q)
+    plan = compiled.plan_for(params)
+    leaves = {n.key for n in graph.nodes if n.is_leaf}
+    skipped = [(c, p) for c, p, *_ in compiled.plan if (c, p) not in {(c2, p2) for c2, p2, *_ in plan}]
+    assert (len(compiled.plan), len(plan)) == (84, 64)
+    assert all(p in leaves and p not in params for _, p in skipped)  # the 8 inputs' and 4 targets' edges
+    assert {p for _, p in skipped} == leaves - set(params)
+
+
+@pytest.mark.parametrize("value", [Fraction(1, 3), Fraction(-7, 10), Fraction(0), Fraction(5, 2), Fraction(1, 100000)])
+@pytest.mark.parametrize("dps", [15, 50])
+def test_a_fixed_constant_is_rounded_as_an_exact_one(value, dps):
+    with mpmath.workdps(dps):
+        e, f = exact(value), fixed(exact(value))
+        assert type(f) is Fixed and f == e
+        assert f._mpf_ == e._mpf_ == (mpmath.mpf(value.numerator) / value.denominator)._mpf_
+        x = mpmath.mpf(2) / 3
+        for op in (lambda a, b: a * b, lambda a, b: a + b, lambda a, b: a - b, lambda a, b: b - a, lambda a, b: b * a):
+            assert op(f, x)._mpf_ == op(e, x)._mpf_ == op(mpmath.mpf(e), x)._mpf_
+        assert type(f * Exact(3)) is Exact and f * Exact(3) == value * 3  # exact arithmetic stays exact
+        assert type(-f) is Exact and type(f + 1) is Exact
+        assert fixed(x) is x  # an mpmath number is left as it is
+
+
+def test_the_rounding_of_a_fraction_follows_the_precision():
+    third = Exact(1, 3)
+    with mpmath.workdps(15):
+        low = third._mpf_
+        assert low == (mpmath.mpf(1) / 3)._mpf_
+    with mpmath.workdps(50):
+        assert third._mpf_ == Exact(1, 3)._mpf_ == (mpmath.mpf(1) / 3)._mpf_ != low  # the same object, a new one
+    with mpmath.workdps(15):
+        assert third._mpf_ == Exact(1, 3)._mpf_ == low
