@@ -192,10 +192,11 @@ def _product_rule(term: sp.Expr, symbol: sp.Symbol) -> sp.Expr:
     return _diff(term, symbol)
 
 
+@lru_cache(maxsize=4096)
 def _diff(term: sp.Expr, symbol: sp.Symbol) -> sp.Expr:
     """sympy's derivative, once per shape of term (:mod:`.shapes`): a tensor graph repeats
-    one formula in other symbols, and a formula does not depend on the values (the keys of
-    one network's variants, one process, differentiate each shape once)."""
+    one formula in other symbols. Kept by term too: a formula does not depend on the values,
+    so the keys of one network's variants (one process, other numbers) find it at once."""
     return derivative(term, symbol)
 
 
