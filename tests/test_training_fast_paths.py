@@ -68,6 +68,8 @@ def test_following_only_the_needed_edges_changes_no_bit(name, monkeypatch):
                 assert _same(a.grads[k], b.grads[k]), (name, qid, a.step, k)
                 assert a.state[k].keys() == b.state[k].keys()
                 assert all(_same(a.state[k][n], b.state[k][n]) for n in a.state[k])
+            kept = [a.loss, *a.params.values(), *a.grads.values(), *(v for st in a.state.values() for v in st.values())]
+            assert not any(isinstance(v, Fixed) for v in kept), (name, qid, a.step)  # rounded for the run only
 
 
 def test_the_xor_run_skips_the_edges_into_inputs_and_targets():
@@ -111,3 +113,16 @@ def test_the_rounding_of_a_fraction_follows_the_precision():
         assert third._mpf_ == Exact(1, 3)._mpf_ == (mpmath.mpf(1) / 3)._mpf_ != low  # the same object, a new one
     with mpmath.workdps(15):
         assert third._mpf_ == Exact(1, 3)._mpf_ == low
+
+
+def test_what_a_run_keeps_is_never_a_fixed_constant():
+    """A value kept past the run (an optimizer's line that were a hyper-parameter itself) goes
+    through ``bounded``, which gives a plain Exact: a Fixed's rounding holds at one precision."""
+    from solver.graph.exact import bounded
+    with mpmath.workdps(50):
+        momentum = fixed(exact(Fraction(9, 10)))
+    kept = bounded(momentum)
+    assert type(kept) is Exact and kept == Fraction(9, 10)
+    with mpmath.workdps(80):
+        assert kept._mpf_ == (mpmath.mpf(9) / 10)._mpf_ != momentum._mpf_
+    assert bounded(Exact(1, 3)) == Fraction(1, 3) and type(bounded(Exact(1, 3))) is Exact

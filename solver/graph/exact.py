@@ -106,9 +106,14 @@ def exact(value) -> Exact | mpmath.mpf:
 
 def bounded(value):
     """``value``, rounded to an mpmath number once it is an exact fraction too long to
-    carry (more than :data:`MAX_BITS` bits)."""
-    if isinstance(value, Exact) and max(value.numerator.bit_length(), value.denominator.bit_length()) > MAX_BITS:
-        return mpmath.mpf(value)
+    carry (more than :data:`MAX_BITS` bits); a :class:`Fixed` (an optimizer's line that is a
+    hyper-parameter itself) as an :class:`Exact`, since what this keeps outlives the run
+    and its precision."""
+    if isinstance(value, Exact):
+        if max(value.numerator.bit_length(), value.denominator.bit_length()) > MAX_BITS:
+            return mpmath.mpf(value)
+        if type(value) is Fixed:
+            return Exact(value.numerator, value.denominator)
     return value
 
 

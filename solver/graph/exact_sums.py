@@ -8,10 +8,11 @@ from math import gcd
 
 import sympy as sp
 
-#: What a value is: an exact ``Rational`` or a ``Float`` (finite: :func:`~solver.core.numbers.normalize` saw to it).
-#: sympy's ``Add`` and ``Mul`` of numbers only add (multiply) them one by one in order, from
-#: 0 (1), with the numbers' own ``+`` (``*``): so does :func:`~solver.graph.backprop.evaluate`, without the rest of
-#: their flattening (its assumption queries cost a sigmoid network's forward pass most of its time).
+#: What a value is: an exact ``Rational`` or a ``Float`` (finite:
+#: :func:`~solver.core.numbers.normalize` saw to it). sympy's ``Add`` and ``Mul`` of numbers
+#: only add (multiply) them one by one in order, from 0 (1), with the numbers' own ``+``
+#: (``*``): so does :func:`~solver.graph.backprop.evaluate`, without the rest of their
+#: flattening (its assumption queries cost a sigmoid network's forward pass most of its time).
 NUMBERS = (sp.Rational, sp.Float)
 
 

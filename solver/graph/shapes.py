@@ -61,7 +61,8 @@ def _shape_derivative(shape: sp.Expr, symbol: sp.Symbol) -> sp.Expr:
 
 def _renamed(expr: sp.Basic, mapping: dict, done: dict) -> sp.Basic:
     """``expr`` with its symbols renamed by ``mapping``, every node rebuilt from its
-    renamed arguments in their order without evaluating (``done``: nodes already renamed, by ``id``; ``expr`` holds them alive)."""
+    renamed arguments in their order without evaluating (``done``: the nodes already
+    renamed, by ``id``, which ``expr`` keeps alive)."""
     if not expr.args:
         return mapping.get(expr, expr)
     out = done.get(id(expr))  # by identity: a shared subexpression is one object, and hashing

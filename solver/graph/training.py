@@ -113,7 +113,8 @@ class _Compiled:
     def _fn(expr: sp.Expr, args) -> tuple:
         symbols = [sp.Symbol(a, real=True) for a in args]
         functions = numeric_functions()
-        constants = {_constant_name(r): fixed(Exact(int(r.p), int(r.q))) for r in expr.atoms(sp.Rational) if not r.is_Integer}
+        constants = {_constant_name(r): fixed(Exact(int(r.p), int(r.q)))
+                     for r in expr.atoms(sp.Rational) if not r.is_Integer}
         printer = _ExactPrinter({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True,
                                  "user_functions": {name: name for name in functions}})
         printer.known = frozenset(constants)
@@ -182,6 +183,7 @@ def _in_child(formula: sp.Expr, child: str, expr: sp.Expr) -> sp.Expr:
 
 
 _ZERO, _ONE = fixed(Exact(0)), fixed(Exact(1))  # made once (a Fraction is slow to make); exact at any precision
+_NO_GRADIENT = Exact(0)  # a parameter the loss does not reach: kept in its snapshots, so a plain Exact
 
 _LAST: list = []  # the last (graph, gradients, compiled run): one entry, not a growing cache
 
@@ -214,7 +216,8 @@ def train(graph: Graph, grads: Gradients, params: list[str], opt: Settings, step
         compiled = _compiled(graph, grads)
         plan = compiled.plan_for(params)
         trained = set(params)  # the other leaves and the hyper-parameters are constants of the run
-        leaves = {n.key: _start(n.value) if n.key in trained else fixed(_start(n.value)) for n in graph.nodes if n.is_leaf}
+        leaves = {n.key: _start(n.value) if n.key in trained else fixed(_start(n.value))
+                  for n in graph.nodes if n.is_leaf}
         hp = {k: fixed(_start(v)) for k, v in opt.hp.items() if not isinstance(v, bool)}
         rule = opt.optimizer
         first, later = rule.compiled(opt.hp, True), rule.compiled(opt.hp, False)
@@ -245,7 +248,7 @@ def train(graph: Graph, grads: Gradients, params: list[str], opt: Settings, step
                 break
             step = first if t == 0 else later
             for k in params:
-                g = adj.get(k, _ZERO)
+                g = adj.get(k, _NO_GRADIENT)
                 if still and g == 0 and all(v == 0 for v in state[k].values()):
                     moved[k] = (g, {})  # nothing moves, and an exact parameter stays exact
                     continue
