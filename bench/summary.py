@@ -16,6 +16,9 @@ SIGMOID_TARGET = 2.0  # × the ReLU twin
 WARM_TARGET = 100.0  # keys per second
 PDF_TARGET = 1.6  # × the same run without PDF
 
+#: The floor when issue 19 set its limits in seconds and keys per second (0.28–0.30 s).
+ISSUE_FLOOR = 0.29
+
 HEADER = ["target", "measured on", "limit", "measured", "verdict"]
 
 
@@ -131,4 +134,31 @@ def targets_table(res: dict, big, larger, quick: bool) -> str:
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     met = sum(r[4] == "met" for r in rows)
     missed = sum(r[4].startswith("missed") for r in rows)
-    return "\n".join(lines) + f"\n\nTargets: {met} met, {missed} missed, {len(rows) - met - missed} not measured.\n"
+    speed = at_issue_speed(res)
+    return ("\n".join(lines) + f"\n\nTargets: {met} met, {missed} missed, {len(rows) - met - missed} not measured.\n"
+            + (f"\n{speed}\n" if speed else ""))
+
+
+def at_issue_speed(res: dict) -> str | None:
+    """The limits in seconds and keys per second were set on a machine whose floor took
+    ``ISSUE_FLOOR`` s; where this run's floor took longer or shorter, the same measures scaled by
+    the ratio of the floors (a first-order correction for the machine's speed, for information:
+    the verdicts stay on this run's own figures). ``None`` without a floor or a measure to scale."""
+    floor = (res.get("cold") or {}).get("floor")
+    if not floor:
+        return None
+    k = ISSUE_FLOOR / floor
+    scale = res.get("scale") or {}
+    twins = scale.get("twins", {})
+    parts = [f"{name} {r['seconds'] * k:.2f} s" for name, r in
+             (("the 10,954-parameter key", twins.get("relu")), ("in matrix style", twins.get("matrix"))) if r]
+    parts += [f"{r['parameters']:,} parameters {r['seconds'] * k:.2f} s" for r in scale.get("rows", [])
+              if r["parameters"] > 15_000]
+    warm = res.get("warm")
+    if warm:
+        parts.append(f"warm {warm['keys_per_s'] / k:.0f} keys/s")
+    if not parts:
+        return None
+    return (f"This run's floor took {floor:.3f} s, {floor / ISSUE_FLOOR:.2f}× the {ISSUE_FLOOR:g} s of the machine "
+            f"on which issue 19 set its limits in seconds and keys per second. Scaled by that ratio (for "
+            f"information; the verdicts above are on this run's own figures): {'; '.join(parts)}.")

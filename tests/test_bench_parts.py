@@ -104,3 +104,24 @@ def test_write_replaces_only_the_marked_block(tmp_path):
     fresh = tmp_path / "new.md"
     bench.write_markdown(fresh, "t")
     assert fresh.read_text(encoding="utf-8") == f"# Performance\n\n{bench.BEGIN}\nt\n{bench.END}\n"
+
+
+def test_the_summary_scales_the_absolute_limits_by_the_floor():
+    """Issue 19 set its seconds and keys per second on a machine whose floor took 0.29 s: a run
+    whose floor took twice as long shows its seconds halved and its keys per second doubled,
+    beside verdicts that stay on its own figures."""
+    res = {"cold": {"floor": 0.58, "rows": []},
+           "scale": {"twins": {"relu": {"seconds": 3.2}, "matrix": {"seconds": 2.0}},
+                     "rows": [{"parameters": 10_954, "seconds": 3.2}, {"parameters": 19_914, "seconds": 6.4}]},
+           "warm": {"keys_per_s": 60.0, "ms_per_key": 16.7, "rounds": 3, "keys": 100}}
+    text = summary.at_issue_speed(res)
+    assert text.startswith("This run's floor took 0.580 s, 2.00× the 0.29 s")
+    assert ("the 10,954-parameter key 1.60 s; in matrix style 1.00 s; 19,914 parameters 3.20 s; "
+            "warm 120 keys/s.") in text
+    assert summary.at_issue_speed({"warm": res["warm"]}) is None  # no floor measured: nothing to scale by
+    assert summary.at_issue_speed({"cold": {"floor": 0.58}}) is None
+    part = {"cold": {"floor": 0.58, "rows": [], "runs": 5}, "warm": res["warm"]}
+    table = summary.targets_table(part, networks.BIG, networks.LARGER, quick=False)
+    assert "missed by 40.0 keys/s" in table  # the verdict: this run's own 60 keys/s
+    assert table.endswith("Scaled by that ratio (for information; the verdicts above are on this run's own "
+                          "figures): warm 120 keys/s.\n")
