@@ -102,6 +102,7 @@ def test_a_fixed_constant_is_rounded_as_an_exact_one(value, dps):
         assert type(f * Exact(3)) is Exact and f * Exact(3) == value * 3  # exact arithmetic stays exact
         assert type(-f) is Exact and type(f + 1) is Exact
         assert fixed(x) is x  # an mpmath number is left as it is
+        assert Fixed(value.numerator, value.denominator)._mpf_ == e._mpf_  # made directly: rounded when asked
 
 
 def test_the_rounding_of_a_fraction_follows_the_precision():

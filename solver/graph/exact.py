@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from functools import cached_property
 
 import mpmath
 
@@ -55,22 +56,23 @@ class Exact(Fraction):
 
 class Fixed(Exact):
     """An :class:`Exact` that meets mpmath at one precision only (a training run's inputs,
-    targets, hyper-parameters and constants, at the run's precision): its rounding is
-    worked out once, when it is made, and kept as a plain attribute, which mpmath reads
-    without a call (a 1,000-step XOR run converts such constants 130,000 times). The
-    rounding is :class:`Exact`'s, the same number. Arithmetic on it gives an
-    :class:`Exact`."""
+    targets, hyper-parameters and constants, at the run's precision): its rounding, the
+    same number as :class:`Exact`'s, is worked out the first time it is asked for and then
+    kept as a plain attribute, which mpmath reads without a call (a 1,000-step XOR run
+    converts such constants 130,000 times). Arithmetic on it gives an :class:`Exact`."""
 
-    _mpf_ = None  # the class's: each instance has its own (see fixed)
+    @cached_property
+    def _mpf_(self):  # a non-data descriptor: once stored, the instance's own value is read
+        return Exact._mpf_.fget(self)
 
 
 def fixed(value):
-    """``value`` as a :class:`Fixed` rounded at the working precision, if it is an
+    """``value`` as a :class:`Fixed` rounded at the working precision (now), if it is an
     :class:`Exact`; anything else as it is."""
     if not isinstance(value, Exact):
         return value
     out = Fixed(value.numerator, value.denominator)
-    out.__dict__["_mpf_"] = (mpmath.mpf(out.numerator) / out.denominator)._mpf_
+    out._mpf_  # noqa: B018 - rounded here, at the precision of the caller
     return out
 
 

@@ -126,9 +126,10 @@ class _Compiled:
         or a node computed from one (not into an input or a target: an XOR batch's run
         skips a quarter of its edges). Each parameter's sum is over the same edges in the
         same order, so its gradient is the same number."""
-        needed = set(params)
-        for k in params:
-            needed |= self.graph.descendants_of(k)
+        needed, parents = set(params), self.graph.parents
+        for n in self.graph.nodes:  # graph order: a node after its parents, one pass over the edges
+            if n.key not in needed and any(p in needed for p in parents[n.key]):
+                needed.add(n.key)
         return [edge for edge in self.plan if edge[1] in needed]
 
     def run(self, values: dict, plan: list | None = None) -> tuple[dict, dict]:
