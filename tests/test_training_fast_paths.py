@@ -7,6 +7,10 @@
   made once;
 - an :class:`~solver.graph.exact.Exact` meeting an mpmath number hands over to mpmath at
   once, and roundings of fractions are remembered by precision.
+
+On the bundled and hand-made training cases and on hypothesis networks trained by every
+optimizer; every value a run keeps is exact or 50-digit, never a Python float (which is how
+the generated networks found Huber's δ/2 computed as a float for an integer δ).
 """
 
 from __future__ import annotations
@@ -17,8 +21,11 @@ from pathlib import Path
 
 import mpmath
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import test_oracle as TO  # noqa: E402
 import test_training as TT  # noqa: E402
 
 from solver.graph import training  # noqa: E402
@@ -26,12 +33,17 @@ from solver.graph.backprop import backward, forward  # noqa: E402
 from solver.graph.exact import Exact, Fixed, exact, fixed  # noqa: E402
 from solver.graph.network import build_network  # noqa: E402
 from solver.key.training import optimizer_of  # noqa: E402
+from solver.problem import validate  # noqa: E402
+
+_EXACT = (int, Fraction)
 
 
 def _same(a, b) -> bool:
-    """The same number of the same kind: an exact fraction equal, or mpmath's same bits."""
-    if isinstance(a, Fraction) or isinstance(b, Fraction):
-        return isinstance(a, Fraction) and isinstance(b, Fraction) and a == b
+    """The same number of the same kind: exact (an int or a fraction) and equal, or mpmath's
+    same bits; never a Python float (53 bits in a run that keeps 50 digits)."""
+    assert not isinstance(a, float) and not isinstance(b, float), (a, b)
+    if isinstance(a, _EXACT) or isinstance(b, _EXACT):
+        return isinstance(a, _EXACT) and isinstance(b, _EXACT) and a == b
     return a._mpf_ == b._mpf_
 
 
@@ -127,3 +139,66 @@ def test_what_a_run_keeps_is_never_a_fixed_constant():
     with mpmath.workdps(80):
         assert kept._mpf_ == (mpmath.mpf(9) / 10)._mpf_ != momentum._mpf_
     assert bounded(Exact(1, 3)) == Fraction(1, 3) and type(bounded(Exact(1, 3))) is Exact
+
+
+# --- generated networks --------------------------------------------------------------------
+
+_OPTIMIZERS = [{"learning_rate": "0.1"}, {"optimizer": {"type": "sgd", "learning_rate": "1/3"}},
+               {"optimizer": {"type": "momentum", "learning_rate": "0.2", "momentum": "0.5"}},
+               {"optimizer": {"type": "adam", "learning_rate": "0.05"}},
+               {"optimizer": {"type": "adamw", "learning_rate": "0.05", "weight_decay": "0.1"}},
+               {"optimizer": {"type": "rmsprop", "learning_rate": "0.01"}},
+               {"optimizer": {"type": "adagrad", "learning_rate": "0.1"}}]
+
+
+@settings(max_examples=TO.EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(TO.random_problems(), st.sampled_from(_OPTIMIZERS), st.booleans())
+def test_generated_networks_train_the_same_on_the_needed_edges(case, opt, update_biases):
+    """Hypothesis networks (1–3 layers, every hidden activation, batches, both orientations,
+    weight penalties), trained 4 steps by each optimizer: the same snapshots, bit for bit, or
+    the same error, with the needed edges only and with every edge."""
+    data, _ = case
+    q = data["questions"][0]
+    for k in ("learning_rate", "update_biases", "ask"):
+        q.pop(k, None)
+    q.update(ask=["train"], steps=4, update_biases=update_biases, **opt)
+    problem = validate(data)
+    question = problem.questions[0]
+    graph = build_network(problem, question)
+    grads = backward(graph, forward(graph))
+    params = TT.trained_names(problem, question)
+
+    def run(full: bool):
+        with pytest.MonkeyPatch.context() as m:
+            m.setattr(training, "_LAST", [])
+            if full:
+                m.setattr(training._Compiled, "plan_for", lambda self, params: self.plan)
+            try:
+                return training.train(graph, grads, params, optimizer_of(question), 4, lambda t: True)
+            except ValueError as exc:
+                return str(exc)
+
+    fast, full = run(False), run(True)
+    if isinstance(fast, str) or isinstance(full, str):
+        assert fast == full
+        return
+    for a, b in zip(fast, full, strict=True):
+        assert _same(a.loss, b.loss) and a.step == b.step
+        assert all(_same(a.params[k], b.params[k]) for k in params)
+        assert a.grads.keys() == b.grads.keys() and all(_same(a.grads[k], b.grads[k]) for k in a.grads)
+
+
+def test_a_huber_loss_with_an_integer_delta_stays_exact_in_a_run():
+    """Huber's linear side δ(|r| − δ/2), δ = 1 written as an integer: the run's δ is a Python
+    int, and ``1 / 2`` a float, which made step 0's loss 2.20000000000000017763568394003
+    in the answers instead of 11/5. Now δ/2 is taken exactly."""
+    problem = validate({"title": "huber", "network": {"inputs": {"x1": "1"}, "layers": [
+        {"units": 1, "activation": "relu", "weights": [["2.7"]], "bias": ["0"]}]},
+        "loss": {"type": "huber"}, "target": ["0"],
+        "questions": [{"id": "t", "ask": ["train"], "steps": 2, "learning_rate": "0.1"}]})
+    question = problem.questions[0]
+    graph = build_network(problem, question)
+    snaps = training.train(graph, backward(graph, forward(graph)), TT.trained_names(problem, question),
+                           optimizer_of(question), 2, lambda t: True)
+    assert [s.loss for s in snaps] == [Fraction(11, 5), 2, Fraction(9, 5)]
+    assert all(isinstance(s.loss, Fraction) for s in snaps)

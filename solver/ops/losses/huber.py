@@ -4,6 +4,8 @@ default) or summed. Its gradient clamps r to [−δ, δ], continuous at |r| = δ
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import sympy as sp
 
 from ...core.numbers import written_latex
@@ -11,13 +13,18 @@ from ..functions import OpFunctionBase, is_number, positive
 from ..params import Param
 from .base import Loss, LossForm, add, residual, scaled
 
+_HALF = Fraction(1, 2)
+
 
 class Huber(OpFunctionBase):
     """huber_δ(r), with δ its second argument. Derivative :class:`HuberPrime`."""
 
     nargs = 2
     latex_name = r"\operatorname{huber}_{\delta}"
-    numeric = staticmethod(lambda r, d: r * r / 2 if positive(d - abs(r)) else d * (abs(r) - d / 2))
+    # δ/2 as δ·½ in a Fraction: a δ written as an integer reaches a training run as a Python
+    # int, and int / int is a float (53 bits, where the run keeps fractions exact and the
+    # rest to 50 digits); for an exact or mpmath δ the two are the same number
+    numeric = staticmethod(lambda r, d: r * r / 2 if positive(d - abs(r)) else d * (abs(r) - d * _HALF))
 
     @classmethod
     def eval(cls, r, delta):
