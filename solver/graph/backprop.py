@@ -18,7 +18,7 @@ import sympy as sp
 
 from ..core.numbers import normalize
 from .exact_sums import NUMBERS, exact_product, exact_sum, in_order
-from .model import Graph
+from .model import Graph, plain_sum
 from .shapes import derivative
 
 
@@ -150,17 +150,13 @@ def _terms_by_symbol(expr: sp.Expr) -> dict:
 def _split(expr: sp.Expr) -> dict:
     """:func:`_terms_by_symbol` of ``expr`` with its powers evaluated; a neuron's sum of
     symbols and products of symbols (no power in it) is split by reading its terms' factors."""
-    if expr.is_Add and all(type(t) is sp.Symbol or _plain_product(t) for t in expr.args):
+    if plain_sum(expr):
         out: dict = {}
         for term in expr.args:
             for s in (term,) if type(term) is sp.Symbol else dict.fromkeys(term.args):
                 out.setdefault(s, []).append(term)
         return out
     return _terms_by_symbol(_powers_evaluated(expr))
-
-
-def _plain_product(expr) -> bool:
-    return type(expr) is sp.Mul and all(type(f) is sp.Symbol for f in expr.args)
 
 
 def _derivative(terms: dict, symbol: sp.Symbol) -> sp.Expr:

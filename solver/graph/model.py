@@ -13,6 +13,8 @@ from functools import cached_property, lru_cache
 
 import sympy as sp
 
+from ..ops.functions import plain_product
+
 #: Node kinds. Leaves: input, weight, bias, target, constant. Computed: the rest.
 LEAF_KINDS = frozenset({"input", "weight", "bias", "parameter", "target", "constant"})
 PARAMETER_KINDS = frozenset({"weight", "bias", "parameter"})
@@ -24,11 +26,16 @@ def sym(key: str) -> sp.Symbol:
     return sp.Symbol(key, real=True)
 
 
+def plain_sum(expr: sp.Expr) -> bool:
+    """Whether ``expr`` is a neuron's sum, of plain symbols and products of them
+    (``w₁ x₁ + w₂ x₂ + b``): its symbols can be read from its terms' factors."""
+    return type(expr) is sp.Add and all(type(t) is sp.Symbol or plain_product(t) for t in expr.args)
+
+
 def _symbol_names(expr: sp.Expr) -> set[str]:
-    """The names of ``expr``'s free symbols; a neuron's sum of symbols and products of
-    symbols read from its terms' factors (what ``free_symbols`` gives, without its traversal)."""
-    if type(expr) is sp.Add and all(type(t) is sp.Symbol or (type(t) is sp.Mul and all(
-            type(f) is sp.Symbol for f in t.args)) for t in expr.args):
+    """The names of ``expr``'s free symbols; a neuron's sum (:func:`plain_sum`) read from its
+    terms' factors (what ``free_symbols`` gives, without its traversal)."""
+    if plain_sum(expr):
         return {f.name for t in expr.args for f in ((t,) if type(t) is sp.Symbol else t.args)}
     return {s.name for s in expr.free_symbols}
 

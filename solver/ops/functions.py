@@ -20,6 +20,10 @@ def is_number(x) -> bool:
     return bool(getattr(x, "is_number", False)) and x.is_comparable
 
 
+def plain_product(expr) -> bool:
+    """Whether ``expr`` is a product of plain symbols only (``w x``)."""
+    return type(expr) is sp.Mul and all(type(f) is sp.Symbol for f in expr.args)
+
 
 #: What makes an argument taller than a line: it gets ``\left( … \right)``.
 _TALL = ("\\frac", "\\dfrac", "\\sum", "\\prod", "\\begin", "\\left", "\\sqrt", "\\int")

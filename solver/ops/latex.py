@@ -20,7 +20,7 @@ from sympy.printing.latex import LatexPrinter, _between_two_numbers_p
 from sympy.simplify.radsimp import fraction
 
 from ..core.numbers import Shown
-from .functions import applied
+from .functions import applied, plain_product
 
 
 class NNLatexPrinter(LatexPrinter):
@@ -100,7 +100,7 @@ class NNLatexPrinter(LatexPrinter):
         return rf"{sign}\frac{{{abs(c.p)}}}{{{c.q}}} {tex}"
 
     def _print_Mul(self, expr):
-        if _of_symbols(expr):
+        if plain_product(expr):
             return self._symbols_product(expr.args)
         return self._coefficient(expr) or super()._print_Mul(expr)
 
@@ -132,7 +132,7 @@ class NNLatexPrinter(LatexPrinter):
     def _print_Add(self, expr, order=None):
         """A sum of sums prints flat, ``a + b + c`` (the parser builds ``(a + b) + c``)."""
         terms = flat_terms(expr)
-        if all(type(t) is sp.Symbol or _of_symbols(t) for t in terms):
+        if all(type(t) is sp.Symbol or plain_product(t) for t in terms):
             # a neuron's sum: no term carries a sign or needs brackets (as sympy prints it)
             return " + ".join(self._print_Symbol(t) if type(t) is sp.Symbol else self._print_Mul(t)
                               for t in terms)
@@ -175,7 +175,7 @@ class SubstitutingPrinter(NNLatexPrinter):
         return super()._print_Abs(expr, exp)
 
     def _print_Mul(self, expr):
-        if _of_symbols(expr):  # (0.2)(1): each value in brackets
+        if plain_product(expr):  # (0.2)(1): each value in brackets
             return "".join(t if t.startswith("(") else f"({t})" for t in map(self._print_Symbol, expr.args))
         coefficient = self._coefficient(expr)
         if coefficient:
@@ -215,11 +215,6 @@ def _printed(names: dict[str, str]) -> dict:
             _PRINTED_BY_NAMES.clear()
         printed = _PRINTED_BY_NAMES[key] = {}
     return printed
-
-
-def _of_symbols(expr) -> bool:
-    """Whether ``expr`` is a product of plain symbols only (``w_{1} x_{1}``)."""
-    return type(expr) is sp.Mul and all(type(f) is sp.Symbol for f in expr.args)
 
 
 def flat_terms(expr: sp.Expr) -> list:
