@@ -19,9 +19,9 @@ from pathlib import Path
 # no later collection traverses it (their collections: ~50 ms of a small key's 0.6 s); and at
 # exit (_Command.main) all is frozen before the teardown's collections (0.15-0.2 s after every
 # output is written; objects in cycles are then left to the operating system).
-_collecting = gc.isenabled()
-gc.disable()
-try:
+from .core.collector import collector_paused  # noqa: I001 - before the imports it pauses for
+
+with collector_paused(freeze=True):
     import click
 
     from .core.errors import NNSolveError
@@ -29,10 +29,6 @@ try:
     from .core.version import __version__
     from .problem.fields import printable
     from .render.formats import FORMATS
-finally:
-    if _collecting:
-        gc.freeze()
-        gc.enable()
 
 
 def _say(err) -> None:

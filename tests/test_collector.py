@@ -31,3 +31,21 @@ def test_a_collector_that_was_off_stays_off():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_freeze_moves_what_the_block_made_to_the_permanent_generation():
+    """As the CLI's imports use it: what is alive at the end is frozen, then collecting resumes;
+    a collector that was off is neither frozen nor turned on."""
+    gc.unfreeze()
+    try:
+        with collector_paused(freeze=True):
+            made = [[i] for i in range(1000)]  # noqa: F841 - alive at the end of the block
+        assert gc.isenabled() and gc.get_freeze_count() >= 1000
+        gc.unfreeze()
+        gc.disable()
+        with collector_paused(freeze=True):
+            pass
+        assert not gc.isenabled() and gc.get_freeze_count() == 0
+    finally:
+        gc.unfreeze()
+        gc.enable()
