@@ -62,15 +62,20 @@ def _math_rows(eq: Equation, width: int) -> tuple[tuple[str, str, str, tuple | N
 _LEFT_RIGHT = re.compile(r"\\(?:left|right)")
 
 
-def _depth_change(tex: str) -> int:
-    """How much deeper the end of ``tex`` is than its start: +1 at an opening ``{``, ``(`` or
-    ``\\left`` (not ``\\leftarrow``), -1 at a closing one (the delimiter after
-    ``\\left``/``\\right`` counts with it, not again)."""
-    change = tex.count("{") - tex.count("}") + tex.count("(") - tex.count(")")
-    if "\\left" in tex or "\\right" in tex:
-        change += tex.count("\\left)") + tex.count("\\right)") - tex.count("\\left(") - tex.count("\\right(")
-        for m in _LEFT_RIGHT.finditer(tex):
-            if not tex[m.end():m.end() + 1].isalpha():
+def _depth_change(tex: str, start: int = 0, end: int | None = None, braces_only: bool = False) -> int:
+    """How much deeper ``tex[start:end]``'s end is than its start: +1 at an opening ``{``,
+    ``(`` or ``\\left`` (not ``\\leftarrow``), -1 at a closing one (the delimiter after
+    ``\\left``/``\\right`` counts with it, not again). Braces and parentheses are counted in
+    place; the part is cut out only where it holds a ``\\left`` or ``\\right`` (``braces_only``:
+    the caller knows that no part of ``tex`` does)."""
+    end = len(tex) if end is None else end
+    change = tex.count("{", start, end) - tex.count("}", start, end) + tex.count("(", start, end) \
+        - tex.count(")", start, end)
+    if not braces_only and (tex.find("\\left", start, end) >= 0 or tex.find("\\right", start, end) >= 0):
+        part = tex[start:end]
+        change += part.count("\\left)") + part.count("\\right)") - part.count("\\left(") - part.count("\\right(")
+        for m in _LEFT_RIGHT.finditer(part):
+            if not part[m.end():m.end() + 1].isalpha():
                 change += 1 if m.end() - m.start() == 5 else -1
     return change
 
@@ -106,13 +111,10 @@ def _top_terms(tex: str, at: tuple[str, ...] = _SUM) -> list[str]:
     """``tex`` cut before each of ``at`` (a sum's ``+``/``-``) that stands outside every brace
     and ``\\left…\\right`` pair (each piece after the first begins with its sign)."""
     depth, last, cuts = 0, 0, []
-    plain = "\\left" not in tex and "\\right" not in tex  # then the depth changes by braces and parentheses only
+    braces_only = "\\left" not in tex and "\\right" not in tex
     for m in _finder(at).finditer(tex, 1):
         i = m.start()
-        if plain:
-            depth += tex.count("{", last, i) - tex.count("}", last, i) + tex.count("(", last, i) - tex.count(")", last, i)
-        else:
-            depth += _depth_change(tex[last:i])
+        depth += _depth_change(tex, last, i, braces_only)
         last = i
         if depth == 0 and not tex.endswith(_OPERATORS, 0, i):
             cuts.append(i)
