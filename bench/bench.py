@@ -34,9 +34,10 @@ Targets are reported, never asserted: the exit code is 0 whether they are met or
 (it is 1 only when a command the benchmark runs fails). Progress goes to stderr; the tables
 to stdout. Each command is run once untimed first (Python bytecode, nnsolve's
 compiled-template cache in the user's cache folder, the OS file cache); ``--quick`` skips
-that warm-up and measures small stand-ins once, so its numbers are not measurements. The measured commands run with ``PYTHONDONTWRITEBYTECODE`` unset, as a
-user's do. ``--write FILE`` replaces only the part of FILE between its ``<!-- bench:begin``
-and ``<!-- bench:end -->`` markers (text around them is kept).
+that warm-up and measures small stand-ins once, so its numbers are not measurements. The
+measured commands run with ``PYTHONDONTWRITEBYTECODE`` unset, as a user's do. ``--write
+FILE`` replaces only the part of FILE between its ``<!-- bench:begin`` and
+``<!-- bench:end -->`` markers (text around them is kept).
 """
 
 from __future__ import annotations
