@@ -107,7 +107,7 @@ def machine(load: list[float]) -> str:
         f"- Platform: {platform.platform()}",
         f"- CPU: {cpu_model()}; {os.cpu_count()} logical cores",
         f"- Python {platform.python_version()} ({platform.python_implementation()}); sympy {ver('sympy')}, "
-        f"pydantic {ver('pydantic')}, jinja2 {ver('jinja2')}, click {ver('click')}, PyYAML {ver('pyyaml')}, "
+        f"msgspec {ver('msgspec')}, jinja2 {ver('jinja2')}, click {ver('click')}, PyYAML {ver('pyyaml')}, "
         f"mpmath {ver('mpmath')}",
         "- Load average (1 min) at start / end: " + " / ".join(f"{x:.2f}" for x in load)
         + f" on {os.cpu_count()} cores (other processes share the machine when this exceeds 0)",

@@ -4,7 +4,7 @@
     python bench/phases.py P.yaml ... --runs 5
 
 Each run is a fresh process that times, in order: the floor's imports (sympy, jinja2,
-click), nnsolve's own imports (pydantic, PyYAML, the solver modules, building the problem
+click), nnsolve's own imports (msgspec, PyYAML, the solver modules, defining the problem
 schema's models), reading and validating the file, solving (values, gradients, the key's
 steps), rendering Markdown and LaTeX, the answers JSON, and the SVG diagram and plots
 (leather, for training questions). "rest" is the run's wall time outside those phases

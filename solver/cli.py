@@ -14,7 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-# The collector and the objects of imports (sympy's, pydantic's, the problem models: long-lived
+# The collector and the objects of imports (sympy's, msgspec's, the problem models: long-lived
 # ones): it is paused while the imports below run and what they made is frozen (gc.freeze), so
 # no later collection traverses it (their collections: ~50 ms of a small key's 0.6 s); and at
 # exit (_Command.main) all is frozen before the teardown's collections (0.15-0.2 s after every
@@ -59,10 +59,6 @@ class _Command(click.Group):
     that is a file) in the same one-line form as every other error, exit code 2."""
 
     def main(self, *args, standalone_mode: bool = True, **kwargs):
-        # pydantic's documented switch: no plugin lookup, which reads every installed
-        # package's metadata (~7 ms) for plugins that nothing here uses; a value set
-        # by the user wins.
-        os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
         atexit.unregister(gc.freeze)  # at exit only (see the imports): a long-lived process
         atexit.register(gc.freeze)  # collects as usual until then
         if not standalone_mode:
@@ -221,7 +217,7 @@ def validate(problems) -> None:
 @main.command()
 def schema() -> None:
     """Print the JSON Schema of problem files."""
-    from .problem.validation import json_schema
+    from .problem.json_schema import json_schema
 
     click.echo(json.dumps(json_schema(), indent=2))
 

@@ -236,9 +236,10 @@ def test_parameter_count_steps(layers, input_shape, lhs, parts):
                r"= \left\lfloor \frac{27}{2} \right\rfloor + 1 = 14")),
 ])
 def test_shape_steps_take_the_floor_only_of_a_fraction(kernel, stride, padding, line):
+    from solver.problem.conversion import convert
     from solver.problem.schema import Architecture
-    arch = Architecture.model_validate({"input": [3, 32, 32], "layers": [
-        {"type": "conv2d", "out_channels": 4, "kernel": kernel, "stride": stride, "padding": padding}]})
+    arch = convert({"input": [3, 32, 32], "layers": [
+        {"type": "conv2d", "out_channels": 4, "kernel": kernel, "stride": stride, "padding": padding}]}, Architecture)
     assert evaluate_architecture(arch)[0].shape_steps[1] == line
 
 

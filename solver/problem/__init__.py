@@ -6,8 +6,9 @@
 limits, :mod:`.expressions` parses graph expressions by a whitelisted grammar.
 """
 
+from .json_schema import json_schema
 from .loader import load_problem, parse_yaml
 from .schema import Problem, Question
-from .validation import json_schema, validate
+from .validation import validate
 
 __all__ = ["Problem", "Question", "json_schema", "load_problem", "parse_yaml", "validate"]

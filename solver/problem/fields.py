@@ -9,18 +9,13 @@ import re
 import unicodedata
 from typing import Annotated, Any
 
+import msgspec
 import sympy as sp
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    WithJsonSchema,
-    create_model,
-)
+from msgspec import Meta
 
 from ..core.numbers import display, parse_number
 from ..ops.params import article
+from .conversion import CustomType, converter, union
 
 #: A name: a letter, then letters, digits or ``_``, optionally indexed (``W1[1,2]``); ASCII
 #: only, and matched in full (``fullmatch``: ``$`` would let ``"x1\n"`` pass).
@@ -75,6 +70,22 @@ def _to_rational(v: Any) -> sp.Rational:
     raise ValueError(f"expected a number, got {type(v).__name__}")
 
 
+def shown(value: Any) -> str:
+    """A short rendering of an offending input, as the YAML file wrote it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, str) and type(value) is not str:  # a YAML decimal kept as text
+        return str(value)
+    text = repr(value)
+    return text if len(text) <= 40 else text[:36] + "…" + text[-1]
+
+
 def written(value: sp.Rational) -> str:
     """A number as a problem file would write it: ``-0.5``, else ``1/3``."""
     shown = display(value, 30)
@@ -99,9 +110,6 @@ def _kind(v: Any) -> str:
     return {int: "an integer", dict: "a mapping", list: "a list"}.get(type(v), type(v).__name__)
 
 
-Number = Annotated[sp.Rational, BeforeValidator(_to_rational),
-                   WithJsonSchema({"type": ["number", "string"],
-                                   "description": "a decimal (exact) or a fraction string such as \"1/3\""})]
 def to_tensor(v: Any, depth: int = 0):
     """A number, or nested lists of numbers (a vector, a matrix, a tensor), exact."""
     if isinstance(v, list):
@@ -124,36 +132,78 @@ def tensor_schema(depth: int = 6) -> dict:
     return {**inner, "description": "a number, or nested lists of numbers (a vector, matrix or tensor)"}
 
 
-#: A scalar or a tensor as nested lists (shape inferred and checked by the graph stage).
-NumberOrTensor = Annotated[Any, BeforeValidator(to_tensor), WithJsonSchema(tensor_schema())]
+#: A number, exact (sympy ``Rational``): a decimal, an integer or a fraction string.
+Number = sp.Rational
 
 
-Name = Annotated[str, BeforeValidator(_check_name),
-                 WithJsonSchema({"type": "string", "pattern": NAME_RE.pattern})]
+class NumberOrTensor(CustomType):
+    """A scalar or a tensor as nested lists (shape inferred and checked by the graph stage)."""
 
 
-class Model(BaseModel):
-    # strict: an integer field takes an integer, not true (1), "2" or "٢"; a boolean
-    # field a boolean, not 1 or "yes" as a string. defer_build: a model's validator is
-    # built when first used, so that only Problem's is (its nested models' schemas go
-    # into it), once, rather than one for each of the ~26 models at import.
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True, strict=True, defer_build=True)
+class NumberOrList(CustomType):
+    """A number, or a list of numbers (one per unit)."""
 
 
-def with_params(base: type[BaseModel], descriptors, exclude: tuple[str, ...] = ()) -> type[BaseModel]:
+class Name(CustomType):
+    """A name (:data:`NAME_RE`, not a Python keyword)."""
+
+
+class NameOrList(CustomType):
+    """A name, or a list of names."""
+
+
+converter(Number)(_to_rational)
+converter(NumberOrTensor, list, sp.Rational)(lambda v: to_tensor(v))
+converter(Name, str)(lambda v: _check_name(v))
+union(NumberOrList, Number, list[Number])
+union(NameOrList, Name, list[Name])
+
+
+def described(kind: Any, description: str) -> Any:
+    """``kind`` with its description in the JSON Schema."""
+    return Annotated[kind, Meta(description=description)]
+
+
+def schema_as(kind: Any, schema: dict) -> Any:
+    """``kind``, whose JSON Schema is ``schema`` as given rather than derived from the type."""
+    return Annotated[kind, Meta(extra_json_schema={"$as": schema})]
+
+
+def bounded_text(name: str, text: str, least: int, most: int) -> None:
+    """A text field's length check, in the words validation uses for every field.
+
+    Raises:
+        ValueError: ``"title: got ''; string should have at least 1 character"``.
+    """
+    if len(text) < least:
+        raise ValueError(f"{name}: got {shown(text)}; string should have at least {least} "
+                         f"character{'s' if least != 1 else ''}")
+    if len(text) > most:
+        raise ValueError(f"{name}: got {shown(text)}; string should have at most {most} characters")
+
+
+class Model(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """The base of the problem's models: frozen, no unknown field, and strict (an integer
+    field takes an integer, not true (1), "2" or "٢"; a boolean field a boolean, not 1 or
+    "yes")."""
+
+
+def with_params(base: type, descriptors, exclude: tuple[str, ...] = ()) -> type:
     """``base`` with one optional numeric field per parameter that ``descriptors`` declare
     (a slope, a margin), named as in problem files; the first description given wins."""
     fields: dict[str, tuple] = {}
     for d in descriptors:
         for p in d.params:
-            if p.name not in exclude:
-                fields.setdefault(p.name, (Number | None, Field(None, description=p.description or None,
-                                                                json_schema_extra=p.json_range() or None)))
-    return create_model(base.__name__.lstrip("_"), __base__=base, __module__=base.__module__,
-                        __doc__=base.__doc__, **fields)
+            if p.name not in exclude and p.name not in fields:
+                meta = Meta(description=p.description or None, extra_json_schema=p.json_range() or None)
+                fields[p.name] = (p.name, Annotated[Number | None, meta], None)
+    made = msgspec.defstruct(base.__name__.lstrip("_"), list(fields.values()), bases=(base,),
+                             module=base.__module__, frozen=True, forbid_unknown_fields=True, kw_only=True)
+    made.__doc__ = base.__doc__
+    return made
 
 
-def check_params(model: BaseModel, chosen, descriptors) -> None:
+def check_params(model, chosen, descriptors) -> None:
     """Every parameter ``chosen`` requires is given, none that it does not take, and
     each given one within its range (:meth:`~solver.ops.params.Param.allows`).
 

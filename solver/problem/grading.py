@@ -16,26 +16,25 @@ Every field has a default: the key's displayed rounding, 1 point an answer, 0.8,
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
-from pydantic import Field, model_validator
+from msgspec import Meta, field
 
-from .fields import Model, Number, written
+from .fields import Model, Number, described, written
 
 if TYPE_CHECKING:
     from ..core.tolerance import Tolerance
 
 
-class ToleranceSpec(Model):
+class ToleranceSpec(Model, kw_only=True):
     """Exactly one of ``absolute``, ``relative`` or ``sigfigs``."""
 
-    absolute: Number | None = Field(None, description="|x - v| at most this")
-    relative: Number | None = Field(None, description="|x - v| at most this share of |v| (0.01: 1%)")
-    sigfigs: int | None = Field(None, ge=1, le=15, description="right to this many significant figures, "
-                                "one unit of slack in the last (STACK's rule)")
+    absolute: described(Number | None, "|x - v| at most this") = None
+    relative: described(Number | None, "|x - v| at most this share of |v| (0.01: 1%)") = None
+    sigfigs: described(Annotated[int, Meta(ge=1, le=15)] | None, "right to this many significant figures, "
+                       "one unit of slack in the last (STACK's rule)") = None
 
-    @model_validator(mode="after")
-    def _one(self) -> "ToleranceSpec":
+    def __post_init__(self) -> None:
         given = [k for k in ("absolute", "relative", "sigfigs") if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError("give one of absolute, relative or sigfigs (for example relative: 0.01)")
@@ -43,7 +42,6 @@ class ToleranceSpec(Model):
             v = getattr(self, k)
             if v is not None and v < 0:
                 raise ValueError(f"{k}: must be at least 0 (got {written(v)})")
-        return self
 
     def rule(self) -> Tolerance:
         from ..core.tolerance import Tolerance  # marking only (grade, export)
@@ -55,26 +53,24 @@ class ToleranceSpec(Model):
         return Tolerance(kind, Fraction(int(value.p), int(value.q)))
 
 
-class Grading(Model):
+class Grading(Model, kw_only=True):
     """How answers are marked; see the module's docstring."""
 
     tolerance: ToleranceSpec | None = None
-    points: dict[str, Number] = Field(default_factory=dict, max_length=500,
-                                      description="points by answer name or kind; 'default' for the rest")
-    carried_forward: Number | None = Field(None, description=(
-        "share of the points for an answer right from the student's own earlier answers (default 0.8)"))
-    misconceptions: bool | dict[str, Number] = Field(
-        True, description="recognise the catalogue's slips (true: each at its default credit; a mapping: "
-                          "slip name → share of the points)")
+    points: described(Annotated[dict[str, Number], Meta(max_length=500)],
+                      "points by answer name or kind; 'default' for the rest") = field(default_factory=dict)
+    carried_forward: described(Number | None, "share of the points for an answer right from the student's "
+                                               "own earlier answers (default 0.8)") = None
+    misconceptions: described(bool | dict[str, Number], "recognise the catalogue's slips (true: each at its "
+                                                        "default credit; a mapping: slip name → share of the "
+                                                        "points)") = True
 
-    @model_validator(mode="after")
-    def _ranges(self) -> "Grading":
+    def __post_init__(self) -> None:
         for name, v in self.points.items():
             if v < 0:
                 raise ValueError(f"points: {name} must be at least 0 (got {written(v)})")
         if self.carried_forward is not None and not 0 <= self.carried_forward <= 1:
             raise ValueError(f"carried_forward: must be from 0 to 1 (got {written(self.carried_forward)})")
-        return self
 
     def rule(self) -> Tolerance:
         """The tolerance rule (the key's displayed rounding when none is given)."""

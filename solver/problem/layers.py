@@ -5,34 +5,35 @@ told apart by their ``type`` (dense when absent). Part of the problem's schema
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
-from pydantic import (
-    Discriminator,
-    Field,
-    Tag,
-    WithJsonSchema,
-    model_validator,
-)
+from msgspec import UNSET, Meta, UnsetType
+from msgspec.structs import force_setattr
 
 from ..ops.activations import ACTIVATIONS
+from .conversion import CustomType, union
 from .fields import (
     NAME_RE,
     Model,
     Name,
+    NameOrList,
     Number,
+    NumberOrList,
     NumberOrTensor,
     check_params,
+    described,
+    schema_as,
+    shown,
     tensor_schema,
     with_params,
 )
-from .norm_layers import NORM_TYPES, norm_fields
+from .norm_layers import NORM_TYPES, OTHERS, norm_fields
 from .recurrent import RECURRENT_TYPES, RecurrentLayer
 
 ActivationName = Literal[tuple(ACTIVATIONS)]
 
 
-class LayerNames(Model):
+class LayerNames(Model, kw_only=True):
     """Names for one layer, overriding the network's naming scheme.
 
     ``symbol`` is the letter of the activations (``h``, ``o``); ``neurons`` and
@@ -43,15 +44,15 @@ class LayerNames(Model):
     a⁽ˡ⁾ and z⁽ˡ⁾."""
 
     symbol: Name | None = None
-    vector: Name | None = Field(None, description="matrix style: the activation vector's name (h, yhat)")
-    preactivation_vector: Name | None = Field(None, description="matrix style: the pre-activation vector's name (z1)")
+    vector: described(Name | None, "matrix style: the activation vector's name (h, yhat)") = None
+    preactivation_vector: described(Name | None, "matrix style: the pre-activation vector's name (z1)") = None
     neurons: list[Name] | None = None
     preactivations: list[Name] | None = None
     weights: list[list[Name]] | None = None
-    bias: Name | list[Name] | None = None
+    bias: NameOrList | None = None
 
 
-class _Layer(Model):
+class _Layer(Model, kw_only=True):
     """A dense layer: ``units`` neurons, their weights and biases, one activation (and
     its parameters, such as leaky_relu's ``slope``).
 
@@ -59,46 +60,49 @@ class _Layer(Model):
     inputs × units for ``z = x W``. ``bias``: omitted (none), one number shared by
     every neuron of the layer, or one number per neuron."""
 
-    type: Literal["dense"] | None = Field(None, description="optional: dense (the default)")
-    units: int = Field(ge=1, le=64)
+    type: described(Literal["dense"] | None, "optional: dense (the default)") = None
+    units: Annotated[int, Meta(ge=1, le=64)]
     activation: ActivationName = "linear"
     weights: list[list[Number]]
-    bias: Number | list[Number] | None = None
+    bias: NumberOrList | None = None
     names: LayerNames | None = None
 
-    @model_validator(mode="after")
-    def _parameters(self) -> "_Layer":
+    def __post_init__(self) -> None:
         check_params(self, ACTIVATIONS[self.activation], ACTIVATIONS.values())
-        return self
 
 
 Layer = with_params(_Layer, ACTIVATIONS.values())
 
 
-class _TensorLayer(Model):
+class _TensorLayer(Model, kw_only=True):
     """A convolutional network's layer before its dense layers: ``conv2d`` (out_channels,
     kernel, stride, padding, dilation, weights out × in × k × k, bias one per out-channel,
     activation), ``maxpool2d`` / ``avgpool2d`` (kernel, stride defaulting to the kernel,
     padding), ``flatten``. Computed as PyTorch's Conv2d, MaxPool2d, AvgPool2d, Flatten."""
 
-    type: Literal["conv2d", "maxpool2d", "avgpool2d", "flatten", *NORM_TYPES]
-    out_channels: int | None = Field(None, ge=1, le=64)
-    kernel: int | None = Field(None, ge=1, le=16)
-    stride: int | None = Field(None, ge=1, le=16)
-    padding: int = Field(0, ge=0, le=16)
-    dilation: int = Field(1, ge=1, le=16)
+    # The fields that a normalisation layer refuses even as null are UNSET when not given,
+    # and None after the checks (__post_init__).
+    type: Literal[("conv2d", "maxpool2d", "avgpool2d", "flatten", *NORM_TYPES)]
+    out_channels: Annotated[int, Meta(ge=1, le=64)] | None | UnsetType = UNSET
+    kernel: Annotated[int, Meta(ge=1, le=16)] | None | UnsetType = UNSET
+    stride: Annotated[int, Meta(ge=1, le=16)] | None | UnsetType = UNSET
+    padding: Annotated[int, Meta(ge=0, le=16)] = 0
+    dilation: Annotated[int, Meta(ge=1, le=16)] = 1
     activation: ActivationName = "linear"
-    weights: NumberOrTensor = None
-    bias: NumberOrTensor = None
-    eps: Number | None = Field(None, description="batchnorm, layernorm: ε (default 1e-5)")
-    gamma: list[Number] | None = Field(None, description="batchnorm, layernorm: γ, one per channel/feature (default 1s)")
-    beta: list[Number] | None = Field(None, description="batchnorm, layernorm: β, one per channel/feature (default 0s)")
-    p: Number | None = Field(None, description="dropout: the drop probability, 0 ≤ p < 1 (default 0.5)")
-    mask: NumberOrTensor = Field(None, description="dropout: the given mask of 0s and 1s, one row per example")
+    weights: NumberOrTensor | UnsetType = UNSET
+    bias: NumberOrTensor | UnsetType = UNSET
+    eps: described(Number | None, "batchnorm, layernorm: ε (default 1e-5)") = None
+    gamma: described(list[Number] | None, "batchnorm, layernorm: γ, one per channel/feature (default 1s)") = None
+    beta: described(list[Number] | None, "batchnorm, layernorm: β, one per channel/feature (default 0s)") = None
+    p: described(Number | None, "dropout: the drop probability, 0 ≤ p < 1 (default 0.5)") = None
+    mask: described(NumberOrTensor, "dropout: the given mask of 0s and 1s, one row per example") = None
 
-    @model_validator(mode="after")
-    def _fields(self) -> "_TensorLayer":
-        norm_fields(self)
+    def __post_init__(self) -> None:
+        given = {f for f in OTHERS if getattr(self, f) is not UNSET}
+        for f in OTHERS:
+            if getattr(self, f) is UNSET:
+                force_setattr(self, f, None)
+        norm_fields(self, given)
         need = {"conv2d": ["out_channels", "kernel", "weights"], "maxpool2d": ["kernel"],
                 "avgpool2d": ["kernel"]}.get(self.type, [])
         for f in need:
@@ -109,36 +113,51 @@ class _TensorLayer(Model):
                 if getattr(self, f) is not None:
                     raise ValueError(f"{f}: a {self.type} layer has no '{f}'")
         check_params(self, ACTIVATIONS[self.activation], ACTIVATIONS.values())
-        return self
 
 
 TensorLayer = with_params(_TensorLayer, ACTIVATIONS.values())
 
 
-def _layer_kind(v: Any) -> str:
+def layer_class(v: Any) -> type:
+    """The class of a network's layer written as ``v``, by its ``type`` (dense when absent)."""
     t = v.get("type", "dense") if isinstance(v, dict) else getattr(v, "type", "dense")
     if t in RECURRENT_TYPES:
-        return "recurrent"
-    return "tensor" if t in ("conv2d", "maxpool2d", "avgpool2d", "flatten", *NORM_TYPES) else "dense"
+        return RecurrentLayer
+    return TensorLayer if t in ("conv2d", "maxpool2d", "avgpool2d", "flatten", *NORM_TYPES) else Layer
 
 
-class Network(Model):
+class AnyLayer(CustomType):
+    """A layer of a network: dense, tensor or recurrent (:func:`layer_class`)."""
+
+
+#: Every type a network's layer may have.
+LAYER_TYPES = ("dense", "conv2d", "maxpool2d", "avgpool2d", "flatten", *NORM_TYPES, *RECURRENT_TYPES)
+
+
+def _any_layer(v: Any):
+    if isinstance(v, dict) and v.get("type") not in (None, *LAYER_TYPES):
+        raise ValueError(f"type: {shown(v['type'])} is not allowed; input should be "
+                         f"{', '.join(map(repr, LAYER_TYPES[:-1]))} or {LAYER_TYPES[-1]!r}")
+    return layer_class(v), v
+
+
+union(AnyLayer, Layer, TensorLayer, RecurrentLayer, read=_any_layer)
+
+
+class Network(Model, kw_only=True):
     """Inputs, orientation, naming scheme and layers (input to output). An input may be a
     tensor (nested lists, channels × height × width) for a convolutional network, whose
     conv2d, pooling and flatten layers come before its dense layers."""
 
-    inputs: Annotated[dict[Name, NumberOrTensor], WithJsonSchema({
+    inputs: schema_as(Annotated[dict[Name, NumberOrTensor], Meta(min_length=1, max_length=64)], {
         "type": "object", "minProperties": 1, "maxProperties": 64,
         "propertyNames": {"pattern": NAME_RE.pattern},
         "additionalProperties": tensor_schema(),
         "description": "input name → value, or → one value per example of a batch, or → an image "
-                       "(channels × height × width) for a convolutional network"})] = Field(
-        min_length=1, max_length=64)
+                       "(channels × height × width) for a convolutional network"})
     orientation: Literal["Wx", "xW"] = "Wx"
     naming: Literal["sequential", "indexed"] = "sequential"
-    layers: list[Annotated[Union[Annotated[Layer, Tag("dense")], Annotated[TensorLayer, Tag("tensor")],
-                                 Annotated[RecurrentLayer, Tag("recurrent")]],
-                           Discriminator(_layer_kind)]] = Field(min_length=1, max_length=16)
+    layers: Annotated[list[AnyLayer], Meta(min_length=1, max_length=16)]
 
     @property
     def convolutional(self) -> bool:

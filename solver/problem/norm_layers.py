@@ -12,15 +12,17 @@ from .fields import written
 #: LayerNorm over the last axis, and dropout with a given mask).
 NORM_TYPES = ("batchnorm", "layernorm", "dropout")
 _OWN = {"batchnorm": ("eps", "gamma", "beta"), "layernorm": ("eps", "gamma", "beta"), "dropout": ("p", "mask")}
-_OTHERS = ("out_channels", "kernel", "stride", "weights", "bias")
+#: The fields of other layer types that a normalisation or dropout layer refuses, even as null.
+OTHERS = ("out_channels", "kernel", "stride", "weights", "bias")
 
 
 def _flat(v) -> list:
     return [x for item in v for x in _flat(item)] if isinstance(v, list) else [v]
 
 
-def norm_fields(layer) -> None:
-    """Check a layer's normalisation and dropout fields.
+def norm_fields(layer, given: set[str]) -> None:
+    """Check a layer's normalisation and dropout fields (``given``: those of :data:`OTHERS`
+    that the file gives, null included).
 
     Raises:
         ValueError: ``field: message`` (the validation stage names the field): a field of
@@ -33,8 +35,8 @@ def norm_fields(layer) -> None:
             raise ValueError(f"{f}: a {layer.type} layer has no '{f}'")
     if layer.type not in NORM_TYPES:
         return
-    for f in _OTHERS + ("activation",):
-        if f in layer.model_fields_set and f != "activation" or f == "activation" and layer.activation != "linear":
+    for f in OTHERS + ("activation",):
+        if f in given and f != "activation" or f == "activation" and layer.activation != "linear":
             raise ValueError(f"{f}: a {layer.type} layer has no '{f}' (put the activation on the layer before)")
     if layer.type == "dropout":
         if layer.mask is None:

@@ -27,10 +27,11 @@ from __future__ import annotations
 import copy
 import random
 import re
-from typing import Any
+from typing import Annotated, Any
 
 import sympy as sp
-from pydantic import Field, field_validator, model_validator
+from msgspec import Meta, field
+from msgspec.structs import fields as struct_fields
 
 from .fields import Model, Number, NumberOrTensor, written
 
@@ -43,17 +44,16 @@ FLAGS = ("no_ties", "no_dead_units")
 MAX_GRID = 1_000_000
 
 
-class Draw(Model):
+class Draw(Model, kw_only=True):
     """How one value is drawn: ``range: [lo, hi]`` with ``step`` (``nonzero`` skips 0), or
     ``choices``: a list of values, one of which replaces the value at the path."""
 
-    range: list[Number] | None = Field(None, min_length=2, max_length=2)
+    range: Annotated[list[Number], Meta(min_length=2, max_length=2)] | None = None
     step: Number | None = None
     nonzero: bool = False
-    choices: list[NumberOrTensor] | None = Field(None, min_length=1, max_length=1000)
+    choices: Annotated[list[NumberOrTensor], Meta(min_length=1, max_length=1000)] | None = None
 
-    @model_validator(mode="after")
-    def _one_way(self) -> "Draw":
+    def __post_init__(self) -> None:
         if (self.range is None) == (self.choices is None):
             raise ValueError("give either range (with step) or choices")
         if self.range is not None:
@@ -70,7 +70,6 @@ class Draw(Model):
                 raise ValueError("nonzero: the range holds only 0")
         elif self.step is not None:
             raise ValueError("step: only a range takes a step")
-        return self
 
     @property
     def size(self) -> int:
@@ -83,34 +82,26 @@ class Draw(Model):
         return self.range[0] + k * self.step
 
 
-class Randomize(Model):
+class Randomize(Model, kw_only=True):
     """What varies between students (``values``: a path into the problem → how to draw it)
     and what every variant must satisfy (``require``)."""
 
-    values: dict[str, Draw] = Field(min_length=1, max_length=200)
-    require: list[str | dict[str, Number]] = Field(default_factory=list, max_length=50)
+    values: Annotated[dict[str, Draw], Meta(min_length=1, max_length=200)]
+    require: Annotated[list[str | dict[str, Number]], Meta(max_length=50)] = field(default_factory=list)
 
-    @field_validator("values")
-    @classmethod
-    def _paths(cls, v: dict) -> dict:
-        for path in v:
+    def __post_init__(self) -> None:
+        for path in self.values:
             if not PATH_RE.fullmatch(path):
-                raise ValueError(f"'{path}' is not a path into the problem (names and [index], e.g. "
+                raise ValueError(f"values: '{path}' is not a path into the problem (names and [index], e.g. "
                                  "network.layers[0].weights)")
-        return v
-
-    @field_validator("require")
-    @classmethod
-    def _known(cls, v: list) -> list:
-        for item in v:
+        for item in self.require:
             if isinstance(item, dict):
                 if len(item) != 1 or next(iter(item)) not in MEASURED:
-                    raise ValueError(f"{sorted(item)}: a requirement with a number is one of "
+                    raise ValueError(f"require: {sorted(item)}: a requirement with a number is one of "
                                      f"{', '.join(MEASURED)} (for example no_kinks: 0.05)")
             elif item not in FLAGS and item not in MEASURED and not re.search(r"[<>]", item):
-                raise ValueError(f"'{item}' is not a requirement: use {', '.join((*MEASURED, *FLAGS))} or a "
-                                 "condition such as 'abs(L) > 0.05'")
-        return v
+                raise ValueError(f"require: '{item}' is not a requirement: use {', '.join((*MEASURED, *FLAGS))} "
+                                 "or a condition such as 'abs(L) > 0.05'")
 
     def requirements(self) -> list[tuple[str, sp.Rational | None, str]]:
         """Each requirement as (name, number or None, as written): ``("no_kinks", 1/20,
@@ -149,7 +140,7 @@ def resolve(problem, path: str):
             elif isinstance(here, dict):
                 here = here[step]
             else:
-                if step not in type(here).model_fields:
+                if step not in {f.name for f in struct_fields(here)}:
                     raise KeyError
                 here = getattr(here, step)
         except (KeyError, IndexError, TypeError):

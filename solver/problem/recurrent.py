@@ -11,11 +11,11 @@ PyTorch's ``bias_ih`` and ``recurrent_bias`` its ``bias_hh`` (0 when not given).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from msgspec import Meta, field
 
-from .fields import Model, Number
+from .fields import Model, Number, NumberOrList, described
 
 #: The gates of each gated layer, in PyTorch's order.
 GATES = {"lstm": ("i", "f", "g", "o"), "gru": ("r", "z", "n")}
@@ -28,18 +28,18 @@ def _a(kind: str) -> str:
     return f"{'an' if kind in ('rnn', 'lstm') else 'a'} {kind}"
 
 
-class Gate(Model):
+class Gate(Model, kw_only=True):
     """One gate of an LSTM or a GRU: ``weights`` (units × input features, from x_t),
     ``recurrent_weights`` (units × units, from h_{t−1}), ``bias`` and ``recurrent_bias`` (one
     number per unit, PyTorch's bias_ih and bias_hh; 0 when omitted)."""
 
     weights: list[list[Number]]
     recurrent_weights: list[list[Number]]
-    bias: Number | list[Number] | None = None
-    recurrent_bias: Number | list[Number] | None = None
+    bias: NumberOrList | None = None
+    recurrent_bias: NumberOrList | None = None
 
 
-class InitialState(Model):
+class InitialState(Model, kw_only=True):
     """The state before the first step: ``h`` (one number per unit) and, for an LSTM, the
     cell state ``c``."""
 
@@ -47,7 +47,7 @@ class InitialState(Model):
     c: list[Number] | None = None
 
 
-class RecurrentLayer(Model):
+class RecurrentLayer(Model, kw_only=True):
     """An RNN (Elman), LSTM or GRU layer over the input sequence, its weights shared by
     every time step.
 
@@ -61,21 +61,20 @@ class RecurrentLayer(Model):
     by default with ``return: sequence``."""
 
     type: Literal["rnn", "lstm", "gru"]
-    units: int = Field(ge=1, le=16)
+    units: Annotated[int, Meta(ge=1, le=16)]
     activation: Literal["tanh", "relu"] | None = None
     weights: list[list[Number]] | None = None
     recurrent_weights: list[list[Number]] | None = None
-    bias: Number | list[Number] | None = None
-    recurrent_bias: Number | list[Number] | None = None
+    bias: NumberOrList | None = None
+    recurrent_bias: NumberOrList | None = None
     gates: dict[Literal["i", "f", "g", "o", "r", "z", "n"], Gate] | None = None
     initial_state: list[Number] | InitialState | None = None
-    returns: Literal["last", "sequence"] = Field("last", alias="return",
-                                                 description="last: h_T goes on; sequence: every h_t")
-    loss_at: Literal["last", "every"] | None = Field(
-        None, description="last: the loss of the last output; every: summed over the steps (one target per step)")
+    returns: described(Literal["last", "sequence"], "last: h_T goes on; sequence: every h_t") = field(
+        default="last", name="return")
+    loss_at: described(Literal["last", "every"] | None, "last: the loss of the last output; every: summed over "
+                                                        "the steps (one target per step)") = None
 
-    @model_validator(mode="after")
-    def _fields(self) -> "RecurrentLayer":
+    def __post_init__(self) -> None:
         if self.type == "rnn":
             for f in ("weights", "recurrent_weights"):
                 if getattr(self, f) is None:
@@ -101,7 +100,6 @@ class RecurrentLayer(Model):
             raise ValueError(f"initial_state: only an lstm has a cell state c (a {self.type} has h only)")
         if self.returns == "last" and self.loss_at == "every":
             raise ValueError("loss_at: a loss at every step needs return: sequence (an output per step)")
-        return self
 
     @property
     def loss_every(self) -> bool:

@@ -12,45 +12,53 @@ Numbers are exact: ``0.1`` is 1/10 and ``"1/3"`` is one third (sympy ``Rational`
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
-from pydantic import (
-    Field,
-    WithJsonSchema,
-    field_validator,
-    model_validator,
-)
+from msgspec import Meta, field
+from msgspec.structs import asdict
 
 from ..ops.optimizers import OPTIMIZERS
+from .conversion import CustomType, union
 from .fields import (
     NAME_RE,
     Model,
     Name,
     Number,
     NumberOrTensor,
+    bounded_text,
     check_params,
+    described,
+    schema_as,
     tensor_schema,
     with_params,
     written,
 )
 from .grading import Grading
 from .layers import Network
-from .loss_spec import Loss
+from .loss_spec import LossOrName
 from .randomize import Randomize
 from .text import TexText
 
 OptimizerType = Literal[tuple(OPTIMIZERS)]
 
 
-class ClassTarget(Model):
+class ClassTarget(Model, kw_only=True):
     """A class label for cross-entropy, numbered from 1 as the statement numbers classes."""
 
-    class_: int = Field(alias="class", ge=1)
+    class_: Annotated[int, Meta(ge=1)] = field(name="class")
 
 
-#: A target: a vector, or a class; for a batch, one of those per example (a number
-#: stands for a one-output vector).
-Target = Union[list[Union[Number, list[Number], ClassTarget]], ClassTarget]
+class Target(CustomType):
+    """A target: a vector, or a class; for a batch, one of those per example (a number
+    stands for a one-output vector)."""
+
+
+class _TargetItem(CustomType):
+    """An item of a target's list: a number, a list of numbers, or a class."""
+
+
+union(Target, list[_TargetItem], ClassTarget)
+union(_TargetItem, Number, list[Number], ClassTarget)
 
 
 AskItem = Literal["forward", "loss", "gradients", "update", "train", "count", "shapes", "derive",
@@ -59,7 +67,7 @@ AskItem = Literal["forward", "loss", "gradients", "update", "train", "count", "s
 RULES = ("perceptron", "delta_rule")
 
 
-class ArchLayer(Model):
+class ArchLayer(Model, kw_only=True):
     """A layer of an architecture for ``count`` and ``shapes`` questions.
 
     ``dense`` (units, bias); ``conv2d`` (out_channels, kernel, stride, padding,
@@ -69,65 +77,58 @@ class ArchLayer(Model):
 
     type: Literal["dense", "conv2d", "maxpool2d", "avgpool2d", "batchnorm1d", "batchnorm2d", "flatten", "embedding"]
     name: Name | None = None
-    units: int | None = Field(None, ge=1, le=10_000_000)
-    out_channels: int | None = Field(None, ge=1, le=1_000_000)
-    kernel: int | None = Field(None, ge=1, le=1024)
-    stride: int | None = Field(None, ge=1, le=1024)
-    padding: int = Field(0, ge=0, le=1024)
-    dilation: int = Field(1, ge=1, le=1024)
+    units: Annotated[int, Meta(ge=1, le=10_000_000)] | None = None
+    out_channels: Annotated[int, Meta(ge=1, le=1_000_000)] | None = None
+    kernel: Annotated[int, Meta(ge=1, le=1024)] | None = None
+    stride: Annotated[int, Meta(ge=1, le=1024)] | None = None
+    padding: Annotated[int, Meta(ge=0, le=1024)] = 0
+    dilation: Annotated[int, Meta(ge=1, le=1024)] = 1
     bias: bool = True
-    num_embeddings: int | None = Field(None, ge=1, le=100_000_000)
-    dim: int | None = Field(None, ge=1, le=1_000_000)
+    num_embeddings: Annotated[int, Meta(ge=1, le=100_000_000)] | None = None
+    dim: Annotated[int, Meta(ge=1, le=1_000_000)] | None = None
 
-    @model_validator(mode="after")
-    def _fields(self) -> "ArchLayer":
+    def __post_init__(self) -> None:
         need = {"dense": ["units"], "conv2d": ["out_channels", "kernel"], "maxpool2d": ["kernel"],
                 "avgpool2d": ["kernel"], "embedding": ["num_embeddings", "dim"]}.get(self.type, [])
         for f in need:
             if getattr(self, f) is None:
                 raise ValueError(f"{f}: a {self.type} layer needs '{f}'")
-        return self
 
 
-class Architecture(Model):
+class Architecture(Model, kw_only=True):
     """An input shape (``[features]``, or ``[channels, height, width]`` — ``[height, width,
     channels]`` with ``layout: hwc``, CS231n's convention) and layers."""
 
-    input: list[int] = Field(min_length=1, max_length=3)
-    layers: list[ArchLayer] = Field(min_length=1, max_length=200)
+    input: Annotated[list[int], Meta(min_length=1, max_length=3)]
+    layers: Annotated[list[ArchLayer], Meta(min_length=1, max_length=200)]
     layout: Literal["chw", "hwc"] = "chw"
 
-    @field_validator("input")
-    @classmethod
-    def _positive(cls, v: list[int]) -> list[int]:
-        if any(n < 1 or n > 100_000_000 for n in v):
-            raise ValueError("input sizes are whole numbers from 1 to 100,000,000")
-        return v
+    def __post_init__(self) -> None:
+        if any(n < 1 or n > 100_000_000 for n in self.input):
+            raise ValueError("input: input sizes are whole numbers from 1 to 100,000,000")
 
 
-class _Optimizer(Model):
+class _Optimizer(Model, kw_only=True):
     """The optimizer of a ``train`` question: its ``type`` (see the README's table of
     optimizers), the learning rate and its other hyper-parameters (defaults from
     PyTorch)."""
 
     type: OptimizerType = "sgd"
     learning_rate: Number
-    nesterov: bool | None = Field(None, description="sgd: Nesterov momentum, d = g + μ buf (needs momentum > 0 "
-                                  "and dampening 0)")  # every optimizer's flags (booleans): nesterov only
+    nesterov: Annotated[bool | None, Meta(description="sgd: Nesterov momentum, d = g + μ buf (needs momentum > 0 "
+                                          "and dampening 0)")] = None  # every optimizer's flags: nesterov only
 
-    @model_validator(mode="after")
-    def _parameters(self) -> "_Optimizer":
+    def __post_init__(self) -> None:
         check_params(self, OPTIMIZERS[self.type], OPTIMIZERS.values())
-        problem = OPTIMIZERS[self.type].option_problem(self.model_dump(), OPTIMIZERS.values())
+        problem = OPTIMIZERS[self.type].option_problem(asdict(self), OPTIMIZERS.values())
         if problem:
             raise ValueError(problem)
-        return self
 
 
 Optimizer = with_params(_Optimizer, OPTIMIZERS.values(), exclude=("learning_rate",))
 
 
-class Question(Model):
+class Question(Model, kw_only=True):
     """One question of the exercise and what it asks.
 
     ``ask`` lists any of ``forward``, ``loss``, ``gradients``, ``update``. ``gradients``
@@ -135,33 +136,32 @@ class Question(Model):
     the problem's for this question (seed 000's third question puts a softmax on the
     outputs: ``output_head: softmax``)."""
 
-    id: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
+    id: Annotated[str, Meta(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")]
     title: TexText | None = None
     text: str | None = None
-    ask: list[AskItem] = Field(min_length=1)
+    ask: Annotated[list[AskItem], Meta(min_length=1)]
     gradients: Literal["all"] | list[Name] = "all"
     learning_rate: Number | None = None
     update_biases: bool = True
-    loss: Loss | None = None
+    loss: LossOrName | None = None
     target: Target | None = None
     output_head: Literal["softmax"] | None = None
-    steps: int | None = Field(None, ge=1, le=100_000, description="train: how many steps")
-    architecture: Architecture | None = Field(None, description="count/shapes: overrides the problem's")
-    derivation: Literal["softmax_ce", "softmax_jacobian", "sigmoid", "tanh", "bce_sigmoid",
-                        "squared_error"] | None = Field(None, description="derive: which derivation")
+    steps: described(Annotated[int, Meta(ge=1, le=100_000)] | None, "train: how many steps") = None
+    architecture: described(Architecture | None, "count/shapes: overrides the problem's") = None
+    derivation: described(Literal["softmax_ce", "softmax_jacobian", "sigmoid", "tanh", "bce_sigmoid",
+                                  "squared_error"] | None, "derive: which derivation") = None
     optimizer: Optimizer | None = None
-    table_every: int | None = Field(None, ge=1, description="train: a table row every this many steps")
-    epochs: int | None = Field(None, ge=1, le=1000, description="perceptron, delta_rule: at most this many "
-                               "passes over the examples")
-    mode: Literal["online", "batch"] | None = Field(
-        None, description="delta_rule: update after every example (online, the default) or once per epoch (batch)")
-    points: Number | None = Field(None, description="marks for this question (shown on the paper; the exam "
-                                                     "class totals them on the front page)")
-    report: list[Name] | None = Field(None, max_length=64, description="forward: the nodes whose values the final "
-                                      "answers give (default: the output)")
+    table_every: described(Annotated[int, Meta(ge=1)] | None, "train: a table row every this many steps") = None
+    epochs: described(Annotated[int, Meta(ge=1, le=1000)] | None,
+                      "perceptron, delta_rule: at most this many passes over the examples") = None
+    mode: described(Literal["online", "batch"] | None,
+                    "delta_rule: update after every example (online, the default) or once per epoch (batch)") = None
+    points: described(Number | None, "marks for this question (shown on the paper; the exam "
+                                     "class totals them on the front page)") = None
+    report: described(Annotated[list[Name], Meta(max_length=64)] | None,
+                      "forward: the nodes whose values the final answers give (default: the output)") = None
 
-    @model_validator(mode="after")
-    def _update_needs_rate(self) -> "Question":
+    def __post_init__(self) -> None:
         if self.learning_rate is not None and self.learning_rate <= 0:
             raise ValueError(f"learning_rate: must be greater than 0 (got {written(self.learning_rate)})")
         if "update" in self.ask and self.learning_rate is None:
@@ -180,16 +180,15 @@ class Question(Model):
                 raise ValueError("steps: training needs a number of steps")
             if self.optimizer is None and self.learning_rate is None:
                 raise ValueError("optimizer: training needs an optimizer (or a learning_rate for plain SGD)")
-        return self
 
 
 def _named_values(description: str, most: int):
-    return Annotated[dict[Name, NumberOrTensor], WithJsonSchema({
+    return schema_as(Annotated[dict[Name, NumberOrTensor], Meta(max_length=most)], {
         "type": "object", "maxProperties": most, "propertyNames": {"pattern": NAME_RE.pattern},
-        "additionalProperties": tensor_schema(), "description": description})]
+        "additionalProperties": tensor_schema(), "description": description})
 
 
-class GraphSpec(Model):
+class GraphSpec(Model, kw_only=True):
     """A computational graph: inputs and parameters with their values, and named
     nodes, each an expression over the other names (``xw0: x0 * w0``; numbers,
     ``+ - * / ^``, parentheses and the functions of the README's expression grammar).
@@ -197,40 +196,44 @@ class GraphSpec(Model):
     ``batch`` (``mean`` or ``sum``): the output holds one loss per example of a batch (the
     inputs' first axis), and the loss differentiated is their mean or sum, as a network's is."""
 
-    inputs: _named_values("input name → value", 64) = Field(default_factory=dict, max_length=64)
-    parameters: _named_values("parameter name → value", 256) = Field(default_factory=dict, max_length=256)
-    nodes: Annotated[dict[Name, str], WithJsonSchema({
+    inputs: _named_values("input name → value", 64) = field(default_factory=dict)
+    parameters: _named_values("parameter name → value", 256) = field(default_factory=dict)
+    nodes: schema_as(Annotated[dict[Name, str], Meta(min_length=1, max_length=200)], {
         "type": "object", "minProperties": 1, "maxProperties": 200,
         "propertyNames": {"pattern": NAME_RE.pattern}, "additionalProperties": {"type": "string"},
-        "description": "node name → expression"})] = Field(min_length=1, max_length=200)
+        "description": "node name → expression"})
     output: Name
-    batch: Literal["mean", "sum"] | None = Field(
-        None, description="the output holds one loss per example: differentiate their mean (or sum)")
+    batch: described(Literal["mean", "sum"] | None,
+                     "the output holds one loss per example: differentiate their mean (or sum)") = None
 
 
-class Problem(Model):
+#: The fewest and most characters of a problem's title (checked in Problem.__post_init__).
+TITLE_LENGTH = (1, 200)
+
+
+class Problem(Model, kw_only=True):
     """A whole exercise: a layered ``network`` (with the loss and target) or a
     computational ``graph``, and the questions. ``style`` chooses the layout of the
     key: ``neuron`` (neuron by neuron, the default for networks) or ``graph``
     (staged, path products; the default for graphs)."""
 
-    title: TexText = Field(min_length=1, max_length=200)
+    title: TexText
     statement: str = ""
-    precision: int = Field(4, ge=1, le=15, description="significant figures shown")
+    precision: described(Annotated[int, Meta(ge=1, le=15)], "significant figures shown") = 4
     style: Literal["neuron", "graph", "matrix"] | None = None
     network: Network | None = None
     graph: GraphSpec | None = None
     architecture: Architecture | None = None
-    loss: Loss | None = None
+    loss: LossOrName | None = None
     target: Target | None = None
-    questions: list[Question] = Field(min_length=1, max_length=50)
-    randomize: Randomize | None = Field(None, description="per-student variants: what varies and what must hold "
-                                        "(nnsolve variants)")
-    grading: Grading | None = Field(None, description="how students' answers are marked (nnsolve grade) and the "
-                                    "tolerance of exported questions")
+    questions: Annotated[list[Question], Meta(min_length=1, max_length=50)]
+    randomize: described(Randomize | None, "per-student variants: what varies and what must hold "
+                                           "(nnsolve variants)") = None
+    grading: described(Grading | None, "how students' answers are marked (nnsolve grade) and the "
+                                       "tolerance of exported questions") = None
 
-    @model_validator(mode="after")
-    def _one_kind(self) -> "Problem":
+    def __post_init__(self) -> None:
+        bounded_text("title", self.title, *TITLE_LENGTH)
         if self.network is not None and self.graph is not None:
             raise ValueError("network: give either a 'network' (layers) or a 'graph' (named nodes), not both")
         numeric = any(a in q.ask for q in self.questions for a in ("forward", "loss", "gradients", "update", "train"))
@@ -242,4 +245,3 @@ class Problem(Model):
                                  "given (set 'architecture' on the problem or the question)")
         if self.graph is not None and self.style in ("neuron", "matrix"):
             raise ValueError("style: a graph problem has no neurons or layers; use style: graph")
-        return self

@@ -5,11 +5,9 @@ LaTeX output escapes by, so what validates is what compiles."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from pydantic import AfterValidator
-
 from ..core.latex_text import describe, first_unsupported
+from .conversion import CustomType, converter
+from .fields import shown
 
 _HINT = ("a title holds letters (accented Latin ones too), digits, punctuation, Greek letters and common "
          "math symbols, on one line")
@@ -29,5 +27,12 @@ def check_typesettable(text: str) -> str:
     return text
 
 
-#: A one-line text that LaTeX can typeset (the error names the field, as validation words it).
-TexText = Annotated[str, AfterValidator(check_typesettable)]
+class TexText(CustomType):
+    """A one-line text that LaTeX can typeset (the error names the field, as validation words it)."""
+
+
+@converter(TexText, str)
+def _tex_text(v) -> str:
+    if not isinstance(v, str):
+        raise ValueError(f"got {shown(v)}; input should be a valid string")
+    return check_typesettable(str(v))
