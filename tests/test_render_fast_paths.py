@@ -7,9 +7,12 @@
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from solver.render import answers as answers_module
 from solver.render import measure
@@ -78,3 +81,26 @@ def test_an_answers_fields_are_those_set_in_order():
         x: object = 3
 
     assert answers_module._fields(One()) == {"x": 3} and answers_module._fields(One(None)) == {}
+
+
+_JSON_LEAVES = (st.none() | st.booleans() | st.integers(min_value=-10**40, max_value=10**40)
+                | st.floats(allow_nan=False, allow_infinity=False) | st.text())
+_JSON = st.recursive(_JSON_LEAVES, lambda inner: st.lists(inner, max_size=4)
+                     | st.dictionaries(st.text(max_size=6), inner, max_size=4), max_leaves=25)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_JSON)
+def test_the_answers_indent_is_json_dumps_indent(value):
+    compact = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    assert answers_module.indented(compact) == json.dumps(value, indent=2, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("value", [
+    {"value": 1e-05, "big": 10**30, "tiny": 5e-324, "neg": -0.0, "empty": [], "none": {}, "nested": [[[]], [{}]]},
+    {"display": "σ(z) = \u2028 \"q\" \\ \n \t é ∂", "exact": "1/3"},
+    [], {}, 0.1, "x",
+])
+def test_the_answers_indent_on_the_edges(value):
+    compact = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    assert answers_module.indented(compact) == json.dumps(value, indent=2, ensure_ascii=False)
