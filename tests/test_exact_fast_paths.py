@@ -4,6 +4,8 @@ machinery gives: the same objects (type and value), the same LaTeX."""
 import random
 
 import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from solver.core.numbers import MAX_EXACT_BITS, display, normalize
 from solver.graph.backprop import _accumulated
@@ -149,3 +151,15 @@ def test_a_neurons_sum_is_split_as_by_free_symbols():
                  sp.Add(sp.Mul(w, w, evaluate=False), x, evaluate=False),
                  sp.Add(sp.Mul(w, x, evaluate=False), sp.Pow(x, 2, evaluate=False), evaluate=False)):
         assert _split(expr) == _terms_by_symbol(_powers_evaluated(expr))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(min_value=1, max_value=10**60), st.integers(min_value=-900, max_value=900),
+       st.sampled_from([30, 50, 60, 100]), st.booleans())
+def test_normalize_keeps_a_float_of_its_precision_and_rounds_any_other(mantissa, exponent, dps, negative):
+    value = sp.Float(sp.Integer(-mantissa if negative else mantissa) * sp.Integer(2) ** exponent, dps)
+    expected = sp.Float(value, 50)
+    got = normalize(value)
+    assert (got._mpf_, got._prec) == (expected._mpf_, expected._prec)
+    if dps == 50:
+        assert got is value  # the shortcut: no new Float

@@ -20,6 +20,7 @@ from .floats import evalf_float
 
 #: Working precision (significant decimal digits) once a value is not rational.
 DIGITS = 50
+_DIGITS_PREC = dps_to_prec(DIGITS)  # sympy's Float(x, DIGITS) precision in bits
 
 _DECIMAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?", re.ASCII)
 _FRACTION = re.compile(r" *([+-]?[0-9]+) */ *([0-9]+) *", re.ASCII)
@@ -109,7 +110,9 @@ def normalize(value: sp.Expr) -> sp.Expr:
     if isinstance(value, sp.Float):
         _, mantissa, exponent, bits = value._mpf_
         if mantissa and exponent + bits <= 996:  # finite, nonzero, below 2^996 < 1e300
-            return sp.Float(value, DIGITS)  # what evalf and Float(…, DIGITS) below give
+            # what evalf and Float(…, DIGITS) below give; a Float made at DIGITS digits is that
+            # Float already (rounding it to its own precision changes no bit)
+            return value if value._prec == _DIGITS_PREC else sp.Float(value, DIGITS)
     elif not isinstance(value, sp.Rational):
         fast = evalf_float(value, DIGITS + 10, DIGITS)
         if fast is not None:
