@@ -54,13 +54,14 @@ def by_shape(members: tuple, value: Any) -> Any:
     want = dict if isinstance(value, dict) else list if isinstance(value, list) else None
     for m in members:
         origin = get_origin(m) or m
-        shape = list if origin is list else dict if origin is dict or _is_model(m) else None
+        shape = list if origin is list else dict if origin is dict or is_model(m) else None
         if shape is want:
             return m
     return members[0]
 
 
-def _is_model(kind: Any) -> bool:
+def is_model(kind: Any) -> bool:
+    """Whether ``kind`` is a model (a msgspec ``Struct`` class)."""
     return isinstance(kind, type) and issubclass(kind, msgspec.Struct)
 
 

@@ -20,12 +20,11 @@ import msgspec
 from msgspec.structs import fields as struct_fields
 
 from ..ops.losses import LOSSES
-from .conversion import MEMBERS
+from .conversion import MEMBERS, is_model
 from .fields import NAME_RE, Name, Number, NumberOrTensor, tensor_schema
-from .layers import AnyLayer, Layer, TensorLayer
+from .layers import TENSOR_TYPES, AnyLayer
 from .loss_spec import Loss
-from .norm_layers import NORM_TYPES
-from .recurrent import RECURRENT_TYPES, RecurrentLayer
+from .recurrent import RECURRENT_TYPES
 from .schema import TITLE_LENGTH, Problem
 from .text import TexText
 
@@ -65,10 +64,6 @@ def _members(kind: Any) -> list:
     return [m for m in get_args(kind) if m is not msgspec.UnsetType]
 
 
-def _is_struct(kind: Any) -> bool:
-    return isinstance(kind, type) and issubclass(kind, msgspec.Struct)
-
-
 class _Builder:
     """The schemas of types, collecting each model's schema into ``defs``."""
 
@@ -88,8 +83,8 @@ class _Builder:
         if kind in _STANDS_FOR:
             return self.of(_STANDS_FOR[kind])
         if kind is AnyLayer:  # replaced by an if/then/else in json_schema()
-            return {"oneOf": [self.of(c) for c in (Layer, TensorLayer, RecurrentLayer)]}
-        if _is_struct(kind):
+            return {"oneOf": [self.of(c) for c in MEMBERS[AnyLayer]]}
+        if is_model(kind):
             return self._ref(kind)
         return self._plain(kind)
 
@@ -192,7 +187,7 @@ def _titled(kind: Any) -> bool:
         elif kind in _STANDS_FOR and not _is_union(_STANDS_FOR[kind]):
             kind = _STANDS_FOR[kind]
         else:
-            return not _is_struct(kind)
+            return not is_model(kind)
 
 
 def _sorted(node: Any, parent: str | None = None) -> Any:
@@ -225,7 +220,7 @@ def _layer_items() -> dict:
     def when(kinds) -> dict:
         return {"properties": {"type": {"enum": list(kinds)}}, "required": ["type"]}
 
-    return {"if": when(["conv2d", "maxpool2d", "avgpool2d", "flatten", *NORM_TYPES]),
+    return {"if": when(TENSOR_TYPES),
             "then": {"$ref": "#/$defs/TensorLayer"},
             "else": {"if": when(RECURRENT_TYPES), "then": {"$ref": "#/$defs/RecurrentLayer"},
                      "else": {"$ref": "#/$defs/Layer"}}}

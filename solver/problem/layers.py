@@ -31,6 +31,8 @@ from .norm_layers import NORM_TYPES, OTHERS, norm_fields
 from .recurrent import RECURRENT_TYPES, RecurrentLayer
 
 ActivationName = Literal[tuple(ACTIVATIONS)]
+#: The types of a convolutional network's layers before its dense ones (:class:`TensorLayer`).
+TENSOR_TYPES = ("conv2d", "maxpool2d", "avgpool2d", "flatten", *NORM_TYPES)
 
 
 class LayerNames(Model, kw_only=True):
@@ -82,7 +84,7 @@ class _TensorLayer(Model, kw_only=True):
 
     # The fields that a normalisation layer refuses even as null are UNSET when not given,
     # and None after the checks (__post_init__).
-    type: Literal[("conv2d", "maxpool2d", "avgpool2d", "flatten", *NORM_TYPES)]
+    type: Literal[TENSOR_TYPES]
     out_channels: Annotated[int, Meta(ge=1, le=64)] | None | UnsetType = UNSET
     kernel: Annotated[int, Meta(ge=1, le=16)] | None | UnsetType = UNSET
     stride: Annotated[int, Meta(ge=1, le=16)] | None | UnsetType = UNSET
@@ -123,7 +125,7 @@ def layer_class(v: Any) -> type:
     t = v.get("type", "dense") if isinstance(v, dict) else getattr(v, "type", "dense")
     if t in RECURRENT_TYPES:
         return RecurrentLayer
-    return TensorLayer if t in ("conv2d", "maxpool2d", "avgpool2d", "flatten", *NORM_TYPES) else Layer
+    return TensorLayer if t in TENSOR_TYPES else Layer
 
 
 class AnyLayer(CustomType):
@@ -131,7 +133,7 @@ class AnyLayer(CustomType):
 
 
 #: Every type a network's layer may have.
-LAYER_TYPES = ("dense", "conv2d", "maxpool2d", "avgpool2d", "flatten", *NORM_TYPES, *RECURRENT_TYPES)
+LAYER_TYPES = ("dense", *TENSOR_TYPES, *RECURRENT_TYPES)
 
 
 def _any_layer(v: Any):

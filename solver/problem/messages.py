@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 import msgspec
 from msgspec.structs import fields as struct_fields
 
-from .conversion import NESTED, CustomType, by_shape, convert, reading
+from .conversion import NESTED, CustomType, by_shape, convert, is_model, reading
 from .fields import shown
 from .schema import Problem
 
@@ -68,7 +68,7 @@ def _concrete(kind: Any, value: Any) -> tuple[Any, Any]:
 
 def _child(kind: Any, value: Any, step: Any) -> Any:
     """The type found at ``step`` inside ``kind`` (given as ``value``, as read)."""
-    if isinstance(kind, type) and issubclass(kind, msgspec.Struct):
+    if is_model(kind):
         return next((f.type for f in struct_fields(kind) if f.encode_name == step), Any)
     args = get_args(kind)
     if get_origin(kind) is list:
@@ -125,7 +125,7 @@ def locate(text: str, data: Any) -> tuple[str, tuple, Any, Any]:
 def model_at(kind: Any, value: Any) -> type | None:
     """The model read at a location (whose fields a misspelt name is compared with)."""
     kind, _ = _concrete(kind, value)
-    return kind if isinstance(kind, type) and issubclass(kind, msgspec.Struct) else None
+    return kind if is_model(kind) else None
 
 
 def _choices(kind: Any) -> str:
@@ -170,6 +170,6 @@ def worded(kind: Any, value: Any) -> str:
         if "max_length" in meta and len(value) > meta["max_length"]:
             return got + f"{word} should have at most {_items(meta['max_length'], unit)}{after}"
         return got + f"string should match pattern '{meta['pattern']}'"
-    if isinstance(kind, type) and issubclass(kind, msgspec.Struct):
+    if is_model(kind):
         return got + f"input should be a valid dictionary or instance of {kind.__name__}"
     return got + f"input should be a valid {getattr(kind, '__name__', kind)}"
