@@ -175,11 +175,32 @@ def bounded_text(name: str, text: str, least: int, most: int) -> None:
     Raises:
         ValueError: ``"title: got ''; string should have at least 1 character"``.
     """
-    if len(text) < least:
-        raise ValueError(f"{name}: got {shown(text)}; string should have at least {least} "
-                         f"character{'s' if least != 1 else ''}")
-    if len(text) > most:
-        raise ValueError(f"{name}: got {shown(text)}; string should have at most {most} characters")
+    wrong = wrong_length(text, "string", least, most)
+    if wrong:
+        raise ValueError(f"{name}: {wrong}")
+
+
+def not_allowed(value: Any, choices) -> str:
+    """Why a value outside a fixed set is refused: ``'relux' is not allowed; input should be
+    'relu', 'sigmoid' or 'tanh'``."""
+    listed = [repr(c) if isinstance(c, str) else str(c) for c in choices]
+    either = listed[0] if len(listed) == 1 else f"{', '.join(listed[:-1])} or {listed[-1]}"
+    return f"{shown(value)} is not allowed; input should be {either}"
+
+
+def wrong_length(value: Any, word: str, least: int | None, most: int | None) -> str | None:
+    """Why a string, list or dictionary (``word``) of this length is refused, or None:
+    ``got ''; string should have at least 1 character``, ``got a list; list should have at
+    most 16 items after validation, not 17``."""
+    if least is not None and len(value) < least:
+        side, bound = "least", least
+    elif most is not None and len(value) > most:
+        side, bound = "most", most
+    else:
+        return None
+    unit = ("character" if word == "string" else "item") + ("" if bound == 1 else "s")
+    after = "" if word == "string" else f" after validation, not {len(value)}"
+    return f"got {shown(value)}; {word} should have at {side} {bound} {unit}{after}"
 
 
 class Model(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):

@@ -22,8 +22,8 @@ from .fields import (
     NumberOrTensor,
     check_params,
     described,
+    not_allowed,
     schema_as,
-    shown,
     tensor_schema,
     with_params,
 )
@@ -138,8 +138,7 @@ LAYER_TYPES = ("dense", *TENSOR_TYPES, *RECURRENT_TYPES)
 
 def _any_layer(v: Any):
     if isinstance(v, dict) and v.get("type") not in (None, *LAYER_TYPES):
-        raise ValueError(f"type: {shown(v['type'])} is not allowed; input should be "
-                         f"{', '.join(map(repr, LAYER_TYPES[:-1]))} or {LAYER_TYPES[-1]!r}")
+        raise ValueError(f"type: {not_allowed(v['type'], LAYER_TYPES)}")
     return layer_class(v), v
 
 

@@ -18,7 +18,7 @@ import msgspec
 from msgspec.structs import fields as struct_fields
 
 from .conversion import NESTED, CustomType, by_shape, convert, is_model, reading
-from .fields import shown
+from .fields import not_allowed, shown, wrong_length
 from .schema import Problem
 
 _AT = " - at `"
@@ -128,15 +128,6 @@ def model_at(kind: Any, value: Any) -> type | None:
     return kind if is_model(kind) else None
 
 
-def _choices(kind: Any) -> str:
-    shown_ = [repr(c) if isinstance(c, str) else str(c) for c in get_args(kind)]
-    return shown_[0] if len(shown_) == 1 else f"{', '.join(shown_[:-1])} or {shown_[-1]}"
-
-
-def _items(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def worded(kind: Any, value: Any) -> str:
     """Why ``value`` is not a ``kind``, as a union's first member words it."""
     kind, meta = _unwrap(kind)
@@ -149,7 +140,7 @@ def worded(kind: Any, value: Any) -> str:
             return worded(read, value)
     got = f"got {shown(value)}; "
     if get_origin(kind) is Literal:
-        return f"{shown(value)} is not allowed; input should be {_choices(kind)}"
+        return not_allowed(value, get_args(kind))
     if kind is int:
         if type(value) is not int:
             return got + "input should be a valid integer"
@@ -160,16 +151,11 @@ def worded(kind: Any, value: Any) -> str:
         return got + "input should be a valid boolean"
     origin = get_origin(kind) or kind
     if origin in (str, list, dict):
-        word, unit = {str: ("string", "character"), list: ("list", "item"),
-                      dict: ("dictionary", "item")}[origin]
+        word = {str: "string", list: "list", dict: "dictionary"}[origin]
         if not isinstance(value, origin):
             return got + f"input should be a valid {word}"
-        after = "" if origin is str else f" after validation, not {len(value)}"
-        if "min_length" in meta and len(value) < meta["min_length"]:
-            return got + f"{word} should have at least {_items(meta['min_length'], unit)}{after}"
-        if "max_length" in meta and len(value) > meta["max_length"]:
-            return got + f"{word} should have at most {_items(meta['max_length'], unit)}{after}"
-        return got + f"string should match pattern '{meta['pattern']}'"
+        return (wrong_length(value, word, meta.get("min_length"), meta.get("max_length"))
+                or got + f"string should match pattern '{meta['pattern']}'")
     if is_model(kind):
         return got + f"input should be a valid dictionary or instance of {kind.__name__}"
     return got + f"input should be a valid {getattr(kind, '__name__', kind)}"
