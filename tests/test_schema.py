@@ -146,3 +146,15 @@ def test_schema_rejects_an_unknown_derivation(validator):
     assert ["questions", 0, "derivation"] in _paths(validator.iter_errors(data))
     with pytest.raises(ProblemError):
         validate(data)
+
+
+def test_the_schema_builder_is_imported_only_when_asked_for():
+    import subprocess
+    import sys
+
+    code = ("import sys, solver.cli, solver.pipeline; print('solver.problem.json_schema' in sys.modules); "
+            "from solver.problem import json_schema as a; from solver.problem import json_schema as b; "
+            "import solver.problem as p; print(callable(a), a is b is p.json_schema)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parent.parent).stdout.split()
+    assert out == ["False", "True", "True"]
