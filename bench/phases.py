@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from runner import environment  # noqa: E402 - bench/ is this script's directory
 
 ROOT = Path(__file__).resolve().parent.parent
 PHASES = ["floor imports", "nnsolve imports", "load", "solve", "md", "tex", "json", "svg"]
@@ -83,8 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         print(json.dumps(one(args.child)))
         return 0
-    env = dict(os.environ)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as bench.py measures
+    env = environment()  # as bench.py measures
     problems = args.problems or sorted(str(p) for p in (ROOT / "problems").glob("*.yaml"))
     print("| problem | " + " | ".join(PHASES) + " | rest | total (ms) |")
     print("|---|" + "---:|" * (len(PHASES) + 2))

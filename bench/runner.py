@@ -86,8 +86,15 @@ def progress(msg: str) -> None:
 def environment() -> dict[str, str]:
     """The user's environment: nnsolve's template cache is the user's own (warmed by the
     untimed first runs), as it is when a user runs nnsolve;
-    ``PYTHONDONTWRITEBYTECODE`` is unset."""
+    ``PYTHONDONTWRITEBYTECODE`` is unset; sympy's integers are those nnsolve gives it
+    (``SYMPY_GROUND_TYPES``: :func:`solver.sympy_ground_types`), in the floor's child too,
+    which otherwise would import python-flint with sympy where nnsolve does not."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from solver import sympy_ground_types
+
     env = dict(os.environ)
+    env.setdefault("SYMPY_GROUND_TYPES", sympy_ground_types())
     env.pop("NNSOLVE_DEBUG", None)
     # Python's default bytecode caching, as a user has it (pip compiles installed packages;
     # a checkout gets solver/__pycache__): without it every run would compile solver/ again.

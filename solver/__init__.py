@@ -22,7 +22,23 @@ A problem file becomes a validated :class:`~solver.problem.schema.Problem`
 module of :mod:`solver.ops` or :mod:`solver.render.formats`.
 """
 
+import os as _os
+import sys as _sys
+from importlib.util import find_spec as _find_spec
+
 from .core.version import __version__
+
+
+def sympy_ground_types() -> str:
+    """The integers sympy computes with under nnsolve: gmpy2's where it is installed, else
+    Python's (``SYMPY_GROUND_TYPES``). Left to itself, sympy takes python-flint's, which
+    nnsolve installs for training runs on Arb balls (:mod:`solver.graph.balls`): importing
+    flint costs about 40 ms of every start-up, so a run imports it only when it trains on balls."""
+    return "gmpy" if _find_spec("gmpy2") else "python"
+
+
+if "sympy" not in _sys.modules:  # a choice of the user's own (the variable set) is kept
+    _os.environ.setdefault("SYMPY_GROUND_TYPES", sympy_ground_types())
 
 
 def __getattr__(name: str):
@@ -37,4 +53,4 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'solver' has no attribute {name!r}")
 
 
-__all__ = ["Key", "Problem", "__version__", "load", "solve"]
+__all__ = ["Key", "Problem", "__version__", "load", "solve", "sympy_ground_types"]

@@ -5,6 +5,8 @@ import mpmath
 import pytest
 from click.testing import CliRunner
 
+import solver  # noqa: F401 - first, before sympy: sympy's integers as the command line has them
+
 
 @pytest.fixture(autouse=True)
 def _mpmath_precision_put_back():
