@@ -202,3 +202,65 @@ def test_a_huber_loss_with_an_integer_delta_stays_exact_in_a_run():
                            optimizer_of(question), 2, lambda t: True)
     assert [s.loss for s in snaps] == [Fraction(11, 5), 2, Fraction(9, 5)]
     assert all(isinstance(s.loss, Fraction) for s in snaps)
+
+
+# --- formulas compiled once per shape ----------------------------------------------------
+
+def _compiled_graph(name: str, q_index: int = 0):
+    problem = TT._problem(name)
+    q = [q for q in problem.questions if "train" in q.ask][q_index]
+    graph = build_network(problem, q)
+    values = forward(graph)
+    return graph, values, backward(graph, values)
+
+
+def test_the_xor_batch_compiles_eight_shapes(monkeypatch):
+    """The XOR batch's 29 node formulas and 20 local derivatives that are not a symbol or a
+    number are compiled as 8 functions, one per shape: a pre-activation (twice: a hidden
+    unit's parents are listed b, w, w, x, x and the output's b, h, h, w, w), σ, a squared
+    error, the batch mean, ∂L⁽ⁿ⁾/∂y and ∂L⁽ⁿ⁾/∂o, and σ' read from σ."""
+    from solver.graph import run_code
+    graph, _, grads = _compiled_graph("xor-2-2-1-training")
+    monkeypatch.setattr(run_code, "_SHAPES", {})
+    with mpmath.workdps(50):
+        compiled = training._Compiled(graph, grads)
+    assert len(compiled.forward_plan) == 29 and sum(1 for *_, a in compiled.plan if callable(a)) == 20
+    assert len(run_code._SHAPES) == 8
+
+
+@pytest.mark.parametrize("name", TT.CASES)
+def test_a_formula_compiled_by_its_shape_computes_the_graph_s_values(name):
+    """Each node's compiled formula, at its parents' values, gives the value the key's exact
+    forward pass gives (within 1e-45); each local derivative's, the key's value of it."""
+    from solver.graph.run_code import compiled_formula
+    graph, values, grads = _compiled_graph(name)
+
+    def number(v):
+        return exact(v) if v.is_Rational else mpmath.mpf(v)
+
+    with mpmath.workdps(50):
+        checks = [(n.expr, graph.parents[n.key], values[n.key]) for n in graph.nodes if not n.is_leaf]
+        checks += [(loc.formula, sorted({s.name for s in loc.formula.free_symbols}), loc.value)
+                   for loc in grads.local.values()]
+        for expr, args, want in checks:
+            fn, _ = compiled_formula(expr, list(args))
+            got = fn(*(number(values[a]) for a in args))
+            assert abs(mpmath.mpf(got) - number(want)) <= mpmath.mpf(10) ** -45 * max(1, abs(number(want))), (name, expr)
+            if want.is_Rational and isinstance(got, (int, Fraction)):
+                assert got == want  # an exact value stays exact
+
+
+def test_a_plot_s_snapshot_keeps_the_loss_alone():
+    """``full``: a kept snapshot that only a plot reads holds the loss (the same number as a
+    full one's) and no parameters; step 0 and the last step are full."""
+    problem = TT._problem("xor-2-2-1-training")
+    q = next(q for q in problem.questions if "train" in q.ask)
+    graph = build_network(problem, q)
+    grads = backward(graph, forward(graph))
+    params, opt = TT.trained_names(problem, q), optimizer_of(q)
+    every = training.train(graph, grads, params, opt, 6, lambda t: True)
+    light = training.train(graph, grads, params, opt, 6, lambda t: True, full=lambda t: t == 3)
+    assert [s.step for s in light] == [s.step for s in every] == list(range(7))
+    assert [bool(s.params) for s in light] == [True, False, False, True, False, False, True]
+    assert all(_same(a.loss, b.loss) for a, b in zip(light, every))
+    assert all(_same(light[t].params[k], every[t].params[k]) for t in (0, 3, 6) for k in params)

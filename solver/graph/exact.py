@@ -8,10 +8,13 @@ refuses to guess within 1e-40 of a kink."""
 from __future__ import annotations
 
 import math
+import operator
 from fractions import Fraction
 from functools import cached_property
 
 import mpmath
+
+from ..ops.functions import as_ball
 
 #: Past this many bits in a numerator or denominator, a value is rounded to 50 digits
 #: (exact fractions of a training run grow geometrically with the steps).
@@ -42,6 +45,18 @@ class Exact(Fraction):
             cached = self.__dict__["_rounded"] = (prec, rounded)
         return cached[1]
 
+    @property
+    def ball(self):
+        """This number as an Arb ball: its rounding at the working precision, as ``_mpf_``'s
+        (remembered for the run: a step makes the same few exact values afresh)."""
+        key = (self.numerator, self.denominator)
+        ball = _BALLS.get(key)
+        if ball is None:
+            if len(_BALLS) > 4096:
+                _BALLS.clear()
+            ball = _BALLS[key] = as_ball(self)
+        return ball
+
     def __pow__(self, other):
         if isinstance(other, int):
             return Exact(Fraction.__pow__(self, other))
@@ -65,6 +80,10 @@ class Fixed(Exact):
     def _mpf_(self):  # a non-data descriptor: once stored, the instance's own value is read
         return Exact._mpf_.fget(self)
 
+    @cached_property
+    def ball(self):
+        return as_ball(self)
+
 
 def fixed(value):
     """``value`` as a :class:`Fixed` rounded at the working precision (now), if it is an
@@ -76,22 +95,46 @@ def fixed(value):
     return out
 
 
-def _keeping_exact(operator):
-    """Fraction's ``operator``, its Fraction result an :class:`Exact` again (Fraction's own
-    operators make a plain Fraction; with an mpmath number they give way to mpmath)."""
+def _keeping_exact(on_fractions, on_balls):
+    """Fraction's operator ``on_fractions``, its Fraction result an :class:`Exact` again
+    (Fraction's own operators make a plain Fraction; with an mpmath number they give way
+    to mpmath); with an Arb ball, ``on_balls`` of this number's ball and the ball."""
     def op(self, other):
-        if type(other) is _MPF:  # Fraction's answer for an mpmath number, without asking it
+        kind = type(other)
+        if kind is _MPF:  # Fraction's answer for an mpmath number, without asking it
             return NotImplemented
-        value = operator(self, other)
+        if kind is _BALL[0]:
+            return on_balls(self.ball, other)
+        value = on_fractions(self, other)
         return Exact(value) if isinstance(value, Fraction) else value
     return op
 
 
 _MPF = type(mpmath.mpf(0))
 
+#: The type of an Arb ball once a run on balls has begun (:func:`meet_balls`; flint is
+#: imported by such a run only).
+_BALL: list = [None]
 
-for _name in ("__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__", "__rtruediv__"):
-    setattr(Exact, _name, _keeping_exact(getattr(Fraction, _name)))
+
+#: Exact values as balls, by (numerator, denominator), at the precision of the run on balls
+#: under way (emptied when one begins: :func:`meet_balls`).
+_BALLS: dict = {}
+
+
+def meet_balls(ball_type: type) -> None:
+    """Have exact numbers meet a ball of ``ball_type`` as their own :attr:`Exact.ball` (the
+    same rounding as through ``_mpf_``, kept by a :class:`Fixed`, without mpmath); called
+    as a run on balls begins, at its precision."""
+    _BALL[0] = ball_type
+    _BALLS.clear()
+
+
+_ON_BALLS = {"__add__": operator.add, "__radd__": lambda a, b: b + a, "__sub__": operator.sub,
+             "__rsub__": lambda a, b: b - a, "__mul__": operator.mul, "__rmul__": lambda a, b: b * a,
+             "__truediv__": operator.truediv, "__rtruediv__": lambda a, b: b / a}
+for _name, _on_balls in _ON_BALLS.items():
+    setattr(Exact, _name, _keeping_exact(getattr(Fraction, _name), _on_balls))
 
 
 def exact(value) -> Exact | mpmath.mpf:
@@ -119,10 +162,17 @@ def bounded(value):
     return value
 
 
-def sqrt(value):
-    """The square root, exact for the square of a fraction (Adam's first step: √(g²) = |g|)."""
+def exact_root(value) -> Exact | None:
+    """The square root of an :class:`Exact` that is the square of a fraction (Adam's first
+    step: √(g²) = |g|), else ``None``."""
     if isinstance(value, Exact) and value >= 0:
         n, d = math.isqrt(value.numerator), math.isqrt(value.denominator)
         if n * n == value.numerator and d * d == value.denominator:
             return Exact(n, d)
-    return mpmath.sqrt(value)
+    return None
+
+
+def sqrt(value):
+    """The square root, exact for the square of a fraction (:func:`exact_root`)."""
+    root = exact_root(value)
+    return mpmath.sqrt(value) if root is None else root

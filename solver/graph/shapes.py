@@ -37,9 +37,9 @@ def derivative(term: sp.Expr, symbol: sp.Symbol) -> sp.Expr:
     ordered = sorted(symbols, key=_ORDER)
     canonical = [_canonical(i, tuple(sorted(s.assumptions0.items()))) for i, s in enumerate(ordered)]
     there = dict(zip(ordered, canonical))
-    shape = _renamed(term, there, {})
+    shape = renamed(term, there, {})
     result = _shape_derivative(shape, there[symbol])
-    return _renamed(result, dict(zip(canonical, ordered)), {})
+    return renamed(result, dict(zip(canonical, ordered)), {})
 
 
 _ORDER = cmp_to_key(lambda a, b: a.compare(b))
@@ -59,7 +59,7 @@ def _shape_derivative(shape: sp.Expr, symbol: sp.Symbol) -> sp.Expr:
     return sp.diff(shape, symbol)
 
 
-def _renamed(expr: sp.Basic, mapping: dict, done: dict) -> sp.Basic:
+def renamed(expr: sp.Basic, mapping: dict, done: dict) -> sp.Basic:
     """``expr`` with its symbols renamed by ``mapping``, every node rebuilt from its
     renamed arguments in their order without evaluating (``done``: the nodes already
     renamed, by ``id``, which ``expr`` keeps alive)."""
@@ -67,7 +67,7 @@ def _renamed(expr: sp.Basic, mapping: dict, done: dict) -> sp.Basic:
         return mapping.get(expr, expr)
     out = done.get(id(expr))  # by identity: a shared subexpression is one object, and hashing
     if out is None:           # a large expression to find it again costs more than renaming it
-        args = tuple(_renamed(a, mapping, done) for a in expr.args)
+        args = tuple(renamed(a, mapping, done) for a in expr.args)
         out = _rebuilt(expr, args)
         done[id(expr)] = out
     return out

@@ -2,34 +2,39 @@
 
 The first step of a training question is derived in full, exactly, by the usual
 solution steps; the run itself is compiled once (each node's expression and each
-local derivative to an mpmath function) and iterated, so that a 1,000-step run
-takes a fraction of a second. A test checks the compiled first step against the
-exact one.
+local derivative to a Python function, one per shape of formula: :mod:`.run_code`) and
+iterated, so that a 1,000-step run takes a fraction of a second. A test checks the
+compiled first step against the exact one.
 
 Values stay exact fractions while their operands are exact and short (:mod:`.exact`), so
 a branch at an exact kink is decided exactly; rounded values decide a branch only when
-they are clearly on one side (:func:`~solver.ops.functions.positive`). Each step applies
-the optimizer's own update rule (:mod:`solver.ops.optimizers`: the
-same function that derives the key's exact step) to mpmath numbers; the functions of
-:mod:`solver.ops` run through their numeric twins.
+they are clearly on one side (:func:`~solver.ops.functions.positive`). Rounded values are
+mpmath numbers, or Arb balls where every function of the graph is smooth (:mod:`.balls`:
+the same numbers to within a few units of the 50th digit, several times faster). Each step
+applies the optimizer's own update rule (:mod:`solver.ops.optimizers`: the same function
+that derives the key's exact step); the functions of :mod:`solver.ops` run through their
+numeric twins.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import Callable
+from typing import NamedTuple
 
 import mpmath
 import sympy as sp
-from sympy.printing.pycode import MpmathPrinter
 
 from ..core.numbers import DIGITS
-from ..ops.functions import AmbiguousBranch, numeric_functions, positive
+from ..ops.functions import AmbiguousBranch
 from ..ops.optimizers import Optimizer
+from . import balls
 from .backprop import Gradients
 from .exact import Exact, bounded, exact, fixed, sqrt
 from .model import Graph
+from .run_code import compiled_formula
 
 
 @dataclass(frozen=True)
@@ -53,38 +58,6 @@ class Snapshot:
     state: dict = field(default_factory=dict)
 
 
-class _ExactPrinter(MpmathPrinter):
-    """Rationals in the compiled expressions stay exact: each is a named constant
-    (an :class:`Exact` made once), not ``mpf(1)/mpf(2)``."""
-
-    known: frozenset = frozenset()
-
-    def _print_Rational(self, e):
-        name = _constant_name(e)  # one the printer makes on its own (x/2) is built where used
-        return name if name in self.known else f"Exact({e.p}, {e.q})"
-
-
-    def _print_Heaviside(self, e):  # max/min's derivative: the tie decided by positive()
-        h0 = self._print(e.args[1]) if len(e.args) > 1 else "Exact(1, 2)"
-        return f"_heaviside({self._print(e.args[0])}, {h0})"
-
-
-def _sign(x):
-    return 1 if positive(x) else -1 if positive(-x) else 0
-
-
-def _heaviside(x, at_zero):
-    return 1 if positive(x) else 0 if positive(-x) else at_zero
-
-
-#: Branching functions of sympy's own, decided like the activations' kinks.
-_BRANCHES = {"sign": _sign, "_heaviside": _heaviside, "Exact": Exact}
-
-
-def _constant_name(r: sp.Rational) -> str:
-    return f"_q{'m' if r.p < 0 else ''}{abs(r.p)}_{r.q}"
-
-
 def _start(value):
     """A leaf's or hyper-parameter's value for the run: exact where it is rational, else a
     number of the working precision."""
@@ -93,33 +66,34 @@ def _start(value):
 
 
 class _Compiled:
-    """The graph's forward pass and local derivatives as mpmath functions."""
+    """The graph's forward pass and local derivatives as functions on mpmath numbers, or on
+    Arb balls (``on_balls``: :mod:`.balls`; :class:`.balls.Unsupported` when a function of
+    the graph has no twin on balls)."""
 
-    def __init__(self, graph: Graph, grads: Gradients):
-        self.graph = graph
+    def __init__(self, graph: Graph, grads: Gradients, on_balls: bool = False):
+        self.graph, self.balls = graph, on_balls
         self.order = [n for n in graph.nodes if not n.is_leaf]
-        self.forward_fns = {n.key: self._fn(n.expr, graph.parents[n.key]) for n in self.order}
-        self.local_fns = {}
-        for (child, parent), loc in grads.local.items():
-            formula = _in_child(loc.formula, child, graph.by_key[child].expr)
-            args = sorted({s.name for s in formula.free_symbols})
-            self.local_fns[(child, parent)] = self._fn(formula, args)
+        formulas = {(c, p): _in_child(loc.formula, c, graph.by_key[c].expr) for (c, p), loc in grads.local.items()}
+        if on_balls:
+            balls.supported([n.expr for n in self.order] + list(formulas.values()))
+        forward_fns = {n.key: self._fn(n.expr, graph.parents[n.key]) for n in self.order}
         self.edges = list(grads.local)
-        self.plan = [(c, p, *_kind(self.local_fns[(c, p)], grads.local[(c, p)].formula)) for c, p in self.edges]
-        self.forward_plan = [(n.key, self.forward_fns[n.key][0], _reader(self.forward_fns[n.key][1]))
-                             for n in self.order]
+        with balls.precision() if on_balls else nullcontext():  # a constant derivative is computed here
+            self.plan = [(c, p, *self._local(formulas[(c, p)], grads.local[(c, p)].formula)) for c, p in self.edges]
+        self.forward_plan = [(n.key, forward_fns[n.key][0], _reader(forward_fns[n.key][1])) for n in self.order]
 
-    @staticmethod
-    def _fn(expr: sp.Expr, args) -> tuple:
-        symbols = [sp.Symbol(a, real=True) for a in args]
-        functions = numeric_functions()
-        constants = {_constant_name(r): fixed(Exact(int(r.p), int(r.q)))
-                     for r in expr.atoms(sp.Rational) if not r.is_Integer}
-        printer = _ExactPrinter({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True,
-                                 "user_functions": {name: name for name in functions}})
-        printer.known = frozenset(constants)
-        return (sp.lambdify(symbols, expr, modules=[functions, constants, _BRANCHES, "mpmath"],
-                            printer=printer), list(args))
+    def _fn(self, expr: sp.Expr, args) -> tuple:
+        return compiled_formula(expr, list(args), self.balls)
+
+    def _local(self, formula: sp.Expr, written: sp.Expr) -> tuple:
+        """How the run finds a local derivative (:func:`_kind`): a parent's own value or a
+        fraction (most of a dense network's edges: ∂(w x)/∂x = w, ∂(b + …)/∂b = 1) read off
+        the formula, anything else compiled."""
+        if type(formula) is sp.Symbol and formula == written:
+            return formula.name, _NAME
+        if formula.is_Rational:  # what its compiled function would return: an int, or the fraction's constant
+            return (int(formula) if formula.is_Integer else fixed(Exact(int(formula.p), int(formula.q)))), None
+        return _kind(self._fn(formula, sorted({s.name for s in formula.free_symbols})), written)
 
     def plan_for(self, params) -> list:
         """The edges whose parent's ∂L/∂n a parameter of ``params`` needs: into a parameter
@@ -189,23 +163,33 @@ _NO_GRADIENT = Exact(0)  # a parameter the loss does not reach: kept in its snap
 _LAST: list = []  # the last (graph, gradients, compiled run): one entry, not a growing cache
 
 
-def _compiled(graph: Graph, grads: Gradients) -> _Compiled:
-    """The compiled run of ``graph``: the last one when the same graph and gradients come again
-    (the questions of a key that share their graph, one after the other)."""
-    if _LAST and _LAST[0][0] is graph and _LAST[0][1] is grads:
+def _compiled(graph: Graph, grads: Gradients, on_balls: bool = True) -> _Compiled:
+    """The compiled run of ``graph``, on balls where ``on_balls`` and the graph allow it: the
+    last one when the same graph and gradients come again (the questions of a key that share
+    their graph, one after the other)."""
+    if _LAST and _LAST[0][0] is graph and _LAST[0][1] is grads and (on_balls or not _LAST[0][2].balls):
         return _LAST[0][2]
-    compiled = _Compiled(graph, grads)
+    compiled = None
+    if on_balls and balls.available():
+        try:
+            compiled = _Compiled(graph, grads, on_balls=True)
+        except balls.Unsupported:
+            pass
+    compiled = compiled or _Compiled(graph, grads)
     _LAST[:] = [(graph, grads, compiled)]
     return compiled
 
 
 def train(graph: Graph, grads: Gradients, params: list[str], opt: Settings, steps: int,
-          record) -> list[Snapshot]:
+          record, full=None) -> list[Snapshot]:
     """Run ``steps`` steps of the optimizer ``opt`` on ``params`` (keys of the graph's parameters).
 
     Args:
         record: a function of the step number saying whether to keep a snapshot
             (step 0 and the last step are always kept).
+        full: a function of the step number saying whether a kept snapshot holds the
+            parameters, gradients and state besides the loss (a plot's points need the
+            loss alone); by default every one does, and step 0 and the last always do.
 
     Returns:
         The kept snapshots, in step order.
@@ -215,48 +199,87 @@ def train(graph: Graph, grads: Gradients, params: list[str], opt: Settings, step
     """
     with mpmath.workdps(DIGITS):
         compiled = _compiled(graph, grads)
-        plan = compiled.plan_for(params)
-        trained = set(params)  # the other leaves and the hyper-parameters are constants of the run
-        leaves = {n.key: _start(n.value) if n.key in trained else fixed(_start(n.value))
-                  for n in graph.nodes if n.is_leaf}
-        hp = {k: fixed(_start(v)) for k, v in opt.hp.items() if not isinstance(v, bool)}
-        rule = opt.optimizer
-        first, later = rule.compiled(opt.hp, True), rule.compiled(opt.hp, False)
-        kept = [name for name, _ in rule.state]
-        # With weight decay a parameter with no gradient still moves; without, a zero
-        # gradient on a zero state leaves everything as it is (a unit at a kink stays exact).
-        still = not opt.hp.get("weight_decay", 0)
-        state: dict = {k: {} for k in params}
-        moved: dict = {}
-        out = []
-        limit = mpmath.mpf(10) ** 300
-        for t in range(0, steps + 1):
+        if compiled.balls:
             try:
-                vals, adj = compiled.run(leaves, plan)
-            except AmbiguousBranch as exc:
-                raise ValueError(f"at step {t + 1}, {exc}; the run stops rather than guess") from None
-            except (ZeroDivisionError, ValueError, OverflowError):
-                raise ValueError(f"a value stopped being a finite number after {t} steps "
-                                 "(the run diverged; try a smaller learning rate)") from None
-            loss = vals[graph.loss]
-            if not mpmath.isfinite(loss) or abs(loss) > limit or any(abs(leaves[k]) > limit for k in params):
-                raise ValueError(f"the loss or a parameter left every sensible range after {t} steps "
-                                 "(the run diverged; try a smaller learning rate)")
-            if t == 0 or t == steps or record(t):
-                out.append(Snapshot(t, loss, {k: leaves[k] for k in params},
-                                    {k: g for k, (g, _) in moved.items()}, {k: v for k, (_, v) in moved.items()}))
-            if t == steps:
-                break
-            step = first if t == 0 else later
-            for k in params:
-                g = adj.get(k, _NO_GRADIENT)
-                if still and g == 0 and all(v == 0 for v in state[k].values()):
-                    moved[k] = (g, {})  # nothing moves, and an exact parameter stays exact
-                    continue
-                new = step(leaves[k], g, t + 1, hp, state[k], sqrt)
-                leaves[k] = bounded(new.pop("w"))
-                new = {n: bounded(v) for n, v in new.items()}
-                state[k] = {n: new[n] for n in kept if n in new}
-                new.pop("g", None)
-                moved[k] = (g, new)
-        return out
+                with balls.precision():
+                    return _steps(compiled, params, opt, steps, (record, full), _ON_BALLS)
+            except balls.Undefined:  # a ball that is no number: mpmath's arithmetic decides
+                compiled = _compiled(graph, grads, on_balls=False)
+        return _steps(compiled, params, opt, steps, (record, full), _ON_MPMATH)
+
+
+class _Numbers(NamedTuple):
+    """What a run does with its numbers, by kind (mpmath numbers or Arb balls): a leaf's
+    rounded start value, a new parameter or state value kept for the next step, a value
+    handed to a snapshot, the square root, the check of a loss or a kept value."""
+
+    start: Callable
+    kept: Callable
+    shown: Callable
+    sqrt: Callable
+    defined: Callable
+
+
+def _same(value):
+    return value
+
+
+_ON_MPMATH = _Numbers(_same, bounded, _same, sqrt, _same)
+_ON_BALLS = _Numbers(lambda v: balls.as_ball(v) if isinstance(v, mpmath.mpf) else v,
+                     lambda v: balls.settled(bounded(v)), balls.plain, balls.sqrt, balls.defined)
+
+
+def _steps(compiled: _Compiled, params: list[str], opt: Settings, steps: int, kept_when: tuple,
+           numbers: _Numbers) -> list:
+    graph = compiled.graph
+    record, full = kept_when
+    plan = compiled.plan_for(params)
+    trained = set(params)  # the other leaves and the hyper-parameters are constants of the run
+    leaves = {n.key: numbers.start(_start(n.value) if n.key in trained else fixed(_start(n.value)))
+              for n in graph.nodes if n.is_leaf}
+    hp = {k: numbers.start(fixed(_start(v))) for k, v in opt.hp.items() if not isinstance(v, bool)}
+    rule = opt.optimizer
+    first, later = rule.compiled(opt.hp, True), rule.compiled(opt.hp, False)
+    kept = [name for name, _ in rule.state]
+    # With weight decay a parameter with no gradient still moves; without, a zero
+    # gradient on a zero state leaves everything as it is (a unit at a kink stays exact).
+    still = not opt.hp.get("weight_decay", 0)
+    state: dict = {k: {} for k in params}
+    moved: dict = {}
+    out = []
+    limit = mpmath.mpf(10) ** 300
+    shown = numbers.shown
+    for t in range(0, steps + 1):
+        try:
+            vals, adj = compiled.run(leaves, plan)
+        except AmbiguousBranch as exc:
+            raise ValueError(f"at step {t + 1}, {exc}; the run stops rather than guess") from None
+        except (ZeroDivisionError, ValueError, OverflowError):
+            raise ValueError(f"a value stopped being a finite number after {t} steps "
+                             "(the run diverged; try a smaller learning rate)") from None
+        loss = numbers.defined(vals[graph.loss])
+        if not balls.finite(loss) or abs(loss) > limit or any(abs(leaves[k]) > limit for k in params):
+            raise ValueError(f"the loss or a parameter left every sensible range after {t} steps "
+                             "(the run diverged; try a smaller learning rate)")
+        if t == 0 or t == steps or record(t):
+            if t == 0 or t == steps or full is None or full(t):
+                out.append(Snapshot(t, shown(loss), {k: shown(leaves[k]) for k in params},
+                                    {k: shown(g) for k, (g, _) in moved.items()},
+                                    {k: {n: shown(x) for n, x in v.items()} for k, (_, v) in moved.items()}))
+            else:  # a plot's point
+                out.append(Snapshot(t, shown(loss), {}))
+        if t == steps:
+            break
+        step = first if t == 0 else later
+        for k in params:
+            g = adj.get(k, _NO_GRADIENT)
+            if still and balls.settled(g) == 0 and all(v == 0 for v in state[k].values()):
+                moved[k] = (g, {})  # nothing moves, and an exact parameter stays exact
+                continue
+            new = step(leaves[k], g, t + 1, hp, state[k], numbers.sqrt)
+            leaves[k] = numbers.defined(numbers.kept(new.pop("w")))
+            new = {n: numbers.defined(numbers.kept(v)) for n, v in new.items()}
+            state[k] = {n: new[n] for n in kept if n in new}
+            new.pop("g", None)
+            moved[k] = (g, new)
+    return out

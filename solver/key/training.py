@@ -113,14 +113,15 @@ def training_part(b, params: list[str]):
 
 def run(b, params: list[str], opt: Settings, steps: int, every: int):
     """Train, keeping a snapshot every ``every`` steps for the table (steps 1 and 2 for
-    their derivations, and the last) and up to :data:`MAX_PLOT_POINTS` for the plot: the
-    kept snapshots and the plot's (step, loss) points.
+    their derivations, and the last) and up to :data:`MAX_PLOT_POINTS` for the plot (the
+    loss alone): the kept snapshots and the plot's (step, loss) points.
 
     Raises:
         ValueError: the run diverged.
     """
     n_plot = max(1, steps // MAX_PLOT_POINTS)
-    snaps = train(b.graph, b.grads, params, opt, steps, lambda t: t % every == 0 or t % n_plot == 0 or t <= 2)
+    snaps = train(b.graph, b.grads, params, opt, steps, lambda t: t % every == 0 or t % n_plot == 0 or t <= 2,
+                  full=lambda t: t % every == 0 or t <= 2)
     points = [(s.step, float(s.loss)) for s in snaps if s.step % n_plot == 0 or s.step == steps]
     return snaps, points
 

@@ -54,6 +54,8 @@ class OpFunctionBase(sp.Function):
             ``name\\left(z\\right)``, with only the first argument shown (the others,
             such as a slope, are parameters stated in the key's definitions).
         numeric: the same function on mpmath numbers (arguments as the sympy ones).
+        on_balls: the same function on Arb balls (:func:`as_ball`), for a function that
+            decides no branch; ``None`` (a training run through it uses mpmath) otherwise.
         kink_convention: LaTeX of the value used at a kink (``ReLU'(0) = 0``), or ``""``
             where the function has none.
         probabilities: True when its values are probabilities (sigmoid, softmax), so
@@ -63,6 +65,7 @@ class OpFunctionBase(sp.Function):
     registry: ClassVar[dict[str, type["OpFunctionBase"]]] = {}
     latex_name: ClassVar[str] = ""
     numeric: ClassVar[Callable | None] = None
+    on_balls: ClassVar[Callable | None] = None
     kink_convention: ClassVar[str] = ""
     probabilities: ClassVar[bool] = False
 
@@ -89,6 +92,26 @@ class OpFunctionBase(sp.Function):
 def numeric_functions() -> dict[str, Callable]:
     """Class name → mpmath implementation of every registered function (for lambdify)."""
     return {name: cls.numeric for name, cls in OpFunctionBase.registry.items() if cls.numeric is not None}
+
+
+def ball_functions() -> dict[str, Callable]:
+    """Class name → Arb implementation of every registered function that has one."""
+    return {name: cls.on_balls for name, cls in OpFunctionBase.registry.items() if cls.on_balls is not None}
+
+
+def as_ball(x):
+    """``x`` as an Arb ball (python-flint's ``arb``, at flint's working precision): a ball as
+    it is; an int, an exact fraction or an mpmath number (the last two hand themselves
+    over as ``_mpf_``) rounded to one. flint is imported by the first run that uses balls."""
+    if not _ARB:
+        from flint import arb
+
+        _ARB.append(arb)
+    arb = _ARB[0]
+    return x if type(x) is arb else arb(x)
+
+
+_ARB: list = []  # flint's ball type, once imported
 
 
 #: In a training run computed with 50-digit numbers, a value closer to a kink than this

@@ -6,7 +6,7 @@ from __future__ import annotations
 import mpmath
 import sympy as sp
 
-from ..functions import OpFunctionBase, gated, is_number
+from ..functions import OpFunctionBase, as_ball, gated, is_number
 from .base import Activation
 
 
@@ -22,6 +22,7 @@ class GELU(OpFunctionBase):
     nargs = 1
     latex_name = r"\operatorname{GELU}"
     numeric = staticmethod(lambda x: x * mpmath.erfc(-x / mpmath.sqrt(2)) / 2)
+    on_balls = staticmethod(lambda x: x * (-as_ball(x) / as_ball(2).sqrt()).erfc() / 2)
 
     @classmethod
     def eval(cls, z):
@@ -44,6 +45,8 @@ class GELUPrime(OpFunctionBase):
     latex_name = r"\operatorname{GELU}'"
     numeric = staticmethod(lambda x: mpmath.erfc(-x / mpmath.sqrt(2)) / 2
                            + x * mpmath.exp(-x * x / 2) / mpmath.sqrt(2 * mpmath.pi))
+    on_balls = staticmethod(lambda x: (-as_ball(x) / as_ball(2).sqrt()).erfc() / 2
+                            + x * as_ball(-x * x / 2).exp() / (2 * as_ball(1).pi()).sqrt())
 
     @classmethod
     def eval(cls, z):

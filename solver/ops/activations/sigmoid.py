@@ -5,7 +5,7 @@ from __future__ import annotations
 import mpmath
 import sympy as sp
 
-from ..functions import OpFunctionBase, is_number
+from ..functions import OpFunctionBase, as_ball, is_number
 from .base import Activation
 
 
@@ -16,6 +16,7 @@ class Sigmoid(OpFunctionBase):
     nargs = 1
     latex_name = r"\sigma"
     numeric = staticmethod(lambda x: 1 / (1 + mpmath.exp(-x)))
+    on_balls = staticmethod(lambda x: 1 / (1 + as_ball(-x).exp()))
     probabilities = True
 
     @classmethod

@@ -6,7 +6,7 @@ from __future__ import annotations
 import mpmath
 import sympy as sp
 
-from ..functions import OpFunctionBase, gated, is_number
+from ..functions import OpFunctionBase, as_ball, gated, is_number
 from .base import Activation
 
 
@@ -20,6 +20,7 @@ class SiLU(OpFunctionBase):
     nargs = 1
     latex_name = r"\operatorname{SiLU}"
     numeric = staticmethod(lambda x: x / (1 + mpmath.exp(-x)))
+    on_balls = staticmethod(lambda x: x / (1 + as_ball(-x).exp()))
 
     @classmethod
     def eval(cls, z):
@@ -41,6 +42,7 @@ class SiLUPrime(OpFunctionBase):
     nargs = 1
     latex_name = r"\operatorname{SiLU}'"
     numeric = staticmethod(lambda x: (1 + x * (1 - 1 / (1 + mpmath.exp(-x)))) / (1 + mpmath.exp(-x)))
+    on_balls = staticmethod(lambda x: (1 + x * (1 - 1 / (1 + as_ball(-x).exp()))) / (1 + as_ball(-x).exp()))
 
     @classmethod
     def eval(cls, z):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import mpmath
 import sympy as sp
 
-from ..functions import OpFunctionBase, is_number
+from ..functions import OpFunctionBase, as_ball, is_number
 from .base import Activation
 
 
@@ -19,6 +19,7 @@ class Softmax(OpFunctionBase):
 
     probabilities = True
     numeric = staticmethod(lambda k, *xs: mpmath.exp(xs[int(k)]) / mpmath.fsum(mpmath.exp(v) for v in xs))
+    on_balls = staticmethod(lambda k, *xs: as_ball(xs[int(k)]).exp() / sum(as_ball(v).exp() for v in xs))
 
     @classmethod
     def eval(cls, k, *logits):

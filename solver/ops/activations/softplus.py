@@ -8,7 +8,7 @@ import mpmath
 import sympy as sp
 
 from ...core.numbers import DIGITS
-from ..functions import OpFunctionBase, applied, is_number
+from ..functions import OpFunctionBase, applied, as_ball, is_number
 from .base import Activation
 from .sigmoid import Sigmoid
 
@@ -19,6 +19,7 @@ class Softplus(OpFunctionBase):
     nargs = 1
     latex_name = r"\operatorname{softplus}"
     numeric = staticmethod(lambda x: mpmath.log1p(mpmath.exp(x)))
+    on_balls = staticmethod(lambda x: as_ball(x).exp().log1p())
 
     @classmethod
     def eval(cls, z):
