@@ -16,6 +16,8 @@ function with a kink (ReLU, |x|, max) keeps mpmath. Checked here:
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 from fractions import Fraction
 from pathlib import Path
@@ -34,6 +36,7 @@ import test_oracle as TO  # noqa: E402
 import test_training as TT  # noqa: E402
 import test_training_fast_paths as TF  # noqa: E402
 
+import solver  # noqa: E402
 from solver.graph import balls, training  # noqa: E402
 from solver.graph.backprop import backward, forward  # noqa: E402
 from solver.graph.exact import Exact, fixed  # noqa: E402
@@ -121,6 +124,18 @@ def test_a_relu_network_keeps_mpmath(monkeypatch):
     monkeypatch.setattr(training, "_LAST", [])
     training.train(graph, grads, TT.trained_names(problem, q), optimizer_of(q), 2, lambda t: True)
     assert not training._LAST[0][2].balls
+
+
+@pytest.mark.parametrize(("name", "imported"), [("relu-2-2-2-adam", False), ("xor-2-2-1-training", True)])
+def test_flint_is_imported_by_a_run_on_balls_only(name, imported):
+    """A fresh process: sympy is not handed python-flint's integers, and a run through a kink
+    (ReLU) does not import flint (about 40 ms); XOR's run on balls does."""
+    code = ("import sys, solver; key = solver.solve(sys.argv[1]); key.answers(); "
+            "from sympy.external.gmpy import GROUND_TYPES; print(GROUND_TYPES, 'flint' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code, str(ROOT / "problems" / f"{name}.yaml")], cwd=ROOT,
+                         capture_output=True, text=True, check=True,
+                         env={k: v for k, v in os.environ.items() if k != "SYMPY_GROUND_TYPES"})  # as a user has it
+    assert out.stdout.split() == [solver.sympy_ground_types(), str(imported)] and not out.stderr
 
 
 def test_a_linear_network_stays_exact_on_balls(monkeypatch):

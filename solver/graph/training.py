@@ -74,8 +74,10 @@ class _Compiled:
         self.graph, self.balls = graph, on_balls
         self.order = [n for n in graph.nodes if not n.is_leaf]
         formulas = {(c, p): _in_child(loc.formula, c, graph.by_key[c].expr) for (c, p), loc in grads.local.items()}
-        if on_balls:
+        if on_balls:  # the graph's functions first: a graph with a kink never imports flint
             balls.supported([n.expr for n in self.order] + list(formulas.values()))
+            if not balls.available():
+                raise balls.Unsupported("python-flint is not installed")
         forward_fns = {n.key: self._fn(n.expr, graph.parents[n.key]) for n in self.order}
         self.edges = list(grads.local)
         with balls.precision() if on_balls else nullcontext():  # a constant derivative is computed here
@@ -170,7 +172,7 @@ def _compiled(graph: Graph, grads: Gradients, on_balls: bool = True) -> _Compile
     if _LAST and _LAST[0][0] is graph and _LAST[0][1] is grads and (on_balls or not _LAST[0][2].balls):
         return _LAST[0][2]
     compiled = None
-    if on_balls and balls.available():
+    if on_balls:
         try:
             compiled = _Compiled(graph, grads, on_balls=True)
         except balls.Unsupported:
