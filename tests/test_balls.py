@@ -181,6 +181,37 @@ def test_a_ball_that_is_no_number_sends_the_run_back_to_mpmath(monkeypatch):
         assert TF._same(a.loss, b.loss) and all(TF._same(a.params[k], b.params[k]) for k in params)
 
 
+def test_a_value_within_its_rounding_of_0_is_left_to_mpmath(monkeypatch):
+    """A softmax over one output is 1 exactly; on balls it is 1 within its radius, and the
+    squared error a ball around 0: whether the loss and the gradients are 0 is rounding's.
+    The run goes back to mpmath, where they are exactly 0 and the parameters stay exact,
+    as they were before balls (found by hypothesis: on balls they moved by 1e-52)."""
+    problem = validate({"title": "t", "network": {"inputs": {"x1": "0", "x2": "0"}, "layers": [
+        {"units": 2, "activation": "sigmoid", "weights": [["0", "0"], ["0", "0"]]},
+        {"units": 1, "activation": "sigmoid", "weights": [["0", "0"]]}]},
+        "questions": [{"id": "q", "ask": ["train"], "steps": 3, "learning_rate": "0.1", "output_head": "softmax",
+                       "loss": "sse", "target": {"class": 1}}]})
+    q = problem.questions[0]
+    graph = build_network(problem, q)
+    grads = backward(graph, forward(graph))
+    params, opt = TT.trained_names(problem, q), optimizer_of(q)
+    refused = []
+
+    def defined(value):
+        try:
+            return balls.defined(value)
+        except balls.Undefined:
+            refused.append(value)
+            raise
+
+    monkeypatch.setattr(training, "_LAST", [])
+    monkeypatch.setattr(training, "_ON_BALLS", training._ON_BALLS._replace(defined=defined))
+    run = training.train(graph, grads, params, opt, 3, lambda t: True)
+    assert len(refused) == 1 and refused[0].contains(0) and not training._LAST[0][2].balls
+    assert all(type(v) is Exact and v == 0 for s in run for v in s.params.values())
+    assert all(s.loss == 0 for s in run)
+
+
 def _close(a, b) -> bool:
     """The same exact number, or rounded numbers within 1e-44 (relative to the larger, or
     absolute below 1)."""

@@ -35,8 +35,8 @@ class Unsupported(Exception):
 
 
 class Undefined(Exception):
-    """A ball of the run is not a finite number (python-flint's answer to 1/0, log 0, the
-    square root of a ball that holds 0, an overflow), where mpmath may still compute one:
+    """A ball the run reports is not a finite number (python-flint's answer to 1/0, log 0,
+    the square root of a ball that holds 0, an overflow), or is within its rounding of 0:
     the run is done again with mpmath, whose own arithmetic and errors then decide."""
 
 
@@ -141,9 +141,12 @@ def plain(value):
 
 
 def defined(value):
-    """``value``; raises :class:`Undefined` for a ball that is not a finite number (so that
-    a run that fails, fails with mpmath's own error)."""
-    if hasattr(value, "is_finite") and not value.is_finite():
+    """``value``, a number the run reports or decides on (a loss, a gradient, a kept
+    parameter or state); raises :class:`Undefined` for a ball that is not a finite number
+    (a run that fails, fails with mpmath's own error), or that holds 0 without being 0:
+    whether such a value is 0, and its sign, are rounding's (a gradient that cancels by
+    symmetry), and mpmath's run decides them as it always has."""
+    if hasattr(value, "is_finite") and (not value.is_finite() or (value.rad() != 0 and value.contains(0))):
         raise Undefined
     return value
 

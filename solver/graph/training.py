@@ -274,7 +274,7 @@ def _steps(compiled: _Compiled, params: list[str], opt: Settings, steps: int, ke
             break
         step = first if t == 0 else later
         for k in params:
-            g = adj.get(k, _NO_GRADIENT)
+            g = numbers.defined(adj.get(k, _NO_GRADIENT))
             if still and balls.settled(g) == 0 and all(v == 0 for v in state[k].values()):
                 moved[k] = (g, {})  # nothing moves, and an exact parameter stays exact
                 continue
