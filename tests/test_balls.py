@@ -242,16 +242,7 @@ def smooth_problems(draw):
 
 def _compare(case, opt) -> None:
     """Trains the case 4 steps on balls and with mpmath: the same snapshots (:func:`_close`)."""
-    data, _ = case
-    q = data["questions"][0]
-    for k in ("learning_rate", "ask"):
-        q.pop(k, None)
-    q.update(ask=["train"], steps=4, **opt)
-    problem = validate(data)
-    question = problem.questions[0]
-    graph = build_network(problem, question)
-    grads = backward(graph, forward(graph))
-    params = TT.trained_names(problem, question)
+    question, graph, grads, params = TF.training_case(case[0], opt)
 
     def run(on_balls: bool):
         with pytest.MonkeyPatch.context() as m:

@@ -151,22 +151,26 @@ _OPTIMIZERS = [{"learning_rate": "0.1"}, {"optimizer": {"type": "sgd", "learning
                {"optimizer": {"type": "adagrad", "learning_rate": "0.1"}}]
 
 
+def training_case(data: dict, opt: dict, **question) -> tuple:
+    """A generated problem's question made a 4-step training question with the optimizer
+    ``opt`` (and the fields ``question``): (question, graph, gradients, trained parameters)."""
+    q = data["questions"][0]
+    for k in ("learning_rate", "update_biases", "ask"):
+        q.pop(k, None)
+    q.update(ask=["train"], steps=4, **question, **opt)
+    problem = validate(data)
+    question = problem.questions[0]
+    graph = build_network(problem, question)
+    return question, graph, backward(graph, forward(graph)), TT.trained_names(problem, question)
+
+
 @settings(max_examples=TO.EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(TO.random_problems(), st.sampled_from(_OPTIMIZERS), st.booleans())
 def test_generated_networks_train_the_same_on_the_needed_edges(case, opt, update_biases):
     """Hypothesis networks (1–3 layers, every hidden activation, batches, both orientations,
     weight penalties), trained 4 steps by each optimizer: the same snapshots, bit for bit, or
     the same error, with the needed edges only and with every edge."""
-    data, _ = case
-    q = data["questions"][0]
-    for k in ("learning_rate", "update_biases", "ask"):
-        q.pop(k, None)
-    q.update(ask=["train"], steps=4, update_biases=update_biases, **opt)
-    problem = validate(data)
-    question = problem.questions[0]
-    graph = build_network(problem, question)
-    grads = backward(graph, forward(graph))
-    params = TT.trained_names(problem, question)
+    question, graph, grads, params = training_case(case[0], opt, update_biases=update_biases)
 
     def run(full: bool):
         with pytest.MonkeyPatch.context() as m:
