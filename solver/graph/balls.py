@@ -10,11 +10,13 @@ calls has a twin on balls (``on_balls`` of :class:`~solver.ops.functions.OpFunct
 sigmoid, softmax, softplus, SiLU, GELU; and ``exp``, ``log``, ``sqrt``, ``tanh``…
 below). ReLU and every other function with a kink keep the mpmath run, whose branches
 :func:`~solver.ops.functions.positive` decides. Exact fractions stay exact as in an mpmath
-run (:mod:`.exact`: a ball meets one through its ``_mpf_``), so a parameter whose
-gradient is exact stays exact. After each step the parameters and the optimizer's state
-are cut to their midpoints (a ball's radius would otherwise grow with the steps): the
-run computes what 50-digit floating point computes, as mpmath does, to within a few
-units of the 50th digit, and its snapshots hand mpmath numbers on.
+run (:mod:`.exact`: a ball meets one as the fraction's own rounding, ``Exact.ball``), so
+a parameter whose gradient is exact stays exact. After each step the parameters and the
+optimizer's state are cut to their midpoints (a ball's radius would otherwise grow with
+the steps): the run computes what 50-digit floating point computes, as mpmath does, to
+within a few units of the 50th digit, and its snapshots hand mpmath numbers on. A value
+the run reports that is not a finite number, or is a ball around 0 (:func:`defined`),
+sends the run back to mpmath.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ from .exact import Exact, exact_root, meet_balls
 
 
 class Unsupported(Exception):
-    """The compiled graph calls a function that has no twin on balls."""
+    """The compiled graph calls a function that has no twin on balls (or python-flint is
+    not installed)."""
 
 
 class Undefined(Exception):
