@@ -28,8 +28,8 @@ from functools import lru_cache
 import mpmath
 import sympy as sp
 
-from ..ops.functions import as_ball, ball_functions
-from .exact import Exact, exact_root, meet_balls
+from ..ops.functions import as_ball, ball_functions, ball_type
+from .exact import Exact, exact_root, forget_balls
 
 
 class Unsupported(Exception):
@@ -115,9 +115,10 @@ def check(fn) -> None:
 @contextmanager
 def precision():
     """flint's working precision set to mpmath's for the block (and restored after)."""
-    from flint import arb, ctx
+    from flint import ctx
 
-    meet_balls(arb)
+    ball_type()  # exact numbers meet balls by their own from here (solver.graph.exact)
+    forget_balls()
     before = ctx.prec
     ctx.prec = mpmath.mp.prec
     try:
@@ -152,7 +153,3 @@ def defined(value):
     if hasattr(value, "is_finite") and (not value.is_finite() or (value.rad() != 0 and value.contains(0))):
         raise Undefined
     return value
-
-
-def finite(value) -> bool:
-    return value.is_finite() if hasattr(value, "is_finite") else mpmath.isfinite(value)

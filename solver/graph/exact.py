@@ -14,7 +14,7 @@ from functools import cached_property
 
 import mpmath
 
-from ..ops.functions import as_ball
+from ..ops.functions import ARB, as_ball
 
 #: Past this many bits in a numerator or denominator, a value is rounded to 50 digits
 #: (exact fractions of a training run grow geometrically with the steps).
@@ -103,7 +103,7 @@ def _keeping_exact(on_fractions, on_balls):
         kind = type(other)
         if kind is _MPF:  # Fraction's answer for an mpmath number, without asking it
             return NotImplemented
-        if kind is _BALL[0]:
+        if kind is ARB[0]:
             return on_balls(self.ball, other)
         value = on_fractions(self, other)
         return Exact(value) if isinstance(value, Fraction) else value
@@ -112,28 +112,22 @@ def _keeping_exact(on_fractions, on_balls):
 
 _MPF = type(mpmath.mpf(0))
 
-#: The type of an Arb ball once a run on balls has begun (:func:`meet_balls`; flint is
-#: imported by such a run only).
-_BALL: list = [None]
-
-
 #: Exact values as balls, by (numerator, denominator), at the precision of the run on balls
-#: under way (emptied when one begins: :func:`meet_balls`).
+#: under way (emptied when one begins: :func:`forget_balls`).
 _BALLS: dict = {}
 
 
-def meet_balls(ball_type: type) -> None:
-    """Have exact numbers meet a ball of ``ball_type`` as their own :attr:`Exact.ball` (the
-    same rounding as through ``_mpf_``, kept by a :class:`Fixed`, without mpmath); called
-    as a run on balls begins, at its precision."""
-    _BALL[0] = ball_type
+def forget_balls() -> None:
+    """Forget the exact values' balls (:attr:`Exact.ball`): a run on balls begins, maybe at
+    another precision. A :class:`Fixed` keeps its own: it meets one precision only."""
     _BALLS.clear()
 
 
-_ON_BALLS = {"__add__": operator.add, "__radd__": lambda a, b: b + a, "__sub__": operator.sub,
-             "__rsub__": lambda a, b: b - a, "__mul__": operator.mul, "__rmul__": lambda a, b: b * a,
-             "__truediv__": operator.truediv, "__rtruediv__": lambda a, b: b / a}
-for _name, _on_balls in _ON_BALLS.items():
+#: Each operator with the exact number's ball in place of the number (a reflected one reflected).
+_BALL_OPERATORS = {"__add__": operator.add, "__radd__": lambda a, b: b + a, "__sub__": operator.sub,
+                   "__rsub__": lambda a, b: b - a, "__mul__": operator.mul, "__rmul__": lambda a, b: b * a,
+                   "__truediv__": operator.truediv, "__rtruediv__": lambda a, b: b / a}
+for _name, _on_balls in _BALL_OPERATORS.items():
     setattr(Exact, _name, _keeping_exact(getattr(Fraction, _name), _on_balls))
 
 

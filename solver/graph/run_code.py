@@ -75,9 +75,8 @@ def compiled_formula(expr: sp.Expr, args: list[str], on_balls: bool = False) -> 
         balls.Unsupported: ``on_balls``, and the code calls a name that has no twin on balls.
     """
     rank = {a: i for i, a in enumerate(sorted(args))}
-    canonical = {sp.Symbol(a, real=True): sp.Symbol(f"_a{rank[a]:05d}", real=True) for a in args}
-    shape = renamed(expr, canonical, {})
-    params = tuple(canonical[sp.Symbol(a, real=True)].name for a in args)
+    params = tuple(f"_a{rank[a]:05d}" for a in args)
+    shape = renamed(expr, {sp.Symbol(a, real=True): sp.Symbol(p, real=True) for a, p in zip(args, params)}, {})
     key = (shape, params, on_balls)
     fn = _SHAPES.get(key)
     if fn is None:

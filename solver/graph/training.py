@@ -260,7 +260,7 @@ def _steps(compiled: _Compiled, params: list[str], opt: Settings, steps: int, ke
             raise ValueError(f"a value stopped being a finite number after {t} steps "
                              "(the run diverged; try a smaller learning rate)") from None
         loss = numbers.defined(vals[graph.loss])
-        if not balls.finite(loss) or abs(loss) > limit or any(abs(leaves[k]) > limit for k in params):
+        if not mpmath.isfinite(loss) or abs(loss) > limit or any(abs(leaves[k]) > limit for k in params):
             raise ValueError(f"the loss or a parameter left every sensible range after {t} steps "
                              "(the run diverged; try a smaller learning rate)")
         if t == 0 or t == steps or record(t):

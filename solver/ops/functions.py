@@ -99,19 +99,26 @@ def ball_functions() -> dict[str, Callable]:
     return {name: cls.on_balls for name, cls in OpFunctionBase.registry.items() if cls.on_balls is not None}
 
 
+#: python-flint's ball type, once something has asked for a ball (``[None]`` before:
+#: nothing is a ball, and flint is not imported).
+ARB: list = [None]
+
+
+def ball_type() -> type:
+    """python-flint's ``arb`` (imported here, the first time: by a run that uses balls)."""
+    if ARB[0] is None:
+        from flint import arb
+
+        ARB[0] = arb
+    return ARB[0]
+
+
 def as_ball(x):
     """``x`` as an Arb ball (python-flint's ``arb``, at flint's working precision): a ball as
     it is; an int, an exact fraction or an mpmath number (the last two hand themselves
-    over as ``_mpf_``) rounded to one. flint is imported by the first run that uses balls."""
-    if not _ARB:
-        from flint import arb
-
-        _ARB.append(arb)
-    arb = _ARB[0]
+    over as ``_mpf_``) rounded to one."""
+    arb = ARB[0] or ball_type()
     return x if type(x) is arb else arb(x)
-
-
-_ARB: list = []  # flint's ball type, once imported
 
 
 #: In a training run computed with 50-digit numbers, a value closer to a kink than this
