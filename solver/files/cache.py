@@ -25,16 +25,25 @@ _STAGED_RE = re.compile(r"^__jinja2_[0-9a-f]+\.cache[A-Za-z0-9_]{8}\.tmp$")
 def template_cache() -> jinja2.BytecodeCache | None:
     """The cache in ``$XDG_CACHE_HOME/nnsolve`` (default ``~/.cache/nnsolve``), one folder
     per version; ``None`` where that folder cannot be written."""
+    folder = cache_folder(f"templates-{__version__}")
+    if folder is None:
+        return None
+    clean_stale(folder)
+    return jinja2.FileSystemBytecodeCache(str(folder))
+
+
+def cache_folder(name: str) -> Path | None:
+    """``$XDG_CACHE_HOME/nnsolve/<name>`` (default ``~/.cache/nnsolve/<name>``), made if
+    missing; ``None`` where it cannot be made or written."""
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    folder = base / "nnsolve" / f"templates-{__version__}"
+    folder = base / "nnsolve" / name
     try:
         folder.mkdir(parents=True, exist_ok=True)
         if not os.access(folder, os.W_OK):
             return None
-    except OSError:
+    except (OSError, RuntimeError):  # RuntimeError: no home folder to find
         return None
-    clean_stale(folder)
-    return jinja2.FileSystemBytecodeCache(str(folder))
+    return folder
 
 
 def clean_stale(folder: Path, now: float | None = None) -> list[Path]:

@@ -7,15 +7,14 @@ halting on the first error, under a time limit and an output limit. Only a finis
 PDF leaves the folder; on an error, the log does (for the user to read) and the PDF
 does not.
 
-TeX runs in a process group of its own (a new session): at the time limit, or when
-nnsolve is interrupted (SIGINT, SIGTERM) during a build, the whole group is killed
-(latexmk and its pdflatex), the folder is removed, and the signal then takes its usual
-effect. Each file TeX writes (log, terminal output, PDF) is capped at :data:`MAX_OUTPUT`
-bytes (``RLIMIT_FSIZE``), all together at twice that, and each TeX process's CPU time
-at the time limit (``RLIMIT_CPU``: a TeX left running by a killed nnsolve ends by
-itself). The folders a killed run (SIGKILL) left are removed by the next build. PDFs are
-reproducible: ``SOURCE_DATE_EPOCH`` fixes their dates and document ID. One pdflatex pass
-builds a document that one pass settles (:mod:`.tex_passes`), latexmk the others, alike.
+TeX runs as :mod:`.tex_run` runs it: in a process group of its own, killed whole at the
+time limit or when nnsolve is interrupted (SIGINT, SIGTERM) during a build (the folder is
+then removed, and the signal takes its usual effect), its files capped at
+:data:`MAX_OUTPUT` bytes each, and its CPU time limited. The folders a killed run
+(SIGKILL) left are removed by the next build. PDFs are reproducible: ``SOURCE_DATE_EPOCH``
+fixes their dates and document ID. One pdflatex pass builds a document that one pass
+settles (:mod:`.tex_passes`), latexmk the others, alike; both start from a cached format
+of the document's package loading where one can be made (:mod:`.tex_format`).
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ import re
 import shutil
 import signal
 import socket
-import subprocess
 import tempfile
 import time
 from contextlib import contextmanager
@@ -33,13 +31,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.errors import BuildError
+from . import tex_format, tex_run
 from .tex_passes import LATEX_FLAGS, ONE_PASS_FLAGS, needs_passes, rerun_asked
+from .tex_run import tex_environment  # noqa: F401 - part of this module's interface
 from .writer import own_entries, pid_alive
-
-try:  # POSIX only: elsewhere there is no output limit and the time limit kills latexmk alone
-    import resource
-except ImportError:  # pragma: no cover - Windows
-    resource = None  # type: ignore[assignment]
 
 #: What to install where TeX is missing (the project's CI installs the Debian ones).
 INSTALL_HINT = ("install TeX to build PDFs: Debian/Ubuntu 'apt-get install latexmk texlive-latex-base "
@@ -53,8 +48,6 @@ MAX_OUTPUT = 50 * 1024 * 1024
 PREFIX = "nnsolve-tex-"
 #: The file in a build folder naming its process (a dot file: TeX may not read it).
 PID_FILE = ".nnsolve-pid"
-#: Where TeX's terminal output goes (a dot file, in the build folder, capped like the rest).
-_OUTPUT_FILE = ".nnsolve-output"
 #: A build folder with no readable pid file is stale once this much older than the time limit.
 _GRACE = 60
 _FOLDER_RE = re.compile(re.escape(PREFIX) + r"[A-Za-z0-9_]+$")
@@ -86,16 +79,6 @@ def first_error(log: str) -> str:
     return "LaTeX stopped without a readable error (see the log)"
 
 
-def tex_environment(tmp: str) -> dict[str, str]:
-    """TeX's environment: paranoid file access, no shell escape, and fixed dates (a set
-    ``SOURCE_DATE_EPOCH`` is kept), so that the PDF's dates and ID, and its bytes, are fixed."""
-    env = dict(os.environ, openin_any="p", openout_any="p", shell_escape="f", TEXMFOUTPUT=tmp)
-    if not env.get("SOURCE_DATE_EPOCH", "").isdigit():
-        env["SOURCE_DATE_EPOCH"] = "0"
-    env.pop("FORCE_SOURCE_DATE", None)  # \today in a statement stays today's date
-    return env
-
-
 def build_pdf(tex: str, stem: str, timeout: float = TIME_LIMIT, max_output: int = MAX_OUTPUT) -> PdfResult:
     """Compile ``tex`` (a whole document) to PDF, in at most ``timeout`` seconds, TeX
     writing at most ``max_output`` bytes to any one file.
@@ -119,103 +102,50 @@ def build_pdf(tex: str, stem: str, timeout: float = TIME_LIMIT, max_output: int 
 
 
 def _build(tex: str, stem: str, tmp: str, timeout: float, max_output: int) -> PdfResult:
-    src = Path(tmp) / f"{stem}.tex"
-    src.write_text(tex, encoding="utf-8")
     deadline = time.monotonic() + timeout
+
+    def run(cmd: list[str], folder: str) -> int:
+        return tex_run.run(cmd, f"{stem}.tex", folder, timeout, max_output, deadline)
+
+    prepared = tex_format.prepare(tex, tmp, run)
+    if prepared is not None:
+        result = _compile(prepared.text, prepared.flags, stem, tmp, run)
+        if result.pdf is not None:
+            return result
+        _empty(Path(tmp))  # the document's own error, from a build as it is
+    result = _compile(tex, (), stem, tmp, run)
+    if prepared is not None and result.pdf is not None:
+        prepared.discard()  # it builds without the format, not with it: the format is at fault
+    return result
+
+
+def _compile(tex: str, flags: tuple[str, ...], stem: str, tmp: str, run) -> PdfResult:
+    """One pdflatex pass where one settles the document, else latexmk's passes."""
+    (Path(tmp) / f"{stem}.tex").write_text(tex, encoding="utf-8")
     if not needs_passes(tex):
-        result = _run_tex(["pdflatex", *ONE_PASS_FLAGS, src.name], stem, tmp, timeout, max_output, deadline)
+        result = _result(run(["pdflatex", *flags, *ONE_PASS_FLAGS, f"{stem}.tex"], tmp), stem, tmp)
         if result.pdf is None or not rerun_asked(result.log):
             return result
-    return _run_tex(["latexmk", "-norc", "-pdf", *LATEX_FLAGS, "-quiet", src.name], stem, tmp, timeout,
-                    max_output, deadline)
+    engine = [f"-pdflatex=pdflatex {' '.join(flags)} %O %S"] if flags else []
+    return _result(run(["latexmk", "-norc", "-pdf", *engine, *LATEX_FLAGS, "-quiet", f"{stem}.tex"], tmp), stem, tmp)
 
 
-def _run_tex(cmd: list[str], stem: str, tmp: str, timeout: float, max_output: int, deadline: float) -> PdfResult:
-    """Run pdflatex or latexmk in ``tmp`` until ``deadline`` (the document's ``timeout``), files capped."""
-    output = Path(tmp) / _OUTPUT_FILE
-    with open(output, "wb") as out:
-        proc = _start(cmd, tmp, tex_environment(tmp), out, timeout, max_output)
-        try:
-            returncode = _wait(proc, Path(tmp), deadline - time.monotonic(), 2 * max_output)
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            raise BuildError(f"{stem}.tex: LaTeX took longer than {timeout:g} s; stopped") from None
-        except BaseException:  # an interrupt (or anything else): TeX does not outlive the build
-            _kill_group(proc)
-            raise
-    for path in sorted(Path(tmp).iterdir()):
-        if path.is_file() and path.stat().st_size >= max_output:
-            raise BuildError(f"{stem}.tex: LaTeX wrote more than {max_output / 2**20:g} MB "
-                             f"({'its terminal output' if path == output else path.name}); stopped")
-    if returncode is None:
-        raise BuildError(f"{stem}.tex: LaTeX wrote more than {2 * max_output / 2**20:g} MB in all; stopped")
+def _result(returncode: int, stem: str, tmp: str) -> PdfResult:
+    """The PDF and log of a finished run (the log: TeX's own, else its terminal output)."""
     log_path = Path(tmp) / f"{stem}.log"
-    log = (log_path if log_path.exists() else output).read_text(encoding="utf-8", errors="replace")
+    log = (log_path if log_path.exists() else Path(tmp) / tex_run.OUTPUT_FILE).read_text(
+        encoding="utf-8", errors="replace")
     pdf_path = Path(tmp) / f"{stem}.pdf"
     if returncode != 0 or not pdf_path.exists():
         return PdfResult(None, log, first_error(log))
     return PdfResult(pdf_path.read_bytes(), log)
 
 
-def _wait(proc: subprocess.Popen, folder: Path, timeout: float, most: int) -> int | None:
-    """latexmk's exit code; ``None`` once TeX's files together pass ``most`` bytes (many
-    files, each under the cap), TeX's group then killed. Raises TimeoutExpired at the limit."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return proc.wait(timeout=max(0.0, min(0.25, deadline - time.monotonic())))
-        except subprocess.TimeoutExpired:
-            if time.monotonic() >= deadline:
-                raise
-        try:
-            total = sum(e.stat(follow_symlinks=False).st_size for e in os.scandir(folder))
-        except OSError:  # a file removed while counting: counted at the next look
-            total = 0
-        if total > most:
-            _kill_group(proc)
-            return None
-
-
-def _start(cmd: list[str], cwd: str, env: dict[str, str], out, timeout: float,
-           max_output: int) -> subprocess.Popen:
-    """Start TeX in a new session (its own process group), its files capped at
-    ``max_output`` bytes and each process's CPU time at the time limit (so that TeX ends
-    even if nnsolve is killed outright); SIGINT and SIGTERM are held while it starts, so
-    that the process is known before an interrupt is handled (the child unblocks them)."""
-    cpu = int(timeout) + 2  # CPU seconds of each process: bounds TeX even if nnsolve is killed outright
-
-    def child() -> None:  # runs in the child, between fork and exec
-        if resource is not None:
-            resource.setrlimit(resource.RLIMIT_FSIZE, (max_output, max_output))
-            soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
-            if (soft == resource.RLIM_INFINITY or soft > cpu) and (hard == resource.RLIM_INFINITY or hard > cpu):
-                resource.setrlimit(resource.RLIMIT_CPU, (cpu, hard))
-        if hasattr(signal, "pthread_sigmask"):
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
-
-    posix = os.name == "posix"
-    blocked = posix and hasattr(signal, "pthread_sigmask")
-    if blocked:
-        signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
-    try:
-        return subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=posix,
-                                preexec_fn=child if posix else None)
-    finally:
-        if blocked:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    """Kill TeX's whole group (latexmk, its pdflatex), then reap latexmk (so the id was still ours)."""
-    try:
-        if hasattr(os, "killpg"):
-            os.killpg(proc.pid, signal.SIGKILL)
-        else:  # pragma: no cover - Windows
-            proc.kill()
-    except (ProcessLookupError, PermissionError):
-        pass
-    proc.wait()
+def _empty(folder: Path) -> None:
+    """Remove what a build wrote in its folder (all but the pid file)."""
+    for path in folder.iterdir():
+        if path.name != PID_FILE:
+            shutil.rmtree(path) if path.is_dir() and not path.is_symlink() else path.unlink()
 
 
 # -- interrupts ---------------------------------------------------------------------------------
