@@ -151,4 +151,6 @@ def pdf_table(pdf: dict) -> str:
         "| run | time (s), median |", "|---|---:|",
         f"| without `-f pdf` | {pdf['without']:.3f} |", f"| with `-f pdf` | {pdf['with']:.3f} |", "",
         f"Median of the paired ratios (with / without, run back to back): {pdf['paired']:.2f}× — target ≤ "
-        f"{PDF_TARGET:g}×: {verdict(pdf['paired'], PDF_TARGET, '×')}.", ""])
+        f"{PDF_TARGET:g}×: {verdict(pdf['paired'], PDF_TARGET, '×')}.", "",
+        *([f"A user's first build, which makes the TeX format of the preamble (once per document class), took "
+           f"{pdf['first']:.3f} s (one run, for information).", ""] if "first" in pdf else [])])
