@@ -32,16 +32,15 @@ DOC = ("\\documentclass[11pt]{article}\n\\usepackage{amsmath,amssymb}\n\\usepack
        "Hello $\\sum_i w_i x_i$, \\textbf{bold}.\n\\end{document}\n")
 
 
+ARTICLE = "\\documentclass[11pt]{article}\n\\usepackage[margin=2.2cm]{geometry}\n\\usepackage{amsmath,amssymb}\n"
+EXAM = ("\\documentclass[11pt,addpoints]{exam}\n\\usepackage{pgfplots}\n\\pgfplotsset{compat=1.16}\n"
+        "\\usepackage[T1]{fontenc}\n")
+
+
 @pytest.mark.parametrize("tex, dumped, rest", [
-    ("\\documentclass[11pt]{article}\n\\usepackage[margin=2.2cm]{geometry}\n\\usepackage{amsmath,amssymb}\n"
-     "\\setlength{\\parindent}{0pt}\n\\begin{document}\n",
-     "\\documentclass[11pt]{article}\n\\usepackage[margin=2.2cm]{geometry}\n\\usepackage{amsmath,amssymb}\n",
+    (ARTICLE + "\\setlength{\\parindent}{0pt}\n\\begin{document}\n", ARTICLE,
      "\\setlength{\\parindent}{0pt}\n\\begin{document}\n"),
-    ("\\documentclass[11pt,addpoints]{exam}\n\\usepackage{pgfplots}\n\\pgfplotsset{compat=1.16}\n"
-     "\\usepackage[T1]{fontenc}\n\\pointpoints{point}{points}\n",
-     "\\documentclass[11pt,addpoints]{exam}\n\\usepackage{pgfplots}\n\\pgfplotsset{compat=1.16}\n"
-     "\\usepackage[T1]{fontenc}\n",
-     "\\pointpoints{point}{points}\n"),
+    (EXAM + "\\pointpoints{point}{points}\n", EXAM, "\\pointpoints{point}{points}\n"),
     ("\\documentclass{article}\\begin{document}x\\end{document}\n", None, None),  # more than loading
     ("\\documentclass{article}\n\\usepackage{a}\\def\\x{}\n", "\\documentclass{article}\n",
      "\\usepackage{a}\\def\\x{}\n"),
