@@ -19,6 +19,7 @@ import sympy as sp
 from ..core.numbers import normalize
 from .exact_sums import NUMBERS, exact_product, exact_sum, in_order
 from .model import Graph, plain_sum
+from .residues import Recheck, cancelled
 from .shapes import derivative
 
 
@@ -233,6 +234,7 @@ def backward(graph: Graph, values: dict[str, sp.Expr]) -> Gradients:
     local: dict[tuple[str, str], Local] = {}
     terms: dict[str, dict] = {}  # per child: symbol → the terms of its expression that hold it
     memo: dict = {}  # values of the functions in the local derivatives (see evaluate)
+    recheck = None  # exact adjoints, made where a float sum cancels (see residues)
     for n in reversed(graph.nodes):
         if n.key not in relevant or n.key == graph.loss:
             continue
@@ -241,7 +243,10 @@ def backward(graph: Graph, values: dict[str, sp.Expr]) -> Gradients:
             value = evaluate(formula, values, memo)
             local[(c, n.key)] = Local(c, n.key, formula, value)
             products.append((adjoint[c], value))
-        adjoint[n.key] = normalize(_accumulated(products))
+        total = adjoint[n.key] = normalize(_accumulated(products))
+        if cancelled(total, products):
+            recheck = recheck or Recheck(graph, local)
+            adjoint[n.key] = recheck.adjoint(n.key, total)
     return Gradients(values, adjoint, local)
 
 

@@ -1,0 +1,111 @@
+"""Gradients whose float sum cancels (:mod:`solver.graph.residues`): an exact 0 is 0, not a
+rounding residue of 10⁻⁵¹ (a bias before batch normalisation; a bias shared by the logits
+of a softmax); a value that nearly cancels gets its true digits (checked against mpmath at
+120 digits), with a square root or an ``exp`` in it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mpmath
+import pytest
+import sympy as sp
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from solver.graph.backprop import backward, forward
+from solver.graph.network import build_network
+from solver.graph.residues import cancelled
+from solver.graph.spec import build_graph_spec
+from solver.problem import validate
+
+ROOT = Path(__file__).resolve().parent.parent
+#: sqrt(2) to 50 decimals (rounded): sqrt(2) - SQRT2 is about -1.1e-51, below the 50-digit floats' rounding
+SQRT2 = "1.41421356237309504880168872420969807856967187537695"
+#: e to 49 decimals (truncated): e - E49 is about 7e-50, within the float sum's rounding of its terms
+E49 = "2.7182818284590452353602874713526624977572470936999"
+
+
+def _gradients(data: dict, network: bool) -> tuple:
+    problem = validate(data)
+    graph = (build_network if network else build_graph_spec)(problem, problem.questions[0])
+    return graph, backward(graph, forward(graph)).adjoint
+
+
+def _scalar_graph(root_of: str, constant: str) -> dict:
+    """∂L/∂w = f(x) − c, as two paths into w (u = f(x)·w, v = c·w, L = u − v + 1)."""
+    return {"title": "near cancellation",
+            "graph": {"inputs": {"x": 2 if root_of == "sqrt" else 1}, "parameters": {"w": 1},
+                      "nodes": {"u": f"{root_of}(x) * w", "v": f"{constant} * w", "L": "u - v + 1"},
+                      "output": "L"},
+            "questions": [{"id": "q", "ask": ["gradients"], "gradients": ["w"]}]}
+
+
+@pytest.mark.parametrize("total, products, expected", [
+    (sp.Float("2.67e-51", 50), [(sp.Float(1, 50), sp.Float("1.387", 50)), (1, sp.Float("-1.387", 50))], True),
+    (sp.Float("2.67e-40", 50), [(1, sp.Float("1.387", 50)), (1, sp.Float("-1.387", 50))], False),
+    (sp.Float("2.67e-51", 50), [(1, sp.Float("2.67e-51", 50))], False),  # one term: nothing cancelled
+    (sp.Rational(1, 10**60), [(1, sp.Rational(1, 3)), (1, sp.Rational(-1, 3))], False),  # exact already
+    (sp.Float(0), [(1, sp.Float(1, 50)), (1, sp.Float(-1, 50))], False),
+])
+def test_a_sum_cancelled_to_its_rounding(total, products, expected):
+    assert cancelled(total, products) is expected
+
+
+def test_the_bias_before_batch_normalisation_has_gradient_exactly_zero():
+    data = yaml.safe_load((ROOT / "problems" / "dropout.yaml").read_text(encoding="utf-8"))
+    graph, adjoint = _gradients(data, network=True)
+    b1 = next(t for t in graph.tensors if t.key == "b1")
+    assert [adjoint[e] for e in b1.elements] == [0, 0]
+    assert all(adjoint[e] is sp.S.Zero for e in b1.elements)  # exact, not a float 0.0
+
+
+def _batchnorm_problem(x1, x2, w, b) -> dict:
+    return {"title": "bias before batch normalisation",
+            "network": {"inputs": {"x1": x1, "x2": x2},
+                        "layers": [{"units": 2, "activation": "linear", "weights": w, "bias": b},
+                                   {"type": "batchnorm", "gamma": [1, 0.5], "beta": [0, 0.2]},
+                                   {"units": 1, "activation": "linear", "weights": [[1, -1]], "bias": 0}]},
+            "loss": "mse", "target": [1, 0, 0, 1],
+            "questions": [{"id": "q", "ask": ["gradients"], "gradients": "all"}]}
+
+
+small = st.integers(-20, 20).map(lambda k: k / 10)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(x1=st.lists(small, min_size=4, max_size=4, unique=True), x2=st.lists(small, min_size=4, max_size=4, unique=True),
+       w=st.lists(st.lists(small.filter(bool), min_size=2, max_size=2), min_size=2, max_size=2),
+       b=st.lists(small, min_size=2, max_size=2))
+def test_any_bias_before_batch_normalisation_has_gradient_exactly_zero(x1, x2, w, b):
+    graph, adjoint = _gradients(_batchnorm_problem(x1, x2, w, b), network=True)
+    b1 = next(t for t in graph.tensors if t.key == "b1")
+    assert [adjoint.get(e, 0) for e in b1.elements] == [0, 0], [adjoint.get(e) for e in b1.elements]
+
+
+@pytest.mark.parametrize("function, constant, exact", [
+    ("sqrt", SQRT2, lambda: mpmath.sqrt(2)), ("exp", E49, lambda: mpmath.e)])
+def test_a_near_cancellation_gets_its_true_digits(function, constant, exact):
+    _, adjoint = _gradients(_scalar_graph(function, constant), network=False)
+    with mpmath.workdps(120):
+        want = exact() - mpmath.mpf(constant)
+        got = mpmath.mpf(str(adjoint["w"]))
+        assert want != 0 and abs(got - want) < abs(want) * mpmath.mpf("1e-45"), (got, want)
+
+
+def test_a_bias_shared_by_the_logits_of_a_softmax_has_gradient_zero():
+    """∂L/∂b = Σᵢ (pᵢ − yᵢ) = 0; these weights leave a float residue of −6.7e-52. sympy does
+    not simplify the sum of softmax outputs to 1, and evalf cannot tell it from 0 at its
+    highest precision: taken as 0."""
+    data = {"title": "shared bias", "network": {"inputs": {"x1": 1, "x2": 2}, "layers": [
+        {"units": 3, "activation": "linear", "weights": [[-0.7, 0.7], [0.5, -0.5], [0, -0.1]], "bias": 0.2}]},
+        "questions": [{"id": "q", "ask": ["gradients"], "gradients": "all", "output_head": "softmax",
+                       "loss": "cross_entropy", "target": {"class": 2}}]}
+    problem = validate(data)
+    graph = build_network(problem, problem.questions[0])
+    grads = backward(graph, forward(graph))
+    products = [(grads.adjoint[c], grads.local[(c, "b1")].value) for c in graph.children["b1"]]
+    total = sum((a * b for a, b in products), sp.Integer(0))
+    assert cancelled(total, products) and total != 0  # the residue the float sum leaves
+    assert grads.adjoint["b1"] is sp.S.Zero
