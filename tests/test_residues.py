@@ -1,7 +1,8 @@
 """Gradients whose float sum cancels (:mod:`solver.graph.residues`): an exact 0 is 0, not a
 rounding residue of 10⁻⁵¹ (a bias before batch normalisation; a bias shared by the logits
 of a softmax); a value that nearly cancels gets its true digits (checked against mpmath at
-120 digits), with a square root or an ``exp`` in it."""
+120 digits), with a square root or an ``exp`` in it. In a training run (rounded numbers),
+such a gradient is 0 and the bias stays exactly where it was, on balls and with mpmath."""
 
 from __future__ import annotations
 
@@ -14,10 +15,13 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from solver.graph import training
 from solver.graph.backprop import backward, forward
+from solver.graph.exact import Exact
 from solver.graph.network import build_network
 from solver.graph.residues import cancelled
 from solver.graph.spec import build_graph_spec
+from solver.key.training import optimizer_of
 from solver.problem import validate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,14 +65,14 @@ def test_the_bias_before_batch_normalisation_has_gradient_exactly_zero():
     assert all(adjoint[e] is sp.S.Zero for e in b1.elements)  # exact, not a float 0.0
 
 
-def _batchnorm_problem(x1, x2, w, b) -> dict:
+def _batchnorm_problem(x1, x2, w, b, question: dict | None = None) -> dict:
     return {"title": "bias before batch normalisation",
             "network": {"inputs": {"x1": x1, "x2": x2},
                         "layers": [{"units": 2, "activation": "linear", "weights": w, "bias": b},
                                    {"type": "batchnorm", "gamma": [1, 0.5], "beta": [0, 0.2]},
                                    {"units": 1, "activation": "linear", "weights": [[1, -1]], "bias": 0}]},
             "loss": "mse", "target": [1, 0, 0, 1],
-            "questions": [{"id": "q", "ask": ["gradients"], "gradients": "all"}]}
+            "questions": [question or {"id": "q", "ask": ["gradients"], "gradients": "all"}]}
 
 
 small = st.integers(-20, 20).map(lambda k: k / 10)
@@ -109,3 +113,27 @@ def test_a_bias_shared_by_the_logits_of_a_softmax_has_gradient_zero():
     total = sum((a * b for a, b in products), sp.Integer(0))
     assert cancelled(total, products) and total != 0  # the residue the float sum leaves
     assert grads.adjoint["b1"] is sp.S.Zero
+
+
+@pytest.mark.parametrize("on_balls", [True, False])
+@pytest.mark.parametrize("optimizer", [{"type": "sgd", "learning_rate": 0.1},
+                                       {"type": "adam", "learning_rate": 0.01}])
+def test_training_keeps_the_bias_before_batch_normalisation_where_it_was(on_balls, optimizer, monkeypatch):
+    """Without the rule, its gradient is a float residue (about 1e-52) at every step, the
+    bias moves off 0 by the optimizer's step for that residue, and the key prints it."""
+    q = {"id": "q", "ask": ["train"], "steps": 6, "optimizer": optimizer}
+    problem = validate(_batchnorm_problem([1, 2, 0, -1], [0.5, -1, 2, 1], [[0.5, -0.3], [0.2, 0.4]], [0, 0.1], q))
+    question = problem.questions[0]
+    graph = build_network(problem, question)
+    grads = backward(graph, forward(graph))
+    monkeypatch.setattr(training, "_LAST", [])
+    if not on_balls:
+        real = training._compiled
+        monkeypatch.setattr(training, "_compiled", lambda g, gr, on_balls=True: real(g, gr, on_balls=False))
+    snapshots = training.train(graph, grads, graph.parameters(), optimizer_of(question), 6, lambda t: True)
+    b1 = next(t for t in graph.tensors if t.key == "b1").elements
+    for snap in snapshots:
+        assert [snap.params[e] for e in b1] == [0, Exact(1, 10)], snap.step
+        assert all(type(snap.params[e]) is not mpmath.mpf for e in b1)  # exact, never rounded
+        assert all(snap.grads[e] == 0 for e in b1 if e in snap.grads)
+    assert snapshots[-1].loss < snapshots[0].loss  # the run trained

@@ -17,10 +17,15 @@ below the node evaluated without rounding, each sum expanded), and
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import mpmath
 import sympy as sp
 from sympy.core.evalf import PrecisionExhausted
 
 from ..core.numbers import DIGITS, normalize
+from ..ops.functions import ARB
+from . import balls
 from .model import Graph
 
 #: A float sum whose magnitude is below this fraction of its largest term lost all its digits
@@ -28,6 +33,9 @@ from .model import Graph
 CANCELLED = sp.Float(10, DIGITS) ** -45
 #: The most nodes whose exact values a recheck works out (beyond it, the float sum stands).
 MOST_NODES = 2000
+#: A training run's rounded gradient under 2^TINY_BITS (about 1e-40) is looked at again
+#: (:func:`rounding_only`).
+TINY_BITS = -133
 
 
 def cancelled(total: sp.Expr, products: list) -> bool:
@@ -112,3 +120,40 @@ class Recheck:
         if isinstance(condition, sp.core.relational.Relational):
             return bool(condition.func(self._exact(condition.lhs), self._exact(condition.rhs)))
         return bool(condition.func(*[sp.true if self._holds(c) else sp.false for c in condition.args]))
+
+
+def rounding_only(gradient, terms: Callable[[], list]) -> bool:
+    """Whether a training run's rounded ``gradient`` (an mpmath number or an Arb ball, the
+    sum of two or more ``terms()``) is within the rounding of terms that cancel: under
+    :data:`CANCELLED` times the largest term, a rounded 0 included. The run then takes it
+    as an exact 0. Its parameters are rounded numbers, at which the exact gradient is not
+    worked out (a recheck at every step would cost more than the run); a value under its
+    own rounding error has no significant digit, and 0 is the value that error admits
+    which the exact run carries where the terms cancel by structure (a bias before batch
+    normalisation, a bias shared by a softmax's logits). Balls and mpmath, whose residues
+    differ (a ball of 1e-52 where mpmath's sum is 0.0), so agree. An exact gradient is
+    never looked at."""
+    if not _tiny(gradient):
+        return False
+    parts = terms()
+    if len(parts) < 2:
+        return False
+    value = abs(mpmath.mpf(balls.plain(gradient)))
+    return not value or bool(value < max(abs(mpmath.mpf(balls.plain(t))) for t in parts) * mpmath.mpf(CANCELLED))
+
+
+def _tiny(value) -> bool:
+    """Whether ``value`` is a rounded number (mpmath's, or a ball) under 2^TINY_BITS, 0
+    included: a test of its exponent, at every step for every parameter (no arithmetic)."""
+    if type(value) is mpmath.mpf:
+        _, mantissa, exponent, bits = value._mpf_
+        return not mantissa or exponent + bits <= TINY_BITS
+    arb = ARB[0]
+    if arb is not None and type(value) is arb:
+        if not _TINY_BALL:
+            _TINY_BALL.append(arb(2) ** TINY_BITS)
+        return bool(abs(value) < _TINY_BALL[0]) or value.is_zero()
+    return False
+
+
+_TINY_BALL: list = []  # 2^TINY_BITS as a ball, made by the first run on balls

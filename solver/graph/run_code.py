@@ -9,6 +9,9 @@ power is a product (python-flint's ``**`` of a ball that holds 0 is not a number
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from operator import itemgetter
+
 import sympy as sp
 from sympy.printing.pycode import MpmathPrinter
 
@@ -99,3 +102,30 @@ def _lambdified(expr: sp.Expr, args: tuple, on_balls: bool):
     if on_balls:
         balls.check(fn)
     return fn
+
+
+#: The marker of a local derivative read as a parent's own value (``∂(w x)/∂x = w``).
+NAME = object()
+
+
+def kind(compiled: tuple, formula: sp.Expr) -> tuple:
+    """How the run finds a local derivative: (value, None) for a constant (its function's one
+    value: the same object or int at every call), (name, NAME) for a parent's own value
+    (``∂(w x)/∂x = w``), else the compiled function and a reader of its arguments."""
+    fn, args = compiled
+    if not args:
+        try:
+            return fn(), None
+        except (ArithmeticError, ValueError):  # raised where the run raises it, as before
+            return fn, reader(args)
+    if type(formula) is sp.Symbol and args == [formula.name]:
+        return formula.name, NAME
+    return fn, reader(args)
+
+
+def reader(names: list) -> Callable:
+    """A function of the values giving the arguments ``names`` in order, as a tuple."""
+    if len(names) == 1:
+        get = itemgetter(names[0])
+        return lambda vals: (get(vals),)
+    return itemgetter(*names) if names else lambda vals: ()

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from operator import itemgetter
+from functools import partial
 from typing import NamedTuple
 
 import mpmath
@@ -34,7 +34,9 @@ from . import balls
 from .backprop import Gradients
 from .exact import Exact, bounded, exact, fixed, sqrt
 from .model import Graph
-from .run_code import compiled_formula
+from .residues import rounding_only
+from .run_code import NAME as _NAME
+from .run_code import compiled_formula, kind, reader
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,7 @@ class _Compiled:
         self.edges = list(grads.local)
         with balls.precision() if on_balls else nullcontext():  # a constant derivative is computed here
             self.plan = [(c, p, *self._local(formulas[(c, p)], grads.local[(c, p)].formula)) for c, p in self.edges]
-        self.forward_plan = [(n.key, forward_fns[n.key][0], _reader(forward_fns[n.key][1])) for n in self.order]
+        self.forward_plan = [(n.key, forward_fns[n.key][0], reader(forward_fns[n.key][1])) for n in self.order]
 
     def _fn(self, expr: sp.Expr, args) -> tuple:
         return compiled_formula(expr, list(args), self.balls)
@@ -95,7 +97,7 @@ class _Compiled:
             return formula.name, _NAME
         if formula.is_Rational:  # what its compiled function would return: an int, or the fraction's constant
             return (int(formula) if formula.is_Integer else fixed(Exact(int(formula.p), int(formula.q)))), None
-        return _kind(self._fn(formula, sorted({s.name for s in formula.free_symbols})), written)
+        return kind(self._fn(formula, sorted({s.name for s in formula.free_symbols})), written)
 
     def plan_for(self, params) -> list:
         """The edges whose parent's ∂L/∂n a parameter of ``params`` needs: into a parameter
@@ -107,6 +109,11 @@ class _Compiled:
             if n.key not in needed and any(p in needed for p in parents[n.key]):
                 needed.add(n.key)
         return [edge for edge in self.plan if edge[1] in needed]
+
+    def terms(self, parent: str, vals: dict, adj: dict, plan: list) -> list:
+        """The terms ∂L/∂c · ∂c/∂parent of ``parent``'s sum in :meth:`run`, again."""
+        return [adj.get(c, _ZERO) * (fn if args is None else vals[fn] if args is _NAME else fn(*args(vals)))
+                for c, p, fn, args in plan if p == parent]
 
     def run(self, values: dict, plan: list | None = None) -> tuple[dict, dict]:
         """Values of every node and ∂L/∂n of every node (of the nodes of ``plan``'s edges'
@@ -122,32 +129,6 @@ class _Compiled:
             # precision, mpf_add with 0 rounds it to itself) without the mixed-type addition
             adj[parent] = term if before is None else before + term
         return vals, adj
-
-
-_NAME = object()
-
-
-def _kind(compiled: tuple, formula: sp.Expr) -> tuple:
-    """How the run finds a local derivative: (value, None) for a constant (its function's one
-    value: the same object or int at every call), (name, _NAME) for a parent's own value
-    (``∂(w x)/∂x = w``), else the compiled function and a reader of its arguments."""
-    fn, args = compiled
-    if not args:
-        try:
-            return fn(), None
-        except (ArithmeticError, ValueError):  # raised where the run raises it, as before
-            return fn, _reader(args)
-    if type(formula) is sp.Symbol and args == [formula.name]:
-        return formula.name, _NAME
-    return fn, _reader(args)
-
-
-def _reader(names: list) -> Callable:
-    """A function of the values giving the arguments ``names`` in order, as a tuple."""
-    if len(names) == 1:
-        get = itemgetter(names[0])
-        return lambda vals: (get(vals),)
-    return itemgetter(*names) if names else lambda vals: ()
 
 
 def _in_child(formula: sp.Expr, child: str, expr: sp.Expr) -> sp.Expr:
@@ -274,7 +255,10 @@ def _steps(compiled: _Compiled, params: list[str], opt: Settings, steps: int, ke
             break
         step = first if t == 0 else later
         for k in params:
-            g = numbers.defined(adj.get(k, _NO_GRADIENT))
+            g = adj.get(k, _NO_GRADIENT)
+            if rounding_only(g, partial(compiled.terms, k, vals, adj, plan)):
+                g = _ZERO  # terms that cancel, to within their rounding (see residues)
+            g = numbers.defined(g)
             if still and balls.settled(g) == 0 and all(v == 0 for v in state[k].values()):
                 moved[k] = (g, {})  # nothing moves, and an exact parameter stays exact
                 continue
