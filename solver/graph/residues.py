@@ -33,18 +33,22 @@ from .model import Graph
 CANCELLED = sp.Float(10, DIGITS) ** -45
 #: The most nodes whose exact values a recheck works out (beyond it, the float sum stands).
 MOST_NODES = 2000
-#: A training run's rounded gradient under 2^TINY_BITS (about 1e-40) is looked at again
-#: (:func:`rounding_only`).
-TINY_BITS = -133
+#: A sum under 2^TINY_BITS (about 8e-31) is looked at again (:func:`cancelled`,
+#: :func:`rounding_only`): the residue of terms up to 1e19 in magnitude.
+TINY_BITS = -100
 
 
 def cancelled(total: sp.Expr, products: list) -> bool:
     """Whether ``total`` (a float Σ a·b over ``products``) is no more than rounding: not 0,
-    and under :data:`CANCELLED` times the largest term. (A float sum that cancels to 0
-    exactly is sympy's exact 0 and stands: a value that small that is not 0 does not arise
-    from a problem's own numbers, and rechecking the many such sums of softmax outputs
-    would cost more than a whole key.)"""
-    if not isinstance(total, sp.Float) or not total or len(products) < 2:
+    under 2^TINY_BITS (the test of an exponent that keeps this off every other sum's
+    path), and under :data:`CANCELLED` times the largest term. (A float sum that cancels
+    to 0 exactly is sympy's exact 0 and stands: a value that small that is not 0 does not
+    arise from a problem's own numbers, and rechecking the many such sums of softmax
+    outputs would cost more than a whole key.)"""
+    if not isinstance(total, sp.Float) or len(products) < 2:
+        return False
+    _, mantissa, exponent, bits = total._mpf_
+    if not mantissa or exponent + bits > TINY_BITS:
         return False
     largest = max(abs(a * b) for a, b in products)
     return bool(abs(total) < largest * CANCELLED)
