@@ -99,20 +99,33 @@ def test_a_near_cancellation_gets_its_true_digits(function, constant, exact):
 
 
 def test_a_bias_shared_by_the_logits_of_a_softmax_has_gradient_zero():
-    """∂L/∂b = Σᵢ (pᵢ − yᵢ) = 0; these weights leave a float residue of −6.7e-52. sympy does
-    not simplify the sum of softmax outputs to 1, and evalf cannot tell it from 0 at its
-    highest precision: taken as 0."""
-    data = {"title": "shared bias", "network": {"inputs": {"x1": 1, "x2": 2}, "layers": [
-        {"units": 3, "activation": "linear", "weights": [[-0.7, 0.7], [0.5, -0.5], [0, -0.1]], "bias": 0.2}]},
-        "questions": [{"id": "q", "ask": ["gradients"], "gradients": "all", "output_head": "softmax",
-                       "loss": "cross_entropy", "target": {"class": 2}}]}
-    problem = validate(data)
-    graph = build_network(problem, problem.questions[0])
-    grads = backward(graph, forward(graph))
-    products = [(grads.adjoint[c], grads.local[(c, "b1")].value) for c in graph.children["b1"]]
-    total = sum((a * b for a, b in products), sp.Integer(0))
-    assert cancelled(total, products) and total != 0  # the residue the float sum leaves
-    assert grads.adjoint["b1"] is sp.S.Zero
+    """∂L/∂b = Σᵢ (pᵢ − yᵢ) = 0; these weights leave a float residue of −6.7e-52 (one layer)
+    and 3.3e-51 (sigmoid and tanh layers below). The values hold ``exp``: the sum is made
+    again in 200-digit floats, under 1e-190 of its terms, and taken as 0 (the deeper
+    network's exact form, expanded, took 8 s before floats decided)."""
+    for layers, bias in (([{"units": 3, "activation": "linear", "weights": [[-0.7, 0.7], [0.5, -0.5], [0, -0.1]],
+                            "bias": 0.2}], "b1"), (DEEP, "b3")):
+        data = {"title": "shared bias", "network": {"inputs": {"x1": 1, "x2": 2, "x3": -1}, "layers": layers},
+                "questions": [{"id": "q", "ask": ["gradients"], "gradients": "all", "output_head": "softmax",
+                               "loss": "cross_entropy", "target": {"class": 2}}]}
+        if bias == "b1":
+            data["network"]["inputs"] = {"x1": 1, "x2": 2}
+        problem = validate(data)
+        graph = build_network(problem, problem.questions[0])
+        grads = backward(graph, forward(graph))
+        products = [(grads.adjoint[c], grads.local[(c, bias)].value) for c in graph.children[bias]]
+        total = sum((a * b for a, b in products), sp.Integer(0))
+        assert cancelled(total, products) and total != 0  # the residue the float sum leaves
+        assert grads.adjoint[bias] is sp.S.Zero
+
+
+#: A 3-4-4-3 network whose shared output bias's float sum leaves a residue.
+DEEP = [{"units": 4, "activation": "sigmoid", "bias": 0.1,
+         "weights": [[0.9, -0.1, 0.3], [-0.4, 0, -0.2], [-0.3, 0.2, 0.2], [0.8, 0.4, 0.9]]},
+        {"units": 4, "activation": "tanh", "bias": -0.2,
+         "weights": [[0.7, 1, 0.3, -0.7], [0.7, 0.9, 0.8, 0.1], [0.4, -0.6, 0.7, 0.1], [-0.4, -0.9, 0.7, 1]]},
+        {"units": 3, "activation": "linear", "bias": 0.2,
+         "weights": [[-0.8, 0.6, -0.2, -0.7], [-0.4, 0.5, 0.7, -0.9], [0.2, -0.9, 0.4, -0.3]]}]
 
 
 @pytest.mark.parametrize("on_balls", [True, False])

@@ -5,14 +5,16 @@ A bias before batch normalisation is the common case: normalising removes any sh
 its input, so ∂L/∂b = Σₙ ∂L/∂zₙ = 0 exactly, while the terms are irrational (the batch's
 1/√(σ² + ε)) and their float sum is not 0. Reverse accumulation asks :class:`Recheck` for
 the adjoint of a sum that cancelled to within its rounding error, worked out again
-exactly (sympy's algebraic and transcendental numbers, every value and local derivative
-below the node evaluated without rounding, each sum expanded), and
+exactly where every value below it is algebraic (sympy, each sum expanded), and
 
 - an exact 0 is 0 (sympy's arithmetic is exact: this is a proof);
-- any other value is rounded from its exact value by sympy's evalf, which raises its
-  precision until the digits are right;
-- a value evalf cannot tell from 0 at its highest precision (some 200 digits: an ``exp``
-  sympy does not simplify, such as Σ softmax − 1) is taken as 0.
+- any other exact value is rounded from itself by sympy's evalf;
+- where a value is not algebraic (an ``exp``: sympy cannot always tell such a sum from 0)
+  or its exact form grows large, the sum is made again in 200-digit floats, and taken as 0
+  when it is below 10⁻¹⁹⁰ of its largest term, else rounded from those digits.
+
+A training run takes a gradient within the rounding of its cancelling terms as 0
+(:func:`rounding_only`).
 """
 
 from __future__ import annotations
@@ -55,7 +57,8 @@ def cancelled(total: sp.Expr, products: list) -> bool:
 
 
 class Recheck:
-    """The exact values and adjoints of one graph, worked out on demand (each once).
+    """The adjoints of one graph worked out again where a float sum cancelled: exactly
+    where every value is algebraic, else in 200-digit floats (each value once).
 
     Args:
         graph: the graph.
@@ -64,47 +67,76 @@ class Recheck:
     """
 
     def __init__(self, graph: Graph, local: dict):
-        self.graph, self.local = graph, local
+        self.graph = graph
+        self.exact = _Evaluation(graph, local, None)
+        self.precise = _Evaluation(graph, local, PRECISE)
+
+    def adjoint(self, key: str, rounded: sp.Expr) -> sp.Expr:
+        """∂L/∂key: 0 when its exact value is 0; else that value's rounding to the digits
+        carried (sympy's evalf). Where a value is not algebraic (an ``exp``) or its exact
+        form grows past :data:`MOST_TERMS` terms, the sum is made again in
+        :data:`PRECISE`-digit floats: under 10^-(PRECISE - 10) times its largest term it is
+        taken as 0 (it cannot be told from 0), else rounded from those digits. ``rounded``
+        (the float sum) stands beyond :data:`MOST_NODES` nodes."""
+        if len(self.graph.nodes) > MOST_NODES:
+            return rounded
+        try:
+            exact = sp.expand(sp.Add(*self.exact.terms(key)))
+            return sp.Integer(0) if exact == 0 else normalize(exact.evalf(DIGITS + 10, strict=True))
+        except (_Beyond, PrecisionExhausted, TypeError, ValueError, ArithmeticError, StopIteration):
+            pass  # not algebraic, too large, or a comparison sympy could not decide exactly
+        try:
+            terms = self.precise.terms(key)
+        except (TypeError, ValueError, ArithmeticError, StopIteration):
+            return rounded
+        total = sp.Add(*terms)
+        largest = max((abs(t) for t in terms), default=sp.Integer(0))
+        return sp.Integer(0) if abs(total) <= largest * _INDISTINCT else normalize(total)
+
+
+#: The digits of the recheck's floats, and below what fraction of its largest term a sum of
+#: them cannot be told from 0.
+PRECISE = 4 * DIGITS
+_INDISTINCT = sp.Float(10, PRECISE) ** (10 - PRECISE)
+#: The most terms an exact value's expanded form may have (beyond it, floats decide).
+MOST_TERMS = 64
+
+
+class _Beyond(Exception):
+    """A value the exact recheck does not take: not algebraic, or too large."""
+
+
+class _Evaluation:
+    """Values and adjoints at the graph's exact leaf values: exact and expanded (``digits``
+    ``None``: only sums, products, rational powers, ``Abs``, ``Max``, ``Min`` and pieces),
+    or in ``digits``-digit floats."""
+
+    def __init__(self, graph: Graph, local: dict, digits: int | None):
+        self.graph, self.local, self.digits = graph, local, digits
         self.values: dict[str, sp.Expr] = {}
         self.adjoints: dict[str, sp.Expr] = {graph.loss: sp.Integer(1)}
         self.memo: dict = {}
 
-    def adjoint(self, key: str, rounded: sp.Expr) -> sp.Expr:
-        """∂L/∂key from its exact value: 0 when that is 0, else its rounding to the digits
-        carried (sympy's evalf, which raises its precision until the digits are right);
-        0 too when evalf cannot tell it from 0 at its highest precision (an ``exp`` that
-        sympy does not simplify); ``rounded`` (the float sum) where the recheck cannot be
-        made (a comparison sympy cannot decide, a graph of more than :data:`MOST_NODES`)."""
-        if len(self.graph.nodes) > MOST_NODES:
-            return rounded
-        try:
-            exact = self._adjoint(key)
-        except TypeError:  # a comparison sympy could not decide exactly: the float sum stands
-            return rounded
-        if exact == 0:
-            return sp.Integer(0)
-        try:
-            return normalize(exact.evalf(DIGITS + 10, strict=True))
-        except PrecisionExhausted:  # equal to 0 to some 200 digits
-            return sp.Integer(0)
+    def terms(self, key: str) -> list:
+        """The terms ∂L/∂c · ∂c/∂key of ∂L/∂key."""
+        return [self._adjoint(c) * self._at(self.local[(c, key)].formula)
+                for c in self.graph.children[key] if c in self.graph.relevant]
 
     def _adjoint(self, key: str) -> sp.Expr:
         out = self.adjoints.get(key)
         if out is None:
-            terms = [self._adjoint(c) * self._exact(self.local[(c, key)].formula)
-                     for c in self.graph.children[key] if c in self.graph.relevant]
-            out = self.adjoints[key] = sp.expand(sp.Add(*terms))
+            out = self.adjoints[key] = self._sum(sp.Add(*self.terms(key)))
         return out
 
     def _value(self, key: str) -> sp.Expr:
         out = self.values.get(key)
         if out is None:
             node = self.graph.by_key[key]
-            out = self.values[key] = node.value if node.is_leaf else self._exact(node.expr)
+            out = self.values[key] = node.value if node.is_leaf else self._at(node.expr)
         return out
 
-    def _exact(self, expr: sp.Expr) -> sp.Expr:
-        """``expr`` at the exact values, expanded (a canonical sum of products of roots)."""
+    def _at(self, expr: sp.Expr) -> sp.Expr:
+        """``expr`` at the values (memoised by expression)."""
         if expr.is_Symbol:
             return self._value(expr.name)
         if expr.is_Number:
@@ -112,17 +144,33 @@ class Recheck:
         out = self.memo.get(expr)
         if out is None:
             if isinstance(expr, sp.Piecewise):
-                out = next(self._exact(piece) for piece, cond in expr.args if self._holds(cond))
+                out = next(self._at(piece) for piece, cond in expr.args if self._holds(cond))
+            elif self.digits is None:
+                if not (expr.is_Add or expr.is_Mul or isinstance(expr, (sp.Abs, sp.Max, sp.Min))
+                        or (expr.is_Pow and expr.exp.is_Rational)):
+                    raise _Beyond
+                out = self._sum(expr.func(*[self._at(a) for a in expr.args]))
             else:
-                out = sp.expand(expr.func(*[self._exact(a) for a in expr.args]))
+                out = expr.func(*[self._at(a) for a in expr.args])
+                out = out if out.is_Number else out.evalf(self.digits)
             self.memo[expr] = out
         return out
+
+    def _sum(self, value: sp.Expr) -> sp.Expr:
+        """An exact value expanded (a canonical sum of products of roots), within
+        :data:`MOST_TERMS`; a float as it is."""
+        if self.digits is not None:
+            return value
+        value = sp.expand(value)
+        if value.is_Add and len(value.args) > MOST_TERMS:
+            raise _Beyond
+        return value
 
     def _holds(self, condition) -> bool:
         if condition in (sp.true, sp.false):
             return bool(condition)
         if isinstance(condition, sp.core.relational.Relational):
-            return bool(condition.func(self._exact(condition.lhs), self._exact(condition.rhs)))
+            return bool(condition.func(self._at(condition.lhs), self._at(condition.rhs)))
         return bool(condition.func(*[sp.true if self._holds(c) else sp.false for c in condition.args]))
 
 
