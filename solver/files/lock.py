@@ -19,7 +19,7 @@ except ImportError:  # pragma: no cover - Windows
 def output_lock(folder: Path):
     """Hold the folder's lock (making the folder first) for the duration of the block;
     where the folder cannot be made or locked, go on unlocked (the writer then reports
-    what it cannot write)."""
+    what it cannot write). Also the TeX format cache's lock (:mod:`.tex_format`)."""
     fd = None
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -27,6 +27,8 @@ def output_lock(folder: Path):
             fd = os.open(folder, os.O_RDONLY)
             fcntl.flock(fd, fcntl.LOCK_EX)
     except OSError:
+        if fd is not None:  # opened, not locked
+            os.close(fd)
         fd = None
     try:
         yield

@@ -28,17 +28,12 @@ import re
 import shutil
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from .cache import cache_folder
+from .lock import output_lock
 from .writer import remove_own
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows: no lock; a format then is made by one build alone
-    fcntl = None
 
 #: Formats kept (7 MB each: the article and the exam class, key and question paper, and more).
 KEEP = 8
@@ -94,7 +89,7 @@ def prepare(tex: str, tmp: str, run: Callable[[list[str], str], int]) -> Prepare
     prefix, rest = parts
     key = _key(prefix, pdflatex)
     path = folder / f"{key}.fmt"
-    with _locked(folder):
+    with output_lock(folder):  # one process checks or makes a format; another waits for it
         state = _state(folder, key)
         if state == "failed":
             return None
@@ -195,24 +190,3 @@ def _link(path: Path, where: Path) -> None:
         where.symlink_to(path)
     except OSError:  # pragma: no cover - no symbolic links (Windows without the privilege)
         shutil.copyfile(path, where)
-
-
-@contextmanager
-def _locked(folder: Path):
-    """One process at a time checks or makes a format (another waits for it: a format is
-    made once, and every build of it reads the same); unlocked where there is no flock."""
-    fd = None
-    if fcntl is not None:
-        try:
-            fd = os.open(folder, os.O_RDONLY)
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        except OSError:
-            if fd is not None:
-                os.close(fd)
-            fd = None
-    try:
-        yield
-    finally:
-        if fd is not None:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
