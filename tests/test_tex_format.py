@@ -180,3 +180,16 @@ def test_builds_at_once_make_one_format_and_the_same_bytes(cache, tmp_path):
     assert [p.wait(timeout=120) for p in procs] == [0, 0]
     assert (tmp_path / "0.pdf").read_bytes() == (tmp_path / "1.pdf").read_bytes()
     assert len(list(cache.glob("*.fmt"))) == 1
+
+
+@needs_tex
+def test_a_cache_that_fails_to_write_builds_as_before(cache, monkeypatch):
+    """A full disk while the format is kept (any OSError of the cache) costs the format, not
+    the PDF."""
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tex_format, "_keep", full)
+    result = build_pdf(DOC, "doc")
+    assert result.pdf and _format_of(result.log) == "pdflatex"
+    assert list(cache.glob("*.fmt")) == []

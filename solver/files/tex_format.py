@@ -89,14 +89,17 @@ def prepare(tex: str, tmp: str, run: Callable[[list[str], str], int]) -> Prepare
     prefix, rest = parts
     key = _key(prefix, pdflatex)
     path = folder / f"{key}.fmt"
-    with output_lock(folder):  # one process checks or makes a format; another waits for it
-        state = _state(folder, key)
-        if state == "failed":
-            return None
-        if state == "missing" and not _dump(prefix, folder, key, Path(tmp) / "format", run):
-            return None
-        _link(path, Path(tmp) / f"{NAME}.fmt")
-        os.utime(path)  # the least recently used goes first
+    try:
+        with output_lock(folder):  # one process checks or makes a format; another waits for it
+            state = _state(folder, key)
+            if state == "failed":
+                return None
+            if state == "missing" and not _dump(prefix, folder, key, Path(tmp) / "format", run):
+                return None
+            _link(path, Path(tmp) / f"{NAME}.fmt")
+            os.utime(path)  # the least recently used goes first
+    except OSError:  # the cache cannot be written or read (a full disk): build as before
+        return None
     return Prepared(prefix + "\\endofdump\n" + rest, (f"-fmt={NAME}",), path)
 
 
