@@ -87,11 +87,11 @@ class Recheck:
             pass  # not algebraic, too large, or a comparison sympy could not decide exactly
         try:
             terms = self.precise.terms(key)
-        except (TypeError, ValueError, ArithmeticError, StopIteration):
+            total = sp.Add(*terms)
+            largest = max((abs(t) for t in terms), default=sp.Integer(0))
+            return sp.Integer(0) if bool(abs(total) <= largest * _INDISTINCT) else normalize(total)
+        except (TypeError, ValueError, ArithmeticError, StopIteration):  # a value with no number
             return rounded
-        total = sp.Add(*terms)
-        largest = max((abs(t) for t in terms), default=sp.Integer(0))
-        return sp.Integer(0) if abs(total) <= largest * _INDISTINCT else normalize(total)
 
 
 #: The digits of the recheck's floats, and below what fraction of its largest term a sum of
