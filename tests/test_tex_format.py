@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from solver.core.errors import BuildError
 from solver.files import tex_format
 from solver.files.pdf import build_pdf
 
@@ -184,12 +185,11 @@ def test_builds_at_once_make_one_format_and_the_same_bytes(cache, tmp_path):
 
 @needs_tex
 def test_a_cache_that_fails_to_write_builds_as_before(cache, monkeypatch):
-    """A full disk while the format is kept (any OSError of the cache) costs the format, not
-    the PDF."""
-    def full(*args, **kwargs):
-        raise OSError(28, "No space left on device")
+    """A full disk while the format is kept (the writer's error) costs the format, not the PDF."""
+    def full(outputs):
+        raise BuildError("doc.fmt: cannot write the file (No space left on device)")
 
-    monkeypatch.setattr(tex_format, "_keep", full)
+    monkeypatch.setattr(tex_format, "write_all", full)
     result = build_pdf(DOC, "doc")
     assert result.pdf and _format_of(result.log) == "pdflatex"
     assert list(cache.glob("*.fmt")) == []

@@ -31,9 +31,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..core.errors import BuildError
 from .cache import cache_folder
 from .lock import output_lock
-from .writer import remove_own
+from .writer import write_all
 
 #: Formats kept (7 MB each: the article and the exam class, key and question paper, and more).
 KEEP = 8
@@ -45,9 +46,6 @@ NAME = "nnsolve-preamble"
 _LOADING = (r"\\(?:documentclass|usepackage|RequirePackage)(?:\[[^\]\n]*\])?\{[^{}\n]*\}(?:\[[^\]\n]*\])?"
             r"|\\pgfplotsset\{[^{}\n]*\}")
 _DUMPED = re.compile(rf"(?:(?:{_LOADING})[ \t]*\n)+")
-_STAGED = re.compile(r"^\.[0-9a-f]{32}\.(?:fmt|json)\.\d+\.tmp$")
-#: Seconds after which a half-written entry (a killed run's) is removed.
-_STALE_AFTER = 300
 
 
 @dataclass(frozen=True)
@@ -143,12 +141,14 @@ def _dump(prefix: str, folder: Path, key: str, work: Path, run) -> bool:
     code = run(["pdflatex", "-ini", "-recorder", f"-jobname={NAME}", "-no-shell-escape", "-interaction=batchmode",
                 "-halt-on-error", "&pdflatex", "mylatexformat.ltx", f"{NAME}.tex"], str(work))
     made = work / f"{NAME}.fmt"
-    inputs = _inputs(work / f"{NAME}.fls")
     ok = code == 0 and made.is_file()
-    if ok:
-        _keep(made, folder / f"{key}.fmt")
-    record = {"inputs": inputs, "failed": not ok, "when": time.time(), "size": made.stat().st_size if ok else 0}
-    _keep_text(json.dumps(record, indent=0), folder / f"{key}.json")
+    record = {"inputs": _inputs(work / f"{NAME}.fls"), "failed": not ok, "when": time.time(),
+              "size": made.stat().st_size if ok else 0}
+    entries = [(folder / f"{key}.fmt", made.read_bytes())] if ok else []
+    try:  # the writer's all-or-nothing staged files: the format and its record together
+        write_all([*entries, (folder / f"{key}.json", json.dumps(record, indent=0))])
+    except BuildError:  # the cache cannot be written (a full disk): no format this time
+        ok = False
     shutil.rmtree(work, ignore_errors=True)
     _prune(folder)
     return ok
@@ -165,26 +165,13 @@ def _inputs(fls: Path) -> dict[str, list[int] | None]:
     return {p: _stamp(p) for p in paths}
 
 
-def _keep(source: Path, target: Path) -> None:
-    """Copy ``source`` into place as ``target`` at once (a staged copy renamed)."""
-    staged = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    shutil.copyfile(source, staged)
-    os.replace(staged, target)
-
-
-def _keep_text(text: str, target: Path) -> None:
-    staged = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    staged.write_text(text, encoding="utf-8")
-    os.replace(staged, target)
-
-
 def _prune(folder: Path) -> None:
-    """Keep the :data:`KEEP` most recently used formats; remove half-written entries."""
+    """Keep the :data:`KEEP` most recently used formats (a killed run's half-written
+    entries the writer removes, as it removes them beside any output)."""
     formats = sorted(folder.glob("*.fmt"), key=lambda p: p.stat().st_mtime, reverse=True)
     for old in formats[KEEP:]:
         for p in (old, old.with_suffix(".json")):
             p.unlink(missing_ok=True)
-    remove_own(folder, _STAGED, lambda m, age: age > _STALE_AFTER, time.time())
 
 
 def _link(path: Path, where: Path) -> None:
