@@ -14,9 +14,10 @@ run (:mod:`.exact`: a ball meets one as the fraction's own rounding, ``Exact.bal
 a parameter whose gradient is exact stays exact. After each step the parameters and the
 optimizer's state are cut to their midpoints (a ball's radius would otherwise grow with
 the steps): the run computes what 50-digit floating point computes, as mpmath does, to
-within a few units of the 50th digit, and its snapshots hand mpmath numbers on. A value
-the run reports that is not a finite number, or is a ball around 0 (:func:`defined`),
-sends the run back to mpmath.
+within a few units of the 50th digit, and its snapshots hand mpmath numbers on. A
+gradient within the rounding of terms that cancel is an exact 0 first
+(:func:`.residues.rounding_only`); a value the run reports that is not a finite number, or
+is a ball around 0 (:func:`defined`), sends the run back to mpmath.
 """
 
 from __future__ import annotations

@@ -47,10 +47,7 @@ def cancelled(total: sp.Expr, products: list) -> bool:
     to 0 exactly is sympy's exact 0 and stands: a value that small that is not 0 does not
     arise from a problem's own numbers, and rechecking the many such sums of softmax
     outputs would cost more than a whole key.)"""
-    if not isinstance(total, sp.Float) or len(products) < 2:
-        return False
-    _, mantissa, exponent, bits = total._mpf_
-    if not mantissa or exponent + bits > TINY_BITS:
+    if not isinstance(total, sp.Float) or not total or len(products) < 2 or not _small(total._mpf_):
         return False
     largest = max(abs(a * b) for a, b in products)
     return bool(abs(total) < largest * CANCELLED)
@@ -198,8 +195,7 @@ def _tiny(value) -> bool:
     """Whether ``value`` is a rounded number (mpmath's, or a ball) under 2^TINY_BITS, 0
     included: a test of its exponent, at every step for every parameter (no arithmetic)."""
     if type(value) is mpmath.mpf:
-        _, mantissa, exponent, bits = value._mpf_
-        return not mantissa or exponent + bits <= TINY_BITS
+        return _small(value._mpf_)
     arb = ARB[0]
     if arb is not None and type(value) is arb:
         if not _TINY_BALL:
@@ -209,3 +205,10 @@ def _tiny(value) -> bool:
 
 
 _TINY_BALL: list = []  # 2^TINY_BITS as a ball, made by the first run on balls
+
+
+def _small(mpf: tuple) -> bool:
+    """Whether a number given as mpmath's ``_mpf_`` (sympy's Float has one too) is 0 or under
+    2^TINY_BITS: its exponent, no arithmetic."""
+    _, mantissa, exponent, bits = mpf
+    return not mantissa or exponent + bits <= TINY_BITS

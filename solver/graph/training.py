@@ -90,7 +90,7 @@ class _Compiled:
         return compiled_formula(expr, list(args), self.balls)
 
     def _local(self, formula: sp.Expr, written: sp.Expr) -> tuple:
-        """How the run finds a local derivative (:func:`_kind`): a parent's own value or a
+        """How the run finds a local derivative (:func:`.run_code.kind`): a parent's own value or a
         fraction (most of a dense network's edges: ∂(w x)/∂x = w, ∂(b + …)/∂b = 1) read off
         the formula, anything else compiled."""
         if type(formula) is sp.Symbol and formula == written:
