@@ -206,8 +206,9 @@ def _function_derivative(func, numbers: tuple) -> sp.Expr:
     """d/du f(u, numbers…), by sympy, once per function and numbers (a sigmoid's costs 3 ms,
     192 times in a 10k network). In a formula of one symbol, a Mul's or Add's order of
     arguments does not depend on the symbol's name, so replacing ``u`` by a neuron's symbol
-    gives what differentiating at that symbol gives."""
-    return sp.diff(func(_ARG, *numbers), _ARG)
+    gives what differentiating at that symbol gives. Through :func:`.shapes.derivative`, so
+    that it is kept between runs too."""
+    return derivative(func(_ARG, *numbers), _ARG)
 
 
 def child_derivatives(graph: Graph, node, terms: dict):

@@ -12,13 +12,43 @@ as on the term itself; both renamings rebuild the tree without evaluating it aga
 argument for argument, so the derivative named back is, node for node, the one
 ``sympy.diff`` gives (``tests/test_shapes.py`` checks this on every bundled problem's
 graph and on generated ones).
+
+Between runs, a :class:`Store` that the caller installs (:func:`use_store`; the command line
+installs :mod:`solver.files.derivative_store`'s) keeps the canonical derivatives, encoded
+node for node by :mod:`.shape_codec`, under the hash of the canonical term and symbol: a
+later run of the same shapes decodes them instead of differentiating again.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from functools import cmp_to_key, lru_cache
+from typing import Protocol
 
 import sympy as sp
+
+from .shape_codec import decode, encode
+
+
+class Store(Protocol):
+    """Derivatives kept between runs: encoded derivatives (JSON text) by key (a hex digest)."""
+
+    def get(self, key: str) -> str | None:
+        """The text kept under ``key``, or ``None``."""
+
+    def put(self, key: str, text: str) -> None:
+        """Keep ``text`` under ``key``."""
+
+
+_store: Store | None = None
+
+
+def use_store(store: Store | None) -> Store | None:
+    """Install ``store`` (``None``: keep nothing between runs); returns the one it replaces."""
+    global _store
+    before, _store = _store, store
+    return before
 
 
 def derivative(term: sp.Expr, symbol: sp.Symbol) -> sp.Expr:
@@ -35,14 +65,75 @@ def derivative(term: sp.Expr, symbol: sp.Symbol) -> sp.Expr:
     if any(type(s) is not sp.Symbol for s in symbols):
         return sp.diff(term, symbol)
     ordered = sorted(symbols, key=_ORDER)
-    canonical = [_canonical(i, tuple(sorted(s.assumptions0.items()))) for i, s in enumerate(ordered)]
-    there = dict(zip(ordered, canonical))
-    shape = renamed(term, there, {})
-    result = _shape_derivative(shape, there[symbol])
-    return renamed(result, dict(zip(canonical, ordered)), {})
+    names = {s: f"_s{i:06d}" for i, s in enumerate(ordered)}
+    code = encode(term, names)
+    if code is None:  # a node the codec does not write: renamed as a tree
+        return _by_renaming(term, symbol, ordered)
+    back = {n: s for s, n in names.items()}
+    text = json.dumps([code, names[symbol]], separators=(",", ":"))
+    found = _known.get(text)
+    if found is None and _store is not None:
+        found = _kept(text)
+    result = None if found is None else _named_back(found, back)
+    if result is None:  # not known, or a damaged entry: sympy's, kept
+        found = _differentiated(code, names[symbol], text)
+        result = _named_back(found, back)
+    if len(_known) >= _KNOW_AT_MOST:
+        _known.clear()
+    _known[text] = found
+    return result
 
 
 _ORDER = cmp_to_key(lambda a, b: a.compare(b))
+_KNOW_AT_MOST = 4096
+#: The canonical derivatives worked out in this process: encoded (:mod:`.shape_codec`),
+#: or the sympy tree where the codec does not write one of its nodes; by canonical term.
+_known: dict[str, list | sp.Expr] = {}
+
+
+def _kept(text: str) -> list | None:
+    """The derivative the store keeps for the canonical term ``text``, undecoded."""
+    kept = _store.get(_key(text))
+    try:
+        found = json.loads(kept) if kept is not None else None
+    except ValueError:  # not JSON: a damaged entry, made again
+        return None
+    return found if isinstance(found, list) else None
+
+
+def _key(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _differentiated(code: list, by: str, text: str) -> list | sp.Expr:
+    """sympy's derivative of the canonical term ``code`` by the canonical symbol ``by``:
+    encoded (and kept in the store), or the canonical tree where the codec does not write it."""
+    shape = decode(code)
+    symbol = next(s for s in shape.free_symbols if s.name == by)
+    result = sp.diff(shape, symbol)
+    found = encode(result)
+    if found is None:
+        return result
+    if _store is not None:
+        _store.put(_key(text), json.dumps(found, separators=(",", ":")))
+    return found
+
+
+def _named_back(found: list | sp.Expr, back: dict[str, sp.Symbol]) -> sp.Expr | None:
+    """A canonical derivative in the term's own symbols (``None``: ``found`` does not decode,
+    or names a symbol the term does not have)."""
+    if isinstance(found, list):
+        return decode(found, back)
+    return renamed(found, {s: back[s.name] for s in found.free_symbols}, {})
+
+
+def _by_renaming(term: sp.Expr, symbol: sp.Symbol, ordered: list) -> sp.Expr:
+    """∂term/∂symbol through the canonical term built by renaming, for a term the codec
+    does not write (its derivatives kept in this process only)."""
+    canonical = [_canonical(i, tuple(sorted(s.assumptions0.items()))) for i, s in enumerate(ordered)]
+    there = dict(zip(ordered, canonical))
+    result = _shape_derivative(renamed(term, there, {}), there[symbol])
+    return renamed(result, dict(zip(canonical, ordered)), {})
 
 
 @lru_cache(maxsize=4096)
@@ -54,8 +145,8 @@ def _canonical(index: int, assumptions: tuple) -> sp.Symbol:
 
 @lru_cache(maxsize=4096)
 def _shape_derivative(shape: sp.Expr, symbol: sp.Symbol) -> sp.Expr:
-    """sympy's derivative of a canonical term: once per shape in a process (the keys of
-    one network's variants, other numbers, the same shapes)."""
+    """sympy's derivative of a canonical term the codec does not write: once per shape in a
+    process (the keys of one network's variants, other numbers, the same shapes)."""
     return sp.diff(shape, symbol)
 
 

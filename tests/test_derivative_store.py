@@ -1,0 +1,241 @@
+"""Derivatives of shapes kept between runs (``solver.files.derivative_store``) and their
+encoding (``solver.graph.shape_codec``): a tree decoded is, node for node, the tree encoded;
+a derivative read back from the store is sympy's; a run that reads the store writes the
+same key as one that differentiates; a damaged, unwritable or switched-off store costs time
+only."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+import sympy as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_shapes import _SYMBOLS, _same, _terms
+
+from solver.cli import main
+from solver.files import derivative_store as ds
+from solver.graph import backprop, shapes
+from solver.graph.shape_codec import decode, encode
+from solver.graph.shapes import derivative
+from solver.ops.activations.sigmoid import Sigmoid
+from solver.ops.tensor.attention import MaskedSoftmax
+from solver.pipeline import solve_file
+
+PROBLEMS = Path(__file__).resolve().parent.parent / "problems"
+x, y = sp.symbols("x y", real=True)
+
+
+@pytest.mark.parametrize("name", ["attention-masked", "dropout", "gelu-huber-hinge", "lstm-two-steps"])
+def test_every_term_and_derivative_of_a_bundled_problem_decodes_as_it_was(name, monkeypatch):
+    seen = []
+
+    def kept(term, symbol):
+        seen.append(term)
+        seen.append(sp.diff(term, symbol))
+        return derivative(term, symbol)
+
+    monkeypatch.setattr(backprop, "_diff", kept)
+    solve_file(PROBLEMS / f"{name}.yaml")
+    assert seen
+    for expr in seen:
+        code = encode(expr)
+        assert code is not None, expr
+        data = json.loads(json.dumps(code))
+        assert _same(decode(data, {s.name: s for s in expr.free_symbols}), expr), expr
+        alone = decode(data)  # its own symbols: equal, with every assumption given
+        assert alone == expr and all(s.assumptions0 == x.assumptions0 for s in alone.free_symbols)
+
+
+@pytest.mark.parametrize("expr", [
+    x + sp.Float("0.5"),              # a float: its digits are not the codec's
+    sp.Dummy("d") * x,                # another kind of symbol
+    sp.Derivative(sp.Function("f")(x), x),
+    sp.Piecewise((x, x > 0), (0, True)),
+    sp.Max(x, y),                     # not a sympy Function
+    sp.Function("f")(x),              # an undefined function
+])
+def test_nodes_the_codec_does_not_write(expr):
+    assert encode(expr) is None
+
+
+@pytest.mark.parametrize("nodes", [
+    [], [["x"]], [["q", 1, 0]], [["q", 1.5, 2]], [["q", "1", 2]], [["+", 5]], [["+", 0]],
+    [["s", 1, {}]], [["s", "x", {"real": "yes"}]], [["c", "oo"]], [["^", 0, 0]],
+    [["s", "x", {}], ["f", "builtins:eval", 0]],           # not a module it may name
+    [["s", "x", {}], ["f", "os:system", 0]],
+    [["s", "x", {}], ["f", "solver.ops.nowhere:F", 0]],    # a module not imported
+    [["s", "x", {}], ["f", "sympy.functions.elementary.exponential:exp"]],  # exp()
+    [["s", "x", {}], ["f", "sympy.core.symbol:Symbol", 0]],  # not a Function
+    [["s", "x", {}], ["+", 0, -1]], [["s", "x", {}], ["+", 0, True]], "[]", 5, None,
+])
+def test_malformed_data_does_not_decode(nodes):
+    assert decode(nodes) is None
+
+
+def test_a_decoded_node_is_not_evaluated_and_names_map_to_symbols():
+    u = sp.Symbol("u", positive=True)
+    expr = sp.Mul._from_args((sp.Integer(2), sp.Add._from_args((x, x))))  # 2*(x + x), as stored
+    assert _same(decode(encode(expr), {"x": x}), expr)
+    code = encode(MaskedSoftmax(x, y, 1, 0, 0) * Sigmoid(u), {x: "_s0", y: "_s1", u: "_s2"})
+    assert code[0] == ["s", "_s0", x.assumptions0]
+    assert decode(code, {"_s0": y, "_s1": x, "_s2": u}) == MaskedSoftmax(y, x, 1, 0, 0) * Sigmoid(u)
+    assert decode(code, {"_s0": y, "_s1": x}) is None  # a name the mapping lacks
+
+
+class _Memory:
+    """A store in memory, as the command line's is on disk."""
+
+    def __init__(self):
+        self.entries: dict[str, str] = {}
+
+    def get(self, key):
+        return self.entries.get(key)
+
+    def put(self, key, text):
+        self.entries[key] = text
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_terms(), st.sampled_from(_SYMBOLS))
+def test_a_derivative_read_back_from_a_store_is_sympys(term, symbol):
+    """Differentiated into an empty store, then read back by a fresh process (nothing known
+    in it), then read back from a damaged store: sympy's derivative each time."""
+    store = _Memory()
+    before = shapes.use_store(store)
+    try:
+        for damage in (None, None, "[", '[["q",1,0]]', "[]", '{"a": 1}'):
+            shapes._known.clear()
+            if damage is not None:
+                store.entries = dict.fromkeys(store.entries, damage)
+            assert _same(derivative(term, symbol), sp.diff(term, symbol)), (term, symbol, damage)
+    finally:
+        shapes.use_store(before)
+        shapes._known.clear()
+
+
+def _as_a_new_process(monkeypatch):
+    """Nothing worked out in this process: no derivative known by shape or by term."""
+    monkeypatch.setattr(shapes, "_known", {})
+    backprop._diff.cache_clear()
+    backprop._function_derivative.cache_clear()
+
+
+def _run(runner, *args, env=None):
+    result = runner.invoke(main, list(args), env=env, catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    return result
+
+
+def _outputs(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def test_a_second_run_reads_the_store_and_writes_the_same_key(runner, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("NNSOLVE_DERIVATIVE_CACHE", raising=False)
+    calls = []
+    original = shapes._differentiated
+    monkeypatch.setattr(shapes, "_differentiated", lambda *a: calls.append(a) or original(*a))
+    problem = str(PROBLEMS / "attention-masked.yaml")
+    _as_a_new_process(monkeypatch)
+    _run(runner, "solve", problem, "-o", str(tmp_path / "first"), "-f", "md", "-f", "tex", "-f", "json")
+    (folder,) = (tmp_path / "cache" / "nnsolve").glob("derivatives-*")
+    entries = sorted(folder.glob("*.json"))
+    assert len(calls) == len(entries) >= 30
+    assert shapes._store is None  # put back once the run ends
+    calls.clear()
+    _as_a_new_process(monkeypatch)
+    _run(runner, "solve", problem, "-o", str(tmp_path / "second"), "-f", "md", "-f", "tex", "-f", "json")
+    assert calls == []
+    _as_a_new_process(monkeypatch)
+    _run(runner, "solve", problem, "-o", str(tmp_path / "plain"), "-f", "md", "-f", "tex", "-f", "json",
+         env={"NNSOLVE_DERIVATIVE_CACHE": "0"})
+    assert len(calls) == len(entries)
+    first = _outputs(tmp_path / "first")
+    assert first == _outputs(tmp_path / "second") == _outputs(tmp_path / "plain")
+    assert "attention-masked.md" in first
+
+    # Damaged entries: each made again, the key the same.
+    for i, entry in enumerate(entries):
+        entry.write_bytes([b"", b"[", b"[]", b'[["q",1,0]]', b"\xff\xfe[]"][i % 5])  # the last not UTF-8
+    calls.clear()
+    _as_a_new_process(monkeypatch)
+    _run(runner, "solve", problem, "-o", str(tmp_path / "damaged"), "-f", "md", "-f", "tex", "-f", "json")
+    assert len(calls) == len(entries)
+    assert _outputs(tmp_path / "damaged") == first
+    assert all(json.loads(e.read_text())[-1] for e in entries)  # written again, whole
+
+
+def test_a_switched_off_or_unwritable_store_costs_time_only(runner, tmp_path, monkeypatch):
+    problem = str(PROBLEMS / "dropout.yaml")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("NNSOLVE_DERIVATIVE_CACHE", "off")
+    _as_a_new_process(monkeypatch)
+    _run(runner, "solve", problem, "-o", str(tmp_path / "off"), "-f", "json")
+    assert not list((tmp_path / "cache" / "nnsolve").glob("derivatives-*"))
+    monkeypatch.delenv("NNSOLVE_DERIVATIVE_CACHE")
+    (tmp_path / "file").write_text("not a folder")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "file"))
+    _as_a_new_process(monkeypatch)
+    _run(runner, "solve", problem, "-o", str(tmp_path / "unwritable"), "-f", "json")
+    assert _outputs(tmp_path / "off") == _outputs(tmp_path / "unwritable")
+
+
+def test_a_full_disk_keeps_nothing(tmp_path, monkeypatch):
+    store = ds.DerivativeStore(tmp_path)
+    store.put("a" * 64, "[]")
+
+    def full(files):
+        raise ds.BuildError("no space left on device")
+    monkeypatch.setattr(ds, "write_all", full)
+    store.flush()
+    assert store.new == {} and list(tmp_path.iterdir()) == []
+
+
+def test_the_oldest_entries_and_folders_are_removed(tmp_path, monkeypatch):
+    monkeypatch.setattr(ds, "KEEP_ENTRIES", 3)
+    store = ds.DerivativeStore(tmp_path)
+    for i in range(2):
+        store.put(f"{i:064x}", "[]")
+    store.flush()
+    old = time.time() - 100
+    for p in tmp_path.iterdir():
+        os.utime(p, (old, old))
+    for i in range(2, 5):
+        store.put(f"{i:064x}", "[]")
+    store.flush()
+    assert sorted(p.name[-6:] for p in tmp_path.iterdir()) == ["2.json", "3.json", "4.json"]
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    base = tmp_path / "cache" / "nnsolve"
+    for i in range(6):
+        (base / f"derivatives-{i:016x}").mkdir(parents=True)
+        os.utime(base / f"derivatives-{i:016x}", (old + i, old + i))
+    (base / "templates-x").mkdir()
+    store = ds.open_store()
+    left = sorted(p.name for p in base.iterdir())
+    assert store.folder.name in left and "templates-x" in left
+    assert [n for n in left if n.startswith("derivatives-") and n != store.folder.name] == \
+        [f"derivatives-{i:016x}" for i in (3, 4, 5)]
+
+
+def test_the_fingerprint_follows_the_operations_code(tmp_path, monkeypatch):
+    for rel in ("ops/a.py", "ops/sub/b.py", "graph/shapes.py", "graph/shape_codec.py"):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x = 1\n")
+    monkeypatch.setattr(ds, "_PACKAGE", tmp_path)
+    ds.fingerprint.cache_clear()
+    try:
+        first = ds.fingerprint()
+        ds.fingerprint.cache_clear()
+        assert ds.fingerprint() == first
+        (tmp_path / "ops/sub/b.py").write_text("x = 2\n")
+        ds.fingerprint.cache_clear()
+        assert ds.fingerprint() != first
+    finally:
+        ds.fingerprint.cache_clear()
