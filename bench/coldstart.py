@@ -60,7 +60,9 @@ def classify(path: Path) -> Kind:
 
 def cold_start(problems: list[Path], runs: int, warm: bool, env: dict, tmp: Path) -> dict:
     """Medians of ``runs`` interleaved rounds (the floor, then every problem), after one untimed
-    run of each command when ``warm``."""
+    run of each command when ``warm``. Each key is also run with the derivative store off
+    (``NNSOLVE_DERIVATIVE_CACHE=0``: every shape differentiated, as in a run of shapes the
+    store does not hold yet), right after its run with the store, for information."""
     def cmd(p: Path) -> list[str]:
         return solve_cmd(p, tmp / "cold")
 
@@ -71,11 +73,16 @@ def cold_start(problems: list[Path], runs: int, warm: bool, env: dict, tmp: Path
             checked(run(cmd(p), env), f"solving {p.name}")
     floor: list[Run] = []
     times: dict[str, list[Run]] = {p.stem: [] for p in problems}
+    keys = [p for p in problems if classify(p).name == "key"]
+    new_shapes: dict[str, list[Run]] = {p.stem: [] for p in keys}
+    off = dict(env, NNSOLVE_DERIVATIVE_CACHE="0")
     for r in range(runs):
         progress(f"cold start: round {r + 1}/{runs}")
         floor.append(checked(run(FLOOR, env), "the floor"))
         for p in problems:
             times[p.stem].append(checked(run(cmd(p), env), f"solving {p.name}"))
+            if p.stem in new_shapes:
+                new_shapes[p.stem].append(checked(run(cmd(p), off), f"solving {p.name} (derivative store off)"))
     floor_s, floor_cpu = median_seconds(floor), median_cpu(floor)
     rows = []
     for p in problems:
@@ -83,6 +90,8 @@ def cold_start(problems: list[Path], runs: int, warm: bool, env: dict, tmp: Path
         med, cpu = median_seconds(rs), median_cpu(rs)
         rows.append({"problem": p.stem, "kind": classify(p), "seconds": med, "ratio": med / floor_s, "cpu": cpu,
                      "cpu_ratio": cpu / floor_cpu if cpu and floor_cpu else None, "peak_mb": highest_peak(rs)})
+        if p.stem in new_shapes:
+            rows[-1]["store_off_seconds"] = median_seconds(new_shapes[p.stem])
     return {"floor": floor_s, "floor_cpu": floor_cpu, "floor_peak_mb": highest_peak(floor), "rows": rows,
             "runs": runs}
 

@@ -46,6 +46,20 @@ def cold_table(cold: dict, quick: bool) -> str:
             f"{min(ratios):.2f}×–{max(ratios):.2f}× (median {statistics.median(ratios):.2f}×). A problem is a "
             "training problem when a question asks `train`, `perceptron` or `delta_rule`, a derivation problem "
             "when one asks `derive` (target ≤ 2×), a key otherwise (≤ 1.3×).", ""]
+    off = [r for r in cold["rows"] if "store_off_seconds" in r]
+    if off:
+        out += ["Keys whose shapes are new (for information): each key run again right after its run above with "
+                "the derivative store off (`NNSOLVE_DERIVATIVE_CACHE=0`), so every shape of its graph is "
+                "differentiated by sympy, as in the first run of a problem whose shapes the store does not "
+                "hold yet (`solver/files/derivative_store.py`); the timed runs above follow an untimed one, "
+                "which has left them in the store.", "",
+                "| problem | with the store (s) | ratio | store off (s) | ratio | off / with |",
+                "|---|---:|---:|---:|---:|---:|"]
+        for r in sorted(off, key=lambda r: -r["store_off_seconds"] / r["seconds"]):
+            o = r["store_off_seconds"]
+            out.append(f"| `{r['problem']}` | {r['seconds']:.3f} | {r['ratio']:.2f}× | {o:.3f} | "
+                       f"{o / cold['floor']:.2f}× | {o / r['seconds']:.2f} |")
+        out.append("")
     return "\n".join(out)
 
 
