@@ -62,9 +62,9 @@ class _Command(click.Group):
         atexit.unregister(gc.freeze)  # at exit only (see the imports): a long-lived process
         atexit.register(gc.freeze)  # collects as usual until then
         if not standalone_mode:
-            return super().main(*args, standalone_mode=False, **kwargs)
+            return self._main(*args, **kwargs)
         try:
-            code = super().main(*args, standalone_mode=False, **kwargs)
+            code = self._main(*args, **kwargs)
         except getattr(click.exceptions, "NoArgsIsHelpError", ()) as err:  # plain ``nnsolve``: the help
             err.show()
             sys.exit(err.exit_code)
@@ -76,6 +76,13 @@ class _Command(click.Group):
             click.echo("nnsolve: aborted", err=True)
             sys.exit(130)
         sys.exit(code if isinstance(code, int) else 0)
+
+    def _main(self, *args, **kwargs):
+        """click's ``main``, sympy's derivatives of shapes kept between runs (however it ends)."""
+        from .files.derivative_store import derivative_store
+
+        with derivative_store():
+            return super().main(*args, standalone_mode=False, **kwargs)
 
 
 @click.group(cls=_Command, context_settings={"help_option_names": ["-h", "--help"]})

@@ -14,7 +14,6 @@ import jinja2
 from .core.errors import ProblemError, TemplateError
 from .core.options import Options
 from .files.cache import template_cache
-from .files.derivative_store import derivative_store
 from .files.lock import output_lock
 from .files.writer import write_all
 from .key.model import Solution
@@ -132,16 +131,15 @@ def run(problems, outdir: Path, options: Options = Options(), progress: Progress
         if on_error:
             on_error(path, err)
 
-    with derivative_store():
-        for path in paths:
-            try:
-                rendered = render_outputs(solve_file(path, options), options, cache)
-            except Exception as err:  # noqa: BLE001 - reported per file; the others go on
-                fail(path, err)
-                continue
-            outputs[path] = [(outdir / r.name, r.text) for r in rendered if not r.build]
-            pdfs[path] = []
-            built += [(path, r) for r in rendered if r.build]
+    for path in paths:
+        try:
+            rendered = render_outputs(solve_file(path, options), options, cache)
+        except Exception as err:  # noqa: BLE001 - reported per file; the others go on
+            fail(path, err)
+            continue
+        outputs[path] = [(outdir / r.name, r.text) for r in rendered if not r.build]
+        pdfs[path] = []
+        built += [(path, r) for r in rendered if r.build]
     if built:
         from .files.builds import build_pdf_file, check_tex  # subprocesses, signals: only for PDFs
 
@@ -193,7 +191,7 @@ def run_variants(path: Path, outdir: Path, options: Options, count: int | None, 
     texts, builds, entries = [], [], []
     numbered = list(enumerate(students, start=1))
     bar = progress(numbered, "Solving variants") if progress and len(numbered) > 1 else nullcontext(numbered)
-    with bar as items, derivative_store():
+    with bar as items:
         for number, student in items:
             sol = solve_variant(variant(data, problem, seed, number, file), f"{path.stem}-{student['student']}",
                                 options, file)

@@ -171,6 +171,22 @@ def test_a_second_run_reads_the_store_and_writes_the_same_key(runner, tmp_path, 
     assert all(json.loads(e.read_text())[-1] for e in entries)  # written again, whole
 
 
+def test_a_command_that_differentiates_nothing_makes_no_folder_and_the_api_keeps_entries(
+        runner, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("NNSOLVE_DERIVATIVE_CACHE", raising=False)
+    _run(runner, "--version")
+    assert not (tmp_path / "cache").exists()
+    _as_a_new_process(monkeypatch)
+    import solver
+
+    key = solver.solve(PROBLEMS / "dropout.yaml")
+    assert "Batch normalisation and dropout" in key.to_markdown().splitlines()[0]
+    (folder,) = (tmp_path / "cache" / "nnsolve").glob("derivatives-*")
+    assert len(list(folder.glob("*.json"))) >= 20
+    assert shapes._store is None
+
+
 def test_a_switched_off_or_unwritable_store_costs_time_only(runner, tmp_path, monkeypatch):
     problem = str(PROBLEMS / "dropout.yaml")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
@@ -218,7 +234,10 @@ def test_the_oldest_entries_and_folders_are_removed(tmp_path, monkeypatch):
         os.utime(base / f"derivatives-{i:016x}", (old + i, old + i))
     (base / "templates-x").mkdir()
     store = ds.open_store()
+    assert not (base / f"derivatives-{ds.fingerprint()}").exists()  # made when first used
+    folder = store.folder
     left = sorted(p.name for p in base.iterdir())
+    assert folder is not None
     assert store.folder.name in left and "templates-x" in left
     assert [n for n in left if n.startswith("derivatives-") and n != store.folder.name] == \
         [f"derivatives-{i:016x}" for i in (3, 4, 5)]

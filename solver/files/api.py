@@ -24,6 +24,7 @@ from ..render import SHEETS, outputs, render
 from ..render.answers import answers as answers_of
 from ..render.diagram import diagram
 from ..render.formats import FORMATS
+from .derivative_store import derivative_store
 from .lock import output_lock
 from .pdf import INSTALL_HINT, build_pdf, tex_available
 from .writer import write_all
@@ -95,7 +96,8 @@ def solve(problem: str | Path | Mapping[str, Any] | Problem, *, stem: str | None
         raise ProblemError(f"a graph problem has no neurons or layers; style {opts.style} applies to networks",
                            file=file, field="style")
     if opts.variant is None:
-        return Key(solve_problem(prob, stem, opts, file=file), opts)
+        with derivative_store():
+            return Key(solve_problem(prob, stem, opts, file=file), opts)
     if data is None:
         raise ValueError("a variant is drawn from the problem's file or dict, not from a loaded problem")
     try:
@@ -103,7 +105,8 @@ def solve(problem: str | Path | Mapping[str, Any] | Problem, *, stem: str | None
     except ValueError as exc:
         raise ProblemError(str(exc), file=file, field="variant") from None
     v = variant(data, prob, seed, number, file)
-    return Key(solve_variant(v, f"{stem}-{v.code}", opts, file), opts)
+    with derivative_store():
+        return Key(solve_variant(v, f"{stem}-{v.code}", opts, file), opts)
 
 
 def _data_uri(svg: str) -> str:

@@ -49,16 +49,28 @@ _PACKAGE = Path(__file__).resolve().parent.parent
 
 
 class DerivativeStore:
-    """Entries in one folder: read when asked for, new ones written by :meth:`flush`."""
+    """Entries in one folder, made when first asked for (a run that differentiates nothing
+    touches nothing): read when asked for, new ones written by :meth:`flush`."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
+    def __init__(self, folder: Path | None = None) -> None:
+        self._folder = folder
+        self._opened = folder is not None
         self.new: dict[str, str] = {}
+
+    @property
+    def folder(self) -> Path | None:
+        """The folder of this code's fingerprint (``None``: it cannot be made)."""
+        if not self._opened:
+            self._opened = True
+            self._folder = _open_folder()
+        return self._folder
 
     def get(self, key: str) -> str | None:
         """The entry kept under ``key``, or ``None`` (none, or it cannot be read)."""
         if key in self.new:
             return self.new[key]
+        if self.folder is None:
+            return None
         try:
             return (self.folder / f"{key}.json").read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):
@@ -71,7 +83,8 @@ class DerivativeStore:
     def flush(self) -> None:
         """Write the new entries (a cache that cannot be written keeps nothing), then remove
         the oldest beyond :data:`KEEP_ENTRIES`."""
-        if not self.new:
+        if not self.new or self.folder is None:
+            self.new = {}
             return
         try:
             write_all([(self.folder / f"{key}.json", text) for key, text in self.new.items()])
@@ -96,7 +109,7 @@ class DerivativeStore:
 def derivative_store():
     """Keep the derivatives of shapes between runs for the duration of the block (installed
     in :mod:`solver.graph.shapes`, written when the block ends); nothing where the store is
-    off or its folder cannot be made."""
+    off or its folder cannot be made. The command line and :func:`solver.solve` run in one."""
     store = open_store()
     if store is None:
         yield None
@@ -110,10 +123,17 @@ def derivative_store():
 
 
 def open_store() -> DerivativeStore | None:
-    """The store of this code's fingerprint, or ``None`` (``NNSOLVE_DERIVATIVE_CACHE=0``, or
-    no cache folder can be made)."""
+    """The store of this code's fingerprint (its folder made when first used), or ``None``
+    (``NNSOLVE_DERIVATIVE_CACHE=0``)."""
     if os.environ.get("NNSOLVE_DERIVATIVE_CACHE", "1").strip().lower() in ("0", "off", "no", "false"):
         return None
+    return DerivativeStore()
+
+
+def _open_folder() -> Path | None:
+    """``$XDG_CACHE_HOME/nnsolve/derivatives-<fingerprint>``, made and marked as just used,
+    the least recently used others beyond :data:`KEEP_FOLDERS` removed; ``None`` where it
+    cannot be made."""
     folder = cache_folder(f"derivatives-{fingerprint()}")
     if folder is None:
         return None
@@ -122,7 +142,7 @@ def open_store() -> DerivativeStore | None:
     except OSError:
         pass
     _prune_folders(folder.parent, folder.name)
-    return DerivativeStore(folder)
+    return folder
 
 
 @lru_cache(maxsize=1)
