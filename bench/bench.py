@@ -9,7 +9,8 @@ machine (no stored numbers).
 
 1. Cold start (``coldstart.py``): ``python -m solver solve P -f md -f tex -f json`` of every
    bundled problem, in a fresh process, against the floor ``python -c "import sympy, jinja2,
-   click"``: medians of ``--runs`` interleaved rounds, the ratio per problem. Targets: keys
+   click"``: ``--runs`` rounds, each problem right after a floor run; the median of the paired
+   ratios per problem (and the medians of the seconds). Targets: keys
    ≤ 1.3× the floor; problems asking ``train``, ``perceptron``, ``delta_rule`` (training) or
    ``derive`` (a derivation) ≤ 2×.
 2. Scaling (``scaling.py``, ``networks.py``): all gradients of dense ReLU networks of 124,

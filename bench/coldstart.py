@@ -59,8 +59,11 @@ def classify(path: Path) -> Kind:
 
 
 def cold_start(problems: list[Path], runs: int, warm: bool, env: dict, tmp: Path) -> dict:
-    """Medians of ``runs`` interleaved rounds (the floor, then every problem), after one untimed
-    run of each command when ``warm``. Each key is also run with the derivative store off
+    """``runs`` rounds, each running every problem right after a run of the floor (a pair):
+    a problem's ratio is the median of its pairs' ratios (issue 19: "each figure a median of
+    paired runs against" the floor), so the machine's drift between a problem and a floor
+    run far apart in a round cannot move it; its seconds are medians. One untimed run of each
+    command first when ``warm``. Each key is also run with the derivative store off
     (``NNSOLVE_DERIVATIVE_CACHE=0``: every shape differentiated, as in a run of shapes the
     store does not hold yet), right after its run with the store, for information."""
     def cmd(p: Path) -> list[str]:
@@ -71,29 +74,40 @@ def cold_start(problems: list[Path], runs: int, warm: bool, env: dict, tmp: Path
         checked(run(FLOOR, env), "the floor")
         for p in problems:
             checked(run(cmd(p), env), f"solving {p.name}")
-    floor: list[Run] = []
+    floors: dict[str, list[Run]] = {p.stem: [] for p in problems}
     times: dict[str, list[Run]] = {p.stem: [] for p in problems}
     keys = [p for p in problems if classify(p).name == "key"]
     new_shapes: dict[str, list[Run]] = {p.stem: [] for p in keys}
     off = dict(env, NNSOLVE_DERIVATIVE_CACHE="0")
     for r in range(runs):
         progress(f"cold start: round {r + 1}/{runs}")
-        floor.append(checked(run(FLOOR, env), "the floor"))
         for p in problems:
+            floors[p.stem].append(checked(run(FLOOR, env), "the floor"))
             times[p.stem].append(checked(run(cmd(p), env), f"solving {p.name}"))
             if p.stem in new_shapes:
                 new_shapes[p.stem].append(checked(run(cmd(p), off), f"solving {p.name} (derivative store off)"))
+    floor = [f for fs in floors.values() for f in fs]
     floor_s, floor_cpu = median_seconds(floor), median_cpu(floor)
     rows = []
     for p in problems:
-        rs = times[p.stem]
-        med, cpu = median_seconds(rs), median_cpu(rs)
-        rows.append({"problem": p.stem, "kind": classify(p), "seconds": med, "ratio": med / floor_s, "cpu": cpu,
-                     "cpu_ratio": cpu / floor_cpu if cpu and floor_cpu else None, "peak_mb": highest_peak(rs)})
+        rs, fs = times[p.stem], floors[p.stem]
+        cpu = median_cpu(rs)
+        cpu_ratio = _paired([(a.cpu, b.cpu) for a, b in zip(rs, fs)]) if cpu is not None else None
+        rows.append({"problem": p.stem, "kind": classify(p), "seconds": median_seconds(rs),
+                     "floor": median_seconds(fs), "ratio": _paired([(a.seconds, b.seconds) for a, b in zip(rs, fs)]),
+                     "cpu": cpu, "cpu_ratio": cpu_ratio, "peak_mb": highest_peak(rs)})
         if p.stem in new_shapes:
-            rows[-1]["store_off_seconds"] = median_seconds(new_shapes[p.stem])
+            ns = new_shapes[p.stem]
+            rows[-1]["store_off_seconds"] = median_seconds(ns)
+            rows[-1]["store_off_ratio"] = _paired([(a.seconds, b.seconds) for a, b in zip(ns, fs)])
     return {"floor": floor_s, "floor_cpu": floor_cpu, "floor_peak_mb": highest_peak(floor), "rows": rows,
             "runs": runs}
+
+
+def _paired(pairs: list[tuple]) -> float | None:
+    """The median of a / b over the pairs (``None`` where a figure is missing)."""
+    ratios = [a / b for a, b in pairs if a is not None and b]
+    return statistics.median(ratios) if ratios else None
 
 
 def worst(rows: list[dict], kinds: tuple[str, ...]) -> dict | None:

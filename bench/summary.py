@@ -57,7 +57,7 @@ def _cold_rows(cold: dict | None) -> list[list[str]]:
             out.append([label, "–", limit, "–", "not run" if cold is None else "no such problem"])
             continue
         r = w["row"]
-        out.append([label, f"{plural(w['count'], 'bundled problem')}, median of {plural(cold['runs'], 'run')}",
+        out.append([label, f"{plural(w['count'], 'bundled problem')}, median of {plural(cold['runs'], 'paired ratio')}",
                     limit, f"{r['ratio']:.2f}× worst (`{r['problem']}`); {w['within']} of {w['count']} within, "
                     f"median {w['median']:.2f}×", verdict(r["ratio"], target, "×")])
     return out

@@ -10,11 +10,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _row(out: str, first_cell: str) -> list[str]:
+def _row(out: str, first_cell: str, skip: int = 0) -> list[str]:
+    """The cells of the table row whose first cell is ``first_cell`` (after ``skip`` such rows)."""
     for line in out.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if line.startswith("|") and cells[0] == first_cell:
-            return cells
+            if not skip:
+                return cells
+            skip -= 1
     raise AssertionError(f"no table row starting with {first_cell!r} in:\n{out}")
 
 
@@ -88,11 +91,18 @@ def test_quick_benchmark_measures_every_target():
     for stem, (asks, target) in QUICK.items():
         cells = _row(out, f"`{stem}`")
         assert len(cells) == len(header) and cells[1:3] == [asks, target]
-        assert float(cells[3]) > 0 and cells[4] == floor[3]
+        assert float(cells[3]) > 0 and float(cells[4]) > 0  # its own floor run, just before it
         assert re.fullmatch(r"\d+\.\d\d×", cells[5])
+        assert abs(float(cells[5][:-1]) - float(cells[3]) / float(cells[4])) < 0.01  # one pair: its ratio
         _check_verdict(cells[5], cells[2], cells[6], "×", False)
         assert float(cells[7]) > 0 and re.fullmatch(r"\d+\.\d\d×", cells[8]) and re.fullmatch(r"\d+", cells[9])
     assert "`sigmoid-2-2-1`" not in out  # --quick: three problems only
+    # The keys again with the derivative store off: the key only, its two runs and ratios.
+    assert _row(out, "problem", 1) == ["problem", "with the store (s)", "ratio", "store off (s)", "ratio",
+                                       "off / with"]
+    off = _row(out, "`relu-2-2-2`", 1)
+    assert float(off[1]) > 0 and float(off[3]) > 0 and abs(float(off[5]) - float(off[3]) / float(off[1])) < 0.01
+    assert off[2] == _row(out, "`relu-2-2-2`")[5]
 
     # Scaling: the two stand-in sizes; the naive baselines at the smallest only.
     assert _row(out, "network") == ["network", "parameters", "runs", "nnsolve (s)", "above the floor (s)", "CPU (s)",
