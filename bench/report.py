@@ -52,8 +52,9 @@ def cold_table(cold: dict, quick: bool) -> str:
         out += ["Keys whose shapes are new (for information): each key run again right after its run above with "
                 "the derivative store off (`NNSOLVE_DERIVATIVE_CACHE=0`), so every shape of its graph is "
                 "differentiated by sympy, as in the first run of a problem whose shapes the store does not "
-                "hold yet (`solver/files/derivative_store.py`); the timed runs above follow an untimed one, "
-                "which has left them in the store.", "",
+                "hold yet (`solver/files/derivative_store.py`); "
+                + ("with --quick there is no untimed run before them, so the store holds what earlier runs left."
+                   if quick else "the timed runs above follow an untimed one, which has left them in the store."), "",
                 "| problem | with the store (s) | ratio | store off (s) | ratio | off / with |",
                 "|---|---:|---:|---:|---:|---:|"]
         for r in sorted(off, key=lambda r: -r["store_off_ratio"] / r["ratio"]):

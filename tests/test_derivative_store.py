@@ -77,6 +77,27 @@ def test_malformed_data_does_not_decode(nodes):
     assert decode(nodes) is None
 
 
+def _chain(n: int) -> list:
+    """x·x·…·x nested ``n`` deep, a function on top."""
+    return [["s", "x", {}]] + [["*", 0, i] for i in range(n)] + \
+        [["f", "solver.ops.activations.sigmoid:Sigmoid", n]]
+
+
+@pytest.mark.parametrize("nodes", [
+    _chain(3000),                                            # too deep for sympy to hash
+    [["s", "x", {}]] + [["+", i, i] for i in range(61)],     # 2^61 leaves once expanded
+    [["q", 10 ** 7000, 1]],                                  # an integer too wide
+    [["s", "x", {}], ["f", "sympy.functions.elementary.exponential:exp.__base__", 0]],  # a path
+    [["s", "x", {}], ["f", "solver.ops.functions:OpFunctionBase", 0]],  # not a registered class
+    [["s", "x", {}], ["f", "solver.ops.activations.sigmoid:Sigmoid", 0, 0]],  # two arguments
+    [["s", "x", {}], ["f", "solver.ops.tensor.attention:MaskedSoftmax", 0, 0]],  # fewer than 3
+    [["s", "x", {}], ["f", "solver.ops.activations.sigmoid:Sigmoid"]],  # no argument
+])
+def test_data_beyond_the_limits_does_not_decode(nodes):
+    assert decode(nodes) is None
+    assert decode(_chain(150)) is not None  # a deep but possible expression does
+
+
 def test_a_decoded_node_is_not_evaluated_and_names_map_to_symbols():
     u = sp.Symbol("u", positive=True)
     expr = sp.Mul._from_args((sp.Integer(2), sp.Add._from_args((x, x))))  # 2*(x + x), as stored
@@ -100,20 +121,44 @@ class _Memory:
         self.entries[key] = text
 
 
+def _changed(text: str) -> str:
+    """An entry still whole as JSON, its code changed: the first number of it negated."""
+    entry = json.loads(text)
+    node = next(n for n in entry["code"] if n[0] == "q")
+    node[1] = -node[1] or 1
+    return json.dumps(entry)
+
+
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_terms(), st.sampled_from(_SYMBOLS))
 def test_a_derivative_read_back_from_a_store_is_sympys(term, symbol):
     """Differentiated into an empty store, then read back by a fresh process (nothing known
-    in it), then read back from a damaged store: sympy's derivative each time."""
+    in it: sympy not asked), then read from a store damaged six ways (not JSON, not an
+    entry, another entry's text, a number changed): sympy's derivative each time."""
     store = _Memory()
     before = shapes.use_store(store)
+    calls = []
+    original = shapes._differentiated
+    shapes._differentiated = lambda *a: calls.append(a) or original(*a)
     try:
-        for damage in (None, None, "[", '[["q",1,0]]', "[]", '{"a": 1}'):
+        assert _same(derivative(term, symbol), sp.diff(term, symbol))
+        kept = dict(store.entries)
+        for damage in (None, "[", '{"a": 1}', "swapped", "changed", '{"key": 1, "sum": 2, "code": []}'):
             shapes._known.clear()
-            if damage is not None:
-                store.entries = dict.fromkeys(store.entries, damage)
+            calls.clear()
+            if damage == "swapped" and len(kept) >= 2:  # each entry under the next one's name
+                texts = list(kept.values())
+                store.entries = dict(zip(kept, texts[1:] + texts[:1]))
+            elif damage == "changed":
+                store.entries = {k: _changed(t) if '"q"' in t else t for k, t in kept.items()}
+            elif damage is not None:
+                store.entries = dict.fromkeys(kept, damage)
             assert _same(derivative(term, symbol), sp.diff(term, symbol)), (term, symbol, damage)
+            if damage is None:
+                assert calls == []  # read back, not differentiated again
+            store.entries = dict(kept)
     finally:
+        shapes._differentiated = original
         shapes.use_store(before)
         shapes._known.clear()
 
@@ -161,14 +206,19 @@ def test_a_second_run_reads_the_store_and_writes_the_same_key(runner, tmp_path, 
     assert "attention-masked.md" in first
 
     # Damaged entries: each made again, the key the same.
+    whole = entries[0].read_text()
+    assert json.loads(whole)["key"] == entries[0].stem
     for i, entry in enumerate(entries):
-        entry.write_bytes([b"", b"[", b"[]", b'[["q",1,0]]', b"\xff\xfe[]"][i % 5])  # the last not UTF-8
+        damaged = [b"", b"[", b"[]", b'[["q",1,0]]', b"\xff\xfe[]",  # the last not UTF-8
+                   whole.encode(),  # another entry's text under this name
+                   _changed(entry.read_text()).encode() if '"q"' in entry.read_text() else b"{}"][i % 7]
+        entry.write_bytes(damaged)
     calls.clear()
     _as_a_new_process(monkeypatch)
     _run(runner, "solve", problem, "-o", str(tmp_path / "damaged"), "-f", "md", "-f", "tex", "-f", "json")
     assert len(calls) == len(entries)
     assert _outputs(tmp_path / "damaged") == first
-    assert all(json.loads(e.read_text())[-1] for e in entries)  # written again, whole
+    assert all(json.loads(e.read_text())["key"] == e.stem for e in entries)  # written again, whole
 
 
 def test_a_command_that_differentiates_nothing_makes_no_folder_and_the_api_keeps_entries(
@@ -202,6 +252,36 @@ def test_a_switched_off_or_unwritable_store_costs_time_only(runner, tmp_path, mo
     assert _outputs(tmp_path / "off") == _outputs(tmp_path / "unwritable")
 
 
+def test_an_entry_that_is_not_a_plain_file_is_not_read(tmp_path):
+    store = ds.DerivativeStore(tmp_path)
+    (tmp_path / "elsewhere.json").write_text("[]")
+    (tmp_path / f"{'a' * 64}.json").symlink_to(tmp_path / "elsewhere.json")
+    os.mkfifo(tmp_path / f"{'b' * 64}.json")          # would block a plain read for ever
+    (tmp_path / f"{'c' * 64}.json").mkdir()
+    (tmp_path / f"{'d' * 64}.json").write_bytes(b" " * (ds.LARGEST_ENTRY + 1))
+    (tmp_path / f"{'e' * 64}.json").write_text('{"key": "e"}')
+    for k in "abcd":
+        assert store.get(k * 64) is None
+    assert store.get("e" * 64) == '{"key": "e"}'
+
+
+def test_two_stores_ending_out_of_order_leave_none_installed(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("NNSOLVE_DERIVATIVE_CACHE", raising=False)
+    first, second = ds.derivative_store(), ds.derivative_store()
+    a = first.__enter__()
+    b = second.__enter__()
+    assert shapes._store is b
+    first.__exit__(None, None, None)   # as two threads would: the first to start ends first
+    second.__exit__(None, None, None)
+    assert shapes._store is None and a is not b
+    with ds.derivative_store() as outer:  # nested, in order: the outer one put back
+        with ds.derivative_store():
+            pass
+        assert shapes._store is outer
+    assert shapes._store is None
+
+
 def test_a_full_disk_keeps_nothing(tmp_path, monkeypatch):
     store = ds.DerivativeStore(tmp_path)
     store.put("a" * 64, "[]")
@@ -214,6 +294,7 @@ def test_a_full_disk_keeps_nothing(tmp_path, monkeypatch):
 
 
 def test_the_oldest_entries_and_folders_are_removed(tmp_path, monkeypatch):
+    monkeypatch.delenv("NNSOLVE_DERIVATIVE_CACHE", raising=False)
     monkeypatch.setattr(ds, "KEEP_ENTRIES", 3)
     store = ds.DerivativeStore(tmp_path)
     for i in range(2):
@@ -253,7 +334,7 @@ def test_the_fingerprint_follows_the_operations_code(tmp_path, monkeypatch):
         first = ds.fingerprint()
         ds.fingerprint.cache_clear()
         assert ds.fingerprint() == first
-        (tmp_path / "ops/sub/b.py").write_text("x = 2\n")
+        (tmp_path / "ops/sub/b.py").write_text("x = 22\n")  # its size changes with it
         ds.fingerprint.cache_clear()
         assert ds.fingerprint() != first
     finally:

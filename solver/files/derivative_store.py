@@ -25,6 +25,7 @@ import hashlib
 import os
 import re
 import shutil
+import stat
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -42,7 +43,9 @@ KEEP_ENTRIES = 20000
 #: Folders kept (one per fingerprint), the least recently used removed.
 KEEP_FOLDERS = 4
 #: What the encoding of an entry is (:mod:`solver.graph.shape_codec`): part of the fingerprint.
-CODEC = 1
+CODEC = 2
+#: The largest entry read (bytes): far beyond any derivative of a problem's formula.
+LARGEST_ENTRY = 8_000_000
 _ENTRY_RE = re.compile(r"^[0-9a-f]{64}\.json$")
 _FOLDER_RE = re.compile(r"^derivatives-[0-9a-f]{16}$")
 _PACKAGE = Path(__file__).resolve().parent.parent
@@ -66,15 +69,13 @@ class DerivativeStore:
         return self._folder
 
     def get(self, key: str) -> str | None:
-        """The entry kept under ``key``, or ``None`` (none, or it cannot be read)."""
+        """The entry kept under ``key``, or ``None`` (none, or it cannot be read: see
+        :func:`_read_entry`)."""
         if key in self.new:
             return self.new[key]
         if self.folder is None:
             return None
-        try:
-            return (self.folder / f"{key}.json").read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            return None
+        return _read_entry(self.folder / f"{key}.json")
 
     def put(self, key: str, text: str) -> None:
         """Keep ``text`` under ``key`` once the run ends (:meth:`flush`)."""
@@ -105,6 +106,27 @@ class DerivativeStore:
                 pass
 
 
+def _read_entry(path: Path) -> str | None:
+    """The text of an entry: a regular file of this user's, not a link, of at most
+    :data:`LARGEST_ENTRY` bytes, in UTF-8; else ``None`` (never waits on a FIFO or reads a
+    device)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > LARGEST_ENTRY \
+                or (hasattr(os, "getuid") and st.st_uid != os.getuid()):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            return fh.read(LARGEST_ENTRY + 1).decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    finally:
+        os.close(fd)
+
+
 @contextmanager
 def derivative_store():
     """Keep the derivatives of shapes between runs for the duration of the block (installed
@@ -118,7 +140,8 @@ def derivative_store():
     try:
         yield store
     finally:
-        shapes.use_store(before)
+        if shapes.use_store(before) is not store:  # another block ended first (two threads):
+            shapes.use_store(None)  # its store was written; put back none rather than it
         store.flush()
 
 

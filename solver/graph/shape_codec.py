@@ -29,9 +29,18 @@ import sys
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
+from ..ops.functions import OpFunctionBase
+
 #: The modules whose functions may be named: sympy's own functions and nnsolve's operations.
 _MODULES = ("sympy.functions.", "solver.ops.")
 _CONSTANTS = {"E": sp.E, "pi": sp.pi}
+#: The most nodes, the deepest nesting, the largest tree (a shared node counted at each use)
+#: and the widest integer (in bits) that a decoded expression may have: far beyond any
+#: derivative of a problem's formula, and within what sympy can hash, compare and print.
+MOST_NODES = 100_000
+DEEPEST = 200
+LARGEST_TREE = 10_000_000
+WIDEST_BITS = 20_000
 
 
 def encode(expr: sp.Basic, names: dict | None = None) -> list | None:
@@ -90,11 +99,20 @@ def decode(nodes, symbols: dict | None = None) -> sp.Basic | None:
     (``{name: Symbol}``), each symbol node is the symbol of its name there, and a name not
     there makes the nodes not well-formed."""
     try:
+        if len(nodes) > MOST_NODES:
+            return None
         built: list[sp.Basic] = []
+        depth: list[int] = []
+        size: list[int] = []
         for node in nodes:
             built.append(_decode(node, built, symbols))
+            children = node[2:] if node[0] == "f" else node[1:] if node[0] in ("+", "*", "^") else ()
+            depth.append(1 + max((depth[i] for i in children), default=0))
+            size.append(1 + sum(size[i] for i in children))
+            if depth[-1] > DEEPEST or size[-1] > LARGEST_TREE:
+                return None
         return built[-1] if built else None
-    except (TypeError, ValueError, KeyError, IndexError, AttributeError, ZeroDivisionError):
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, ZeroDivisionError, RecursionError):
         return None
 
 
@@ -109,7 +127,7 @@ def _decode(node: list, built: list, symbols: dict | None) -> sp.Basic:
         return sp.Symbol(name, **assumptions)
     if tag == "q":
         p, q = node[1], node[2]
-        if type(p) is not int or type(q) is not int or q <= 0:
+        if type(p) is not int or type(q) is not int or q <= 0 or max(abs(p), q).bit_length() > WIDEST_BITS:
             raise ValueError(node)
         return sp.Rational(p, q)
     if tag == "c":
@@ -122,7 +140,8 @@ def _decode(node: list, built: list, symbols: dict | None) -> sp.Basic:
         return sp.Pow(*args, evaluate=False)
     if tag == "f":
         kind = _function(node[1])
-        if kind is None:
+        if kind is None or not args or len(args) not in kind.nargs \
+                or len(args) < (getattr(kind, "least_arguments", None) or 1):
             raise ValueError(node)
         return kind(*args, evaluate=False)
     raise ValueError(node)
@@ -135,16 +154,18 @@ def _index(i, size: int) -> int:
 
 
 def _function(name) -> type | None:
-    """The function class ``module:Class`` names, if that module is imported already and is
-    one of :data:`_MODULES`, and the class is a sympy ``Function``."""
+    """The function class ``module:Class`` names: a sympy ``Function`` defined at the top of
+    a module of :data:`_MODULES` that is imported already (one of nnsolve's must be its
+    operations' registered class of that name)."""
     if not isinstance(name, str) or ":" not in name:
         return None
     module, _, qualname = name.partition(":")
-    if not module.startswith(_MODULES) or module not in sys.modules:
+    if not module.startswith(_MODULES) or module not in sys.modules or not qualname.isidentifier():
         return None
-    kind = sys.modules[module]
-    for part in qualname.split("."):
-        kind = getattr(kind, part, None)
-    if isinstance(kind, type) and issubclass(kind, sp.Function) and not issubclass(kind, AppliedUndef):
-        return kind
-    return None
+    kind = getattr(sys.modules[module], qualname, None)
+    if not (isinstance(kind, type) and issubclass(kind, sp.Function)) or issubclass(kind, AppliedUndef) \
+            or kind.__module__ != module or kind.__qualname__ != qualname:
+        return None
+    if module.startswith("solver.") and OpFunctionBase.registry.get(qualname) is not kind:
+        return None
+    return kind

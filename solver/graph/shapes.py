@@ -70,7 +70,7 @@ def derivative(term: sp.Expr, symbol: sp.Symbol) -> sp.Expr:
     if code is None:  # a node the codec does not write: renamed as a tree
         return _by_renaming(term, symbol, ordered)
     back = {n: s for s, n in names.items()}
-    text = json.dumps([code, names[symbol]], separators=(",", ":"))
+    text = _compact([code, names[symbol]])
     found = _known.get(text)
     if found is None and _store is not None:
         found = _kept(text)
@@ -92,17 +92,28 @@ _known: dict[str, list | sp.Expr] = {}
 
 
 def _kept(text: str) -> list | None:
-    """The derivative the store keeps for the canonical term ``text``, undecoded."""
-    kept = _store.get(_key(text))
+    """The derivative the store keeps for the canonical term ``text``, undecoded: ``None``
+    unless the entry is whole (``{"key": …, "sum": …, "code": …}``: the key it was written
+    under and the hash of its code, so that an entry copied under another name, or changed
+    on disk, is made again)."""
+    key = _key(text)
+    kept = _store.get(key)
     try:
-        found = json.loads(kept) if kept is not None else None
-    except ValueError:  # not JSON: a damaged entry, made again
+        entry = json.loads(kept) if kept is not None else None
+        code = entry["code"]
+        if entry["key"] != key or entry["sum"] != _key(_compact(code)):
+            return None
+    except (ValueError, TypeError, KeyError, RecursionError):  # not JSON, or not an entry
         return None
-    return found if isinstance(found, list) else None
+    return code if isinstance(code, list) else None
 
 
 def _key(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _compact(data) -> str:
+    return json.dumps(data, separators=(",", ":"))
 
 
 def _differentiated(code: list, by: str, text: str) -> list | sp.Expr:
@@ -115,7 +126,8 @@ def _differentiated(code: list, by: str, text: str) -> list | sp.Expr:
     if found is None:
         return result
     if _store is not None:
-        _store.put(_key(text), json.dumps(found, separators=(",", ":")))
+        key = _key(text)
+        _store.put(key, _compact({"key": key, "sum": _key(_compact(found)), "code": found}))
     return found
 
 
