@@ -25,6 +25,7 @@ float, a ``Dummy``, an unevaluated ``Derivative``, a relation…) is not encoded
 from __future__ import annotations
 
 import sys
+from functools import lru_cache
 
 import sympy as sp
 from sympy.core.function import AppliedUndef
@@ -93,27 +94,44 @@ def _name(kind: type) -> str:
     return f"{kind.__module__}:{kind.__qualname__}"
 
 
-def decode(nodes, symbols: dict | None = None) -> sp.Basic | None:
+def decode(nodes, symbols: dict | None = None, checked: bool = False) -> sp.Basic | None:
     """The expression ``nodes`` encode, or ``None`` when they are not a well-formed
-    encoding (a cache entry damaged, or written by other code); with ``symbols``
-    (``{name: Symbol}``), each symbol node is the symbol of its name there, and a name not
-    there makes the nodes not well-formed."""
+    encoding within :func:`within_limits` (a cache entry damaged, or written by other code);
+    with ``symbols`` (``{name: Symbol}``), each symbol node is the symbol of its name there,
+    and a name not there makes the nodes not well-formed. ``checked``: the limits were
+    checked already (nodes this process encoded, or read and checked once)."""
     try:
-        if len(nodes) > MOST_NODES:
+        if not checked and not within_limits(nodes):
             return None
         built: list[sp.Basic] = []
-        depth: list[int] = []
-        size: list[int] = []
         for node in nodes:
             built.append(_decode(node, built, symbols))
-            children = node[2:] if node[0] == "f" else node[1:] if node[0] in ("+", "*", "^") else ()
-            depth.append(1 + max((depth[i] for i in children), default=0))
-            size.append(1 + sum(size[i] for i in children))
-            if depth[-1] > DEEPEST or size[-1] > LARGEST_TREE:
-                return None
         return built[-1] if built else None
     except (TypeError, ValueError, KeyError, IndexError, AttributeError, ZeroDivisionError, RecursionError):
         return None
+
+
+def within_limits(nodes) -> bool:
+    """Whether ``nodes`` (as read, unchecked) is a list of at most :data:`MOST_NODES` nodes
+    whose arguments come before them, nested at most :data:`DEEPEST` deep and of at most
+    :data:`LARGEST_TREE` nodes once expanded (a shared node counted at each use)."""
+    if not isinstance(nodes, list) or len(nodes) > MOST_NODES:
+        return False
+    depth: list[int] = []
+    size: list[int] = []
+    try:
+        for node in nodes:
+            tag = node[0]
+            children = node[2:] if tag == "f" else node[1:] if tag in ("+", "*", "^") else ()
+            if not all(type(i) is int and 0 <= i < len(depth) for i in children):
+                return False
+            depth.append(1 + max((depth[i] for i in children), default=0))
+            size.append(1 + sum(size[i] for i in children))
+            if depth[-1] > DEEPEST or size[-1] > LARGEST_TREE:
+                return False
+    except (TypeError, IndexError, KeyError):
+        return False
+    return True
 
 
 def _decode(node: list, built: list, symbols: dict | None) -> sp.Basic:
@@ -140,8 +158,7 @@ def _decode(node: list, built: list, symbols: dict | None) -> sp.Basic:
         return sp.Pow(*args, evaluate=False)
     if tag == "f":
         kind = _function(node[1])
-        if kind is None or not args or len(args) not in kind.nargs \
-                or len(args) < (getattr(kind, "least_arguments", None) or 1):
+        if kind is None or not _arity(kind, len(args)):
             raise ValueError(node)
         return kind(*args, evaluate=False)
     raise ValueError(node)
@@ -153,10 +170,25 @@ def _index(i, size: int) -> int:
     return i
 
 
+@lru_cache(maxsize=1024)
+def _arity(kind: type, count: int) -> bool:
+    """Whether ``kind`` takes ``count`` arguments (one at least; its ``nargs``, a sympy set,
+    asked once)."""
+    return count >= max(1, getattr(kind, "least_arguments", None) or 1) and count in kind.nargs
+
+
+#: The function classes found by :func:`_function`, by name (a name not found is looked up
+#: again: its module may be imported later).
+_FOUND: dict[str, type] = {}
+
+
 def _function(name) -> type | None:
     """The function class ``module:Class`` names: a sympy ``Function`` defined at the top of
     a module of :data:`_MODULES` that is imported already (one of nnsolve's must be its
     operations' registered class of that name)."""
+    found = _FOUND.get(name) if isinstance(name, str) else None
+    if found is not None:
+        return found
     if not isinstance(name, str) or ":" not in name:
         return None
     module, _, qualname = name.partition(":")
@@ -168,4 +200,5 @@ def _function(name) -> type | None:
         return None
     if module.startswith("solver.") and OpFunctionBase.registry.get(qualname) is not kind:
         return None
+    _FOUND[name] = kind
     return kind

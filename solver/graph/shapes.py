@@ -28,7 +28,7 @@ from typing import Protocol
 
 import sympy as sp
 
-from .shape_codec import decode, encode
+from .shape_codec import decode, encode, within_limits
 
 
 class Store(Protocol):
@@ -105,7 +105,7 @@ def _kept(text: str) -> list | None:
             return None
     except (ValueError, TypeError, KeyError, RecursionError):  # not JSON, or not an entry
         return None
-    return code if isinstance(code, list) else None
+    return code if within_limits(code) else None
 
 
 def _key(text: str) -> str:
@@ -119,7 +119,7 @@ def _compact(data) -> str:
 def _differentiated(code: list, by: str, text: str) -> list | sp.Expr:
     """sympy's derivative of the canonical term ``code`` by the canonical symbol ``by``:
     encoded (and kept in the store), or the canonical tree where the codec does not write it."""
-    shape = decode(code)
+    shape = decode(code, checked=True)
     symbol = next(s for s in shape.free_symbols if s.name == by)
     result = sp.diff(shape, symbol)
     found = encode(result)
@@ -134,8 +134,8 @@ def _differentiated(code: list, by: str, text: str) -> list | sp.Expr:
 def _named_back(found: list | sp.Expr, back: dict[str, sp.Symbol]) -> sp.Expr | None:
     """A canonical derivative in the term's own symbols (``None``: ``found`` does not decode,
     or names a symbol the term does not have)."""
-    if isinstance(found, list):
-        return decode(found, back)
+    if isinstance(found, list):  # this process's encoding, or an entry read and checked
+        return decode(found, back, checked=True)
     return renamed(found, {s: back[s.name] for s in found.free_symbols}, {})
 
 
