@@ -25,7 +25,7 @@ with collector_paused(freeze=True):
     import click
 
     from .core.errors import NNSolveError
-    from .core.options import Options
+    from .core.options import DEFAULT_FORMATS, Options
     from .core.version import __version__
     from .problem.fields import printable
     from .render.formats import FORMATS
@@ -120,7 +120,7 @@ def solve(problems, outdir, formats, sheet, documentclass, precision, style, bod
 
     options = Options(style=style, precision=precision, sheet=sheet, documentclass=documentclass,
                       body_only=body_only, templates=templates,
-                      formats=tuple(dict.fromkeys(formats or Options.formats)), variant=variant)
+                      formats=tuple(dict.fromkeys(formats or DEFAULT_FORMATS)), variant=variant)
 
     def report(path: Path, err: Exception) -> None:
         if isinstance(err, NNSolveError):
@@ -174,7 +174,7 @@ def variants(problem, count, seed, roster, outdir, formats, sheet, documentclass
     from .pipeline import run_variants
 
     options = Options(sheet=sheet, documentclass=documentclass,
-                      formats=tuple(dict.fromkeys(formats or Options.formats)))
+                      formats=tuple(dict.fromkeys(formats or DEFAULT_FORMATS)))
     try:
         if check:
             from .key.variant_check import check_pool

@@ -5,11 +5,12 @@ Python API call these; every error is an :class:`~solver.core.errors.NNSolveErro
 from __future__ import annotations
 
 from contextlib import nullcontext
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import jinja2
+import msgspec
+from msgspec import field
 
 from .core.errors import ProblemError, TemplateError
 from .core.options import Options
@@ -83,8 +84,7 @@ def render_outputs(solution: Solution, options: Options, cache=None) -> list[Ren
                             line=getattr(exc, "lineno", None)) from None
 
 
-@dataclass
-class Report:
+class Report(msgspec.Struct):
     """What a run did: the files written, and each problem file that failed with its error
     (the others were solved and written all the same, as a compiler goes on past a bad file)."""
 
@@ -141,7 +141,10 @@ def run(problems, outdir: Path, options: Options = Options(), progress: Progress
         pdfs[path] = []
         built += [(path, r) for r in rendered if r.build]
     if built:
-        from .files.builds import build_pdf_file, check_tex  # subprocesses, signals: only for PDFs
+        from .files.builds import (  # subprocesses, signals: only for PDFs
+            build_pdf_file,
+            check_tex,
+        )
 
         check_tex()
     bar = progress(built, "Building PDFs") if progress and len(built) > 1 else nullcontext(built)
@@ -201,7 +204,9 @@ def run_variants(path: Path, outdir: Path, options: Options, count: int | None, 
             entries.append((student, sol))
     pdfs = build_pdfs(builds, outdir, jobs)
     keys = [pdf for target, pdf in pdfs if not target.stem.endswith("-questions")]
-    from .files.book import merge_pdfs  # pypdf: 55 ms of imports that a plain solve does not need
+    from .files.book import (
+        merge_pdfs,  # pypdf: 55 ms of imports that a plain solve does not need
+    )
 
     book = [(outdir / f"{path.stem}-keys.pdf", merge_pdfs(keys, "Key"))] if keys else []
     summary = class_answers(path.stem, seed, entries)

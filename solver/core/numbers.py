@@ -9,9 +9,9 @@ significant digits. Rounding happens only for display, in :func:`display`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_UP, Decimal, localcontext
 
+import msgspec
 import sympy as sp
 from mpmath.libmp import dps_to_prec, prec_to_dps, to_str
 from sympy.core.numbers import mpf_norm
@@ -176,8 +176,7 @@ def _mpf_text(mpf: tuple, prec: int) -> str:
     return text.removeprefix("+")
 
 
-@dataclass(frozen=True)
-class Shown:
+class Shown(msgspec.Struct, frozen=True):
     """A value as the key prints it.
 
     Attributes:

@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import msgspec
+from msgspec.structs import replace
+
+#: The output formats written when none is asked for.
+DEFAULT_FORMATS = ("md", "tex")
 
 
-@dataclass(frozen=True)
-class Options:
+class Options(msgspec.Struct, frozen=True):
     """Choices of the user, each ``None`` where the problem file decides.
 
     Attributes:
@@ -29,7 +32,7 @@ class Options:
     documentclass: str = "article"
     body_only: bool = False
     templates: str | None = None
-    formats: tuple[str, ...] = ("md", "tex")
+    formats: tuple[str, ...] = DEFAULT_FORMATS
     variant: str | None = None
 
     def but(self, **changes) -> "Options":

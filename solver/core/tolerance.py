@@ -13,13 +13,13 @@ displayed rounding. Pure functions on exact numbers (``fractions.Fraction``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
 
+import msgspec
 
-@dataclass(frozen=True)
-class Tolerance:
+
+class Tolerance(msgspec.Struct, frozen=True):
     """A tolerance rule: ``kind`` is ``absolute``, ``relative``, ``sigfigs`` or ``display``
     (the default: the key's displayed rounding), ``amount`` its number (``None`` for display)."""
 

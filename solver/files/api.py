@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import base64
 import re
-from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Mapping
+
+import msgspec
+from msgspec.structs import fields
 
 from ..core.errors import BuildError, ProblemError
 from ..core.options import Options
@@ -113,8 +115,7 @@ def _data_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
 
-@dataclass(frozen=True)
-class Key:
+class Key(msgspec.Struct, frozen=True):
     """A solved problem: ``solution`` (the key stage's plain data) and the ``options`` it was
     solved and is rendered with. What :func:`solver.solve` returns."""
 

@@ -27,8 +27,9 @@ import socket
 import tempfile
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
+
+import msgspec
 
 from ..core.errors import BuildError
 from . import tex_format, tex_run
@@ -54,8 +55,7 @@ _FOLDER_RE = re.compile(re.escape(PREFIX) + r"[A-Za-z0-9_]+$")
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-@dataclass(frozen=True)
-class PdfResult:
+class PdfResult(msgspec.Struct, frozen=True):
     """A build's outcome: the PDF (``None`` on an error), the log, and the first error."""
 
     pdf: bytes | None

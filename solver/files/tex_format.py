@@ -28,8 +28,9 @@ import re
 import shutil
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
+
+import msgspec
 
 from ..core.errors import BuildError
 from .cache import cache_folder
@@ -48,8 +49,7 @@ _LOADING = (r"\\(?:documentclass|usepackage|RequirePackage)(?:\[[^\]\n]*\])?\{[^
 _DUMPED = re.compile(rf"(?:(?:{_LOADING})[ \t]*\n)+")
 
 
-@dataclass(frozen=True)
-class Prepared:
+class Prepared(msgspec.Struct, frozen=True):
     """A document ready to build from a format: its text with ``\\endofdump`` after the
     dumped lines, pdflatex's flags, and the cached format."""
 

@@ -10,10 +10,10 @@ edges, and every upstream term is computed once and reused.
 from __future__ import annotations
 
 import operator
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
+import msgspec
 import sympy as sp
 
 from ..core.numbers import normalize
@@ -33,8 +33,7 @@ class Local(NamedTuple):
     value: sp.Expr
 
 
-@dataclass(frozen=True)
-class Gradients:
+class Gradients(msgspec.Struct, frozen=True):
     """Values and adjoints of a graph.
 
     Attributes:

@@ -6,10 +6,10 @@ rule for some local derivatives. Everything exact, as :mod:`.backprop` computes 
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Callable
 
 import sympy as sp
+from msgspec.structs import replace
 
 from ..core.numbers import normalize, parse_number
 from ..ops.functions import OpFunctionBase

@@ -21,9 +21,9 @@ apply to.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
+import msgspec
 import sympy as sp
 
 from ..core.errors import ProblemError
@@ -42,8 +42,7 @@ DEFAULT_EPOCHS = {"perceptron": 20, "delta_rule": 1}
 MAX_PRESENTATIONS = 1000
 
 
-@dataclass(frozen=True)
-class Unit:
+class Unit(msgspec.Struct, frozen=True):
     """A single unit as a rule trains it.
 
     Attributes:
@@ -73,8 +72,7 @@ class Unit:
         return self.activation in THRESHOLDS
 
 
-@dataclass(frozen=True)
-class Presentation:
+class Presentation(msgspec.Struct, frozen=True):
     """One example presented: its z = w·x + b with the weights ``w``, ``b`` it met, ŷ = f(z)
     (``None`` for a linear unit), the error (y − ŷ for the perceptron, y − z for the delta
     rule), the update η·error·x and η·error (online: applied at once; batch: this example's
@@ -105,8 +103,7 @@ class Presentation:
         return (self.y - self.z) ** 2 / 2
 
 
-@dataclass(frozen=True)
-class Epoch:
+class Epoch(msgspec.Struct, frozen=True):
     """One epoch: its mistakes (ŷ ≠ y, for a unit with a threshold; else ``None``), its
     E = Σ ½ (y − z)², the update it made in all, and the weights at its end."""
 
@@ -119,8 +116,7 @@ class Epoch:
     b: sp.Rational | None
 
 
-@dataclass(frozen=True)
-class Run:
+class Run(msgspec.Struct, frozen=True):
     """A rule's run: ``rule`` (perceptron, delta_rule), ``mode`` (online, batch), η, the
     epochs allowed, every presentation and epoch, and for the perceptron the epoch that made
     no mistake (``None`` when none did within ``epochs``)."""

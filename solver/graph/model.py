@@ -8,10 +8,11 @@ A :class:`Graph` is built by :mod:`solver.graph.network` (layered networks) or
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
 
+import msgspec
 import sympy as sp
+from msgspec.structs import replace
 
 from ..ops.functions import plain_product
 
@@ -40,8 +41,7 @@ def _symbol_names(expr: sp.Expr) -> set[str]:
     return {s.name for s in expr.free_symbols}
 
 
-@dataclass(frozen=True)
-class Node:
+class Node(msgspec.Struct, frozen=True):
     """One quantity of the graph.
 
     Attributes:
@@ -70,8 +70,7 @@ class Node:
         return self.expr is None
 
 
-@dataclass(frozen=True)
-class Group:
+class Group(msgspec.Struct, frozen=True):
     """Nodes shown together in the forward pass (a layer), with its title and the
     activation's definition line (LaTeX, may be empty)."""
 
@@ -80,8 +79,7 @@ class Group:
     definition: str = ""
 
 
-@dataclass(frozen=True)
-class LayerInfo:
+class LayerInfo(msgspec.Struct, frozen=True):
     """One dense layer as the matrix style shows it. Per-example tuples are indexed
     by example (one entry for a single input).
 
@@ -109,8 +107,7 @@ class LayerInfo:
     z_vector: str | None = None
 
 
-@dataclass(frozen=True)
-class TensorInfo:
+class TensorInfo(msgspec.Struct, frozen=True):
     """A named tensor of a tensor graph problem: its elements are scalar nodes.
 
     Attributes:
@@ -132,8 +129,7 @@ class TensorInfo:
     text: str = ""
 
 
-@dataclass(frozen=True)
-class Graph:
+class Graph(msgspec.Struct, frozen=True, dict=True):
     """Nodes in topological order (every parent before its children).
 
     Attributes:

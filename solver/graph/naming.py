@@ -4,8 +4,7 @@ neurons keyed ``h1#2`` (example 2)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+import msgspec
 import sympy as sp
 
 from ..core.names import latex_name
@@ -33,8 +32,7 @@ def example_key(key: str, n: int, size: int) -> str:
     return key if size == 1 else f"{key}#{n}"
 
 
-@dataclass(frozen=True)
-class LayerNames:
+class LayerNames(msgspec.Struct, frozen=True):
     neurons: list[str]
     pre: list[str]
     weights: dict[tuple[int, int], str]

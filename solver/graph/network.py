@@ -9,9 +9,9 @@ losses, so reverse accumulation adds up the examples' contributions by itself.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 import sympy as sp
+from msgspec.structs import replace
 from sympy.core.basic import Basic
 
 from ..core.errors import ProblemError

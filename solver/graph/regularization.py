@@ -13,8 +13,7 @@ and a training run, an update and the loss after it include the penalty by thems
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+import msgspec
 import sympy as sp
 
 from ..core.numbers import written_latex
@@ -24,8 +23,7 @@ from .model import Node, sym
 PENALTY = "R"
 
 
-@dataclass(frozen=True)
-class Penalty:
+class Penalty(msgspec.Struct, frozen=True):
     """The penalty of one question: its node, and what the key says of it.
 
     Attributes:

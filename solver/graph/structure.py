@@ -20,15 +20,13 @@ so that both forms give the same number; the floor again when the division is no
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+import msgspec
 import sympy as sp
 
 from ..ops.tensor import out_size
 
 
-@dataclass(frozen=True)
-class LayerResult:
+class LayerResult(msgspec.Struct, frozen=True):
     """One layer of an architecture as the key shows it.
 
     Attributes:

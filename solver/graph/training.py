@@ -20,12 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import nullcontext
-from dataclasses import dataclass, field
 from functools import partial
 from typing import NamedTuple
 
 import mpmath
+import msgspec
 import sympy as sp
+from msgspec import field
 
 from ..core.numbers import DIGITS
 from ..ops.functions import AmbiguousBranch
@@ -39,16 +40,14 @@ from .run_code import NAME as _NAME
 from .run_code import compiled_formula, kind, reader
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(msgspec.Struct, frozen=True):
     """An optimizer and its hyper-parameters (exact numbers, by name, defaults filled in)."""
 
     optimizer: Optimizer
     hp: dict
 
 
-@dataclass(frozen=True)
-class Snapshot:
+class Snapshot(msgspec.Struct, frozen=True):
     """The loss and the parameters after ``step`` steps (step 0: before training), the
     gradient each parameter was moved by in that step and every value the step computed
     for it besides ``w`` (the optimizer's state, and m̂, v̂…), by parameter (empty at step 0)."""

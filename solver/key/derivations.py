@@ -13,15 +13,14 @@ Adding a derivation: a function returning a :class:`Derivation`, registered in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cached_property
 from typing import Callable
 
+import msgspec
 import sympy as sp
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(msgspec.Struct, frozen=True):
     """One line: its LaTeX, the sympy expression it stands for, why it follows, and a
     substitution (a condition such as Σy = 1) applied when checking it."""
 
@@ -31,8 +30,7 @@ class Step:
     condition: dict | None = None
 
 
-@dataclass(frozen=True)
-class Derivation:
+class Derivation(msgspec.Struct, frozen=True, dict=True):
     name: str
     title: str
     claim: str           # LaTeX of what is proved

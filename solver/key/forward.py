@@ -3,9 +3,8 @@ a recap of values an earlier question showed instead of showing them again."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import sympy as sp
+from msgspec.structs import replace
 
 from ..core.numbers import exact_text, written_latex
 from ..graph.regularization import PENALTY

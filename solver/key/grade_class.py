@@ -6,7 +6,9 @@ student marked. No files are read or written here."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+
+import msgspec
+from msgspec import field
 
 from ..core.errors import ProblemError
 from ..core.tolerance import Tolerance
@@ -16,8 +18,7 @@ from .grade_setup import Setup, setup_for
 from .grading import Mark, grade_student
 
 
-@dataclass
-class ClassGrades:
+class ClassGrades(msgspec.Struct):
     """Every student's marks (in the CSV's order of students), the key title of each, how
     numbers were marked, and whether a problem was there for carried-forward marks."""
 

@@ -7,9 +7,9 @@ its code as ``nnsolve solve --variant`` does; every key is checked against the p
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+import msgspec
 import sympy as sp
+from msgspec import field
 
 from ..core.errors import ProblemError
 from ..graph.backprop import backward, forward
@@ -26,8 +26,7 @@ from .solve import solve
 from .variants import parse_code, variant
 
 
-@dataclass
-class Setup:
+class Setup(msgspec.Struct):
     """A key's problem as grading reads it: contexts by question id, the key's significant
     figures, the grading block, the equations by question id then left-hand side (LaTeX) and
     the problem file's name."""

@@ -6,10 +6,10 @@ wrong or missing, with its points. Exact arithmetic throughout; see README "Grad
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from fractions import Fraction
 
+import msgspec
 import sympy as sp
 
 from ..core.errors import ProblemError
@@ -23,8 +23,7 @@ from .grade_work import carried, slipped
 from .misconceptions import MISCONCEPTIONS
 
 
-@dataclass(frozen=True)
-class Mark:
+class Mark(msgspec.Struct, frozen=True):
     """One answer's mark. ``status`` is correct, carried, misconception, wrong or missing;
     ``verdict`` the words of grades.csv (``carried forward from dL/dh1``, ``misconception:
     update_sign_flipped``); ``explanation`` one line for the feedback; ``equation`` the key's

@@ -7,8 +7,8 @@ answers JSON. Rendering (:mod:`solver.render`) only lays these out.
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 
+import msgspec
 import sympy as sp
 from mpmath.libmp import dps_to_prec
 
@@ -16,8 +16,7 @@ from ..core.numbers import display, exact_text, float_text
 from ..graph.model import Graph
 
 
-@dataclass(frozen=True)
-class Equation:
+class Equation(msgspec.Struct, frozen=True):
     """``lhs`` followed by (relation, LaTeX) parts, e.g. ``("=", "0.5")``."""
 
     lhs: str
@@ -29,8 +28,7 @@ class Equation:
         return self.lhs + "".join(f" {rel} {tex}" for rel, tex in self.parts)
 
 
-@dataclass(frozen=True)
-class Block:
+class Block(msgspec.Struct, frozen=True):
     """A titled group of equations (a neuron, the loss, one gradient, a note).
 
     ``title`` and ``text`` are prose with inline math in ``$…$``; equations are LaTeX."""
@@ -42,16 +40,14 @@ class Block:
     display: str = ""
 
 
-@dataclass(frozen=True)
-class Part:
+class Part(msgspec.Struct, frozen=True):
     """A headed part of a question's solution (forward pass, loss, backward pass…)."""
 
     heading: str
     blocks: tuple[Block, ...]
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(msgspec.Struct, frozen=True):
     """One answer of the answers JSON (the autograding contract, see :mod:`solver.answers`).
 
     ``kind`` is value, loss, gradient, update, count, shape or derivation; ``of`` the name
@@ -71,8 +67,7 @@ class Answer:
     shape: list | None = None  # a tensor's shape; its value, exact and display nested in it (absent otherwise)
 
 
-@dataclass(frozen=True)
-class Table:
+class Table(msgspec.Struct, frozen=True):
     """A titled table of math cells (LaTeX, without dollars)."""
 
     title: str
@@ -85,8 +80,7 @@ class Table:
         return len(self.header) > 6
 
 
-@dataclass(frozen=True)
-class Plot:
+class Plot(msgspec.Struct, frozen=True):
     """A line plot (the loss against the step of training).
 
     ``name`` is unique within the key (it names the image file beside a Markdown key)."""
@@ -98,8 +92,7 @@ class Plot:
     points: tuple[tuple[float, float], ...]
 
 
-@dataclass(frozen=True)
-class Figure:
+class Figure(msgspec.Struct, frozen=True, weakref=True):
     """What the key's diagram shows: a ``network`` (its weights' names and values), a
     ``graph`` problem's stages with each node's value and gradient (``None`` where not
     shown), or ``tensors``: one node per tensor, ``values`` its shape (LaTeX). The question sheet draws the same without numbers. Laid out by
@@ -111,8 +104,7 @@ class Figure:
     adjoint: dict | None = None
 
 
-@dataclass(frozen=True)
-class Section:
+class Section(msgspec.Struct, frozen=True):
     """The solution of one question."""
 
     id: str
@@ -127,8 +119,7 @@ class Section:
     points: str = ""  # the marks, as written in the problem file ("" when not given)
 
 
-@dataclass(frozen=True)
-class Solution:
+class Solution(msgspec.Struct, frozen=True):
     """A whole answer key."""
 
     stem: str

@@ -9,9 +9,8 @@ matrices."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import sympy as sp
+from msgspec.structs import replace
 
 from ..graph.model import TensorInfo
 from ..graph.tensor_spec import dependencies, element_latex

@@ -5,7 +5,9 @@ are, how many variants differ, and which students would share every answer."""
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass, field
+
+import msgspec
+from msgspec import field
 
 from ..core.errors import ProblemError
 from ..core.options import Options
@@ -16,8 +18,7 @@ from .variants import Tally, attempt, solve_variant
 MIN_ACCEPTANCE = 0.01
 
 
-@dataclass
-class PoolReport:
+class PoolReport(msgspec.Struct):
     """The figures of a pool of ``n`` draws.
 
     Attributes:

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field, replace
+
+import msgspec
+from msgspec import field
+from msgspec.structs import replace
 
 from ..core.errors import ProblemError
 from ..core.options import Options
@@ -32,8 +35,7 @@ UNEVALUABLE = "the network can be evaluated"
 _CODE = re.compile(r"(-?[0-9]{1,18})-([0-9]{1,9})", re.ASCII)
 
 
-@dataclass(frozen=True)
-class Variant:
+class Variant(msgspec.Struct, frozen=True):
     """One variant: its number (from 1), its code, the problem with its drawn values and
     the drawn values by path."""
 
@@ -43,8 +45,7 @@ class Variant:
     values: dict
 
 
-@dataclass
-class Tally:
+class Tally(msgspec.Struct):
     """What the draws were: how many, how many accepted, and each requirement's rejections
     (a draw may fail several)."""
 

@@ -3,13 +3,11 @@ learning rate): its name in problem files, its LaTeX symbol, its default and its
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+import msgspec
 import sympy as sp
 
 
-@dataclass(frozen=True)
-class Param:
+class Param(msgspec.Struct, frozen=True):
     """One parameter.
 
     Attributes:

@@ -4,13 +4,12 @@ No file is touched here, so that later stages may import it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
+import msgspec
 import sympy as sp
+from msgspec import field
 
 
-@dataclass(frozen=True)
-class KeyAnswer:
+class KeyAnswer(msgspec.Struct, frozen=True):
     """One answer of a key: ``exact`` the exact value (a Rational; a 30-digit decimal where the
     value is irrational), ``display`` the key's rounding of it."""
 
@@ -24,8 +23,7 @@ class KeyAnswer:
     step: int | None = None
 
 
-@dataclass(frozen=True)
-class Key:
+class Key(msgspec.Struct, frozen=True):
     """One key: its ``name`` (the file's stem, or the class file's student), the problem's
     stem, its variant code ("" when not a variant), the student it belongs to ("" for
     everyone), the given values by name, and its questions' answers in order."""
@@ -42,8 +40,7 @@ class Key:
         return list(dict.fromkeys(a.question for a in self.answers))
 
 
-@dataclass(frozen=True)
-class Submitted:
+class Submitted(msgspec.Struct, frozen=True):
     """One row: ``value`` is an exact Rational, or nested lists of them (a vector, a matrix)."""
 
     row: int

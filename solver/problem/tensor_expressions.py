@@ -14,8 +14,8 @@ applies to tensors of symbols.
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
 
+import msgspec
 import sympy as sp
 
 from ..core.numbers import parse_number
@@ -36,22 +36,19 @@ from .fields import printable, written
 TENSOR_ONLY = frozenset(NAMED)
 
 
-@dataclass(frozen=True)
-class Ref:
+class Ref(msgspec.Struct, frozen=True):
     """A name of the graph (an input, a parameter, a node)."""
 
     name: str
 
 
-@dataclass(frozen=True)
-class Const:
+class Const(msgspec.Struct, frozen=True):
     """A number written in the expression (exact)."""
 
     value: sp.Expr
 
 
-@dataclass(frozen=True)
-class Apply:
+class Apply(msgspec.Struct, frozen=True):
     """An operation applied to arguments, with its keyword arguments' values."""
 
     op: TensorOp

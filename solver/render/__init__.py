@@ -9,9 +9,8 @@ SVG), :mod:`.plots` draws training curves, :mod:`.answers` writes the answers JS
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import jinja2
+import msgspec
 
 from ..core.collector import collector_paused
 from ..core.options import Options
@@ -23,8 +22,7 @@ from .formats import FORMATS
 SHEETS = ("key", "questions")
 
 
-@dataclass(frozen=True)
-class Rendered:
+class Rendered(msgspec.Struct, frozen=True):
     """One output: its file name, its text, and for a built format (PDF) the tool that
     turns the text (LaTeX) into the file."""
 

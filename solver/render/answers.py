@@ -24,20 +24,20 @@ tensor graph problem, a convolutional network) has ``shape`` (a list), and its `
 from __future__ import annotations
 
 import json
-from dataclasses import fields
 from fractions import Fraction
 from functools import cache
 from operator import attrgetter
 from typing import Callable
 
 import msgspec
+from msgspec.structs import fields
 
 from ..key.model import Answer, Solution
 
 
 @cache
 def _names(kind: type) -> tuple[tuple[str, ...], Callable[[object], tuple]]:
-    """The fields' names of a dataclass, and a getter of all their values at once."""
+    """The fields' names of a record (a msgspec Struct), and a getter of all their values at once."""
     names = tuple(f.name for f in fields(kind))
     get = attrgetter(*names)
     return names, get if len(names) > 1 else lambda a: (get(a),)  # a tuple even for one field
@@ -45,7 +45,7 @@ def _names(kind: type) -> tuple[tuple[str, ...], Callable[[object], tuple]]:
 
 def _fields(a: Answer) -> dict:
     """An answer's fields in order, those that apply (not ``None``). Their values are text,
-    numbers and nested lists, written as they are (no copy, as :func:`dataclasses.asdict` makes)."""
+    numbers and nested lists, written as they are, not copied."""
     names, values = _names(type(a))
     return {name: v for name, v in zip(names, values(a)) if v is not None}
 

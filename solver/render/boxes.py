@@ -3,15 +3,15 @@ diagram itself (lengths in centimetres, labels LaTeX math), and a graph box's si
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
+
+import msgspec
 
 from .measure import LABEL_PT, NAME_PT, size
 from .placement import Box
 
 
-@dataclass(frozen=True)
-class DNode:
+class DNode(msgspec.Struct, frozen=True):
     id: str
     label: str           # LaTeX math (without $)
     x: float
@@ -22,8 +22,7 @@ class DNode:
     h: float = 0.0
 
 
-@dataclass(frozen=True)
-class DEdge:
+class DEdge(msgspec.Struct, frozen=True):
     src: str
     dst: str
     label: str = ""
@@ -32,8 +31,7 @@ class DEdge:
     bend: bool = False     # a skip connection, arcing over the columns between
 
 
-@dataclass(frozen=True)
-class DMatrix:
+class DMatrix(msgspec.Struct, frozen=True):
     """A weight matrix written beside the drawing: ``name = [rows]``, centred at (x, y)."""
 
     name: str
@@ -44,8 +42,7 @@ class DMatrix:
     h: float
 
 
-@dataclass(frozen=True)
-class Diagram:
+class Diagram(msgspec.Struct, frozen=True):
     nodes: tuple[DNode, ...]
     edges: tuple[DEdge, ...]
     captions: tuple[tuple[float, float, str], ...] = ()  # (x, y, text) under the columns

@@ -4,14 +4,13 @@ edge by edge), so that every label reads as its own edge's. All lengths in centi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import msgspec
 
 #: The clearance kept between two labels, and between a label and a node.
 GAP, NODE_GAP = 0.05, 0.1
 
 
-@dataclass(frozen=True)
-class Box:
+class Box(msgspec.Struct, frozen=True):
     """An axis-parallel rectangle: centre (x, y), width w, height h."""
 
     x: float
@@ -47,8 +46,7 @@ class Box:
         return dx * dx + dy * dy < (r + gap) ** 2
 
 
-@dataclass(frozen=True)
-class Wanted:
+class Wanted(msgspec.Struct, frozen=True):
     """A label to place on the segment from ``a`` to ``b`` (centres of its nodes), of
     size ``w`` × ``h``."""
 
@@ -144,8 +142,7 @@ def _try(want: Wanted, t: float) -> Box:
     return Box(want.a[0] + t * (want.b[0] - want.a[0]), want.a[1] + t * (want.b[1] - want.a[1]), want.w, want.h)
 
 
-@dataclass(frozen=True)
-class Hull:
+class Hull(msgspec.Struct, frozen=True):
     """The edges of a rectangle holding every try of one label: each edge is the first or the
     last try's, since ``a + t * (b - a)`` rounds monotonically in ``t`` and so do the edges."""
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+
+import msgspec
 
 from ..key.model import Plot
 from .ticks import tick_values
@@ -21,8 +22,7 @@ _FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
 MAX_TICKS = 8
 
 
-@dataclass(frozen=True)
-class Ticks:
+class Ticks(msgspec.Struct, frozen=True):
     """Where the ticks of a plot go: x ticks at whole steps, y ticks at round values
     with their labels (distinct, with the fewest decimals that tell them apart and show
     each tick exactly, in units of 10^exponent when the values are very small or large);

@@ -9,10 +9,10 @@ gradient scales with it).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import Callable
 
+import msgspec
 import sympy as sp
 
 from ...core.numbers import normalize
@@ -23,8 +23,7 @@ from ...graph.model import PARAMETER_KINDS, Graph
 Slipped = dict[tuple[str, str], list[sp.Expr]]
 
 
-@dataclass(frozen=True)
-class Context:
+class Context(msgspec.Struct, frozen=True):
     """What a slip is computed from: the question's graph, its exact values and adjoints, the
     learning rate of a plain gradient step (``None`` when the question has none), the loss's
     type and its reductions (over the outputs and over the batch)."""
@@ -44,8 +43,7 @@ class Context:
         return sum(1 for n in self.graph.nodes if n.kind == "target" and n.key.partition("#")[2] in ("", "1"))
 
 
-@dataclass(frozen=True)
-class Misconception:
+class Misconception(msgspec.Struct, frozen=True):
     """A slip: its ``key`` (its name in ``grading.misconceptions``), ``title`` (the one-line
     explanation the feedback gives), ``credit`` (the default share of the points), ``compute``
     (the answers it gives, :data:`Slipped`), ``order`` (the order they are tried in)."""

@@ -8,10 +8,11 @@ their LaTeX, their numeric twins and their kink conventions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Callable
 
+import msgspec
 import sympy as sp
+from msgspec import field
 
 from ..params import Param
 
@@ -19,8 +20,7 @@ from ..params import Param
 EVERYWHERE = frozenset({"hidden", "output", "graph"})
 
 
-@dataclass(frozen=True)
-class Activation:
+class Activation(msgspec.Struct, frozen=True):
     """An activation function.
 
     Attributes:

@@ -8,16 +8,15 @@ key prints it as written (``(o_1 - y_1)^2 + (o_2 - y_2)^2``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable, Sequence
 
+import msgspec
 import sympy as sp
 
 from ..params import Param
 
 
-@dataclass(frozen=True)
-class LossForm:
+class LossForm(msgspec.Struct, frozen=True):
     """A loss as the key shows it: its expression, a title and the general definition."""
 
     expr: sp.Expr
@@ -26,8 +25,7 @@ class LossForm:
     needs_probabilities: bool = False
 
 
-@dataclass(frozen=True)
-class Loss:
+class Loss(msgspec.Struct, frozen=True):
     """A loss function of one example's outputs and targets.
 
     Attributes:

@@ -11,11 +11,12 @@ evaluation and reverse accumulation, element by element.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
 from math import prod
 from typing import Callable
 
+import msgspec
 import sympy as sp
+from msgspec import field
 
 #: At most this many elements in one tensor (a key prints every one of them as a matrix).
 MAX_ELEMENTS = 4096
@@ -26,8 +27,7 @@ class TensorError(ValueError):
     operation and says what is wrong, on one line."""
 
 
-@dataclass(frozen=True)
-class STensor:
+class STensor(msgspec.Struct, frozen=True):
     """A tensor of sympy expressions.
 
     Attributes:
@@ -126,8 +126,7 @@ def from_nested(value, name: str) -> STensor:
     return STensor(tuple(shape), tuple(flat))
 
 
-@dataclass(frozen=True)
-class Keyword:
+class Keyword(msgspec.Struct, frozen=True):
     """A keyword argument of an operation: its name, default, and what it accepts
     (``int`` ≥ ``least``, a list of ints with ``kind='shape'``, an axis, or with
     ``kind='number'`` a number read exactly)."""
@@ -138,8 +137,7 @@ class Keyword:
     least: int = 0
 
 
-@dataclass(frozen=True)
-class TensorOp:
+class TensorOp(msgspec.Struct, frozen=True):
     """One operation of tensor expressions: everything every stage reads about it.
 
     Attributes:

@@ -4,15 +4,15 @@ the writer read about it. A format is added by one module in this package defini
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
+
+import msgspec
 
 #: Jinja syntaxes: ordinary delimiters, or ``<< >>`` / ``<% %>`` so that TeX braces never clash.
 SYNTAXES = ("markup", "tex")
 
 
-@dataclass(frozen=True)
-class Format:
+class Format(msgspec.Struct, frozen=True):
     """An output format.
 
     Attributes:

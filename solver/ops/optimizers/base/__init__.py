@@ -9,10 +9,11 @@ package finds it by itself (:mod:`solver.ops.optimizers`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Callable
 
+import msgspec
 import sympy as sp
+from msgspec import field
 
 from ...params import Param
 from .formula import G, Line, W, compile_lines, sym
@@ -37,8 +38,7 @@ def coupled_decay(hp: dict) -> tuple[Line, ...]:
     return (Line("g", "g", G + LAMBDA * W),) if hp.get("weight_decay", 0) else ()
 
 
-@dataclass(frozen=True)
-class Flag:
+class Flag(msgspec.Struct, frozen=True):
     """A boolean option (``nesterov``): its name in problem files and what it does."""
 
     name: str
@@ -47,8 +47,7 @@ class Flag:
     source: str = ""
 
 
-@dataclass(frozen=True)
-class Optimizer:
+class Optimizer(msgspec.Struct, frozen=True, dict=True):
     """A first-order optimizer, one parameter at a time.
 
     Attributes:
@@ -77,16 +76,16 @@ class Optimizer:
     check: Callable[[dict], str | None] = field(default=lambda hp: None)
     first_note: str = ""
     order: int = 100
-    _compiled: dict = field(default_factory=dict, compare=False, repr=False)
 
     def compiled(self, hp: dict, first: bool) -> Callable:
         """The lines for ``hp`` as one function ``f(w, g, t, hp, state, sqrt) -> values``
         (:func:`~.formula.compile_lines`), compiled once per shape of the lines."""
         lines = self.lines(hp, first)
         key = tuple((x.name, x.formula) for x in lines)
-        fn = self._compiled.get(key)
+        compiled = self.__dict__.setdefault("_compiled", {})  # not a field: outside eq and hash
+        fn = compiled.get(key)
         if fn is None:
-            fn = self._compiled[key] = compile_lines(lines, frozenset(p.name for p in self.params))
+            fn = compiled[key] = compile_lines(lines, frozenset(p.name for p in self.params))
         return fn
 
     def step(self, w, g, state: dict, t: int, hp: dict, sqrt):

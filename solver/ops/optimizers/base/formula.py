@@ -19,17 +19,16 @@ with its value from the step before (0 before the first step).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
+import msgspec
 import sympy as sp
 
 # Precedence of a printed formula: a sum, a product, a power, an atom.
 _SUM, _PRODUCT, _POWER, _ATOM = 1, 2, 3, 4
 
 
-@dataclass(frozen=True)
-class Formula:
+class Formula(msgspec.Struct, frozen=True):
     """One node: ``op`` is ``sym``, ``int``, ``+``, ``-``, ``*``, ``/``, ``^`` or ``sqrt``."""
 
     op: str
@@ -128,8 +127,7 @@ def sqrt(x: Formula) -> Formula:
 W, G, T = sym("w", "w"), sym("g", "g"), sym("t", "t")
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(msgspec.Struct, frozen=True):
     """``name ← formula`` (``op`` ``=`` for a value derived within the step, such as m̂)."""
 
     name: str

@@ -6,8 +6,9 @@ A target is one module of :mod:`solver.render.exports` defining ``EXPORT``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
+
+import msgspec
 
 from ....core.tolerance import Tolerance
 from ....key.model import Solution
@@ -17,8 +18,7 @@ from .feedback import plot_name
 from .package import xml_bytes, zip_bytes
 
 
-@dataclass(frozen=True)
-class Item:
+class Item(msgspec.Struct, frozen=True):
     """One exported question.
 
     Attributes:
@@ -64,8 +64,7 @@ def item(solution: Solution, grading=None, code: str = "") -> Item:
                 names.get("questions", ""), names.get("key", ""))
 
 
-@dataclass(frozen=True)
-class Export:
+class Export(msgspec.Struct, frozen=True):
     """An export target.
 
     Attributes:

@@ -6,10 +6,11 @@ distance accepted, from the problem's tolerance rule (:mod:`solver.core.toleranc
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, localcontext
 from fractions import Fraction
 from itertools import product
+
+import msgspec
 
 from ....core.tolerance import Tolerance, bound, centre, padded
 from ....key.model import Answer, Solution
@@ -20,8 +21,7 @@ NOT_NUMERIC = ("shape", "derivation")
 DIGITS = 15
 
 
-@dataclass(frozen=True)
-class Blank:
+class Blank(msgspec.Struct, frozen=True):
     """One auto-graded blank.
 
     Attributes:
