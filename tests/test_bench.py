@@ -1,11 +1,14 @@
 """The benchmark keeps working: ``bench/bench.py --quick`` exits 0 and prints issue 19's targets,
 each with a number and a verdict that follows from it, and the detail tables."""
 
+import os
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -164,3 +167,30 @@ def test_tensor_benchmark_prints_its_table():
         edges = sum(len(node.expr.free_symbols) for node in g.nodes if node.expr is not None)
         assert _row(proc.stdout, str(n))[1:3] == [f"{len(g.nodes):,}", f"{edges:,}"]
     assert re.search(r"slope of \(time − floor\) against edges: -?\d+\.\d\d", proc.stdout)
+
+
+needs_valgrind = pytest.mark.skipif(shutil.which("valgrind") is None and os.environ.get("NNSOLVE_REQUIRE_TEX") != "1",
+                                    reason="valgrind is not installed (CI installs it)")
+
+
+@needs_valgrind
+def test_instruction_counts_name_every_import_and_the_key():
+    """bench/instructions.py: the floor at 1.00×, each import nnsolve adds above it, and the key
+    of a problem that imports all of them (its first evaluated sum imports sympy.tensor) above
+    them: callgrind's counts, which noise does not move."""
+    problem = ROOT / "problems" / "relu-2-2-2.yaml"
+    proc = subprocess.run([sys.executable, str(ROOT / "bench" / "instructions.py"), str(problem)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr
+    counts = {}
+    for line in proc.stdout.splitlines()[2:]:
+        name, total, beyond, ratio = (c.strip() for c in line.strip().strip("|").split("|"))
+        counts[name] = (int(total.replace(",", "")), int(beyond.replace(",", "")), float(ratio.rstrip("×")))
+    floor = counts.pop("floor: `import sympy, jinja2, click`")
+    assert floor[0] > 100 and floor[1:] == (0, 1.0)
+    key = counts.pop("`relu-2-2-2` key")
+    imports = counts.pop("+ all of these and nnsolve's modules")
+    assert set(counts) == {"+ `sympy.tensor.tensor` (sympy's first evaluated sum)", "+ PyYAML", "+ msgspec"}
+    for total, beyond, ratio in counts.values():
+        assert abs(total - floor[0] - beyond) <= 1 and beyond > 0 and ratio > 1  # millions, each rounded
+    assert imports[1] > max(b for _, b, _ in counts.values()) and key[1] > imports[1]
