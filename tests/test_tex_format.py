@@ -81,6 +81,7 @@ def test_a_format_is_made_once_and_gives_the_same_pages(cache, tmp_path, monkeyp
     made = fmt.stat().st_mtime_ns
     record = json.loads(fmt.with_suffix(".json").read_text())
     assert record["failed"] is False and record["size"] == fmt.stat().st_size
+    assert fmt.read_bytes()[:2] != b"\x1f\x8b" and fmt.stat().st_size > 10_000_000  # kept inflated
     assert any(p.endswith("/pdflatex.fmt") for p in record["inputs"])
     assert any(p.endswith("/amsmath.sty") for p in record["inputs"])
     second = build_pdf(DOC, "doc")
@@ -90,6 +91,17 @@ def test_a_format_is_made_once_and_gives_the_same_pages(cache, tmp_path, monkeyp
     plain = build_pdf(DOC, "doc")
     assert _format_of(plain.log) == "pdflatex"
     assert _pages(plain.pdf, tmp_path / "plain") == _pages(first.pdf, tmp_path / "cached")
+
+
+def test_a_format_is_kept_inflated_only_when_it_inflates_whole(monkeypatch):
+    import gzip
+    body = b"pdftex format " * 1000
+    assert tex_format._plain(gzip.compress(body, 1)) == body
+    for kept in (body, gzip.compress(body)[:-9], b"\x1f\x8b" + b"not gzip", b""):  # plain, cut, damaged
+        assert tex_format._plain(kept) == kept
+    monkeypatch.setattr(tex_format, "LARGEST_PLAIN", len(body) - 1)
+    compressed = gzip.compress(body)
+    assert tex_format._plain(compressed) == compressed  # too large inflated
 
 
 @needs_tex

@@ -14,19 +14,22 @@ A format is used only while every file TeX read to make it (the base format, cla
 packages, fonts: the ``-recorder`` list) has the size and time it had then; a TeX Live
 update makes a new one. Where no format can be made (mylatexformat missing), that is
 remembered for a day and documents build as before. ``NNSOLVE_TEX_FORMAT=0`` turns the
-cache off; at most :data:`KEEP` formats (7 MB each) are kept, the least recently used
+cache off; at most :data:`KEEP` formats (19 MB each) are kept, the least recently used
 removed. A build that fails with a format is built again without one, so that its error
 is the document's own.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import io
 import json
 import os
 import re
 import shutil
 import time
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -37,8 +40,10 @@ from .cache import cache_folder
 from .lock import output_lock
 from .writer import write_all
 
-#: Formats kept (7 MB each: the article and the exam class, key and question paper, and more).
-KEEP = 8
+#: Formats kept (19 MB each: the article and the exam class, key and question paper, and more).
+KEEP = 6
+#: The largest format kept uncompressed (bytes); a larger one is kept as pdflatex dumped it.
+LARGEST_PLAIN = 200_000_000
 #: Seconds for which a failed attempt to make a format is not tried again.
 RETRY_AFTER = 86400
 #: The format's name in the build folder (``-fmt=`` of pdflatex).
@@ -105,7 +110,7 @@ def _key(prefix: str, pdflatex: str) -> str:
     exe = Path(pdflatex).resolve()
     st = exe.stat()
     env = sorted((k, v) for k, v in os.environ.items() if k.upper().startswith("TEX") and k != "TEXMFOUTPUT")
-    blob = json.dumps([1, prefix, str(exe), st.st_mtime_ns, st.st_size, env])
+    blob = json.dumps([2, prefix, str(exe), st.st_mtime_ns, st.st_size, env])
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]
 
 
@@ -142,9 +147,9 @@ def _dump(prefix: str, folder: Path, key: str, work: Path, run) -> bool:
                 "-halt-on-error", "&pdflatex", "mylatexformat.ltx", f"{NAME}.tex"], str(work))
     made = work / f"{NAME}.fmt"
     ok = code == 0 and made.is_file()
-    record = {"inputs": _inputs(work / f"{NAME}.fls"), "failed": not ok, "when": time.time(),
-              "size": made.stat().st_size if ok else 0}
-    entries = [(folder / f"{key}.fmt", made.read_bytes())] if ok else []
+    data = _plain(made.read_bytes()) if ok else b""
+    record = {"inputs": _inputs(work / f"{NAME}.fls"), "failed": not ok, "when": time.time(), "size": len(data)}
+    entries = [(folder / f"{key}.fmt", data)] if ok else []
     try:  # the writer's all-or-nothing staged files: the format and its record together
         write_all([*entries, (folder / f"{key}.json", json.dumps(record, indent=0))])
     except BuildError:  # the cache cannot be written (a full disk): no format this time
@@ -152,6 +157,20 @@ def _dump(prefix: str, folder: Path, key: str, work: Path, run) -> bool:
     shutil.rmtree(work, ignore_errors=True)
     _prune(folder)
     return ok
+
+
+def _plain(data: bytes) -> bytes:
+    """A format as TeX reads it fastest: uncompressed (see the module's docstring), unless
+    it is not gzip data, does not inflate, or is larger than :data:`LARGEST_PLAIN`; then as
+    it is (pdflatex reads either)."""
+    if not data.startswith(b"\x1f\x8b"):
+        return data
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as compressed:
+            plain = compressed.read(LARGEST_PLAIN + 1)
+    except (OSError, EOFError, zlib.error):  # not gzip (BadGzipFile is an OSError), cut short, damaged
+        return data
+    return data if len(plain) > LARGEST_PLAIN else plain
 
 
 def _inputs(fls: Path) -> dict[str, list[int] | None]:
