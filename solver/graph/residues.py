@@ -28,6 +28,7 @@ from sympy.core.evalf import PrecisionExhausted
 from ..core.numbers import DIGITS, normalize
 from ..ops.functions import ARB
 from . import balls
+from .exact_sums import exact_product, exact_sum
 from .model import Graph
 
 #: A float sum whose magnitude is below this fraction of its largest term lost all its digits
@@ -146,7 +147,11 @@ class _Evaluation:
                 if not (expr.is_Add or expr.is_Mul or isinstance(expr, (sp.Abs, sp.Max, sp.Min))
                         or (expr.is_Pow and expr.exp.is_Rational)):
                     raise _Beyond
-                out = self._sum(expr.func(*[self._at(a) for a in expr.args]))
+                args = [self._at(a) for a in expr.args]
+                if (expr.is_Add or expr.is_Mul) and all(isinstance(a, sp.Rational) for a in args):
+                    out = exact_sum(args) if expr.is_Add else exact_product(args)  # no expand to do
+                else:
+                    out = self._sum(expr.func(*args))
             else:
                 out = expr.func(*[self._at(a) for a in expr.args])
                 out = out if out.is_Number else out.evalf(self.digits)
@@ -156,7 +161,7 @@ class _Evaluation:
     def _sum(self, value: sp.Expr) -> sp.Expr:
         """An exact value expanded (a canonical sum of products of roots), within
         :data:`MOST_TERMS`; a float as it is."""
-        if self.digits is not None:
+        if self.digits is not None or value.is_Rational:
             return value
         value = sp.expand(value)
         if value.is_Add and len(value.args) > MOST_TERMS:
