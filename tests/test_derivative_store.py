@@ -46,7 +46,9 @@ def test_every_term_and_derivative_of_a_bundled_problem_decodes_as_it_was(name, 
         code = encode(expr)
         assert code is not None, expr
         data = json.loads(json.dumps(code))
-        assert _same(decode(data, {s.name: s for s in expr.free_symbols}), expr), expr
+        named = {s.name: s for s in expr.free_symbols}
+        assert _same(decode(data, named), expr), expr
+        assert _same(decode(data, named, checked=True), expr), expr  # the limits taken as seen
         alone = decode(data)  # its own symbols: equal, with every assumption given
         assert alone == expr and all(s.assumptions0 == x.assumptions0 for s in alone.free_symbols)
 

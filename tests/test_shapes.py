@@ -72,6 +72,20 @@ def test_one_shape_is_differentiated_once(monkeypatch):
     assert len(shapes._known) == 1
 
 
+def test_a_term_is_encoded_once_for_all_its_symbols(monkeypatch):
+    """A tensor graph differentiates one term by many of its symbols: its canonical names and
+    code are worked out once, and each derivative is still sympy's."""
+    shapes._encoded.cache_clear()
+    calls = []
+    original = shapes.encode
+    monkeypatch.setattr(shapes, "encode", lambda *a: calls.append(a[0]) or original(*a))
+    x, y, z = sp.symbols("x y z", real=True)
+    term = sp.exp(x * y) * z / (1 + sp.exp(x))
+    for s in (x, y, z, x):
+        assert _same(derivative(term, s), sp.diff(term, s))
+    assert sum(1 for c in calls if c is term) == 1
+
+
 def test_a_term_without_the_symbol_and_other_kinds_of_symbol():
     x, y = sp.symbols("x y", real=True)
     assert derivative(x * y, sp.Symbol("z")) is sp.S.Zero

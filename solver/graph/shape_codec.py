@@ -105,7 +105,7 @@ def decode(nodes, symbols: dict | None = None, checked: bool = False) -> sp.Basi
             return None
         built: list[sp.Basic] = []
         for node in nodes:
-            built.append(_decode(node, built, symbols))
+            built.append(_decode(node, built, symbols, checked))
         return built[-1] if built else None
     except (TypeError, ValueError, KeyError, IndexError, AttributeError, ZeroDivisionError, RecursionError):
         return None
@@ -134,7 +134,7 @@ def within_limits(nodes) -> bool:
     return True
 
 
-def _decode(node: list, built: list, symbols: dict | None) -> sp.Basic:
+def _decode(node: list, built: list, symbols: dict | None, checked: bool = False) -> sp.Basic:
     tag = node[0]
     if tag == "s":
         if symbols is not None:
@@ -151,7 +151,10 @@ def _decode(node: list, built: list, symbols: dict | None) -> sp.Basic:
     if tag == "c":
         return _CONSTANTS[node[1]]
     first = 2 if tag == "f" else 1
-    args = tuple(built[_index(i, len(built))] for i in node[first:])
+    if checked:  # within_limits saw that every argument is an int naming an earlier node
+        args = tuple(map(built.__getitem__, node[first:]))
+    else:
+        args = tuple(built[_index(i, len(built))] for i in node[first:])
     if tag in ("+", "*") and len(args) >= 2:
         return (sp.Add if tag == "+" else sp.Mul)._from_args(args)
     if tag == "^" and len(args) == 2:
