@@ -110,6 +110,24 @@ def test_a_decoded_node_is_not_evaluated_and_names_map_to_symbols():
     assert decode(code, {"_s0": y, "_s1": x}) is None  # a name the mapping lacks
 
 
+def test_checked_decodes_in_a_graphs_symbols_share_their_common_nodes():
+    """Two derivatives with a subexpression in common decode to trees that hold one object
+    for it, each tree node for node the one encoded; symbols named otherwise share nothing."""
+    z = sp.Symbol("z", real=True)
+    score = sp.Add._from_args((sp.Mul._from_args((x, y)), z))
+    first = sp.Mul._from_args((sp.exp(score), z))
+    second = sp.Pow(sp.exp(score), 2, evaluate=False)
+    names = {x: "_s0", y: "_s1", z: "_s2"}
+    back = {"_s0": x, "_s1": y, "_s2": z}
+    a = decode(encode(first, names), back, checked=True)
+    b = decode(encode(second, names), back, checked=True)
+    assert _same(a, first) and _same(b, second)
+    assert a.args[0] is b.args[0] and a.args[0].args[0] is b.args[0].args[0]  # one exp, one sum
+    c = decode(encode(second, names), {"_s0": y, "_s1": x, "_s2": z}, checked=True)
+    assert c.args[0] is not b.args[0] and c.args[0].args[0].args[0].args == (y, x)  # y·x as stored
+    assert decode(encode(first, names), back) is not a and decode(encode(first, names), back) == a  # unchecked: built anew
+
+
 class _Memory:
     """A store in memory, as the command line's is on disk."""
 

@@ -104,11 +104,43 @@ def decode(nodes, symbols: dict | None = None, checked: bool = False) -> sp.Basi
         if not checked and not within_limits(nodes):
             return None
         built: list[sp.Basic] = []
+        if checked and symbols is not None:
+            return _decode_shared(nodes, built, symbols)
         for node in nodes:
             built.append(_decode(node, built, symbols, checked))
         return built[-1] if built else None
     except (TypeError, ValueError, KeyError, IndexError, AttributeError, ZeroDivisionError, RecursionError):
         return None
+
+
+def _decode_shared(nodes: list, built: list, symbols: dict) -> sp.Basic | None:
+    """:func:`decode` of checked nodes in a graph's symbols, each node that a derivative
+    decoded before in this process (the same kind of node of the same argument objects) being
+    that one: the local derivatives of a tensor graph share most of their subexpressions (a
+    masked attention's softmax row and its scores, in 198 derivatives), and a node built again
+    is hashed again wherever it is looked up (:func:`~solver.graph.backprop.evaluate`'s memo,
+    sympy's cache). sympy's expressions are immutable, so sharing one changes no tree."""
+    if len(_SHARED) > MOST_SHARED:
+        _SHARED.clear()
+    for node in nodes:
+        tag = node[0]
+        if tag == "s" or tag == "c" or tag == "q":
+            built.append(_decode(node, built, symbols, True))
+            continue
+        first = 2 if tag == "f" else 1
+        args = tuple(map(built.__getitem__, node[first:]))
+        key = (tag, *node[1:first], *map(id, args))
+        found = _SHARED.get(key)
+        if found is None:  # kept with its arguments, so that the ids in the key stay theirs
+            found = _SHARED[key] = (_operation(tag, node, args), args)
+        built.append(found[0])
+    return built[-1] if built else None
+
+
+#: The nodes :func:`_decode_shared` built, by kind and argument ids (at most
+#: :data:`MOST_SHARED`, then forgotten).
+_SHARED: dict[tuple, tuple] = {}
+MOST_SHARED = 20_000
 
 
 def within_limits(nodes) -> bool:
@@ -155,6 +187,11 @@ def _decode(node: list, built: list, symbols: dict | None, checked: bool = False
         args = tuple(map(built.__getitem__, node[first:]))
     else:
         args = tuple(built[_index(i, len(built))] for i in node[first:])
+    return _operation(tag, node, args)
+
+
+def _operation(tag: str, node: list, args: tuple) -> sp.Basic:
+    """The sum, product, power or function ``node`` of its decoded ``args``."""
     if tag in ("+", "*") and len(args) >= 2:
         return (sp.Add if tag == "+" else sp.Mul)._from_args(args)
     if tag == "^" and len(args) == 2:
