@@ -99,13 +99,14 @@ def decode(nodes, symbols: dict | None = None, checked: bool = False) -> sp.Basi
     encoding within :func:`within_limits` (a cache entry damaged, or written by other code);
     with ``symbols`` (``{name: Symbol}``), each symbol node is the symbol of its name there,
     and a name not there makes the nodes not well-formed. ``checked``: the limits were
-    checked already (nodes this process encoded, or read and checked once)."""
+    checked already (nodes this process encoded, or read and checked once); checked nodes in
+    given symbols share the nodes earlier decodes built (:func:`_decode_shared`)."""
     try:
         if not checked and not within_limits(nodes):
             return None
-        built: list[sp.Basic] = []
         if checked and symbols is not None:
-            return _decode_shared(nodes, built, symbols)
+            return _decode_shared(nodes, symbols)
+        built: list[sp.Basic] = []
         for node in nodes:
             built.append(_decode(node, built, symbols, checked))
         return built[-1] if built else None
@@ -113,7 +114,7 @@ def decode(nodes, symbols: dict | None = None, checked: bool = False) -> sp.Basi
         return None
 
 
-def _decode_shared(nodes: list, built: list, symbols: dict) -> sp.Basic | None:
+def _decode_shared(nodes: list, symbols: dict) -> sp.Basic | None:
     """:func:`decode` of checked nodes in a graph's symbols, each node that a derivative
     decoded before in this process (the same kind of node of the same argument objects) being
     that one: the local derivatives of a tensor graph share most of their subexpressions (a
@@ -122,14 +123,14 @@ def _decode_shared(nodes: list, built: list, symbols: dict) -> sp.Basic | None:
     sympy's cache). sympy's expressions are immutable, so sharing one changes no tree."""
     if len(_SHARED) > MOST_SHARED:
         _SHARED.clear()
+    built: list[sp.Basic] = []
     for node in nodes:
         tag = node[0]
         if tag == "s" or tag == "c" or tag == "q":
             built.append(_decode(node, built, symbols, True))
             continue
-        first = 2 if tag == "f" else 1
-        args = tuple(map(built.__getitem__, node[first:]))
-        key = (tag, *node[1:first], *map(id, args))
+        args = _arguments(node, built, True)
+        key = (node[1] if tag == "f" else tag, *map(id, args))  # a function's name holds a ":"
         found = _SHARED.get(key)
         if found is None:  # kept with its arguments, so that the ids in the key stay theirs
             found = _SHARED[key] = (_operation(tag, node, args), args)
@@ -182,12 +183,15 @@ def _decode(node: list, built: list, symbols: dict | None, checked: bool = False
         return sp.Rational(p, q)
     if tag == "c":
         return _CONSTANTS[node[1]]
-    first = 2 if tag == "f" else 1
+    return _operation(tag, node, _arguments(node, built, checked))
+
+
+def _arguments(node: list, built: list, checked: bool) -> tuple:
+    """The decoded arguments of a sum, product, power or function ``node``."""
+    first = 2 if node[0] == "f" else 1
     if checked:  # within_limits saw that every argument is an int naming an earlier node
-        args = tuple(map(built.__getitem__, node[first:]))
-    else:
-        args = tuple(built[_index(i, len(built))] for i in node[first:])
-    return _operation(tag, node, args)
+        return tuple(map(built.__getitem__, node[first:]))
+    return tuple(built[_index(i, len(built))] for i in node[first:])
 
 
 def _operation(tag: str, node: list, args: tuple) -> sp.Basic:
