@@ -77,7 +77,10 @@ def evaluate(expr: sp.Expr, values: dict[str, sp.Expr], memo: dict | None = None
         memo: where given, the values of the functions and powers in ``expr`` already
             computed at these ``values`` (filled in here): a value is a function of the
             expression and ``values`` alone, so a softmax that appears in many local
-            derivatives is computed once.
+            derivatives is computed once. Looked up by the node's identity first (as
+            ``id(node)``, with the node kept beside its value), then by its form: a
+            masked softmax built twice (in the graph and in a derivative) would otherwise
+            be compared argument by argument at each of its hundreds of lookups.
 
     Raises:
         ValueError: a value that is not finite or exceeds 1e300 in magnitude.
@@ -87,9 +90,13 @@ def evaluate(expr: sp.Expr, values: dict[str, sp.Expr], memo: dict | None = None
     if expr.is_Number:
         return normalize(expr)
     if memo is not None and (expr.is_Function or expr.is_Pow):
+        seen = memo.get(id(expr))
+        if seen is not None and seen[0] is expr:
+            return seen[1]
         value = memo.get(expr)
         if value is None:
             value = memo[expr] = _evaluate(expr, values, memo)
+        memo[id(expr)] = (expr, value)
         return value
     return _evaluate(expr, values, memo)
 
