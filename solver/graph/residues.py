@@ -79,7 +79,7 @@ class Recheck:
         if len(self.graph.nodes) > MOST_NODES:
             return rounded
         try:
-            exact = sp.expand(sp.Add(*self.exact.terms(key)))
+            exact = _expanded(sp.Add(*self.exact.terms(key)))
             return sp.Integer(0) if exact == 0 else normalize(exact.evalf(DIGITS + 10, strict=True))
         except (_Beyond, PrecisionExhausted, TypeError, ValueError, ArithmeticError, StopIteration):
             pass  # not algebraic, too large, or a comparison sympy could not decide exactly
@@ -98,6 +98,15 @@ PRECISE = 4 * DIGITS
 _INDISTINCT = sp.Float(10, PRECISE) ** (10 - PRECISE)
 #: The most terms an exact value's expanded form may have (beyond it, floats decide).
 MOST_TERMS = 64
+
+
+def _expanded(value: sp.Expr) -> sp.Expr:
+    """``value`` with its products distributed over its sums and its integer powers of sums
+    multiplied out: sympy's ``expand`` with only the hints that apply to these values (sums,
+    products and rational powers of numbers, whose roots sympy combines as it builds them);
+    its other hints (powers of products and of sums in the exponent, logarithms) would only
+    walk the tree again to find nothing."""
+    return sp.expand(value, power_base=False, power_exp=False, log=False)
 
 
 class _Beyond(Exception):
@@ -163,7 +172,7 @@ class _Evaluation:
         :data:`MOST_TERMS`; a float as it is."""
         if self.digits is not None or value.is_Rational:
             return value
-        value = sp.expand(value)
+        value = _expanded(value)
         if value.is_Add and len(value.args) > MOST_TERMS:
             raise _Beyond
         return value
