@@ -12,6 +12,7 @@ from ..graph.backprop import Gradients, backward, forward
 from ..graph.model import PARAMETER_KINDS
 from ..graph.network import build_network
 from ..graph.spec import build_graph_spec
+from ..graph.tensor_spec import dependencies
 from ..ops.latex import bmatrix
 from ..problem.schema import Problem, Question
 from .matrix import MatrixSteps
@@ -67,6 +68,7 @@ class QuestionWork:
         self.graph = None
         self.grads = None
         self._relevant_children: dict[str, list[str]] = {}
+        self._reads: dict[str, set[str]] | None = None
         if not any(a in question.ask for a in NUMERIC):  # counts, shapes, derivations only
             return
         key = graph_key(question)
@@ -155,6 +157,14 @@ class QuestionWork:
             rel = self.graph.relevant
             out = self._relevant_children[key] = [c for c in self.graph.children[key] if c in rel]
         return out
+
+    def tensor_reads(self) -> dict[str, set[str]]:
+        """A tensor graph's computed tensors, each with the names of the tensors its
+        expression reads (worked out once per question: a recurrent graph's unrolled trees
+        are walked for every tensor whose readers are asked)."""
+        if self._reads is None:
+            self._reads = {u.key: dependencies(u.tree) for u in self.graph.tensors if u.tree is not None}
+        return self._reads
 
     def final_lines(self, keys: list[str], value_of, lhs_of, rel: str) -> list[str]:
         """Final-answer lines; a layer whose every weight is listed becomes one matrix

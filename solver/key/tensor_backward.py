@@ -13,7 +13,7 @@ import sympy as sp
 from msgspec.structs import replace
 
 from ..graph.model import TensorInfo
-from ..graph.tensor_spec import dependencies, element_latex
+from ..graph.tensor_spec import element_latex
 from ..ops.extremum import Extremum, Indicator
 from ..ops.latex import partial
 from ..ops.tensor import indices
@@ -40,7 +40,8 @@ def tensor_asked(w: QuestionWork) -> list[TensorInfo]:
 
 def users(w: QuestionWork, t: TensorInfo) -> list[TensorInfo]:
     """The computed tensors whose expressions read ``t``."""
-    return [u for u in w.graph.tensors if u.tree is not None and t.key in dependencies(u.tree)]
+    reads = w.tensor_reads()
+    return [u for u in w.graph.tensors if t.key in reads.get(u.key, ())]
 
 
 def needed(w: QuestionWork, asked: list[TensorInfo]) -> list[TensorInfo]:
