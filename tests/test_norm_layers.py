@@ -336,3 +336,18 @@ def test_bad_norm_layers_name_the_field(mid, inputs, field, fragment):
     assert err.value.field == field
     assert fragment in err.value.message
     assert "\n" not in str(err.value)
+
+
+def test_a_rounded_value_agrees_with_its_closed_form_to_1e40_of_itself_and_no_further():
+    from solver.key.tensor_dropout import agree
+
+    root = sp.sqrt(2) / 3  # an irrational closed form, and the engine's 50-digit rounding of it
+    for scale in (sp.Integer(1), sp.Integer(10) ** 6, sp.Rational(1, 10 ** 6)):
+        exact = root * scale
+        agree(exact, sp.N(exact, 50), "x")
+        agree(exact, sp.N(exact, 60) * (1 + sp.Float("1e-45", 60)), "x")
+        with pytest.raises(NNSolveError, match="closed form of x gives"):
+            agree(exact, sp.N(exact, 60) * (1 + sp.Float("1e-38", 60)) + (sp.Float("1e-38", 60) if scale < 1 else 0), "x")
+    agree(sp.sqrt(2) - sp.sqrt(2), sp.Float("1e-45", 60), "x")  # below 1: absolutely
+    with pytest.raises(NNSolveError):
+        agree(sp.Integer(0), sp.Float("1e-39", 60), "x")

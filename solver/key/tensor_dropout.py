@@ -16,6 +16,10 @@ from .question import QuestionWork
 from .tensor_display import tensor_equations
 
 
+#: How far apart, relative to the engine's value (or absolutely, below 1), two values agree.
+_AGREE = sp.Float("1e-40", 60)
+
+
 def agree(mine: sp.Expr, engine: sp.Expr, what: str) -> None:
     """Raise unless ``mine`` (exact) equals the engine's value (exact, or to 40 digits when rounded).
 
@@ -25,9 +29,9 @@ def agree(mine: sp.Expr, engine: sp.Expr, what: str) -> None:
     engine = sp.sympify(engine)
     if engine.is_Rational and sp.sympify(mine).is_Rational:
         ok = mine == engine
-    else:
-        diff = abs(sp.N(mine - engine, 60))
-        ok = diff <= sp.Float("1e-40", 60) * max(1, abs(sp.N(engine, 60)))
+    else:  # the closed form to 60 digits (its rounding, 1e-60 of it, far inside the 1e-40 allowed)
+        engine = sp.N(engine, 60)
+        ok = abs(sp.N(mine, 60) - engine) <= _AGREE * max(1, abs(engine))
     if not ok:
         raise NNSolveError(f"internal error: the closed form of {what} gives {sp.N(mine, 20)} but the chain rule "
                            f"through the graph gives {sp.N(engine, 20)}")
