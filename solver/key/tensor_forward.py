@@ -72,29 +72,17 @@ def _per_channel(t: TensorInfo) -> int:
 
 def tensor_forward_part(w: QuestionWork) -> Part:
     """Every computed tensor in graph order, with the definitions of the functions used."""
-    g, sb = w.graph, w.sb
+    g = w.graph
     computed = [t for t in g.tensors if t.tree is not None]
     blocks = function_definitions(w, [k for t in computed for k in t.elements[:1]])
     for t in computed:
         op = t.tree.op if isinstance(t.tree, Apply) else None
         every = op is not None and op.cells in ("sum", "window") and _per_channel(t) <= CELLS \
             or bool(g.unrolled) and len(t.elements) <= 4  # a recurrent step's few units, each worked
-        window = ""
-        if len(t.elements) == 1 or every:
-            eqs = [sb.forward(k) for k in t.elements]
+        if norm_op(t):  # statistics, one element, the result: a block of its own
+            blocks.append(norm_forward_block(w, t, f"${definition_of(g, t)}$"))
         else:
-            cell = _fullest(w, t)
-            marked = _window_marked(w, t, op, cell)
-            eqs = marked + [sb.forward(cell)] + tensor_equations(t.latex, t, w.values.__getitem__, w.digits)
-            window = (f"The window of ${g.latex[cell]}$ is in bold; the other cells are computed "
-                      "the same way." if marked else "")
-        if is_attention(t):  # scores, weights, output in steps
-            eqs, window = attention_forward(w, t), mask_sentence(t)
-        text = " ".join(x for x in (op.note if op else "", shape_lines(w, t), window) if x)
-        if every and len(t.elements) > 1:
-            eqs += tensor_equations(t.latex, t, w.values.__getitem__, w.digits)
-        blocks.append(norm_forward_block(w, t, f"${definition_of(g, t)}$") if norm_op(t) else
-                      Block("stage", f"${definition_of(g, t)}$", text, tuple(eqs)))
+            blocks.append(_stage_block(w, t, op, every))
         if not t.shape:  # a scalar; a tensor of one element keeps its shape
             w.answers.append(answer("value", t.key, t.latex, w.values[t.elements[0]], w.digits))
         else:
@@ -102,6 +90,28 @@ def tensor_forward_part(w: QuestionWork) -> Part:
         for k in t.elements:
             w.shown_before.add((k, str(w.values[k])))
     return Part("Forward pass", tuple(blocks))
+
+
+def _stage_block(w: QuestionWork, t: TensorInfo, op, every: bool) -> Block:
+    """The forward block of a computed tensor ``t``: every element worked (``every``, or a
+    tensor of one element), else one cell (its window in bold) and the result; an attention
+    tensor's scores, weights and output in steps."""
+    g, sb = w.graph, w.sb
+    window = ""
+    if is_attention(t):  # scores, weights, output in steps
+        eqs, window = attention_forward(w, t), mask_sentence(t)
+    elif len(t.elements) == 1 or every:
+        eqs = [sb.forward(k) for k in t.elements]
+    else:
+        cell = _fullest(w, t)
+        marked = _window_marked(w, t, op, cell)
+        eqs = marked + [sb.forward(cell)] + tensor_equations(t.latex, t, w.values.__getitem__, w.digits)
+        window = (f"The window of ${g.latex[cell]}$ is in bold; the other cells are computed "
+                  "the same way." if marked else "")
+    text = " ".join(x for x in (op.note if op else "", shape_lines(w, t), window) if x)
+    if every and len(t.elements) > 1:
+        eqs += tensor_equations(t.latex, t, w.values.__getitem__, w.digits)
+    return Block("stage", f"${definition_of(g, t)}$", text, tuple(eqs))
 
 
 def _fullest(w: QuestionWork, t: TensorInfo) -> str:
