@@ -138,14 +138,17 @@ def tensor_backward_part(w: QuestionWork) -> Part:
             eqs = [shortcut_equation(w, *shortcut, name)]
         else:
             readers = users(w, t)
-            rules = [rule_text(w, u, t) for u in readers] + ties(w, readers)
-            eqs = mask_equations(w, t, readers)
-            eqs.append(worked_element(w, t, deltas, name))
-            eqs = softmax_equations(w, t, readers, deltas) or eqs  # by rows, its JVP
-            rules, eqs = attention_backward(w, t, readers, name) or (rules, eqs)
-            rules, eqs = norm_backward(w, t, readers, name) or (rules, eqs)
+            special = attention_backward(w, t, readers, name)  # each asked in turn: they mark what they show
+            special = norm_backward(w, t, readers, name) or special
             summed = bptt_backward(w, t, readers, lhs)  # a recurrent network: the terms of each step
-            rules, eqs = (summed[0], mask_equations(w, t, readers) + summed[1]) if summed else (rules, eqs)
+            if summed:
+                rules, eqs = summed[0], mask_equations(w, t, readers) + summed[1]
+            elif special:
+                rules, eqs = special
+            else:  # the rule of each reader, and one element worked (a softmax's by rows, its JVP)
+                rules = [rule_text(w, u, t) for u in readers] + ties(w, readers)
+                eqs = softmax_equations(w, t, readers, deltas) \
+                    or [*mask_equations(w, t, readers), worked_element(w, t, deltas, name)]
         eqs += tensor_equations(lhs, t, value_of, w.digits) if len(t.elements) > 1 else []
         title = f"Gradient with respect to ${t.latex}$" if t in asked else f"Upstream gradient $\\delta^{{{t.latex}}}$"
         blocks.append(Block("gradient" if t in asked else "upstream", title, " ".join(rules), tuple(eqs)))
