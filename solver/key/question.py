@@ -68,7 +68,7 @@ class QuestionWork:
         self.graph = None
         self.grads = None
         self._relevant_children: dict[str, list[str]] = {}
-        self._reads: dict[str, set[str]] | None = None
+        self._once: dict[tuple, object] = {}
         if not any(a in question.ask for a in NUMERIC):  # counts, shapes, derivations only
             return
         key = graph_key(question)
@@ -158,13 +158,21 @@ class QuestionWork:
             out = self._relevant_children[key] = [c for c in self.graph.children[key] if c in rel]
         return out
 
+    def once(self, what: str, key, make):
+        """``make()``, worked out once per question for (``what``, ``key``) and kept: what
+        several parts of the key read (a norm layer's exact statistics, the tensors each
+        tensor reads). ``make``'s result is shared: callers only read it."""
+        found = self._once.get((what, key), self)
+        if found is self:
+            found = self._once[(what, key)] = make()
+        return found
+
     def tensor_reads(self) -> dict[str, set[str]]:
         """A tensor graph's computed tensors, each with the names of the tensors its
         expression reads (worked out once per question: a recurrent graph's unrolled trees
         are walked for every tensor whose readers are asked)."""
-        if self._reads is None:
-            self._reads = {u.key: dependencies(u.tree) for u in self.graph.tensors if u.tree is not None}
-        return self._reads
+        return self.once("reads", None, lambda: {u.key: dependencies(u.tree) for u in self.graph.tensors
+                                                 if u.tree is not None})
 
     def final_lines(self, keys: list[str], value_of, lhs_of, rel: str) -> list[str]:
         """Final-answer lines; a layer whose every weight is listed becomes one matrix

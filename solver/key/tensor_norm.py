@@ -91,6 +91,12 @@ class NormWork:
         for k, key in enumerate(t.elements):
             agree(self.param(self.gamma, k) * self.xhat[k] + self.param(self.beta, k), w.values[key], f"{t.key}")
 
+    @staticmethod
+    def of(w: QuestionWork, t: TensorInfo) -> NormWork:
+        """The statistics of ``t`` in ``w``, worked out (and checked) once per question: its
+        forward block and the δ of each of its arguments read them."""
+        return w.once("norm statistics", t.key, lambda: NormWork(w, t))
+
     def pindex(self, k: int) -> int:
         """The index into γ and β of flat element ``k``."""
         return next(g for g, grp in enumerate(self.groups) if k in grp) if self.op == "batchnorm" \
@@ -135,7 +141,7 @@ def norm_forward_block(w: QuestionWork, t: TensorInfo, title: str) -> Block:
     """The forward block of a batchnorm, layernorm or dropout node ``t`` (see the module)."""
     if t.tree.op.name == "dropout":
         return dropout_forward(w, t, title)
-    s = NormWork(w, t)
+    s = NormWork.of(w, t)
     x, hat, g0 = s.x.latex, _hat(s.x.latex), s.groups[0]
     which = "channel" if s.op == "batchnorm" else "row"
     lbl = "1"
@@ -185,7 +191,7 @@ def norm_backward(w: QuestionWork, t: TensorInfo, readers: list[TensorInfo], nam
     adj = lambda key: w.grads.adjoint.get(key, sp.Integer(0))
     if u.tree.op.name == "dropout":
         return dropout_backward(w, t, u, pos, adj, name)
-    s = NormWork(w, u)
+    s = NormWork.of(w, u)
     dy = [adj(k) for k in u.elements]
     dlt = rf"\delta^{{{u.latex}}}"
     hat = _hat(s.x.latex)
