@@ -78,9 +78,12 @@ def evaluate(expr: sp.Expr, values: dict[str, sp.Expr], memo: dict | None = None
             computed at these ``values`` (filled in here): a value is a function of the
             expression and ``values`` alone, so a softmax that appears in many local
             derivatives is computed once. Looked up by the node's identity first (as
-            ``id(node)``, with the node kept beside its value), then by its form: a
-            masked softmax built twice (in the graph and in a derivative) would otherwise
-            be compared argument by argument at each of its hundreds of lookups.
+            ``id(node)``, with the node kept beside its value), then, for a function or a
+            power, by its form: a masked softmax built twice (in the graph and in a
+            derivative) would otherwise be compared argument by argument at each of its
+            hundreds of lookups. A sum or product is kept by identity only: the decoded
+            derivatives share theirs (:mod:`.shape_codec`), and hashing a large sum to find
+            it by its form costs more than adding it up again.
 
     Raises:
         ValueError: a value that is not finite or exceeds 1e300 in magnitude.
@@ -89,16 +92,19 @@ def evaluate(expr: sp.Expr, values: dict[str, sp.Expr], memo: dict | None = None
         return values[expr.name]
     if expr.is_Number:
         return normalize(expr)
-    if memo is not None and (expr.is_Function or expr.is_Pow):
-        seen = memo.get(id(expr))
-        if seen is not None and seen[0] is expr:
-            return seen[1]
+    if memo is None:
+        return _evaluate(expr, values, memo)
+    seen = memo.get(id(expr))
+    if seen is not None and seen[0] is expr:
+        return seen[1]
+    if expr.is_Function or expr.is_Pow:
         value = memo.get(expr)
         if value is None:
             value = memo[expr] = _evaluate(expr, values, memo)
-        memo[id(expr)] = (expr, value)
-        return value
-    return _evaluate(expr, values, memo)
+    else:  # a sum or product: by identity only (a shared node of the decoded derivatives)
+        value = _evaluate(expr, values, memo)
+    memo[id(expr)] = (expr, value)
+    return value
 
 
 def _evaluate(expr: sp.Expr, values: dict[str, sp.Expr], memo: dict | None) -> sp.Expr:
