@@ -15,7 +15,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from solver.graph import training
+from solver.graph import residues, training
 from solver.graph.backprop import backward, forward
 from solver.graph.exact import Exact
 from solver.graph.network import build_network
@@ -86,6 +86,36 @@ def test_any_bias_before_batch_normalisation_has_gradient_exactly_zero(x1, x2, w
     graph, adjoint = _gradients(_batchnorm_problem(x1, x2, w, b), network=True)
     b1 = next(t for t in graph.tensors if t.key == "b1")
     assert [adjoint.get(e, 0) for e in b1.elements] == [0, 0], [adjoint.get(e) for e in b1.elements]
+
+
+def test_the_exact_recheck_itself_proves_the_bias_gradient_zero(monkeypatch):
+    """The 0 comes from the exact, expanded sum: with the 200-digit floats' "cannot be told
+    from 0" taken away, a float residue would be left if the exact sum were not 0."""
+    monkeypatch.setattr(residues, "_INDISTINCT", sp.Integer(0))
+    data = yaml.safe_load((ROOT / "problems" / "dropout.yaml").read_text(encoding="utf-8"))
+    graph, adjoint = _gradients(data, network=True)
+    b1 = next(t for t in graph.tensors if t.key == "b1")
+    assert all(adjoint[e] is sp.S.Zero for e in b1.elements)
+    x1, x2, w, b = [1, 2, 0, -1], [0.5, -1, 2, 1.5], [[0.3, -0.7], [1.1, 0.2]], [0.4, -0.9]
+    graph, adjoint = _gradients(_batchnorm_problem(x1, x2, w, b), network=True)
+    assert [adjoint.get(e) for e in next(t for t in graph.tensors if t.key == "b1").elements] == [0, 0]
+
+
+_radicands = st.sampled_from([1, 2, 3, 5, 6, 15, 23115, 87510])
+_terms = st.lists(st.tuples(st.integers(-50, 50), st.integers(1, 40), _radicands), min_size=1, max_size=4)
+
+
+@settings(max_examples=60, deadline=None)
+@given(a=_terms, b=_terms, c=_terms, k=st.integers(2, 3))
+def test_the_recheck_expands_as_sympy_does(a, b, c, k):
+    """The recheck's expansion (only the hints that apply to its values) gives sympy's full
+    ``expand`` of sums, products, integer powers and square roots of sums of roots, a product
+    holding a power of a sum among them (``c (1 + √2)²``: expanding only a value's top level,
+    tried for speed, left it so)."""
+    x, y, z = (sp.Add(*[sp.Rational(p, q) * sp.sqrt(d) for p, q, d in t]) for t in (a, b, c))
+    for value in (x * y, x * y * z, x + y * z, x ** k, x * y - y * z, (x * y) ** k * z, -(x ** k),
+                  sp.sqrt(sp.Rational(a[0][1], 7)) * (x + z), x / sp.sqrt(b[0][1] + 3)):
+        assert residues._expanded(value) == sp.expand(value), value
 
 
 @pytest.mark.parametrize("function, constant, exact", [
