@@ -48,9 +48,9 @@ class _Work:
         self.d = q.shape[-1]
         self.s_name = _fresh(w, ("S", r"S'", r"\tilde{S}"))
         self.a_name = _fresh(w, ("A", r"A'", r"\tilde{A}"))
-        values = w.values
-        self.s_val = [evaluate(e, values) for e in self.scores.data]
-        self.a_val = [evaluate(e, values) for e in self.weights.data]
+        values, memo = w.values, {}  # the weights' exponentials hold the scores: each worked out once
+        self.s_val = [evaluate(e, values, memo) for e in self.scores.data]
+        self.a_val = [evaluate(e, values, memo) for e in self.weights.data]
         self.shape = self.scores.shape
         self.at = dict(zip(indices(self.shape), range(len(self.s_val))))
 
@@ -71,13 +71,19 @@ class _Work:
         return display(evaluate(self.args[i][index], self.w.values), self.w.digits)
 
 
+def _work(w: QuestionWork, t: TensorInfo) -> _Work:
+    """The :class:`_Work` of attention node ``t``, made once per question: its forward block
+    and the backward block of each operand read the same scores and weights."""
+    return w.once("attention", t.key, lambda: _Work(w, t))
+
+
 def _num(s) -> str:
     return f"({s.latex})"
 
 
 def attention_forward(w: QuestionWork, t: TensorInfo) -> list[Equation]:
     """S, A and O of an attention node: one element of each worked, and its matrices."""
-    x = _Work(w, t)
+    x = _work(w, t)
     digits, lead = w.digits, (0,) * (len(x.shape) - 2)
     n_k = x.shape[-1]
     first = lead + (0, 0)
@@ -153,18 +159,11 @@ def attention_backward(w: QuestionWork, t: TensorInfo, readers: list[TensorInfo]
     i = _operand_index(u, t)
     if i is None or (i == 3 and u.tree.kwargs["boolean"]):
         return None
-    x = _Work(w, u)
+    x = _work(w, u)
     g, digits = w.graph, w.digits
-    out_at = dict(zip(indices(u.shape), u.elements))
-    d_out = {idx: w.grads.adjoint.get(k, sp.Integer(0)) for idx, k in out_at.items()}
-    v_val = {idx: evaluate(x.args[2][idx], w.values) for idx in indices(x.args[2].shape)}
     d_o, d_a, d_s = (rf"\delta^{{{n}}}" for n in (u.latex, x.a_name, x.s_name))
     lead_shape, (n_q, n_k), d_v = x.shape[:-2], x.shape[-2:], u.shape[-1]
-    d_attn = {b + (r, k): sum((d_out[b + (r, c)] * v_val[b + (k, c)] for c in range(d_v)), sp.Integer(0))
-              for b in indices(lead_shape) for r in range(n_q) for k in range(n_k)}
-    weights = lambda idx: x.a_val[x.at[idx]]
-    rows, d_score = jvp_rows((x.s_name, x.a_name, d_a), x.shape, len(x.shape) - 1, weights, d_attn.__getitem__,
-                             lambda base, idx: x.element(base, x.shape, idx), digits)
+    d_out, d_attn, rows, d_score = w.once("attention backward", u.key, lambda: _backward_values(x, u, d_a))
     names = [a.latex if (a := g_t(w, r)) else "" for r in u.tree.args]
     lead = (0,) * len(lead_shape)
     at = dict(zip(indices(t.shape), t.elements))
@@ -215,6 +214,21 @@ def attention_backward(w: QuestionWork, t: TensorInfo, readers: list[TensorInfo]
     text = (f"Back through ${g.latex.get(u.key, u.latex)} = \\operatorname{{attention}}(\\dots)$ "
             f"(with ${u.latex} = {x.a_name} {names[2]}$, ${x.a_name} = \\operatorname{{softmax}}({x.s_name})$ by rows): {steps}{rule}.")
     return [text], eqs
+
+
+def _backward_values(x: _Work, u: TensorInfo, d_a: str) -> tuple:
+    """(δ^O by index, δ^A by index, the softmax rows' equations, δ^S by index) of attention
+    node ``u``: the same for each of its operands, so worked out once per question."""
+    w, lead_shape, (n_q, n_k), d_v = x.w, x.shape[:-2], x.shape[-2:], u.shape[-1]
+    out_at = dict(zip(indices(u.shape), u.elements))
+    d_out = {idx: w.grads.adjoint.get(k, sp.Integer(0)) for idx, k in out_at.items()}
+    v_val = {idx: evaluate(x.args[2][idx], w.values) for idx in indices(x.args[2].shape)}
+    d_attn = {b + (r, k): sum((d_out[b + (r, c)] * v_val[b + (k, c)] for c in range(d_v)), sp.Integer(0))
+              for b in indices(lead_shape) for r in range(n_q) for k in range(n_k)}
+    weights = lambda idx: x.a_val[x.at[idx]]
+    rows, d_score = jvp_rows((x.s_name, x.a_name, d_a), x.shape, len(x.shape) - 1, weights, d_attn.__getitem__,
+                             lambda base, idx: x.element(base, x.shape, idx), w.digits)
+    return d_out, d_attn, rows, d_score
 
 
 def g_t(w: QuestionWork, tree):
