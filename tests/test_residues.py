@@ -111,11 +111,20 @@ def test_the_recheck_expands_as_sympy_does(a, b, c, k):
     """The recheck's expansion (only the hints that apply to its values) gives sympy's full
     ``expand`` of sums, products, integer powers and square roots of sums of roots, a product
     holding a power of a sum among them (``c (1 + √2)²``: expanding only a value's top level,
-    tried for speed, left it so)."""
+    tried for speed, left it so); nested powers and products of sums; the nodes it leaves to
+    sympy (another power of a sum, a function of one)."""
     x, y, z = (sp.Add(*[sp.Rational(p, q) * sp.sqrt(d) for p, q, d in t]) for t in (a, b, c))
     for value in (x * y, x * y * z, x + y * z, x ** k, x * y - y * z, (x * y) ** k * z, -(x ** k),
-                  sp.sqrt(sp.Rational(a[0][1], 7)) * (x + z), x / sp.sqrt(b[0][1] + 3)):
+                  sp.sqrt(sp.Rational(a[0][1], 7)) * (x + z), x / sp.sqrt(b[0][1] + 3),
+                  # nested: a power of a sum of products, a sum of powers times a sum
+                  (x * y + z) ** k * x, ((x + y) ** 2 + z) ** k, sp.Rational(3, 2) * x * y + z ** k * (x - y),
+                  # what sympy expands itself: other powers of sums, a function of a sum
+                  x ** 9, (x * y) ** sp.Rational(3, 2), sp.sqrt(x) * y * (x + z), sp.Abs(x) * (y + z),
+                  sp.Max(x, y) * z):
         assert residues._expanded(value) == sp.expand(value), value
+    # and as sympy's expand with the recheck's hints, which it replaces, where the two differ
+    for value in (x ** -k * y, (x + y) / (x * z + 1), y / sp.sqrt(x * x + 7), (x * y) ** sp.Rational(-1, 2) * z):
+        assert residues._expanded(value) == sp.expand(value, power_base=False, power_exp=False, log=False), value
 
 
 @pytest.mark.parametrize("function, constant, exact", [
