@@ -100,8 +100,9 @@ def cold_start(problems: list[Path], runs: int, warm: bool, env: dict, tmp: Path
             ns = new_shapes[p.stem]
             rows[-1]["store_off_seconds"] = median_seconds(ns)
             rows[-1]["store_off_ratio"] = _paired([(a.seconds, b.seconds) for a, b in zip(ns, fs)])
+    times_s = [f.seconds for f in floor if f.seconds]
     return {"floor": floor_s, "floor_cpu": floor_cpu, "floor_peak_mb": highest_peak(floor), "rows": rows,
-            "runs": runs}
+            "runs": runs, "floor_range": (min(times_s), max(times_s)) if times_s else None}
 
 
 def _paired(pairs: list[tuple]) -> float | None:

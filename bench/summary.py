@@ -134,9 +134,37 @@ def targets_table(res: dict, big, larger, quick: bool) -> str:
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     met = sum(r[4] == "met" for r in rows)
     missed = sum(r[4].startswith("missed") for r in rows)
-    speed = at_issue_speed(res)
+    notes = [n for n in (load_note(res), at_issue_speed(res)) if n]
     return ("\n".join(lines) + f"\n\nTargets: {met} met, {missed} missed, {len(rows) - met - missed} not measured.\n"
-            + (f"\n{speed}\n" if speed else ""))
+            + "".join(f"\n{n}\n" for n in notes))
+
+
+#: A floor this many times the issue's, or floors this far apart within one run, say the machine
+#: was loaded (docs/performance.md, round 8: quiet, the floor took 0.28 s and moved a few per cent).
+LOADED = 1.25
+
+
+def load_note(res: dict) -> str | None:
+    """A warning where this run's floor says the machine was loaded: its median over
+    :data:`LOADED` × ``ISSUE_FLOOR``, or its slowest run over :data:`LOADED` × its fastest.
+    On a loaded machine the ratios to the floor have come out lower than on a quiet one (the
+    floor's imports slowed more than nnsolve did: round 8), so its verdicts on them are not a
+    record; ``python bench/instructions.py`` counts instructions, which load does not move.
+    ``None`` for a quiet run, or one with no floor measured."""
+    cold = res.get("cold") or {}
+    floor, span = cold.get("floor"), cold.get("floor_range")
+    if not floor:
+        return None
+    why = []
+    if floor > LOADED * ISSUE_FLOOR:
+        why.append(f"its median {floor:.3f} s is {floor / ISSUE_FLOOR:.2f}× the {ISSUE_FLOOR:g} s of a quiet machine")
+    if span and span[0] and span[1] > LOADED * span[0]:
+        why.append(f"its runs took {span[0]:.3f}–{span[1]:.3f} s")
+    if not why:
+        return None
+    return (f"**The machine was loaded during this run** (the floor: {'; '.join(why)}). Ratios to the floor "
+            "have come out lower on a loaded machine than on a quiet one, so this run's verdicts on them are "
+            "not a record; `python bench/instructions.py` counts instructions, which load does not move.")
 
 
 def at_issue_speed(res: dict) -> str | None:

@@ -125,3 +125,20 @@ def test_the_summary_scales_the_absolute_limits_by_the_floor():
     assert "missed by 40.0 keys/s" in table  # the verdict: this run's own 60 keys/s
     assert table.endswith("Scaled by that ratio (for information; the verdicts above are on this run's own "
                           "figures): warm 120 keys/s.\n")
+
+
+def test_the_summary_says_when_the_machine_was_loaded():
+    """A floor well over the issue's 0.29 s, or floors far apart within one run, is a loaded
+    machine: the table says its ratio verdicts are not a record. A quiet run says nothing."""
+    quiet = {"cold": {"floor": 0.281, "floor_range": (0.276, 0.290), "rows": []}}
+    assert summary.load_note(quiet) is None
+    assert summary.load_note({}) is None
+    slow = summary.load_note({"cold": {"floor": 0.508, "floor_range": (0.49, 0.52), "rows": []}})
+    assert slow.startswith("**The machine was loaded during this run** (the floor: its median 0.508 s is 1.75× "
+                           "the 0.29 s of a quiet machine).")
+    assert "`python bench/instructions.py`" in slow
+    moving = summary.load_note({"cold": {"floor": 0.30, "floor_range": (0.28, 0.41), "rows": []}})
+    assert "(the floor: its runs took 0.280–0.410 s)" in moving
+    table = summary.targets_table({"cold": {"floor": 0.508, "floor_range": (0.49, 0.52), "rows": [], "runs": 5}},
+                                  networks.BIG, networks.LARGER, quick=False)
+    assert "**The machine was loaded during this run**" in table
