@@ -10,6 +10,8 @@ Jacobian–vector product by rows, :mod:`.tensor_softmax`):
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import sympy as sp
 
 from ..core.numbers import display
@@ -69,6 +71,21 @@ class _Work:
 
     def shown(self, i: int, index):
         return display(evaluate(self.args[i][index], self.w.values), self.w.digits)
+
+    @cached_property
+    def backward(self) -> tuple:
+        """(δ^O by index, δ^A by index, the softmax rows' equations, δ^S by index): the same
+        for each operand's δ, so worked out once (this work is kept per question, :func:`_work`)."""
+        w, u = self.w, self.t
+        lead_shape, (n_q, n_k), d_v = self.shape[:-2], self.shape[-2:], u.shape[-1]
+        d_out = {idx: w.grads.adjoint.get(k, sp.Integer(0)) for idx, k in zip(indices(u.shape), u.elements)}
+        v_val = {idx: evaluate(self.args[2][idx], w.values) for idx in indices(self.args[2].shape)}
+        d_attn = {b + (r, k): sum((d_out[b + (r, c)] * v_val[b + (k, c)] for c in range(d_v)), sp.Integer(0))
+                  for b in indices(lead_shape) for r in range(n_q) for k in range(n_k)}
+        names = (self.s_name, self.a_name, rf"\delta^{{{self.a_name}}}")
+        rows, d_score = jvp_rows(names, self.shape, len(self.shape) - 1, lambda idx: self.a_val[self.at[idx]],
+                                 d_attn.__getitem__, lambda base, idx: self.element(base, self.shape, idx), w.digits)
+        return d_out, d_attn, rows, d_score
 
 
 def _work(w: QuestionWork, t: TensorInfo) -> _Work:
@@ -163,7 +180,7 @@ def attention_backward(w: QuestionWork, t: TensorInfo, readers: list[TensorInfo]
     g, digits = w.graph, w.digits
     d_o, d_a, d_s = (rf"\delta^{{{n}}}" for n in (u.latex, x.a_name, x.s_name))
     lead_shape, (n_q, n_k), d_v = x.shape[:-2], x.shape[-2:], u.shape[-1]
-    d_out, d_attn, rows, d_score = w.once("attention backward", u.key, lambda: _backward_values(x, u, d_a))
+    d_out, d_attn, rows, d_score = x.backward
     names = [a.latex if (a := g_t(w, r)) else "" for r in u.tree.args]
     lead = (0,) * len(lead_shape)
     at = dict(zip(indices(t.shape), t.elements))
@@ -214,21 +231,6 @@ def attention_backward(w: QuestionWork, t: TensorInfo, readers: list[TensorInfo]
     text = (f"Back through ${g.latex.get(u.key, u.latex)} = \\operatorname{{attention}}(\\dots)$ "
             f"(with ${u.latex} = {x.a_name} {names[2]}$, ${x.a_name} = \\operatorname{{softmax}}({x.s_name})$ by rows): {steps}{rule}.")
     return [text], eqs
-
-
-def _backward_values(x: _Work, u: TensorInfo, d_a: str) -> tuple:
-    """(δ^O by index, δ^A by index, the softmax rows' equations, δ^S by index) of attention
-    node ``u``: the same for each of its operands, so worked out once per question."""
-    w, lead_shape, (n_q, n_k), d_v = x.w, x.shape[:-2], x.shape[-2:], u.shape[-1]
-    out_at = dict(zip(indices(u.shape), u.elements))
-    d_out = {idx: w.grads.adjoint.get(k, sp.Integer(0)) for idx, k in out_at.items()}
-    v_val = {idx: evaluate(x.args[2][idx], w.values) for idx in indices(x.args[2].shape)}
-    d_attn = {b + (r, k): sum((d_out[b + (r, c)] * v_val[b + (k, c)] for c in range(d_v)), sp.Integer(0))
-              for b in indices(lead_shape) for r in range(n_q) for k in range(n_k)}
-    weights = lambda idx: x.a_val[x.at[idx]]
-    rows, d_score = jvp_rows((x.s_name, x.a_name, d_a), x.shape, len(x.shape) - 1, weights, d_attn.__getitem__,
-                             lambda base, idx: x.element(base, x.shape, idx), w.digits)
-    return d_out, d_attn, rows, d_score
 
 
 def g_t(w: QuestionWork, tree):
