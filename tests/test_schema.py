@@ -158,3 +158,23 @@ def test_the_schema_builder_is_imported_only_when_asked_for():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).resolve().parent.parent).stdout.split()
     assert out == ["False", "True", "True"]
+
+
+def _models(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _models(sub)
+
+
+def test_model_annotations_are_evaluated_not_text():
+    """Kept as objects (no ``from __future__ import annotations`` in the model modules):
+    msgspec would otherwise compile and ``eval`` each from its text at every cold run's
+    first ``convert``."""
+    from solver.problem.fields import Model
+    from solver.problem.schema import Problem
+
+    models = list(_models(Model))
+    assert Problem in models and len(models) >= 15
+    text = [f"{m.__qualname__}.{name}" for m in models
+            for name, kind in m.__annotations__.items() if isinstance(kind, str)]
+    assert text == []

@@ -4,7 +4,6 @@ converted by a function, and unions that msgspec cannot tell apart by itself (a 
 list; a loss or its name; a layer by its ``type``), each read as one of its members.
 """
 
-from __future__ import annotations
 
 import abc
 from collections.abc import Callable

@@ -2,7 +2,6 @@
 base, and the fields that an activation's, a loss's or an optimizer's parameters add
 (read from their descriptors, so that a new one adds its fields by itself)."""
 
-from __future__ import annotations
 
 import keyword
 import re
@@ -206,7 +205,12 @@ def wrong_length(value: Any, word: str, least: int | None, most: int | None) -> 
 class Model(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
     """The base of the problem's models: frozen, no unknown field, and strict (an integer
     field takes an integer, not true (1), "2" or "٢"; a boolean field a boolean, not 1 or
-    "yes")."""
+    "yes").
+
+    The modules defining models do not use ``from __future__ import annotations``: msgspec
+    would then resolve each field's annotation from its text (``typing.ForwardRef``, one
+    ``compile`` and ``eval`` each) at the first ``convert``, about 5 ms of every cold run for
+    the 117 annotations; evaluated when the class is made, they cost a third of that."""
 
 
 def with_params(base: type, descriptors, exclude: tuple[str, ...] = ()) -> type:

@@ -2,7 +2,6 @@
 :mod:`.answer_keys`) and a submitted row (:class:`Submitted`, read by :mod:`.submissions`).
 No file is touched here, so that later stages may import it."""
 
-from __future__ import annotations
 
 import msgspec
 import sympy as sp

@@ -13,7 +13,6 @@ grading:
 Every field has a default: the key's displayed rounding, 1 point an answer, 0.8, true.
 """
 
-from __future__ import annotations
 
 from fractions import Fraction
 from typing import TYPE_CHECKING, Annotated
@@ -43,7 +42,7 @@ class ToleranceSpec(Model, kw_only=True):
             if v is not None and v < 0:
                 raise ValueError(f"{k}: must be at least 0 (got {written(v)})")
 
-    def rule(self) -> Tolerance:
+    def rule(self) -> "Tolerance":
         from ..core.tolerance import Tolerance  # marking only (grade, export)
 
         if self.sigfigs is not None:
@@ -72,7 +71,7 @@ class Grading(Model, kw_only=True):
         if self.carried_forward is not None and not 0 <= self.carried_forward <= 1:
             raise ValueError(f"carried_forward: must be from 0 to 1 (got {written(self.carried_forward)})")
 
-    def rule(self) -> Tolerance:
+    def rule(self) -> "Tolerance":
         """The tolerance rule (the key's displayed rounding when none is given)."""
         from ..core.tolerance import Tolerance
 

@@ -3,7 +3,6 @@ convolutional network's ``conv2d``, pooling and ``flatten`` layers (:class:`Tens
 told apart by their ``type`` (dense when absent). Part of the problem's schema
 (:mod:`.schema`)."""
 
-from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 

@@ -1,7 +1,6 @@
 """The ``loss`` of a problem or a question: its type, reduction, batch reduction, its
 parameters (read from the loss descriptors) and its weight penalty (``regularization``)."""
 
-from __future__ import annotations
 
 from typing import Literal
 

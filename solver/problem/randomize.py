@@ -22,7 +22,6 @@ is drawn by rejection from ``getrandbits`` (not ``randrange``, whose method Pyth
 change), so the stream depends on nothing else; tests pin it with a golden list of draws.
 """
 
-from __future__ import annotations
 
 import copy
 import random

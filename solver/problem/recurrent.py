@@ -9,7 +9,6 @@ a GRU's gates r, z, n with the reset gate applied to ``W_hn h_{t−1} + b_hn``. 
 PyTorch's ``bias_ih`` and ``recurrent_bias`` its ``bias_hh`` (0 when not given).
 """
 
-from __future__ import annotations
 
 from typing import Annotated, Literal
 

@@ -10,7 +10,6 @@ parameters' fields, are read from their descriptors (:mod:`solver.ops`).
 Numbers are exact: ``0.1`` is 1/10 and ``"1/3"`` is one third (sympy ``Rational``).
 """
 
-from __future__ import annotations
 
 from typing import Annotated, Literal
 

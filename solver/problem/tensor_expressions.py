@@ -11,7 +11,6 @@ The result is a tree (:class:`Ref`, :class:`Const`, :class:`Apply`) that the gra
 applies to tensors of symbols.
 """
 
-from __future__ import annotations
 
 import ast
 
