@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+import sympy as sp
+
 from ..core.errors import ProblemError
 from ..core.names import latex_name
 from ..core.numbers import written_latex
@@ -246,7 +248,8 @@ def tensor_level(graph: Graph) -> Graph:
             nodes.append(Node(t.key, t.kind, value=0))
         else:
             deps = sorted(dependencies(t.tree))
-            expr = sym(deps[0]) if len(deps) == 1 else (sum((sym(d) for d in deps), 0) if deps else 0)
+            # unevaluated: only its symbols are read (parents, in graph order), not its form
+            expr = sym(deps[0]) if len(deps) == 1 else (sp.Add(*map(sym, deps), evaluate=False) if deps else 0)
             nodes.append(Node(t.key, t.kind, expr=expr))
     return Graph(tuple(nodes), {t.key: t.latex for t in graph.tensors}, None, tensors=graph.tensors,
                  unrolled=graph.unrolled)
