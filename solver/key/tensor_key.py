@@ -7,8 +7,9 @@ from .model import Part
 from .question import QuestionWork
 from .tensor_backward import tensor_backward_part
 from .tensor_forward import final_values, tensor_forward_part
-from .tensor_training import tensor_training_part, tensor_update_part
-from .training import training_section
+
+# Training and updates import their modules when asked (as :mod:`.section` does): a key
+# that asks for neither does not pay for them.
 
 
 def tensor_parts(w: QuestionWork) -> list[Part]:
@@ -24,7 +25,10 @@ def tensor_parts(w: QuestionWork) -> list[Part]:
     if any(a in q.ask for a in ("gradients", "update", "train")):
         parts.append(tensor_backward_part(w))
     if "train" in q.ask:
+        from .tensor_training import tensor_training_part
+        from .training import training_section
         parts.append(training_section(w, lambda: tensor_training_part(w)))
     if "update" in q.ask:
+        from .tensor_training import tensor_update_part
         parts.append(tensor_update_part(w))
     return parts
