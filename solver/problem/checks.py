@@ -52,7 +52,7 @@ MAX_GRAPH_TRAIN_WORK = 10_000_000
 #: The product of the exponents of powers nested in one stage.
 MAX_NESTED_POWER = 1024
 
-_NAME = re.compile(r"(?<![\w.])[A-Za-z_][A-Za-z0-9_]*")
+_NAME = r"(?<![\w.])[A-Za-z_][A-Za-z0-9_]*"  # compiled by re when first used
 
 
 def _shape_text(rows: int, cols: int) -> str:
@@ -237,7 +237,7 @@ def _check_graph_limits(problem: Problem, file: str | None) -> None:
     spec = problem.graph
     size = 0
     for key, text in spec.nodes.items():
-        names = {m for m in _NAME.findall(text) if m not in FUNCTIONS}
+        names = {m for m in re.findall(_NAME, text) if m not in FUNCTIONS}
         size += (1 + len(names)) * len(text)
         _check_nested_powers(problem, key, text, file)
     if size > MAX_GRAPH_SIZE:

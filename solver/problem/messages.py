@@ -22,7 +22,7 @@ from .fields import not_allowed, shown, wrong_length
 from .schema import Problem
 
 _AT = " - at `"
-_STEP = re.compile(r"\.([^.\[]+)|\[(\d+|\.\.\.)\]")
+_STEP = r"\.([^.\[]+)|\[(\d+|\.\.\.)\]"  # compiled by re when a message is first written
 
 
 def _split(text: str) -> tuple[str, list]:
@@ -30,7 +30,7 @@ def _split(text: str) -> tuple[str, list]:
     parts = text.split(_AT)
     loc: list = []
     for where in reversed(parts[1:]):
-        for name, index in _STEP.findall(where.rstrip("`").lstrip("$")):
+        for name, index in re.findall(_STEP, where.rstrip("`").lstrip("$")):
             loc.append(name if name else ("..." if index == "..." else int(index)))
     return parts[0].lstrip(NESTED), loc
 

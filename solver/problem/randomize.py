@@ -35,8 +35,10 @@ from msgspec.structs import fields as struct_fields
 from .fields import Model, Number, NumberOrTensor, written
 
 #: A path into the problem: names and list indices (``network.layers[0].weights``).
-PATH_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*|\[[0-9]+\])*", re.ASCII)
-_STEP = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_]*)|\[([0-9]+)\]", re.ASCII)
+# Patterns as text, compiled by ``re`` (and kept in its cache) when first used: most runs
+# have no randomize section, and compiling costs more than the module's other work.
+PATH_RE = r"(?a)[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*|\[[0-9]+\])*"
+_STEP = r"(?a)\.?([A-Za-z_][A-Za-z0-9_]*)|\[([0-9]+)\]"
 #: The requirements with a number (their margin or limit), and those without.
 MEASURED = {"no_kinks": "0.05", "no_saturation": "0.999"}
 FLAGS = ("no_ties", "no_dead_units")
@@ -90,7 +92,7 @@ class Randomize(Model, kw_only=True):
 
     def __post_init__(self) -> None:
         for path in self.values:
-            if not PATH_RE.fullmatch(path):
+            if not re.fullmatch(PATH_RE, path):
                 raise ValueError(f"values: '{path}' is not a path into the problem (names and [index], e.g. "
                                  "network.layers[0].weights)")
         for item in self.require:
@@ -119,7 +121,7 @@ class Randomize(Model, kw_only=True):
 
 def steps(path: str) -> list[str | int]:
     """``network.layers[0].weights`` → ``["network", "layers", 0, "weights"]``."""
-    return [int(i) if i else name for name, i in _STEP.findall(path)]
+    return [int(i) if i else name for name, i in re.findall(_STEP, path)]
 
 
 def resolve(problem, path: str):

@@ -29,14 +29,15 @@ def _loc_text(loc: tuple) -> str:
     return out
 
 
-_UNKNOWN = re.compile(r"^Object contains unknown field `(.*)`$", re.DOTALL)
-_MISSING = re.compile(r"^Object missing required field `(.*)`$", re.DOTALL)
+# compiled by re when a message is first worded (a valid file needs neither)
+_UNKNOWN = r"(?s)^Object contains unknown field `(.*)`$"
+_MISSING = r"(?s)^Object missing required field `(.*)`$"
 
 
 def _message(text: str, data: Any) -> tuple[str, str]:
     """The field (as the file writes its location) and the message of msgspec's error."""
     msg, loc, kind, value = locate(text, data)
-    unknown, missing = _UNKNOWN.match(msg), _MISSING.match(msg)
+    unknown, missing = re.match(_UNKNOWN, msg), re.match(_MISSING, msg)
     if unknown:
         name = unknown.group(1)
         model = model_at(kind, value)

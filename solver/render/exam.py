@@ -10,17 +10,18 @@ from .room import answer_lines
 
 #: A question's own label at the start of its title: "Question 2, continued:", "Q1 (a)",
 #: "(a)", "1.", "T3:". The exam class numbers its parts itself, so the label would print twice.
-_LABEL = re.compile(r"""^\s*(?:
+#: Text, compiled by ``re`` when an exam-class document first needs it (an article does not).
+_LABEL = r"""(?ix)^\s*(?:
       (?:Question|Exercise|Task|Part|Q|T)\s*\d+[a-z]?(?:\s*,\s*continued)?(?:\s*\([a-z]{1,3}\))?
     | \([a-z]{1,3}\) | [a-z]\) | \d+(?:\.\d+)*(?=[.:)])
-    )\s*[:.)]?\s+""", re.IGNORECASE | re.VERBOSE)
+    )\s*[:.)]?\s+"""
 
 
 def unlabelled(title: str) -> str:
     """A question's title without its own numbering (``"Q1 (a) Forward pass"`` →
     ``"Forward pass"``), first letter capitalised; ``""`` when it is only a label
     (``"Question 3"``)."""
-    m = _LABEL.match(title + " ")
+    m = re.match(_LABEL, title + " ")
     rest = (title + " ")[m.end():].strip() if m else title
     return rest[:1].upper() + rest[1:]
 

@@ -4,8 +4,6 @@ contents, a print stylesheet. With ``--body-only`` a fragment (what Jupyter show
 
 from __future__ import annotations
 
-import html
-
 from ...key.model import Solution
 from ..diagram import Diagram
 from .base import Format
@@ -22,6 +20,8 @@ def _context(solution: Solution, diagram: Diagram | None, sheet: str, documentcl
     """The drawings as inline SVG (``diagram``; ``plots`` by name, on the key), the table of
     contents, an id prefix unique to the key and sheet, and the functions that turn the
     key's strings into HTML: ``math(tex, display)``, ``inline(prose)``, ``paragraphs(prose)``."""
+    import html  # here: importing it compiles a pattern that only an HTML page needs
+
     from ..drawing import svg as diagram_svg
     from ..html_math import inline, mathml, paragraphs
     from ..html_page import anchor, contents, inline_svg
