@@ -48,11 +48,7 @@ def rational(q: Fraction) -> Surd:
 def add(a: Surd, b: Surd) -> Surd:
     out = dict(a)
     for m, c in b.items():
-        s = out.get(m, 0) + c
-        if s:
-            out[m] = s
-        else:
-            out.pop(m, None)
+        _collect(out, m, c)
     return _capped(out)
 
 
@@ -63,13 +59,17 @@ def mul(a: Surd, b: Surd) -> Surd:
             c = c1 * c2
             for n in m1 & m2:
                 c *= n
-            m = m1 ^ m2
-            s = out.get(m, 0) + c
-            if s:
-                out[m] = s
-            else:
-                out.pop(m, None)
+            _collect(out, m1 ^ m2, c)
     return _capped(out)
+
+
+def _collect(out: Surd, m: frozenset, c: Fraction) -> None:
+    """Add ``c`` to the coefficient of ``m`` in ``out``, dropping it where the sum is 0."""
+    s = out.get(m, 0) + c
+    if s:
+        out[m] = s
+    else:
+        out.pop(m, None)
 
 
 def power(a: Surd, k: int) -> Surd:
