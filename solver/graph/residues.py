@@ -7,8 +7,8 @@ its input, so ∂L/∂b = Σₙ ∂L/∂zₙ = 0 exactly, while the terms are ir
 the adjoint of a sum that cancelled to within its rounding error, worked out again
 exactly where every value below it is algebraic (sympy, each sum expanded), and
 
-- an exact 0 is 0: shown first in integers where every value is a sum of products of square
-  roots of rationals (:mod:`.surds`), else by sympy (both exact: this is a proof);
+- an exact 0 is 0: shown first in rational arithmetic where every value is a sum of products
+  of square roots of rationals (:mod:`.surds`), else by sympy (both exact: this is a proof);
 - any other exact value is rounded from itself by sympy's evalf;
 - where a value is not algebraic (an ``exp``: sympy cannot always tell such a sum from 0)
   or its exact form grows large, the sum is made again in 200-digit floats, and taken as 0
@@ -81,11 +81,11 @@ class Recheck:
         (the float sum) stands beyond :data:`MOST_NODES` nodes."""
         if len(self.graph.nodes) > MOST_NODES:
             return rounded
-        try:  # a proof of 0 in integers first (:mod:`.surds`); anything else as below
+        try:  # a proof of 0 in rational arithmetic first (:mod:`.surds`); anything else as below
             if self.surds.is_zero(key):
                 return sp.Integer(0)
-        except (Unsupported, ArithmeticError, StopIteration):
-            pass
+        except (Unsupported, TypeError, ValueError, ArithmeticError, StopIteration):
+            pass  # (TypeError: a condition that is not a comparison, as the exact path below)
         try:
             exact = _expanded(sp.Add(*self.exact.terms(key)))
             return sp.Integer(0) if exact == 0 else normalize(exact.evalf(DIGITS + 10, strict=True))

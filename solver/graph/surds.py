@@ -1,18 +1,19 @@
-"""Exact zeros of sums of products of square roots, decided in integers.
+"""Exact zeros of sums of products of square roots, decided in rational arithmetic.
 
 A bias before batch normalisation has ∂L/∂b = 0 exactly, while the terms of its float sum
 are products of the batch's 1/√(σ² + ε) (:mod:`.residues`). Worked out again here, every
 value is a *multi-quadratic surd* Σ_m c_m ∏_{n∈m} √n: rational coefficients ``c_m`` and
 monomials ``m``, sets of integers ``n`` > 1 from which no square factor was found. Two
 monomials multiply by the symmetric difference of their sets, the roots they share giving
-their integers (√n·√n = n): the arithmetic of sympy's ``Mul`` and ``Add`` on such values,
-without their re-examination of every root's base at every product (two thirds of a recheck's
-time).
+their integers (√n·√n = n): the ring Q[x_n]/(x_n² − n), without sympy's re-examination of
+every root's base at every product (two thirds of a recheck's time). Unlike sympy it does not
+merge roots (√2·√3 stays the monomial {2, 3}, not √6), so its form is not a normal form.
 
 Each √n is a symbol to this arithmetic, only √n² = n known about it: an identity worked out
-so holds for any square roots of those integers, the true ones included. A sum that comes out
-0 is therefore exactly 0 (a proof); one that does not is left to sympy (its roots might still
-be related, were a square factor left unfound, so a non-zero result here proves nothing).
+so holds for any square roots of those integers, the true ones included (evaluating x_n at √n
+is a ring homomorphism). A sum that comes out 0 is therefore exactly 0 (a proof); one that does
+not is left to sympy, since different monomials can denote related numbers (√6 and √2·√3; a
+square factor left unfound), so a non-zero result here proves nothing.
 Values outside this arithmetic (a float, a root of a sum, a function, a comparison of roots)
 raise :class:`Unsupported`.
 """
