@@ -139,18 +139,30 @@ _LEAF_VALUES = st.sampled_from([sp.Integer(k) for k in range(-4, 10)]
                                + [sp.Rational(p, q) for p in (-7, -3, 1, 5, 8, 12, 18, 50) for q in (2, 3, 4, 9)])
 
 
+def _built(make, *args):
+    """``make(*args)``, or ``None`` where sympy refuses it or it is not finite (1/0 as a
+    constant, then a Max of it): such a formula is not one of a graph's."""
+    try:
+        made = make(*args)
+    except (ValueError, TypeError, ZeroDivisionError):
+        return None
+    return None if made.has(sp.zoo, sp.nan, sp.oo, -sp.oo) else made
+
+
 def _formulas(children):
+    def node(make, *parts):
+        return st.builds(lambda *args: _built(make, *args), *parts)
     return st.one_of(
-        st.builds(lambda x, y: x + y, children, children),
-        st.builds(lambda x, y: x - y, children, children),
-        st.builds(lambda x, y: x * y, children, children),
-        st.builds(lambda x, k: x ** k, children, st.sampled_from([-3, -2, -1, 2, 3])),
-        st.builds(lambda x, k: x ** sp.Rational(k, 2), children, st.sampled_from([-5, -3, -1, 1, 3, 5])),
-        st.builds(sp.Abs, children),
-        st.builds(sp.Max, children, children),
-        st.builds(sp.Min, children, children),
-        st.builds(lambda x, y, z, s: sp.Piecewise((x, y < s), (z, True)), children, children, children,
-                  st.sampled_from(_SYMBOLS)))
+        node(lambda x, y: x + y, children, children),
+        node(lambda x, y: x - y, children, children),
+        node(lambda x, y: x * y, children, children),
+        node(lambda x, k: x ** k, children, st.sampled_from([-3, -2, -1, 2, 3])),
+        node(lambda x, k: x ** sp.Rational(k, 2), children, st.sampled_from([-5, -3, -1, 1, 3, 5])),
+        node(sp.Abs, children),
+        node(sp.Max, children, children),
+        node(sp.Min, children, children),
+        node(lambda x, y, z, s: sp.Piecewise((x, y < s), (z, True)), children, children, children,
+             st.sampled_from(_SYMBOLS))).filter(lambda made: made is not None)
 
 
 formulas = st.recursive(st.sampled_from(_SYMBOLS) | st.builds(sp.sqrt, st.sampled_from([sp.Integer(2), sp.Integer(6),
