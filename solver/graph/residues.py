@@ -31,6 +31,7 @@ from ..ops.functions import ARB
 from . import balls
 from .exact_sums import exact_product, exact_sum
 from .model import Graph
+from .recheck_walk import RecheckWalk
 from .surds import SurdEvaluation, Unsupported
 
 #: A float sum whose magnitude is below this fraction of its largest term lost all its digits
@@ -164,59 +165,41 @@ class _Beyond(Exception):
     """A value the exact recheck does not take: not algebraic, or too large."""
 
 
-class _Evaluation:
+class _Evaluation(RecheckWalk):
     """Values and adjoints at the graph's exact leaf values: exact and expanded (``digits``
     ``None``: only sums, products, rational powers, ``Abs``, ``Max``, ``Min`` and pieces),
     or in ``digits``-digit floats."""
 
     def __init__(self, graph: Graph, local: dict, digits: int | None):
-        self.graph, self.local, self.digits = graph, local, digits
-        self.values: dict[str, sp.Expr] = {}
-        self.adjoints: dict[str, sp.Expr] = {graph.loss: sp.Integer(1)}
-        self.memo: dict = {}
+        self.digits = digits
+        super().__init__(graph, local)
 
-    def terms(self, key: str) -> list:
-        """The terms ∂L/∂c · ∂c/∂key of ∂L/∂key."""
-        return [self._adjoint(c) * self._at(self.local[(c, key)].formula)
-                for c in self.graph.children[key] if c in self.graph.relevant]
+    def _one(self) -> sp.Expr:
+        return sp.Integer(1)
 
-    def _adjoint(self, key: str) -> sp.Expr:
-        out = self.adjoints.get(key)
-        if out is None:
-            out = self.adjoints[key] = self._sum(sp.Add(*self.terms(key)))
-        return out
+    def _number(self, x: sp.Expr) -> sp.Expr:
+        return x
 
-    def _value(self, key: str) -> sp.Expr:
-        out = self.values.get(key)
-        if out is None:
-            node = self.graph.by_key[key]
-            out = self.values[key] = node.value if node.is_leaf else self._at(node.expr)
-        return out
+    def _times(self, adjoint: sp.Expr, local: sp.Expr) -> sp.Expr:
+        return adjoint * local
 
-    def _at(self, expr: sp.Expr) -> sp.Expr:
-        """``expr`` at the values (memoised by expression)."""
-        if expr.is_Symbol:
-            return self._value(expr.name)
-        if expr.is_Number:
-            return expr
-        out = self.memo.get(expr)
-        if out is None:
-            if isinstance(expr, sp.Piecewise):
-                out = next(self._at(piece) for piece, cond in expr.args if self._holds(cond))
-            elif self.digits is None:
-                if not (expr.is_Add or expr.is_Mul or isinstance(expr, (sp.Abs, sp.Max, sp.Min))
-                        or (expr.is_Pow and expr.exp.is_Rational)):
-                    raise _Beyond
-                args = [self._at(a) for a in expr.args]
-                if (expr.is_Add or expr.is_Mul) and all(isinstance(a, sp.Rational) for a in args):
-                    out = exact_sum(args) if expr.is_Add else exact_product(args)  # no expand to do
-                else:
-                    out = self._sum(expr.func(*args))
-            else:
-                out = expr.func(*[self._at(a) for a in expr.args])
-                out = out if out.is_Number else out.evalf(self.digits)
-            self.memo[expr] = out
-        return out
+    def _total(self, terms: list) -> sp.Expr:
+        return self._sum(sp.Add(*terms))
+
+    def _comparable(self, expr: sp.Expr) -> sp.Expr:
+        return self._at(expr)
+
+    def _made(self, expr: sp.Expr) -> sp.Expr:
+        if self.digits is None:
+            if not (expr.is_Add or expr.is_Mul or isinstance(expr, (sp.Abs, sp.Max, sp.Min))
+                    or (expr.is_Pow and expr.exp.is_Rational)):
+                raise _Beyond
+            args = [self._at(a) for a in expr.args]
+            if (expr.is_Add or expr.is_Mul) and all(isinstance(a, sp.Rational) for a in args):
+                return exact_sum(args) if expr.is_Add else exact_product(args)  # no expand to do
+            return self._sum(expr.func(*args))
+        out = expr.func(*[self._at(a) for a in expr.args])
+        return out if out.is_Number else out.evalf(self.digits)
 
     def _sum(self, value: sp.Expr) -> sp.Expr:
         """An exact value expanded (a canonical sum of products of roots), within
@@ -227,13 +210,6 @@ class _Evaluation:
         if value.is_Add and len(value.args) > MOST_TERMS:
             raise _Beyond
         return value
-
-    def _holds(self, condition) -> bool:
-        if condition in (sp.true, sp.false):
-            return bool(condition)
-        if isinstance(condition, sp.core.relational.Relational):
-            return bool(condition.func(self._at(condition.lhs), self._at(condition.rhs)))
-        return bool(condition.func(*[sp.true if self._holds(c) else sp.false for c in condition.args]))
 
 
 def rounding_only(gradient, terms: Callable[[], list]) -> bool:

@@ -25,7 +25,7 @@ from math import isqrt
 
 import sympy as sp
 
-from .model import Graph
+from .recheck_walk import RecheckWalk
 
 #: The most monomials a value may have (beyond it, :class:`Unsupported`).
 MOST_TERMS = 64
@@ -130,20 +130,14 @@ def _capped(a: Surd) -> Surd:
     return a
 
 
-class SurdEvaluation:
-    """The values and adjoints of a graph at its exact leaf values, as surds: the same walk as
-    :class:`.residues._Evaluation`, in this arithmetic.
+class SurdEvaluation(RecheckWalk):
+    """The values and adjoints of a graph at its exact leaf values, as surds (the walk of
+    :class:`.recheck_walk.RecheckWalk`, in this arithmetic).
 
     Args:
         graph: the graph; local: its local derivatives found so far (``(child, parent)`` →
             an object with a ``formula``).
     """
-
-    def __init__(self, graph: Graph, local: dict):
-        self.graph, self.local = graph, local
-        self.values: dict[str, Surd] = {}
-        self.adjoints: dict[str, Surd] = {graph.loss: rational(Fraction(1))}
-        self.memo: dict = {}
 
     def is_zero(self, key: str) -> bool:
         """Whether ∂L/∂key is exactly 0 (``False``: not shown to be).
@@ -153,37 +147,21 @@ class SurdEvaluation:
         """
         return not self._adjoint(key)
 
-    def _adjoint(self, key: str) -> Surd:
-        out = self.adjoints.get(key)
-        if out is None:
-            out = {}
-            for c in self.graph.children[key]:
-                if c in self.graph.relevant:
-                    out = add(out, mul(self._adjoint(c), self._at(self.local[(c, key)].formula)))
-            self.adjoints[key] = out
-        return out
+    def _one(self) -> Surd:
+        return rational(Fraction(1))
 
-    def _value(self, key: str) -> Surd:
-        out = self.values.get(key)
-        if out is None:
-            node = self.graph.by_key[key]
-            out = self.values[key] = self._number(node.value) if node.is_leaf else self._at(node.expr)
-        return out
-
-    @staticmethod
-    def _number(x) -> Surd:
+    def _number(self, x) -> Surd:
         if isinstance(x, sp.Rational):
             return rational(Fraction(int(x.p), int(x.q)))
         raise Unsupported(f"not an exact rational: {type(x).__name__}")
 
-    def _at(self, expr: sp.Expr) -> Surd:
-        if expr.is_Symbol:
-            return self._value(expr.name)
-        if expr.is_Number:
-            return self._number(expr)
-        out = self.memo.get(expr)
-        if out is None:
-            out = self.memo[expr] = self._made(expr)
+    def _times(self, adjoint: Surd, local: Surd) -> Surd:
+        return mul(adjoint, local)
+
+    def _total(self, terms: list) -> Surd:
+        out: Surd = {}
+        for t in terms:
+            out = add(out, t)
         return out
 
     def _made(self, expr: sp.Expr) -> Surd:
@@ -209,21 +187,14 @@ class SurdEvaluation:
             vals = [self._rational(a) for a in expr.args]
             return rational(abs(vals[0]) if isinstance(expr, sp.Abs) else max(vals) if isinstance(expr, sp.Max)
                             else min(vals))
-        if isinstance(expr, sp.Piecewise):
-            return next(self._at(piece) for piece, cond in expr.args if self._holds(cond))
         raise Unsupported(f"an expression of type {type(expr).__name__}")
+
+    def _comparable(self, expr: sp.Expr) -> sp.Rational:
+        v = self._rational(expr)
+        return sp.Rational(v.numerator, v.denominator)
 
     def _rational(self, expr: sp.Expr) -> Fraction:
         v = value_of(self._at(expr))
         if v is None:
             raise Unsupported("a comparison of roots")
         return v
-
-    def _holds(self, condition) -> bool:
-        if condition in (sp.true, sp.false):
-            return bool(condition)
-        if isinstance(condition, sp.core.relational.Relational):
-            lhs, rhs = self._rational(condition.lhs), self._rational(condition.rhs)
-            return bool(condition.func(sp.Rational(lhs.numerator, lhs.denominator),
-                                       sp.Rational(rhs.numerator, rhs.denominator)))
-        return bool(condition.func(*[sp.true if self._holds(c) else sp.false for c in condition.args]))
