@@ -20,7 +20,7 @@ def _context(solution: Solution, diagram: Diagram | None, sheet: str, documentcl
     """The drawings as inline SVG (``diagram``; ``plots`` by name, on the key), the table of
     contents, an id prefix unique to the key and sheet, and the functions that turn the
     key's strings into HTML: ``math(tex, display)``, ``inline(prose)``, ``paragraphs(prose)``."""
-    import html  # here: importing it compiles a pattern that only an HTML page needs
+    import html  # here, not at start-up: a key without a diagram (drawing.py imports it too) never needs it
 
     from ..drawing import svg as diagram_svg
     from ..html_math import inline, mathml, paragraphs
