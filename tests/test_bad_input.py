@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from solver.cli import main
-from solver.core.errors import ProblemError
+from solver.core.errors import ProblemError, counted
 from solver.problem.loader import parse_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -538,3 +538,39 @@ def test_saturated_sigmoid_is_a_problem_error(runner, tmp_path):
     result = runner.invoke(main, ["solve", str(path), "-o", str(tmp_path / "out")])
     assert result.exit_code == 2
     assert error_line(result.stderr, str(path))[0].startswith("questions[1]")
+
+
+ONE_OUTPUT = """\
+title: one output
+network:
+  inputs: {x1: 0.5, x2: -1}
+  layers:
+    - {units: 2, activation: tanh, weights: [[0.2, 0.1], [0.3, 0.4]], bias: BIAS}
+    - {units: 1, activation: sigmoid, weights: [[0.1, 0.2]], bias: 0}
+loss: bce
+target: TARGET
+questions:
+  - {id: a, ask: [forward, loss]}
+"""
+
+
+@pytest.mark.parametrize("bias, target, field, message", [
+    ("0.1", "[1, 0]", "target", "the target has 2 values but the network has 1 output"),
+    ("0.1", "{class: 2}", "target", "class 2 is out of range: the network has 1 output (classes 1 to 1)"),
+    ("[0.1]", "[1]", "network.layers[0].bias", "1 bias for 2 units"),
+])
+def test_counts_in_messages_take_their_number(runner, tmp_path, bias, target, field, message):
+    path = tmp_path / "one.yaml"
+    path.write_text(ONE_OUTPUT.replace("BIAS", bias).replace("TARGET", target), encoding="utf-8")
+    result = runner.invoke(main, ["solve", str(path), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"nnsolve: error: {path}: {field}: {message}"
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("n, noun, plural, text", [
+    (0, "output", None, "0 outputs"), (1, "output", None, "1 output"), (2, "output", None, "2 outputs"),
+    (1, "bias", "biases", "1 bias"), (3, "bias", "biases", "3 biases"), (20000, "value", None, "20,000 values"),
+])
+def test_counted(n, noun, plural, text):
+    assert counted(n, noun, plural) == text

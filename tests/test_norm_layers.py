@@ -319,7 +319,7 @@ def test_layernorm_layer_defaults_are_pytorchs():
     ({"type": "batchnorm"}, {"x1": 1, "x2": 2}, "network.layers[1]", "a batchnorm layer normalises each feature"),
     ({"type": "batchnorm"}, {"x1": [1], "x2": [2]}, "network.layers[1]", "batch of at least two examples"),
     ({"type": "batchnorm", "gamma": [1, 2, 3]}, None, "network.layers[1].gamma", "gamma has 3 values but"),
-    ({"type": "layernorm", "beta": [1]}, None, "network.layers[1].beta", "beta has 1 values but the layer's input has 2"),
+    ({"type": "layernorm", "beta": [1]}, None, "network.layers[1].beta", "beta has 1 value but the layer's input has 2"),
     ({"type": "dropout", "mask": [[1, 0], [1, 1]]}, None, "network.layers[1].mask", "the mask is 2×2 but must be 3×2"),
     ({"type": "dropout", "mask": [[1, 0], [1, 2], [0, 1]]}, None, "network.layers[1].mask", "only 0s and 1s (got 2)"),
     ({"type": "dropout", "p": 1, "mask": [[1, 0], [1, 1], [0, 1]]}, None, "network.layers[1].p", "less than 1 (got 1)"),

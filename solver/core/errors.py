@@ -73,3 +73,10 @@ class BuildError(NNSolveError):
     """An output could not be built (for example, LaTeX failed)."""
 
     exit_code = 1
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` and ``noun`` in the number ``n`` takes, for messages: ``counted(1, "output")`` is
+    ``"1 output"``, ``counted(2, "output")`` ``"2 outputs"``, ``counted(2, "bias", "biases")``
+    ``"2 biases"``."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"

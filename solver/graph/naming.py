@@ -7,6 +7,7 @@ from __future__ import annotations
 import msgspec
 import sympy as sp
 
+from ..core.errors import counted
 from ..core.names import latex_name
 from ..ops.activations import ACTIVATIONS
 from ..problem.layers import Layer
@@ -131,12 +132,13 @@ def example_target(target, n_out: int, field: str, fail, hint: str = "") -> list
     """
     if isinstance(target, ClassTarget):
         if target.class_ > n_out:
-            raise fail(f"class {target.class_} is out of range: the network has {n_out} outputs "
+            raise fail(f"class {target.class_} is out of range: the network has {counted(n_out, 'output')} "
                        f"(classes 1 to {n_out})", field)
         return [sp.Integer(1 if k + 1 == target.class_ else 0) for k in range(n_out)]
     values = list(target) if isinstance(target, list) else [target]
     if not all(isinstance(v, sp.Rational) for v in values):
         raise fail("a target is a vector of numbers, or {class: k}" + hint, field)
     if len(values) != n_out:
-        raise fail(f"the target has {len(values)} values but the network has {n_out} outputs", field)
+        raise fail(f"the target has {counted(len(values), 'value')} but the network has "
+                   f"{counted(n_out, 'output')}", field)
     return values

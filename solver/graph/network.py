@@ -14,7 +14,7 @@ import sympy as sp
 from msgspec.structs import replace
 from sympy.core.basic import Basic
 
-from ..core.errors import ProblemError
+from ..core.errors import ProblemError, counted
 from ..core.names import latex_name
 from ..core.numbers import written_latex
 from ..ops.activations import ACTIVATIONS
@@ -135,8 +135,9 @@ class _Builder:
             items = [target]
         else:
             if isinstance(target, ClassTarget) or len(target) != self.size:
-                got = "one class" if isinstance(target, ClassTarget) else f"{len(target)} targets"
-                raise self.fail(f"the batch has {self.size} examples but {got} (give one target per example)",
+                got = "one class" if isinstance(target, ClassTarget) else counted(len(target), "target")
+                raise self.fail(f"the batch has {counted(self.size, 'example')} but {got} "
+                                "(give one target per example)",
                                 field)
             items = list(target)
         hint = "" if batch else "; give the inputs as lists for a batch"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from ..core.errors import counted
 from ..ops.tensor import NAMED, from_nested, shape_text
 from ..problem.norm_layers import NORM_TYPES
 from ..problem.tensor_expressions import Apply, Ref
@@ -73,7 +74,7 @@ def norm_layer(b, li: int, layer, prev: Ref, field: str) -> Ref:
     for what, default, letter in (("gamma", 1, r"\gamma"), ("beta", 0, r"\beta")):
         given = getattr(layer, what)
         if given is not None and len(given) != size:
-            raise b.fail(f"{what} has {len(given)} values but the layer's input has {size} (one per {per})",
+            raise b.fail(f"{what} has {counted(len(given), 'value')} but the layer's input has {size} (one per {per})",
                          f"{field}.{what}")
         b.leaf(f"{what}{li}", "parameter" if what == "gamma" else "bias",
                list(given) if given is not None else [sp.Integer(default)] * size,

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from ..core.errors import counted
 from ..ops.activations import ACTIVATIONS
 from ..ops.params import resolve
 from ..ops.tensor import (
@@ -66,8 +67,8 @@ class _Unrolled(_Builder):
         rows, cols = shape
         if not (isinstance(value, list) and len(value) == rows and all(isinstance(r, list) and len(r) == cols
                                                                         for r in value)):
-            raise self.fail(f"must be {rows}×{cols} ({rows} units × {cols} "
-                            f"{'input features' if key.startswith('W_x') else 'units'})", field)
+            raise self.fail(f"must be {rows}×{cols} ({counted(rows, 'unit')} × "
+                            f"{counted(cols, 'input feature' if key.startswith('W_x') else 'unit')})", field)
         self.leaf(key, kind, value, latex, field)
         return Ref(key)
 
@@ -76,7 +77,7 @@ class _Unrolled(_Builder):
             return None
         values = value if isinstance(value, list) else [value] * units
         if len(values) != units:
-            raise self.fail(f"must have {units} values, one per unit", field)
+            raise self.fail(f"must have {counted(units, 'value')}, one per unit", field)
         self.leaf(key, kind, values, latex, field)
         return Ref(key)
 

@@ -14,7 +14,7 @@ from math import prod
 
 import sympy as sp
 
-from ..core.errors import ProblemError
+from ..core.errors import ProblemError, counted
 from ..ops.activations import ACTIVATIONS
 from ..ops.latex import in_softmax_names
 from ..ops.losses import LOSSES
@@ -131,7 +131,8 @@ class _Builder:
         args = [prev, Ref(f"K{li}")]
         if layer.bias is not None and (not isinstance(layer.bias, list) or len(layer.bias) != layer.out_channels
                                        or any(isinstance(v, list) for v in layer.bias)):
-            raise self.fail(f"the bias must be a list of {layer.out_channels} numbers, one per output channel",
+            raise self.fail(f"the bias must be a list of {counted(layer.out_channels, 'number')}, "
+                            "one per output channel",
                             f"{field}.bias")
         if layer.bias is not None:
             self.leaf(f"b{li}", "bias", layer.bias, f"b^{{({li})}}", f"{field}.bias")
@@ -149,8 +150,9 @@ class _Builder:
         want = (layer.units, n_in) if net.orientation == "Wx" else (n_in, layer.units)
         if (rows, cols) != want or any(len(r) != cols for r in layer.weights):
             how = "rows = destination neurons, z = W x" if net.orientation == "Wx" else "columns = units, z = x W"
-            raise self.fail(f"weights are {rows}×{cols} but must be {want[0]}×{want[1]} ({layer.units} units, {n_in} "
-                            f"inputs from the layer before; {how})", f"{field}.weights")
+            raise self.fail(f"weights are {rows}×{cols} but must be {want[0]}×{want[1]} "
+                            f"({counted(layer.units, 'unit')}, "
+                            f"{counted(n_in, 'input')} from the layer before; {how})", f"{field}.weights")
         self.leaf(f"W{li}", "parameter", layer.weights, f"W^{{({li})}}", f"{field}.weights")
         w = Ref(f"W{li}")
         if self.batch:  # one example per row: Z = F W^T + b

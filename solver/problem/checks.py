@@ -31,7 +31,7 @@ import re
 
 import sympy as sp
 
-from ..core.errors import ProblemError
+from ..core.errors import ProblemError, counted
 from ..ops.activations import ACTIVATIONS
 from .expressions import FUNCTIONS, ExpressionError, parse_expression
 from .norm_layers import NORM_TYPES
@@ -166,15 +166,17 @@ def _check_network(problem: Problem, file: str | None) -> None:
             how = ("rows = destination neurons, z = W x" if net.orientation == "Wx"
                    else "rows = inputs, z = x W")
             raise ProblemError(f"weights are {_shape_text(rows, cols)} but must be {_shape_text(*want)} "
-                               f"({layer.units} units, {n_in} inputs; {how})", file=file, field=f"{f}.weights")
+                               f"({counted(layer.units, 'unit')}, {counted(n_in, 'input')}; {how})",
+                               file=file, field=f"{f}.weights")
         if isinstance(layer.bias, list) and len(layer.bias) != layer.units:
-            raise ProblemError(f"{len(layer.bias)} biases for {layer.units} units", file=file, field=f"{f}.bias")
+            raise ProblemError(f"{counted(len(layer.bias), 'bias', 'biases')} for {counted(layer.units, 'unit')}",
+                               file=file, field=f"{f}.bias")
         names = layer.names
         if names:
             for attr in ("neurons", "preactivations"):
                 v = getattr(names, attr)
                 if v is not None and len(v) != layer.units:
-                    raise ProblemError(f"{len(v)} names for {layer.units} units", file=file,
+                    raise ProblemError(f"{counted(len(v), 'name')} for {counted(layer.units, 'unit')}", file=file,
                                        field=f"{f}.names.{attr}")
             if names.weights is not None:
                 shape = (len(names.weights), len(names.weights[0]) if names.weights else 0)
