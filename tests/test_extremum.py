@@ -240,6 +240,18 @@ def test_max_or_min_of_fewer_than_two_arguments_is_an_error(text, got):
     assert f"{name}() takes at least 2 arguments (got {got})" in info.value.message
 
 
+@pytest.mark.parametrize("text, message", [
+    ("leaky_relu(a)", "leaky_relu(x, slope) takes 2 arguments (got 1); slope is required, e.g. leaky_relu(x, 0.01)"),
+    ("leaky_relu(a, 0.1, 2)", "leaky_relu(x, slope) takes 2 arguments (got 3)"),
+    ("elu(a, 1, 2)", "elu(x, alpha) takes 1 to 2 arguments (got 3)"),
+    ("relu(a, 1)", "relu(x) takes 1 argument (got 2)"),
+])
+def test_an_activation_with_the_wrong_arguments_names_them(text, message):
+    with pytest.raises(ExpressionError) as info:
+        parse_expression(text, {"a": sp.Symbol("a")})
+    assert str(info.value) == message
+
+
 def test_the_cli_reports_a_one_argument_max_on_one_line(runner, tmp_path):
     path = tmp_path / "one.yaml"
     path.write_text("title: t\ngraph:\n  parameters: {a: 1}\n  nodes: {m: 'max(a)'}\n  output: m\n"

@@ -58,6 +58,10 @@ def test_expressions_print_as_written(text, latex):
     ("A.T", "'A.T' is not allowed"),
     ("frobnicate(A)", "unknown function 'frobnicate'"),
     ("A ^ B", "an exponent must be a whole number from 1 to 64"),
+    ("leaky_relu(A)", "leaky_relu(x, slope) takes 2 arguments (got 1); slope is required, e.g. leaky_relu(x"
+                      ", 0.01)"),
+    ("elu(A, 1, 2)", "elu(x, alpha) takes 1 to 2 arguments (got 3)"),
+    ("exp(A, 2)", "exp(x) takes 1 argument (got 2)"),
 ])
 def test_expressions_outside_the_grammar_are_refused(text, message):
     with pytest.raises(ExpressionError) as err:

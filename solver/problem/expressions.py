@@ -162,8 +162,7 @@ class _Builder:
         least = 1 + sum(p.required for p in act.params)
         most = 1 + len(act.params)
         if not least <= len(node.args) <= most:
-            count = str(most) if least == most else f"{least} to {most}"
-            raise ExpressionError(f"{name}() takes {count} argument{'s' if most > 1 else ''}")
+            raise ExpressionError(activation_arity(name, act.params, len(node.args)))
         args = [self.build(a, depth) for a in node.args]
         params = {}
         for p, value in zip(act.params, args[1:]):
@@ -175,6 +174,21 @@ class _Builder:
         for p in act.params[len(args) - 1:]:
             params[p.name] = p.default
         return act.in_graph()(args[0], **params)
+
+
+def activation_arity(name: str, params, got: int) -> str:
+    """The message for an activation called with ``got`` arguments where its argument and its
+    ``params`` (:class:`~solver.ops.params.Param`) are wanted: ``leaky_relu(x, slope) takes 2
+    arguments (got 1); slope is required, e.g. leaky_relu(x, 0.01)``."""
+    least = 1 + sum(p.required for p in params)
+    signature = ", ".join(["x", *(p.name for p in params)])
+    text = f"{name}({signature}) takes {_count_text(least, 1 + len(params))} (got {got})"
+    required = [p for p in params if p.required]
+    if got < least and required:
+        example = ", ".join(["x", *(p.example for p in required)])
+        names = " and ".join(p.name for p in required)
+        text += f"; {names} {'is' if len(required) == 1 else 'are'} required, e.g. {name}({example})"
+    return text
 
 
 def _count_text(least: int, most: int) -> str:

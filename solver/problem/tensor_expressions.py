@@ -28,7 +28,7 @@ from ..ops.tensor import (
     function_names,
 )
 from ..ops.tensor.linalg import superscriptable
-from .expressions import MAX_DEPTH, MAX_LENGTH, ExpressionError
+from .expressions import MAX_DEPTH, MAX_LENGTH, ExpressionError, activation_arity
 from .fields import printable, written
 
 #: Function names that only tensor expressions have: a graph using one is a tensor graph.
@@ -197,8 +197,7 @@ class _Reader:
         params = act.params if act is not None else ()
         least = 1 + sum(p.required for p in params)
         if not least <= len(node.args) <= 1 + len(params):
-            raise ExpressionError(f"{name}() takes {least} to {1 + len(params)} arguments"
-                                  if len(params) else f"{name}() takes 1 argument")
+            raise ExpressionError(activation_arity(name, params, len(node.args)))
         values = {}
         for p, arg in zip(params, node.args[1:]):
             value = self.read(arg, depth)
