@@ -221,3 +221,14 @@ def test_hinge_needs_a_class():
     data = network("relu", {}, GRADIENTS, loss={"type": "multiclass_hinge"}, target=["0.5", "0.5"])
     with pytest.raises(ProblemError, match="needs a class"):
         solve(validate(data), "bad")
+
+
+@pytest.mark.parametrize("alpha, value, slope", [
+    ("1", r"e^{z} - 1", r"e^{z}"),            # PyTorch's default α is not written
+    ("0.5", r"0.5\,(e^{z} - 1)", r"0.5\, e^{z}"),
+])
+def test_elu_definition_writes_alpha_only_when_not_1(alpha, value, slope):
+    from solver.ops.activations import ACTIVATIONS as DESCRIPTORS
+    text = DESCRIPTORS["elu"].define({"alpha": alpha})
+    assert text == (r"\operatorname{ELU}(z) = \begin{cases} z & z > 0 \\ " + value + r" & z \le 0 \end{cases},\quad "
+                    r"\operatorname{ELU}'(z) = \begin{cases} 1 & z > 0 \\ " + slope + r" & z \le 0 \end{cases}")

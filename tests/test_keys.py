@@ -31,7 +31,7 @@ def test_relu_at_zero_is_stated():
                  {"units": 1, "weights": [["2"]]}], loss="sse", target=[1])
     md = key(p)
     assert "Non-differentiable point" in md
-    assert "ReLU'(0) = 0" in md
+    assert r"this key uses $\operatorname{ReLU}'(0) = 0$, as PyTorch does." in md
     grads = {a.of: a.value for a in solve(p, "t").sections[0].answers if a.kind == "gradient" and not a.upstream}
     assert grads["w1"] == 0 and grads["w2"] == 0
 
@@ -46,7 +46,8 @@ def test_abs_and_max_kinks_are_stated():
                                           "nodes": {"m": "max(a*x, 2)", "L": "abs(x - t) + m"}, "output": "L"},
                   "questions": [{"id": "q", "ask": ["forward", "gradients"], "gradients": ["a", "x"]}]})
     md = key(p)
-    assert r"$\operatorname{sgn}(0) = 0$" in md
+    assert (r"At $L$: $\left|x - t\right|$ has a kink at $x - t = 0$; this key uses $\operatorname{sgn}(0) = 0$, "
+            "as PyTorch does.") in md
     assert (r"At $m$: $\max(a x, 2)$ has a tie at its maximum, $a x = 2$: the gradient goes to the first "
             r"maximal argument, $a x$ (1 for it, 0 for the others), as PyTorch's max(input, dim) does.") in md
     grads = {a.of: a.exact for a in solve(p, "t").sections[0].answers if a.kind == "gradient" and not a.upstream}

@@ -38,6 +38,10 @@ NEURON = sp.Add(sp.Mul(w1, x1, evaluate=False), sp.Mul(w2, x2, evaluate=False), 
      r"\frac{1}{2} \left(o_{1} - y_{1}\right)^{2}", r"\frac{1}{2} \left(0.41 - 0\right)^{2}"),
     (sp.diff(sp.Abs(o1 - y1), o1), r"\operatorname{sgn}(o_{1} - y_{1})",
      r"\operatorname{sgn}(0.41 - 0)"),
+    # sympy keeps a sum's number first; a negative one is written last, as one would
+    (sp.sign(o1 - 2), r"\operatorname{sgn}(o_{1} - 2)", r"\operatorname{sgn}(0.41 - 2)"),
+    (sp.exp(o1) - 1, r"e^{o_{1}} - 1", r"e^{0.41} - 1"),
+    (1 - o1, r"1 - o_{1}", r"1 - 0.41"),
 ])
 def test_printers(expr, symbolic, substituted):
     assert NNLatexPrinter(NAMES).doprint(expr) == symbolic

@@ -28,9 +28,10 @@ def softmax_ce_note(names: tuple[str, str], then: str = "") -> str:
         rf"${SHORTCUT_CHAIN} = p_j \sum_k y_k - y_j = p_j - y_j$" + (then or "."), *names)
 
 
-#: sympy's own functions with a kink, and the convention there.
+#: sympy's own functions with a kink, and the note there, given the LaTeX of the argument.
 _BUILTIN_KINKS = {
-    sp.Abs: r"$|u|$ has a kink at $u = 0$; this key uses $\operatorname{sgn}(0) = 0$, as PyTorch does.",
+    sp.Abs: lambda u: (rf"$\left|{u}\right|$ has a kink at ${u} = 0$; this key uses $\operatorname{{sgn}}(0) = 0$, "
+                       "as PyTorch does."),
 }
 
 
@@ -50,7 +51,7 @@ def notes(w: QuestionWork, ties: bool = True) -> list[Block]:
             if isinstance(a, Extremum):
                 text = tie_note(w, a) if ties else ""
             elif type(a) in _BUILTIN_KINKS and evaluate(a.args[0], w.values) == 0:
-                text = _BUILTIN_KINKS[type(a)]
+                text = _BUILTIN_KINKS[type(a)](w.sb.tex(a.args[0]))
             else:
                 continue
             if text:

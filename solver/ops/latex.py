@@ -136,7 +136,10 @@ class NNLatexPrinter(LatexPrinter):
             # a neuron's sum: no term carries a sign or needs brackets (as sympy prints it)
             return " + ".join(self._print_Symbol(t) if type(t) is sp.Symbol else self._print_Mul(t)
                               for t in terms)
-        if len(terms) != len(expr.args):
+        if len(terms) > 1 and terms[0].is_Number and terms[0].is_negative:
+            # sympy keeps a sum's number first: sgn(v - 2), e^{z} - 1, not sgn(-2 + v), -1 + e^{z}
+            terms = [*terms[1:], terms[0]]
+        if len(terms) != len(expr.args) or terms[-1] is not expr.args[-1]:
             expr = sp.Add(*terms, evaluate=False)
         return super()._print_Add(expr, order)
 

@@ -20,7 +20,7 @@ class ReLU(OpFunctionBase):
     nargs = 1
     latex_name = r"\operatorname{ReLU}"
     numeric = staticmethod(lambda x: x if positive(x) else 0)
-    kink_convention = "ReLU'(0) = 0"
+    kink_convention = r"\operatorname{ReLU}'(0) = 0"
 
     @classmethod
     def eval(cls, z):
