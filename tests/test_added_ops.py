@@ -223,12 +223,16 @@ def test_hinge_needs_a_class():
         solve(validate(data), "bad")
 
 
-@pytest.mark.parametrize("alpha, value, slope", [
-    ("1", r"e^{z} - 1", r"e^{z}"),            # PyTorch's default α is not written
-    ("0.5", r"0.5\,(e^{z} - 1)", r"0.5\, e^{z}"),
+@pytest.mark.parametrize("name, value, definition", [
+    ("elu", "1", r"\operatorname{ELU}(z) = \begin{cases} z & z > 0 \\ \alpha\,(e^{z} - 1) & z \le 0 \end{cases},\quad "
+                 r"\operatorname{ELU}'(z) = \begin{cases} 1 & z > 0 \\ \alpha\, e^{z} & z \le 0 \end{cases},\quad \alpha = 1"),
+    ("leaky_relu", "0.01", r"\operatorname{LeakyReLU}(z) = \begin{cases} z & z > 0 \\ \alpha z & z \le 0 \end{cases},\quad "
+                           r"\operatorname{LeakyReLU}'(z) = \begin{cases} 1 & z > 0 \\ \alpha & z \le 0 \end{cases},\quad "
+                           r"\alpha = 0.01"),
 ])
-def test_elu_definition_writes_alpha_only_when_not_1(alpha, value, slope):
+def test_a_parameter_s_definition_names_alpha_and_gives_its_value(name, value, definition):
+    """The kink notes say ELU'(0) = α and LeakyReLU'(0) = α: the definition, printed before
+    them, defines the derivative and α's value."""
     from solver.ops.activations import ACTIVATIONS as DESCRIPTORS
-    text = DESCRIPTORS["elu"].define({"alpha": alpha})
-    assert text == (r"\operatorname{ELU}(z) = \begin{cases} z & z > 0 \\ " + value + r" & z \le 0 \end{cases},\quad "
-                    r"\operatorname{ELU}'(z) = \begin{cases} 1 & z > 0 \\ " + slope + r" & z \le 0 \end{cases}")
+    act = DESCRIPTORS[name]
+    assert act.definition_for({act.params[0].name: value}) == definition

@@ -50,12 +50,11 @@ class ELUPrime(OpFunctionBase):
 
 
 def _define(values: dict) -> str:
-    """The definition with α's value (``values["alpha"]``, LaTeX); α = 1 (PyTorch's default) is
-    not written: ``e^{z} - 1``, not ``1\\,(e^{z} - 1)``."""
-    a = values["alpha"]
-    value, slope = (r"e^{z} - 1", r"e^{z}") if a == "1" else (a + r"\,(e^{z} - 1)", a + r"\, e^{z}")
-    return (r"\operatorname{ELU}(z) = \begin{cases} z & z > 0 \\ " + value + r" & z \le 0 \end{cases},\quad "
-            r"\operatorname{ELU}'(z) = \begin{cases} 1 & z > 0 \\ " + slope + r" & z \le 0 \end{cases}")
+    """The definition and derivative in α, then α's value (``values["alpha"]``, LaTeX): the
+    kink's note (ELU'(0) = α) refers to it."""
+    return (r"\operatorname{ELU}(z) = \begin{cases} z & z > 0 \\ \alpha\,(e^{z} - 1) & z \le 0 \end{cases},\quad "
+            r"\operatorname{ELU}'(z) = \begin{cases} 1 & z > 0 \\ \alpha\, e^{z} & z \le 0 \end{cases},\quad "
+            r"\alpha = " + values["alpha"])
 
 
 ACTIVATION = Activation(

@@ -47,8 +47,11 @@ class LeakyReLUPrime(OpFunctionBase):
 
 
 def _define(values: dict) -> str:
-    return (r"\operatorname{LeakyReLU}(z) = \begin{cases} z & z > 0 \\ "
-            + values["slope"] + r"\, z & z \le 0 \end{cases}")
+    """The definition and derivative in the slope α, then α's value (``values["slope"]``,
+    LaTeX): the kink's note (LeakyReLU'(0) = α) refers to it."""
+    return (r"\operatorname{LeakyReLU}(z) = \begin{cases} z & z > 0 \\ \alpha z & z \le 0 \end{cases},\quad "
+            r"\operatorname{LeakyReLU}'(z) = \begin{cases} 1 & z > 0 \\ \alpha & z \le 0 \end{cases},\quad "
+            r"\alpha = " + values["slope"])
 
 
 ACTIVATION = Activation(
