@@ -118,6 +118,23 @@ CASES = [
     ("cnn-small.yaml", ("network", "layers", 0, "type"), "conv",
      "network.layers[0].type", "'conv' is not allowed; input should be 'dense', 'conv2d', 'maxpool2d', "
      "'avgpool2d', 'flatten', 'batchnorm', 'layernorm', 'dropout', 'rnn', 'lstm' or 'gru'"),
+    # A field no ask of the question reads is refused, not ignored: an Adam optimizer on an
+    # update question would otherwise give a plain gradient step's key.
+    ("relu-2-2-2.yaml", ("questions", 2, "optimizer"), {"type": "adam", "learning_rate": DECIMAL},
+     "questions[2].optimizer", "only a question asking train uses it (this one asks gradients); an update is "
+     "one step of gradient descent with learning_rate (for one step of another optimizer, ask: [train] with "
+     "steps: 1)"),
+    ("relu-2-2-2.yaml", ("questions", 0, "steps"), 3,
+     "questions[0].steps", "only a question asking train uses it (this one asks forward)"),
+    ("relu-2-2-2.yaml", ("questions", 0, "epochs"), 3,
+     "questions[0].epochs", "only a question asking perceptron or delta_rule uses it (this one asks forward)"),
+    ("relu-2-2-2.yaml", ("questions", 1, "derivation"), "sigmoid",
+     "questions[1].derivation", "only a question asking derive uses it (this one asks loss, gradients)"),
+    ("relu-2-2-2.yaml", ("questions", 1, "report"), ["o1"],
+     "questions[1].report", "only a question asking forward uses it (this one asks loss, gradients)"),
+    ("relu-2-2-2.yaml", ("questions", 1, "learning_rate"), DECIMAL,
+     "questions[1].learning_rate", "only a question asking update, train, perceptron or delta_rule uses it "
+     "(this one asks loss, gradients)"),
     ("gru-sequence.yaml", ("network", "layers", 0, "gates", "r", "bogus"), 1,
      "network.layers[0].gates.r", "unknown field 'bogus' (known fields: weights, recurrent_weights, bias, "
      "recurrent_bias)"),
@@ -132,6 +149,18 @@ def test_one_change_gives_this_line(name, path, value, field, message):
         validate(data, name)
     assert info.value.field == field
     assert info.value.message.startswith(message), info.value.message
+
+
+def test_a_training_s_optimizer_and_a_second_learning_rate_are_refused():
+    data = copy.deepcopy(BASE["relu-2-2-2.yaml"])
+    data["questions"][2].update({"ask": ["train"], "steps": 2, "learning_rate": DECIMAL,
+                                 "optimizer": {"type": "sgd", "learning_rate": DECIMAL}})
+    with pytest.raises(ProblemError) as info:
+        validate(data, "relu-2-2-2.yaml")
+    assert (info.value.field, info.value.message) == (
+        "questions[2].learning_rate", "training uses the optimizer's learning_rate; give it there only")
+    data["questions"][2]["ask"] = ["train", "update"]  # the update's learning rate: both are read
+    assert validate(data, "relu-2-2-2.yaml").questions[2].optimizer.type == "sgd"
 
 
 def test_the_bundled_problems_read_the_same_numbers():

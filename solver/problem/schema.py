@@ -64,6 +64,18 @@ AskItem = Literal["forward", "loss", "gradients", "update", "train", "count", "s
                   "perceptron", "delta_rule", "loss_after", "forward_after"]
 #: The learning rules of a single unit, run example by example (:mod:`solver.graph.learning_rules`).
 RULES = ("perceptron", "delta_rule")
+#: A question's fields that only some asks read: field → those asks, and a hint. A field given
+#: where no ask reads it would be ignored without a word (an Adam optimizer on an update
+#: question, which takes a plain gradient step): it is an error instead.
+READ_BY = {
+    "optimizer": (("train",), "; an update is one step of gradient descent with learning_rate (for one "
+                              "step of another optimizer, ask: [train] with steps: 1)"),
+    "steps": (("train",), ""), "table_every": (("train",), ""),
+    "epochs": (RULES, ""), "mode": (RULES, ""),
+    "derivation": (("derive",), ""), "architecture": (("count", "shapes"), ""),
+    "report": (("forward",), ""),
+    "learning_rate": (("update", "train", *RULES), ""),
+}
 
 
 class ArchLayer(Model, kw_only=True):
@@ -179,6 +191,19 @@ class Question(Model, kw_only=True):
                 raise ValueError("steps: training needs a number of steps")
             if self.optimizer is None and self.learning_rate is None:
                 raise ValueError("optimizer: training needs an optimizer (or a learning_rate for plain SGD)")
+        self._read_by_an_ask()
+
+    def _read_by_an_ask(self) -> None:
+        """Refuse a field no ask of this question reads (:data:`READ_BY`), and a learning_rate
+        beside a training's optimizer that nothing else uses (the optimizer's is the one used)."""
+        for name, (asks, hint) in READ_BY.items():
+            if getattr(self, name) is not None and not any(a in self.ask for a in asks):
+                wanted = ", ".join(asks[:-1]) + " or " + asks[-1] if len(asks) > 1 else asks[0]
+                raise ValueError(f"{name}: only a question asking {wanted} uses it (this one asks "
+                                 f"{', '.join(self.ask)}){hint}")
+        if self.optimizer is not None and self.learning_rate is not None \
+                and not any(a in self.ask for a in ("update", *RULES)):
+            raise ValueError("learning_rate: training uses the optimizer's learning_rate; give it there only")
 
 
 def _named_values(description: str, most: int):
