@@ -113,6 +113,49 @@ def test_carried_forward_through_the_network(tmp_path):
     assert float(loss) > 0
 
 
+def test_carried_forward_from_an_earlier_question(tmp_path):
+    """Question 1's wrong o1 carries into question 2's loss (its graph computes o1 the same
+    way, then adds the loss): L = (0.45 - 0)^2 + (o2 - 1)^2 from the student's own o1."""
+    key = _key(RELU, tmp_path)
+    w, h, zo = _relu_values()
+    loss = mpmath.mpf("0.45") ** 2 + (zo[1] - 1) ** 2
+    rows = [["s", "q1", "z_o1", "0.45"], ["s", "q1", "o1", "0.45"], ["s", "q2", "L", mpmath.nstr(loss, 6)],
+            ["t", "q2", "L", mpmath.nstr(loss, 6)]]  # t gave no q1 answers: nothing to carry from
+    r, g = _grade(tmp_path, key, rows, RELU)
+    assert r.exit_code == 0, r.output
+    assert g[("s", "q2", "L", "loss")]["verdict"] in ("carried forward from o1", "carried forward from z_o1")
+    assert g[("s", "q2", "L", "loss")]["points"] == "0.8"
+    assert g[("t", "q2", "L", "loss")]["verdict"] == "wrong"
+
+
+def test_only_nodes_computed_alike_are_lent():
+    """A forward value is lent to another question's graph only when the node and all it
+    depends on are alike there, and no value the student got right depends on it; every
+    answer is lent between identical graphs."""
+    import sympy as sp
+
+    from solver.graph.model import Graph, Node
+    from solver.key.grading import lent
+
+    x, w, z = sp.symbols("x w z")
+
+    def graph(w_value, loss=False):
+        nodes = [Node("x", "input", value=sp.Integer(1)), Node("w", "weight", value=w_value),
+                 Node("z", "pre", expr=x * w), Node("h", "act", expr=sp.Max(z, 0))]
+        if loss:
+            nodes.append(Node("L", "loss", expr=sp.Symbol("h") ** 2))
+        return Graph(tuple(nodes), {n.key: n.key for n in nodes}, loss="L" if loss else None)
+
+    wrong = {("value", "z"): sp.Rational(1, 3), ("value", "h"): sp.Rational(1, 3),
+             ("gradient", "w"): sp.Integer(2)}
+    forward, with_loss, other_w = graph(sp.Rational(1, 2)), graph(sp.Rational(1, 2), True), graph(sp.Integer(1), True)
+    assert lent(forward, with_loss, wrong) == {("value", "z"): sp.Rational(1, 3), ("value", "h"): sp.Rational(1, 3)}
+    assert lent(forward, other_w, wrong) == {}  # w differs: z and h are other numbers there
+    assert lent(with_loss, with_loss, wrong) == wrong
+    # a right h from that z: the wrong z was a slip in writing it down, not carried on
+    assert lent(forward, with_loss, {("value", "z"): sp.Rational(1, 3)}, fixed={"h"}) == {}
+
+
 def _slip_rows(problem: Path, key: Path, tmp: Path) -> dict:
     """Every misconception's answers on ``problem``, as the grader computes them (name → rows)."""
     from solver.key.grade_setup import setup_for

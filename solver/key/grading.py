@@ -144,10 +144,10 @@ def grade_student(student: str, key: Key, submitted: dict, setup: Setup | None,
         items = [a for k, a in answers.items() if k[0] == qid and (not a.upstream or k in mine)]
         ctx = contexts[qid]
         wrong = {}
-        for other, w in wrong_in.items():  # a question on the same graph (the same loss) lends its answers
-            if other != qid and ctx is not None and contexts[other] is not None \
-                    and contexts[other].graph.nodes == ctx.graph.nodes:
-                wrong.update(w)
+        for other, w in wrong_in.items():  # another question lends what its graph computes as ours does
+            if other != qid and ctx is not None and contexts[other] is not None:
+                fixed = {of for (q, kind, of), ok in right.items() if ok and q == other and kind in ("value", "loss")}
+                wrong.update(lent(contexts[other].graph, ctx.graph, w, fixed))
         wrong.update(wrong_in.get(qid, {}))
         slips = slipped(ctx, cache, (key.name, qid)) if ctx is not None else {}
         eqs = setup.equations.get(qid, {}) if setup else {}
@@ -175,6 +175,42 @@ def grade_student(student: str, key: Key, submitted: dict, setup: Setup | None,
                 marks.append(Mark(answer=text, points=min(top, top * share), status=status, verdict=verdict,
                                   explanation=why, **base))
     return marks
+
+
+def lent(theirs, ours, wrong: dict, fixed=frozenset()) -> dict:
+    """The wrong answers ``wrong`` ((kind, of) → value) of a question on the graph ``theirs``
+    that carry forward into a question on ``ours``: all of them when the graphs are the same
+    (the same loss), and otherwise each forward value whose node ``ours`` computes the same way
+    (the node and every node it depends on alike: Question 1's o1 in Question 2's loss), unless
+    a node that depends on it is among ``fixed``, the values the student got right in that
+    question (a slip in writing z2 down, with ŷ from the right z2, is not carried on)."""
+    if theirs.nodes == ours.nodes:
+        return wrong
+    upstream = set().union(*(_cone(theirs, f) for f in fixed)) - set(fixed) if fixed else set()
+    return {(kind, of): v for (kind, of), v in wrong.items()
+            if kind == "value" and of not in upstream and _same_cone(theirs, ours, of)}
+
+
+def _cone(graph, key: str) -> set:
+    """Node ``key`` and every node it depends on."""
+    stack, seen = [key], set()
+    while stack:
+        k = stack.pop()
+        n = graph.by_key.get(k)
+        if k in seen or n is None:
+            continue
+        seen.add(k)
+        if n.expr is not None:
+            stack.extend(s.name for s in n.expr.free_symbols if s.name in graph.by_key)
+    return seen
+
+
+def _same_cone(theirs, ours, key: str) -> bool:
+    """True when node ``key`` and every node it depends on are alike in both graphs (the same
+    kind, expression and value)."""
+    return key in theirs.by_key and all(
+        k in ours.by_key and (a.kind, a.expr, a.value) == (ours.by_key[k].kind, ours.by_key[k].expr, ours.by_key[k].value)
+        for k in _cone(theirs, key) for a in (theirs.by_key[k],))
 
 
 def _rational(x: Fraction) -> sp.Rational:
