@@ -197,7 +197,7 @@ def run_variants(path: Path, outdir: Path, options: Options, count: int | None, 
     with bar as items:
         for number, student in items:
             sol = solve_variant(variant(data, problem, seed, number, file), f"{path.stem}-{student['student']}",
-                                options, file)
+                                options, file, student["name"])
             rendered = render_outputs(sol, options, cache)
             texts += [(outdir / r.name, r.text) for r in rendered if not r.build]
             builds += [r for r in rendered if r.build]

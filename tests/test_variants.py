@@ -160,7 +160,8 @@ def test_papers_keys_class_files_and_byte_identical_reruns(tmp_path):
         assert key["variant"] == v["variant"] and key["given"] == v["given"]
         assert key["given"]["x1"] in ("1", "2", "3")
         paper = (tmp_path / "a" / f"relu-2-2-2-variants-{v['student']}-questions.md").read_text(encoding="utf-8")
-        assert f"(variant {v['variant']})" in paper
+        assert paper.startswith(f"# A 2-2-2 ReLU network, one per student (variant {v['variant']}, {v['name']}) "
+                                "— questions\n")
         given = {x for x in _numbers(json.dumps(key["given"]))}
         secret = {a["display"] for q in key["questions"] for a in q["answers"]
                   if a["kind"] in ("gradient", "loss") and "." in a["display"]} - given
@@ -193,13 +194,30 @@ def test_variant_errors(args, message, tmp_path):
     assert "Traceback" not in result.output
 
 
-def test_a_bad_roster_names_the_line(tmp_path):
+@pytest.mark.parametrize("text, message", [
+    ("student\nada\nada\n", "line 3: the student 'ada' is listed twice (lines 2 and 3)"),
+    ("student,name\nada,Ada \U0001f600\n", "line 2: name: the character U+1F600 (\U0001f600) cannot be typeset"),
+    ("student,name\nada," + "A" * 101 + "\n", "line 2: name: the name is longer than 100 characters"),
+])
+def test_a_bad_roster_names_the_line(tmp_path, text, message):
     roster = tmp_path / "r.csv"
-    roster.write_text("student\nada\nada\n", encoding="utf-8")
+    roster.write_text(text, encoding="utf-8")
     result = CliRunner().invoke(main, ["variants", str(PROBLEM), "--roster", str(roster), "-o", str(tmp_path / "o")])
     assert result.exit_code == 2
-    assert "line 3: the student 'ada' is listed twice (lines 2 and 3)" in result.output
+    assert f"{roster}: {message}" in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_a_roster_name_is_on_the_paper_and_the_key_escaped(tmp_path):
+    roster = tmp_path / "r.csv"
+    roster.write_text("student,name\nana,Ana López & Co_\nbo,\n", encoding="utf-8")
+    run_variants(PROBLEM, tmp_path / "o", Options(sheet="both", formats=("md", "tex")), None, 3, roster)
+    tex = (tmp_path / "o" / "relu-2-2-2-variants-ana-questions.tex").read_text(encoding="utf-8")
+    assert r"\title{A 2-2-2 ReLU network, one per student (variant 3-1, Ana López \& Co\_) --- questions}" in tex
+    key = (tmp_path / "o" / "relu-2-2-2-variants-ana.md").read_text(encoding="utf-8")
+    assert key.startswith(r"# A 2-2-2 ReLU network, one per student (variant 3-1, Ana López & Co\_) — answer key")
+    nameless = (tmp_path / "o" / "relu-2-2-2-variants-bo.md").read_text(encoding="utf-8")
+    assert nameless.startswith("# A 2-2-2 ReLU network, one per student (variant 3-2) — answer key")
 
 
 def test_parse_code():

@@ -131,7 +131,9 @@ def variant(data: dict, problem: Problem, seed: int, number: int, file: str | No
                        file=file, field="randomize.require")
 
 
-def solve_variant(v: Variant, stem: str, options: Options = Options(), file: str | None = None) -> Solution:
-    """The key of one variant, its code in the title (as every paper carries it)."""
+def solve_variant(v: Variant, stem: str, options: Options = Options(), file: str | None = None,
+                  name: str = "") -> Solution:
+    """The key of one variant, its code in the title (as every paper carries it), and the
+    student's ``name`` beside it when the roster gives one: ``(variant 2026-17, Ada Lovelace)``."""
     sol = solve(v.problem, stem, options, file)
-    return replace(sol, title=f"{sol.title} (variant {v.code})", variant=v.code)
+    return replace(sol, title=f"{sol.title} (variant {v.code}{', ' + name if name else ''})", variant=v.code)

@@ -1,6 +1,7 @@
 """A class roster for ``nnsolve variants --roster``: a CSV file whose ``student`` column
 names each student (an id, used in file names), one variant per student in the file's
-order; a ``name`` column, if present, is carried into the class answers."""
+order; a ``name`` column, if present, is printed on the student's paper and key (beside the
+variant code) and carried into the class answers."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ from pathlib import Path
 from ..core.errors import ProblemError
 from .fields import quoted
 from .loader import read_text
+from .text import check_typesettable
 
 MAX_STUDENTS = 10_000
+#: The longest name printed on a paper (characters).
+MAX_NAME = 100
 #: A student id as it may appear in a file name.
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", re.ASCII)
 
@@ -23,7 +27,8 @@ def load_roster(path: str | Path) -> list[dict[str, str]]:
 
     Raises:
         ProblemError: the file cannot be read, has no ``student`` column, an id that is
-            empty, repeated or not usable in a file name (naming the row), or no students.
+            empty, repeated or not usable in a file name, a name longer than :data:`MAX_NAME`
+            or holding a character LaTeX cannot typeset (naming the row), or no students.
     """
     file = str(path)
     text = read_text(path)
@@ -44,5 +49,12 @@ def load_roster(path: str | Path) -> list[dict[str, str]]:
             raise ProblemError(f"the student {quoted(sid)} is listed twice (lines {seen[sid]} and {i})",
                                file=file, field=f"line {i}")
         seen[sid] = i
-        out.append({"student": sid, "name": (row.get("name") or "").strip()})
+        name = (row.get("name") or "").strip()
+        try:
+            if len(name) > MAX_NAME:
+                raise ValueError(f"the name is longer than {MAX_NAME} characters")
+            check_typesettable(name)
+        except ValueError as e:
+            raise ProblemError(f"name: {e}", file=file, field=f"line {i}") from None
+        out.append({"student": sid, "name": name})
     return out
