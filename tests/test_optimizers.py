@@ -260,3 +260,23 @@ def test_plain_sgd_has_no_state_answers_and_adam_has_all():
     adam = answers(solve(validate(network({"type": "adam", "learning_rate": "0.1"}, 3)), "a"))
     found = {(a["of"], a["step"]) for a in adam["questions"][0]["answers"] if a["kind"] == "state"}
     assert len(found) == 4 * 11 * 3  # m, v, m̂, v̂ × 11 parameters (w1-w8, b1-b3) × steps 1-3
+
+
+def test_the_step_counter_is_renamed_where_the_problem_has_its_own_t():
+    """A graph whose target is t: Adam's step counter is written k, so that β₁^t cannot read as
+    a power of the target; a problem without its own t keeps t."""
+    from solver import load, solve
+    from solver.key.optimizer_steps import step_names
+
+    assert step_names({"x": "x", "L": "L"}) == {}
+    assert step_names({"t": "t"}) == {"t": "k"} and step_names({"t": "t", "k": "k"}) == {"t": r"\tau"}
+    graph = {"inputs": {"x": "1.5", "t": "0.2"}, "parameters": {"w": "0.5", "b": "-0.1"},
+             "nodes": {"z": "w * x + b", "h": "tanh(z)", "L": "(h - t)^2"}, "output": "L"}
+    question = {"id": "run", "ask": ["train"], "steps": 3, "optimizer": {"type": "adam", "learning_rate": "0.1"}}
+    md = solve(load({"title": "t", "graph": graph, "questions": [question]}))._repr_markdown_()
+    assert "$k$ the step" in md and r"\frac{m}{1 - \beta_1^{k}}" in md and "At $k = 1$ the bias corrections" in md
+    assert "$t$ the step" not in md and r"\beta_1^{t}" not in md
+    graph["inputs"]["y"] = graph["inputs"].pop("t")
+    graph["nodes"]["L"] = "(h - y)^2"
+    other = solve(load({"title": "t", "graph": graph, "questions": [question]}))._repr_markdown_()
+    assert "$t$ the step" in other and r"\beta_1^{t}" in other

@@ -42,6 +42,16 @@ def line_values(opt: Settings, t: int, w, g, state: dict) -> list[tuple[Line, di
     return out
 
 
+def step_names(latex: dict) -> dict:
+    """The names of the optimizer's formulas that the problem's own names would make
+    ambiguous: the step counter ``t`` is written ``k`` (or τ) where a quantity of the problem
+    is written ``t`` (a target), so that β₁^t does not read as a power of the target."""
+    taken = set(latex.values()) | set(latex)
+    if "t" not in taken:
+        return {}
+    return {"t": next(c for c in ("k", r"\tau", "n") if c not in taken)}
+
+
 def step_blocks(b, opt: Settings, t: int, params: list[str], w: dict, g: dict, state: dict,
                 where: str, intro: str) -> tuple[list[Block], dict]:
     """Step ``t`` in full for every parameter, from its value ``w``, gradient ``g`` and
@@ -51,6 +61,7 @@ def step_blocks(b, opt: Settings, t: int, params: list[str], w: dict, g: dict, s
     hp_shown = {k: written_latex(v) for k, v in opt.hp.items() if not isinstance(v, bool)}
     hp_shown["t"] = str(t)
     latex, digits = b.graph.latex, b.digits
+    renamed = step_names(latex)
     blocks, new, single = [], {}, []
     for k in params:
         rows = line_values(opt, t, w[k], g[k], state.get(k, {}))
@@ -58,7 +69,7 @@ def step_blocks(b, opt: Settings, t: int, params: list[str], w: dict, g: dict, s
         for line, reads, value in rows:
             shown = {**hp_shown, **{n: display(v, digits).latex for n, v in reads.items()}}
             lhs = latex[k] if line.name == "w" else line.tex
-            symbolic = line.latex(names={"w": latex[k]})
+            symbolic = line.latex(names={"w": latex[k], **renamed})
             substituted = line.latex(shown)
             result = display(value, digits)
             parts = [(line.op, symbolic)]
@@ -78,18 +89,22 @@ def step_blocks(b, opt: Settings, t: int, params: list[str], w: dict, g: dict, s
     return [Block("update", f"Step {t} in full", text, tuple(single)), *blocks], new
 
 
-def first_note(opt: Settings) -> str:
-    """The optimizer's note on step 1, and the lines that step 1 writes otherwise."""
+def first_note(opt: Settings, names: dict | None = None) -> str:
+    """The optimizer's note on step 1, and the lines that step 1 writes otherwise (the step
+    counter renamed by ``names``, :func:`step_names`)."""
+    names = names or {}
     later = {x.name: x for x in opt.optimizer.lines(opt.hp, False)}
-    other = [f"${x.tex} {x.op} {x.latex()}$" for x in opt.optimizer.lines(opt.hp, True) if later.get(x.name) != x]
-    return opt.optimizer.first_note + (f" At step 1, {', '.join(other)} (no dampening)." if other else "")
+    other = [f"${x.tex} {x.op} {x.latex(names=names)}$" for x in opt.optimizer.lines(opt.hp, True)
+             if later.get(x.name) != x]
+    note = opt.optimizer.first_note.replace("$t = 1$", f"${names.get('t', 't')} = 1$")
+    return note + (f" At step 1, {', '.join(other)} (no dampening)." if other else "")
 
 
-def formulas(opt: Settings, skip=("w", "g")) -> str:
+def formulas(opt: Settings, skip=("w", "g"), names: dict | None = None) -> str:
     """The lines of a later step other than ``skip``, inline, and those that differ at step 1."""
     later = {x.name: x for x in opt.optimizer.lines(opt.hp, False)}
-    out = [f"${x.tex} {x.op} {x.latex()}$" for x in later.values() if x.name not in skip]
-    out += [f"(at step 1: ${x.tex} {x.op} {x.latex()}$)" for x in opt.optimizer.lines(opt.hp, True)
+    out = [f"${x.tex} {x.op} {x.latex(names=names)}$" for x in later.values() if x.name not in skip]
+    out += [f"(at step 1: ${x.tex} {x.op} {x.latex(names=names)}$)" for x in opt.optimizer.lines(opt.hp, True)
             if x.name not in skip and later.get(x.name) != x]
     return ", ".join(out)
 
@@ -116,7 +131,7 @@ def state_table(b, opt: Settings, params: list[str], tabled, every: int) -> tupl
             for (n, tex), v in zip(shown, values):
                 answers.append(answer("state", f"{n}_{k}", f"{tex}_{{{latex[k]}}}", v, digits, step=s.step))
     title = (f"State of the optimizer after each step{f' (every {every:,} steps)' if every > 1 else ''}: "
-             + formulas(opt))
+             + formulas(opt, names=step_names(latex)))
     return Table(title, header, tuple(map(tuple, columns_aligned(rows)))), answers
 
 

@@ -12,7 +12,7 @@ from ..core.numbers import display, normalize, written_latex
 from ..graph.model import PARAMETER_KINDS
 from ..ops.latex import columns_aligned, partial
 from .model import Block, Equation, Part, Plot, Table, answer
-from .optimizer_steps import first_note, line_values
+from .optimizer_steps import first_note, line_values, step_names
 from .question import QuestionWork
 from .tensor_backward import tensor_asked
 from .tensor_display import tensor_answer, tensor_equations
@@ -53,7 +53,7 @@ def _step_blocks(w: QuestionWork, opt, t: int, tensors, values: dict, grads: dic
     rows = {k: line_values(opt, t, values[k], grads[k], state.get(k, {})) for tt in tensors for k in tt.elements}
     blocks = []
     for tt in tensors:
-        names = {"w": tt.latex, "g": rf"(\partial {w.out} / \partial {tt.latex})"}
+        names = {"w": tt.latex, "g": rf"(\partial {w.out} / \partial {tt.latex})", **step_names(w.graph.latex)}
         eqs = []
         for i, line in enumerate(opt.optimizer.lines(opt.hp, t == 1)):
             lhs = tt.latex if line.name == "w" else line.tex
@@ -80,12 +80,14 @@ def tensor_training_part(w: QuestionWork):
     every = q.table_every or (1 if steps <= 20 else max(1, steps // 10))
     tensors = _trained(w)
     params = [k for t in tensors for k in t.elements]
-    blocks = [optimizer_note(opt, steps, ", on every element of " + ", ".join(f"${t.latex}$" for t in tensors))]
+    renamed = step_names(w.graph.latex)
+    blocks = [optimizer_note(opt, steps, ", on every element of " + ", ".join(f"${t.latex}$" for t in tensors),
+                             renamed)]
     grads = {k: w.grads.adjoint.get(k, sp.Integer(0)) for k in params}
     first = _step_blocks(w, opt, 1, tensors, w.values, grads, {})
     stateful = bool(opt.optimizer.shown(opt.hp))
     blocks.append(Block("update", "Step 1 in full", "With the gradients above" + (", from a zero state." if stateful
-                                                                                  else ".") + first_note(opt)))
+                                                                                  else ".") + first_note(opt, renamed)))
     blocks += first
     for t in tensors:
         new = {k: line_values(opt, 1, w.values[k], grads[k], {})[-1][2] for k in t.elements}

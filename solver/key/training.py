@@ -13,7 +13,7 @@ from ..ops.latex import columns_aligned
 from ..ops.optimizers import OPTIMIZERS
 from ..ops.params import resolve
 from .model import Block, Part, Plot, Table, answer
-from .optimizer_steps import exact_value, first_note, state_table, step_blocks
+from .optimizer_steps import exact_value, first_note, state_table, step_blocks, step_names
 
 _exact = exact_value  # the name the tensor key imports
 
@@ -42,14 +42,17 @@ def _settings(opt: Settings) -> str:
     return "$, $".join(shown)  # one formula each: a line may break between them
 
 
-def optimizer_note(opt: Settings, steps: int, what: str) -> Block:
-    """The optimizer, its settings and its update rule, once, with its source."""
+def optimizer_note(opt: Settings, steps: int, what: str, names: dict | None = None) -> Block:
+    """The optimizer, its settings and its update rule, once, with its source (the step
+    counter renamed by ``names``: :func:`.optimizer_steps.step_names`)."""
     rule = opt.optimizer
+    names = names or {}
     t = any("t" in x.formula.symbols() for x in rule.lines(opt.hp, False))
     return Block("note", "Optimizer",
                  f"{rule.title[:1].upper()}{rule.title[1:]} with ${_settings(opt)}$, for {steps:,} "
                  f"step{'s' if steps > 1 else ''}{what}; $g = \\partial L/\\partial w$ at the current parameters"
-                 f"{', $t$ the step' if t else ''} (source: {rule.sources(opt.hp)}):", display=rule.rule(opt.hp))
+                 f"{', $' + names.get('t', 't') + '$ the step' if t else ''} (source: {rule.sources(opt.hp)}):",
+                 display=rule.rule(opt.hp, names))
 
 
 def training_part(b, params: list[str]):
@@ -69,11 +72,12 @@ def training_part(b, params: list[str]):
     opt = optimizer_of(q)
     steps = q.steps
     every = q.table_every or (1 if steps <= 20 else max(1, steps // 10))
-    blocks = [optimizer_note(opt, steps, "" if q.update_biases else " (biases are not updated)")]
+    renamed = step_names(g.latex)
+    blocks = [optimizer_note(opt, steps, "" if q.update_biases else " (biases are not updated)", renamed)]
     grads = {k: b.grads.adjoint.get(k, sp.Integer(0)) for k in params}  # 0: a parameter the loss does not use
     stateful = bool(opt.optimizer.shown(opt.hp))
     first, new = step_blocks(b, opt, 1, params, b.values, grads, {}, "from the gradients above",
-                             ("From a zero state." if stateful else "") + first_note(opt))
+                             ("From a zero state." if stateful else "") + first_note(opt, renamed))
     blocks += first
     for k, v in new.items():
         b.answers.append(answer("update", k, g.latex[k], v, b.digits, step=1))

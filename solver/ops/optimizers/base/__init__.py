@@ -119,6 +119,7 @@ class Optimizer(msgspec.Struct, frozen=True, dict=True):
         """Where the rule comes from, with the sources of the flags that are set."""
         return "; ".join([self.source] + [f.source for f in self.flags if hp.get(f.name) and f.source])
 
-    def rule(self, hp: dict) -> str:
-        """The update of a later step (t > 1) in LaTeX, one assignment after another."""
-        return r",\quad ".join(f"{x.tex} {x.op} {x.latex()}" for x in self.lines(hp, False))
+    def rule(self, hp: dict, names: dict | None = None) -> str:
+        """The update of a later step (t > 1) in LaTeX, one assignment after another; ``names``
+        renames symbols (the step counter ``t`` where the problem has its own ``t``)."""
+        return r",\quad ".join(f"{x.tex} {x.op} {x.latex(names=names)}" for x in self.lines(hp, False))
