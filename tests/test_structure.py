@@ -111,6 +111,45 @@ def test_batchnorm_and_embedding_and_no_bias():
     assert [a.value for a in solve(e, "t").sections[0].answers if a.of == "total"] == [64000.0]
 
 
+#: A recurrent layer's gates, and PyTorch's class for it.
+RECURRENT = {"rnn": (1, "RNN"), "lstm": (4, "LSTM"), "gru": (3, "GRU")}
+
+
+@pytest.mark.parametrize("kind", sorted(RECURRENT))
+@pytest.mark.parametrize("features, units, bias, steps", [(10, 20, True, None), (3, 7, False, 5), (1, 1, True, 2)])
+def test_recurrent_layers_count_as_pytorch_does(kind, features, units, bias, steps):
+    """G gates, each with input weights F×H, recurrent weights H×H and two bias vectors
+    (bias_ih, bias_hh): counted apart from solver here, and by PyTorch's numel when installed;
+    the output of a sequence is every step's hidden state."""
+    gates, cls = RECURRENT[kind]
+    expected = gates * (features * units + units * units + (2 * units if bias else 0))
+    shape = [features] if steps is None else [steps, features]
+    p = validate({"title": "t", "questions": [{"id": "q", "ask": ["count", "shapes"], "architecture": {
+        "input": shape, "layers": [{"type": kind, "units": units, "bias": bias, "name": "r"}]}}]})
+    got = {(a.kind, a.of): a.value for a in solve(p, "t").sections[0].answers}
+    assert got[("count", "r")] == got[("count", "total")] == float(expected)
+    assert got[("shape", "r")] == ([units] if steps is None else [steps, units])
+    try:
+        import torch
+    except ImportError:
+        return
+    layer = getattr(torch.nn, cls)(features, units, bias=bias)
+    assert sum(t.numel() for t in layer.parameters()) == expected
+    out, _ = layer(torch.zeros(steps or 1, features))
+    assert list(out.shape) == [steps or 1, units]
+
+
+def test_recurrent_counts_are_written_out_and_explained():
+    p = validate({"title": "t", "questions": [{"id": "q", "ask": ["count"], "architecture": {
+        "input": [10], "layers": [{"type": "lstm", "units": 20}]}}]})
+    md = render(solve(p, "t"), "md")
+    assert r"\text{lstm1} &= 4 \cdot (10 \cdot 20 + 20 \cdot 20 + 2 \cdot 20) = 2{,}560" in md
+    assert "two bias vectors of $H$ (PyTorch's $b_{ih}$ and $b_{hh}$" in md
+    with pytest.raises(Exception, match=r"a lstm layer takes \[features\] or \[time steps, features\]"):
+        solve(validate({"title": "t", "questions": [{"id": "q", "ask": ["count"], "architecture": {
+            "input": [3, 8, 8], "layers": [{"type": "lstm", "units": 2}]}}]}), "t")
+
+
 @pytest.mark.parametrize("name", sorted(DERIVATIONS))
 def test_every_derivation_is_verified_step_by_step(name):
     d = DERIVATIONS[name]()

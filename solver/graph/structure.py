@@ -5,7 +5,11 @@ Counts (learnable parameters only):
 * dense: ``in · units + units`` (the bias);
 * 2-D convolution: ``C_in · C_out · K_h · K_w + C_out`` (the bias);
 * batch normalisation: ``2 C`` (scale γ and shift β; the running statistics are not learned);
-* embedding: ``num_embeddings · dim``; pooling and flatten: none.
+* embedding: ``num_embeddings · dim``; pooling and flatten: none;
+* recurrent (``rnn``, ``lstm``, ``gru``: G = 1, 4, 3 gates): ``G (F · H + H · H + 2 H)`` for
+  F input features and H units, with PyTorch's two bias vectors per gate (``bias_ih`` and
+  ``bias_hh``, torch.nn.RNN/LSTM/GRU); the output of a sequence ``[T, F]`` is every step's
+  hidden state, ``[T, H]``.
 
 Output size of a convolution or pooling window along one axis (PyTorch's Conv2d and
 MaxPool2d documentation): ``⌊(W + 2P − D(K − 1) − 1)/S⌋ + 1``. When the division is
@@ -161,6 +165,16 @@ def evaluate_architecture(arch) -> list[LayerResult]:
                                                       + f" = {flat}",),
                                    "", 0, 0, "0"))
             shape = (flat,)
+        elif t in GATES:
+            if len(shape) not in (1, 2):
+                raise ValueError(f"layers[{i}] ({name}): a {t} layer takes [features] or [time steps, features]")
+            f, h, g = shape[-1], layer.units, GATES[t]
+            w = g * h * (f + h)
+            b = 2 * g * h if layer.bias else 0
+            inner = rf"{f} \cdot {h} + {h} \cdot {h}" + (rf" + 2 \cdot {h}" if b else "")
+            latex = inner if g == 1 else rf"{g} \cdot ({inner})"
+            out.append(LayerResult(name, t, shape[:-1] + (h,), (), "", w + b, w, latex))
+            shape = shape[:-1] + (h,)
         elif t == "embedding":
             w = layer.num_embeddings * layer.dim
             out.append(LayerResult(name, t, shape + (layer.dim,), (), "", w, w,
@@ -169,9 +183,14 @@ def evaluate_architecture(arch) -> list[LayerResult]:
     return out
 
 
+#: The gates of a recurrent layer: each has its input and recurrent weights and two biases.
+GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+
+
 def _short(kind: str) -> str:
     return {"dense": "fc", "conv2d": "conv", "maxpool2d": "pool", "avgpool2d": "pool", "flatten": "flatten",
-            "batchnorm1d": "bn", "batchnorm2d": "bn", "embedding": "emb"}[kind]
+            "batchnorm1d": "bn", "batchnorm2d": "bn", "embedding": "emb", "rnn": "rnn", "lstm": "lstm",
+            "gru": "gru"}[kind]
 
 
 def total_latex(results: list[LayerResult], with_bias: bool = True) -> str:

@@ -8,7 +8,14 @@ from .derivations import DERIVATIONS
 from .model import Answer, Block, Equation, Part, Table
 
 _KIND = {"dense": "dense", "conv2d": "convolution", "maxpool2d": "max pooling", "avgpool2d": "average pooling",
-         "batchnorm1d": "batch norm", "batchnorm2d": "batch norm", "flatten": "flatten", "embedding": "embedding"}
+         "batchnorm1d": "batch norm", "batchnorm2d": "batch norm", "flatten": "flatten", "embedding": "embedding",
+         "rnn": "RNN", "lstm": "LSTM", "gru": "GRU"}
+#: What the count of a recurrent layer is made of, said once when the architecture has one.
+_RECURRENT = (r" A recurrent layer with $F$ input features and $H$ units has, for each of its $G$ gates (1 for "
+              r"an RNN; 4 for an LSTM: input, forget, cell, output; 3 for a GRU: reset, update, new), input "
+              r"weights $F \times H$, recurrent weights $H \times H$ and two bias vectors of $H$ (PyTorch's "
+              r"$b_{ih}$ and $b_{hh}$; a textbook with one bias per gate counts $G H$ fewer): "
+              r"$G\,(F H + H H + 2H)$.")
 
 
 def _shape(shape) -> str:
@@ -36,7 +43,18 @@ def _shape_equation(step: str) -> Equation:
 
 def _formula_note(arch) -> str:
     """The output-size formula the layers use: PyTorch's by default, CS231n's with
-    ``layout: hwc`` (its effective filter size stated when a layer is dilated)."""
+    ``layout: hwc`` (its effective filter size stated when a layer is dilated); what a
+    recurrent layer outputs, when there is one; nothing more for dense layers alone."""
+    recurrent = (r"A recurrent layer (RNN, LSTM, GRU) of $H$ units outputs its hidden state, $H$ numbers; on a "
+                 r"sequence of $T$ steps ($T \times F$) every step's, $T \times H$, as PyTorch's layers do."
+                 if any(layer.type in ("rnn", "lstm", "gru") for layer in arch.layers) else "")
+    if not any(layer.kernel for layer in arch.layers):
+        return recurrent
+    return (_window_note(arch) + " " + recurrent).strip()
+
+
+def _window_note(arch) -> str:
+    """The output-size formula of a convolution or pooling window."""
     if arch.layout != "hwc":
         return (r"Output size of a convolution or pooling window along an axis: "
                 r"$\left\lfloor \frac{W + 2P - D(K-1) - 1}{S} \right\rfloor + 1$ "
@@ -76,7 +94,7 @@ def structure_parts(arch, ask: list[str]):
         eqs.append(Equation(r"\text{without biases}",
                             _steps([fmt_int(r.params_no_bias) for r in results if r.params_no_bias], total_nb)))
         note = ("Learnable parameters: weights and biases (batch norm: its scale and shift); pooling and flatten "
-                "layers have none.")
+                "layers have none." + (_RECURRENT if any(r.kind in ("rnn", "lstm", "gru") for r in results) else ""))
         parts.append(Part("Parameter count", (Block("count", "", note, tuple(eqs)),)))
         for r in results:
             answers.append(Answer("count", r.name, r.count_latex, str(r.params), float(r.params), f"{r.params:,}"))

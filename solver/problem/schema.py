@@ -84,9 +84,10 @@ class ArchLayer(Model, kw_only=True):
     ``dense`` (units, bias); ``conv2d`` (out_channels, kernel, stride, padding,
     dilation, bias); ``maxpool2d`` / ``avgpool2d`` (kernel, stride defaulting to the
     kernel, padding, dilation); ``batchnorm1d`` / ``batchnorm2d``; ``flatten``;
-    ``embedding`` (num_embeddings, dim)."""
+    ``embedding`` (num_embeddings, dim); ``rnn`` / ``lstm`` / ``gru`` (units, bias)."""
 
-    type: Literal["dense", "conv2d", "maxpool2d", "avgpool2d", "batchnorm1d", "batchnorm2d", "flatten", "embedding"]
+    type: Literal["dense", "conv2d", "maxpool2d", "avgpool2d", "batchnorm1d", "batchnorm2d", "flatten", "embedding",
+                  "rnn", "lstm", "gru"]
     name: Name | None = None
     units: Annotated[int, Meta(ge=1, le=10_000_000)] | None = None
     out_channels: Annotated[int, Meta(ge=1, le=1_000_000)] | None = None
@@ -100,7 +101,8 @@ class ArchLayer(Model, kw_only=True):
 
     def __post_init__(self) -> None:
         need = {"dense": ["units"], "conv2d": ["out_channels", "kernel"], "maxpool2d": ["kernel"],
-                "avgpool2d": ["kernel"], "embedding": ["num_embeddings", "dim"]}.get(self.type, [])
+                "avgpool2d": ["kernel"], "embedding": ["num_embeddings", "dim"], "rnn": ["units"],
+                "lstm": ["units"], "gru": ["units"]}.get(self.type, [])
         for f in need:
             if getattr(self, f) is None:
                 raise ValueError(f"{f}: a {self.type} layer needs '{f}'")
