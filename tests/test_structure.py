@@ -145,7 +145,7 @@ def test_recurrent_counts_are_written_out_and_explained():
     md = render(solve(p, "t"), "md")
     assert r"\text{lstm1} &= 4 \cdot (10 \cdot 20 + 20 \cdot 20 + 2 \cdot 20) = 2{,}560" in md
     assert "two bias vectors of $H$ (PyTorch's $b_{ih}$ and $b_{hh}$" in md
-    with pytest.raises(Exception, match=r"a lstm layer takes \[features\] or \[time steps, features\]"):
+    with pytest.raises(Exception, match=r"an LSTM layer takes \[features\] or \[time steps, features\]"):
         solve(validate({"title": "t", "questions": [{"id": "q", "ask": ["count"], "architecture": {
             "input": [3, 8, 8], "layers": [{"type": "lstm", "units": 2}]}}]}), "t")
 

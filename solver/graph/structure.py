@@ -167,7 +167,8 @@ def evaluate_architecture(arch) -> list[LayerResult]:
             shape = (flat,)
         elif t in GATES:
             if len(shape) not in (1, 2):
-                raise ValueError(f"layers[{i}] ({name}): a {t} layer takes [features] or [time steps, features]")
+                article = {"rnn": "an RNN", "lstm": "an LSTM", "gru": "a GRU"}[t]
+                raise ValueError(f"layers[{i}] ({name}): {article} layer takes [features] or [time steps, features]")
             f, h, g = shape[-1], layer.units, GATES[t]
             w = g * h * (f + h)
             b = 2 * g * h if layer.bias else 0
