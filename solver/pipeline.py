@@ -12,7 +12,7 @@ import jinja2
 import msgspec
 from msgspec import field
 
-from .core.errors import ProblemError, TemplateError
+from .core.errors import ProblemError, TemplateError, counted
 from .core.options import Options
 from .files.cache import template_cache
 from .files.lock import output_lock
@@ -186,7 +186,7 @@ def run_variants(path: Path, outdir: Path, options: Options, count: int | None, 
     if roster is not None:
         students = load_roster(roster)
         if count is not None and count != len(students):
-            raise ProblemError(f"-n {count} but the roster lists {len(students)} students (leave -n out)",
+            raise ProblemError(f"-n {count} but the roster lists {counted(len(students), 'student')} (leave -n out)",
                                file=str(roster), field="(file)")
     else:
         students = [{"student": f"v{k:03d}", "name": ""} for k in range(1, (count or 1) + 1)]

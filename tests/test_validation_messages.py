@@ -130,8 +130,8 @@ CASES = [
      "questions[0].epochs", "only a question asking perceptron or delta_rule uses it (this one asks forward)"),
     ("relu-2-2-2.yaml", ("questions", 1, "derivation"), "sigmoid",
      "questions[1].derivation", "only a question asking derive uses it (this one asks loss, gradients)"),
-    ("relu-2-2-2.yaml", ("questions", 1, "report"), ["o1"],
-     "questions[1].report", "only a question asking forward uses it (this one asks loss, gradients)"),
+    ("relu-2-2-2.yaml", ("questions", 2, "report"), ["o1"],
+     "questions[2].report", "only a question asking forward or loss uses it (this one asks gradients)"),
     ("relu-2-2-2.yaml", ("questions", 1, "learning_rate"), DECIMAL,
      "questions[1].learning_rate", "only a question asking update, train, perceptron or delta_rule uses it "
      "(this one asks loss, gradients)"),

@@ -170,14 +170,14 @@ class _Unrolled(_Builder):
         if f"W{li}" not in self.names:
             w = layer.weights
             if len(w) != layer.units or any(len(r) != n_in for r in w):
-                raise self.fail(f"weights are {len(w)}×{len(w[0])} but must be {layer.units}×{n_in} ({layer.units} "
-                                f"units, {n_in} inputs from the layer before; rows = destination neurons, "
-                                "z = W x)", f"{field}.weights")
+                raise self.fail(f"weights are {len(w)}×{len(w[0])} but must be {layer.units}×{n_in} "
+                                f"({counted(layer.units, 'unit')}, {counted(n_in, 'input')} from the layer before; "
+                                "rows = destination neurons, z = W x)", f"{field}.weights")
             self.leaf(f"W{li}", "parameter", w, f"W^{{({li})}}", f"{field}.weights")
             if layer.bias is not None:
                 bias = layer.bias if isinstance(layer.bias, list) else [layer.bias] * layer.units
                 if len(bias) != layer.units:
-                    raise self.fail(f"must have {layer.units} values, one per unit", f"{field}.bias")
+                    raise self.fail(f"must have {counted(layer.units, 'value')}, one per unit", f"{field}.bias")
                 self.leaf(f"b{li}", "bias", bias, f"b^{{({li})}}", f"{field}.bias")
         z = Apply(_AT, (Ref(f"W{li}"), prev))
         if f"b{li}" in self.names:

@@ -144,10 +144,11 @@ def grade_student(student: str, key: Key, submitted: dict, setup: Setup | None,
         items = [a for k, a in answers.items() if k[0] == qid and (not a.upstream or k in mine)]
         ctx = contexts[qid]
         wrong = {}
+        own = {of for (q, kind, of) in mine if kind in ("value", "loss")}
         for other, w in wrong_in.items():  # another question lends what its graph computes as ours does
             if other != qid and ctx is not None and contexts[other] is not None:
                 fixed = {of for (q, kind, of), ok in right.items() if ok and q == other and kind in ("value", "loss")}
-                wrong.update(lent(contexts[other].graph, ctx.graph, w, fixed))
+                wrong.update(lent(contexts[other].graph, ctx.graph, w, fixed, own))
         wrong.update(wrong_in.get(qid, {}))
         slips = slipped(ctx, cache, (key.name, qid)) if ctx is not None else {}
         eqs = setup.equations.get(qid, {}) if setup else {}
@@ -177,18 +178,21 @@ def grade_student(student: str, key: Key, submitted: dict, setup: Setup | None,
     return marks
 
 
-def lent(theirs, ours, wrong: dict, fixed=frozenset()) -> dict:
+def lent(theirs, ours, wrong: dict, fixed=frozenset(), own=frozenset()) -> dict:
     """The wrong answers ``wrong`` ((kind, of) → value) of a question on the graph ``theirs``
     that carry forward into a question on ``ours``: all of them when the graphs are the same
     (the same loss), and otherwise each forward value whose node ``ours`` computes the same way
     (the node and every node it depends on alike: Question 1's o1 in Question 2's loss), unless
     a node that depends on it is among ``fixed``, the values the student got right in that
-    question (a slip in writing z2 down, with ŷ from the right z2, is not carried on)."""
+    question (a slip in writing z2 down, with ŷ from the right z2, is not carried on), or the
+    student answered it or a node it depends on in the question lent to (``own``: their own
+    chain there is the one to follow)."""
     if theirs.nodes == ours.nodes:
         return wrong
     upstream = set().union(*(_cone(theirs, f) for f in fixed)) - set(fixed) if fixed else set()
     return {(kind, of): v for (kind, of), v in wrong.items()
-            if kind == "value" and of not in upstream and _same_cone(theirs, ours, of)}
+            if kind == "value" and of not in upstream and _same_cone(theirs, ours, of)
+            and not (own and _cone(ours, of) & set(own))}
 
 
 def _cone(graph, key: str) -> set:

@@ -49,7 +49,7 @@ def step_names(latex: dict) -> dict:
     taken = set(latex.values()) | set(latex)
     if "t" not in taken:
         return {}
-    return {"t": next(c for c in ("k", r"\tau", "n") if c not in taken)}
+    return {"t": next((c for c in ("k", r"\tau", "n") if c not in taken), r"t_{\text{step}}")}
 
 
 def step_blocks(b, opt: Settings, t: int, params: list[str], w: dict, g: dict, state: dict,

@@ -17,7 +17,7 @@ from ..graph.backprop import Gradients, evaluate
 from ..graph.model import Graph, sym
 from ..graph.regularization import PENALTY
 from ..ops.functions import OpFunctionBase
-from ..ops.latex import NNLatexPrinter, SubstitutingPrinter, flat_terms, partial
+from ..ops.latex import NNLatexPrinter, SubstitutingPrinter, partial, printed_terms
 from .model import Equation
 
 
@@ -128,7 +128,7 @@ class StepBuilder:
     def _terms_line(self, expr: sp.Expr) -> tuple[str, bool] | None:
         """``0.2 + 0.2 + 0.1``: the values of a sum's terms (sums inside it opened), when
         that adds a step."""
-        terms = flat_terms(expr)
+        terms = printed_terms(expr)
         if len(terms) < 2 or all(a.is_Symbol for a in terms):
             return None
         shown = [self.show(evaluate(t, self.values)) for t in terms]

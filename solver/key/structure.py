@@ -48,7 +48,7 @@ def _formula_note(arch) -> str:
     recurrent = (r"A recurrent layer (RNN, LSTM, GRU) of $H$ units outputs its hidden state, $H$ numbers; on a "
                  r"sequence of $T$ steps ($T \times F$) every step's, $T \times H$, as PyTorch's layers do."
                  if any(layer.type in ("rnn", "lstm", "gru") for layer in arch.layers) else "")
-    if not any(layer.kernel for layer in arch.layers):
+    if not any(layer.kernel for layer in arch.layers) and arch.layout != "hwc":
         return recurrent
     return (_window_note(arch) + " " + recurrent).strip()
 

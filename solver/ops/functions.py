@@ -14,6 +14,8 @@ from typing import Callable, ClassVar
 import mpmath
 import sympy as sp
 
+from ..core.numbers import written_latex
+
 
 def is_number(x) -> bool:
     """True for a number that can be compared (an exact Rational or a real Float)."""
@@ -78,9 +80,12 @@ class OpFunctionBase(sp.Function):
         return (self.args[0],) if self.kink_convention else ()
 
     def kink_note(self, arg_latex: str) -> str:
-        """The sentence the key prints when an argument sits exactly on a kink."""
+        """The sentence the key prints when an argument sits exactly on a kink; a convention
+        in a parameter (``LeakyReLU'(0) = \\alpha``) gets this call's value of it too."""
+        value = rf" = {written_latex(self.args[1])}" if r"\alpha" in self.kink_convention and len(self.args) > 1 \
+            and self.args[1].is_Number else ""
         return (f"The input of ${arg_latex}$ is 0, where the activation has a kink; "
-                f"this key uses ${self.kink_convention}$, as PyTorch does.")
+                f"this key uses ${self.kink_convention}{value}$, as PyTorch does.")
 
     @classmethod
     def expanded(cls, arg_latex: str, exact: bool) -> tuple[str, str] | None:

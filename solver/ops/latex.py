@@ -131,14 +131,11 @@ class NNLatexPrinter(LatexPrinter):
 
     def _print_Add(self, expr, order=None):
         """A sum of sums prints flat, ``a + b + c`` (the parser builds ``(a + b) + c``)."""
-        terms = flat_terms(expr)
+        terms = printed_terms(expr)
         if all(type(t) is sp.Symbol or plain_product(t) for t in terms):
             # a neuron's sum: no term carries a sign or needs brackets (as sympy prints it)
             return " + ".join(self._print_Symbol(t) if type(t) is sp.Symbol else self._print_Mul(t)
                               for t in terms)
-        if len(terms) > 1 and terms[0].is_Number and terms[0].is_negative:
-            # sympy keeps a sum's number first: sgn(v - 2), e^{z} - 1, not sgn(-2 + v), -1 + e^{z}
-            terms = [*terms[1:], terms[0]]
         if len(terms) != len(expr.args) or terms[-1] is not expr.args[-1]:
             expr = sp.Add(*terms, evaluate=False)
         return super()._print_Add(expr, order)
@@ -227,6 +224,13 @@ def flat_terms(expr: sp.Expr) -> list:
     return [t for a in expr.args for t in flat_terms(a)]
 
 
+def printed_terms(expr: sp.Expr) -> list:
+    """:func:`flat_terms` in printed order: a leading negative number last (``sgn(v - 2)``,
+    ``e^{z} - 1``; ``1 - σ`` stays), as both the printer and the key's terms line take them."""
+    terms = flat_terms(expr)
+    return [*terms[1:], terms[0]] if len(terms) > 1 and terms[0].is_Number and terms[0].is_negative else terms
+
+
 def partial(num: str, den: str) -> str:
     """``\\frac{\\partial num}{\\partial den}`` from two LaTeX names."""
     return rf"\frac{{\partial {num}}}{{\partial {den}}}"
@@ -257,8 +261,7 @@ def decimal_aligned(cells) -> list[str]:
 
 
 def columns_aligned(rows) -> list[list[str]]:
-    """Rows of cells with each column's numbers lined up on the decimal point
-    (:func:`decimal_aligned` per column)."""
+    """Rows of cells, each column's numbers lined up on the decimal point (:func:`decimal_aligned`)."""
     rows = [list(r) for r in rows]
     if not rows:
         return rows
@@ -267,10 +270,9 @@ def columns_aligned(rows) -> list[list[str]]:
 
 
 def bmatrix(cells, marked=frozenset()) -> str:
-    """A matrix in square brackets from LaTeX cells (a list of rows): columns
-    right-aligned, numbers lined up on the decimal point. Written as ``array`` inside
-    ``\\left[ … \\right]`` so that LaTeX, KaTeX and MathJax all read it. The cells at the
-    (row, column) positions ``marked`` are in bold (a convolution's window)."""
+    """A matrix in square brackets from LaTeX cells (a list of rows), right-aligned on the decimal
+    point, as ``array`` in ``\\left[ … \\right]`` (LaTeX, KaTeX and MathJax all read it); the cells
+    at the (row, column) positions ``marked`` in bold (a convolution's window)."""
     rows = columns_aligned(cells)
     rows = [[rf"\mathbf{{{c}}}" if (i, j) in marked else c for j, c in enumerate(r)] for i, r in enumerate(rows)]
     spec = "r" * max((len(r) for r in rows), default=1)

@@ -73,7 +73,7 @@ READ_BY = {
     "steps": (("train",), ""), "table_every": (("train",), ""),
     "epochs": (RULES, ""), "mode": (RULES, ""),
     "derivation": (("derive",), ""), "architecture": (("count", "shapes"), ""),
-    "report": (("forward",), ""),
+    "report": (("forward", "loss"), ""),
     "learning_rate": (("update", "train", *RULES), ""),
 }
 

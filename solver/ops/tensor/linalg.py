@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from math import prod
 
+from ...core.errors import counted
 from .base import (
     Keyword,
     STensor,
@@ -126,7 +127,8 @@ def _select(args, kw) -> STensor:
     if a.ndim == 0:
         raise TensorError("select() takes a row of a tensor, not of a scalar")
     if not -a.shape[0] <= i < a.shape[0]:
-        raise TensorError(f"select(): index={i} but the tensor has {a.shape[0]} rows (0 to {a.shape[0] - 1})")
+        raise TensorError(f"select(): index={i} but the tensor has {counted(a.shape[0], 'row')} "
+                          f"(0 to {a.shape[0] - 1})")
     i %= a.shape[0]
     step = a.size // a.shape[0]
     return STensor(a.shape[1:], a.data[i * step:(i + 1) * step])
