@@ -139,6 +139,10 @@ def grade_student(student: str, key: Key, submitted: dict, setup: Setup | None,
         x = submitted[(q, kind, of)][1]
         if not ok and ctx is not None and of in ctx.graph.by_key and not absurd(ctx.graph, of, kind, _rational(x)):
             wrong_in.setdefault(q, {})[(kind, of)] = _rational(x)
+    right_values: dict = {}  # question → the nodes whose value or loss the student got right there
+    for (q, kind, of), ok in right.items():
+        if ok and kind in ("value", "loss"):
+            right_values.setdefault(q, set()).add(of)
     for qid in key.questions():
         mine = {k: v for k, v in submitted.items() if k[0] == qid}
         items = [a for k, a in answers.items() if k[0] == qid and (not a.upstream or k in mine)]
@@ -147,8 +151,7 @@ def grade_student(student: str, key: Key, submitted: dict, setup: Setup | None,
         own = {of for (q, kind, of) in mine if kind in ("value", "loss")}
         for other, w in wrong_in.items():  # another question lends what its graph computes as ours does
             if other != qid and ctx is not None and contexts[other] is not None:
-                fixed = {of for (q, kind, of), ok in right.items() if ok and q == other and kind in ("value", "loss")}
-                wrong.update(lent(contexts[other].graph, ctx.graph, w, fixed, own))
+                wrong.update(lent(contexts[other].graph, ctx.graph, w, right_values.get(other, set()), own))
         wrong.update(wrong_in.get(qid, {}))
         slips = slipped(ctx, cache, (key.name, qid)) if ctx is not None else {}
         eqs = setup.equations.get(qid, {}) if setup else {}
@@ -189,32 +192,22 @@ def lent(theirs, ours, wrong: dict, fixed=frozenset(), own=frozenset()) -> dict:
     chain there is the one to follow)."""
     if theirs.nodes == ours.nodes:
         return wrong
-    upstream = set().union(*(_cone(theirs, f) for f in fixed)) - set(fixed) if fixed else set()
+    upstream = set().union(*(theirs.ancestors_of(f) for f in fixed if f in theirs.by_key))
     return {(kind, of): v for (kind, of), v in wrong.items()
             if kind == "value" and of not in upstream and _same_cone(theirs, ours, of)
-            and not (own and _cone(ours, of) & set(own))}
-
-
-def _cone(graph, key: str) -> set:
-    """Node ``key`` and every node it depends on."""
-    stack, seen = [key], set()
-    while stack:
-        k = stack.pop()
-        n = graph.by_key.get(k)
-        if k in seen or n is None:
-            continue
-        seen.add(k)
-        if n.expr is not None:
-            stack.extend(s.name for s in n.expr.free_symbols if s.name in graph.by_key)
-    return seen
+            and not (ours.ancestors_of(of) | {of}) & own}
 
 
 def _same_cone(theirs, ours, key: str) -> bool:
     """True when node ``key`` and every node it depends on are alike in both graphs (the same
     kind, expression and value)."""
-    return key in theirs.by_key and all(
-        k in ours.by_key and (a.kind, a.expr, a.value) == (ours.by_key[k].kind, ours.by_key[k].expr, ours.by_key[k].value)
-        for k in _cone(theirs, key) for a in (theirs.by_key[k],))
+    if key not in theirs.by_key:
+        return False
+    for k in theirs.ancestors_of(key) | {key}:
+        a, b = theirs.by_key[k], ours.by_key.get(k)
+        if b is None or (a.kind, a.expr, a.value) != (b.kind, b.expr, b.value):
+            return False
+    return True
 
 
 def _rational(x: Fraction) -> sp.Rational:
