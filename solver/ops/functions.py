@@ -60,6 +60,8 @@ class OpFunctionBase(sp.Function):
             decides no branch; ``None`` (a training run through it uses mpmath) otherwise.
         kink_convention: LaTeX of the value used at a kink (``ReLU'(0) = 0``), or ``""``
             where the function has none.
+        kink_parameter: the index of the argument the convention names (leaky ReLU's slope
+            α, ``LeakyReLU'(0) = α``), whose value the kink's note gives; ``None`` otherwise.
         probabilities: True when its values are probabilities (sigmoid, softmax), so
             that a loss that needs probabilities may follow it.
     """
@@ -69,6 +71,7 @@ class OpFunctionBase(sp.Function):
     numeric: ClassVar[Callable | None] = None
     on_balls: ClassVar[Callable | None] = None
     kink_convention: ClassVar[str] = ""
+    kink_parameter: ClassVar[int | None] = None
     probabilities: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs):
@@ -82,8 +85,8 @@ class OpFunctionBase(sp.Function):
     def kink_note(self, arg_latex: str) -> str:
         """The sentence the key prints when an argument sits exactly on a kink; a convention
         in a parameter (``LeakyReLU'(0) = \\alpha``) gets this call's value of it too."""
-        value = rf" = {written_latex(self.args[1])}" if r"\alpha" in self.kink_convention and len(self.args) > 1 \
-            and self.args[1].is_Number else ""
+        p = self.kink_parameter
+        value = rf" = {written_latex(self.args[p])}" if p is not None and self.args[p].is_Number else ""
         return (f"The input of ${arg_latex}$ is 0, where the activation has a kink; "
                 f"this key uses ${self.kink_convention}{value}$, as PyTorch does.")
 

@@ -18,6 +18,7 @@ class ELU(OpFunctionBase):
     latex_name = r"\operatorname{ELU}"
     numeric = staticmethod(lambda x, a: x if positive(x) else a * mpmath.expm1(x))
     kink_convention = r"\operatorname{ELU}'(0) = \alpha"
+    kink_parameter = 1  # α
 
     @classmethod
     def eval(cls, z, alpha):

@@ -16,6 +16,7 @@ class LeakyReLU(OpFunctionBase):
     latex_name = r"\operatorname{LeakyReLU}"
     numeric = staticmethod(lambda x, a: x if positive(x) else a * x)
     kink_convention = r"\operatorname{LeakyReLU}'(0) = \alpha"
+    kink_parameter = 1  # α
 
     @classmethod
     def eval(cls, z, alpha):
