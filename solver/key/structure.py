@@ -3,7 +3,7 @@ derivations: parts, tables and answers for a question's SectionBuilder."""
 
 from __future__ import annotations
 
-from ..graph.structure import evaluate_architecture, fmt_int, total_latex
+from ..graph.structure import GATES, evaluate_architecture, fmt_int, total_latex
 from .derivations import DERIVATIONS
 from .model import Answer, Block, Equation, Part, Table
 
@@ -47,7 +47,7 @@ def _formula_note(arch) -> str:
     recurrent layer outputs, when there is one; nothing more for dense layers alone."""
     recurrent = (r"A recurrent layer (RNN, LSTM, GRU) of $H$ units outputs its hidden state, $H$ numbers; on a "
                  r"sequence of $T$ steps ($T \times F$) every step's, $T \times H$, as PyTorch's layers do."
-                 if any(layer.type in ("rnn", "lstm", "gru") for layer in arch.layers) else "")
+                 if any(layer.type in GATES for layer in arch.layers) else "")
     if not any(layer.kernel for layer in arch.layers) and arch.layout != "hwc":
         return recurrent
     return (_window_note(arch) + " " + recurrent).strip()
@@ -94,7 +94,7 @@ def structure_parts(arch, ask: list[str]):
         eqs.append(Equation(r"\text{without biases}",
                             _steps([fmt_int(r.params_no_bias) for r in results if r.params_no_bias], total_nb)))
         note = ("Learnable parameters: weights and biases (batch norm: its scale and shift); pooling and flatten "
-                "layers have none." + (_RECURRENT if any(r.kind in ("rnn", "lstm", "gru") for r in results) else ""))
+                "layers have none." + (_RECURRENT if any(r.kind in GATES for r in results) else ""))
         parts.append(Part("Parameter count", (Block("count", "", note, tuple(eqs)),)))
         for r in results:
             answers.append(Answer("count", r.name, r.count_latex, str(r.params), float(r.params), f"{r.params:,}"))
