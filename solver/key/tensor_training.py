@@ -51,9 +51,9 @@ def _step_blocks(w: QuestionWork, opt, t: int, tensors, values: dict, grads: dic
     then its values as a matrix, from the elements' values, gradients and states before it;
     an equation in ``before`` (step 1's: a line, a slice that did not move) is not repeated."""
     rows = {k: line_values(opt, t, values[k], grads[k], state.get(k, {})) for tt in tensors for k in tt.elements}
-    blocks = []
+    blocks, renamed = [], step_names(w.graph.latex)
     for tt in tensors:
-        names = {"w": tt.latex, "g": rf"(\partial {w.out} / \partial {tt.latex})", **step_names(w.graph.latex)}
+        names = {"w": tt.latex, "g": rf"(\partial {w.out} / \partial {tt.latex})", **renamed}
         eqs = []
         for i, line in enumerate(opt.optimizer.lines(opt.hp, t == 1)):
             lhs = tt.latex if line.name == "w" else line.tex
