@@ -234,9 +234,10 @@ def test_rule_is_printed_from_the_same_lines(optimizer, rule):
 def test_step_lines_substitute_the_numbers():
     """Step 2 of Nesterov for w1 from the state after step 1, each line symbolic, with its
     numbers, then its value; the values are the run's."""
+    import sympy as sp
+
     from solver.key.optimizer_steps import line_values
     from solver.key.training import optimizer_of
-    import sympy as sp
     problem = validate(network({"type": "sgd", "learning_rate": "0.1", "momentum": "0.9", "nesterov": True}))
     opt = optimizer_of(problem.questions[0])
     rows = line_values(opt, 2, sp.Rational(1, 2), sp.Rational(-1, 5), {"buf": sp.Rational(3, 10)})
@@ -266,10 +267,14 @@ def test_the_step_counter_is_renamed_where_the_problem_has_its_own_t():
     """A graph whose target is t: Adam's step counter is written k, so that β₁^t cannot read as
     a power of the target; a problem without its own t keeps t."""
     from solver import load, solve
+    from solver.graph.training import Settings
     from solver.key.optimizer_steps import step_names
+    from solver.ops.optimizers import OPTIMIZERS
 
-    assert step_names({"x": "x", "L": "L"}) == {}
-    assert step_names({"t": "t"}) == {"t": "k"} and step_names({"t": "t", "k": "k"}) == {"t": r"\tau"}
+    adam = Settings(OPTIMIZERS["adam"], {"learning_rate": 0.1, "weight_decay": 0})
+    assert step_names({"x": "x", "L": "L"}, adam) == {}
+    assert step_names({"t": "t"}, adam) == {"t": "k"}
+    assert step_names({"t": "t", "k": "k"}, adam) == {"t": r"\tau"}
     graph = {"inputs": {"x": "1.5", "t": "0.2"}, "parameters": {"w": "0.5", "b": "-0.1"},
              "nodes": {"z": "w * x + b", "h": "tanh(z)", "L": "(h - t)^2"}, "output": "L"}
     question = {"id": "run", "ask": ["train"], "steps": 3, "optimizer": {"type": "adam", "learning_rate": "0.1"}}

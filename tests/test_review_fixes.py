@@ -14,7 +14,9 @@ from click.testing import CliRunner
 from solver import load, solve
 from solver.cli import main
 from solver.core.errors import ProblemError
+from solver.graph.training import Settings
 from solver.key.optimizer_steps import step_names
+from solver.ops.optimizers import OPTIMIZERS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,7 +59,8 @@ def test_a_students_own_chain_in_the_question_wins_over_a_lent_value(tmp_path):
 
 
 def test_the_step_counter_has_a_name_when_k_tau_and_n_are_taken():
-    assert step_names({"t": "t", "k": "k", "tau": r"\tau", "n": "n"}) == {"t": r"t_{\text{step}}"}
+    adam = Settings(OPTIMIZERS["adam"], {"learning_rate": 0.1, "weight_decay": 0})
+    assert step_names({"t": "t", "k": "k", "tau": r"\tau", "n": "n"}, adam) == {"t": r"t_{\text{step}}"}
 
 
 @pytest.mark.parametrize("change, message", [

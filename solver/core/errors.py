@@ -80,3 +80,8 @@ def counted(n: int, noun: str, plural: str | None = None) -> str:
     ``"1 output"``, ``counted(2, "output")`` ``"2 outputs"``, ``counted(2, "bias", "biases")``
     ``"2 biases"``."""
     return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
+
+
+def listed(words: list[str]) -> str:
+    """``words`` as prose: ``"a"``, ``"a and b"``, ``"a, b and c"``."""
+    return ", ".join(words[:-1]) + (" and " if len(words) > 1 else "") + words[-1]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from ..core.errors import listed
 from ..core.numbers import display
 from ..graph.model import TensorInfo
 from ..graph.tensor_spec import tree_latex
@@ -108,8 +109,7 @@ def bptt_backward(w: QuestionWork, t: TensorInfo, readers: list[TensorInfo], lhs
 
 
 def _readers(readers: list[TensorInfo]) -> str:
-    words = [f"${u.latex}$" for u in readers]
-    return ", ".join(words[:-1]) + (" and " if len(words) > 1 else "") + words[-1]
+    return listed([f"${u.latex}$" for u in readers])
 
 
 def _steps(w: QuestionWork) -> int:

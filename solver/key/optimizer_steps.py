@@ -14,10 +14,11 @@ from functools import lru_cache
 import mpmath
 import sympy as sp
 
+from ..core.errors import listed
 from ..core.numbers import DIGITS, display, normalize, written_latex
 from ..graph.training import Settings
 from ..ops.latex import columns_aligned
-from ..ops.optimizers.base.formula import Line, compile_lines
+from ..ops.optimizers.base.formula import Line, compile_lines, respelled
 from .model import Answer, Block, Equation, Table, answer
 
 
@@ -42,14 +43,26 @@ def line_values(opt: Settings, t: int, w, g, state: dict) -> list[tuple[Line, di
     return out
 
 
-def step_names(latex: dict) -> dict:
-    """The names of the optimizer's formulas that the problem's own names would make
-    ambiguous: the step counter ``t`` is written ``k`` (or τ) where a quantity of the problem
-    is written ``t`` (a target), so that β₁^t does not read as a power of the target."""
-    taken = set(latex.values()) | set(latex)
-    if "t" not in taken:
-        return {}
-    return {"t": next((c for c in ("k", r"\tau", "n") if c not in taken), r"t_{\text{step}}")}
+def step_names(latex: dict, opt: Settings) -> dict:
+    """The symbols of the optimizer's formulas that the problem's own names (``latex``, name
+    → LaTeX) would make ambiguous, respelled (name → LaTeX; :func:`~solver.ops.optimizers.
+    base.formula.respelled`): the step counter ``t`` is written ``k`` where a quantity of the
+    problem is written ``t`` (a target), so that β₁^t does not read as a power of the target;
+    Adam's moments ``m`` and ``v`` are written ``s`` and ``r`` where a parameter is ``v``, the
+    gradient ``g`` is written ``d`` where a node is ``g``."""
+    return respelled(opt.optimizer.spellings(opt.hp), set(latex.values()) | set(latex))
+
+
+def respelling_note(opt: Settings, names: dict) -> str:
+    """The clause that says which of the optimizer's letters ``names`` respells (``""`` for
+    none): ``"; $k$ and $s$ are written for the usual $t$ and $m$, which this problem uses"``;
+    a respelled hat (m̂ as ŝ) goes without saying."""
+    spelled = opt.optimizer.spellings(opt.hp)
+    pairs = [(f"${new}$", f"${spelled[n]}$") for n, new in names.items() if not spelled[n].startswith("\\hat{")]
+    if not pairs:
+        return ""
+    new, old = (listed(list(xs)) for xs in zip(*pairs))
+    return f"; {new} {'is' if len(pairs) == 1 else 'are'} written for the usual {old}, which this problem uses"
 
 
 def step_blocks(b, opt: Settings, t: int, params: list[str], w: dict, g: dict, state: dict,
@@ -61,14 +74,15 @@ def step_blocks(b, opt: Settings, t: int, params: list[str], w: dict, g: dict, s
     hp_shown = {k: written_latex(v) for k, v in opt.hp.items() if not isinstance(v, bool)}
     hp_shown["t"] = str(t)
     latex, digits = b.graph.latex, b.digits
-    renamed = step_names(latex)
+    renamed = step_names(latex, opt)
+    gname = renamed.get("g", "g")
     blocks, new, single = [], {}, []
     for k in params:
         rows = line_values(opt, t, w[k], g[k], state.get(k, {}))
         eqs = []
         for line, reads, value in rows:
             shown = {**hp_shown, **{n: display(v, digits).latex for n, v in reads.items()}}
-            lhs = latex[k] if line.name == "w" else line.tex
+            lhs = latex[k] if line.name == "w" else line.lhs(renamed)
             symbolic = line.latex(names={"w": latex[k], **renamed})
             substituted = line.latex(shown)
             result = display(value, digits)
@@ -84,27 +98,27 @@ def step_blocks(b, opt: Settings, t: int, params: list[str], w: dict, g: dict, s
             continue
         gs = display(g[k], digits)
         blocks.append(Block("update", f"${latex[k]}$",
-                            rf"$g = \partial L/\partial {latex[k]} {gs.relation} {gs.latex}$ {where}.", tuple(eqs)))
-    text = (intro + (f" $g = \\partial L/\\partial w$ {where}." if single else "")).strip()
+                            rf"${gname} = \partial L/\partial {latex[k]} {gs.relation} {gs.latex}$ {where}.", tuple(eqs)))
+    text = (intro + (f" ${gname} = \\partial L/\\partial w$ {where}." if single else "")).strip()
     return [Block("update", f"Step {t} in full", text, tuple(single)), *blocks], new
 
 
 def first_note(opt: Settings, names: dict | None = None) -> str:
-    """The optimizer's note on step 1, and the lines that step 1 writes otherwise (the step
-    counter renamed by ``names``, :func:`step_names`)."""
+    """The optimizer's note on step 1, and the lines that step 1 writes otherwise (the
+    symbols respelled by ``names``, :func:`step_names`)."""
     names = names or {}
     later = {x.name: x for x in opt.optimizer.lines(opt.hp, False)}
-    other = [f"${x.tex} {x.op} {x.latex(names=names)}$" for x in opt.optimizer.lines(opt.hp, True)
+    other = [f"${x.lhs(names)} {x.op} {x.latex(names=names)}$" for x in opt.optimizer.lines(opt.hp, True)
              if later.get(x.name) != x]
-    note = opt.optimizer.first_note.replace("$t = 1$", f"${names.get('t', 't')} = 1$")
+    note = opt.optimizer.first_note({**opt.optimizer.spellings(opt.hp), **names})
     return note + (f" At step 1, {', '.join(other)} (no dampening)." if other else "")
 
 
 def formulas(opt: Settings, skip=("w", "g"), names: dict | None = None) -> str:
     """The lines of a later step other than ``skip``, inline, and those that differ at step 1."""
     later = {x.name: x for x in opt.optimizer.lines(opt.hp, False)}
-    out = [f"${x.tex} {x.op} {x.latex(names=names)}$" for x in later.values() if x.name not in skip]
-    out += [f"(at step 1: ${x.tex} {x.op} {x.latex(names=names)}$)" for x in opt.optimizer.lines(opt.hp, True)
+    out = [f"${x.lhs(names)} {x.op} {x.latex(names=names)}$" for x in later.values() if x.name not in skip]
+    out += [f"(at step 1: ${x.lhs(names)} {x.op} {x.latex(names=names)}$)" for x in opt.optimizer.lines(opt.hp, True)
             if x.name not in skip and later.get(x.name) != x]
     return ", ".join(out)
 
@@ -117,7 +131,10 @@ def state_table(b, opt: Settings, params: list[str], tabled, every: int) -> tupl
     if not shown:
         return None, []
     latex, digits = b.graph.latex, b.digits
-    header = (r"\text{step}", r"\text{parameter}", "g", *(tex for _, tex in shown), r"w \text{ after}")
+    names = step_names(latex, opt)
+    shown = tuple((n, names.get(n, tex)) for n, tex in shown)
+    header = (r"\text{step}", r"\text{parameter}", names.get("g", "g"), *(tex for _, tex in shown),
+              r"w \text{ after}")
     rows, answers = [], []
     for s in (s for s in tabled if s.step > 0):
         for i, k in enumerate(params):
@@ -131,7 +148,7 @@ def state_table(b, opt: Settings, params: list[str], tabled, every: int) -> tupl
             for (n, tex), v in zip(shown, values):
                 answers.append(answer("state", f"{n}_{k}", f"{tex}_{{{latex[k]}}}", v, digits, step=s.step))
     title = (f"State of the optimizer after each step{f' (every {every:,} steps)' if every > 1 else ''}: "
-             + formulas(opt, names=step_names(latex)))
+             + formulas(opt, names=names))
     return Table(title, header, tuple(map(tuple, columns_aligned(rows)))), answers
 
 

@@ -13,7 +13,7 @@ from ..ops.latex import columns_aligned
 from ..ops.optimizers import OPTIMIZERS
 from ..ops.params import resolve
 from .model import Block, Part, Plot, Table, answer
-from .optimizer_steps import exact_value, first_note, state_table, step_blocks, step_names
+from .optimizer_steps import exact_value, first_note, respelling_note, state_table, step_blocks, step_names
 
 _exact = exact_value  # the name the tensor key imports
 
@@ -43,15 +43,16 @@ def _settings(opt: Settings) -> str:
 
 
 def optimizer_note(opt: Settings, steps: int, what: str, names: dict | None = None) -> Block:
-    """The optimizer, its settings and its update rule, once, with its source (the step
-    counter renamed by ``names``: :func:`.optimizer_steps.step_names`)."""
+    """The optimizer, its settings and its update rule, once, with its source (the symbols
+    respelled by ``names``, and which: :func:`.optimizer_steps.step_names`)."""
     rule = opt.optimizer
     names = names or {}
     t = any("t" in x.formula.symbols() for x in rule.lines(opt.hp, False))
     return Block("note", "Optimizer",
                  f"{rule.title[:1].upper()}{rule.title[1:]} with ${_settings(opt)}$, for {steps:,} "
-                 f"step{'s' if steps > 1 else ''}{what}; $g = \\partial L/\\partial w$ at the current parameters"
-                 f"{', $' + names.get('t', 't') + '$ the step' if t else ''} (source: {rule.sources(opt.hp)}):",
+                 f"step{'s' if steps > 1 else ''}{what}; ${names.get('g', 'g')} = \\partial L/\\partial w$ at the "
+                 f"current parameters{', $' + names.get('t', 't') + '$ the step' if t else ''}"
+                 f"{respelling_note(opt, names)} (source: {rule.sources(opt.hp)}):",
                  display=rule.rule(opt.hp, names))
 
 
@@ -72,7 +73,7 @@ def training_part(b, params: list[str]):
     opt = optimizer_of(q)
     steps = q.steps
     every = q.table_every or (1 if steps <= 20 else max(1, steps // 10))
-    renamed = step_names(g.latex)
+    renamed = step_names(g.latex, opt)
     blocks = [optimizer_note(opt, steps, "" if q.update_biases else " (biases are not updated)", renamed)]
     grads = {k: b.grads.adjoint.get(k, sp.Integer(0)) for k in params}  # 0: a parameter the loss does not use
     stateful = bool(opt.optimizer.shown(opt.hp))

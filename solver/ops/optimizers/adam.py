@@ -36,4 +36,5 @@ OPTIMIZER = Optimizer(
     "adam", "Adam (Kingma and Ba, 2015)", (*PARAMS, weight_decay()),
     lambda hp, first: moments(hp, False), (("m", "m"), ("v", "v")),
     "torch.optim.Adam's algorithm; Kingma and Ba (2015), Algorithm 1",
-    first_note=r" At $t = 1$ the bias corrections give $\hat{m} = g$ and $\hat{v} = g^2$.", order=3)
+    first_note=lambda x: rf" At ${x['t']} = 1$ the bias corrections give ${x['mhat']} = {x['g']}$ and "
+                         rf"${x['vhat']} = {x['g']}^2$.", order=3)

@@ -14,4 +14,5 @@ OPTIMIZER = Optimizer(
     (*PARAMS, weight_decay(sp.Rational(1, 100), "decoupled weight decay λ, w ← w − η λ w")),
     lambda hp, first: moments(hp, True), (("m", "m"), ("v", "v")),
     "torch.optim.AdamW's algorithm; Loshchilov and Hutter (2019), Algorithm 2",
-    first_note=r" At $t = 1$ the bias corrections give $\hat{m} = g$ and $\hat{v} = g^2$.", order=4)
+    first_note=lambda x: rf" At ${x['t']} = 1$ the bias corrections give ${x['mhat']} = {x['g']}$ and "
+                         rf"${x['vhat']} = {x['g']}^2$.", order=4)

@@ -18,4 +18,4 @@ def _lines(hp: dict, first: bool) -> tuple[Line, ...]:
 OPTIMIZER = Optimizer(
     "momentum", "SGD with momentum (PyTorch's form)", (LEARNING_RATE, momentum(sp.Rational(9, 10))),
     _lines, (("v", "v"),), "torch.optim.SGD(momentum=μ)'s algorithm",
-    first_note=r" With $v_0 = 0$, $v_1 = g$.", order=2)
+    first_note=lambda x: rf" With ${x['v']}_0 = 0$, ${x['v']}_1 = {x['g']}$.", order=2)

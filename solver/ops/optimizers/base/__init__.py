@@ -63,7 +63,9 @@ class Optimizer(msgspec.Struct, frozen=True, dict=True):
         flags: boolean options.
         check: ``hp -> message`` for a combination PyTorch refuses (``"nesterov: …"``),
             ``None`` when it is fine.
-        first_note: a sentence on what step 1 simplifies to.
+        first_note: ``spelling -> str``: a sentence on what step 1 simplifies to, each
+            symbol written ``spelling[name]`` (:meth:`spellings`, with those that a
+            problem's own names make ambiguous respelled: ``m`` as ``s``).
     """
 
     key: str
@@ -74,7 +76,7 @@ class Optimizer(msgspec.Struct, frozen=True, dict=True):
     source: str = ""
     flags: tuple[Flag, ...] = ()
     check: Callable[[dict], str | None] = field(default=lambda hp: None)
-    first_note: str = ""
+    first_note: Callable[[dict], str] = field(default=lambda x: "")
     order: int = 100
 
     def compiled(self, hp: dict, first: bool) -> Callable:
@@ -94,6 +96,16 @@ class Optimizer(msgspec.Struct, frozen=True, dict=True):
         values = self.compiled(hp, t == 1)(w, g, t, hp, state, sqrt)
         return values["w"], {n: values[n] if n in values else state[n] for n, _ in self.state
                              if n in values or n in state}
+
+    def spellings(self, hp: dict) -> dict[str, str]:
+        """Every symbol its lines print for ``hp`` (at step 1 and later; what they assign and
+        what they read; ``w`` and ``g`` always, ``t`` where a line reads it), name → LaTeX."""
+        out = {"w": "w", "g": "g"}
+        for first in (True, False):
+            for x in self.lines(hp, first):
+                out.setdefault(x.name, x.tex)
+                out.update((n, tex) for n, tex in x.formula.spellings().items() if n not in out)
+        return out
 
     def shown(self, hp: dict) -> tuple[tuple[str, str], ...]:
         """Every value a step computes besides ``g`` and ``w`` (the state and what is
@@ -121,5 +133,6 @@ class Optimizer(msgspec.Struct, frozen=True, dict=True):
 
     def rule(self, hp: dict, names: dict | None = None) -> str:
         """The update of a later step (t > 1) in LaTeX, one assignment after another; ``names``
-        renames symbols (the step counter ``t`` where the problem has its own ``t``)."""
-        return r",\quad ".join(f"{x.tex} {x.op} {x.latex(names=names)}" for x in self.lines(hp, False))
+        respells symbols by name (the step counter ``t`` as ``k`` where the problem has its own
+        ``t``: ``solver.key.optimizer_steps.step_names``)."""
+        return r",\quad ".join(f"{x.lhs(names)} {x.op} {x.latex(names=names)}" for x in self.lines(hp, False))

@@ -53,6 +53,15 @@ class Formula(msgspec.Struct, frozen=True):
             return {self.name}
         return set().union(*(a.symbols() for a in self.args)) if self.args else set()
 
+    def spellings(self) -> dict[str, str]:
+        """The symbols it reads, name → LaTeX, in the order written."""
+        if self.op == "sym":
+            return {self.name: self.tex}
+        out: dict[str, str] = {}
+        for a in self.args:
+            out.update(a.spellings())
+        return out
+
     def latex(self, shown: dict | None = None, names: dict | None = None) -> str:
         """Its LaTeX: each symbol as its own LaTeX (or ``names[name]``), or, for a name in
         ``shown``, the LaTeX of the number substituted for it."""
@@ -126,6 +135,38 @@ def sqrt(x: Formula) -> Formula:
 #: The parameter, its gradient and the step number, in every optimizer's formulas.
 W, G, T = sym("w", "w"), sym("g", "g"), sym("t", "t")
 
+#: Letters an optimizer's symbol is written with instead where a problem names a quantity of
+#: its own with the symbol's letter (a parameter ``v``, a node ``g``, a target ``t``), the
+#: first free one; Goodfellow, Bengio and Courville (2016, Algorithm 8.7) write Adam's
+#: moments s and r. After these, the letter with a tilde, a bar or a check, then primes:
+#: each takes a subscript (``\tilde{v}_0``, a state's answer ``\tilde{v}_{w_{1}}``). A
+#: symbol written ``\hat{X}`` follows X. ``w``, the parameter itself, is never respelled
+#: (the key writes the parameter's own name for it).
+SPARE = {"t": ("k", r"\tau", "n", r"t_{\text{step}}"), "m": ("s", "p"), "v": ("r", "u"), "s": ("r", "u"),
+         "g": ("d",), "d": ("q",)}
+
+
+def respelled(spellings: dict[str, str], taken: set[str]) -> dict[str, str]:
+    r"""The symbols of ``spellings`` (name → LaTeX) to write otherwise because their LaTeX, or
+    a hat over it, is in ``taken`` (the problem's own names): name → the first of its
+    :data:`SPARE` spellings that is neither taken nor another symbol's, nor has its hat
+    taken; a hatted symbol (``\hat{m}``) follows its letter."""
+    hats = {n: x[5:-1] for n, x in spellings.items() if x.startswith("\\hat{") and x.endswith("}")}
+    used = set(taken) | set(spellings.values())
+    out: dict[str, str] = {}
+    for name, tex in spellings.items():
+        if name in hats or tex not in SPARE or not ({tex, rf"\hat{{{tex}}}"} & set(taken)):
+            continue
+        marked = (*SPARE[tex], *(rf"\{mark}{{{tex}}}" for mark in ("tilde", "bar", "check")))
+        out[name] = next((c for c in marked if not {c, rf"\hat{{{c}}}"} & used), None) \
+            or next(c for c in (tex + "'" * i for i in range(1, len(used) + 2)) if c not in used)
+        used.add(out[name])
+    for name, base in hats.items():
+        new = next((out[n] for n, x in spellings.items() if x == base and n in out), None)
+        if new is not None:
+            out[name] = rf"\hat{{{new}}}"
+    return out
+
 
 class Line(msgspec.Struct, frozen=True):
     """``name ← formula`` (``op`` ``=`` for a value derived within the step, such as m̂)."""
@@ -137,6 +178,10 @@ class Line(msgspec.Struct, frozen=True):
 
     def latex(self, shown: dict | None = None, names: dict | None = None) -> str:
         return self.formula.latex(shown, names)
+
+    def lhs(self, names: dict | None = None) -> str:
+        """What it assigns, in LaTeX (``names[name]`` where respelled)."""
+        return (names or {}).get(self.name, self.tex)
 
 
 def compile_lines(lines: tuple[Line, ...], hyper: frozenset) -> Callable:
