@@ -18,6 +18,7 @@ from ..ops.activations import ACTIVATIONS
 from .learning_steps import Numbers, epoch_table, presentation_table, worked
 from .model import Block, Part, answer
 from .question import gathered
+from .separable import separability_block
 
 W, X = r"\mathbf{w}", r"\mathbf{x}"
 TITLES = {"perceptron": "Perceptron learning rule", "delta_rule": "Delta rule (Widrow–Hoff)"}
@@ -54,6 +55,7 @@ def rule_part(w, rule: str) -> Part:
     blocks += worked(run, nb)
     blocks += _at_zero(run)
     blocks.append(_outcome(run, nb))
+    blocks += [b for b in (separability_block(run),) if b is not None]
     w.extra_tables += (presentation_table(run, nb), epoch_table(run, nb))
     _answers(w, run, nb)
     return Part(TITLES[rule], tuple(blocks))
