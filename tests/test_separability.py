@@ -148,3 +148,40 @@ def test_many_examples_are_decided_or_left_alone(size):
     targets = [1 if x + 2 * y > 0 else 0 for x, y in xs]
     v = separability(_unit(xs, targets))
     assert v is None or v.separable
+
+
+def test_a_combination_of_negative_terms_keeps_its_first_sign():
+    """No bias, two examples both of class 0 at x = 1 and x = −1: w < 0 and −w < 0; the
+    printed sum must be −z⁽¹⁾ − z⁽²⁾ (= 0), not z⁽¹⁾ − z⁽²⁾ (= 2w)."""
+    md = _md(_problem([(1,), (-1,)], [0, 0], bias=None, weights=[0.5], epochs=2))
+    assert ("the targets need $z^{(1)} = w_{1} < 0$ and $z^{(2)} = -w_{1} < 0$. Yet $-z^{(1)} - z^{(2)} = 0$ "
+            "whatever $\\mathbf{w}$ (the terms cancel), while these conditions make each of its terms $\\ge 0$, "
+            "and $-z^{(1)} > 0$.") in md
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(-2, 2), st.integers(-2, 2)), min_size=2, max_size=6), st.booleans(),
+       st.randoms(use_true_random=False))
+def test_the_printed_proof_is_the_certificate(xs, use_bias, rnd):
+    """The key's sum Σ kₙ z⁽ⁿ⁾, read back term by term from its text, cancels: each printed
+    coefficient times its example's (x, 1) sums to 0 (the sign of every term included)."""
+    import re
+
+    from solver.key.separable import separability_block
+    targets = [rnd.choice([0, 1]) for _ in xs]
+    unit = _unit(xs, targets, bias=0 if use_bias else None)
+    run = run_rule(unit, "perceptron", Fraction(1), 1)
+    block = separability_block(run)
+    if run.converged is not None:
+        assert block is None
+        return
+    text = block.text
+    if "Yet $" not in text:
+        return  # separable, or a single example at x = 0
+    combination = text.split("Yet $", 1)[1].split(" = 0$", 1)[0]
+    total = [Fraction(0)] * (len(xs[0]) + use_bias)
+    for sign, count, n in re.findall(r"(-?)\s*(\d*)\s*z\^\{\((\d+)\)\}", combination.replace(" - ", " -")):
+        row = [Fraction(c) for c in xs[int(n) - 1]] + ([Fraction(1)] if use_bias else [])
+        m = (-1 if sign else 1) * int(count or 1)
+        total = [t + m * c for t, c in zip(total, row)]
+    assert all(t == 0 for t in total), combination

@@ -103,53 +103,79 @@ def separability(unit) -> Separability | None:
 def _solve(rows, relations, margin: bool) -> tuple | None:
     """Fourier–Motzkin on the examples' conditions (every one strict but ``=`` with
     ``margin``): ``("weights", θ)`` in integers, ``("proof", k)`` the integer multipliers of
-    a contradiction, or ``None`` past :data:`MAX_ROWS`."""
-    system = []  # (coefficients, strict, multipliers): coefficients·θ ≥ 0 (> 0 when strict)
+    a contradiction, or ``None`` past :data:`MAX_ROWS`. The weight eliminated next is the one
+    that makes the fewest new rows; each row is kept as its smallest integer multiple, and
+    a row met twice once (strict where either is)."""
+    start = []  # (coefficients, strict, multipliers): coefficients·θ ≥ 0 (> 0 when strict)
     for n, (row, r) in enumerate(zip(rows, relations)):
         for sign in {">": (1,), r"\ge": (1,), "<": (-1,), r"\le": (-1,), "=": (1, -1)}[r]:
-            k = [0] * len(rows)
-            k[n] = sign
-            system.append((tuple(sign * c for c in row), r in (">", "<") or (margin and r != "="), tuple(k)))
-    levels = []
-    for j in range(len(rows[0])):
-        levels.append(system)
-        system = _eliminate(system, j)
+            k = [Fraction(0)] * len(rows)
+            k[n] = Fraction(sign)
+            start.append((tuple(sign * c for c in row), r in (">", "<") or (margin and r != "="), tuple(k)))
+    system, levels, left = _tidy(start), [], list(range(len(rows[0])))
+    while True:
+        if isinstance(system, tuple):  # 0 > 0: a contradiction
+            return "proof", _integers(system)
+        if not left:
+            return "weights", _integers(_back_substitute(levels, len(rows[0])))
+        j = min(left, key=lambda i: sum(r[0][i] > 0 for r in system) * sum(r[0][i] < 0 for r in system))
+        left.remove(j)
+        levels.append((j, system))
+        system = _eliminate(system, j, last=not left)
         if system is None:
             return None
-    contradiction = next((k for _, strict, k in system if strict), None)
-    if contradiction is not None:
-        return "proof", _integers(contradiction)
-    return "weights", _integers(_back_substitute(levels))
 
 
-def _eliminate(system: list, j: int) -> list | None:
+def _tidy(system: list) -> list | tuple:
+    """``system`` with each row its smallest integer multiple, each row once (strict where any
+    copy is), rows 0 ≥ 0 dropped; the multipliers of a row 0 > 0 instead, when there is one."""
+    out: dict = {}
+    for coeffs, strict, k in system:
+        if not any(coeffs):
+            if strict:
+                return k
+            continue
+        scale = reduce(lcm, (c.denominator for c in coeffs), 1)
+        ints = [int(c * scale) for c in coeffs]
+        common = reduce(gcd, ints, 0)
+        key = tuple(Fraction(v // common) for v in ints)
+        factor = Fraction(scale, common)
+        if key not in out or (strict and not out[key][1]):
+            out[key] = (key, strict, tuple(factor * m for m in k))
+    return list(out.values())
+
+
+def _eliminate(system: list, j: int, last: bool) -> list | tuple | None:
     """The system without θⱼ: rows without it kept, and each row with θⱼ > 0 added to each
-    with θⱼ < 0, scaled so θⱼ cancels (``None`` past :data:`MAX_ROWS`)."""
+    with θⱼ < 0, scaled so θⱼ cancels (``None`` past :data:`MAX_ROWS`). For the ``last``
+    weight only whether some such sum is 0 > 0 matters: one pair with a strict row."""
     pos = [r for r in system if r[0][j] > 0]
     neg = [r for r in system if r[0][j] < 0]
     out = [r for r in system if r[0][j] == 0]
-    if len(out) + len(pos) * len(neg) > MAX_ROWS:
+    if last:
+        pairs = [(a, b) for a in pos[:1] + [r for r in pos if r[1]][:1] for b in neg[:1] + [r for r in neg if r[1]][:1]]
+    elif len(out) + len(pos) * len(neg) > MAX_ROWS:
         return None
-    for a, sa, ka in pos:
-        for b, sb, kb in neg:
-            p, q = -b[j], a[j]  # p·a + q·b has 0 at j
-            out.append((tuple(p * x + q * y for x, y in zip(a, b)), sa or sb,
-                        tuple(p * x + q * y for x, y in zip(ka, kb))))
-    return out
+    else:
+        pairs = [(a, b) for a in pos for b in neg]
+    for (a, sa, ka), (b, sb, kb) in pairs:
+        p, q = -b[j], a[j]  # p·a + q·b has 0 at j
+        out.append((tuple(p * x + q * y for x, y in zip(a, b)), sa or sb, tuple(p * x + q * y for x, y in zip(ka, kb))))
+    return _tidy(out)
 
 
-def _back_substitute(levels: list) -> list:
-    """θ chosen last weight first: each θⱼ between the lower and upper bounds that the rows
-    of its level (where θ₀ … θⱼ₋₁ are already gone) leave it, given the later θ's values:
-    the integer nearest 0 in that interval where there is one, else its midpoint."""
-    size = len(levels[0][0][0])
+def _back_substitute(levels: list, size: int) -> list:
+    """θ chosen in the reverse order of the elimination: each θⱼ between the lower and upper
+    bounds that the rows of its level (where the weights eliminated before it are gone) leave
+    it, given the values of those eliminated after it: the integer nearest 0 in that
+    interval where there is one, else its midpoint."""
     theta = [Fraction(0)] * size
-    for j in reversed(range(size)):
+    for j, system in reversed(levels):
         low, high = (None, False), (None, False)  # (bound, strict)
-        for coeffs, strict, _ in levels[j]:
+        for coeffs, strict, _ in system:
             if coeffs[j] == 0:
                 continue
-            rest = sum(c * t for c, t in zip(coeffs[j + 1:], theta[j + 1:]))
+            rest = sum(c * t for i, (c, t) in enumerate(zip(coeffs, theta)) if i != j)
             bound = -rest / coeffs[j]
             if coeffs[j] > 0 and (low[0] is None or bound > low[0] or (bound == low[0] and strict)):
                 low = (bound, strict)

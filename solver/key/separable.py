@@ -39,15 +39,20 @@ def separability_block(run: Run) -> Block | None:
                                                                        else [])))) for row in verdict.rows]
         shown = f"${W} = ({', '.join(map(str, verdict.weights))})$" + (
             f", $b = {verdict.bias}$" if verdict.bias is not None else "")
-        text = (f"The examples are linearly separable: {shown} classify every one of them ($z^{{(n)}} = "
-                f"{', '.join(map(str, values))}$ for $n = 1$ to ${len(values)}$).")
+        zs = (f"$z^{{(n)}} = {', '.join(written_latex(v) for v in values)}$ for $n = 1$ to ${len(values)}$"
+              if len(values) > 1 else f"$z^{{(1)}} = {written_latex(values[0])}$")
+        every = "every one of them" if len(values) > 1 else "it"
         if verdict.margin:
-            text += (" None lies on $z = 0$, so by the perceptron convergence theorem (Novikoff, 1962) the rule "
-                     "makes finitely many mistakes on them: more epochs would end in one without a mistake.")
-        else:
-            text += (" Some example lies on $z = 0$ with any such weights, which the perceptron convergence "
-                     "theorem does not cover.")
-        return Block("note", "Linearly separable", text)
+            return Block("note", "Linearly separable",
+                         f"The example{'s are' if len(values) > 1 else ' is'} linearly separable: {shown} classify "
+                         f"{every} ({zs}). None lies on $z = 0$, so by the perceptron convergence theorem (Novikoff, "
+                         "1962) the rule makes finitely many mistakes on them: more epochs would end in one without a "
+                         "mistake.")
+        at_zero = ACTIVATIONS[unit.activation].latex + f"(0) = {written_latex(unit.at_zero)}"
+        return Block("note", "Weights that classify every example",
+                     f"{shown} classify {every} ({zs}), but only with an example on $z = 0$, where ${at_zero}$ "
+                     "decides it; every such weight vector leaves one there. The perceptron convergence theorem "
+                     "needs every example off $z = 0$, so whether more epochs converge is not decided here.")
     conditions = [f"${z(n)} = {_linear(row, names)} {r} 0$" for n, (row, r) in enumerate(zip(verdict.rows,
                                                                                               verdict.relations))
                   if r is not None and verdict.multipliers[n]]
@@ -58,6 +63,12 @@ def separability_block(run: Run) -> Block | None:
                      f"its target "
                      f"$y = {written_latex(unit.targets[never[0]])}$, so the perceptron cannot converge.")
     k = verdict.multipliers
+    if sum(1 for m in k if m) == 1:  # an example whose z is 0 whatever the weights (x = 0, no bias)
+        n = next(i for i, m in enumerate(k) if m)
+        return Block("note", "Not linearly separable",
+                     f"No weights classify example {n + 1}: its $\\mathbf{{x}} = 0$ makes ${z(n)} = 0$ whatever "
+                     f"${W}$, and its target needs ${z(n)} {verdict.relations[n]} 0$. So the perceptron cannot "
+                     "converge however many epochs it runs.")
     combination = _combination(k, z)
     strict = next(n for n, (m, r) in enumerate(zip(k, verdict.relations)) if m and r in (">", "<"))
     positive = f"{'-' if k[strict] < 0 else ''}{'' if abs(k[strict]) == 1 else abs(k[strict])}{z(strict)}"
@@ -89,5 +100,5 @@ def _combination(k, z) -> str:
     out = ""
     for m, name in terms:
         term = name if abs(m) == 1 else f"{abs(m)} {name}"
-        out += (f" - {term}" if m < 0 else f" + {term}") if out else term
+        out += (f" - {term}" if m < 0 else f" + {term}") if out else (f"-{term}" if m < 0 else term)
     return out
