@@ -43,14 +43,16 @@ def line_values(opt: Settings, t: int, w, g, state: dict) -> list[tuple[Line, di
     return out
 
 
-def step_names(latex: dict, opt: Settings) -> dict:
+def step_names(latex: dict, opt: Settings, unrolled: bool = False) -> dict:
     """The symbols of the optimizer's formulas that the problem's own names (``latex``, name
-    → LaTeX) would make ambiguous, respelled (name → LaTeX; :func:`~solver.ops.optimizers.
-    base.formula.respelled`): the step counter ``t`` is written ``k`` where a quantity of the
-    problem is written ``t`` (a target), so that β₁^t does not read as a power of the target;
-    Adam's moments ``m`` and ``v`` are written ``s`` and ``r`` where a parameter is ``v``, the
-    gradient ``g`` is written ``d`` where a node is ``g``."""
-    return respelled(opt.optimizer.spellings(opt.hp), set(latex.values()) | set(latex))
+    → LaTeX; and the time step ``t`` of a network ``unrolled`` over time) would make
+    ambiguous, respelled (name → LaTeX; :func:`~solver.ops.optimizers.base.formula.respelled`):
+    the step counter ``t`` is written ``k`` where a quantity of the problem is written ``t`` (a
+    target), so that β₁^t does not read as a power of the target; Adam's moments ``m`` and
+    ``v`` are written ``p`` and ``r`` where a parameter is ``v`` or ``v_{1}``, the gradient
+    ``g`` is written ``\\tilde{g}`` where a node is ``g``, Adam's ε ``\\tilde{\\epsilon}`` where a
+    parameter is ``epsilon``."""
+    return respelled(opt.optimizer.spellings(opt.hp), set(latex.values()) | set(latex) | ({"t"} if unrolled else set()))
 
 
 def respelling_note(opt: Settings, names: dict) -> str:
@@ -74,7 +76,7 @@ def step_blocks(b, opt: Settings, t: int, params: list[str], w: dict, g: dict, s
     hp_shown = {k: written_latex(v) for k, v in opt.hp.items() if not isinstance(v, bool)}
     hp_shown["t"] = str(t)
     latex, digits = b.graph.latex, b.digits
-    renamed = step_names(latex, opt)
+    renamed = step_names(latex, opt, bool(b.graph.unrolled))
     gname = renamed.get("g", "g")
     blocks, new, single = [], {}, []
     for k in params:
@@ -131,10 +133,11 @@ def state_table(b, opt: Settings, params: list[str], tabled, every: int) -> tupl
     if not shown:
         return None, []
     latex, digits = b.graph.latex, b.digits
-    names = step_names(latex, opt)
+    names = step_names(latex, opt, bool(b.graph.unrolled))
     shown = tuple((n, names.get(n, tex)) for n, tex in shown)
-    header = (r"\text{step}", r"\text{parameter}", names.get("g", "g"), *(tex for _, tex in shown),
-              r"w \text{ after}")
+    decayed = any(x.name == "g" for first in (True, False) for x in opt.optimizer.lines(opt.hp, first))
+    header = (r"\text{step}", r"\text{parameter}", r"\partial L/\partial w" if decayed else names.get("g", "g"),
+              *(tex for _, tex in shown), r"w \text{ after}")
     rows, answers = [], []
     for s in (s for s in tabled if s.step > 0):
         for i, k in enumerate(params):

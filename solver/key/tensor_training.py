@@ -51,13 +51,16 @@ def _step_blocks(w: QuestionWork, opt, t: int, tensors, values: dict, grads: dic
     then its values as a matrix, from the elements' values, gradients and states before it;
     an equation in ``before`` (step 1's: a line, a slice that did not move) is not repeated."""
     rows = {k: line_values(opt, t, values[k], grads[k], state.get(k, {})) for tt in tensors for k in tt.elements}
-    blocks, renamed = [], step_names(w.graph.latex, opt)
+    blocks, renamed = [], step_names(w.graph.latex, opt, bool(w.graph.unrolled))
     for tt in tensors:
+        # g reads the gradient itself until a line (weight decay) assigns it
         names = {**renamed, "w": tt.latex, "g": rf"(\partial {w.out} / \partial {tt.latex})"}
         eqs = []
         for i, line in enumerate(opt.optimizer.lines(opt.hp, t == 1)):
             lhs = tt.latex if line.name == "w" else line.lhs(renamed)
             eqs.append(Equation(lhs, ((line.op, line.latex(names=names)),)))
+            if line.name == "g":
+                names["g"] = lhs
             rel = r"\leftarrow" if line.op != "=" else "="
             eqs += tensor_equations(lhs, tt, lambda k, i=i: rows[k][i][2], w.digits, rel)
         eqs = [e for e in eqs if e.inline not in before]
@@ -80,7 +83,7 @@ def tensor_training_part(w: QuestionWork):
     every = q.table_every or (1 if steps <= 20 else max(1, steps // 10))
     tensors = _trained(w)
     params = [k for t in tensors for k in t.elements]
-    renamed = step_names(w.graph.latex, opt)
+    renamed = step_names(w.graph.latex, opt, bool(w.graph.unrolled))
     blocks = [optimizer_note(opt, steps, ", on every element of " + ", ".join(f"${t.latex}$" for t in tensors),
                              renamed)]
     grads = {k: w.grads.adjoint.get(k, sp.Integer(0)) for k in params}

@@ -32,11 +32,12 @@ def optimizer_of(question) -> Settings:
     return Settings(opt, hp | {f.name: bool(getattr(o, f.name, None)) for f in opt.flags})
 
 
-def _settings(opt: Settings) -> str:
+def _settings(opt: Settings, names: dict | None = None) -> str:
     r"""The hyper-parameters as the problem wrote them (decimals in, decimals out), the
     ones at 0 that switch a line off (momentum, weight decay) left out: ``\eta = 0.1$, $\mu = 0.9``
-    (inside ``$…$``, each setting its own formula)."""
-    shown = [rf"{p.latex} = {written_latex(opt.hp[p.name])}" for p in opt.optimizer.params
+    (inside ``$…$``, each setting its own formula), each symbol respelled by ``names``."""
+    names = names or {}
+    shown = [rf"{names.get(p.name, p.latex)} = {written_latex(opt.hp[p.name])}" for p in opt.optimizer.params
              if opt.hp[p.name] != 0 or p.name == "learning_rate"]
     shown += [rf"\text{{{f.name}}}" for f in opt.optimizer.flags if opt.hp.get(f.name)]
     return "$, $".join(shown)  # one formula each: a line may break between them
@@ -49,7 +50,7 @@ def optimizer_note(opt: Settings, steps: int, what: str, names: dict | None = No
     names = names or {}
     t = any("t" in x.formula.symbols() for x in rule.lines(opt.hp, False))
     return Block("note", "Optimizer",
-                 f"{rule.title[:1].upper()}{rule.title[1:]} with ${_settings(opt)}$, for {steps:,} "
+                 f"{rule.title[:1].upper()}{rule.title[1:]} with ${_settings(opt, names)}$, for {steps:,} "
                  f"step{'s' if steps > 1 else ''}{what}; ${names.get('g', 'g')} = \\partial L/\\partial w$ at the "
                  f"current parameters{', $' + names.get('t', 't') + '$ the step' if t else ''}"
                  f"{respelling_note(opt, names)} (source: {rule.sources(opt.hp)}):",
@@ -73,7 +74,7 @@ def training_part(b, params: list[str]):
     opt = optimizer_of(q)
     steps = q.steps
     every = q.table_every or (1 if steps <= 20 else max(1, steps // 10))
-    renamed = step_names(g.latex, opt)
+    renamed = step_names(g.latex, opt, bool(g.unrolled))
     blocks = [optimizer_note(opt, steps, "" if q.update_biases else " (biases are not updated)", renamed)]
     grads = {k: b.grads.adjoint.get(k, sp.Integer(0)) for k in params}  # 0: a parameter the loss does not use
     stateful = bool(opt.optimizer.shown(opt.hp))

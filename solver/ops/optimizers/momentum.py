@@ -17,5 +17,5 @@ def _lines(hp: dict, first: bool) -> tuple[Line, ...]:
 
 OPTIMIZER = Optimizer(
     "momentum", "SGD with momentum (PyTorch's form)", (LEARNING_RATE, momentum(sp.Rational(9, 10))),
-    _lines, (("v", "v"),), "torch.optim.SGD(momentum=μ)'s algorithm",
+    _lines, (("v", "v"),), r"torch.optim.SGD(momentum=$\mu$)'s algorithm",
     first_note=lambda x: rf" With ${x['v']}_0 = 0$, ${x['v']}_1 = {x['g']}$.", order=2)

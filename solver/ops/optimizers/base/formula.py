@@ -19,6 +19,7 @@ with its value from the step before (0 before the first step).
 
 from __future__ import annotations
 
+import re
 from typing import Callable
 
 import msgspec
@@ -136,31 +137,52 @@ def sqrt(x: Formula) -> Formula:
 W, G, T = sym("w", "w"), sym("g", "g"), sym("t", "t")
 
 #: Letters an optimizer's symbol is written with instead where a problem names a quantity of
-#: its own with the symbol's letter (a parameter ``v``, a node ``g``, a target ``t``), the
-#: first free one; Goodfellow, Bengio and Courville (2016, Algorithm 8.7) write Adam's
-#: moments s and r. After these, the letter with a tilde, a bar or a check, then primes:
-#: each takes a subscript (``\tilde{v}_0``, a state's answer ``\tilde{v}_{w_{1}}``). A
-#: symbol written ``\hat{X}`` follows X. ``w``, the parameter itself, is never respelled
-#: (the key writes the parameter's own name for it).
-SPARE = {"t": ("k", r"\tau", "n", r"t_{\text{step}}"), "m": ("s", "p"), "v": ("r", "u"), "s": ("r", "u"),
-         "g": ("d",), "d": ("q",)}
+#: its own with the symbol's letter (a parameter ``v``, ``v_{1}``, a node ``g``, a target ``t``,
+#: a parameter ``beta1``), the first free one: no optimizer writes these letters for anything
+#: else, so a letter means one thing in every question of a key. After these, the letter with a
+#: tilde, a bar or a check over it (``\tilde{g}``, ``\tilde{\beta}_1``), then primes; each
+#: takes a subscript (``\tilde{v}_0``). A symbol written ``\hat{X}`` follows X. ``w``, the
+#: parameter itself, and ``\mathrm{buf}`` are never respelled (the key writes the parameter's
+#: own name for w).
+SPARE = {"t": ("k", r"t_{\text{step}}"), "m": ("p",), "v": ("r",), "s": ("r",)}
+KEPT = ("w", r"\mathrm{buf}")
+
+
+def glyphs(tex: str) -> str:
+    """``tex`` as it prints, for comparing names: a one-character subscript's braces dropped
+    (``\beta_{1}`` and ``\beta_1`` are one glyph)."""
+    return re.sub(r"_\{(\w)\}", r"_\1", tex)
+
+
+def clashes(tex: str, taken: set[str]) -> bool:
+    """Whether a symbol written ``tex`` would read as one of the names in ``taken`` (already
+    :func:`glyphs`): the same glyph, that glyph subscripted or with a superscript (``v_1``,
+    ``g_{2}``, ``W^{(1)}``), or with a hat."""
+    x = glyphs(tex)
+    return any(t == x or t.startswith((x + "_", x + "^")) or t == rf"\hat{{{x}}}" for t in taken)
+
+
+def _marked(tex: str) -> list[str]:
+    base, sub = re.fullmatch(r"(\\?[A-Za-z]+)(.*)", tex).groups()
+    return [rf"\{mark}{{{base}}}{sub}" for mark in ("tilde", "bar", "check")]
 
 
 def respelled(spellings: dict[str, str], taken: set[str]) -> dict[str, str]:
-    r"""The symbols of ``spellings`` (name → LaTeX) to write otherwise because their LaTeX, or
-    a hat over it, is in ``taken`` (the problem's own names): name → the first of its
-    :data:`SPARE` spellings that is neither taken nor another symbol's, nor has its hat
-    taken; a hatted symbol (``\hat{m}``) follows its letter."""
+    r"""The symbols of ``spellings`` (name → LaTeX) to write otherwise because they would read
+    as a name in ``taken`` (the problem's own LaTeX names, :func:`clashes`): name → the first
+    of its :data:`SPARE` letters, marked letters and primes that reads as nothing in ``taken``
+    nor as another symbol; a hatted symbol (``\hat{m}``) follows its letter."""
+    taken = {glyphs(t) for t in taken}
     hats = {n: x[5:-1] for n, x in spellings.items() if x.startswith("\\hat{") and x.endswith("}")}
-    used = set(taken) | set(spellings.values())
+    used = taken | {glyphs(x) for x in spellings.values()}
     out: dict[str, str] = {}
     for name, tex in spellings.items():
-        if name in hats or tex not in SPARE or not ({tex, rf"\hat{{{tex}}}"} & set(taken)):
+        if name in hats or tex in KEPT or not clashes(tex, taken):
             continue
-        marked = (*SPARE[tex], *(rf"\{mark}{{{tex}}}" for mark in ("tilde", "bar", "check")))
-        out[name] = next((c for c in marked if not {c, rf"\hat{{{c}}}"} & used), None) \
-            or next(c for c in (tex + "'" * i for i in range(1, len(used) + 2)) if c not in used)
-        used.add(out[name])
+        marked = (*SPARE.get(tex, ()), *_marked(tex))
+        out[name] = next((c for c in marked if not clashes(c, used) and rf"\hat{{{c}}}" not in used), None) \
+            or next(c for c in (tex + "'" * i for i in range(1, len(used) + 2)) if glyphs(c) not in used)
+        used.add(glyphs(out[name]))
     for name, base in hats.items():
         new = next((out[n] for n, x in spellings.items() if x == base and n in out), None)
         if new is not None:
