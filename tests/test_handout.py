@@ -154,7 +154,7 @@ def test_points_per_question_and_total_on_the_front_page(built):
 @needs_tex
 @needs_exam
 def test_question_paper_leaves_answer_space_sized_to_the_answer(built):
-    root, _ = built
+    root, results = built
     tex = (root / "exam" / "relu-2-2-2-questions.tex").read_text(encoding="utf-8")
     spaces = [float(x) for x in re.findall(r"\\begin\{solution\}\[([\d.]+)cm\]\n\\end\{solution\}", tex)]
     assert len(spaces) == 4 and all(3 <= s <= 16 for s in spaces)
@@ -162,6 +162,13 @@ def test_question_paper_leaves_answer_space_sized_to_the_answer(built):
     assert spaces[0] < spaces[2]
     # the sheet's .tex carries no answer at all: its solutions are empty
     assert not re.search(r"\\begin\{solution\}\[[\d.]+cm\]\n(?!\\end\{solution\})", tex)
+    # each part asks for room for itself and all of its space: a page break inside the space
+    # would discard the rest of it (vertical space vanishes there), as it did to part (a)
+    needs = [float(x) for x in re.findall(r"\\needspace\{\\dimexpr ([\d.]+)cm \+ 6\\baselineskip\\relax\}", tex)]
+    assert needs == spaces
+    pages = pdf_text(results[("relu-2-2-2", "exam-paper")][0]).split("\f")
+    first = [n for n, page in enumerate(pages, 1) if re.search(r"\(a\) \(4 points\)", page)]
+    assert first == [2], first  # page 1 has no room left for (a) with its 7.7 cm: (a) starts page 2
 
 
 @needs_tex
