@@ -113,6 +113,41 @@ def test_carried_forward_through_the_network(tmp_path):
     assert float(loss) > 0
 
 
+def test_a_right_answer_between_stops_a_wrong_one_from_carrying(tmp_path):
+    """fay's z_h1 is wrong (0.6), her h1 right (0.5): her z_o1 = 0.42 follows from 0.6, not from
+    her own h1, whose z_o1 is 0.41 (the key's). Carried forward credit went to 0.42 all the same;
+    gus, whose h1 = 0.6 follows his z_h1, keeps his. The same on the gradients: uma's dL/dz_o2 is
+    right, so her dL/dw7 = -0.4 is not carried from her wrong dL/do2, while vic's is."""
+    key = _key(RELU, tmp_path)
+    rows = [["fay", "q1", "z_h1", "0.6", "value"], ["fay", "q1", "h1", "0.5", "value"],
+            ["fay", "q1", "z_o1", "0.42", "value"],
+            ["gus", "q1", "z_h1", "0.6", "value"], ["gus", "q1", "h1", "0.6", "value"],
+            ["gus", "q1", "z_o1", "0.42", "value"],
+            ["uma", "q2-all", "o2", "-0.8", "gradient"], ["uma", "q2-all", "z_o2", "-0.72", "gradient"],
+            ["uma", "q2-all", "w7", "-0.4", "gradient"],
+            ["vic", "q2-all", "o2", "-0.8", "gradient"], ["vic", "q2-all", "w7", "-0.4", "gradient"]]
+    r, g = _grade(tmp_path, key, rows, RELU, header=("student", "question", "of", "answer", "kind"))
+    assert r.exit_code == 0, r.output
+    assert g[("fay", "q1", "z_o1", "value")]["verdict"] == "wrong"
+    assert g[("gus", "q1", "z_o1", "value")]["verdict"] == "carried forward from h1"
+    assert g[("uma", "q2-all", "w7", "gradient")]["verdict"] == "wrong"
+    assert g[("vic", "q2-all", "w7", "gradient")]["verdict"] == "carried forward from dL/do2"
+
+
+def test_a_large_answer_is_graded_at_its_significant_figures(tmp_path):
+    """o1 = 100 × 123.4567 + 2 = 12,347.67 shows as 12,350 at 4 figures: the exact answer and
+    12,350 are right, 12,360 is not (the tolerance was 0.5 around 12,350)."""
+    problem = tmp_path / "big.yaml"
+    problem.write_text("title: big\nprecision: 4\nnetwork:\n  inputs: {x1: 123.4567, x2: 2}\n  layers:\n"
+                       "    - {units: 1, activation: linear, weights: [[100, 1]], bias: 0}\nloss: sse\n"
+                       "target: [0]\nquestions:\n  - {id: q1, ask: [forward, loss]}\n", encoding="utf-8")
+    key = _key(problem, tmp_path)
+    rows = [["a", "q1", "o1", "12347.67"], ["b", "q1", "o1", "12350"], ["c", "q1", "o1", "12360"]]
+    r, g = _grade(tmp_path, key, rows, problem)
+    assert r.exit_code == 0, r.output
+    assert [g[(s, "q1", "o1", "value")]["verdict"] for s in "abc"] == ["correct", "correct", "wrong"]
+
+
 def test_carried_forward_from_an_earlier_question(tmp_path):
     """Question 1's wrong o1 carries into question 2's loss (its graph computes o1 the same
     way, then adds the loss): L = (0.45 - 0)^2 + (o2 - 1)^2 from the student's own o1."""

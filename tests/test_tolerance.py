@@ -4,7 +4,7 @@ from fractions import Fraction as F
 
 import pytest
 
-from solver.core.tolerance import Tolerance, accepts, half_unit, rounded
+from solver.core.tolerance import Tolerance, accepts, bound, half_unit, padded, rounded
 from solver.problem import validate
 
 V = F("0.238764")  # displayed at 4 figures as 0.2388
@@ -48,3 +48,20 @@ def test_grading_block_defaults_and_points():
     assert (g.points_for("loss", "L"), g.points_for("update", "w1"), g.points_for("gradient", "w1")) == (3, F(1, 2), 2)
     g = validate({**base, "grading": {"tolerance": {"sigfigs": 3}, "carried_forward": 0.5}}).grading
     assert g.rule() == Tolerance("sigfigs", 3) and g.share_carried() == F(1, 2)
+
+
+@pytest.mark.parametrize("value, shown, half", [
+    (F(123476700, 10000), "1.235E+4", F(5)),       # 12,347.67: the unit is 10, not 1
+    (F(31744), "3.174E+4", F(5)),                 # an exact count of 31,744 at 4 figures
+    (F(557057), "5.571E+5", F(50)),
+    (F(2388, 10000), "0.2388", F(1, 20000)),
+    (F(1, 2), "0.5000", F(1, 20000)),
+])
+def test_a_display_rounded_to_tens_or_more_keeps_its_figures(value, shown, half):
+    """At 4 significant figures 12,347.67 shows as 12,350: half a unit of its last figure is
+    5, so the exact answer (and every number that rounds to 12,350) is accepted; read as the
+    integer "12350", its tolerance was 0.5 and the exact answer was marked wrong (in grade and
+    in every export)."""
+    assert padded(value, 4) == shown
+    assert bound(value, Tolerance(), shown) == half
+    assert accepts(value, value, Tolerance(), shown)

@@ -74,13 +74,17 @@ def _decimal(value: Fraction) -> Decimal:
 def padded(value: Fraction, digits: int) -> str:
     """``value`` rounded to ``digits`` significant figures, trailing zeros kept (``0.5000``):
     the key's displayed rounding at its precision, around which the default tolerance accepts
-    half a unit of the last figure (an exact 0.5 shown as ``0.5`` at 4 figures is 0.5000 ± 0.00005)."""
+    half a unit of the last figure (an exact 0.5 shown as ``0.5`` at 4 figures is 0.5000 ± 0.00005;
+    12,347.67 at 4 figures is ``1.235E+4``, 12,350 ± 5)."""
     if value == 0:
         return "0." + "0" * digits
     d = _decimal(rounded(value, digits))
     with localcontext() as ctx:
         ctx.prec = 200
-        return format(d.quantize(Decimal(1).scaleb(d.adjusted() - digits + 1)), "f")
+        q = d.quantize(Decimal(1).scaleb(d.adjusted() - digits + 1))
+        # rounded to tens or more (12,347.67 at 4 figures), "12350" would read as exact to the
+        # unit: "1.235E+4" keeps the figures, so half a unit of the last is 5, not 0.5
+        return str(q) if q.as_tuple().exponent > 0 else format(q, "f")
 
 
 def unit(value: Fraction, sigfigs: int) -> Fraction:

@@ -13,12 +13,14 @@ from ..graph.carried import backward_with, forward_with
 from .misconceptions import MISCONCEPTIONS, Context
 
 
-def _recompute(ctx: Context, kind: str, of: str, used: dict) -> sp.Expr | None:
+def _recompute(ctx: Context, kind: str, of: str, used: dict, fixed: dict | None = None) -> sp.Expr | None:
     """The ``kind`` answer of ``of`` with ``used`` ((kind, of) → the student's value) in place of
-    the key's values."""
+    the key's values, and the answers in ``fixed`` (the ones the student got right, at the key's
+    values) held there: a wrong value reaches ``of`` only through what the student got wrong."""
     g = ctx.graph
-    fwd = {o: v for (k, o), v in used.items() if k in ("value", "loss")}
-    adj = {o: v for (k, o), v in used.items() if k == "gradient"}
+    held = {k: v for k, v in (fixed or {}).items() if k[1] != of}
+    fwd = {o: v for (k, o), v in {**held, **used}.items() if k in ("value", "loss")}
+    adj = {o: v for (k, o), v in {**held, **used}.items() if k == "gradient"}
     values = forward_with(g, fwd) if fwd else ctx.values
     if kind in ("value", "loss"):
         return values[of]
@@ -57,18 +59,31 @@ def _same(a: sp.Expr, b: sp.Expr) -> bool:
     return bool(abs(sp.N(a - b, 60)) <= sp.Rational(1, 10**35) * max(1, abs(sp.N(b, 60))))
 
 
-def carried(ctx: Context, kind: str, of: str, wrong: dict, match: Callable) -> tuple | None:
+def carried(ctx: Context, kind: str, of: str, wrong: dict, match: Callable,
+            right: dict | None = None, near: Callable | None = None) -> tuple | None:
     """(value, the answers it was carried from) when the student's ``kind`` answer of ``of``
     matches the recomputation from their own wrong earlier answers ``wrong`` ((kind, of) →
     value; absurd ones already left out); ``None`` otherwise. Only the earlier answers that
-    change the recomputed value are named."""
+    change the recomputed value are named. ``right`` ((kind, of) → (the key's value, their
+    number)) are the answers they got right: one that their wrong answers would have changed
+    (``near(their number, recomputed)`` false) shows their chain broke there, and is held at
+    the key's value (an h1 they got right stops their wrong z_h1 from reaching z_o1); one their
+    wrong answers leave right within rounding is not (their chain went through it)."""
     if of not in ctx.graph.by_key or kind not in ("value", "loss", "gradient", "update"):
         return None
     used = _candidates(ctx, kind, of, wrong)
     if not used:
         return None
+    fixed = {}
+    for k, (key_value, theirs) in _candidates(ctx, kind, of, right or {}).items():
+        try:
+            through = _recompute(ctx, k[0], k[1], used)
+        except (ValueError, ZeroDivisionError):
+            continue
+        if through is not None and near is not None and not near(theirs, through):
+            fixed[k] = key_value
     try:
-        value = _recompute(ctx, kind, of, used)
+        value = _recompute(ctx, kind, of, used, fixed)
     except (ValueError, ZeroDivisionError):
         return None
     if value is None or not match(value):
@@ -80,7 +95,7 @@ def carried(ctx: Context, kind: str, of: str, wrong: dict, match: Callable) -> t
     for k in used:
         right = (ctx.values if k[0] in ("value", "loss") else ctx.adjoint).get(k[1])
         try:
-            back = _recompute(ctx, kind, of, {**used, k: right}) if right is not None else None
+            back = _recompute(ctx, kind, of, {**used, k: right}, fixed) if right is not None else None
         except (ValueError, ZeroDivisionError):
             back = None
         if back is None or not _same(back, value):
@@ -91,7 +106,7 @@ def carried(ctx: Context, kind: str, of: str, wrong: dict, match: Callable) -> t
                                              order.get(k[1], 0) * (1 if k[0] in ("value", "loss") else -1))):
             fewer = {j: v for j, v in rest.items() if j != k}
             try:
-                if fewer and _same(_recompute(ctx, kind, of, fewer), value):
+                if fewer and _same(_recompute(ctx, kind, of, fewer, fixed), value):
                     rest = fewer
             except (ValueError, ZeroDivisionError):
                 pass

@@ -140,9 +140,15 @@ def grade_student(student: str, key: Key, submitted: dict, setup: Setup | None,
         if not ok and ctx is not None and of in ctx.graph.by_key and not absurd(ctx.graph, of, kind, _rational(x)):
             wrong_in.setdefault(q, {})[(kind, of)] = _rational(x)
     right_values: dict = {}  # question → the nodes whose value or loss the student got right there
+    held: dict = {}  # question → (kind, of) → (the key's value, their number), of the answers they got right there
     for (q, kind, of), ok in right.items():
         if ok and kind in ("value", "loss"):
             right_values.setdefault(q, set()).add(of)
+        ctx = contexts.get(q)
+        if ok and ctx is not None and kind in ("value", "loss", "gradient"):
+            known = (ctx.adjoint if kind == "gradient" else ctx.values).get(of)
+            if known is not None:
+                held.setdefault(q, {})[(kind, of)] = (known, submitted[(q, kind, of)][1])
     for qid in key.questions():
         mine = {k: v for k, v in submitted.items() if k[0] == qid}
         items = [a for k, a in answers.items() if k[0] == qid and (not a.upstream or k in mine)]
@@ -167,7 +173,7 @@ def grade_student(student: str, key: Key, submitted: dict, setup: Setup | None,
             if right[k]:
                 marks.append(Mark(answer=text, points=top, status="correct", verdict="correct", **base))
                 continue
-            found = _partial(ctx, a, x, wrong, slips, shares, grading, tol, digits)
+            found = _partial(ctx, a, x, wrong, slips, shares, grading, tol, digits, held.get(qid, {}))
             if found is None:
                 why = ""
                 if ctx is not None and a.of in ctx.graph.by_key and absurd(ctx.graph, a.of, a.kind, _rational(x)):
@@ -215,17 +221,20 @@ def _rational(x: Fraction) -> sp.Rational:
 
 
 def _partial(ctx, a: KeyAnswer, x: Fraction, wrong: dict, slips: dict, shares: dict, grading: Grading,
-             tol: Tolerance, digits: int):
-    """(status, verdict, share, explanation) of a wrong answer that earns partial credit, or None."""
+             tol: Tolerance, digits: int, held: dict):
+    """(status, verdict, share, explanation) of a wrong answer that earns partial credit, or None
+    (``held``: the answers the student got right in this question, at the key's values)."""
     if ctx is None or a.step is not None:
         return None
     best = None
-    got = carried(ctx, a.kind, a.of, wrong, lambda v: close(x, v, tol, digits))
+    got = carried(ctx, a.kind, a.of, wrong, lambda v: close(x, v, tol, digits), held,
+                  lambda y, v: close(y, v, tol, digits))
     if got is not None:
         value, used = got
         names = ", ".join(label(kind, of) for kind, of in used)
         best = ("carried", f"carried forward from {names}", grading.share_carried(),
-                f"right from your own {names} (your earlier numbers give {padded(fraction(value), digits)})")
+                f"right from your own {names} (your earlier numbers give "
+                f"{format(Decimal(padded(fraction(value), digits)), 'f')})")
     for name, share in shares.items():
         if best is not None and share <= best[2]:
             continue
