@@ -180,8 +180,13 @@ def test_canvas_numerical_questions_score_the_range(stem, tmp_path):
     assert ranges == [(c - t, c + t) for c, t in expected(answers(problem, tmp_path / "a"))]
     fb = items[-1].find(f"{QTI12}itemfeedback/{QTI12}flow_mat/{QTI12}material/{QTI12}mattext").text
     assert "Worked solution" in fb
-    shown = set(re.findall(r'src="([^"]+)"', fb + items[0].find(f".//{QTI12}mattext").text))
-    assert shown and shown <= set(files)
+    # each question's text and its Asked line go with its numbers (Q2's loss and target):
+    # without them a student saw only "Question 2: squared error and two gradients: w3 = ?"
+    prompts = [i.find(f".//{QTI12}mattext").text for i in items[1:]]
+    assert all("<strong>" in p and "Asked:" in p for p in prompts)
+    if stem == "relu-2-2-2":
+        q2 = [p for p in prompts if "Question 2:" in p]
+        assert q2 and all("The ground truth for input" in p and "Target:" in p for p in q2)
 
 
 def test_qti21_items_equal_with_an_absolute_tolerance(tmp_path):
@@ -222,6 +227,7 @@ def test_prairielearn_server_gives_each_variant_its_answers(tmp_path):
                         / "relu-2-2-2-variants" / "info.json").read_text())
     assert other["uuid"] != info["uuid"]
     page = (out / "question.html").read_text()
+    assert "{{{params.prompt_0}}}" in page  # each question's text, per variant
     inputs = html.fromstring(f"<div>{page}</div>").findall(".//pl-number-input")
     assert all(i.get("comparison") == "relabs" and i.get("rtol") == "0" for i in inputs)
     space, shown = {}, set()
@@ -236,6 +242,7 @@ def test_prairielearn_server_gives_each_variant_its_answers(tmp_path):
                for i in inputs]
         assert got == want
         assert "Worked solution" in data["params"]["key_html"]
+        assert "Asked: the forward pass" in data["params"]["prompt_0"]
         shown |= set(re.findall(r'client_files_question_url\}\}/([^"]+)',
                                 data["params"]["given_html"] + data["params"]["key_html"]))
     assert shown and shown <= {p.name for p in (out / "clientFilesQuestion").iterdir()}

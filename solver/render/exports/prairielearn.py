@@ -17,7 +17,7 @@ from html import escape
 
 from ...core.errors import ProblemError
 from .base import Export, Item
-from .base.feedback import given_html, image, inline, key_html
+from .base.feedback import given_html, image, inline, key_html, prompt_html
 
 #: The namespace of the questions' uuids (uuid5 of ``nnsolve:<stem>:<seed>``).
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://nnsolve/prairielearn")
@@ -48,6 +48,7 @@ def _variant(it: Item) -> dict:
     params = {"code": it.code, "given_html": given_html(it.solution) + picture,
               "key_html": key_html(it.solution, it.key_diagram, _src)}
     params.update({f"atol_{b.name}": b.tolerance for b in it.blanks})
+    params.update({f"prompt_{si}": prompt_html(sec) for si, sec in enumerate(it.solution.sections)})
     return {"params": params, "correct_answers": {b.name: float(b.centre) for b in it.blanks}}
 
 
@@ -59,7 +60,8 @@ def question(items: list[Item]) -> str:
         mine = [b for b in it.blanks if b.section == si]
         if not mine:
             continue
-        out.append(f"<pl-question-panel><h3>{escape(sec.title)}</h3></pl-question-panel>")
+        out.append(f"<pl-question-panel><h3>{escape(sec.title)}</h3>{{{{{{params.prompt_{si}}}}}}}"
+                   "</pl-question-panel>")
         for b in mine:
             out.append(f'<pl-number-input answers-name="{b.name}" label="{escape(inline(b.label))} =" '
                        f'comparison="relabs" rtol="0" atol="{{{{params.atol_{b.name}}}}}" '

@@ -80,11 +80,20 @@ def question_html(solution: Solution, items: list[Blank], blank: Callable[[Blank
         if not mine:
             continue
         out.append(f"<h3>{escape(sec.title)}</h3>")
-        if sec.text.strip():
-            out.append(f"<p>{prose(sec.text)}</p>")
-        if sec.asked:
-            out.append(f"<p><em>{prose(sec.asked)}</em></p>")
+        if prompt_html(sec):
+            out.append(prompt_html(sec))
         out += [f"<p>{inline(b.label)} = {blank(b)}</p>" for b in mine]
+    return "\n".join(out)
+
+
+def prompt_html(sec: Section) -> str:
+    """What a question asks, as the student reads it: its text and its "Asked: …" line (the
+    target of a loss among them); ``""`` when it has neither."""
+    out = []
+    if sec.text.strip():
+        out.append(f"<p>{prose(sec.text)}</p>")
+    if sec.asked:
+        out.append(f"<p><em>{prose(sec.asked)}</em></p>")
     return "\n".join(out)
 
 
