@@ -7,7 +7,6 @@ contract) and the tolerance rules written out here, not from the exporter."""
 from __future__ import annotations
 
 import base64
-import io
 import json
 import re
 import uuid

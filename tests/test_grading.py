@@ -353,4 +353,23 @@ def test_key_of_another_problem(tmp_path):
     r, _ = _grade(tmp_path, key, [["a", "output", "y", "1"]], SIGMOID)
     assert r.exit_code == 2
     r, _ = _grade(tmp_path, _key(SIGMOID, tmp_path), [["a", "output", "y", "1"]], RELU)
-    assert r.exit_code == 0  # relu's questions are not in sigmoid's key: nothing to check, tolerance only
+    assert r.exit_code == 2  # sigmoid's key's questions are not relu's: another problem, not a lighter check
+    assert "is not in" in r.output and "this key is not of that problem" in r.output
+
+
+def test_a_problem_that_is_not_the_keys_is_refused(tmp_path):
+    """The contexts take the key's given values, so grading against a problem with another
+    weight graded by the key's numbers and explained with the other problem's steps ("the key's
+    step: (0.7)(1) + …"); a problem without the key's question q2 silently gave no carried-forward
+    credit there. Both are one line now, exit 2, nothing written."""
+    key = _key(RELU, tmp_path)
+    other = tmp_path / "other.yaml"
+    other.write_text(RELU.read_text(encoding="utf-8").replace("weights: [[0.2, 0.1],", "weights: [[0.7, 0.1],", 1),
+                     encoding="utf-8")
+    rows = [["s", "q1", "h1", "0.5"]]
+    r, g = _grade(tmp_path, key, rows, other)
+    assert r.exit_code == 2 and not g
+    assert f"{key}: given.w1: its w1 is 0.2, but {other} gives 0.7: this key is not of that problem" in r.output
+    r, g = _grade(tmp_path, key, rows, ROOT / "problems" / "relu-2-2-2-variants.yaml")
+    assert r.exit_code == 2 and "questions: its question 'q2' is not in" in r.output
+    assert not (tmp_path / "out").exists()

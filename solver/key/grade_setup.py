@@ -72,6 +72,23 @@ def _check(key: Key, contexts: dict, key_file: str, problem_file: str) -> None:
                                file=key_file, field=f"{a.question}.{a.of}")
 
 
+def _same_problem(key: Key, problem: Problem, sol, key_file: str, problem_file: str) -> None:
+    """The key's questions must be the problem's, and its given values the problem's own: the
+    contexts take the key's given values, so a problem with another weight would otherwise
+    grade by the key's numbers and explain with its own steps."""
+    who = f" (variant {key.variant})" if key.variant else ""
+    ids = {q.id for q in problem.questions}
+    for qid in key.questions():
+        if qid not in ids:
+            raise ProblemError(f"its question {qid!r} is not in {problem_file}{who}: this key is not of that problem",
+                               file=key_file, field="questions")
+    theirs = msgspec.json.decode(msgspec.json.encode(dict(sol.given_values))) if sol is not None else {}
+    for name, value in key.given.items():
+        if name in theirs and theirs[name] != value:
+            raise ProblemError(f"its {name} is {value}, but {problem_file}{who} gives {theirs[name]}: this key is "
+                               "not of that problem", file=key_file, field=f"given.{name}")
+
+
 def setup_for(key: Key, data: dict, problem: Problem, problem_file: str, key_file: str) -> Setup:
     """Everything grading reads from ``problem`` (its ``data`` as parsed) for ``key``.
 
@@ -97,6 +114,7 @@ def setup_for(key: Key, data: dict, problem: Problem, problem_file: str, key_fil
         sol = solve(problem, key.problem)
     except (ProblemError, ValueError):
         sol = None
+    _same_problem(key, problem, sol, key_file, problem_file)
     for sec in sol.sections if sol else ():
         eqs = equations.setdefault(sec.id, {})
         for part in sec.parts:
