@@ -373,3 +373,14 @@ def test_a_problem_that_is_not_the_keys_is_refused(tmp_path):
     r, g = _grade(tmp_path, key, rows, ROOT / "problems" / "relu-2-2-2-variants.yaml")
     assert r.exit_code == 2 and "questions: its question 'q2' is not in" in r.output
     assert not (tmp_path / "out").exists()
+
+
+def test_a_blank_answer_is_missing_not_an_error_for_the_class(tmp_path):
+    """eve left a cell blank: the class is graded, and eve's z_h1 is missing (it stopped the
+    whole class with 'the answer is empty')."""
+    key = _key(RELU, tmp_path)
+    r, g = _grade(tmp_path, key, [["eve", "q1", "z_h1", ""], ["eve", "q1", "h1", "0.5"], ["al", "q1", "h1", "0.5"]],
+                  RELU)
+    assert r.exit_code == 0, r.output
+    assert g[("eve", "q1", "z_h1", "value")]["verdict"] == "missing"
+    assert g[("eve", "q1", "h1", "value")]["verdict"] == g[("al", "q1", "h1", "value")]["verdict"] == "correct"

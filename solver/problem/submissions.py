@@ -6,8 +6,9 @@ matrix answer nested brackets (``[0.1, 0.2]``, ``[[0.1, 0.2], [0.3, 0.4]]``), gr
 by element. ``kind`` (``value``, ``loss``, ``gradient``, ``update``, …) says which of the
 question's answers about ``of`` is meant; without it, the first answer of that ``of`` in the
 key's order. ``variant`` picks a variant of a class key (``nnsolve variants``) when the
-student column does not. Every error names the file and the row (``row 3``: the line of the
-CSV file, the header being row 1).
+student column does not. A blank ``answer`` is no answer (marked missing, as if the row were
+not there). Every error names the file and the row (``row 3``: the line of the CSV file, the
+header being row 1).
 """
 
 from __future__ import annotations
@@ -104,6 +105,8 @@ def read_submissions(path: Path) -> list[Submitted]:
             for name in ("student", "question", "of"):
                 if not get[name]:
                     raise ProblemError(f"{name} is empty", file=file, field=f"row {number}")
+            if not get["answer"]:
+                continue  # a blank answer: not answered (marked missing), as a blank on paper
             try:
                 value = parse_answer(get["answer"])
             except ValueError as exc:
