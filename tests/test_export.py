@@ -131,8 +131,15 @@ def test_moodle_uses_the_problem_tolerance(rule, tmp_path):
     for (w, c, t), (centre, tol) in zip(blanks, want):
         assert close(c, centre) and Fraction(Decimal(t)) <= tol and close(t, tol)
     doc = answers(problem, tmp_path / "b")
-    kinds = [a["kind"] for q in doc["questions"] for a in q["answers"] if not a.get("upstream")]
-    assert [int(w) for w, _, _ in blanks] == [2 if k == "loss" else 1 for k in kinds]
+    # the grading block's points are the ratios within a question; the question's points its total
+    got = iter(Fraction(int(w)) for w, _, _ in blanks)
+    unit = None
+    for q in doc["questions"]:
+        raw = [2 if a["kind"] == "loss" else 1 for a in q["answers"] if not a.get("upstream")]
+        weights = [next(got) for _ in raw]
+        share = [Fraction(r * int(q["points"]), sum(raw)) for r in raw]
+        unit = unit or weights[0] / share[0]
+        assert weights == [x * unit for x in share], q["id"]
 
 
 def test_moodle_variants_are_one_category_of_questions(tmp_path):

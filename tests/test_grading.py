@@ -103,7 +103,7 @@ def test_carried_forward_through_the_network(tmp_path):
     r, g = _grade(tmp_path, key, rows, RELU)
     assert r.exit_code == 0, r.output
     assert g[("s", "q1", "o1", "value")]["verdict"] == "carried forward from z_o1"
-    assert g[("s", "q1", "o1", "value")]["points"] == "0.8"
+    assert g[("s", "q1", "o1", "value")]["points"] == "0.4"  # 0.8 of q1's 4 points over its 8 answers
     assert g[("s", "q2-all", "w7", "gradient")]["verdict"] == "carried forward from dL/do2"
     assert g[("s", "q2-all", "w8", "gradient")]["verdict"] == "carried forward from dL/do2"
     assert g[("s", "q1", "o2", "value")]["verdict"] == "correct"
@@ -159,7 +159,7 @@ def test_carried_forward_from_an_earlier_question(tmp_path):
     r, g = _grade(tmp_path, key, rows, RELU)
     assert r.exit_code == 0, r.output
     assert g[("s", "q2", "L", "loss")]["verdict"] in ("carried forward from o1", "carried forward from z_o1")
-    assert g[("s", "q2", "L", "loss")]["points"] == "0.8"
+    assert g[("s", "q2", "L", "loss")]["points"] == "1.6"  # 0.8 of q2's 6 points over its 3 answers
     assert g[("t", "q2", "L", "loss")]["verdict"] == "wrong"
 
 
@@ -228,7 +228,8 @@ def test_every_injected_slip_is_recognised(tmp_path):
         for name, q, of, _, kind in rows:
             verdict = g[(name, q, of, kind)]["verdict"]
             assert verdict == f"misconception: {name}", (problem.stem, name, verdict)
-            assert g[(name, q, of, kind)]["points"] == "0.5"
+            top = float(g[(name, q, of, kind)]["max_points"])  # the CSV's decimals
+            assert float(g[(name, q, of, kind)]["points"]) == pytest.approx(top / 2, abs=1e-3), (name, top)
             seen.add(name)
     # every slip but derivative_at_activation's ReLU form (ReLU'(a) = ReLU'(z)) shows on these problems
     assert seen >= set(MISCONCEPTIONS) - {"derivative_at_activation", "mean_instead_of_sum",
@@ -290,7 +291,8 @@ def test_outputs_and_gradescope(tmp_path):
     res = json.loads((out / "results" / "ana.json").read_text())
     assert set(res) >= {"score", "tests"} and all({"name", "score", "max_score", "output"} <= set(t)
                                                   for t in res["tests"])
-    assert res["score"] == sum(t["score"] for t in res["tests"]) == 1.0
+    assert res["score"] == sum(t["score"] for t in res["tests"]) == 2.0  # w3 right: q2's 6 points over 3 answers
+    assert sum(t["max_score"] for t in res["tests"]) == pytest.approx(24)  # the paper's "Total: 24 points"
     md = (out / "feedback" / "ana.md").read_text()
     assert r"\frac{\partial L}{\partial w_{7}} = \frac{\partial L}{\partial o_{2}}" in md
     assert "yours **0.36**, the key's **-0.36**" in md

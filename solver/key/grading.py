@@ -131,6 +131,12 @@ def grade_student(student: str, key: Key, submitted: dict, setup: Setup | None,
     for (q, kind, of) in answers:
         count[(q, kind, of.split("[")[0])] = count.get((q, kind, of.split("[")[0]), 0) + 1
     marks = []
+    # a question with points shares them among its answers in the ratios of their own points
+    scale = {}
+    for qid, total_points in key.points.items():
+        total = sum((max_points(grading, a, count) for k, a in answers.items() if k[0] == qid), Fraction(0))
+        if total:
+            scale[qid] = total_points / total
     contexts = {qid: (setup.contexts.get(qid) if setup else None) for qid in key.questions()}
     right = {k: close(v[1], answers[k].exact, tol, digits) for k, v in submitted.items() if k in answers}
     wrong_in: dict = {}
@@ -163,7 +169,7 @@ def grade_student(student: str, key: Key, submitted: dict, setup: Setup | None,
         eqs = setup.equations.get(qid, {}) if setup else {}
         for a in items:
             k = (qid, a.kind, a.of)
-            top = max_points(grading, a, count)
+            top = max_points(grading, a, count) * scale.get(qid, 1)
             base = dict(student=student, question=qid, kind=a.kind, of=a.of, expected=a.display,
                         max_points=top, latex=a.latex, equation=step(eqs, a.latex))
             if k not in mine:

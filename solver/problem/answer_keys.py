@@ -6,6 +6,7 @@ variants`` (one key per student). A tensor's answer is read as one answer per el
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 from pathlib import Path
 
 import sympy as sp
@@ -53,6 +54,12 @@ def _titles(questions: list) -> dict:
     return {str(q.get("id")): q.get("title", "") for q in questions if isinstance(q, dict)}
 
 
+def _points(questions: list) -> dict:
+    """Each question's ``points`` (a Fraction of its decimal), where the key gives them."""
+    return {str(q.get("id")): Fraction(str(q["points"])) for q in questions
+            if isinstance(q, dict) and isinstance(q.get("points"), (int, float)) and q["points"] > 0}
+
+
 def read_keys(path: Path) -> list[Key]:
     """The keys of ``path`` (a file or a folder of ``*.json``).
 
@@ -75,7 +82,8 @@ def read_keys(path: Path) -> list[Key]:
     if "variants" in data:
         return [Key(str(v.get("student", "")), str(data.get("problem", path.stem)), str(v.get("variant", "")),
                     str(v.get("student", "")), dict(v.get("given", {})), _answers(v["questions"], file),
-                    _titles(v["questions"]))
+                    _titles(v["questions"]), _points(v["questions"]))
                 for v in data["variants"]]
     return [Key(path.stem, str(data.get("problem", path.stem)), str(data.get("variant", "")), "",
-                dict(data.get("given", {})), _answers(data["questions"], file), _titles(data["questions"]))]
+                dict(data.get("given", {})), _answers(data["questions"], file), _titles(data["questions"]),
+                _points(data["questions"]))]

@@ -34,6 +34,7 @@ class Key(msgspec.Struct, frozen=True):
     given: dict
     answers: tuple[KeyAnswer, ...]
     titles: dict = field(default_factory=dict)
+    points: dict = field(default_factory=dict)  # question id → its points (Fraction), where the problem gives them
 
     def questions(self) -> list[str]:
         return list(dict.fromkeys(a.question for a in self.answers))

@@ -35,7 +35,8 @@ class Blank(msgspec.Struct, frozen=True):
             accepted distance, as exact decimal text when they are one (else 15 digits;
             the tolerance then rounded down, never accepting more than the rule).
         low, high: ``centre ∓ tolerance``, the accepted range (both ends included).
-        points: the answer's points (``grading.points``; 1 by default).
+        points: the answer's points (``grading.points``; 1 by default), scaled so that a
+            question's blanks share its ``points`` where it has them.
     """
 
     name: str
@@ -114,6 +115,18 @@ def blanks(solution: Solution, rule: Tolerance = Tolerance(), grading=None) -> l
                 c, t = centre(value, rule, shown_at), bound(value, rule, shown_at)
                 out.append(Blank(name, si, label, a.kind, a.of, display, str(exact), decimal_text(c),
                                  decimal_text(t, down=True), decimal_text(c - t), decimal_text(c + t), points))
+    return _question_points(solution, out)
+
+
+def _question_points(solution: Solution, out: list[Blank]) -> list[Blank]:
+    """A question with ``points`` shares them among its blanks in the ratios of their own points
+    (the paper's "[4 points]" is what the quiz gives for the question too)."""
+    for si, sec in enumerate(solution.sections):
+        mine = [b for b in out if b.section == si]
+        total = sum((b.points for b in mine), Fraction(0))
+        if sec.points and total:
+            factor = Fraction(str(sec.points)) / total
+            out = [msgspec.structs.replace(b, points=b.points * factor) if b.section == si else b for b in out]
     return out
 
 
