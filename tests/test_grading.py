@@ -321,6 +321,17 @@ def test_variants_key(tmp_path):
     r, g = _grade(tmp_path, tmp_path / "v" / "answers.json", rows, problem)
     assert r.exit_code == 0, r.output
     assert all(m["verdict"] == "correct" for m in g.values() if m["answer"])
+    # a listed student answers their own variant: v001 giving v002's code is refused (it graded
+    # v001 against v002's key, right answers copied with the neighbour's code earning full marks)
+    codes = {v["student"]: v["variant"] for v in data["variants"]}
+    header = ("student", "question", "of", "answer", "variant")
+    r, _ = _grade(tmp_path, tmp_path / "v" / "answers.json", [["v001", *rows[1][1:], codes["v002"]]],
+                  header=header)
+    assert r.exit_code == 2 and f"variant: {codes['v002']} is not student v001's variant ({codes['v001']})" in r.output
+    r, _ = _grade(tmp_path, tmp_path / "v" / "answers.json", [["v001", *rows[0][1:], "2026-99"]], header=header)
+    assert r.exit_code == 2 and "variant: no key has the variant code or name '2026-99'" in r.output
+    r, g = _grade(tmp_path, tmp_path / "v" / "answers.json", [["v001", *rows[0][1:], codes["v001"]]], header=header)
+    assert r.exit_code == 0 and [m["verdict"] for m in g.values() if m["answer"]] == ["correct"]
 
 
 BAD = [

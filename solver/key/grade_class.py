@@ -45,7 +45,15 @@ def _key_for(keys: list[tuple[Key, str]], r: Submitted, file: str) -> tuple[Key,
         return keys[0]
     mine = [k for k in keys if k[0].student and k[0].student == r.student]
     if r.variant:
-        mine = [k for k in keys if r.variant in (k[0].variant, k[0].name)] or mine
+        named = [k for k in keys if r.variant in (k[0].variant, k[0].name)]
+        if not named:
+            raise ProblemError(f"variant: no key has the variant code or name {r.variant!r}", file=file,
+                               field=f"row {r.row}")
+        if mine and all(k not in named for k in mine):  # a listed student answers their own variant
+            raise ProblemError(f"variant: {r.variant} is not student {r.student}'s variant "
+                               f"({', '.join(k[0].variant or k[0].name for k in mine)})", file=file,
+                               field=f"row {r.row}")
+        mine = named if not mine else [k for k in mine if k in named]
     if not mine and not any(k[0].student for k in keys):
         mine = [k for k in keys if r.question in k[0].questions()]
     if len(mine) != 1:
