@@ -285,3 +285,12 @@ def test_the_command_lists_every_export_without_importing_them():
     from solver.render.exports import EXPORTS
 
     assert _export_targets() == sorted(EXPORTS)  # each module's target is its name
+
+
+def test_a_count_blank_wants_the_whole_count(tmp_path):
+    """A count is shown whole (31,744): its blank is that integer, not 4 figures of it
+    ('=31740:0.5' refused the exact count)."""
+    out = export(PROBLEMS / "parameter-count.yaml", "moodle", tmp_path / "x")
+    text = moodle_questions(out / "parameter-count-moodle.xml")[1].find("questiontext/text").text
+    blanks = MOODLE_BLANK.findall(text)
+    assert ("1", "31744", "0.5") in blanks and ("1", "557057", "0.5") in blanks

@@ -397,3 +397,13 @@ def test_a_blank_answer_is_missing_not_an_error_for_the_class(tmp_path):
     assert r.exit_code == 0, r.output
     assert g[("eve", "q1", "z_h1", "value")]["verdict"] == "missing"
     assert g[("eve", "q1", "h1", "value")]["verdict"] == g[("al", "q1", "h1", "value")]["verdict"] == "correct"
+
+
+def test_a_count_is_graded_exactly(tmp_path):
+    """Parameter counts were left out of the keys grade reads ("question 'T3' is not in the key
+    … (it has )") though every export asks them; a count is an integer, right only when exact."""
+    problem = ROOT / "problems" / "parameter-count.yaml"
+    key = _key(problem, tmp_path)
+    r, g = _grade(tmp_path, key, [["a", "T3", "fc1", "31744"], ["b", "T3", "fc1", "31740"]], problem)
+    assert r.exit_code == 0, r.output
+    assert [g[(s, "T3", "fc1", "count")]["verdict"] for s in "ab"] == ["correct", "wrong"]

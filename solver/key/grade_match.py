@@ -40,7 +40,7 @@ def match(key: Key, rows: list[Submitted], file: str) -> dict:
         here = f"row {r.row}"
         if r.question not in questions:
             raise ProblemError(f"question '{r.question}' is not in the key {key.name} (it has "
-                               f"{', '.join(questions)})", file=file, field=here)
+                               f"{', '.join(questions) or 'no numeric answers'})", file=file, field=here)
         kinds = _kinds(key, r.question, r.of)
         if not kinds:
             raise ProblemError(f"of: '{r.of}' is not an answer of question {r.question} in the key {key.name}",

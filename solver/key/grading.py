@@ -138,7 +138,8 @@ def grade_student(student: str, key: Key, submitted: dict, setup: Setup | None,
         if total:
             scale[qid] = total_points / total
     contexts = {qid: (setup.contexts.get(qid) if setup else None) for qid in key.questions()}
-    right = {k: close(v[1], answers[k].exact, tol, digits) for k, v in submitted.items() if k in answers}
+    right = {k: (v[1] == fraction(answers[k].exact) if k[1] == "count" else close(v[1], answers[k].exact, tol, digits))
+             for k, v in submitted.items() if k in answers}  # a count (of parameters) is exact
     wrong_in: dict = {}
     for (q, kind, of), ok in right.items():
         ctx = contexts.get(q)

@@ -33,7 +33,7 @@ def _answers(questions: list, file: str) -> tuple[KeyAnswer, ...]:
     try:
         for q in questions:
             for a in q["answers"]:
-                if a["kind"] in ("count", "shape", "derivation"):
+                if a["kind"] in ("shape", "derivation"):  # a count is a number: graded exactly
                     continue
                 common = dict(question=str(q["id"]), kind=a["kind"], latex=a.get("latex", ""),
                               upstream=bool(a.get("upstream")), step=a.get("step"))

@@ -111,7 +111,8 @@ def blanks(solution: Solution, rule: Tolerance = Tolerance(), grading=None) -> l
                 names.add(name)
                 label = a.latex + (f"\\,[{', '.join(map(str, index))}]" if index else "") + step
                 value = Fraction(str(exact))
-                shown_at = padded(value, solution.digits) if rule.kind == "display" else display
+                # a count is shown whole (31,744): its blank wants that integer, not 4 figures of it
+                shown_at = padded(value, solution.digits) if rule.kind == "display" and a.kind != "count" else display
                 c, t = centre(value, rule, shown_at), bound(value, rule, shown_at)
                 out.append(Blank(name, si, label, a.kind, a.of, display, str(exact), decimal_text(c),
                                  decimal_text(t, down=True), decimal_text(c - t), decimal_text(c + t), points))
