@@ -407,3 +407,17 @@ def test_a_count_is_graded_exactly(tmp_path):
     r, g = _grade(tmp_path, key, [["a", "T3", "fc1", "31744"], ["b", "T3", "fc1", "31740"]], problem)
     assert r.exit_code == 0, r.output
     assert [g[(s, "T3", "fc1", "count")]["verdict"] for s in "ab"] == ["correct", "wrong"]
+
+
+def test_feedback_files_of_students_whose_ids_read_alike_are_all_written(tmp_path):
+    """"ann smith" and "ann_smith" both became feedback/ann_smith.md (and "Ann_Smith" the same
+    file on macOS and Windows): "wrote 7 files" and one student's feedback lost. The second gets
+    ann_smith-2; accented ids keep their letters."""
+    key = _key(RELU, tmp_path)
+    rows = [["ann smith", "q1", "h1", "0.5"], ["ann_smith", "q1", "h1", "0.4"], ["Ann_Smith", "q1", "h1", "0.5"],
+            ["José", "q1", "h1", "0.5"]]
+    r, g = _grade(tmp_path, key, rows, RELU)
+    assert r.exit_code == 0, r.output
+    names = sorted(p.name for p in (tmp_path / "out" / "feedback").iterdir())
+    assert names == ["Ann_Smith-3.md", "José.md", "ann_smith-2.md", "ann_smith.md"]
+    assert len(list((tmp_path / "out" / "results").iterdir())) == 4

@@ -198,6 +198,9 @@ def test_variant_errors(args, message, tmp_path):
     ("student\nada\nada\n", "line 3: the student 'ada' is listed twice (lines 2 and 3)"),
     ("student,name\nada,Ada \U0001f600\n", "line 2: name: the character U+1F600 (\U0001f600) cannot be typeset"),
     ("student,name\nada," + "A" * 101 + "\n", "line 2: name: the name is longer than 100 characters"),
+    ("student\ns1\nS1\n", "line 3: the student 'S1' and 's1' differ only in case (their files would be one on "
+                          "macOS and Windows) (lines 2 and 3)"),
+    ("student,name\n", "(file): the roster has a header but no students"),
 ])
 def test_a_bad_roster_names_the_line(tmp_path, text, message):
     roster = tmp_path / "r.csv"
@@ -242,3 +245,13 @@ def test_pdfs_in_a_process_pool_are_the_same_bytes_and_the_key_book_holds_every_
     pages = [len(PdfReader(tmp_path / "one" / f"relu-2-2-2-variants-v00{k}.pdf").pages) for k in (1, 2)]
     assert len(book.pages) == sum(pages)
     assert "(variant 7-2)" in book.pages[pages[0]].extract_text().replace("\n", " ")
+
+
+def test_an_excel_roster_with_a_byte_order_mark_and_capitalised_headers_is_read(tmp_path):
+    """Excel's "CSV UTF-8" starts with a BOM and people write "Student,Name": both were refused
+    as "a roster is a CSV file with a 'student' column" (grade's submissions accepted both)."""
+    from solver.problem.roster import load_roster
+
+    roster = tmp_path / "r.csv"
+    roster.write_bytes("\ufeffStudent,Name\nana,Ana López\n".encode("utf-8"))
+    assert load_roster(roster) == [{"student": "ana", "name": "Ana López"}]

@@ -6,6 +6,7 @@ and ``.pdf`` with ``-f tex`` / ``-f pdf``), ``results/<student>.json`` (Gradesco
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 
 from ..core.errors import BuildError
@@ -25,9 +26,20 @@ from .pdf import INSTALL_HINT, build_pdf, tex_available
 
 
 def safe_name(student: str) -> str:
-    """A student's id as a file name (anything but letters, digits, ``.``, ``-``, ``_`` as ``_``)."""
-    name = re.sub(r"[^A-Za-z0-9._-]", "_", student).strip(".") or "_"
+    """A student's id as a file name (anything but letters, digits, ``.``, ``-``, ``_`` as ``_``;
+    accented letters kept, in Unicode's composed form)."""
+    name = re.sub(r"[^\w.-]", "_", unicodedata.normalize("NFC", student)).strip(".") or "_"
     return name[:100]
+
+
+def _unique(name: str, used: set) -> str:
+    """``name``, or ``name-2``, ``name-3`` … when another student's file already has it, letter
+    case aside (one folder on macOS and Windows): "ann smith" and "ann_smith" both read ann_smith."""
+    k, out = 2, name
+    while out.casefold() in used:
+        out, k = f"{name}-{k}", k + 1
+    used.add(out.casefold())
+    return out
 
 
 def graded(key: Path, submissions: Path, problems=()) -> ClassGrades:
@@ -59,8 +71,9 @@ def grade_outputs(grades: ClassGrades, outdir: Path, formats=("md",)) -> list[tu
     files: list[tuple[Path, str | bytes]] = [(outdir / "grades.csv", grades_csv(grades.all_marks()))]
     if "pdf" in formats and not tex_available():
         raise BuildError(f"cannot build PDFs: latexmk or pdflatex is not installed; {INSTALL_HINT}")
+    used: set = set()
     for student, marks in grades.marks.items():
-        name = safe_name(student)
+        name = _unique(safe_name(student), used)
         title = grades.titles.get(student, "")
         files.append((outdir / "feedback" / f"{name}.md",
                       feedback_md(student, title, marks, grades.tolerance, note)))

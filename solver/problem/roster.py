@@ -31,24 +31,32 @@ def load_roster(path: str | Path) -> list[dict[str, str]]:
             or holding a character LaTeX cannot typeset (naming the row), or no students.
     """
     file = str(path)
-    text = read_text(path)
-    rows = list(csv.DictReader(io.StringIO(text)))
-    if not rows or "student" not in (rows[0].keys() if rows else ()):
+    text = read_text(path).lstrip("\ufeff")  # Excel's "CSV UTF-8" starts with a byte-order mark
+    reader = csv.DictReader(io.StringIO(text))
+    if reader.fieldnames:
+        reader.fieldnames = [h.strip().lower() for h in reader.fieldnames]  # "Student", "Name" too
+    rows = list(reader)
+    if "student" not in (reader.fieldnames or ()):
         raise ProblemError("a roster is a CSV file with a 'student' column (and optionally 'name')",
                            file=file, field="(file)")
+    if not rows:
+        raise ProblemError("the roster has a header but no students", file=file, field="(file)")
     if len(rows) > MAX_STUDENTS:
         raise ProblemError(f"the roster has more than {MAX_STUDENTS:,} students", file=file, field="(file)")
-    seen: dict[str, int] = {}
+    seen: dict[str, tuple[str, int]] = {}  # id, case aside → (id as written, its line)
     out = []
     for i, row in enumerate(rows, start=2):  # line 1 is the header
         sid = (row.get("student") or "").strip()
         if not _ID.fullmatch(sid):
             raise ProblemError(f"{quoted(sid)} is not a student id (letters, digits, '.', '_', '-'; "
                                "up to 64 characters)", file=file, field=f"line {i}")
-        if sid in seen:
-            raise ProblemError(f"the student {quoted(sid)} is listed twice (lines {seen[sid]} and {i})",
+        if sid.casefold() in seen:
+            first, line = seen[sid.casefold()]
+            again = "is listed twice" if first == sid else f"and {quoted(first)} differ only in case (their files " \
+                "would be one on macOS and Windows)"
+            raise ProblemError(f"the student {quoted(sid)} {again} (lines {line} and {i})",
                                file=file, field=f"line {i}")
-        seen[sid] = i
+        seen[sid.casefold()] = (sid, i)
         name = (row.get("name") or "").strip()
         try:
             if len(name) > MAX_NAME:
