@@ -294,3 +294,18 @@ def test_a_count_blank_wants_the_whole_count(tmp_path):
     text = moodle_questions(out / "parameter-count-moodle.xml")[1].find("questiontext/text").text
     blanks = MOODLE_BLANK.findall(text)
     assert ("1", "31744", "0.5") in blanks and ("1", "557057", "0.5") in blanks
+
+
+@pytest.mark.parametrize("target", ["canvas", "qti21"])
+def test_identifiers_are_xml_names_whatever_the_file_is_called(target, tmp_path):
+    """A problem saved as "Übung 1 (NN).yaml" gave identifier="nnsolve_Übung 1 (NN)" and
+    img_…-key-diagram.svg with spaces: not XML identifiers (NCNames), which importers refuse."""
+    problem = tmp_path / "Übung 1 (NN).yaml"
+    problem.write_text((PROBLEMS / "relu-2-2-2.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    out = export(problem, target, tmp_path / "x")
+    files = _zip(next(out.glob("*.zip")))
+    ids = [v for name, data in files.items() if name.endswith(".xml")
+           for el in etree.fromstring(data).iter() for k, v in el.attrib.items()
+           if k.split("}")[-1] in ("identifier", "ident", "identifierref")]
+    assert ids and all(re.fullmatch(r"[^\W\d][\w.-]*", v) for v in ids), [v for v in ids if " " in v][:3]
+    assert any(v.startswith("nnsolve_Übung_1__NN_") for v in ids)

@@ -15,7 +15,7 @@ from lxml import etree
 
 from .base import Export, Item, decimal_text, xml_bytes, zip_bytes
 from .base.feedback import given_html, image, inline, key_html, prompt_html
-from .base.package import manifest_root
+from .base.package import manifest_root, xml_id
 
 QTI = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
 CP = "http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1"
@@ -101,9 +101,9 @@ def manifest(stem: str, quizzes: list[tuple[str, str]], images: list[str]) -> by
         r = etree.SubElement(res, f"{{{CP}}}resource", identifier=ident, type="imsqti_xmlv1p2", href=href)
         etree.SubElement(r, f"{{{CP}}}file", href=href)
         for name in images:
-            etree.SubElement(r, f"{{{CP}}}dependency", identifierref=f"img_{name}")
+            etree.SubElement(r, f"{{{CP}}}dependency", identifierref=f"img_{xml_id(name)}")
     for name in images:
-        r = etree.SubElement(res, f"{{{CP}}}resource", identifier=f"img_{name}", type="webcontent",
+        r = etree.SubElement(res, f"{{{CP}}}resource", identifier=f"img_{xml_id(name)}", type="webcontent",
                              href=f"images/{name}")
         etree.SubElement(r, f"{{{CP}}}file", href=f"images/{name}")
     return xml_bytes(root)

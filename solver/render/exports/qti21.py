@@ -12,7 +12,7 @@ from lxml import etree
 
 from .base import Export, Item, decimal_text, xml_bytes, zip_bytes
 from .base.feedback import key_html, question_html
-from .base.package import manifest_root
+from .base.package import manifest_root, xml_id
 
 QTI = "http://www.imsglobal.org/xsd/imsqti_v2p1"
 CP = "http://www.imsglobal.org/xsd/imscp_v1p1"
@@ -82,7 +82,7 @@ def assessment_item(it: Item, ident: str) -> bytes:
 
 def assessment_test(stem: str, idents: list[tuple[str, str]]) -> bytes:
     """A test of one section drawing one of the items at random."""
-    root = etree.Element(_q("assessmentTest"), nsmap={None: QTI, "xsi": XSI}, identifier=f"test_{stem}", title=stem)
+    root = etree.Element(_q("assessmentTest"), nsmap={None: QTI, "xsi": XSI}, identifier=f"test_{xml_id(stem)}", title=stem)
     root.set(f"{{{XSI}}}schemaLocation", LOCATION)
     part = _sub(root, "testPart", identifier="part1", navigationMode="nonlinear", submissionMode="individual")
     sec = _sub(part, "assessmentSection", identifier="pool", title=stem, visible="true")
@@ -94,7 +94,7 @@ def assessment_test(stem: str, idents: list[tuple[str, str]]) -> bytes:
 
 def manifest(stem: str, idents: list[tuple[str, str]], images: list[str]) -> bytes:
     root, res = manifest_root(CP, stem, "1.1")
-    r = etree.SubElement(res, f"{{{CP}}}resource", identifier=f"test_{stem}", type="imsqti_test_xmlv2p1",
+    r = etree.SubElement(res, f"{{{CP}}}resource", identifier=f"test_{xml_id(stem)}", type="imsqti_test_xmlv2p1",
                          href="test.xml")
     etree.SubElement(r, f"{{{CP}}}file", href="test.xml")
     for ident, _ in idents:

@@ -4,6 +4,7 @@ fixed timestamps and sorted entries, so that an export run twice is the same byt
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 
 from lxml import etree
@@ -18,11 +19,18 @@ def xml_bytes(root: etree._Element) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
+def xml_id(text: str) -> str:
+    """``text`` as an XML identifier (an NCName: letters, digits, ``_``, ``-``, ``.``, not starting
+    with a digit, ``-`` or ``.``): every other character as ``_`` ("Übung 1 (NN)" → "Übung_1__NN_")."""
+    out = re.sub(r"[^\w.-]", "_", text)
+    return out if re.match(r"[^\W\d]", out) else f"_{out}"
+
+
 def manifest_root(ns: str, stem: str, version: str) -> tuple[etree._Element, etree._Element]:
     """An IMS content package's ``imsmanifest.xml`` skeleton in namespace ``ns``: its metadata
     (schema ``IMS Content``, ``version``) and empty organizations; returns (the manifest, its
     ``resources`` element, to which each package adds its own)."""
-    root = etree.Element(f"{{{ns}}}manifest", nsmap={None: ns}, identifier=f"nnsolve_{stem}")
+    root = etree.Element(f"{{{ns}}}manifest", nsmap={None: ns}, identifier=f"nnsolve_{xml_id(stem)}")
     md = etree.SubElement(root, f"{{{ns}}}metadata")
     etree.SubElement(md, f"{{{ns}}}schema").text = "IMS Content"
     etree.SubElement(md, f"{{{ns}}}schemaversion").text = version
