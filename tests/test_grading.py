@@ -336,11 +336,9 @@ def test_variants_key(tmp_path):
 
 BAD = [
     (("student", "question", "answer"), [["a", "q1", "1"]], "row 1", "the header has no column of"),
-    (("student", "question", "of", "answer"), [["a", "q1", "h1", "zero"]], "row 2", "answer: 'zero' is not"),
     (("student", "question", "of", "answer"), [["a", "q9", "h1", "1"]], "row 2", "question 'q9' is not in the key"),
     (("student", "question", "of", "answer"), [["a", "q1", "h1", "1"], ["a", "q1", "zz", "1"]], "row 3",
      "of: 'zz' is not an answer of question q1"),
-    (("student", "question", "of", "answer"), [["a", "q1", "h1", "[[1, 2], [3]]"]], "row 2", "not rectangular"),
     (("student", "question", "of", "answer"), [["a", "q1", "h1", "[1, 2]"]], "row 2", "shape of this list"),
     (("student", "question", "of", "answer", "kind"), [["a", "q1", "h1", "1", "update"]], "row 2",
      "kind: question q1 has no update answer of h1"),
@@ -421,3 +419,20 @@ def test_feedback_files_of_students_whose_ids_read_alike_are_all_written(tmp_pat
     names = sorted(p.name for p in (tmp_path / "out" / "feedback").iterdir())
     assert names == ["Ann_Smith-3.md", "José.md", "ann_smith-2.md", "ann_smith.md"]
     assert len(list((tmp_path / "out" / "results").iterdir())) == 4
+
+
+def test_an_answer_that_is_not_a_number_is_wrong_with_its_reason(tmp_path):
+    """"0,5" (a decimal comma), "abc" or "--0.64" in one student's cell stopped the whole class
+    (exit 2): each is now that student's wrong answer, with the reason; a matrix answer that is
+    not a list marks each of its elements."""
+    key = _key(RELU, tmp_path)
+    rows = [["eve", "q1", "h1", "0,5"], ["eve", "q1", "h2", "0.8"], ["max", "q1", "o2", "--0.64"],
+            ["al", "q1", "h1", "0.5"], ["bo", "q1", "h1", "[[1, 2], [3]]"]]
+    r, g = _grade(tmp_path, key, rows, RELU)
+    assert r.exit_code == 0, r.output
+    eve = g[("eve", "q1", "h1", "value")]
+    assert (eve["verdict"], eve["points"], eve["answer"]) == ("wrong", "0", "0,5")
+    assert g[("eve", "q1", "h2", "value")]["verdict"] == g[("al", "q1", "h1", "value")]["verdict"] == "correct"
+    assert g[("max", "q1", "o2", "value")]["verdict"] == g[("bo", "q1", "h1", "value")]["verdict"] == "wrong"
+    md = (tmp_path / "out" / "feedback" / "eve.md").read_text(encoding="utf-8")
+    assert "Not a number: '0,5' is not a finite number" in md

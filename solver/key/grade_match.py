@@ -49,6 +49,13 @@ def match(key: Key, rows: list[Submitted], file: str) -> dict:
             raise ProblemError(f"kind: question {r.question} has no {r.kind} answer of {r.of} (it has "
                                f"{', '.join(kinds)})", file=file, field=here)
         kind = r.kind or next((k for k in kinds if k in PREFERRED), kinds[0])
+        if r.value is None:  # not a number: every answer it stands for is marked wrong, with the reason
+            ofs = [r.of] if (r.question, kind, r.of) in names else \
+                [o for q, k, o in names if q == r.question and k == kind and o.split("[")[0] == r.of]
+            for of in ofs:
+                out.setdefault((r.question, kind, of), (_plain(r.text), None, r.unreadable))
+                where.setdefault((r.question, kind, of), here)
+            continue
         items = flat(r.value)
         if items[0][0] == ():
             targets = [(r.of, items[0][1], r.text)]

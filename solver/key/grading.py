@@ -138,13 +138,14 @@ def grade_student(student: str, key: Key, submitted: dict, setup: Setup | None,
         if total:
             scale[qid] = total_points / total
     contexts = {qid: (setup.contexts.get(qid) if setup else None) for qid in key.questions()}
-    right = {k: (v[1] == fraction(answers[k].exact) if k[1] == "count" else close(v[1], answers[k].exact, tol, digits))
+    right = {k: v[1] is not None and (v[1] == fraction(answers[k].exact) if k[1] == "count"
+                                       else close(v[1], answers[k].exact, tol, digits))
              for k, v in submitted.items() if k in answers}  # a count (of parameters) is exact
     wrong_in: dict = {}
     for (q, kind, of), ok in right.items():
         ctx = contexts.get(q)
         x = submitted[(q, kind, of)][1]
-        if not ok and ctx is not None and of in ctx.graph.by_key and not absurd(ctx.graph, of, kind, _rational(x)):
+        if not ok and x is not None and ctx is not None and of in ctx.graph.by_key and not absurd(ctx.graph, of, kind, _rational(x)):
             wrong_in.setdefault(q, {})[(kind, of)] = _rational(x)
     right_values: dict = {}  # question → the nodes whose value or loss the student got right there
     held: dict = {}  # question → (kind, of) → (the key's value, their number), of the answers they got right there
@@ -176,7 +177,11 @@ def grade_student(student: str, key: Key, submitted: dict, setup: Setup | None,
             if k not in mine:
                 marks.append(Mark(answer="", points=Fraction(0), status="missing", verdict="missing", **base))
                 continue
-            text, x = mine[k]
+            text, x = mine[k][:2]
+            if x is None:
+                marks.append(Mark(answer=text, points=Fraction(0), status="wrong", verdict="wrong",
+                                  explanation=f"not a number: {mine[k][2]}", **base))
+                continue
             if right[k]:
                 marks.append(Mark(answer=text, points=top, status="correct", verdict="correct", **base))
                 continue

@@ -41,7 +41,8 @@ class Key(msgspec.Struct, frozen=True):
 
 
 class Submitted(msgspec.Struct, frozen=True):
-    """One row: ``value`` is an exact Rational, or nested lists of them (a vector, a matrix)."""
+    """One row: ``value`` is an exact Rational, or nested lists of them (a vector, a matrix), or
+    ``None`` when the answer is not a number (``unreadable`` says why)."""
 
     row: int
     student: str
@@ -51,6 +52,7 @@ class Submitted(msgspec.Struct, frozen=True):
     value: object
     variant: str = ""
     kind: str = ""
+    unreadable: str = ""  # why ``text`` is not a number (``value`` is then ``None``)
 
 
 def flat(value) -> list[tuple[tuple[int, ...], sp.Rational]]:

@@ -7,7 +7,8 @@ by element. ``kind`` (``value``, ``loss``, ``gradient``, ``update``, …) says w
 question's answers about ``of`` is meant; without it, the first answer of that ``of`` in the
 key's order. ``variant`` picks a variant of a class key (``nnsolve variants``) when the
 student column does not. A blank ``answer`` is no answer (marked missing, as if the row were
-not there). Every error names the file and the row (``row 3``: the line of the CSV file, the
+not there); an answer that is not a number (``0,5``, ``abc``) is the student's and is marked
+wrong with the reason (``value`` ``None``, ``unreadable`` the reason). Every error names the file and the row (``row 3``: the line of the CSV file, the
 header being row 1).
 """
 
@@ -108,11 +109,11 @@ def read_submissions(path: Path) -> list[Submitted]:
             if not get["answer"]:
                 continue  # a blank answer: not answered (marked missing), as a blank on paper
             try:
-                value = parse_answer(get["answer"])
-            except ValueError as exc:
-                raise ProblemError(f"answer: {exc}", file=file, field=f"row {number}") from None
+                value, unreadable = parse_answer(get["answer"]), ""
+            except ValueError as exc:  # the student's own writing: marked wrong, the class still graded
+                value, unreadable = None, str(exc)
             out.append(Submitted(number, get["student"], get["question"], get["of"], get["answer"], value,
-                                 get.get("variant", ""), get.get("kind", "")))
+                                 get.get("variant", ""), get.get("kind", ""), unreadable))
     except csv.Error as exc:
         raise ProblemError(f"malformed CSV ({exc})", file=file, field=f"row {reader.line_num}") from None
     if not out:
