@@ -176,13 +176,14 @@ def run_variants(path: Path, outdir: Path, options: Options, count: int | None, 
             requirements reject every draw, a failed PDF; nothing is written then.
     """
     from .files.builds import build_pdfs
-    from .key.variants import solve_variant, variant
+    from .key.variants import require_randomize, solve_variant, variant
     from .problem.roster import load_roster
     from .render.classbook import class_answers, class_answers_csv, class_answers_json
 
     file = str(path)
     data = parse_yaml(read_text(path), file)
     problem = validate(data, file)
+    require_randomize(problem, file)  # before the progress bar: the error is then the only line
     if roster is not None:
         students = load_roster(roster)
         if count is not None and count != len(students):
@@ -227,7 +228,7 @@ def run_export(path: Path, target: str, outdir: Path, count: int | None = None, 
         NNSolveError: a bad problem file, ``count`` without a randomize block, a pool
             whose requirements reject every draw; nothing is written then.
     """
-    from .key.variants import solve_variant, variant
+    from .key.variants import require_randomize, solve_variant, variant
     from .render.exports import EXPORTS, item
 
     file = str(path)

@@ -192,6 +192,7 @@ def test_variant_errors(args, message, tmp_path):
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output  # no "Solving variants" before it
 
 
 @pytest.mark.parametrize("text, message", [

@@ -12,7 +12,7 @@ from msgspec import field
 from ..core.errors import ProblemError
 from ..core.options import Options
 from ..problem.schema import Problem
-from .variants import Tally, attempt, solve_variant
+from .variants import Tally, attempt, require_randomize, solve_variant
 
 #: A pool whose share of accepted draws is below this is refused.
 MIN_ACCEPTANCE = 0.01
@@ -42,9 +42,7 @@ def check_pool(data: dict, problem: Problem, seed: int, n: int, file: str | None
         ProblemError: fewer than 1% of the draws are accepted (naming the requirement that
             rejects most), or the problem has no randomize block.
     """
-    if problem.randomize is None:
-        raise ProblemError("the problem has no randomize block, so it has no variants", file=file,
-                           field="randomize")
+    require_randomize(problem, file)
     tally = Tally()
     accepted = [v for v in (attempt(data, problem, seed, k, 0, file, tally) for k in range(1, n + 1)) if v]
     if tally.accepted < MIN_ACCEPTANCE * tally.draws:

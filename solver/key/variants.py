@@ -109,6 +109,13 @@ def attempt(data: dict, problem: Problem, seed: int, number: int, tries: int, fi
     return None if misses else Variant(number, code_of(seed, number), drawn, values)
 
 
+def require_randomize(problem: Problem, file: str | None = None) -> None:
+    """Raises ProblemError (field ``randomize``) when ``problem`` has no variants to draw."""
+    if problem.randomize is None:
+        raise ProblemError("the problem has no randomize block, so it has no variants", file=file,
+                           field="randomize")
+
+
 def variant(data: dict, problem: Problem, seed: int, number: int, file: str | None = None) -> Variant:
     """Variant ``number`` of ``seed``: its first attempt that meets every requirement.
 
@@ -116,9 +123,7 @@ def variant(data: dict, problem: Problem, seed: int, number: int, file: str | No
         ProblemError: the problem has no ``randomize`` block, or no attempt in
             :data:`MAX_ATTEMPTS` meets the requirements (naming the one that rejects most).
     """
-    if problem.randomize is None:
-        raise ProblemError("the problem has no randomize block, so it has no variants", file=file,
-                           field="randomize")
+    require_randomize(problem, file)
     for tries in range(MAX_ATTEMPTS):
         found = attempt(data, problem, seed, number, tries, file)
         if found is not None:
