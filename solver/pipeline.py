@@ -228,7 +228,7 @@ def run_export(path: Path, target: str, outdir: Path, count: int | None = None, 
         NNSolveError: a bad problem file, ``count`` without a randomize block, a pool
             whose requirements reject every draw; nothing is written then.
     """
-    from .key.variants import require_randomize, solve_variant, variant
+    from .key.variants import solve_variant, variant
     from .render.exports import EXPORTS, item
 
     file = str(path)
