@@ -57,8 +57,8 @@ def step_names(latex: dict, opt: Settings, unrolled: bool = False) -> dict:
 
 def respelling_note(opt: Settings, names: dict) -> str:
     """The clause that says which of the optimizer's letters ``names`` respells (``""`` for
-    none): ``"; $k$ and $s$ are written for the usual $t$ and $m$, which this problem uses"``;
-    a respelled hat (m̂ as ŝ) goes without saying."""
+    none): ``"; $k$ and $p$ are written for the usual $t$ and $m$, which this problem uses"``;
+    a respelled hat (m̂ as p̂) goes without saying."""
     spelled = opt.optimizer.spellings(opt.hp)
     pairs = [(f"${new}$", f"${spelled[n]}$") for n, new in names.items() if not spelled[n].startswith("\\hat{")]
     if not pairs:
@@ -68,15 +68,15 @@ def respelling_note(opt: Settings, names: dict) -> str:
 
 
 def step_blocks(b, opt: Settings, t: int, params: list[str], w: dict, g: dict, state: dict,
-                where: str, intro: str) -> tuple[list[Block], dict]:
+                where: str, intro: str, renamed: dict) -> tuple[list[Block], dict]:
     """Step ``t`` in full for every parameter, from its value ``w``, gradient ``g`` and
-    state (name → value) before the step; ``where`` says where the gradients come from.
+    state (name → value) before the step; ``where`` says where the gradients come from;
+    ``renamed`` the optimizer's symbols respelled (:func:`step_names`, found once per question).
     Returns the blocks (a heading ``Step t in full`` with ``intro``, holding the updates
     when each is one line, else one block per parameter) and the new parameter values."""
     hp_shown = {k: written_latex(v) for k, v in opt.hp.items() if not isinstance(v, bool)}
     hp_shown["t"] = str(t)
     latex, digits = b.graph.latex, b.digits
-    renamed = step_names(latex, opt, bool(b.graph.unrolled))
     gname = renamed.get("g", "g")
     blocks, new, single = [], {}, []
     for k in params:
@@ -125,15 +125,16 @@ def formulas(opt: Settings, skip=("w", "g"), names: dict | None = None) -> str:
     return ", ".join(out)
 
 
-def state_table(b, opt: Settings, params: list[str], tabled, every: int) -> tuple[Table | None, list[Answer]]:
+def state_table(b, opt: Settings, params: list[str], tabled, every: int,
+                names: dict) -> tuple[Table | None, list[Answer]]:
     """The optimizer's state after each tabled step (from step 1): one row per step and
     parameter with ``g``, every state value and the new parameter, and their answers
-    (kind ``state``, ``of`` like ``m_w1``). ``None`` for an optimizer without state."""
+    (kind ``state``, ``of`` like ``m_w1``), its symbols respelled by ``names`` (:func:`step_names`).
+    ``None`` for an optimizer without state."""
     shown = opt.optimizer.shown(opt.hp)
     if not shown:
         return None, []
     latex, digits = b.graph.latex, b.digits
-    names = step_names(latex, opt, bool(b.graph.unrolled))
     shown = tuple((n, names.get(n, tex)) for n, tex in shown)
     decayed = any(x.name == "g" for first in (True, False) for x in opt.optimizer.lines(opt.hp, first))
     header = (r"\text{step}", r"\text{parameter}", r"\partial L/\partial w" if decayed else names.get("g", "g"),

@@ -45,13 +45,13 @@ def _answer(t, values: dict, digits: int, step: int):
     return answer("update", t.key, t.latex, values[t.elements[0]], digits, step=step)
 
 
-def _step_blocks(w: QuestionWork, opt, t: int, tensors, values: dict, grads: dict, state: dict,
+def _step_blocks(w: QuestionWork, opt, t: int, tensors, values: dict, grads: dict, state: dict, renamed: dict,
                  before: frozenset = frozenset()) -> list[Block]:
     """Step ``t`` on every trained tensor: each of the optimizer's lines for the whole tensor,
     then its values as a matrix, from the elements' values, gradients and states before it;
     an equation in ``before`` (step 1's: a line, a slice that did not move) is not repeated."""
     rows = {k: line_values(opt, t, values[k], grads[k], state.get(k, {})) for tt in tensors for k in tt.elements}
-    blocks, renamed = [], step_names(w.graph.latex, opt, bool(w.graph.unrolled))
+    blocks = []
     for tt in tensors:
         # g reads the gradient itself until a line (weight decay) assigns it
         names = {**renamed, "w": tt.latex, "g": rf"(\partial {w.out} / \partial {tt.latex})"}
@@ -87,7 +87,7 @@ def tensor_training_part(w: QuestionWork):
     blocks = [optimizer_note(opt, steps, ", on every element of " + ", ".join(f"${t.latex}$" for t in tensors),
                              renamed)]
     grads = {k: w.grads.adjoint.get(k, sp.Integer(0)) for k in params}
-    first = _step_blocks(w, opt, 1, tensors, w.values, grads, {})
+    first = _step_blocks(w, opt, 1, tensors, w.values, grads, {}, renamed)
     stateful = bool(opt.optimizer.shown(opt.hp))
     blocks.append(Block("update", "Step 1 in full", "With the gradients above" + (", from a zero state." if stateful
                                                                                   else ".") + first_note(opt, renamed)))
@@ -104,7 +104,7 @@ def tensor_training_part(w: QuestionWork):
         blocks += _step_blocks(w, opt, 2, tensors, {k: _exact(v) for k, v in one.params.items()},
                                {k: _exact(v) for k, v in two.grads.items()},
                                {k: {n: _exact(v) for n, v in st.items()} for k, st in one.state.items()},
-                               frozenset(e.inline for b in first for e in b.equations))
+                               renamed, frozenset(e.inline for b in first for e in b.equations))
     tabled = [s for s in snaps if s.step % every == 0 or s.step == steps]
     rows = []
     for s in tabled:

@@ -79,7 +79,7 @@ def training_part(b, params: list[str]):
     grads = {k: b.grads.adjoint.get(k, sp.Integer(0)) for k in params}  # 0: a parameter the loss does not use
     stateful = bool(opt.optimizer.shown(opt.hp))
     first, new = step_blocks(b, opt, 1, params, b.values, grads, {}, "from the gradients above",
-                             ("From a zero state." if stateful else "") + first_note(opt, renamed))
+                             ("From a zero state." if stateful else "") + first_note(opt, renamed), renamed)
     blocks += first
     for k, v in new.items():
         b.answers.append(answer("update", k, g.latex[k], v, b.digits, step=1))
@@ -91,7 +91,7 @@ def training_part(b, params: list[str]):
                                 {k: exact_value(v) for k, v in two.grads.items()},
                                 {k: {n: exact_value(v) for n, v in st.items()} for k, st in one.state.items()},
                                 "at the parameters after step 1",
-                                "With the state after step 1." if stateful else "")
+                                "With the state after step 1." if stateful else "", renamed)
         blocks += second
     rows = []
     header = (r"\text{step}", "L") + tuple(g.latex[k] for k in params)
@@ -107,7 +107,7 @@ def training_part(b, params: list[str]):
         rows.append(tuple(cells))
     tables = [Table("Loss and parameters during training" + (f" (every {every:,} steps)" if every > 1 else ""),
                     header, tuple(map(tuple, columns_aligned(rows))))]
-    state, state_answers = state_table(b, opt, params, tabled, every)
+    state, state_answers = state_table(b, opt, params, tabled, every, renamed)
     if state is not None:
         tables.append(state)
         b.answers.extend(state_answers)

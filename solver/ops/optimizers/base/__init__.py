@@ -65,7 +65,7 @@ class Optimizer(msgspec.Struct, frozen=True, dict=True):
             ``None`` when it is fine.
         first_note: ``spelling -> str``: a sentence on what step 1 simplifies to, each
             symbol written ``spelling[name]`` (:meth:`spellings`, with those that a
-            problem's own names make ambiguous respelled: ``m`` as ``s``).
+            problem's own names make ambiguous respelled: ``m`` as ``p``).
     """
 
     key: str

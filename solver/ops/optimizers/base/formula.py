@@ -180,7 +180,7 @@ def respelled(spellings: dict[str, str], taken: set[str]) -> dict[str, str]:
         if name in hats or tex in KEPT or not clashes(tex, taken):
             continue
         marked = (*SPARE.get(tex, ()), *_marked(tex))
-        out[name] = next((c for c in marked if not clashes(c, used) and rf"\hat{{{c}}}" not in used), None) \
+        out[name] = next((c for c in marked if not clashes(c, used)), None) \
             or next(c for c in (tex + "'" * i for i in range(1, len(used) + 2)) if glyphs(c) not in used)
         used.add(glyphs(out[name]))
     for name, base in hats.items():
