@@ -24,7 +24,8 @@ def _kinds(key: Key, question: str, of: str) -> list[str]:
 
 
 def match(key: Key, rows: list[Submitted], file: str) -> dict:
-    """(question, kind, of) → (the number as text, exact Fraction) for ``rows`` of one student.
+    """(question, kind, of) → (the number as text, exact Fraction, "") for ``rows`` of one
+    student; (the text, ``None``, why it is not a number) for an answer that is not one.
 
     Raises:
         ProblemError: a row names a question, ``of`` or ``kind`` the key does not have, gives
@@ -78,7 +79,7 @@ def match(key: Key, rows: list[Submitted], file: str) -> dict:
             if k in out:
                 raise ProblemError(f"{kind} {of} of question {r.question} is answered twice (first in "
                                    f"{where[k]})", file=file, field=here)
-            out[k] = (_plain(text), Fraction(int(value.p), int(value.q)))
+            out[k] = (_plain(text), Fraction(int(value.p), int(value.q)), "")
             where[k] = here
     return out
 

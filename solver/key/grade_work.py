@@ -60,11 +60,11 @@ def _same(a: sp.Expr, b: sp.Expr) -> bool:
 
 
 def carried(ctx: Context, kind: str, of: str, wrong: dict, match: Callable,
-            right: dict | None = None, near: Callable | None = None) -> tuple | None:
+            held: dict | None = None, near: Callable | None = None) -> tuple | None:
     """(value, the answers it was carried from) when the student's ``kind`` answer of ``of``
     matches the recomputation from their own wrong earlier answers ``wrong`` ((kind, of) →
     value; absurd ones already left out); ``None`` otherwise. Only the earlier answers that
-    change the recomputed value are named. ``right`` ((kind, of) → (the key's value, their
+    change the recomputed value are named. ``held`` ((kind, of) → (the key's value, their
     number)) are the answers they got right: one that their wrong answers would have changed
     (``near(their number, recomputed)`` false) shows their chain broke there, and is held at
     the key's value (an h1 they got right stops their wrong z_h1 from reaching z_o1); one their
@@ -75,7 +75,7 @@ def carried(ctx: Context, kind: str, of: str, wrong: dict, match: Callable,
     if not used:
         return None
     fixed = {}
-    for k, (key_value, theirs) in _candidates(ctx, kind, of, right or {}).items():
+    for k, (key_value, theirs) in _candidates(ctx, kind, of, held or {}).items():
         try:
             through = _recompute(ctx, k[0], k[1], used)
         except (ValueError, ZeroDivisionError):

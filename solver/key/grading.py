@@ -121,7 +121,8 @@ def max_points(grading: Grading, a: KeyAnswer, count: dict) -> Fraction:
 def grade_student(student: str, key: Key, submitted: dict, setup: Setup | None,
                   digits: int, cache: dict) -> list[Mark]:
     """Every mark of ``student`` on ``key``: ``submitted`` maps (question, kind, of) to
-    (text, exact value); ``setup`` is ``None`` without a problem (tolerance only);
+    (text, exact value, "") or, for an answer that is not a number, (text, ``None``, why);
+    ``setup`` is ``None`` without a problem (tolerance only);
     ``cache`` keeps each key's misconception answers between students."""
     grading = setup.grading if setup else Grading()
     tol = grading.rule()
@@ -147,11 +148,8 @@ def grade_student(student: str, key: Key, submitted: dict, setup: Setup | None,
         x = submitted[(q, kind, of)][1]
         if not ok and x is not None and ctx is not None and of in ctx.graph.by_key and not absurd(ctx.graph, of, kind, _rational(x)):
             wrong_in.setdefault(q, {})[(kind, of)] = _rational(x)
-    right_values: dict = {}  # question → the nodes whose value or loss the student got right there
     held: dict = {}  # question → (kind, of) → (the key's value, their number), of the answers they got right there
     for (q, kind, of), ok in right.items():
-        if ok and kind in ("value", "loss"):
-            right_values.setdefault(q, set()).add(of)
         ctx = contexts.get(q)
         if ok and ctx is not None and kind in ("value", "loss", "gradient"):
             known = (ctx.adjoint if kind == "gradient" else ctx.values).get(of)
@@ -165,7 +163,8 @@ def grade_student(student: str, key: Key, submitted: dict, setup: Setup | None,
         own = {of for (q, kind, of) in mine if kind in ("value", "loss")}
         for other, w in wrong_in.items():  # another question lends what its graph computes as ours does
             if other != qid and ctx is not None and contexts[other] is not None:
-                wrong.update(lent(contexts[other].graph, ctx.graph, w, right_values.get(other, set()), own))
+                fixed = {o for (kind, o) in held.get(other, {}) if kind in ("value", "loss")}
+                wrong.update(lent(contexts[other].graph, ctx.graph, w, fixed, own))
         wrong.update(wrong_in.get(qid, {}))
         slips = slipped(ctx, cache, (key.name, qid)) if ctx is not None else {}
         eqs = setup.equations.get(qid, {}) if setup else {}
@@ -177,10 +176,10 @@ def grade_student(student: str, key: Key, submitted: dict, setup: Setup | None,
             if k not in mine:
                 marks.append(Mark(answer="", points=Fraction(0), status="missing", verdict="missing", **base))
                 continue
-            text, x = mine[k][:2]
+            text, x, unreadable = mine[k]
             if x is None:
                 marks.append(Mark(answer=text, points=Fraction(0), status="wrong", verdict="wrong",
-                                  explanation=f"not a number: {mine[k][2]}", **base))
+                                  explanation=f"not a number: {unreadable}", **base))
                 continue
             if right[k]:
                 marks.append(Mark(answer=text, points=top, status="correct", verdict="correct", **base))

@@ -8,8 +8,8 @@ question's answers about ``of`` is meant; without it, the first answer of that `
 key's order. ``variant`` picks a variant of a class key (``nnsolve variants``) when the
 student column does not. A blank ``answer`` is no answer (marked missing, as if the row were
 not there); an answer that is not a number (``0,5``, ``abc``) is the student's and is marked
-wrong with the reason (``value`` ``None``, ``unreadable`` the reason). Every error names the file and the row (``row 3``: the line of the CSV file, the
-header being row 1).
+wrong with the reason (``value`` ``None``, ``unreadable`` the reason). Every error names the
+file and the row (``row 3``: the line of the CSV file, the header being row 1).
 """
 
 from __future__ import annotations
