@@ -82,23 +82,21 @@ def separability_block(run: Run) -> Block | None:
                  "need such weights.")
 
 
-def _linear(row, names: list[str]) -> str:
-    """Σ cⱼ θⱼ in LaTeX (``w_{2} + b``, ``0.5 w_{1} - b``; ``0`` when every cⱼ is 0)."""
+def _linear(row, names: list[str], number=written_latex) -> str:
+    """Σ cⱼ θⱼ in LaTeX (``w_{2} + b``, ``0.5 w_{1} - b``; ``0`` when every cⱼ is 0), each
+    coefficient other than ±1 written by ``number``."""
     out = ""
     for c, name in zip(row, names):
         if c == 0:
             continue
         size = abs(c)
-        term = name if size == 1 else f"{written_latex(size)} {name}"
+        term = name if size == 1 else f"{number(size)} {name}"
         out += (f" - {term}" if c < 0 else f" + {term}") if out else (f"-{term}" if c < 0 else term)
     return out or "0"
 
 
 def _combination(k, z) -> str:
-    """Σ kₙ z⁽ⁿ⁾ with its positive terms first (``z^{(2)} + z^{(3)} - z^{(1)} - z^{(4)}``)."""
-    terms = [(m, z(n)) for n, m in enumerate(k) if m > 0] + [(m, z(n)) for n, m in enumerate(k) if m < 0]
-    out = ""
-    for m, name in terms:
-        term = name if abs(m) == 1 else f"{abs(m)} {name}"
-        out += (f" - {term}" if m < 0 else f" + {term}") if out else (f"-{term}" if m < 0 else term)
-    return out
+    """Σ kₙ z⁽ⁿ⁾ with its positive terms first (``z^{(2)} + z^{(3)} - z^{(1)} - z^{(4)}``), the
+    integer multipliers as plain digits."""
+    order = [n for n, m in enumerate(k) if m > 0] + [n for n, m in enumerate(k) if m < 0]
+    return _linear([k[n] for n in order], [z(n) for n in order], str)
