@@ -309,3 +309,16 @@ def test_identifiers_are_xml_names_whatever_the_file_is_called(target, tmp_path)
            if k.split("}")[-1] in ("identifier", "ident", "identifierref")]
     assert ids and all(re.fullmatch(r"[^\W\d][\w.-]*", v) for v in ids), [v for v in ids if " " in v][:3]
     assert any(v.startswith("nnsolve_Übung_1__NN_") for v in ids)
+
+
+def test_a_tensors_blanks_are_labelled_from_1_as_the_key_writes_them(tmp_path):
+    """The quiz asked for "Q [0, 0]" beside the worked key's Q₁₁ (its feedback): the label and
+    the blank's name now number from 1, over every axis, in the key's row-major order."""
+    problem = PROBLEMS / "attention-masked.yaml"
+    text = moodle_questions(export(problem, "moodle", tmp_path / "x") / "attention-masked-moodle.xml")[1] \
+        .find("questiontext/text").text
+    labels = re.findall(r"\\\(Q\\,\[(\d), (\d)\]\\\) = \{", text)
+    assert labels == [(str(i), str(j)) for i in (1, 2, 3) for j in (1, 2)]
+    assert "\\(Q_{11}" not in text and "[0, 0]" not in text
+    page = (export(problem, "prairielearn", tmp_path / "p") / "attention-masked" / "question.html").read_text()
+    assert 'answers-name="q1_Q_1_1"' in page and 'answers-name="q1_Q_3_2"' in page and "_0_" not in page

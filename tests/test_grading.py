@@ -339,7 +339,6 @@ BAD = [
     (("student", "question", "of", "answer"), [["a", "q9", "h1", "1"]], "row 2", "question 'q9' is not in the key"),
     (("student", "question", "of", "answer"), [["a", "q1", "h1", "1"], ["a", "q1", "zz", "1"]], "row 3",
      "of: 'zz' is not an answer of question q1"),
-    (("student", "question", "of", "answer"), [["a", "q1", "h1", "[1, 2]"]], "row 2", "shape of this list"),
     (("student", "question", "of", "answer", "kind"), [["a", "q1", "h1", "1", "update"]], "row 2",
      "kind: question q1 has no update answer of h1"),
     (("student", "question", "of", "answer"), [["a", "q1", "h1", "1"], ["a", "q1", "h1", "2"]], "row 3",

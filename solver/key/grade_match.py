@@ -1,15 +1,21 @@
 """Which answer of the key each submitted row is: by question, ``of`` (a vector or matrix
-answer's elements ``W1[1,2]``, numbered from 1 as the key names them, or from 0 for a
-tensor's) and ``kind`` (default: the first answer about ``of`` in the key's order among
-gradient, value, loss and update, else the first)."""
+answer's elements ``W1[1,2]`` or a tensor's ``Q[1,1]``, numbered from 1 as the key writes
+them, W₁₂ and Q₁₁; a vector's ``p1``, ``p2``) and ``kind`` (default: the first answer about
+``of`` in the key's order among gradient, value, loss and update, else the first). A list
+stands for its elements and must have the answer's shape; a number for a list, or a list of
+another shape, is that student's wrong answer, with the reason."""
 
 from __future__ import annotations
+
+import re
+from fractions import Fraction
 
 from ..core.errors import ProblemError
 from ..problem.fields import written
 from ..problem.graded import Key, Submitted, flat
 
 PREFERRED = ("gradient", "value", "loss", "update")
+_INDEX = re.compile(r"\[(\d+(?:,\d+)*)\]")
 
 
 def label(kind: str, of: str) -> str:
@@ -23,16 +29,54 @@ def _kinds(key: Key, question: str, of: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def elements(names: set, question: str, kind: str, of: str) -> dict[tuple[int, ...], str]:
+    """The key's elements of the list ``of`` (index from 1 → name): ``W1[2,1]``, else a
+    vector's ``p2``; empty when ``of`` is one number or not a list of the key."""
+    out, plain = {}, {}
+    for q, k, name in names:
+        if q != question or k != kind or not name.startswith(of):
+            continue
+        rest = name[len(of):]
+        m = _INDEX.fullmatch(rest)
+        if m:
+            out[tuple(int(i) for i in m[1].split(","))] = name
+        elif rest.isdigit():
+            plain[(int(rest),)] = name
+    return out or plain
+
+
+def _size(shape: tuple[int, ...]) -> str:
+    return " × ".join(map(str, shape))
+
+
+def _list_shape(value) -> tuple[int, ...]:
+    shape = []
+    while isinstance(value, list):
+        shape.append(len(value))
+        value = value[0]
+    return tuple(shape)
+
+
+def _misfit(r: Submitted, of: str, grid: dict) -> str:
+    """Why the row's number or list does not fit the key's answer ``of`` (``grid``: its elements)."""
+    given = _list_shape(r.value)
+    mine = f"a {_size(given)} list" if len(given) > 1 else f"a list of {given[0]}" if given else "one number"
+    if not grid:
+        return f"the wrong shape: {mine} where {of} is one number"
+    shape = tuple(max(i[a] for i in grid) for a in range(len(next(iter(grid)))))
+    theirs = f"a {_size(shape)} list" if len(shape) > 1 else f"a list of {shape[0]}"
+    return f"the wrong shape: {mine} where {of} is {theirs}" + (" (give it in brackets)" if not given else "")
+
+
 def match(key: Key, rows: list[Submitted], file: str) -> dict:
     """(question, kind, of) → (the number as text, exact Fraction, "") for ``rows`` of one
-    student; (the text, ``None``, why it is not a number) for an answer that is not one.
+    student; (the text, ``None``, why it is not right as written) for an answer that is not a
+    number or not of the answer's shape.
 
     Raises:
-        ProblemError: a row names a question, ``of`` or ``kind`` the key does not have, gives
-            a list where the key has one number (or the wrong shape), or repeats an answer.
+        ProblemError: a row names a question, ``of`` or ``kind`` the key does not have, or
+            repeats an answer.
     """
-    from fractions import Fraction
-
     names = {(a.question, a.kind, a.of) for a in key.answers}
     out: dict = {}
     where: dict = {}
@@ -50,39 +94,27 @@ def match(key: Key, rows: list[Submitted], file: str) -> dict:
             raise ProblemError(f"kind: question {r.question} has no {r.kind} answer of {r.of} (it has "
                                f"{', '.join(kinds)})", file=file, field=here)
         kind = r.kind or next((k for k in kinds if k in PREFERRED), kinds[0])
-        if r.value is None:  # not a number: every answer it stands for is marked wrong, with the reason
-            ofs = [r.of] if (r.question, kind, r.of) in names else \
-                [o for q, k, o in names if q == r.question and k == kind and o.split("[")[0] == r.of]
-            for of in ofs:
-                out.setdefault((r.question, kind, of), (_plain(r.text), None, r.unreadable))
+        one = (r.question, kind, r.of) in names
+        grid = {} if one else elements(names, r.question, kind, r.of)
+        items = flat(r.value) if r.value is not None else []
+        if r.value is None:
+            why = f"not a number: {r.unreadable}"
+        elif (items[0][0] != ()) if one else {tuple(i + 1 for i in idx) for idx, _ in items} != set(grid):
+            why = _misfit(r, r.of, grid)
+        else:
+            why = ""
+        if why:  # every answer it stands for is marked wrong, with the reason
+            for of in [r.of] if one else grid.values():
+                out.setdefault((r.question, kind, of), (r.text.strip(), None, why))
                 where.setdefault((r.question, kind, of), here)
             continue
-        items = flat(r.value)
-        if items[0][0] == ():
-            targets = [(r.of, items[0][1], r.text)]
-        else:
-            targets = None
-            forms = [[f"{r.of}[{','.join(str(i + start) for i in idx)}]" for idx, _ in items] for start in (1, 0)]
-            forms.append([f"{r.of}{idx[0] + 1}" if len(idx) == 1 else "" for idx, _ in items])  # p → p1, p2
-            for ofs in forms:
-                if all((r.question, kind, o) in names for o in ofs):
-                    targets = [(o, v, written(v)) for o, (_, v) in zip(ofs, items)]
-                    break
-            if targets is None:
-                raise ProblemError(f"answer: the shape of this list does not match {kind} {r.of} of question "
-                                   f"{r.question}", file=file, field=here)
+        targets = [(r.of, items[0][1], r.text)] if one else \
+            [(grid[tuple(i + 1 for i in idx)], v, written(v)) for idx, v in items]
         for of, value, text in targets:
             k = (r.question, kind, of)
-            if k not in names:
-                raise ProblemError(f"answer: the key's {kind} {of} is a list; give it in brackets", file=file,
-                                   field=here)
             if k in out:
                 raise ProblemError(f"{kind} {of} of question {r.question} is answered twice (first in "
                                    f"{where[k]})", file=file, field=here)
-            out[k] = (_plain(text), Fraction(int(value.p), int(value.q)), "")
+            out[k] = (text.strip(), Fraction(int(value.p), int(value.q)), "")
             where[k] = here
     return out
-
-
-def _plain(text: str) -> str:
-    return text.strip()

@@ -59,9 +59,9 @@ def _check(key: Key, contexts: dict, key_file: str, problem_file: str) -> None:
     """The key's exact values must be the problem's (else: another problem, or another variant)."""
     for a in key.answers:
         ctx = contexts.get(a.question)
-        if ctx is None or a.step is not None or a.of not in ctx.graph.by_key:
+        if ctx is None or a.step is not None or a.at not in ctx.graph.by_key:
             continue
-        mine = ctx.values.get(a.of) if a.kind in ("value", "loss") else ctx.adjoint.get(a.of) \
+        mine = ctx.values.get(a.at) if a.kind in ("value", "loss") else ctx.adjoint.get(a.at) \
             if a.kind == "gradient" else None
         if mine is None:
             continue

@@ -143,24 +143,24 @@ def grade_student(student: str, key: Key, submitted: dict, setup: Setup | None,
                                        else close(v[1], answers[k].exact, tol, digits))
              for k, v in submitted.items() if k in answers}  # a count (of parameters) is exact
     wrong_in: dict = {}
-    for (q, kind, of), ok in right.items():
-        ctx = contexts.get(q)
-        x = submitted[(q, kind, of)][1]
-        if not ok and x is not None and ctx is not None and of in ctx.graph.by_key and not absurd(ctx.graph, of, kind, _rational(x)):
-            wrong_in.setdefault(q, {})[(kind, of)] = _rational(x)
-    held: dict = {}  # question → (kind, of) → (the key's value, their number), of the answers they got right there
-    for (q, kind, of), ok in right.items():
-        ctx = contexts.get(q)
+    for k, ok in right.items():  # from here on, (kind, node): a graph's own names
+        q, kind, node, ctx, x = k[0], k[1], answers[k].at, contexts.get(k[0]), submitted[k][1]
+        if not ok and x is not None and ctx is not None and node in ctx.graph.by_key and not absurd(ctx.graph, node, kind, _rational(x)):
+            wrong_in.setdefault(q, {})[(kind, node)] = _rational(x)
+    held: dict = {}  # question → (kind, node) → (the key's value, their number), of the answers they got right there
+    for k, ok in right.items():
+        q, kind, node, ctx = k[0], k[1], answers[k].at, contexts.get(k[0])
         if ok and ctx is not None and kind in ("value", "loss", "gradient"):
-            known = (ctx.adjoint if kind == "gradient" else ctx.values).get(of)
+            known = (ctx.adjoint if kind == "gradient" else ctx.values).get(node)
             if known is not None:
-                held.setdefault(q, {})[(kind, of)] = (known, submitted[(q, kind, of)][1])
+                held.setdefault(q, {})[(kind, node)] = (known, submitted[k][1])
+    people = {a.at: a.of for a in key.answers}  # a node's name as the key writes it, for verdicts
     for qid in key.questions():
         mine = {k: v for k, v in submitted.items() if k[0] == qid}
         items = [a for k, a in answers.items() if k[0] == qid and (not a.upstream or k in mine)]
         ctx = contexts[qid]
         wrong = {}
-        own = {of for (q, kind, of) in mine if kind in ("value", "loss")}
+        own = {answers[k].at for k in mine if k[1] in ("value", "loss") and k in answers}
         for other, w in wrong_in.items():  # another question lends what its graph computes as ours does
             if other != qid and ctx is not None and contexts[other] is not None:
                 fixed = {o for (kind, o) in held.get(other, {}) if kind in ("value", "loss")}
@@ -172,22 +172,22 @@ def grade_student(student: str, key: Key, submitted: dict, setup: Setup | None,
             k = (qid, a.kind, a.of)
             top = max_points(grading, a, count) * scale.get(qid, 1)
             base = dict(student=student, question=qid, kind=a.kind, of=a.of, expected=a.display,
-                        max_points=top, latex=a.latex, equation=step(eqs, a.latex))
+                        max_points=top, latex=a.shown, equation=step(eqs, a.latex))
             if k not in mine:
                 marks.append(Mark(answer="", points=Fraction(0), status="missing", verdict="missing", **base))
                 continue
             text, x, unreadable = mine[k]
             if x is None:
                 marks.append(Mark(answer=text, points=Fraction(0), status="wrong", verdict="wrong",
-                                  explanation=f"not a number: {unreadable}", **base))
+                                  explanation=unreadable, **base))
                 continue
             if right[k]:
                 marks.append(Mark(answer=text, points=top, status="correct", verdict="correct", **base))
                 continue
-            found = _partial(ctx, a, x, wrong, slips, shares, grading, tol, digits, held.get(qid, {}))
+            found = _partial(ctx, a, x, wrong, slips, shares, grading, tol, digits, held.get(qid, {}), people)
             if found is None:
                 why = ""
-                if ctx is not None and a.of in ctx.graph.by_key and absurd(ctx.graph, a.of, a.kind, _rational(x)):
+                if ctx is not None and a.at in ctx.graph.by_key and absurd(ctx.graph, a.at, a.kind, _rational(x)):
                     why = "impossible for this quantity (outside its range), so not carried forward"
                 marks.append(Mark(answer=text, points=Fraction(0), status="wrong", verdict="wrong",
                                   explanation=why, **base))
@@ -232,23 +232,24 @@ def _rational(x: Fraction) -> sp.Rational:
 
 
 def _partial(ctx, a: KeyAnswer, x: Fraction, wrong: dict, slips: dict, shares: dict, grading: Grading,
-             tol: Tolerance, digits: int, held: dict):
+             tol: Tolerance, digits: int, held: dict, people: dict):
     """(status, verdict, share, explanation) of a wrong answer that earns partial credit, or None
-    (``held``: the answers the student got right in this question, at the key's values)."""
+    (``held``: the answers the student got right in this question, at the key's values;
+    ``people``: graph node → the name the key gives it)."""
     if ctx is None or a.step is not None:
         return None
     best = None
-    got = carried(ctx, a.kind, a.of, wrong, lambda v: close(x, v, tol, digits), held,
+    got = carried(ctx, a.kind, a.at, wrong, lambda v: close(x, v, tol, digits), held,
                   lambda y, v: close(y, v, tol, digits))
     if got is not None:
         value, used = got
-        names = ", ".join(label(kind, of) for kind, of in used)
+        names = ", ".join(label(kind, people.get(node, node)) for kind, node in used)
         best = ("carried", f"carried forward from {names}", grading.share_carried(),
                 f"right from your own {names} (your earlier numbers give "
                 f"{format(Decimal(padded(fraction(value), digits)), 'f')})")
     for name, share in shares.items():
         if best is not None and share <= best[2]:
             continue
-        if any(close(x, v, tol, digits) for v in slips.get(name, {}).get((a.kind, a.of), [])):
+        if any(close(x, v, tol, digits) for v in slips.get(name, {}).get((a.kind, a.at), [])):
             best = ("misconception", f"misconception: {name}", share, MISCONCEPTIONS[name].title)
     return best

@@ -1,7 +1,8 @@
 """Answer keys read back for grading (``nnsolve grade --key``): an answers JSON of
 ``nnsolve solve -f json``, a folder of them, or a class's ``answers.json`` of ``nnsolve
 variants`` (one key per student). A tensor's answer is read as one answer per element,
-``of`` written ``name[i,j]`` numbered from 0 as PyTorch indexes it (the JSON's own order)."""
+``of`` written ``name[i,j]`` numbered from 1 as the key writes the element (Q₁₂ is ``Q[1,2]``),
+its graph node numbered from 0 as PyTorch indexes it (the JSON's own order)."""
 
 from __future__ import annotations
 
@@ -39,7 +40,8 @@ def _answers(questions: list, file: str) -> tuple[KeyAnswer, ...]:
                               upstream=bool(a.get("upstream")), step=a.get("step"))
                 if isinstance(a["exact"], list):
                     for idx, e, d in _elements(a["exact"], a["display"]):
-                        out.append(KeyAnswer(of=f"{a['of']}[{','.join(map(str, idx))}]", exact=_exact(e),
+                        out.append(KeyAnswer(of=f"{a['of']}[{','.join(str(i + 1) for i in idx)}]",
+                                             node=f"{a['of']}[{','.join(map(str, idx))}]", exact=_exact(e),
                                              display=str(d), **common))
                 else:
                     out.append(KeyAnswer(of=a["of"], exact=_exact(a["exact"]), display=str(a["display"]),

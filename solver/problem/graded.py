@@ -10,7 +10,10 @@ from msgspec import field
 
 class KeyAnswer(msgspec.Struct, frozen=True):
     """One answer of a key: ``exact`` the exact value (a Rational; a 30-digit decimal where the
-    value is irrational), ``display`` the key's rounding of it."""
+    value is irrational), ``display`` the key's rounding of it. ``of`` is its name as people
+    write it (a tensor's element ``Q[1,1]``, numbered from 1 as the key writes Q₁₁); ``node``
+    the name of its node in the question's graph where that differs (``Q[0,0]``, numbered
+    from 0 as PyTorch indexes it)."""
 
     question: str
     kind: str
@@ -20,6 +23,20 @@ class KeyAnswer(msgspec.Struct, frozen=True):
     display: str
     upstream: bool = False
     step: int | None = None
+    node: str = ""
+
+    @property
+    def at(self) -> str:
+        """The answer's node in the question's graph."""
+        return self.node or self.of
+
+    @property
+    def shown(self) -> str:
+        """The LaTeX that names this answer in feedback: ``latex``, with a tensor element's
+        indices from 1 after it (``Q\\,[1, 2]``, as the exports label its blank)."""
+        if not self.node:
+            return self.latex
+        return self.latex + "\\,[" + ", ".join(self.of[self.of.index("[") + 1:-1].split(",")) + "]"
 
 
 class Key(msgspec.Struct, frozen=True):

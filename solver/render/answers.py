@@ -18,7 +18,8 @@ only when they apply: ``step`` (training: after how many steps), ``upstream: tru
 intermediate gradient shown on the way, not asked for), ``verified``. A tensor's answer (a
 tensor graph problem, a convolutional network) has ``shape`` (a list), and its ``value``,
 ``exact`` and ``display`` are nested lists in that shape (``value[0][1][2]`` is element
-(0, 1, 2), numbered from 0 as PyTorch indexes it).
+(0, 1, 2), numbered from 0 as PyTorch indexes it; the key writes it Z_{123}, and grading and
+the exports name it ``Z[1,2,3]``).
 """
 
 from __future__ import annotations

@@ -102,14 +102,14 @@ def blanks(solution: Solution, rule: Tolerance = Tolerance(), grading=None) -> l
             shown = dict(_flat(a.display, a.shape)) if a.shape else {(): a.display}
             for index, exact in elements:
                 display = str(shown[index])
-                suffix = "_".join(map(str, index))
+                suffix = "_".join(str(i + 1) for i in index)  # numbered from 1, as the key writes Q₁₂
                 base = _ident(f"{sec.id}_{_PREFIX.get(a.kind, a.kind + '_')}{a.of}"
                               + (f"_s{a.step}" if a.step is not None else "") + (f"_{suffix}" if suffix else ""))
                 name, k = base, 2
                 while name in names:
                     name, k = f"{base}_{k}", k + 1
                 names.add(name)
-                label = a.latex + (f"\\,[{', '.join(map(str, index))}]" if index else "") + step
+                label = a.latex + (f"\\,[{', '.join(str(i + 1) for i in index)}]" if index else "") + step
                 value = Fraction(str(exact))
                 # a count is shown whole (31,744): its blank wants that integer, not 4 figures of it
                 shown_at = padded(value, solution.digits) if rule.kind == "display" and a.kind != "count" else display
