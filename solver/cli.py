@@ -200,7 +200,7 @@ def variants(problem, count, seed, roster, outdir, formats, sheet, documentclass
 def validate(problems) -> None:
     """Check PROBLEM files (or every .yaml in a PROBLEM folder); print 'ok' or the first
     error of each, going on past a bad one; exit 2 if any was bad."""
-    from .pipeline import expand, solve_file
+    from .pipeline import expand, validate_file
 
     codes = []
     try:
@@ -209,7 +209,7 @@ def validate(problems) -> None:
         _fail(err)
     for path in paths:
         try:
-            solve_file(path)
+            validate_file(path)
             click.echo(f"{path}: ok")
         except NNSolveError as err:
             _say(err)

@@ -68,6 +68,22 @@ def solve_file(path: Path, options: Options = Options()) -> Solution:
     return solve_variant(v, f"{path.stem}-{v.code}", options, str(path))
 
 
+def validate_file(path: Path) -> None:
+    """Load, validate and solve one problem file, and check its randomize block
+    (:func:`~solver.key.variants.check_randomize`) as ``nnsolve validate`` does.
+
+    Raises:
+        ProblemError: the file is bad.
+    """
+    solve_file(path)
+    data = parse_yaml(read_text(path), str(path))
+    problem = validate(data, str(path))
+    if problem.randomize is not None:
+        from .key.variants import check_randomize
+
+        check_randomize(data, problem, str(path))
+
+
 def render_outputs(solution: Solution, options: Options, cache=None) -> list[Rendered]:
     """Every output of a solution (see :func:`solver.render.outputs`).
 

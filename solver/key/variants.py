@@ -95,9 +95,12 @@ def attempt(data: dict, problem: Problem, seed: int, number: int, tries: int, fi
     """
     rz = problem.randomize
     values = draw(problem, rz, Stream(seed, number, tries))
-    drawn = validate(with_values(data, values), file)
     try:
+        drawn = validate(with_values(data, values), file)
         misses = failed(graphs(drawn, file), rz.requirements(), first=tally is None)
+    except ProblemError as exc:  # the file's own values were valid: say that a draw broke them
+        raise ProblemError(f"a drawn value makes the problem invalid ({exc.field}: {exc.message})", file=file,
+                           field="randomize.values") from None
     except ValueError as exc:
         if "condition" in str(exc):
             raise ProblemError(str(exc), file=file, field="randomize.require") from None
@@ -114,6 +117,26 @@ def require_randomize(problem: Problem, file: str | None = None) -> None:
     if problem.randomize is None:
         raise ProblemError("the problem has no randomize block, so it has no variants", file=file,
                            field="randomize")
+
+
+def check_randomize(data: dict, problem: Problem, file: str | None = None) -> None:
+    """What ``nnsolve validate`` can tell of a randomize block without drawing a class: every
+    condition of ``require`` reads on the problem's own values (a name no graph has is found
+    here, not at the first draw), and a first draw makes a valid problem. Whether the problem's
+    own values meet the requirements is not asked: they are the key's, not a variant's.
+
+    Raises:
+        ProblemError: a condition that cannot be read (``randomize.require``), or a drawn value
+            that makes the problem invalid (its field).
+    """
+    if problem.randomize is None:
+        return
+    try:
+        failed(graphs(problem, file), problem.randomize.requirements())
+    except ValueError as exc:
+        if "condition" in str(exc):
+            raise ProblemError(str(exc), file=file, field="randomize.require") from None
+    attempt(data, problem, 0, 1, 0, file)
 
 
 def variant(data: dict, problem: Problem, seed: int, number: int, file: str | None = None) -> Variant:
