@@ -258,6 +258,8 @@ def export(problem, target, outdir, count, seed, precision) -> None:
     feedback, the diagrams embedded."""
     from .pipeline import run_export
 
+    if count is None and click.get_current_context().get_parameter_source("seed").name == "COMMANDLINE":
+        raise click.UsageError("--seed: it seeds a pool of variants, so it needs --variants N")
     try:
         written = run_export(problem, target, outdir, count, seed, Options(precision=precision))
     except NNSolveError as err:
