@@ -324,3 +324,10 @@ def test_a_tensors_blanks_are_labelled_from_1_as_the_key_writes_them(tmp_path):
     assert "\\(Q_{11}" not in text and "[0, 0]" not in text
     page = (export(problem, "prairielearn", tmp_path / "p") / "attention-masked" / "question.html").read_text()
     assert 'answers-name="q1_Q_1_1"' in page and 'answers-name="q1_Q_3_2"' in page and "_0_" not in page
+
+
+def test_the_default_tolerance_is_said_in_figures_a_student_can_follow(tmp_path):
+    """"Numbers are accepted as the key rounds it": a student taking the quiz has no key."""
+    text = moodle_questions(export(PROBLEMS / "relu-2-2-2.yaml", "moodle", tmp_path / "x") / "relu-2-2-2-moodle.xml")[1] \
+        .find("questiontext/text").text
+    assert "<p><em>Numbers are accepted to 4 significant figures, as the key rounds them.</em></p>" in text

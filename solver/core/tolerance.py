@@ -26,15 +26,17 @@ class Tolerance(msgspec.Struct, frozen=True):
     kind: str = "display"
     amount: Fraction | int | None = None
 
-    def describe(self) -> str:
-        """``within 0.005``, ``within 1%``, ``to 3 significant figures``, ``as the key rounds it``."""
+    def describe(self, digits: int | None = None) -> str:
+        """``within 0.005``, ``within 1%``, ``to 3 significant figures``; the default rule
+        ``to 4 significant figures, as the key rounds them`` for a key of ``digits`` figures
+        (``as the key rounds it`` when they are not known)."""
         if self.kind == "absolute":
             return f"within {_plain(self.amount)}"
         if self.kind == "relative":
             return f"within {_plain(self.amount * 100)}%"
         if self.kind == "sigfigs":
             return f"to {self.amount} significant figures"
-        return "as the key rounds it"
+        return f"to {digits} significant figures, as the key rounds them" if digits else "as the key rounds it"
 
 
 def _plain(x) -> str:

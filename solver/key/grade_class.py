@@ -90,9 +90,9 @@ def grade_class(keys: list[tuple[Key, str]], rows: list[Submitted], file: str, p
                 p = _problem_for(key, problems)
                 setups[id(key)] = setup_for(key, p[0], p[1], p[2], kfile) if p else None
             setup: Setup | None = setups[id(key)]
-            rules.add((setup.grading.rule() if setup else Tolerance()).describe())
-            out.tolerance_only = out.tolerance_only and setup is None
             digits = setup.digits if setup else _digits(key)
+            rules.add((setup.grading.rule() if setup else Tolerance()).describe(digits))
+            out.tolerance_only = out.tolerance_only and setup is None
             marks += grade_student(student, key, match(key, mine, file), setup, digits, cache)
             out.titles.setdefault(student, key.problem + (f" (variant {key.variant})" if key.variant else ""))
         out.marks[student] = marks

@@ -56,7 +56,7 @@ def _numerical(section, it: Item, k: int, ident: str, feedback: str, src) -> Non
                "original_answer_ids": f"{ident}_{b.name}_a"})
     pres = _sub(el, "presentation")
     _material(pres, f"<p><strong>{escape(sec.title)}</strong></p>{prompt_html(sec)}<p>{inline(b.label)} = ?</p>"
-                    f"<p><em>Numbers are accepted {it.rule.describe()}.</em></p>")
+                    f"<p><em>Numbers are accepted {it.rule.describe(it.solution.digits)}.</em></p>")
     fib = _sub(_sub(pres, "response_str", ident="response1", rcardinality="Single"), "render_fib", fibtype="Decimal")
     _sub(fib, "response_label", ident=f"{ident}_{b.name}_a")
     proc = _sub(el, "resprocessing")

@@ -38,7 +38,7 @@ def question(it: Item) -> etree._Element:
     files = dict(it.images)
     text = question_html(it.solution, list(it.blanks), lambda b: cloze(w[b.name], b.centre, b.tolerance),
                          it.question_diagram, _src)
-    text += f"\n<p><em>Numbers are accepted {it.rule.describe()}.</em></p>"
+    text += f"\n<p><em>Numbers are accepted {it.rule.describe(it.solution.digits)}.</em></p>"
     key = key_html(it.solution, it.key_diagram, _src)
     q = etree.Element("question", type="cloze")
     etree.SubElement(etree.SubElement(q, "name"), "text").text = it.title

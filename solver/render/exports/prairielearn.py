@@ -67,7 +67,7 @@ def question(items: list[Item]) -> str:
                        f'comparison="relabs" rtol="0" atol="{{{{params.atol_{b.name}}}}}" '
                        f'weight="{b.points.numerator if b.points.denominator == 1 else float(b.points)}">'
                        "</pl-number-input>")
-    out.append(f"<pl-question-panel><p><em>Numbers are accepted {escape(it.rule.describe())}.</em></p>"
+    out.append(f"<pl-question-panel><p><em>Numbers are accepted {escape(it.rule.describe(it.solution.digits))}.</em></p>"
                "</pl-question-panel>")
     out += ["<pl-answer-panel>", "{{{params.key_html}}}", "</pl-answer-panel>"]
     return "\n".join(out) + "\n"

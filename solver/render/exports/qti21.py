@@ -63,7 +63,7 @@ def assessment_item(it: Item, ident: str) -> bytes:
     text = question_html(it.solution, list(it.blanks),
                          lambda b: f'<textEntryInteraction responseIdentifier="R_{b.name}" expectedLength="{width}"/>',
                          it.question_diagram, src)
-    _html(root, "itemBody", f"<div>{text}\n<p><em>Numbers are accepted {it.rule.describe()}.</em></p></div>")
+    _html(root, "itemBody", f"<div>{text}\n<p><em>Numbers are accepted {it.rule.describe(it.solution.digits)}.</em></p></div>")
     proc = _sub(root, "responseProcessing")
     for b in it.blanks:
         cond = _sub(_sub(proc, "responseCondition"), "responseIf")
