@@ -284,7 +284,7 @@ def export(problem, target, outdir, count, seed, precision) -> None:
               help="Feedback formats besides Markdown (always written): tex, pdf.")
 def grade(submissions, key, problems, outdir, formats) -> None:
     """Mark SUBMISSIONS (a CSV: student, question, of, answer; optional variant, kind)
-    against the key: grades.csv, feedback/<student>.md (with -f pdf a PDF) showing the key's
+    against the key: grades.csv, totals.csv, feedback/<student>.md (with -f pdf a PDF) showing the key's
     step for every lost point, and results/<student>.json for Gradescope. A wrong answer that
     is right from the student's own earlier numbers is carried forward; a recognised slip is
     named, each with partial credit (the problem's grading block)."""

@@ -93,3 +93,25 @@ def test_error_carried_forward_through_a_tensor_names_elements_from_1(tmp_path):
     assert g[("s", "h_1[1]")]["verdict"] == "carried forward from z_1[1]"
     assert g[("s", "h_1[2]")]["verdict"] == "correct"
     assert not re.search(r"\[0[],]", (tmp_path / "out" / "grades.csv").read_text(encoding="utf-8"))
+
+
+def test_totals_are_each_students_exact_total(tmp_path):
+    """grades.csv shows each answer's points to 3 decimals: relu-2-2-2's q2 shares 6 points
+    among 11 answers, so its max_points column summed to 23.996. totals.csv has the totals,
+    summed exactly (the README's example class: ana 7 of 24)."""
+    key = tmp_path / "relu-2-2-2.json"
+    assert CliRunner().invoke(main, ["solve", str(RELU), "-f", "json", "-o", str(tmp_path)]).exit_code == 0
+    out = tmp_path / "out"
+    r = CliRunner().invoke(main, ["grade", "--key", str(key), str(ROOT / "examples" / "grading" / "submissions.csv"),
+                                  "--problem", str(RELU), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    rows = list(csv.DictReader(open(out / "totals.csv")))
+    marks = list(csv.DictReader(open(out / "grades.csv")))
+    assert [(t["student"], t["problem"], t["max_points"]) for t in rows] == [("ana", "relu-2-2-2", "24"),
+                                                                            ("ben", "relu-2-2-2", "24")]
+    assert rows[0]["points"] == "7"
+    shown = sum(Fraction(m["max_points"]) for m in marks if m["student"] == "ana")
+    assert shown != 24 and abs(shown - 24) < Fraction(1, 100)  # why totals.csv exists
+    for t in rows:
+        text = (out / "feedback" / f"{t['student']}.md").read_text(encoding="utf-8")
+        assert f"**Score: {t['points']} / {t['max_points']}**" in text

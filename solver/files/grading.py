@@ -1,6 +1,6 @@
 """The files of ``nnsolve grade``: the key(s), the submissions and the problem file(s) read,
 the class graded (:mod:`solver.key.grade_class`), and every output rendered (and each
-feedback PDF built with ``-f pdf``): ``grades.csv``, ``feedback/<student>.md`` (``.tex``
+feedback PDF built with ``-f pdf``): ``grades.csv``, ``totals.csv``, ``feedback/<student>.md`` (``.tex``
 and ``.pdf`` with ``-f tex`` / ``-f pdf``), ``results/<student>.json`` (Gradescope)."""
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from ..render.grades import (
     feedback_tex,
     grades_csv,
     gradescope,
+    totals_csv,
 )
 from .pdf import INSTALL_HINT, build_pdf, tex_available
 
@@ -68,7 +69,8 @@ def grade_outputs(grades: ClassGrades, outdir: Path, formats=("md",)) -> list[tu
         BuildError: ``-f pdf`` without LaTeX, or a feedback PDF that fails to build.
     """
     note = TOLERANCE_ONLY if grades.tolerance_only else ""
-    files: list[tuple[Path, str | bytes]] = [(outdir / "grades.csv", grades_csv(grades.all_marks()))]
+    files: list[tuple[Path, str | bytes]] = [(outdir / "grades.csv", grades_csv(grades.all_marks())),
+                                             (outdir / "totals.csv", totals_csv(grades.marks, grades.titles))]
     if "pdf" in formats and not tex_available():
         raise BuildError(f"cannot build PDFs: latexmk or pdflatex is not installed; {INSTALL_HINT}")
     used: set = set()

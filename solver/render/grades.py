@@ -38,6 +38,19 @@ def grades_csv(marks: list[Mark]) -> str:
     return buf.getvalue()
 
 
+def totals_csv(grades: dict, titles: dict) -> str:
+    """``totals.csv``: one row per student (student, problem, points, max_points), each total
+    summed exactly and then shown: grades.csv shows every answer's points to 3 decimals, so its
+    column sums can miss the total by rounding (relu-2-2-2's 24 points as 23.996)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(("student", "problem", "points", "max_points"))
+    for student, marks in grades.items():
+        got, top = _total(marks)
+        w.writerow([student, titles.get(student, ""), number(got), number(top)])
+    return buf.getvalue()
+
+
 def _total(marks: list[Mark]) -> tuple[Fraction, Fraction]:
     return sum((m.points for m in marks), Fraction(0)), sum((m.max_points for m in marks), Fraction(0))
 
