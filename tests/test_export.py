@@ -331,3 +331,25 @@ def test_the_default_tolerance_is_said_in_figures_a_student_can_follow(tmp_path)
     text = moodle_questions(export(PROBLEMS / "relu-2-2-2.yaml", "moodle", tmp_path / "x") / "relu-2-2-2-moodle.xml")[1] \
         .find("questiontext/text").text
     assert "<p><em>Numbers are accepted to 4 significant figures, as the key rounds them.</em></p>" in text
+
+
+def test_prairielearn_images_inside_a_variants_html_get_their_url(tmp_path):
+    """The diagrams are inside params (the variant's Given values and worked key), which
+    question.html inserts with {{{ }}}: Mustache does not expand a tag inside a value, so the
+    page showed <img src="{{options.client_files_question_url}}/…">, a broken image. server.py's
+    render() now puts the URL in; rendered here as PrairieLearn does (Mustache, then render())."""
+    import chevron
+
+    out = export(PROBLEMS / "relu-2-2-2.yaml", "prairielearn", tmp_path / "x") / "relu-2-2-2"
+    space = {}
+    exec((out / "server.py").read_text(), space)  # noqa: S102 - the generated file, as PrairieLearn runs it
+    data = {"variant_seed": 0, "params": {}, "correct_answers": {}, "options": {}}
+    space["generate"](data)
+    url = "/pl/course/1/question/7/clientFilesQuestion"
+    page = chevron.render((out / "question.html").read_text(), {"params": data["params"]})
+    assert "{{options.client_files_question_url}}/relu-2-2-2" in page  # what Mustache leaves
+    data["options"]["client_files_question_url"] = url
+    page = space["render"](data, page)
+    sources = re.findall(r'<img src="([^"]+)"', page)
+    assert sources and all(s.startswith(url + "/") for s in sources) and "{{" not in page
+    assert {s.rsplit("/", 1)[1] for s in sources} <= {p.name for p in (out / "clientFilesQuestion").iterdir()}

@@ -5,7 +5,9 @@
 problem as written, or with ``--variants N`` variants 1..N of the seed, drawn from the
 problem's randomize block by nnsolve's own variant machinery), and its ``generate(data)``
 picks one by ``data["variant_seed"]``: each student's variant is one of those, the same one
-every time PrairieLearn regenerates it. Each asked number is a ``pl-number-input`` compared
+every time PrairieLearn regenerates it; its ``render(data, html)`` puts clientFilesQuestion/'s
+URL into the images of that HTML (Mustache does not expand a tag inside a parameter's value,
+and PrairieLearn gives the URL to ``render`` only). Each asked number is a ``pl-number-input`` compared
 ``relabs`` with ``rtol="0"`` and ``atol`` the rule's tolerance of that variant; the question's
 Given values and the worked key (in ``pl-answer-panel``) are that variant's HTML."""
 
@@ -28,17 +30,27 @@ precomputed variant(s), each solved exactly by nnsolve; generate() picks one by 
 import json
 
 VARIANTS = json.loads({variants!r})
+FILES = {files!r}
 
 
 def generate(data):
     v = VARIANTS[int(data["variant_seed"]) % len(VARIANTS)]
     data["params"].update(v["params"])
     data["correct_answers"].update(v["correct_answers"])
+
+
+def render(data, html):
+    # the images of a variant's HTML are inside params, which {{{{{{ }}}}}} inserts as they are:
+    # their clientFilesQuestion/ URL is known here only
+    return html.replace(FILES, data["options"]["client_files_question_url"])
 '''
+
+#: What stands for clientFilesQuestion/'s URL in a variant's HTML, until server.py's render().
+FILES = "{{options.client_files_question_url}}"
 
 
 def _src(name: str) -> str:
-    return "{{options.client_files_question_url}}/" + name
+    return f"{FILES}/{name}"
 
 
 def _variant(it: Item) -> dict:
@@ -86,7 +98,7 @@ def write(items: list[Item], stem: str, seed: int | None) -> list[tuple[str, byt
     images = {n: data for it in items for n, data in it.images}
     files = [(f"{stem}/info.json", (json.dumps(info, indent=2) + "\n").encode("utf-8")),
              (f"{stem}/question.html", question(items).encode("utf-8")),
-             (f"{stem}/server.py", SERVER.format(stem=stem, count=len(items), variants=variants).encode("utf-8"))]
+             (f"{stem}/server.py", SERVER.format(stem=stem, count=len(items), variants=variants, files=FILES).encode("utf-8"))]
     files += [(f"{stem}/clientFilesQuestion/{n}", images[n]) for n in sorted(images)]
     return files
 
