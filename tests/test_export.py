@@ -353,3 +353,15 @@ def test_prairielearn_images_inside_a_variants_html_get_their_url(tmp_path):
     sources = re.findall(r'<img src="([^"]+)"', page)
     assert sources and all(s.startswith(url + "/") for s in sources) and "{{" not in page
     assert {s.rsplit("/", 1)[1] for s in sources} <= {p.name for p in (out / "clientFilesQuestion").iterdir()}
+
+
+def test_a_learning_rules_blanks_are_after_each_epoch(tmp_path):
+    """A learning rule's answers are per epoch (the key's table), but its blanks read "w1 after
+    step 1"; a training run's stay per step."""
+    def labels(stem):
+        text = moodle_questions(export(PROBLEMS / f"{stem}.yaml", "moodle", tmp_path / stem) / f"{stem}-moodle.xml")[1] \
+            .find("questiontext/text").text
+        return re.findall(r"\\text\{ after (\w+) (\d+)\}", text)
+    rule, run = labels("perceptron-or"), labels("xor-2-2-1-training")
+    assert rule and {u for u, _ in rule} == {"epoch"} and rule[0] == ("epoch", "1")
+    assert run and {u for u, _ in run} == {"step"}

@@ -117,6 +117,7 @@ class Section(msgspec.Struct, frozen=True):
     plots: tuple[Plot, ...] = ()
     asked: str = ""  # what the question asks, in words (for the question sheet)
     points: str = ""  # the marks, as written in the problem file ("" when not given)
+    steps: str = "step"  # what an answer's ``step`` counts: a training run's steps, or a learning rule's ``epoch``s
 
 
 class Solution(msgspec.Struct, frozen=True):

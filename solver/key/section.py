@@ -49,7 +49,8 @@ def build_section(w: QuestionWork) -> Section:
     title = q.title or f"Question {w.qi + 1}"
     return Section(q.id, title, q.text or "", tuple(parts), tables + w.extra_tables, tuple(w.final),
                    tuple(w.answers), w.plots, asked_text(w, w.asked()),
-                   written(q.points) if q.points is not None else "")
+                   written(q.points) if q.points is not None else "",
+                   "epoch" if any(rule in q.ask for rule in RULES) else "step")
 
 
 def numeric_parts(w: QuestionWork) -> tuple[list, tuple]:

@@ -97,7 +97,7 @@ def blanks(solution: Solution, rule: Tolerance = Tolerance(), grading=None) -> l
     for si, sec in enumerate(solution.sections):
         for a in filter(asked, sec.answers):
             points = grading.points_for(a.kind, a.of) if grading is not None else Fraction(1)
-            step = f" \\text{{ after step {a.step}}}" if a.step is not None else ""
+            step = f" \\text{{ after {sec.steps} {a.step}}}" if a.step is not None else ""
             elements = (_flat(a.exact, a.shape) if a.shape else [((), a.exact)])
             shown = dict(_flat(a.display, a.shape)) if a.shape else {(): a.display}
             for index, exact in elements:
