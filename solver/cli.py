@@ -248,8 +248,8 @@ def _export_targets() -> list[str]:
               type=click.Path(file_okay=False, path_type=Path), help="Folder for the export.")
 @click.option("--variants", "count", type=click.IntRange(1, 10_000), default=None,
               help="A pool of N variants (the problem's randomize block), one question each.")
-@click.option("--seed", type=click.IntRange(0, 10**18), default=0, show_default=True,
-              help="The variants' seed (with --variants).")
+@click.option("--seed", type=click.IntRange(0, 10**18), default=None,
+              help="The variants' seed (with --variants; default 0).")
 @click.option("--precision", type=click.IntRange(1, 15), default=None,
               help="Significant figures shown (default: the problem's precision).")
 def export(problem, target, outdir, count, seed, precision) -> None:
@@ -258,8 +258,6 @@ def export(problem, target, outdir, count, seed, precision) -> None:
     feedback, the diagrams embedded."""
     from .pipeline import run_export
 
-    if count is None and click.get_current_context().get_parameter_source("seed").name == "COMMANDLINE":
-        raise click.UsageError("--seed: it seeds a pool of variants, so it needs --variants N")
     try:
         written = run_export(problem, target, outdir, count, seed, Options(precision=precision))
     except NNSolveError as err:

@@ -234,20 +234,22 @@ def run_variants(path: Path, outdir: Path, options: Options, count: int | None, 
     return [target for target, _ in files]
 
 
-def run_export(path: Path, target: str, outdir: Path, count: int | None = None, seed: int = 0,
+def run_export(path: Path, target: str, outdir: Path, count: int | None = None, seed: int | None = None,
                options: Options = Options()) -> list[Path]:
     """Export PROBLEM's questions to a learning-management system (``target``, a name of
     :data:`solver.render.exports.EXPORTS`): the problem as written, or with ``count`` its
-    variants ``1..count`` of ``seed`` (one question each); all or nothing.
+    variants ``1..count`` of ``seed`` (default 0; one question each); all or nothing.
 
     Raises:
-        NNSolveError: a bad problem file, ``count`` without a randomize block, a pool
-            whose requirements reject every draw; nothing is written then.
+        NNSolveError: a bad problem file, ``count`` without a randomize block, ``seed``
+            without ``count``, a pool whose requirements reject every draw; nothing is written then.
     """
     from .key.variants import solve_variant, variant
     from .render.exports import EXPORTS, item
 
     file = str(path)
+    if seed is not None and count is None:
+        raise ProblemError("it seeds a pool of variants, so it needs --variants N", file=file, field="--seed")
     data = parse_yaml(read_text(path), file)
     problem = validate(data, file)
     if count is None:
@@ -255,13 +257,13 @@ def run_export(path: Path, target: str, outdir: Path, count: int | None = None, 
     else:
         items = []
         for number in range(1, count + 1):
-            v = variant(data, problem, seed, number, file)
+            v = variant(data, problem, seed or 0, number, file)
             items.append(item(solve_variant(v, f"{path.stem}-{v.code}", options, file), v.problem.grading, v.code))
     if not items[0].blanks:
         raise ProblemError("the questions ask no number to type (only derivations or shapes), so there is "
                            "nothing to grade; export a problem that asks for values", file=file, field="questions")
     files = [(outdir / name, content) for name, content in EXPORTS[target].write(items, path.stem,
-                                                                                  None if count is None else seed)]
+                                                                                  None if count is None else seed or 0)]
     with output_lock(outdir):
         write_all(files)
     return [target for target, _ in files]

@@ -271,7 +271,7 @@ def test_reruns_are_byte_identical(target, tmp_path):
     (["problems/relu-2-2-2.yaml"], "--to"),
     (["problems/softmax-ce-derivation.yaml", "--to", "moodle"], "questions"),
     # --seed alone exported the one problem and ignored it
-    (["problems/relu-2-2-2-variants.yaml", "--to", "moodle", "--seed", "7"], "--seed: it seeds a pool of variants"),
+    (["problems/relu-2-2-2-variants.yaml", "--to", "moodle", "--seed", "7"], "--seed: it seeds a pool of variants, so it needs --variants N"),
 ])
 def test_bad_usage_is_one_line(args, says, tmp_path):
     r = CliRunner().invoke(main, ["export", *[str(ROOT / a) if a.startswith("problems/") else a for a in args],
