@@ -13,7 +13,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..core.errors import listed
-from ..core.numbers import display
+from ..core.numbers import display, normalize
 from ..graph.model import TensorInfo
 from ..graph.tensor_spec import tree_latex
 from ..ops.activations import ACTIVATIONS
@@ -138,7 +138,9 @@ def gradient_norms(w: QuestionWork) -> Table | None:
     cols = [c for c in ("h", "c") if f"{c}_{len(steps)}" in tensors]
     if not steps or not any(adj.get(k, 0) != 0 for k in tensors[f"h_{len(steps)}"].elements):
         return None
-    norms = {(c, s): sp.sqrt(sp.Add(*(adj.get(k, 0) ** 2 for k in tensors[f"{c}_{s}"].elements)))
+    # a ReLU network's gradients are rational and their norms surds (√(179²·2)/500): exact where
+    # rational, else DIGITS-digit Floats, as display() takes them
+    norms = {(c, s): normalize(sp.sqrt(sp.Add(*(adj.get(k, 0) ** 2 for k in tensors[f"{c}_{s}"].elements))))
              for c in cols for s in steps}
     header = ["t"]
     for c in cols:

@@ -39,9 +39,10 @@ def tensor_asked(w: QuestionWork) -> list[TensorInfo]:
 
 
 def users(w: QuestionWork, t: TensorInfo) -> list[TensorInfo]:
-    """The computed tensors whose expressions read ``t``."""
-    reads = w.tensor_reads()
-    return [u for u in w.graph.tensors if t.key in reads.get(u.key, ())]
+    """The computed tensors whose expressions read ``t`` and that reach the loss (a recurrent
+    network's outputs before the step its loss is at do not: their δ is 0, and they pass nothing)."""
+    reads, relevant = w.tensor_reads(), w.graph.relevant
+    return [u for u in w.graph.tensors if t.key in reads.get(u.key, ()) and any(e in relevant for e in u.elements)]
 
 
 def needed(w: QuestionWork, asked: list[TensorInfo]) -> list[TensorInfo]:
