@@ -356,3 +356,30 @@ def test_bad_attention_is_one_line_naming_the_field(tmp_path, node, field, messa
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in run.stderr, run.stderr
     assert str(path) in lines[0] and field in lines[0] and message in lines[0], lines[0]
+
+
+def test_a_key_with_a_float_mask_shared_by_the_batch(tmp_path):
+    """Q, K, V of a batch of 2 and one 2 × 3 float mask for both, its gradient asked: the key
+    stopped with KeyError (0, 0, 0), looking for the mask's element at the batch's index. Now
+    δ^M is δ^S summed over the batch, and the key says so; its values against the reference."""
+    import json
+    import yaml
+    from click.testing import CliRunner
+
+    from solver.cli import main
+
+    path = Path(__file__).resolve().parent / "problems" / "attention-batch-shared-float-mask.yaml"
+    r = CliRunner().invoke(main, ["solve", str(path), "-f", "md", "-f", "json", "-o", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    g = yaml.safe_load(path.read_text(encoding="utf-8"))["graph"]
+    exact = lambda v: [exact(x) for x in v] if isinstance(v, list) else mpf(str(v))  # noqa: E731
+    with mp.workdps(40):
+        leaf = {k: R.array(exact(v)) for k, v in {**g["inputs"], **g["parameters"]}.items()}
+        want = dict(zip("QKVM", attention_back(leaf["T"], leaf["Q"], leaf["K"], leaf["V"], leaf["M"])))
+    doc = json.loads((tmp_path / f"{path.stem}.json").read_text())
+    got = {a["of"]: a["exact"] for q in doc["questions"] for a in q["answers"] if a["kind"] == "gradient"}
+    for name in "QKVM":
+        for x, y in zip(np.asarray(got[name], dtype=object).reshape(-1), np.asarray(want[name]).reshape(-1)):
+            assert abs(mpf(x) - mpf(y)) < mpf(10) ** -25, name
+    md = (tmp_path / f"{path.stem}.md").read_text(encoding="utf-8")
+    assert r"the mask is added to the scores of every batch element, so $\delta^{M}$ is $\delta^{S}$ summed" in md

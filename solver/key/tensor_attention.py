@@ -183,8 +183,9 @@ def attention_backward(w: QuestionWork, t: TensorInfo, readers: list[TensorInfo]
     d_out, d_attn, rows, d_score = x.backward
     names = [a.latex if (a := g_t(w, r)) else "" for r in u.tree.args]
     lead = (0,) * len(lead_shape)
+    own = (0,) * (len(t.shape) - 2)  # t's own leading axes: a float mask may be shared by the batch
     at = dict(zip(indices(t.shape), t.elements))
-    worked = next((r for r in range(t.shape[-2]) if w.grads.adjoint.get(at[lead + (r, 0)], 0) != 0), 0)
+    worked = next((r for r in range(t.shape[-2]) if w.grads.adjoint.get(at[own + (r, 0)], 0) != 0), 0)
     eqs: list[Equation] = []
     mark = ("attention intermediates", u.key)
     if i != 2 and mark not in w.shown_before:
@@ -210,21 +211,24 @@ def attention_backward(w: QuestionWork, t: TensorInfo, readers: list[TensorInfo]
     elif i == 2:  # δ^V_{jc} = Σ_r A_{rj} δ^O_{rc}
         pairs = [(lead + (r, worked), lead + (r, 0), None, None) for r in range(n_q)]
         rule = rf"$\delta^{{{t.latex}}} = {x.a_name}^\top {d_o}$"
+    elif len(own) < len(lead):  # a mask broadcast over the batch gathers every batch element's δ^S
+        pairs, rule = [], (rf"the mask is added to the scores of every batch element, so "
+                           rf"$\delta^{{{t.latex}}}$ is ${d_s}$ summed over the batch axes")
     else:
         pairs, rule = [], rf"the mask is added to the scores, so $\delta^{{{t.latex}}} = {d_s}$"
-    lhs = name(at[lead + (worked, 0)])
+    lhs = name(at[own + (worked, 0)])
     if pairs and i in (0, 1):
         other = 1 - i
         syms = " + ".join(f"{x.element(d_s, x.shape, s)} {x.arg_latex(other, o)}" for s, o, _, _ in pairs)
         shown = [(display(v, digits), x.shown(other, o)) for _, o, v, _ in pairs]
         nums = " + ".join(f"{_num(a)}{_num(b)}" for a, b in shown)
         eqs.append(_element(w, lhs, rf"\frac{{{syms}}}{{{root}}}", rf"\frac{{{nums}}}{{{root}}}", shown,
-                            at[lead + (worked, 0)]))
+                            at[own + (worked, 0)]))
     elif i == 2:
         syms = " + ".join(f"{x.element(x.a_name, x.shape, a)} {x.element(d_o, u.shape, o)}" for a, o, _, _ in pairs)
         shown = [(display(x.a_val[x.at[a]], digits), display(d_out[o], digits)) for a, o, _, _ in pairs]
         nums = " + ".join(f"{_num(a)}{_num(b)}" for a, b in shown)
-        eqs.append(_element(w, lhs, syms, nums, shown, at[lead + (worked, 0)]))
+        eqs.append(_element(w, lhs, syms, nums, shown, at[own + (worked, 0)]))
     steps = "" if i == 2 else (rf"$\delta^{{{x.a_name}}} = {d_o}\, {names[2]}^\top$, then the softmax by rows "
                                rf"($s_r = \sum_k {d_a}_{{rk}} {x.a_name}_{{rk}}$, ${d_s}_r = {x.a_name}_r \odot "
                                rf"({d_a}_r - s_r)$), then ")
