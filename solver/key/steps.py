@@ -252,12 +252,20 @@ class StepBuilder:
         return parts
 
     def shortcut(self, logit: str, prob: str, target: str) -> Equation:
-        """∂L/∂o_k = p_k − y_k for softmax followed by cross-entropy."""
+        """∂L/∂o_k = p_k − y_k for softmax followed by cross-entropy; in a batch, the example's
+        loss L⁽ⁿ⁾ is one term of L: ∂L/∂o_k = ∂L/∂L⁽ⁿ⁾ (p_k − y_k) (½ of it for a mean of two)."""
         expr = sp.Add(sym(prob), sp.Mul(-1, sym(target), evaluate=False), evaluate=False)
         sub, exact = self.subst(expr)
         value = self.show(self.grads.adjoint[logit])
-        return Equation(self.d(self.graph.loss, logit), (
-            ("=", self.tex(expr)), ("=" if exact else r"\approx", sub), (value.relation, value.latex)))
+        loss = self.graph.loss
+        ce = next((c for c in self.graph.children[prob] if self.graph.by_key[c].kind == "loss"), loss)
+        if ce == loss:
+            return Equation(self.d(loss, logit), (
+                ("=", self.tex(expr)), ("=" if exact else r"\approx", sub), (value.relation, value.latex)))
+        share = self.show(self.grads.adjoint[ce])
+        return Equation(self.d(loss, logit), (
+            ("=", rf"{self.d(loss, ce)} \left({self.tex(expr)}\right)"),
+            ("=" if exact and share.exact else r"\approx", f"({share.latex})({sub})"), (value.relation, value.latex)))
 
     def update(self, key: str, rate: sp.Expr, new: sp.Expr) -> Equation:
         """``w ← 0.4 − (0.1)(−0.36) = 0.436`` (the rule w ← w − η ∂L/∂w is stated once)."""

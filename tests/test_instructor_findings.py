@@ -1,0 +1,35 @@
+"""Keys of instructors' own problems (two exploratory sessions, 2026-12-04) that printed
+something false while every number in the answers JSON was right."""
+
+from __future__ import annotations
+
+import json
+import re
+from fractions import Fraction
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from solver.cli import main
+
+HERE = Path(__file__).resolve().parent
+
+
+def _solve(path: Path, tmp: Path, *more: str) -> tuple[str, dict]:
+    r = CliRunner().invoke(main, ["solve", str(path), "-f", "md", "-f", "json", "-o", str(tmp), *more])
+    assert r.exit_code == 0, r.output
+    return (tmp / f"{path.stem}.md").read_text(encoding="utf-8"), json.loads((tmp / f"{path.stem}.json").read_text())
+
+
+def test_the_softmax_shortcut_in_a_batch_carries_the_examples_share(tmp_path):
+    """A batch of two, cross-entropy averaged: the key wrote ∂L/∂z = o − y ≈ 0.3485 − 1 ≈ −0.3257,
+    an equation that is false (the value is ½(o − y)). The share ∂L/∂L⁽ⁿ⁾ is now written."""
+    md, doc = _solve(HERE / "problems" / "softmax-ce-batch-adam.yaml", tmp_path)
+    found = re.findall(r"\\frac\{\\partial L\}\{\\partial z_\{o_\{(\d)\}\}\^\{\[(\d)\]\}\} &= \\frac\{\\partial L\}"
+                       r"\{\\partial L\^\{\[\2\]\}\} \\left\(o_\{\1\}\^\{\[\2\]\} - y_\{\1\}\^\{\[\2\]\}\\right\) "
+                       r"\\approx \(0\.5\)\(([0-9.]+) - ([01])\)", md)
+    assert len(found) == 6  # three classes, two examples
+    grads = {a["of"]: Fraction(a["exact"]) if "/" in a["exact"] else Fraction(a["exact"])
+             for q in doc["questions"][:1] for a in q["answers"] if a["kind"] == "gradient"}
+    for k, n, p, y in found:
+        assert abs(Fraction(p) - int(y) - 2 * grads[f"z_o{k}#{n}"]) <= Fraction(1, 10**4)
