@@ -33,3 +33,32 @@ def test_the_softmax_shortcut_in_a_batch_carries_the_examples_share(tmp_path):
              for q in doc["questions"][:1] for a in q["answers"] if a["kind"] == "gradient"}
     for k, n, p, y in found:
         assert abs(Fraction(p) - int(y) - 2 * grads[f"z_o{k}#{n}"]) <= Fraction(1, 10**4)
+
+
+TWO_LOSSES = """title: "Two losses with equal gradients"
+network:
+  inputs: {x1: 1, x2: 2}
+  layers:
+    - {units: 1, activation: linear, weights: [[0.1, 0.2]], bias: 0}
+questions:
+  - {id: a, ask: [forward, loss, gradients], loss: sse, target: [0]}
+  - {id: b, ask: [loss, gradients], loss: half_sse, target: [-0.5]}
+"""
+
+
+def test_gradients_equal_by_chance_under_another_loss_are_derived_again(tmp_path):
+    """o = 0.5: 2(o − 0) = 1 under Question 1's squared error and o − (−0.5) = 1 under Question
+    2's half squared error. Question 2 said "From Question 1: ∂L/∂W = [1 2], ∂L/∂b = 1" (another
+    loss's derivation) and left its asked gradients out of its final answers."""
+    path = tmp_path / "two-losses.yaml"
+    path.write_text(TWO_LOSSES, encoding="utf-8")
+    md, doc = _solve(path, tmp_path)
+    second = md.split("## Question 2")[1]
+    backward, final = second.split("### Backward pass")[1].split("### Final answers")
+    assert "From Question 1" not in backward
+    assert r"\frac{\partial L}{\partial w_{1}} &= \frac{\partial L}{\partial o_{1}} \frac{\partial o_{1}}{\partial w_{1}}" \
+        in backward
+    assert r"\frac{\partial L}{\partial o_{1}} &= o_{1} - y_{1} = 0.5 - (-0.5) = 1" in backward
+    assert r"\frac{\partial L}{\partial b_{1}} & = 1" in final and r"\partial W^{(1)}} & = " in final
+    assert [a["exact"] for a in doc["questions"][1]["answers"] if a["kind"] == "gradient" and not a.get("upstream")] \
+        == ["1", "2", "1"]

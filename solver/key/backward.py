@@ -18,7 +18,8 @@ from .sweep import graph_backward
 def backward_part(w: QuestionWork, asked: list[str]) -> Part:
     g, sb = w.graph, w.sb
     loss = g.loss
-    marks = {("gradient", k, exact_text(w.grads.adjoint.get(k, 0))) for k in asked}
+    same = w.loss_identity()
+    marks = {("gradient", k, exact_text(w.grads.adjoint.get(k, 0)), same) for k in asked}
     if marks <= w.shown_before and w.style != "graph":
         # Built in full for :mod:`.recap` to refer back to; answered as before (the asked gradients).
         n_answers, n_final = len(w.answers), len(w.final)

@@ -104,10 +104,12 @@ def _gradient_title(eqs: list[Equation]) -> str:
     return f"Gradient{'s' if len(names) > 1 else ''} with respect to " + ", ".join(f"${n}$" for n in names)
 
 
-def _filter_part(part: Part, derived: Derived, here: str):
+def _filter_part(part: Part, derived: Derived, here: str, scope=None):
     """The part's blocks without what was shown before; the equations dropped, with
     where they were derived; which kept blocks are only headings (kept when an
-    equation follows)."""
+    equation follows). ``scope``, when not ``None``, is part of what makes an equation the
+    same as one shown before (the loss, for the backward pass: ∂L/∂o₁ = 1 under two losses
+    is two derivations)."""
     blocks, dropped, headings, whole = [], [], set(), []
     for b in part.blocks:
         if b.kind == "recap":
@@ -118,7 +120,8 @@ def _filter_part(part: Part, derived: Derived, here: str):
             if not eq.lhs and anchor_dropped:  # rows beneath a recalled line lose their indent
                 eq = replace(eq, parts=tuple((rel, tex.removeprefix("\\qquad ")) for rel, tex in eq.parts))
                 rewritten = True
-            origin = derived.first(derived.equations, (eq.lhs, eq.parts), here)
+            origin = derived.first(derived.equations, (eq.lhs, eq.parts) if scope is None else (eq.lhs, eq.parts, scope),
+                                   here)
             if origin is None:
                 eqs.append(eq)
             else:
@@ -162,7 +165,8 @@ def _filter_part(part: Part, derived: Derived, here: str):
 
 
 def refer_back(parts: list[Part], derived: Derived, here: str, asked: set[str],
-               recall: Callable[[list[Equation]], list[str]], loss_asked: bool, loss_name: str = "L") -> list[Part]:
+               recall: Callable[[list[Equation]], list[str]], loss_asked: bool, loss_name: str = "L",
+               scopes: dict | None = None) -> list[Part]:
     """``parts`` without what an earlier question (or an earlier part of this one)
     derived; at the top of each part, one "From <question>" line per earlier question
     with the values the rest of this question uses.
@@ -177,8 +181,11 @@ def refer_back(parts: list[Part], derived: Derived, here: str, asked: set[str],
             as one matrix when all of them are recalled).
         loss_asked: whether the question asks for the loss (else the loss is not recalled).
         loss_name: the loss's LaTeX name.
+        scopes: by part heading, what else an equation of that part must share with one shown
+            before to be recalled (see :func:`_filter_part`).
     """
-    filtered = [(p, *_filter_part(p, derived, here)) for p in parts]
+    scopes = scopes or {}
+    filtered = [(p, *_filter_part(p, derived, here, scopes.get(p.heading))) for p in parts]
     used: list[str] = []  # everything the kept blocks write, joined when first asked (not when nothing is dropped)
 
     def needed(lhs: str) -> bool:

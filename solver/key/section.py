@@ -99,7 +99,8 @@ def numeric_parts(w: QuestionWork) -> tuple[list, tuple]:
     kinks = notes(w)
     if kinks:
         parts.append(Part("Notes", tuple(kinks)))
-    parts = refer_back(parts, w.derived, w.label, *_recall(w, asked), "loss" in q.ask, w.out)
+    parts = refer_back(parts, w.derived, w.label, *_recall(w, asked), "loss" in q.ask, w.out,
+                       {"Backward pass": w.loss_identity()} if w.graph is not None and w.graph.loss else None)
     return parts, ((table,) if table else ())
 
 

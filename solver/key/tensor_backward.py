@@ -108,7 +108,7 @@ def tensor_backward_part(w: QuestionWork) -> Part:
     g = w.graph
     asked = tensor_asked(w)
     value_of = lambda k: w.grads.adjoint.get(k, sp.Integer(0))  # noqa: E731
-    marks = {("tensor gradient", t.key, tuple(str(value_of(k)) for k in t.elements)) for t in asked}
+    marks = {("tensor gradient", t.key, tuple(str(value_of(k)) for k in t.elements), w.loss_identity()) for t in asked}
     if marks <= w.shown_before:  # an earlier question derived them: stated, not derived again
         eqs = [e for t in asked for e in tensor_equations(partial(w.out, t.latex), t, value_of, w.digits)]
         w.answers.extend(_answer(w, t, value_of, upstream=False) for t in asked)
