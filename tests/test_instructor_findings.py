@@ -62,3 +62,37 @@ def test_gradients_equal_by_chance_under_another_loss_are_derived_again(tmp_path
     assert r"\frac{\partial L}{\partial b_{1}} & = 1" in final and r"\partial W^{(1)}} & = " in final
     assert [a["exact"] for a in doc["questions"][1]["answers"] if a["kind"] == "gradient" and not a.get("upstream")] \
         == ["1", "2", "1"]
+
+
+ROOT = HERE.parent
+
+
+def _sheet(stem: str, tmp: Path, fmt: str = "md") -> str:
+    r = CliRunner().invoke(main, ["solve", str(ROOT / "problems" / f"{stem}.yaml"), "-f", fmt, "--sheet", "questions",
+                                  "-o", str(tmp)])
+    assert r.exit_code == 0, r.output
+    return (tmp / f"{stem}-questions.{fmt}").read_text(encoding="utf-8")
+
+
+def test_the_stages_on_a_question_sheet_give_the_keyword_arguments(tmp_path):
+    """The question sheet's statement read "Z = conv2d(X, K, b)", "P = maxpool(H)",
+    "O = attention(Q, K, V, M)": a student could not tell the padding, the pooling window or
+    whether M is a boolean or an added float mask (only the key said). A recurrent network's
+    steps (select's index is in x₂ already) say nothing more."""
+    conv = _sheet("conv-relu-maxpool", tmp_path)
+    assert (r"$Z = \operatorname{conv2d}(X, K, b)$ ($\text{padding} = 1$), $H = \operatorname{ReLU}(Z)$, "
+            r"$P = \operatorname{maxpool}(H)$ ($\text{kernel} = 2$, $\text{stride} = 2$)") in conv
+    assert r"$O = \operatorname{attention}(Q, K, V, M)$ ($\text{boolean} = 1$)" in _sheet("attention-masked", tmp_path)
+    rnn = _sheet("rnn-elman", tmp_path)
+    assert "Stages:" in rnn and r"\text{index}" not in rnn
+
+
+def test_html_text_shows_tex_escaped_underscores_as_underscores(tmp_path):
+    """"step\\_at\\_zero" and "attn\\_mask" (TeX's escapes, right in LaTeX and Markdown) showed
+    their backslashes in the HTML keys; "start\\_dim" in a \\text{} did too."""
+    page = _sheet("perceptron-or", tmp_path, "html")
+    r = CliRunner().invoke(main, ["solve", str(ROOT / "problems" / "perceptron-or.yaml"), "-f", "html",
+                                  "-o", str(tmp_path / "k")])
+    assert r.exit_code == 0
+    key = (tmp_path / "k" / "perceptron-or.html").read_text(encoding="utf-8")
+    assert "(step_at_zero, the default)" in key and "\\_" not in re.sub(r'alttext="[^"]*"', "", key + page)

@@ -111,10 +111,40 @@ def _tensor_given(graph: Graph) -> tuple[Block, ...]:
             eqs = tensor_equations(t.latex, t, graph.by_key_values.__getitem__, 30)
             blocks.append(Block("given", f"{title[:-1]} ${t.latex}$" + (f" (${shape}$)" if shape else ""), "",
                                 tuple(eqs)))
-    stages = ", ".join(f"${definition_of(graph, t)}$" for t in graph.tensors if t.tree is not None)
+    stages = ", ".join(f"${definition_of(graph, t)}${_keywords(t.tree)}" for t in graph.tensors if t.tree is not None)
     out = next(t for t in graph.tensors if t.kind == "output")
     blocks.append(Block("given", "Stages", stages + f"; the output is ${out.latex}$."))
     return tuple(blocks)
+
+
+def _keyword_text(value) -> str:
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(map(_keyword_text, value)) + "]"
+    return written(value) if isinstance(value, sp.Rational) else str(value)
+
+
+def _keywords(tree) -> str:
+    """`` (stride=2, padding=1)``: the keyword arguments of a stage's operations that its
+    LaTeX does not show (the stages are the question sheet's statement: without them a
+    student could not tell a dilation, a dropout's p or a boolean mask), those that differ
+    from the default, and a pooling's kernel always (PyTorch has no default for it)."""
+    from ..problem.tensor_expressions import Apply
+
+    found = []
+
+    def walk(t) -> None:
+        if isinstance(t, Apply):
+            for a in t.args:
+                walk(a)
+            kw = [rf"$\text{{{k.name.replace('_', chr(92) + '_')}}} = {_keyword_text(t.kwargs[k.name])}$" for k in t.op.keywords
+                  if not k.in_latex and t.kwargs.get(k.name) is not None
+                  and (t.kwargs[k.name] != k.default or k.name == "kernel")]
+            if kw:
+                found.append((t.op.name, kw))
+    walk(tree)
+    if len(found) == 1:
+        return " (" + ", ".join(found[0][1]) + ")"
+    return " (" + "; ".join(f"{name}: {', '.join(kw)}" for name, kw in found) + ")" if found else ""  # noqa: E501
 
 
 def _graph_given(problem: Problem, graph: Graph, digits: int) -> tuple[Block, ...]:

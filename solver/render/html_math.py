@@ -40,8 +40,8 @@ def _latex(tex: str) -> str:
     which latex2mathml makes it, it stands far above a letter in a text font)."""
     for old, new in _REWRITES:
         tex = tex.replace(old, new)
-    pieces = _TEXT.split(tex)
-    return "".join(p if i % 2 else p.replace("'", r"\prime ") for i, p in enumerate(pieces)).strip()
+    pieces = _TEXT.split(tex)  # in \text{…}, TeX's escaped underscore is the character (start\_dim)
+    return "".join(p.replace("\\_", "_") if i % 2 else p.replace("'", r"\prime ") for i, p in enumerate(pieces)).strip()
 
 
 @lru_cache(maxsize=8192)
@@ -62,8 +62,11 @@ def mathml(tex: str, display: bool = False) -> str:
 
 
 def _text(text: str) -> str:
-    """Plain text as HTML: escaped, TeX's dashes and ``~`` as the characters they print."""
+    """Plain text as HTML: escaped, TeX's dashes, ``~`` and escaped ``_ % & #`` as the
+    characters they print (``attn\\_mask``)."""
     text = text.replace("---", "\u2014").replace("--", "\u2013").replace("~", "\u00a0")
+    for char in "_%&#":
+        text = text.replace("\\" + char, char)
     return html.escape(text, quote=False)
 
 

@@ -129,12 +129,14 @@ def from_nested(value, name: str) -> STensor:
 class Keyword(msgspec.Struct, frozen=True):
     """A keyword argument of an operation: its name, default, and what it accepts
     (``int`` ≥ ``least``, a list of ints with ``kind='shape'``, an axis, or with
-    ``kind='number'`` a number read exactly)."""
+    ``kind='number'`` a number read exactly); ``in_latex`` when the operation's LaTeX
+    shows it (``x_{2}`` for ``select(x, index=1)``), else the statement lists it."""
 
     name: str
     default: object = None
     kind: str = "int"
     least: int = 0
+    in_latex: bool = False
 
 
 class TensorOp(msgspec.Struct, frozen=True):

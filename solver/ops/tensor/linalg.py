@@ -139,7 +139,7 @@ def _select_latex(a, kw) -> str:
     return f"{head}_{{{kw['index'] + 1}}}"
 
 
-SELECT = TensorOp("select", (1, 1), _select, _select_latex, keywords=(Keyword("index", 0, "axis"),),
+SELECT = TensorOp("select", (1, 1), _select, _select_latex, keywords=(Keyword("index", 0, "axis", in_latex=True),),
                   source="torch.select(input, 0, index)",
                   note="$x_t$ is row $t$ of $x$ (counted from 1 in the key, from 0 in `index`).")
 CONCAT = TensorOp("concat", (2, None), _concat, lambda a, kw: r"\left[" + ",\\ ".join(a) + r"\right]",

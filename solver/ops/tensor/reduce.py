@@ -60,7 +60,7 @@ def reduction(name: str, combine: Callable[[list[sp.Expr]], sp.Expr], latex: str
     def tex(a, kw) -> str:
         sub = "" if kw["axis"] is None else f"_{{\\text{{axis}}={kw['axis']}}}"
         return applied(latex + sub, a[0])
-    return TensorOp(name, (1, 1), apply, tex, keywords=(Keyword("axis", None, "axis"),), note=note,
+    return TensorOp(name, (1, 1), apply, tex, keywords=(Keyword("axis", None, "axis", in_latex=True),), note=note,
                     source=f"torch.{name}")
 
 
