@@ -136,15 +136,15 @@ def _keywords(tree) -> str:
         if isinstance(t, Apply):
             for a in t.args:
                 walk(a)
-            kw = [rf"$\text{{{k.name.replace('_', chr(92) + '_')}}} = {_keyword_text(t.kwargs[k.name])}$" for k in t.op.keywords
-                  if not k.in_latex and t.kwargs.get(k.name) is not None
+            kw = [rf"$\text{{{k.name.replace('_', chr(92) + '_')}}} = {_keyword_text(t.kwargs[k.name])}$"
+                  for k in t.op.keywords if not k.in_latex and t.kwargs.get(k.name) is not None
                   and (t.kwargs[k.name] != k.default or k.name == "kernel")]
             if kw:
                 found.append((t.op.name, kw))
     walk(tree)
     if len(found) == 1:
         return " (" + ", ".join(found[0][1]) + ")"
-    return " (" + "; ".join(f"{name}: {', '.join(kw)}" for name, kw in found) + ")" if found else ""  # noqa: E501
+    return " (" + "; ".join(f"{name}: {', '.join(kw)}" for name, kw in found) + ")" if found else ""
 
 
 def _graph_given(problem: Problem, graph: Graph, digits: int) -> tuple[Block, ...]:

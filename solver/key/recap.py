@@ -120,8 +120,8 @@ def _filter_part(part: Part, derived: Derived, here: str, scope=None):
             if not eq.lhs and anchor_dropped:  # rows beneath a recalled line lose their indent
                 eq = replace(eq, parts=tuple((rel, tex.removeprefix("\\qquad ")) for rel, tex in eq.parts))
                 rewritten = True
-            origin = derived.first(derived.equations, (eq.lhs, eq.parts) if scope is None else (eq.lhs, eq.parts, scope),
-                                   here)
+            sig = (eq.lhs, eq.parts) if scope is None else (eq.lhs, eq.parts, scope)
+            origin = derived.first(derived.equations, sig, here)
             if origin is None:
                 eqs.append(eq)
             else:
