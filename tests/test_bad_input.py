@@ -211,6 +211,9 @@ CASES = [
     ("rnn-after-dense.yaml", "network.layers[0]", "a dense layer cannot come before a recurrent layer"),
     ("gru-cell-state.yaml", "network.layers[0].initial_state", "only an lstm has a cell state c (a gru has h only)"),
     ("rnn-cross-entropy-linear.yaml", "loss", "cross-entropy needs probabilities: give the output layer a softmax"),
+    # a graph's masks, as the network's dropout layer's (a 2 was a multiplier; PyTorch reads a boolean 2 as 1)
+    ("graph-dropout-mask-not-binary.yaml", "graph.nodes.L", "dropout(): a mask holds only 0s and 1s (D has 2)"),
+    ("attention-boolean-mask-not-binary.yaml", "graph.nodes.O", "attention(): a mask holds only 0s and 1s (D has 2)"),
 ]
 
 #: Every bad file fails within this many seconds (no hang, however hostile).

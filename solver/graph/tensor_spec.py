@@ -141,6 +141,7 @@ def build_tensor_graph(problem, question, file: str | None = None, topological=N
             raise ProblemError(str(exc), file=file, field=f"graph.nodes.{k}") from None
     if spec.output not in trees:
         raise ProblemError(f"the output '{spec.output}' is not one of the nodes", file=file, field="graph.output")
+    _check_masks(trees, {k: v for k, _, v, _ in leaves}, file)
     order = topological({k: sorted(dependencies(t) & set(trees)) for k, t in trees.items()}, file)
     stages = [(k, trees[k], spec.nodes[k], f"graph.nodes.{k}") for k in order]
     output = spec.output
@@ -151,6 +152,38 @@ def build_tensor_graph(problem, question, file: str | None = None, topological=N
         stages.append((output, Apply(op, (Ref(spec.output),), (("axis", None),)), "", "graph.batch"))
     scalar = any(a in question.ask for a in ("gradients", "update", "train"))
     return check_training(assemble(leaves, stages, names, output, scalar, file, "graph.output"), problem, file)
+
+
+def _check_masks(trees: dict, values: dict, file: str | None) -> None:
+    """A dropout's mask and a boolean attention mask (``boolean=1``) given as an input or a
+    parameter hold only 0s and 1s, as the network's dropout layer's must: a 2 was used as a
+    multiplier, where PyTorch's boolean mask would read it as "attend".
+
+    Raises:
+        ProblemError: naming the node and the mask.
+    """
+    def walk(k, t) -> None:
+        if not isinstance(t, Apply):
+            return
+        for a in t.args:
+            walk(k, a)
+        i = 1 if t.op.name == "dropout" else 3 if t.op.name == "attention" and t.kwargs.get("boolean") else None
+        mask = t.args[i] if i is not None and i < len(t.args) else None
+        if isinstance(mask, Ref) and mask.name in values:
+            bad = next((v for v in _flat(values[mask.name]) if v not in (0, 1)), None)
+            if bad is not None:
+                raise ProblemError(f"{t.op.name}(): a mask holds only 0s and 1s ({mask.name} has "
+                                   f"{written_latex(sp.sympify(bad))})", file=file, field=f"graph.nodes.{k}")
+    for k, tree in trees.items():
+        walk(k, tree)
+
+
+def _flat(value):
+    if isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _flat(v)
+    else:
+        yield value
 
 
 #: At most this many elements in all the tensors of a problem.
