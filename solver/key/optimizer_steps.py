@@ -105,23 +105,32 @@ def step_blocks(b, opt: Settings, t: int, params: list[str], w: dict, g: dict, s
     return [Block("update", f"Step {t} in full", text, tuple(single)), *blocks], new
 
 
+def _first_only(opt: Settings) -> list:
+    """The lines step 1 writes otherwise than a later step, each against the line in its place
+    (AdamW writes two lines of w: its decay, then its step, the same at every step)."""
+    first, later = opt.optimizer.lines(opt.hp, True), opt.optimizer.lines(opt.hp, False)
+    if len(first) != len(later):
+        names = {x.name: x for x in later}
+        return [x for x in first if names.get(x.name) != x]
+    return [x for x, y in zip(first, later) if x != y]
+
+
 def first_note(opt: Settings, names: dict | None = None) -> str:
     """The optimizer's note on step 1, and the lines that step 1 writes otherwise (the
     symbols respelled by ``names``, :func:`step_names`)."""
     names = names or {}
-    later = {x.name: x for x in opt.optimizer.lines(opt.hp, False)}
-    other = [f"${x.lhs(names)} {x.op} {x.latex(names=names)}$" for x in opt.optimizer.lines(opt.hp, True)
-             if later.get(x.name) != x]
+    other = [f"${x.lhs(names)} {x.op} {x.latex(names=names)}$" for x in _first_only(opt)]
     note = opt.optimizer.first_note({**opt.optimizer.spellings(opt.hp), **names})
-    return note + (f" At step 1, {', '.join(other)} (no dampening)." if other else "")
+    why = " (no dampening)" if "dampening" in opt.hp else ""
+    return note + (f" At step 1, {', '.join(other)}{why}." if other else "")
 
 
 def formulas(opt: Settings, skip=("w", "g"), names: dict | None = None) -> str:
     """The lines of a later step other than ``skip``, inline, and those that differ at step 1."""
     later = {x.name: x for x in opt.optimizer.lines(opt.hp, False)}
     out = [f"${x.lhs(names)} {x.op} {x.latex(names=names)}$" for x in later.values() if x.name not in skip]
-    out += [f"(at step 1: ${x.lhs(names)} {x.op} {x.latex(names=names)}$)" for x in opt.optimizer.lines(opt.hp, True)
-            if x.name not in skip and later.get(x.name) != x]
+    out += [f"(at step 1: ${x.lhs(names)} {x.op} {x.latex(names=names)}$)" for x in _first_only(opt)
+            if x.name not in skip]
     return ", ".join(out)
 
 
