@@ -83,15 +83,18 @@ def step_blocks(b, opt: Settings, t: int, params: list[str], w: dict, g: dict, s
         rows = line_values(opt, t, w[k], g[k], state.get(k, {}))
         eqs = []
         for line, reads, value in rows:
-            shown = {**hp_shown, **{n: display(v, digits).latex for n, v in reads.items()}}
+            read = {n: display(v, digits) for n, v in reads.items()}
+            shown = {**hp_shown, **{n: s.latex for n, s in read.items()}}
             lhs = latex[k] if line.name == "w" else line.lhs(renamed)
             symbolic = line.latex(names={"w": latex[k], **renamed})
             substituted = line.latex(shown)
             result = display(value, digits)
             parts = [(line.op, symbolic)]
-            if substituted != symbolic:
-                parts.append(("=", substituted))
-            if result.latex != substituted:
+            if result.latex == substituted:  # buf ← g ≈ 0.05557: the value itself, as rounded as it is
+                parts.append((result.relation, substituted))
+            else:  # "=" only where every number substituted is exact, as the other steps write it
+                if substituted != symbolic:
+                    parts.append(("=" if all(s.exact for s in read.values()) else r"\approx", substituted))
                 parts.append((result.relation, result.latex))
             eqs.append(Equation(lhs, tuple(parts)))
         new[k] = rows[-1][2]
