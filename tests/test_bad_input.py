@@ -214,6 +214,9 @@ CASES = [
     # a graph's masks, as the network's dropout layer's (a 2 was a multiplier; PyTorch reads a boolean 2 as 1)
     ("graph-dropout-mask-not-binary.yaml", "graph.nodes.L", "dropout(): a mask holds only 0s and 1s (D has 2)"),
     ("attention-boolean-mask-not-binary.yaml", "graph.nodes.O", "attention(): a mask holds only 0s and 1s (D has 2)"),
+    # torch.optim.SGD ignores it; the key showed a τ that no formula used
+    ("sgd-dampening-without-momentum.yaml", "questions[0].optimizer.dampening",
+     "it damps the momentum buffer, so it needs momentum > 0 (momentum is 0)"),
 ]
 
 #: Every bad file fails within this many seconds (no hang, however hostile).

@@ -36,6 +36,8 @@ def _lines(hp: dict, first: bool) -> tuple[Line, ...]:
 def _check(hp: dict) -> str | None:
     if hp.get("nesterov", False) and (not hp.get("momentum", 0) or hp.get("dampening", 0)):
         return "nesterov: Nesterov momentum needs momentum > 0 and dampening 0 (as torch.optim.SGD)"
+    if hp.get("dampening", 0) and not hp.get("momentum", 0):  # torch ignores it; the key would show an unused τ
+        return "dampening: it damps the momentum buffer, so it needs momentum > 0 (momentum is 0)"
     return None
 
 
