@@ -96,3 +96,33 @@ def test_html_text_shows_tex_escaped_underscores_as_underscores(tmp_path):
     assert r.exit_code == 0
     key = (tmp_path / "k" / "perceptron-or.html").read_text(encoding="utf-8")
     assert "(step_at_zero, the default)" in key and "\\_" not in re.sub(r'alttext="[^"]*"', "", key + page)
+
+
+TIES = """title: "Ties"
+graph:
+  inputs:
+    A: [[1, 3, 3], [2, 0, 2]]
+    B: [[1, 0, 3], [2, 0, 1]]
+  parameters:
+    w: 1
+  nodes:
+    m: max(A)
+    E: max(A, B)
+    L: (m + sum(E)) * w
+  output: L
+questions:
+  - {id: q1, ask: [forward, gradients], gradients: [w]}
+"""
+
+
+def test_the_tie_rules_say_where_pytorch_differs(tmp_path):
+    """"As PyTorch's max(dim) does" stood beside max(A) and the elementwise max(A, B), whose
+    PyTorch functions (torch.max(A), torch.maximum) share a tie equally: a teacher checking
+    with them got other numbers."""
+    path = tmp_path / "ties.yaml"
+    path.write_text(TIES, encoding="utf-8")
+    md, _ = _solve(path, tmp_path)
+    assert ("goes to the first element that attains it (row-major), as PyTorch's max(A, dim) does "
+            "(torch.max(A) without dim, and torch.amax, share it equally among the tied elements instead)") in md
+    assert ("at a tie the gradient goes to the first argument that attains it (PyTorch's torch.maximum shares it "
+            "equally between them instead)") in md

@@ -96,7 +96,7 @@ def extremum_op(name: str, fn: Callable[..., sp.Expr]) -> TensorOp:
         return STensor(shape, tuple(fn(*xs) for xs in zip(*(t.data for t in ts))))
     return TensorOp(name, (2, None), apply, lambda a, kw: applied(rf"\{name}", ", ".join(a)),
                     note=f"Elementwise {name}imum; at a tie the gradient goes to the first argument that "
-                         f"attains it, as PyTorch's {name}(dim) does.")
+                         f"attains it (PyTorch's torch.{name}imum shares it equally between them instead).")
 
 #: The operations of this module called by name in expressions (found by :mod:`solver.ops.tensor`).
 OPS: tuple[TensorOp, ...] = ()

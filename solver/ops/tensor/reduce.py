@@ -69,7 +69,8 @@ def extremum_reduction(name: str, fn: Callable[..., sp.Expr]) -> TensorOp:
         return xs[0] if len(xs) == 1 else fn(*xs)
     return reduction(name, combine, rf"\{name}",
                      note=f"At a tie the gradient of the {name}imum goes to the first element that attains it "
-                          f"(row-major), as PyTorch's {name}(dim) does.")
+                          f"(row-major), as PyTorch's {name}(A, dim) does (torch.{name}(A) without dim, and "
+                          f"torch.a{name}, share it equally among the tied elements instead).")
 
 
 def _softmax(args, kw) -> STensor:
