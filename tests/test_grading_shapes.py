@@ -79,6 +79,7 @@ def test_a_list_for_one_number_is_wrong_with_the_reason(tmp_path):
 def test_a_0_based_element_name_is_refused(tmp_path):
     r, _ = _grade(tmp_path, ATTENTION, [["a", "q1", "Q[0,0]", "1"]])
     assert r.exit_code == 2 and "of: 'Q[0,0]' is not an answer of question q1" in r.output
+    assert "(elements are numbered from 1, as the key writes them: Q[1,1])" in r.output
 
 
 def test_error_carried_forward_through_a_tensor_names_elements_from_1(tmp_path):

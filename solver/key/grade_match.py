@@ -88,7 +88,11 @@ def match(key: Key, rows: list[Submitted], file: str) -> dict:
                                f"{', '.join(questions) or 'no numeric answers'})", file=file, field=here)
         kinds = _kinds(key, r.question, r.of)
         if not kinds:
-            raise ProblemError(f"of: '{r.of}' is not an answer of question {r.question} in the key {key.name}",
+            m = _INDEX.search(r.of)
+            hint = (" (elements are numbered from 1, as the key writes them: "
+                    f"{r.of[:m.start()]}[{','.join(str(int(i) + 1) for i in m[1].split(','))}])") \
+                if m and "0" in m[1].split(",") else ""
+            raise ProblemError(f"of: '{r.of}' is not an answer of question {r.question} in the key {key.name}{hint}",
                                file=file, field=here)
         if r.kind and r.kind not in kinds:
             raise ProblemError(f"kind: question {r.question} has no {r.kind} answer of {r.of} (it has "
