@@ -217,6 +217,11 @@ CASES = [
     # torch.optim.SGD ignores it; the key showed a τ that no formula used
     ("sgd-dampening-without-momentum.yaml", "questions[0].optimizer.dampening",
      "it damps the momentum buffer, so it needs momentum > 0 (momentum is 0)"),
+    # the node to look at, in words (it said "questions[0]: … not a finite real number (zoo)")
+    ("graph-log-of-zero.yaml", "graph.nodes.L", "cannot evaluate the graph: a value is not a finite real number: "
+     "it is infinite (a division by 0, or a logarithm of 0)"),
+    ("graph-sqrt-derivative-at-zero.yaml", "graph.nodes.a", "its derivative with respect to w: a value is not a "
+     "finite real number: it is infinite"),
 ]
 
 #: Every bad file fails within this many seconds (no hang, however hostile).

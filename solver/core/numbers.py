@@ -125,7 +125,9 @@ def normalize(value: sp.Expr) -> sp.Expr:
             return value
     approx = value.evalf(DIGITS + 10)  # (evalf_float's steps, for what it leaves to sympy)
     if not approx.is_Number or approx.is_finite is False or approx.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
-        raise ValueError(f"a value is not a finite real number ({value})")
+        what = ("infinite (a division by 0, or a logarithm of 0)" if approx.has(sp.zoo, sp.oo, -sp.oo)
+                else "undefined" if approx.has(sp.nan) else "not real (a square root or logarithm of a negative number)")
+        raise ValueError(f"a value is not a finite real number: it is {what}")
     if abs(approx) > MAX_MAGNITUDE:
         raise ValueError("a value is larger than 1e300 in magnitude")
     return sp.Float(approx, DIGITS)

@@ -64,8 +64,20 @@ def forward(graph: Graph, overrides: dict[str, sp.Expr] | None = None) -> dict[s
         elif n.is_leaf:
             values[n.key] = n.value
         else:
-            values[n.key] = evaluate(n.expr, values)
+            try:
+                values[n.key] = evaluate(n.expr, values)
+            except ValueError as exc:  # which node: the instructor's expression to look at
+                raise NodeValueError(n.key, str(exc)) from None
     return values
+
+
+class NodeValueError(ValueError):
+    """A value (or a local derivative) of node ``node`` that is not a finite real number;
+    ``detail`` says what, without the node's name."""
+
+    def __init__(self, node: str, detail: str):
+        super().__init__(f"{node}: {detail}")
+        self.node, self.detail = node, detail
 
 
 def evaluate(expr: sp.Expr, values: dict[str, sp.Expr], memo: dict | None = None) -> sp.Expr:
@@ -253,7 +265,10 @@ def backward(graph: Graph, values: dict[str, sp.Expr]) -> Gradients:
             continue
         products = []
         for c, formula in child_derivatives(graph, n, terms):
-            value = evaluate(formula, values, memo)
+            try:
+                value = evaluate(formula, values, memo)
+            except ValueError as exc:
+                raise NodeValueError(c, f"its derivative with respect to {n.key}: {exc}") from None
             local[(c, n.key)] = Local(c, n.key, formula, value)
             products.append((adjoint[c], value))
         total = adjoint[n.key] = normalize(_accumulated(products))

@@ -81,8 +81,12 @@ class QuestionWork:
                 self.values = forward(self.graph)
                 self.grads: Gradients | None = backward(self.graph, self.values) if self.graph.loss else None
             except ValueError as exc:
-                raise ProblemError(f"cannot evaluate the network: {exc}", file=file,
-                                   field=f"questions[{qi}]") from None
+                node = getattr(exc, "node", None)
+                on_graph = problem.graph is not None
+                named = on_graph and node in problem.graph.nodes  # the field names the node
+                raise ProblemError(f"cannot evaluate the {'graph' if on_graph else 'network'}: "
+                                   f"{exc.detail if named else exc}", file=file,
+                                   field=f"graph.nodes.{node}" if named else f"questions[{qi}]") from None
             if graphs is not None:
                 graphs[key] = (self.graph, self.values, self.grads)
         self.sb = StagedSteps(self.graph, self.values, digits, self.grads)
