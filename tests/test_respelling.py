@@ -40,7 +40,9 @@ SGD = OPTIMIZERS["sgd"].spellings({"learning_rate": 0.1})
     (ADAM, {r"\beta"}, {}),  # β itself is not β₁
     (NESTEROV, {"g"}, {"g": r"\tilde{g}"}),  # never d, Nesterov's look-ahead: a letter means one thing
     (NESTEROV, {"d"}, {"d": r"\tilde{d}"}),
-    (NESTEROV, {"w", "b", r"\mathrm{buf}"}, {}),  # w is the parameter itself, buf is kept
+    (NESTEROV, {"w", "b"}, {}),  # w is the parameter itself
+    # a parameter named buf (italic) beside SGD's upright buf read "buf ← buf − η buf": marked whole
+    (NESTEROV, {r"\mathit{buf}"}, {"buf": r"\widetilde{\mathrm{buf}}"}),
     (SGD, {"t", "m", "v"}, {}),  # plain SGD prints no t, m or v
     (SGD, {"g_{1}"}, {"g": r"\tilde{g}"}),  # an LSTM's gate g₁ beside the gradient g
 ])
@@ -67,9 +69,9 @@ def test_adam_on_a_graph_with_v_m_and_g_writes_p_r_and_g_tilde():
             r"\tilde{g}^{2}") in md
     assert "At $k = 1$ the bias corrections give $\\hat{p} = \\tilde{g}$ and $\\hat{r} = \\tilde{g}^2$." in md
     assert "**$v$.** $\\tilde{g} = \\partial L/\\partial v \\approx -1.275$ from the gradients above." in md
-    assert (r"r &\leftarrow \beta_2 r + (1 - \beta_2) \tilde{g}^{2} = (0.999)(0) + (1 - 0.999)(-1.275)^{2} \\"
+    assert (r"r &\leftarrow \beta_2 r + (1 - \beta_2) \tilde{g}^{2} \approx (0.999)(0) + (1 - 0.999)(-1.275)^{2} \\"
             "\n" r"&\approx 0.001625") in md
-    assert r"v &\leftarrow v - \eta\, \frac{\hat{p}}{\sqrt{\hat{r}} + \epsilon} = -0.3 - (0.1)\, " in md
+    assert r"v &\leftarrow v - \eta\, \frac{\hat{p}}{\sqrt{\hat{r}} + \epsilon} \approx -0.3 - (0.1)\, " in md
     assert (r"| $\text{step}$ | $\text{parameter}$ | $\tilde{g}$ | $p$ | $r$ | $\hat{p}$ | $\hat{r}$ | "
             r"$w \text{ after}$ |") in md
     assert r"\leftarrow \beta_2 v" not in md and r"\hat{m}" not in md and "$g = \\partial" not in md

@@ -115,6 +115,8 @@ class NNLatexPrinter(LatexPrinter):
             term = self._print_Symbol(f)
             if _between_two_numbers_p[0].search(last) and _between_two_numbers_p[1].match(term):
                 tex += numbersep
+            elif tex and (_WORD.match(term) or _WORD.search(last)):  # s \mathit{buf} printed "sbuf"
+                tex += r"\,"
             elif tex:
                 tex += sep
             tex += term
@@ -199,6 +201,11 @@ class SubstitutingPrinter(NNLatexPrinter):
                 tex = rf"\left({tex}\right)"
             out.append(tex)
         return "".join(out)
+
+
+#: A name of several letters as printed (``\mathit{buf}``): beside another factor it needs a
+#: thin space, or ``s \mathit{buf}`` reads as one word.
+_WORD = re.compile(r"^\\mathit\{[^{}]{2,}\}|\\mathit\{[^{}]{2,}\}$")
 
 
 #: The formulas printed for each table of names (its items, in order): formulas to LaTeX.

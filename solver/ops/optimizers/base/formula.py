@@ -141,17 +141,18 @@ W, G, T = sym("w", "w"), sym("g", "g"), sym("t", "t")
 #: a parameter ``beta1``), the first free one: no optimizer writes these letters for anything
 #: else, so a letter means one thing in every question of a key. After these, the letter with a
 #: tilde, a bar or a check over it (``\tilde{g}``, ``\tilde{\beta}_1``), then primes; each
-#: takes a subscript (``\tilde{v}_0``). A symbol written ``\hat{X}`` follows X. ``w``, the
-#: parameter itself, and ``\mathrm{buf}`` are never respelled (the key writes the parameter's
-#: own name for w).
+#: takes a subscript (``\tilde{v}_0``). A symbol written ``\hat{X}`` follows X; a word
+#: (``\mathrm{buf}``, beside a parameter named buf) is marked whole. ``w``, the parameter
+#: itself, is never respelled (the key writes the parameter's own name for w).
 SPARE = {"t": ("k", r"t_{\text{step}}"), "m": ("p",), "v": ("r",), "s": ("r",)}
-KEPT = ("w", r"\mathrm{buf}")
+KEPT = ("w",)
 
 
 def glyphs(tex: str) -> str:
     """``tex`` as it prints, for comparing names: a one-character subscript's braces dropped
-    (``\beta_{1}`` and ``\beta_1`` are one glyph)."""
-    return re.sub(r"_\{(\w)\}", r"_\1", tex)
+    (``\beta_{1}`` and ``\beta_1`` are one glyph), a word's font dropped (a parameter named
+    buf, ``\mathit{buf}``, reads as SGD's ``\mathrm{buf}``)."""
+    return re.sub(r"\\math(?:it|rm)\{(\w{2,})\}", r"\1", re.sub(r"_\{(\w)\}", r"_\1", tex))
 
 
 def clashes(tex: str, taken: set[str]) -> bool:
@@ -163,6 +164,8 @@ def clashes(tex: str, taken: set[str]) -> bool:
 
 
 def _marked(tex: str) -> list[str]:
+    if tex.startswith("\\mathrm{"):  # a word: marked whole (\widetilde{\mathrm{buf}})
+        return [rf"\widetilde{{{tex}}}", rf"\overline{{{tex}}}"]
     base, sub = re.fullmatch(r"(\\?[A-Za-z]+)(.*)", tex).groups()
     return [rf"\{mark}{{{base}}}{sub}" for mark in ("tilde", "bar", "check")]
 
