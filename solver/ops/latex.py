@@ -22,6 +22,9 @@ from sympy.simplify.radsimp import fraction
 from ..core.numbers import Shown
 from .functions import applied, plain_product
 
+#: A name of several letters as printed (``\mathit{buf}``): ``s \mathit{buf}`` reads as one word.
+_WORD = re.compile(r"^\\mathit\{[^{}]{2,}\}|\\mathit\{[^{}]{2,}\}$")
+
 
 class NNLatexPrinter(LatexPrinter):
     """LaTeX of expressions over a graph's symbols.
@@ -115,7 +118,7 @@ class NNLatexPrinter(LatexPrinter):
             term = self._print_Symbol(f)
             if _between_two_numbers_p[0].search(last) and _between_two_numbers_p[1].match(term):
                 tex += numbersep
-            elif tex and (_WORD.match(term) or _WORD.search(last)):  # s \mathit{buf} printed "sbuf"
+            elif tex and (_WORD.match(term) or _WORD.search(last)):  # a word needs room: s \, \mathit{buf}
                 tex += r"\,"
             elif tex:
                 tex += sep
@@ -203,11 +206,6 @@ class SubstitutingPrinter(NNLatexPrinter):
         return "".join(out)
 
 
-#: A name of several letters as printed (``\mathit{buf}``): beside another factor it needs a
-#: thin space, or ``s \mathit{buf}`` reads as one word.
-_WORD = re.compile(r"^\\mathit\{[^{}]{2,}\}|\\mathit\{[^{}]{2,}\}$")
-
-
 #: The formulas printed for each table of names (its items, in order): formulas to LaTeX.
 _PRINTED_BY_NAMES: dict[tuple, dict] = {}
 _PRINTED_MAX = 1 << 14
@@ -258,13 +256,8 @@ def decimal_aligned(cells) -> list[str]:
         m = _DECIMAL_CELL.fullmatch(c)
         fracs.append(None if m is None else len(m.group(1) or m.group(2) or ""))
     width = max((f for f in fracs if f is not None), default=0)
-    out = []
-    for c, f in zip(cells, fracs):
-        if f is None or f == width:
-            out.append(c)
-        else:
-            out.append(rf"{c}\phantom{{{'.' if f == 0 else ''}{'0' * (width - f)}}}")
-    return out
+    return [c if f is None or f == width else rf"{c}\phantom{{{'.' if f == 0 else ''}{'0' * (width - f)}}}"
+            for c, f in zip(cells, fracs)]
 
 
 def columns_aligned(rows) -> list[list[str]]:
