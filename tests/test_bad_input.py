@@ -222,6 +222,11 @@ CASES = [
      "it is infinite (a division by 0, or a logarithm of 0)"),
     ("graph-sqrt-derivative-at-zero.yaml", "graph.nodes.a", "its derivative with respect to w: a value is not a "
      "finite real number: it is infinite"),
+    # the key wrote A₁ = 0.5 in one place and A₁ = 3 in another
+    ("graph-names-written-alike.yaml", "graph.parameters.A_1", "'A_1' and 'A1' would both be written $A_{1}$ in the "
+     "key; rename one"),
+    ("tensor-name-reads-as-element.yaml", "graph.parameters.A_1", "'A_1' and an element of 'A' would both be "
+     "written $A_{1}$ in the key; rename one"),
 ]
 
 #: Every bad file fails within this many seconds (no hang, however hostile).

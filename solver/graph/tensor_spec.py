@@ -232,6 +232,9 @@ def assemble(leaves, stages, names: dict[str, str], output: str, scalar: bool, f
             add(k, "output" if k == output else "stage", apply_tree(tree, env), field, tree, text, value=False)
     except TensorError as exc:
         raise ProblemError(str(exc), file=file, field=where) from None
+    from .spec import written_once
+
+    written_once(latex, {k: field for k, *_, field in [*leaves, *stages]}, file)
     for t in tensors:
         latex.setdefault(t.key, t.latex)
     out = next(t for t in tensors if t.key == output)
