@@ -126,3 +126,29 @@ def test_the_tie_rules_say_where_pytorch_differs(tmp_path):
             "(torch.max(A) without dim, and torch.amax, share it equally among the tied elements instead)") in md
     assert ("at a tie the gradient goes to the first argument that attains it (PyTorch's torch.maximum shares it "
             "equally between them instead)") in md
+
+
+TWO_ALPHAS = """title: "Leaky ReLU and ELU with RMSprop: two alphas"
+network:
+  inputs: {x1: 1, x2: -2}
+  layers:
+    - {units: 2, activation: leaky_relu, slope: 0.2, weights: [[0.3, 0.4], [-0.5, -0.1]], bias: [0, 0.1]}
+    - {units: 1, activation: elu, alpha: 0.5, weights: [[0.6, -0.7]], bias: 0.05}
+loss: half_sse
+target: [0.4]
+questions:
+  - {id: g, ask: [forward, loss, gradients]}
+  - {id: rms, ask: [train], steps: 2, table_every: 1, optimizer: {type: rmsprop, learning_rate: 0.01, alpha: 0.9}}
+"""
+
+
+def test_an_optimizers_letter_that_the_keys_definitions_use_is_respelled(tmp_path):
+    """α was the leaky ReLU's slope (0.2), the ELU's α (0.5) and RMSprop's smoothing (0.9) in one
+    key; the optimizer's is now α̃, and the key says so."""
+    path = tmp_path / "alphas.yaml"
+    path.write_text(TWO_ALPHAS, encoding="utf-8")
+    md, _ = _solve(path, tmp_path)
+    assert r"\alpha = 0.2" in md and r"\alpha = 0.5" in md
+    assert (r"$\tilde{\alpha} = 0.9$" in md and r"$\tilde{\alpha}$ is written for the usual $\alpha$, which this "
+            "problem uses" in md)
+    assert r"v \leftarrow \tilde{\alpha} v + (1 - \tilde{\alpha}) g^{2}" in md and r"\alpha v" not in md

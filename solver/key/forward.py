@@ -84,6 +84,18 @@ def _staged_forward(w: QuestionWork, full: bool) -> Part | None:
 _BY_LATEX = {a.latex: a for a in ACTIVATIONS.values()}
 
 
+def convention_letters(g) -> set[str]:
+    """The letters the key's definitions give a meaning of their own: an activation's parameters
+    (a leaky ReLU's α, an ELU's α) and a weight penalty's λ; an optimizer that writes one of them
+    for something else is respelled (RMSprop's α, weight decay's λ)."""
+    out = {r"\lambda"} if g.penalty is not None else set()
+    for n in g.nodes:
+        for f in sp.preorder_traversal(n.expr) if n.expr is not None else ():
+            act = _BY_LATEX.get(type(f).latex_name) if isinstance(f, OpFunctionBase) else None
+            out |= {p.latex for p in act.params} if act is not None else set()
+    return out
+
+
 def function_definitions(w: QuestionWork, keys: list[str]) -> list[Block]:
     """The definition of each activation the stages ``keys`` apply (ReLU, softplus,
     softmax…, with its parameters' values), once, in the order of first use; an earlier

@@ -43,7 +43,7 @@ def line_values(opt: Settings, t: int, w, g, state: dict) -> list[tuple[Line, di
     return out
 
 
-def step_names(latex: dict, opt: Settings, unrolled: bool = False) -> dict:
+def step_names(latex: dict, opt: Settings, unrolled: bool = False, letters: frozenset = frozenset()) -> dict:
     """The symbols of the optimizer's formulas that the problem's own names (``latex``, name
     → LaTeX; and the time step ``t`` of a network ``unrolled`` over time) would make
     ambiguous, respelled (name → LaTeX; :func:`~solver.ops.optimizers.base.formula.respelled`):
@@ -51,8 +51,10 @@ def step_names(latex: dict, opt: Settings, unrolled: bool = False) -> dict:
     target), so that β₁^t does not read as a power of the target; Adam's moments ``m`` and
     ``v`` are written ``p`` and ``r`` where a parameter is ``v`` or ``v_{1}``, the gradient
     ``g`` is written ``\\tilde{g}`` where a node is ``g``, Adam's ε ``\\tilde{\\epsilon}`` where a
-    parameter is ``epsilon``."""
-    return respelled(opt.optimizer.spellings(opt.hp), set(latex.values()) | set(latex) | ({"t"} if unrolled else set()))
+    parameter is ``epsilon``; ``letters`` the key's own conventions that it must not reuse
+    (:func:`~solver.key.forward.convention_letters`: RMSprop's α beside a leaky ReLU's)."""
+    return respelled(opt.optimizer.spellings(opt.hp),
+                     set(latex.values()) | set(latex) | set(letters) | ({"t"} if unrolled else set()))
 
 
 def respelling_note(opt: Settings, names: dict) -> str:
