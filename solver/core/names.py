@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from .errors import ProblemError
+
 GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "eta", "theta", "lambda", "mu",
          "sigma", "tau", "phi", "psi", "omega", "rho", "kappa", "nu", "xi", "zeta", "chi", "pi"}
 SPECIAL = {"yhat": r"\hat{y}", "L": "L"}
@@ -64,3 +66,22 @@ def sequential_neurons(symbol: str, start: int, count: int) -> list[str]:
 def indexed_neurons(symbol: str, layer: int, count: int) -> list[str]:
     """``a1[1], a1[2], …`` for layer ``layer``."""
     return [f"{symbol}{layer}[{k + 1}]" for k in range(count)]
+
+
+def written_once(latex: dict[str, str], fields: dict[str, str], file: str | None) -> None:
+    """Two names (or a name and a tensor's element) that the key would write alike, ``A1`` and
+    ``A_1`` both ``A_{1}``, or a parameter ``A_1`` and element 1 of a vector ``A``: the key
+    would contradict itself (A₁ = 0.5 here, 3 there).
+
+    Raises:
+        ProblemError: naming the later name's field.
+    """
+    seen: dict[str, str] = {}
+    for key, tex in latex.items():
+        first = seen.setdefault(tex, key)
+        if first != key:
+            a, b = (x.split("[")[0] for x in (first, key))
+            what = f"'{b}' and '{a}'" if "[" not in first + key else \
+                f"'{b}' and an element of '{a}'" if "[" in first else f"an element of '{b}' and '{a}'"
+            raise ProblemError(f"{what} would both be written ${tex}$ in the key; rename one", file=file,
+                               field=fields.get(key.split("[")[0], fields.get(b)))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ..core.errors import ProblemError
-from ..core.names import latex_name
+from ..core.names import latex_name, written_once
 from ..problem.expressions import ExpressionError, parse_expression
 from .model import Graph, Group, Node, sym
 
@@ -19,7 +19,10 @@ def build_graph_spec(problem, question, file: str | None = None) -> Graph:
         ProblemError: naming the node, for an expression outside the grammar, an
             unknown name, a name defined twice, a cycle, or an unknown output.
     """
-    from .tensor_spec import build_tensor_graph, is_tensor_graph  # ops.tensor: not for a network's key
+    from .tensor_spec import (  # ops.tensor: not for a network's key
+        build_tensor_graph,
+        is_tensor_graph,
+    )
 
     spec = problem.graph
     if is_tensor_graph(spec):
@@ -50,25 +53,6 @@ def build_graph_spec(problem, question, file: str | None = None) -> Graph:
     written_once(latex, {k: f"graph.{'nodes' if k in exprs else kind + 's'}.{k}" for k, (kind, _) in
                          {**leaves, **{k: ("node", None) for k in exprs}}.items()}, file)
     return Graph(tuple(nodes), latex, spec.output, (Group("Stages", tuple(order)),))
-
-
-def written_once(latex: dict[str, str], fields: dict[str, str], file: str | None) -> None:
-    """Two names (or a name and a tensor's element) that the key would write alike, ``A1`` and
-    ``A_1`` both ``A_{1}``, or a parameter ``A_1`` and element 1 of a vector ``A``: the key
-    would contradict itself (A₁ = 0.5 here, 3 there).
-
-    Raises:
-        ProblemError: naming the later name's field.
-    """
-    seen: dict[str, str] = {}
-    for key, tex in latex.items():
-        first = seen.setdefault(tex, key)
-        if first != key:
-            a, b = (x.split("[")[0] for x in (first, key))
-            what = f"'{b}' and '{a}'" if "[" not in first + key else \
-                f"'{b}' and an element of '{a}'" if "[" in first else f"an element of '{b}' and '{a}'"
-            raise ProblemError(f"{what} would both be written ${tex}$ in the key; rename one", file=file,
-                               field=fields.get(key.split("[")[0], fields.get(b)))
 
 
 def topological(deps: dict[str, list[str]], file: str | None) -> list[str]:

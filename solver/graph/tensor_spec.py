@@ -16,7 +16,7 @@ import re
 import sympy as sp
 
 from ..core.errors import ProblemError
-from ..core.names import latex_name
+from ..core.names import latex_name, written_once
 from ..core.numbers import written_latex
 from ..ops.tensor import NAMED, STensor, TensorError, from_nested, indices, shape_text
 from ..problem.expressions import ExpressionError
@@ -232,8 +232,6 @@ def assemble(leaves, stages, names: dict[str, str], output: str, scalar: bool, f
             add(k, "output" if k == output else "stage", apply_tree(tree, env), field, tree, text, value=False)
     except TensorError as exc:
         raise ProblemError(str(exc), file=file, field=where) from None
-    from .spec import written_once
-
     written_once(latex, {k: field for k, *_, field in [*leaves, *stages]}, file)
     for t in tensors:
         latex.setdefault(t.key, t.latex)
