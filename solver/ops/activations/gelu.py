@@ -62,5 +62,6 @@ class GELUPrime(OpFunctionBase):
 ACTIVATION = Activation(
     "gelu", "GELU", lambda z: GELU(z), r"\operatorname{GELU}", r"\operatorname{GELU}'",
     definition=(r"\operatorname{GELU}(z) = z\,\Phi(z) = \frac{z}{2}\left(1 + \operatorname{erf}"
-                r"\frac{z}{\sqrt{2}}\right),\quad \operatorname{GELU}'(z) = \Phi(z) + z\,\varphi(z)"),
+                r"\frac{z}{\sqrt{2}}\right),\quad \operatorname{GELU}'(z) = \Phi(z) + z\,\varphi(z),\quad "
+                r"\varphi(z) = \frac{e^{-z^2/2}}{\sqrt{2\pi}}"),
     source="Hendrycks and Gimpel (2016); torch.nn.GELU (exact, approximate='none')")

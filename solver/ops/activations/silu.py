@@ -60,5 +60,6 @@ class SiLUPrime(OpFunctionBase):
 ACTIVATION = Activation(
     "silu", "SiLU", lambda z: SiLU(z), r"\operatorname{SiLU}", r"\operatorname{SiLU}'",
     definition=(r"\operatorname{SiLU}(z) = z\,\sigma(z),\quad "
-                r"\operatorname{SiLU}'(z) = \sigma(z)\,\bigl(1 + z\,(1 - \sigma(z))\bigr)"),
+                r"\operatorname{SiLU}'(z) = \sigma(z)\,\bigl(1 + z\,(1 - \sigma(z))\bigr),\quad "
+                r"\sigma(z) = \frac{1}{1 + e^{-z}}"),
     aliases=("swish",), source="Elfwing et al. (2018), Ramachandran et al. (2017); torch.nn.SiLU")
