@@ -7,7 +7,7 @@ tables, plots). The parts themselves are built by :mod:`.forward`, :mod:`.backwa
 from __future__ import annotations
 
 from ..core.errors import ProblemError
-from ..core.numbers import display, exact_text
+from ..core.numbers import display
 from ..graph.backprop import Gradients, backward, forward
 from ..graph.model import PARAMETER_KINDS
 from ..graph.network import build_network
@@ -175,9 +175,9 @@ class QuestionWork:
         """What the gradients depend on beyond the forward values: the loss (each example's and
         the penalty) as written, and the targets' values. Gradients that agree by chance under
         two losses (2(o − 0) and o − (−0.5)) are not one derivation shown before."""
-        g = self.graph
+        g = self.graph  # sympy's expressions and numbers compare (and hash) by structure: not printed
         return self.once("loss identity", None, lambda: tuple(
-            (n.key, str(n.expr) if n.expr is not None else exact_text(n.value)) for n in g.nodes
+            (n.key, n.expr if n.expr is not None else n.value) for n in g.nodes
             if n.kind in ("loss", "penalty", "target") or n.key == g.loss))
 
     def tensor_reads(self) -> dict[str, set[str]]:
