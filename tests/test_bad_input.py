@@ -227,6 +227,8 @@ CASES = [
      "key; rename one"),
     ("tensor-name-reads-as-element.yaml", "graph.parameters.A_1", "'A_1' and an element of 'A' would both be "
      "written $A_{1}$ in the key; rename one"),
+    ("output-head-on-a-softmax.yaml", "questions[0].output_head", "the output layer is a softmax already: "
+     "output_head: softmax would apply a second one"),
 ]
 
 #: Every bad file fails within this many seconds (no hang, however hostile).

@@ -112,6 +112,9 @@ class _Builder:
             self.groups.append(Group(f"{prefix}{title} ({act.title})", tuple(keys), definition))
             prev = outs
         if self.question.output_head == "softmax":  # seed 000, question 3
+            if getattr(self.net.layers[-1], "activation", None) == "softmax":  # two softmaxes: surely not meant
+                raise self.fail("the output layer is a softmax already: output_head: softmax would apply a "
+                                "second one", f"questions[{self.qi}].output_head")
             logits = list(prev)
             prev = []
             keys = []
