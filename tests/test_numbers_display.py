@@ -130,23 +130,27 @@ def test_xor_training_table_shows_its_progress():
 def test_adam_settings_and_first_step_in_one_number_style():
     s = _key("relu-2-2-2-adam.yaml")
     note = next(b for b in _blocks(s) if b.title == "Optimizer")
-    assert r"$\eta = 0.01$, $\beta_1 = 0.9$, $\beta_2 = 0.999$, $\epsilon = 10^{-8}$" in note.text
+    assert r"learning rate $\eta = 0.01$, $\beta_1 = 0.9$, $\beta_2 = 0.999$, $\epsilon = 10^{-8}$" in note.text
     w5 = next(e for b in _blocks(s) for e in b.equations if e.lhs == "w_{5}" and r"\leftarrow" in e.parts[0][0])
     assert w5.parts == ((r"\leftarrow", r"w_{5} - \eta\, \frac{\hat{m}}{\sqrt{\hat{v}} + \epsilon}"),
                         ("=", r"0.1 - (0.01)\, \frac{0.41}{\sqrt{0.1681} + 10^{-8}}"), (r"\approx", "0.09000"))
 
 
 @pytest.mark.parametrize("optimizer, settings", [
-    ({"type": "momentum", "learning_rate": 0.1, "momentum": "1/3"}, r"\eta = 0.1$, $\mu = \frac{1}{3}"),
-    ({"type": "sgd", "learning_rate": 0.1}, r"\eta = 0.1"),
-    ({"type": "adam", "learning_rate": 0.001}, r"\eta = 0.001$, $\beta_1 = 0.9$, $\beta_2 = 0.999$, $\epsilon = 10^{-8}"),
+    # each setting named by its field, unless the field is its letter's name (β₁, ε)
+    ({"type": "momentum", "learning_rate": 0.1, "momentum": "1/3"},
+     r"learning rate $\eta = 0.1$, momentum $\mu = \frac{1}{3}$"),
+    ({"type": "sgd", "learning_rate": 0.1, "momentum": 0.9, "dampening": 0.3, "weight_decay": 0.05},
+     r"learning rate $\eta = 0.1$, momentum $\mu = 0.9$, dampening $\tau = 0.3$, weight decay $\lambda = 0.05$"),
+    ({"type": "adam", "learning_rate": 0.001},
+     r"learning rate $\eta = 0.001$, $\beta_1 = 0.9$, $\beta_2 = 0.999$, $\epsilon = 10^{-8}$"),
 ])
 def test_optimizer_settings_decimals_in_decimals_out(optimizer, settings):
     p = validate({"title": "t", "precision": 4, "loss": "sse", "target": [1], "network": {
         "inputs": {"x1": 1}, "layers": [{"units": 1, "activation": "linear", "weights": [[0.5]], "bias": 0.1}]},
         "questions": [{"id": "q", "ask": ["train"], "steps": 2, "optimizer": optimizer}]})
     note = next(b for b in _blocks(solve(p, "t")) if b.title == "Optimizer")
-    assert f"${settings}$" in note.text
+    assert f"with {settings}, for 2 steps" in note.text
 
 
 def _net(hidden_bias, out_bias, orientation="Wx", style="matrix"):

@@ -4,6 +4,8 @@ goes on, and a plot of the loss."""
 
 from __future__ import annotations
 
+import re
+
 import sympy as sp
 
 from ..core.errors import ProblemError
@@ -41,14 +43,16 @@ def optimizer_of(question) -> Settings:
 
 
 def _settings(opt: Settings, names: dict | None = None) -> str:
-    r"""The hyper-parameters as the problem wrote them (decimals in, decimals out), the
-    ones at 0 that switch a line off (momentum, weight decay) left out: ``\eta = 0.1$, $\mu = 0.9``
-    (inside ``$…$``, each setting its own formula), each symbol respelled by ``names``."""
+    r"""The hyper-parameters as the problem wrote them (decimals in, decimals out), each named by
+    its field unless the field is its letter's name, the ones at 0 that switch a line off
+    (momentum, weight decay) left out: ``learning rate $\eta = 0.1$, momentum $\mu = 0.9$, $\beta_1
+    = 0.9$`` (each setting its own formula), each symbol respelled by ``names``."""
     names = names or {}
-    shown = [rf"{names.get(p.name, p.latex)} = {written_latex(opt.hp[p.name])}" for p in opt.optimizer.params
-             if opt.hp[p.name] != 0 or p.name == "learning_rate"]
-    shown += [rf"\text{{{f.name}}}" for f in opt.optimizer.flags if opt.hp.get(f.name)]
-    return "$, $".join(shown)  # one formula each: a line may break between them
+    shown = [("" if re.sub(r"[^a-z]", "", p.name) == re.sub(r"[^a-z]", "", p.latex.split("_")[0])
+              else p.name.replace("_", " ") + " ") + rf"${names.get(p.name, p.latex)} = {written_latex(opt.hp[p.name])}$"
+             for p in opt.optimizer.params if opt.hp[p.name] != 0 or p.name == "learning_rate"]
+    shown += [f.name for f in opt.optimizer.flags if opt.hp.get(f.name)]
+    return ", ".join(shown)
 
 
 def optimizer_note(opt: Settings, steps: int, what: str, names: dict | None = None) -> Block:
@@ -58,7 +62,7 @@ def optimizer_note(opt: Settings, steps: int, what: str, names: dict | None = No
     names = names or {}
     t = any("t" in x.formula.symbols() for x in rule.lines(opt.hp, False))
     return Block("note", "Optimizer",
-                 f"{rule.title[:1].upper()}{rule.title[1:]} with ${_settings(opt, names)}$, for {steps:,} "
+                 f"{rule.title[:1].upper()}{rule.title[1:]} with {_settings(opt, names)}, for {steps:,} "
                  f"step{'s' if steps > 1 else ''}{what}; ${names.get('g', 'g')} = \\partial L/\\partial w$ at the "
                  f"current parameters{', $' + names.get('t', 't') + '$ the step' if t else ''}"
                  f"{respelling_note(opt, names)} (source: {rule.sources(opt.hp)}):",
