@@ -104,8 +104,12 @@ def test_batchnorm_and_embedding_and_no_bias():
         "input": [3, 8, 8], "layers": [
             {"type": "conv2d", "out_channels": 4, "kernel": 3, "bias": False},
             {"type": "batchnorm2d"}, {"type": "flatten"}, {"type": "dense", "units": 2, "bias": False}]}}]})
-    counts = {a.of: a.value for a in solve(p, "t").sections[0].answers if a.kind == "count"}
+    key = solve(p, "t")
+    counts = {a.of: a.value for a in key.sections[0].answers if a.kind == "count"}
     assert counts == {"conv1": 108.0, "bn1": 8.0, "flatten1": 0.0, "fc1": 288.0, "total": 404.0}
+    # without biases, batch norm keeps its scale γ (PyTorch's weight) and drops its shift β (its bias):
+    # it dropped both (404 → 396, not 400)
+    assert any(r"\text{total} = 404\ \text{parameters}\ (400\text{ without biases})" == f for f in key.sections[0].final)
     e = validate({"title": "t", "questions": [{"id": "q", "ask": ["count"], "architecture": {
         "input": [5], "layers": [{"type": "embedding", "num_embeddings": 1000, "dim": 64}]}}]})
     assert [a.value for a in solve(e, "t").sections[0].answers if a.of == "total"] == [64000.0]

@@ -156,7 +156,8 @@ def evaluate_architecture(arch) -> list[LayerResult]:
                 shape = (c, ho, wo)
         elif t in ("batchnorm1d", "batchnorm2d"):
             ch = shape[0]
-            out.append(LayerResult(name, t, _shown(shape, hwc), (), "", 2 * ch, 0, rf"2 \cdot {ch}"))
+            # γ is PyTorch's BatchNorm weight, β its bias: without biases, C parameters stay
+            out.append(LayerResult(name, t, _shown(shape, hwc), (), "", 2 * ch, ch, rf"2 \cdot {ch}"))
         elif t == "flatten":
             flat = 1
             for n in shape:

@@ -93,8 +93,8 @@ def structure_parts(arch, ask: list[str]):
         eqs.append(Equation(r"\text{total}", _steps([r.count_latex for r in results if r.params], total)))
         eqs.append(Equation(r"\text{without biases}",
                             _steps([fmt_int(r.params_no_bias) for r in results if r.params_no_bias], total_nb)))
-        note = ("Learnable parameters: weights and biases (batch norm: its scale and shift); pooling and flatten "
-                "layers have none." + (_RECURRENT if any(r.kind in GATES for r in results) else ""))
+        note = ("Learnable parameters: weights and biases (batch norm: its scale $\\gamma$, PyTorch's weight, and "
+                "its shift $\\beta$, its bias); pooling and flatten layers have none." + (_RECURRENT if any(r.kind in GATES for r in results) else ""))
         parts.append(Part("Parameter count", (Block("count", "", note, tuple(eqs)),)))
         for r in results:
             answers.append(Answer("count", r.name, r.count_latex, str(r.params), float(r.params), f"{r.params:,}"))
