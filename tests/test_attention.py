@@ -363,6 +363,7 @@ def test_a_key_with_a_float_mask_shared_by_the_batch(tmp_path):
     stopped with KeyError (0, 0, 0), looking for the mask's element at the batch's index. Now
     δ^M is δ^S summed over the batch, and the key says so; its values against the reference."""
     import json
+
     import yaml
     from click.testing import CliRunner
 
