@@ -52,7 +52,11 @@ def solve_file(path: Path, options: Options = Options()) -> Solution:
         ProblemError: the file is bad, or ``--style`` does not apply to it.
     """
     data = parse_yaml(read_text(path), str(path))
-    problem = validate(data, str(path))
+    return _solve_loaded(path, data, validate(data, str(path)), options)
+
+
+def _solve_loaded(path: Path, data: dict, problem, options: Options) -> Solution:
+    """:func:`solve_file` of a file read and validated already (``data`` as parsed)."""
     if options.style in ("neuron", "matrix") and problem.graph is not None:
         raise ProblemError(f"a graph problem has no neurons or layers; --style {options.style} applies to networks",
                            file=str(path), field="(file)")
@@ -75,9 +79,9 @@ def validate_file(path: Path) -> None:
     Raises:
         ProblemError: the file is bad.
     """
-    solve_file(path)
     data = parse_yaml(read_text(path), str(path))
     problem = validate(data, str(path))
+    _solve_loaded(path, data, problem, Options())
     if problem.randomize is not None:
         from .key.variants import check_randomize
 
