@@ -97,19 +97,35 @@ def attempt(data: dict, problem: Problem, seed: int, number: int, tries: int, fi
     values = draw(problem, rz, Stream(seed, number, tries))
     try:
         drawn = validate(with_values(data, values), file)
-        misses = failed(graphs(drawn, file), rz.requirements(), first=tally is None)
-    except ProblemError as exc:  # the file's own values were valid: say that a draw broke them
+        misses = _misses(drawn, file, first=tally is None)
+    except ProblemError as exc:
+        if exc.field == "randomize.require":
+            raise
+        # the file's own values were valid: say that a draw broke them
         raise ProblemError(f"a drawn value makes the problem invalid ({exc.field}: {exc.message})", file=file,
                            field="randomize.values") from None
-    except ValueError as exc:
-        if "condition" in str(exc):
-            raise ProblemError(str(exc), file=file, field="randomize.require") from None
+    except ValueError:
         misses = [UNEVALUABLE]
     if tally is not None:
         tally.draws += 1
         tally.accepted += not misses
         tally.rejected.update(misses)
     return None if misses else Variant(number, code_of(seed, number), drawn, values)
+
+
+def _misses(problem: Problem, file: str | None, first: bool = False) -> list[str]:
+    """The requirements of ``problem``'s randomize block that its values miss (:func:`failed`).
+
+    Raises:
+        ProblemError: a condition that cannot be read (``randomize.require``).
+        ValueError: the values cannot be evaluated.
+    """
+    try:
+        return failed(graphs(problem, file), problem.randomize.requirements(), first=first)
+    except ValueError as exc:
+        if "condition" in str(exc):
+            raise ProblemError(str(exc), file=file, field="randomize.require") from None
+        raise
 
 
 def require_randomize(problem: Problem, file: str | None = None) -> None:
@@ -132,10 +148,9 @@ def check_randomize(data: dict, problem: Problem, file: str | None = None) -> No
     if problem.randomize is None:
         return
     try:
-        failed(graphs(problem, file), problem.randomize.requirements())
-    except ValueError as exc:
-        if "condition" in str(exc):
-            raise ProblemError(str(exc), file=file, field="randomize.require") from None
+        _misses(problem, file)
+    except ValueError:  # the file's own values cannot be evaluated: solving it says so
+        pass
     attempt(data, problem, 0, 1, 0, file)
 
 
