@@ -19,6 +19,7 @@ from ..core.numbers import DIGITS, display, normalize, written_latex
 from ..graph.training import Settings
 from ..ops.latex import columns_aligned
 from ..ops.optimizers.base.formula import Line, compile_lines, respelled
+from .forward import convention_letters
 from .model import Answer, Block, Equation, Table, answer
 
 
@@ -55,6 +56,12 @@ def step_names(latex: dict, opt: Settings, unrolled: bool = False, letters: froz
     (:func:`~solver.key.forward.convention_letters`: RMSprop's α beside a leaky ReLU's)."""
     return respelled(opt.optimizer.spellings(opt.hp),
                      set(latex.values()) | set(latex) | set(letters) | ({"t"} if unrolled else set()))
+
+
+def graph_step_names(graph, opt: Settings) -> dict:
+    """:func:`step_names` of a question's graph: its names, whether it is unrolled over time and
+    the letters its definitions use (:func:`~solver.key.forward.convention_letters`)."""
+    return step_names(graph.latex, opt, bool(graph.unrolled), frozenset(convention_letters(graph)))
 
 
 def respelling_note(opt: Settings, names: dict) -> str:

@@ -11,9 +11,8 @@ import sympy as sp
 from ..core.numbers import display, normalize, written_latex
 from ..graph.model import PARAMETER_KINDS
 from ..ops.latex import columns_aligned, partial
-from .forward import convention_letters
 from .model import Block, Equation, Part, Plot, Table, answer
-from .optimizer_steps import first_note, line_values, step_names
+from .optimizer_steps import first_note, graph_step_names, line_values
 from .question import QuestionWork
 from .tensor_backward import tensor_asked
 from .tensor_display import tensor_answer, tensor_equations
@@ -84,7 +83,7 @@ def tensor_training_part(w: QuestionWork):
     every = q.table_every or (1 if steps <= 20 else max(1, steps // 10))
     tensors = _trained(w)
     params = [k for t in tensors for k in t.elements]
-    renamed = step_names(w.graph.latex, opt, bool(w.graph.unrolled), frozenset(convention_letters(w.graph)))
+    renamed = graph_step_names(w.graph, opt)
     blocks = [optimizer_note(opt, steps, ", on every element of " + ", ".join(f"${t.latex}$" for t in tensors),
                              renamed)]
     grads = {k: w.grads.adjoint.get(k, sp.Integer(0)) for k in params}

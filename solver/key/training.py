@@ -14,15 +14,14 @@ from ..graph.training import Settings, train
 from ..ops.latex import columns_aligned
 from ..ops.optimizers import OPTIMIZERS
 from ..ops.params import resolve
-from .forward import convention_letters
 from .model import Block, Part, Plot, Table, answer
 from .optimizer_steps import (
     exact_value,
     first_note,
+    graph_step_names,
     respelling_note,
     state_table,
     step_blocks,
-    step_names,
 )
 
 _exact = exact_value  # the name the tensor key imports
@@ -86,7 +85,7 @@ def training_part(b, params: list[str]):
     opt = optimizer_of(q)
     steps = q.steps
     every = q.table_every or (1 if steps <= 20 else max(1, steps // 10))
-    renamed = step_names(g.latex, opt, bool(g.unrolled), frozenset(convention_letters(g)))
+    renamed = graph_step_names(g, opt)
     blocks = [optimizer_note(opt, steps, "" if q.update_biases else " (biases are not updated)", renamed)]
     grads = {k: b.grads.adjoint.get(k, sp.Integer(0)) for k in params}  # 0: a parameter the loss does not use
     stateful = bool(opt.optimizer.shown(opt.hp))
