@@ -155,9 +155,9 @@ def build_tensor_graph(problem, question, file: str | None = None, topological=N
 
 
 def _check_masks(trees: dict, values: dict, file: str | None) -> None:
-    """A dropout's mask and a boolean attention mask (``boolean=1``) given as an input or a
-    parameter hold only 0s and 1s, as the network's dropout layer's must: a 2 was used as a
-    multiplier, where PyTorch's boolean mask would read it as "attend".
+    """An operation's 0/1 argument (``TensorOp.zero_one``: a dropout's mask, a boolean attention
+    mask) given as an input or a parameter holds only 0s and 1s, as the network's dropout
+    layer's must: a 2 was used as a multiplier, where PyTorch's boolean mask reads it as "attend".
 
     Raises:
         ProblemError: naming the node and the mask.
@@ -167,7 +167,7 @@ def _check_masks(trees: dict, values: dict, file: str | None) -> None:
             return
         for a in t.args:
             walk(k, a)
-        i = 1 if t.op.name == "dropout" else 3 if t.op.name == "attention" and t.kwargs.get("boolean") else None
+        i = t.op.zero_one(t.kwargs) if t.op.zero_one is not None else None
         mask = t.args[i] if i is not None and i < len(t.args) else None
         if isinstance(mask, Ref) and mask.name in values:
             bad = next((v for v in _flat(values[mask.name]) if v not in (0, 1)), None)

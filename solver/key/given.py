@@ -127,7 +127,7 @@ def _keywords(tree) -> str:
     """`` (stride=2, padding=1)``: the keyword arguments of a stage's operations that its
     LaTeX does not show (the stages are the question sheet's statement: without them a
     student could not tell a dilation, a dropout's p or a boolean mask), those that differ
-    from the default, and a pooling's kernel always (PyTorch has no default for it)."""
+    from the default, and those ``stated`` always (a pooling's kernel)."""
     from ..problem.tensor_expressions import Apply
 
     found = []
@@ -138,7 +138,7 @@ def _keywords(tree) -> str:
                 walk(a)
             kw = [rf"$\text{{{k.name.replace('_', chr(92) + '_')}}} = {_keyword_text(t.kwargs[k.name])}$"
                   for k in t.op.keywords if not k.in_latex and t.kwargs.get(k.name) is not None
-                  and (t.kwargs[k.name] != k.default or k.name == "kernel")]
+                  and (t.kwargs[k.name] != k.default or k.stated)]
             if kw:
                 found.append((t.op.name, kw))
     walk(tree)

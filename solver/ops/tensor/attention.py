@@ -179,7 +179,7 @@ def _latex(a, kw) -> str:
 
 ATTENTION = TensorOp(
     "attention", (3, 4), _attention, _latex, keywords=(Keyword("boolean", 0),),
-    arg_names=("query", "key", "value", "mask"),
+    arg_names=("query", "key", "value", "mask"), zero_one=lambda kw: 3 if kw["boolean"] else None,
     source="torch.nn.functional.scaled_dot_product_attention",
     note=(r"Scaled dot-product attention, as PyTorch computes it: scores "
           r"$S = Q K^\top / \sqrt{d_k}$ with $d_k$ the last axis of $Q$, "

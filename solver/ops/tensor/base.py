@@ -130,13 +130,15 @@ class Keyword(msgspec.Struct, frozen=True):
     """A keyword argument of an operation: its name, default, and what it accepts
     (``int`` ≥ ``least``, a list of ints with ``kind='shape'``, an axis, or with
     ``kind='number'`` a number read exactly); ``in_latex`` when the operation's LaTeX
-    shows it (``x_{2}`` for ``select(x, index=1)``), else the statement lists it."""
+    shows it (``x_{2}`` for ``select(x, index=1)``), else the statement lists it where it is not
+    the default, or always when ``stated`` (a pooling's kernel: PyTorch has no default for it)."""
 
     name: str
     default: object = None
     kind: str = "int"
     least: int = 0
     in_latex: bool = False
+    stated: bool = False
 
 
 class TensorOp(msgspec.Struct, frozen=True):
@@ -157,6 +159,8 @@ class TensorOp(msgspec.Struct, frozen=True):
         source: where its definition comes from (PyTorch's name for it).
         arg_names: the names of its positional arguments, which an expression may also pass
             by name after the ones before them (``attention(Q, K, V, mask=M)``).
+        zero_one: ``zero_one(kw) -> int | None``: the positional argument that must hold only
+            0s and 1s (a mask: dropout's, a boolean attention mask), given the keyword values.
     """
 
     name: str
@@ -170,6 +174,7 @@ class TensorOp(msgspec.Struct, frozen=True):
     scalar_args: tuple[int, ...] = field(default=())
     #: names by which its positional arguments may also be given, in order (``mask=M``)
     arg_names: tuple[str, ...] = ()
+    zero_one: Callable[[dict], int | None] | None = None
 
     def arity_text(self) -> str:
         least, most = self.arity

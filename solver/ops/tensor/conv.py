@@ -139,7 +139,8 @@ CONV2D = TensorOp(
           "the input is padded with zeros, and products with the padding (zero) are left out."))
 def _pool(name: str, apply, latex: str, note: str) -> TensorOp:
     return TensorOp(name, (1, 1), apply, lambda a, kw: rf"\operatorname{{{latex}}}({a[0]})",
-                    keywords=(Keyword("kernel", 2, least=1), Keyword("stride", None, least=1), Keyword("padding", 0)),
+                    keywords=(Keyword("kernel", 2, least=1, stated=True), Keyword("stride", None, least=1),
+                              Keyword("padding", 0)),
                     cells="window", source=f"torch.nn.functional.{name.replace('pool2d', '_pool2d')}", note=note)
 
 

@@ -105,6 +105,7 @@ LAYERNORM = TensorOp(
 DROPOUT = TensorOp(
     "dropout", (2, 2), _dropout, lambda a, kw: rf"\operatorname{{dropout}}({a[0]}, {a[1]})",
     keywords=(Keyword("p", sp.Rational(1, 2), "number"),), source="torch.nn.functional.dropout",
+    zero_one=lambda kw: 1,
     note=r"Dropout with the given mask $m$ and inverted scaling: $y = x\, m / (1 - p)$.")
 
 #: The operations of this module called by name in expressions (found by :mod:`solver.ops.tensor`).
