@@ -85,3 +85,9 @@ def written_once(latex: dict[str, str], fields: dict[str, str], file: str | None
                 f"'{b}' and an element of '{a}'" if "[" in first else f"an element of '{b}' and '{a}'"
             raise ProblemError(f"{what} would both be written ${tex}$ in the key; rename one", file=file,
                                field=fields.get(key.split("[")[0], fields.get(b)))
+
+
+def element_label(latex: str, index: tuple[int, ...]) -> str:
+    """``Q\\,[1, 2]``: a tensor's element named for people, its ``index`` numbered from 1 as the
+    key writes Q₁₂ (an export's blank, a feedback line); ``latex`` itself for ``()``."""
+    return latex + (f"\\,[{', '.join(map(str, index))}]" if index else "")

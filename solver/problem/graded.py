@@ -7,6 +7,8 @@ import msgspec
 import sympy as sp
 from msgspec import field
 
+from ..core.names import element_label
+
 
 class KeyAnswer(msgspec.Struct, frozen=True):
     """One answer of a key: ``exact`` the exact value (a Rational; a 30-digit decimal where the
@@ -36,7 +38,7 @@ class KeyAnswer(msgspec.Struct, frozen=True):
         indices from 1 after it (``Q\\,[1, 2]``, as the exports label its blank)."""
         if not self.node:
             return self.latex
-        return self.latex + "\\,[" + ", ".join(self.of[self.of.index("[") + 1:-1].split(",")) + "]"
+        return element_label(self.latex, tuple(int(i) for i in self.of[self.of.index("[") + 1:-1].split(",")))
 
 
 class Key(msgspec.Struct, frozen=True):

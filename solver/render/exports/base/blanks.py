@@ -12,6 +12,7 @@ from itertools import product
 
 import msgspec
 
+from ....core.names import element_label
 from ....core.tolerance import Tolerance, bound, centre, padded
 from ....key.model import Answer, Solution
 
@@ -109,7 +110,7 @@ def blanks(solution: Solution, rule: Tolerance = Tolerance(), grading=None) -> l
                 while name in names:
                     name, k = f"{base}_{k}", k + 1
                 names.add(name)
-                label = a.latex + (f"\\,[{', '.join(str(i + 1) for i in index)}]" if index else "") + step
+                label = element_label(a.latex, tuple(i + 1 for i in index)) + step
                 value = Fraction(str(exact))
                 # a count is shown whole (31,744): its blank wants that integer, not 4 figures of it
                 shown_at = padded(value, solution.digits) if rule.kind == "display" and a.kind != "count" else display
