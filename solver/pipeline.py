@@ -254,6 +254,7 @@ def run_export(path: Path, target: str, outdir: Path, count: int | None = None, 
     file = str(path)
     if seed is not None and count is None:
         raise ProblemError("it seeds a pool of variants, so it needs --variants N", file=file, field="--seed")
+    seed = seed or 0
     data = parse_yaml(read_text(path), file)
     problem = validate(data, file)
     if count is None:
@@ -261,13 +262,13 @@ def run_export(path: Path, target: str, outdir: Path, count: int | None = None, 
     else:
         items = []
         for number in range(1, count + 1):
-            v = variant(data, problem, seed or 0, number, file)
+            v = variant(data, problem, seed, number, file)
             items.append(item(solve_variant(v, f"{path.stem}-{v.code}", options, file), v.problem.grading, v.code))
     if not items[0].blanks:
         raise ProblemError("the questions ask no number to type (only derivations or shapes), so there is "
                            "nothing to grade; export a problem that asks for values", file=file, field="questions")
     files = [(outdir / name, content) for name, content in EXPORTS[target].write(items, path.stem,
-                                                                                  None if count is None else seed or 0)]
+                                                                                  None if count is None else seed)]
     with output_lock(outdir):
         write_all(files)
     return [target for target, _ in files]

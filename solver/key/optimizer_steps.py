@@ -119,12 +119,10 @@ def step_blocks(b, opt: Settings, t: int, params: list[str], w: dict, g: dict, s
 
 def _first_only(opt: Settings) -> list:
     """The lines step 1 writes otherwise than a later step, each against the line in its place
-    (AdamW writes two lines of w: its decay, then its step, the same at every step)."""
-    first, later = opt.optimizer.lines(opt.hp, True), opt.optimizer.lines(opt.hp, False)
-    if len(first) != len(later):
-        names = {x.name: x for x in later}
-        return [x for x in first if names.get(x.name) != x]
-    return [x for x, y in zip(first, later) if x != y]
+    (AdamW writes two lines of w: its decay, then its step, the same at every step); every
+    optimizer writes as many lines at step 1 as later."""
+    return [x for x, y in zip(opt.optimizer.lines(opt.hp, True), opt.optimizer.lines(opt.hp, False), strict=True)
+            if x != y]
 
 
 def first_note(opt: Settings, names: dict | None = None) -> str:

@@ -80,8 +80,9 @@ def question_html(solution: Solution, items: list[Blank], blank: Callable[[Blank
         if not mine:
             continue
         out.append(f"<h3>{escape(sec.title)}</h3>")
-        if prompt_html(sec):
-            out.append(prompt_html(sec))
+        prompt = prompt_html(sec)
+        if prompt:
+            out.append(prompt)
         out += [f"<p>{inline(b.label)} = {blank(b)}</p>" for b in mine]
     return "\n".join(out)
 
