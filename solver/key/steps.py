@@ -259,13 +259,13 @@ class StepBuilder:
         value = self.show(self.grads.adjoint[logit])
         loss = self.graph.loss
         ce = next((c for c in self.graph.children[prob] if self.graph.by_key[c].kind == "loss"), loss)
-        if ce == loss:
-            return Equation(self.d(loss, logit), (
-                ("=", self.tex(expr)), ("=" if exact else r"\approx", sub), (value.relation, value.latex)))
-        share = self.show(self.grads.adjoint[ce])
+        symbolic = self.tex(expr)
+        if ce != loss:
+            share = self.show(self.grads.adjoint[ce])
+            symbolic, sub, exact = rf"{self.d(loss, ce)} \left({symbolic}\right)", f"({share.latex})({sub})", \
+                exact and share.exact
         return Equation(self.d(loss, logit), (
-            ("=", rf"{self.d(loss, ce)} \left({self.tex(expr)}\right)"),
-            ("=" if exact and share.exact else r"\approx", f"({share.latex})({sub})"), (value.relation, value.latex)))
+            ("=", symbolic), ("=" if exact else r"\approx", sub), (value.relation, value.latex)))
 
     def update(self, key: str, rate: sp.Expr, new: sp.Expr) -> Equation:
         """``w ← 0.4 − (0.1)(−0.36) = 0.436`` (the rule w ← w − η ∂L/∂w is stated once)."""
