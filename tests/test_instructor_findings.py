@@ -152,3 +152,31 @@ def test_an_optimizers_letter_that_the_keys_definitions_use_is_respelled(tmp_pat
     assert (r"$\tilde{\alpha} = 0.9$" in md and r"$\tilde{\alpha}$ is written for the usual $\alpha$, which this "
             "problem uses" in md)
     assert r"v \leftarrow \tilde{\alpha} v + (1 - \tilde{\alpha}) g^{2}" in md and r"\alpha v" not in md
+
+
+DIVERGING = """title: "A linear network whose momentum run grows"
+network:
+  inputs: {x1: [-0.4, -1.05], x2: [1.28, -0.04], x3: [1.31, -1.41]}
+  orientation: xW
+  layers:
+    - {units: 2, activation: linear, weights: [[-1.08, -1.06], [1.46, 0.12], [0.22, -1.49]], bias: [-0.7, -0.8]}
+    - {units: 3, activation: linear, weights: [[-0.72, -0.46, -1.08], [-0.17, 1.46, -0.2]], bias: -1.19}
+    - {units: 3, activation: linear, weights: [[1.3, -0.06, -1.06], [0.79, -1.5, 0.56], [0.51, -1.5, -0.29]], bias: 0.03}
+loss: {type: sse, batch: mean}
+target: [[0.02, 0.02, 0.02], [0.0, 0.0, 0.01]]
+questions:
+  - {id: run, ask: [train], steps: 3, optimizer: {type: momentum, learning_rate: 0.05}}
+"""
+
+
+def test_the_loss_plot_of_a_growing_run_is_drawn(tmp_path):
+    """Found by hypothesis: the loss plot stopped the key with decimal.InvalidOperation inside
+    leather's own ticker, built and never used (the axes take the key's ticks)."""
+    path = tmp_path / "grows.yaml"
+    path.write_text(DIVERGING, encoding="utf-8")
+    md, doc = _solve(path, tmp_path)
+    losses = [Fraction(a["exact"]) for q in doc["questions"] for a in q["answers"]
+              if a["of"] == "L" and a.get("step") is not None]
+    assert losses == sorted(losses) and losses[-1] > 10 * losses[0]  # the run grows
+    svg = (tmp_path / "grows-run-loss.svg").read_text(encoding="utf-8")
+    assert svg.startswith("<svg") or "<svg" in svg[:200]

@@ -102,6 +102,11 @@ def _span(leather):
     from decimal import Decimal
 
     class Span(leather.Linear):
+        def __init__(self, domain_min, domain_max):  # noqa: D107 - the axes take ticks(): leather's own
+            # ticker is not built (it raised decimal.InvalidOperation on a diverging run's losses)
+            lo, hi = Decimal(domain_min), Decimal(domain_max)
+            self._data_min, self._data_max = (lo, hi) if lo < hi else (Decimal(0), Decimal(1))
+
         def project(self, value, range_min, range_max):
             pos = (Decimal(value) - self._data_min) / (self._data_max - self._data_min)
             return (Decimal(range_max) - Decimal(range_min)) * pos + Decimal(range_min)
