@@ -143,6 +143,20 @@ def test_update_question_recalls_the_gradients_once():
     assert table.title == "Table of updates" and table.header[-1] == r"\text{updated}" and len(table.header) == 3
 
 
+@pytest.mark.parametrize("style", ["neuron", "matrix"])
+def test_after_an_update_nothing_from_before_it_is_recalled(style):
+    # the penalty R and the outputs o written after the update are the new values: recalling
+    # Question 1's R = 0.0024 and o = 0.41, 0.64 above them said they were used here
+    s = solve(load_problem(ROOT / "problems" / "nesterov-adamw.yaml"), "x", Options(style=style))
+    after = _section(s, "after")
+    assert [p.heading for p in after.parts] == ["Backward pass", "Update", "After the update"]
+    (recap,) = after.parts[0].blocks
+    assert recap.kind == "recap" and r"\frac{\partial L}{\partial W^{(1)}}" in recap.display
+    text = _md(s, "after")
+    assert "R = 0.0024" not in text and "o_{1} = 0.41" not in text
+    assert "The loss falls from $0.3001$ to $0.1731$" in text
+
+
 def test_xor_states_sigma_once_and_training_questions_recall_the_gradients():
     s = solve(load_problem(ROOT / "problems" / "xor-2-2-1-training.yaml"), "x", Options(style="neuron"))
     displays = [b.display for _, b in _blocks(s) if b.display.startswith(r"\sigma(z)")]

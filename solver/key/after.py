@@ -51,4 +51,4 @@ def after_part(w: QuestionWork, new: dict) -> Part:
         blocks.append(Block("note", "", f"The loss {verb} from ${b.latex}$ to ${a.latex}$ "
                                         f"(a change of ${change.latex}$)."))
         w.final.append(rf"{g.latex[g.loss]} {a.relation} {a.latex}\ \text{{after the update}}")
-    return Part("After the update", tuple(blocks))
+    return Part("After the update", tuple(blocks), fresh=True)

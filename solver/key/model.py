@@ -45,6 +45,9 @@ class Part(msgspec.Struct, frozen=True):
 
     heading: str
     blocks: tuple[Block, ...]
+    #: Whether every value it writes is new (the network after an update): a name an earlier
+    #: question derived means another value here, so it is not recalled for this part.
+    fresh: bool = False
 
 
 class Answer(msgspec.Struct, frozen=True):

@@ -195,7 +195,7 @@ def refer_back(parts: list[Part], derived: Derived, here: str, asked: set[str],
             return True
         if not used:
             used.append(" ".join(" ".join([b.text, b.display] + [eq.inline for eq in b.equations])
-                                 for _, blocks, _, _ in filtered for b in blocks))
+                                 for part, blocks, _, _ in filtered if not part.fresh for b in blocks))
         return _uses(lhs, used[0])
 
     out = []
