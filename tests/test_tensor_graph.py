@@ -6,6 +6,7 @@ independent computation written here (fractions and mpmath, no solver code)."""
 from __future__ import annotations
 
 import json
+import re
 from fractions import Fraction as F
 from pathlib import Path
 
@@ -482,3 +483,12 @@ def test_update_biases_false_leaves_a_conv_networks_biases_and_a_graphs_paramete
     data["questions"] = [{"id": "u", "ask": ["update"], "learning_rate": 0.1, "update_biases": False}]
     updated = {a.of for a in solve(validate(data), "c", Options()).sections[0].answers if a.kind == "update"}
     assert updated == {"K", "b"}  # a graph's parameters are parameters, whatever their names
+
+
+@pytest.mark.parametrize("name", sorted(__import__("solver.ops.tensor", fromlist=["NAMED"]).NAMED))
+def test_operation_notes_escape_tex_specials_outside_math(name):
+    # avgpool2d's note wrote PyTorch's count_include_pad=True in text mode: "Missing $ inserted",
+    # so no key using avgpool2d built as a PDF
+    from solver.ops.tensor import NAMED
+    prose = re.sub(r"\$[^$]*\$", "", NAMED[name].note or "")
+    assert not re.search(r"(?<!\\)[_%&#^]", prose), prose

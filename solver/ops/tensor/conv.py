@@ -149,7 +149,7 @@ MAXPOOL2D = _pool("maxpool2d", _maxpool2d, "maxpool", (
     "At a tie it goes to the first maximal element in row-major order, as PyTorch does."))
 AVGPOOL2D = _pool("avgpool2d", _avgpool2d, "avgpool", (
     "Average pooling takes each window's mean, dividing by the kernel's area (padding included, "
-    "PyTorch's count_include_pad=True); its gradient spreads the upstream gradient evenly over the window."))
+    "PyTorch's count\\_include\\_pad=True); its gradient spreads the upstream gradient evenly over the window."))
 
 
 def settings_text(op: TensorOp, kw: dict) -> str:
