@@ -142,6 +142,21 @@ def test_moodle_uses_the_problem_tolerance(rule, tmp_path):
         assert weights == [x * unit for x in share], q["id"]
 
 
+def test_prairielearn_weights_are_whole_numbers_in_the_points_ratios(tmp_path):
+    # pl-number-input reads weight with get_integer_attrib: weight="0.5" stopped grading
+    data = yaml.safe_load((PROBLEMS / "relu-2-2-2.yaml").read_text())
+    data["grading"] = {"points": {"loss": 2}}
+    problem = tmp_path / "graded.yaml"
+    problem.write_text(yaml.safe_dump(data))
+    page = (export(problem, "prairielearn", tmp_path / "p") / "graded" / "question.html").read_text()
+    got = re.findall(r'<pl-number-input [^>]*weight="([^"]*)"', page)
+    moodle = moodle_questions(export(problem, "moodle", tmp_path / "m") / "graded-moodle.xml")[1]
+    want = [w for w, _, _ in MOODLE_BLANK.findall(moodle.find("questiontext/text").text)]
+    assert len(got) == len(want) > 20 and all(w.isdigit() for w in got)
+    assert got == want  # the same whole numbers, whose ratios the Moodle test checks
+    assert len(set(got)) > 1
+
+
 def test_moodle_variants_are_one_category_of_questions(tmp_path):
     problem = PROBLEMS / "relu-2-2-2-variants.yaml"
     out = export(problem, "moodle", tmp_path / "x", "--variants", "3", "--seed", "2026")

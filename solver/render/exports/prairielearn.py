@@ -18,7 +18,7 @@ import uuid
 from html import escape
 
 from ...core.errors import ProblemError
-from .base import Export, Item
+from .base import Export, Item, weights
 from .base.feedback import given_html, image, inline, key_html, prompt_html
 
 #: The namespace of the questions' uuids (uuid5 of ``nnsolve:<stem>:<seed>``).
@@ -67,6 +67,7 @@ def _variant(it: Item) -> dict:
 def question(items: list[Item]) -> str:
     """``question.html``: the variant's Given values, then per question each blank."""
     it = items[0]
+    weight = dict(zip((b.name for b in it.blanks), weights(list(it.blanks))))  # PrairieLearn's are integers
     out = ["<pl-question-panel>", "{{{params.given_html}}}", "</pl-question-panel>"]
     for si, sec in enumerate(it.solution.sections):
         mine = [b for b in it.blanks if b.section == si]
@@ -77,7 +78,7 @@ def question(items: list[Item]) -> str:
         for b in mine:
             out.append(f'<pl-number-input answers-name="{b.name}" label="{escape(inline(b.label))} =" '
                        f'comparison="relabs" rtol="0" atol="{{{{params.atol_{b.name}}}}}" '
-                       f'weight="{b.points.numerator if b.points.denominator == 1 else float(b.points)}">'
+                       f'weight="{weight[b.name]}">'
                        "</pl-number-input>")
     out.append(f"<pl-question-panel><p><em>Numbers are accepted {escape(it.rule.describe(it.solution.digits))}.</em></p>"
                "</pl-question-panel>")
