@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from msgspec.structs import replace
 
 from solver.core.options import Options
 from solver.key.solve import solve
@@ -187,3 +188,31 @@ def test_batch_output_error_has_its_formula():
     eqs = {eq.lhs: eq for part in s.sections[0].parts for b in part.blocks for eq in b.equations}
     first = eqs[r"\frac{\partial L}{\partial A^{(2)}}"].parts[0]
     assert first[0] == "=" and r"\frac{1}{2} \left(o_{1}^{[1]} - y_{1}^{[1]}\right)" in first[1]
+
+
+def test_a_paper_states_the_optimizer_the_loss_and_its_penalty():
+    # "Asked: 3 steps of training, with the loss along the way" was all the paper said: no
+    # optimizer, no settings, no loss and no λ, so a student could not do the question
+    s = solve(load_problem(ROOT / "problems" / "nesterov-adamw.yaml"), "x", Options(style="neuron"))
+    loss = r"Loss: sum of squared errors, plus the weight penalty $R = \frac{0.01}{2} \sum w^2$ on the weights."
+    assert _section(s, "nesterov").asked == (
+        r"Asked: 3 steps of training with the loss along the way, by stochastic gradient descent (SGD) with "
+        r"learning rate $\eta = 0.1$, momentum $\mu = 0.9$, nesterov. " + loss)
+    assert r"weight decay $\tilde{\lambda} = 0.01$. " + loss in _section(s, "adamw").asked  # the key's λ̃
+    assert _section(s, "after").asked == r"Asked: one step of gradient descent with $\eta = 0.1$; the loss after " \
+                                         r"the update. " + loss
+
+
+def test_a_paper_says_when_biases_are_not_updated_and_names_a_tensor_networks_loss():
+    s = solve(load_problem(ROOT / "problems" / "weight-decay-batch.yaml"), "x", Options(style="neuron"))
+    assert "plus the weight penalty $R = \\frac{0.1}{2} \\sum w^2$ on the weights)" in s.sections[0].asked
+    for stem, qid, loss in [("cnn-small", "q1", "the loss (cross-entropy)"),
+                            ("gru-sequence", "q1", "the loss (mean squared error of each step's output and "
+                                                   "target, summed over the 3 steps)")]:
+        s = solve(load_problem(ROOT / "problems" / f"{stem}.yaml"), "x", Options(style="neuron"))
+        assert loss in _section(s, qid).asked, stem
+    p = load_problem(ROOT / "problems" / "leaky-relu-4-3-2-bce.yaml")
+    q = replace(p.questions[2], update_biases=False)
+    s = solve(replace(p, questions=[*p.questions[:2], q]), "x", Options(style="neuron"))
+    assert s.sections[2].asked == (r"Asked: one step of gradient descent with $\eta = 0.1$ (biases are not "
+                                   "updated). Loss: binary cross-entropy, averaged over the 2 outputs.")

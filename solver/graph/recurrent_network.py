@@ -14,6 +14,7 @@ with ``return: last``); the targets ``y``; the loss ``L``.
 from __future__ import annotations
 
 import sympy as sp
+from msgspec.structs import replace
 
 from ..core.errors import counted
 from ..ops.activations import ACTIVATIONS
@@ -198,7 +199,7 @@ class _Unrolled(_Builder):
 
     def finish(self, output: str, needs: bool) -> Graph:
         graph = assemble(self.leaves, self.stages, self.names, output, needs, self.file, "network")
-        graph = check_training(graph, self.problem, self.file)
+        graph = check_training(replace(graph, loss_title=self.loss_title), self.problem, self.file)
         return graph.with_unrolled(self.positions)
 
     def loss(self, prev: Ref) -> Graph:
@@ -221,13 +222,14 @@ def _sequence_loss(self: _Unrolled, outs: list[Ref]) -> Graph:
     if problem:
         raise self.fail(problem, field)
     self.leaf("y", "input", tvals, "y", field)
-    op = _sequence_loss_op(loss, spec.reduction or loss.default_reduction, params, tvals)
+    op, self.loss_title = _sequence_loss_op(loss, spec.reduction or loss.default_reduction, params, tvals)
     self.at("L", self.steps + 1, ROW_OUT, Apply(op, (*outs, Ref("y"))), "L", "loss")
     return self.finish("L", True)
 
 
-def _sequence_loss_op(loss, reduction: str, params: dict, tvals: list[list]) -> TensorOp:
-    """``L = Σ_t ℓ(ŷ_t, y_t)``: the outputs of every step, then the T × outputs targets."""
+def _sequence_loss_op(loss, reduction: str, params: dict, tvals: list[list]) -> tuple[TensorOp, str]:
+    """``L = Σ_t ℓ(ŷ_t, y_t)``: the outputs of every step, then the T × outputs targets; with
+    the loss's name as a question paper gives it."""
     steps, n_out = len(tvals), len(tvals[0])
 
     def apply(args, kw) -> STensor:
@@ -237,11 +239,12 @@ def _sequence_loss_op(loss, reduction: str, params: dict, tvals: list[list]) -> 
         return STensor((), (sp.Add(*terms, evaluate=False),))
     form = loss.build([sp.Symbol(f"o{k}") for k in range(n_out)], [sp.Symbol(f"y{k}") for k in range(n_out)],
                       tvals[0], reduction, params)
-    return TensorOp(loss.key, (steps + 1, steps + 1), apply,
-                    lambda a, kw: rf"\sum_{{t=1}}^{{{steps}}} \mathcal{{L}}(\hat{{y}}_t, y_t)",
-                    note=f"{form.title[:1].upper()}{form.title[1:]} of each step's output and target, summed over "
-                         f"the {steps} steps: $\\mathcal{{L}}(o, y) = {form.definition.split('=', 1)[-1].strip()}$.",
-                    source=loss.source)
+    op = TensorOp(loss.key, (steps + 1, steps + 1), apply,
+                  lambda a, kw: rf"\sum_{{t=1}}^{{{steps}}} \mathcal{{L}}(\hat{{y}}_t, y_t)",
+                  note=f"{form.title[:1].upper()}{form.title[1:]} of each step's output and target, summed over "
+                       f"the {steps} steps: $\\mathcal{{L}}(o, y) = {form.definition.split('=', 1)[-1].strip()}$.",
+                  source=loss.source)
+    return op, f"{form.title} of each step's output and target, summed over the {steps} steps"
 
 
 def build_recurrent_network(problem, question, file: str | None = None):

@@ -13,6 +13,7 @@ from __future__ import annotations
 from math import prod
 
 import sympy as sp
+from msgspec.structs import replace
 
 from ..core.errors import ProblemError, counted
 from ..ops.activations import ACTIVATIONS
@@ -37,10 +38,12 @@ from .tensor_spec import apply_tree, assemble, check_training
 
 
 def _loss_op(loss, reduction: str, params: dict, tvals: list[list], names: tuple[str, str],
-             batch: str | None) -> TensorOp:
+             batch: str | None) -> tuple[TensorOp, str]:
     """The loss of the outputs and the targets, as one operation: of one example's vectors, or
     (``batch`` ``mean`` or ``sum``) of a batch's rows, one per example, averaged or summed. Its
-    note gives the loss's name and definition (in the network's names for the outputs, ``names``)."""
+    note gives the loss's name and definition (in the network's names for the outputs, ``names``);
+    returned with the loss's name as a question paper gives it ("mean squared error, averaged
+    over the 4 examples")."""
     def one(prev: list, target: list, values: list) -> sp.Expr:
         return loss.build(prev, target, values, reduction, params).expr
 
@@ -57,9 +60,10 @@ def _loss_op(loss, reduction: str, params: dict, tvals: list[list], names: tuple
     form = loss.build([sp.Symbol(f"o{k}") for k in range(n_out)], [sp.Symbol(f"y{k}") for k in range(n_out)],
                       tvals[0], reduction, params)
     over = "" if batch is None else f", {'averaged' if batch == 'mean' else 'summed'} over the {len(tvals)} examples"
-    return TensorOp(loss.key, (2, 2), apply, lambda a, kw: rf"\mathcal{{L}}({a[0]}, {a[1]})",
-                    note=f"{form.title[:1].upper()}{form.title[1:]}{over}: "
-                         f"${in_softmax_names(form.definition, *names)}$.", source=loss.source)
+    op = TensorOp(loss.key, (2, 2), apply, lambda a, kw: rf"\mathcal{{L}}({a[0]}, {a[1]})",
+                  note=f"{form.title[:1].upper()}{form.title[1:]}{over}: "
+                       f"${in_softmax_names(form.definition, *names)}$.", source=loss.source)
+    return op, form.title + over
 
 
 class _Builder:
@@ -67,6 +71,7 @@ class _Builder:
         self.problem, self.q, self.file = problem, question, file
         self.qi = problem.questions.index(question)
         self.leaves, self.stages, self.names = [], [], {}
+        self.loss_title = ""  # the loss as a question paper names it
 
     def fail(self, message: str, field: str) -> ProblemError:
         return ProblemError(message, file=self.file, field=field)
@@ -188,12 +193,12 @@ class _Builder:
             problem = next((loss.check_targets(t) for t in tvals if loss.check_targets), None)
             if problem:
                 raise self.fail(problem, field)
-            op = _loss_op(loss, spec.reduction or loss.default_reduction, params, tvals, names,
-                          (spec.batch or "mean") if self.batch else None)
+            op, self.loss_title = _loss_op(loss, spec.reduction or loss.default_reduction, params, tvals, names,
+                                           (spec.batch or "mean") if self.batch else None)
             self.stage("L", Apply(op, (prev, Ref("y"))), "L", "loss")
             output = "L"
         graph = assemble(self.leaves, self.stages, self.names, output, needs, self.file, "network")
-        return check_training(graph, self.problem, self.file)
+        return check_training(replace(graph, loss_title=self.loss_title), self.problem, self.file)
 
     def loss_spec(self, outputs: list[Ref]):
         """(loss spec, loss descriptor, its parameters' values, target as written, the target's

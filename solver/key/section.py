@@ -175,18 +175,31 @@ def asked_text(w: QuestionWork, asked: list[str]) -> str:
         items.append("the forward pass (every " + ("stage" if w.problem.graph is not None else "neuron")
                      + "'s value)")
     if "loss" in q.ask and g.loss_title:
-        items.append(f"the loss ({g.loss_title})")
+        items.append(f"the loss ({loss_words(g)})")
     if "gradients" in q.ask:
         names = [f"${w.dout(g.latex[k])}$" for k in asked]
         items.append("every gradient" if q.gradients == "all" else "the gradients " + ", ".join(names))
     if "update" in q.ask:
-        items.append(f"one step of gradient descent with $\\eta = {written_latex(q.learning_rate)}$")
+        items.append(f"one step of gradient descent with $\\eta = {written_latex(q.learning_rate)}$"
+                     + ("" if q.update_biases else " (biases are not updated)"))
     if "forward_after" in q.ask:
         items.append("the forward pass again with the updated parameters")
     if "loss_after" in q.ask:
         items.append("the loss after the update" + (", for each example and for the batch" if g.examples > 1 else ""))
     if "train" in q.ask:
-        items.append(f"{q.steps:,} steps of training, with the loss along the way")
-    target = (f" Target: {target_text(q.target)}." if q.target is not None
-              and any(a in q.ask for a in ("loss", "gradients", "update", "train")) else "")
-    return "Asked: " + "; ".join(items) + "." + target if items else ""
+        from .training import optimizer_words
+        items.append(f"{q.steps:,} steps of training with the loss along the way, by {optimizer_words(g, q)}")
+    uses_loss = any(a in q.ask for a in ("loss", "gradients", "update", "train"))
+    loss = f" Loss: {loss_words(g)}." if uses_loss and "loss" not in q.ask and g.loss_title else ""
+    target = f" Target: {target_text(q.target)}." if q.target is not None and uses_loss else ""
+    return "Asked: " + "; ".join(items) + "." + loss + target if items else ""
+
+
+def loss_words(g) -> str:
+    """The loss as a question paper names it, the weight penalty with its λ: ``sum of squared
+    errors, plus the weight penalty $R = \\frac{0.01}{2} \\sum w^2$ on the weights``."""
+    if g.penalty is None:
+        return g.loss_title
+    on = "weights and biases" if any(g.by_key[k].kind == "bias" for k in g.penalty.terms) else "weights"
+    return (g.loss_title.removesuffix(", plus a weight penalty")
+            + f", plus the weight penalty ${g.penalty.definition}$ on the {on}")

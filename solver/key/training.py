@@ -54,6 +54,15 @@ def _settings(opt: Settings, names: dict | None = None) -> str:
     return ", ".join(shown)
 
 
+def optimizer_words(graph, question) -> str:
+    """The question's optimizer and settings as its paper states them: ``stochastic gradient
+    descent (SGD) with learning rate $\\eta = 0.1$, momentum $\\mu = 0.9$, nesterov``, and
+    whether the biases are updated (the key's names: :func:`.optimizer_steps.graph_step_names`)."""
+    opt = optimizer_of(question)
+    return (f"{opt.optimizer.title} with {_settings(opt, graph_step_names(graph, opt))}"
+            + ("" if question.update_biases else " (biases are not updated)"))
+
+
 def optimizer_note(opt: Settings, steps: int, what: str, names: dict | None = None) -> Block:
     """The optimizer, its settings and its update rule, once, with its source (the symbols
     respelled by ``names``, and which: :func:`.optimizer_steps.step_names`)."""
