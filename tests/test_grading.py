@@ -435,3 +435,19 @@ def test_an_answer_that_is_not_a_number_is_wrong_with_its_reason(tmp_path):
     assert g[("max", "q1", "o2", "value")]["verdict"] == g[("bo", "q1", "h1", "value")]["verdict"] == "wrong"
     md = (tmp_path / "out" / "feedback" / "eve.md").read_text(encoding="utf-8")
     assert "Not a number: '0,5' is not a finite number" in md
+
+
+def test_a_students_text_is_shown_as_written_never_as_tex_or_markup(tmp_path):
+    # "$\input{/etc/passwd}$" went into the feedback's LaTeX as math: pdflatex tried to read the
+    # file, failed, and nobody in the class got feedback (and a student could typeset their own)
+    key = _key(RELU, tmp_path)
+    typed = r"$\input{/etc/passwd}$ <b>_x_</b>"
+    r, g = _grade(tmp_path, key, [["mallory", "q1", "h1", typed], ["ana", "q1", "h1", "0.5"]], RELU,
+                  extra=("-f", "tex"))
+    assert r.exit_code == 0, r.output
+    assert g[("mallory", "q1", "h1", "value")]["verdict"] == "wrong"
+    tex = (tmp_path / "out" / "feedback" / "mallory.tex").read_text(encoding="utf-8")
+    assert r"\input{" not in tex and r"\$\textbackslash{}input\{/etc/passwd\}\$" in tex
+    md = (tmp_path / "out" / "feedback" / "mallory.md").read_text(encoding="utf-8")
+    shown = r"\$\\input\{/etc/passwd\}\$ \<b\>\_x\_\</b\>"
+    assert f"yours **{shown}**" in md and f"Not a number: '{shown}' is not a finite number" in md

@@ -43,6 +43,9 @@ class Mark(msgspec.Struct, frozen=True):
     explanation: str = ""
     latex: str = ""
     equation: str = ""
+    #: The explanation is plain text with no math in it (it quotes the student's own text, as
+    #: "not a number: '…' is not a finite number" does): feedback escapes all of it.
+    plain: bool = False
 
 
 def fraction(value) -> Fraction:
@@ -179,7 +182,7 @@ def grade_student(student: str, key: Key, submitted: dict, setup: Setup | None,
             text, x, unreadable = mine[k]
             if x is None:
                 marks.append(Mark(answer=text, points=Fraction(0), status="wrong", verdict="wrong",
-                                  explanation=unreadable, **base))
+                                  explanation=unreadable, plain=True, **base))
                 continue
             if right[k]:
                 marks.append(Mark(answer=text, points=top, status="correct", verdict="correct", **base))

@@ -75,11 +75,12 @@ def feedback_md(student: str, title: str, marks: list[Mark], tolerance: str, not
         if not lost:
             lines += ["Every answer is right.", ""]
         for m in lost:
-            yours = m.answer or "no answer"
+            yours = _md_text(m.answer) if m.answer else "no answer"
             lines.append(f"- ${m.latex or m.of}$ ({m.kind}): yours **{yours}**, the key's **{m.expected}**: "
                          f"{m.verdict}, {number(m.points)} of {number(m.max_points)}.")
             if m.explanation:
-                lines.append(f"  {m.explanation[0].upper() + m.explanation[1:]}.")
+                said = m.explanation[0].upper() + m.explanation[1:]
+                lines.append(f"  {_md_text(said) if m.plain else said}.")
             if m.equation and m.equation in shown:
                 lines.append("  The key's step: as above.")
             elif m.equation:
@@ -87,6 +88,11 @@ def feedback_md(student: str, title: str, marks: list[Mark], tolerance: str, not
                 shown.add(m.equation)
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _md_text(text: str) -> str:
+    """A student's own text for Markdown: shown as written, never as math, markup or HTML."""
+    return re.sub(r"([\\`*_{}\[\]<>$|~#!])", r"\\\1", " ".join(text.split()))
 
 
 def escape_text(text: str) -> str:
@@ -133,7 +139,8 @@ def feedback_tex(student: str, title: str, marks: list[Mark], tolerance: str, no
                        rf"the key's \textbf{{{_number_tex(m.expected)}}}: {escape_text(m.verdict)}, "
                        rf"{number(m.points)} of {number(m.max_points)}.")
             if m.explanation:
-                out.append(_tex(m.explanation[0].upper() + m.explanation[1:] + "."))
+                said = m.explanation[0].upper() + m.explanation[1:] + "."
+                out.append(escape_text(said) if m.plain else _tex(said))
             if m.equation and m.equation in shown:
                 out.append("The key's step: as above.")
             elif m.equation:
