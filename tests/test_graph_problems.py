@@ -340,7 +340,12 @@ HOSTILE = {
     # The message quotes the expression: a line break inside it must not break the line.
     "syntax-error-over-lines": (expr_case("x0 +\n* w0"), "graph.nodes.bad", "cannot parse"),
     "syntax-error-carriage-return": (expr_case("x0 +\r* w0"), "graph.nodes.bad", "cannot parse"),
-    "syntax-error-line-separator": (expr_case("x0 \u2028+ w0"), "graph.nodes.bad", "cannot parse"),
+    "syntax-error-line-separator": (expr_case("x0 \u2028+ w0"), "graph.nodes.bad", "not ascii (u+2028)"),
+    # Python reads identifiers in NFKC: a fullwidth x0 or a script e in exp would be read as
+    # x0 and exp; and a few thousand signs overflowed its parser before the length was checked
+    "fullwidth-name": (expr_case("\uff580 + w0"), "graph.nodes.bad", "not ascii (u+ff58)"),
+    "script-e-exp": (expr_case("\u212fxp(x0)"), "graph.nodes.bad", "not ascii (u+212f)"),
+    "unary-chain": (expr_case("-" * 5000 + "x0"), "graph.nodes.bad", "longer than 500"),
     "two-statements": (expr_case("x0; import os"), "graph.nodes.bad", "cannot parse"),
     "dunder-name": (expr_case("__builtins__"), "graph.nodes.bad", "unknown name"),
     "wrong-arity": (expr_case("relu(x0, w0)"), "graph.nodes.bad", "argument"),

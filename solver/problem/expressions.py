@@ -39,6 +39,25 @@ class ExpressionError(ValueError):
     """An expression outside the whitelisted grammar, or naming something unknown."""
 
 
+def checked_text(text, what: str = "the expression") -> str:
+    """``text`` if it may be parsed: a string of at most :data:`MAX_LENGTH` ASCII characters
+    (Python's parser would read ``ｘ`` or ``ℯxp`` as ``x`` and ``exp``, and overflows its
+    stack on a few thousand ``-`` before a length checked after it).
+
+    Raises:
+        ExpressionError: not a string, too long, or a character that is not ASCII.
+    """
+    if not isinstance(text, str):
+        raise ExpressionError(f"{what} must be a string")
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"{what} is longer than {MAX_LENGTH} characters")
+    if not text.isascii():
+        bad = next(ch for ch in text if not ch.isascii())
+        raise ExpressionError(f"{what} has a character that is not ASCII (U+{ord(bad):04X}): names and "
+                              "operators are ASCII letters, digits and symbols")
+    return text
+
+
 #: The other functions: name → ((least, most) arguments, builder).
 _BUILTINS: dict[str, tuple[tuple[int, int], Callable[..., sp.Expr]]] = {
     "exp": ((1, 1), lambda x: sp.exp(x, evaluate=False)),
@@ -78,11 +97,7 @@ def parse_expression(text: str, symbols: dict[str, sp.Symbol]) -> sp.Expr:
 
 
 def _parse(text: str, symbols: dict[str, sp.Symbol]) -> sp.Expr:
-    if not isinstance(text, str):
-        raise ExpressionError("an expression must be a string")
-    if len(text) > MAX_LENGTH:
-        raise ExpressionError(f"the expression is longer than {MAX_LENGTH} characters")
-    source = text.replace("^", "**")
+    source = checked_text(text).replace("^", "**")
     try:
         tree = ast.parse(source.strip(), mode="eval")
     except SyntaxError as exc:
@@ -214,9 +229,7 @@ def parse_condition(text: str, symbols: dict[str, sp.Symbol]) -> tuple[sp.Expr, 
     Raises:
         ExpressionError: not one comparison of two expressions of the grammar.
     """
-    if not isinstance(text, str) or len(text) > MAX_LENGTH:
-        raise ExpressionError(f"a condition is a string of at most {MAX_LENGTH} characters")
-    source = text.replace("^", "**").strip()
+    source = checked_text(text, "the condition").replace("^", "**").strip()
     try:
         tree = ast.parse(source, mode="eval").body
     except SyntaxError as exc:

@@ -28,7 +28,7 @@ from ..ops.tensor import (
     function_names,
 )
 from ..ops.tensor.linalg import superscriptable
-from .expressions import MAX_DEPTH, MAX_LENGTH, ExpressionError, activation_arity
+from .expressions import MAX_DEPTH, ExpressionError, activation_arity, checked_text
 from .fields import printable, written
 
 #: Function names that only tensor expressions have: a graph using one is a tensor graph.
@@ -67,11 +67,7 @@ def parse_tensor_expression(text: str, names: set[str]):
             number of arguments, a keyword the function does not take or a value it does
             not accept; its message on one line.
     """
-    if not isinstance(text, str):
-        raise ExpressionError("an expression must be a string")
-    if len(text) > MAX_LENGTH:
-        raise ExpressionError(f"the expression is longer than {MAX_LENGTH} characters")
-    source = text.replace("^", "**").strip()
+    source = checked_text(text).replace("^", "**").strip()
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
@@ -222,8 +218,8 @@ def uses_tensor_functions(text: str) -> bool:
     """Whether ``text`` calls a function only tensor expressions have, or uses ``@`` or a
     keyword argument (read from its syntax, without evaluating it)."""
     try:
-        tree = ast.parse(text.replace("^", "**"), mode="eval")
-    except SyntaxError:
+        tree = ast.parse(checked_text(text).replace("^", "**"), mode="eval")
+    except (SyntaxError, ExpressionError):  # the expression's own parse says why
         return False
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and (node.keywords or (isinstance(node.func, ast.Name)
