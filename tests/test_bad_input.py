@@ -36,6 +36,12 @@ CASES = [
     ("bad-indent.yaml", "line 7", "malformed YAML: expected <block end>"),
     ("two-documents.yaml", "line 12", "malformed YAML: but found another document"),
     ("nul-character.yaml", "line 1", "the character U+0000 is not allowed"),
+    # Text nothing can write or typeset: once a statement with an escape character reached
+    # pdflatex, and a lone surrogate the writer (an internal error, for Markdown too).
+    ("statement-control-character.yaml", "statement", "the character U+001B (a control character) cannot be typeset"),
+    ("statement-lone-surrogate.yaml", "statement", "the text holds U+DC00, half of a character"),
+    ("activation-lone-surrogate.yaml", "network.layers[0].activation", "the text holds U+D800, half of a character"),
+    ("question-text-emoji.yaml", "questions[0].text", "the character U+1F600 (\U0001f600) cannot be typeset"),
     # YAML that parses but is not plain data.
     ("duplicate-key.yaml", "network.layers[0].activation",
      "the key 'activation' appears twice in one mapping (lines 6 and 8)"),

@@ -26,7 +26,7 @@ from .layers import TENSOR_TYPES, AnyLayer
 from .loss_spec import Loss
 from .recurrent import RECURRENT_TYPES
 from .schema import TITLE_LENGTH, Problem
-from .text import TexText
+from .text import TexProse, TexText
 
 #: The schemas of the custom field types that are not written as other types.
 _SCHEMAS = {
@@ -35,6 +35,7 @@ _SCHEMAS = {
     NumberOrTensor: tensor_schema,
     Name: lambda: {"type": "string", "pattern": NAME_RE.pattern},
     TexText: lambda: {"type": "string"},
+    TexProse: lambda: {"type": "string"},
 }
 
 #: The custom union types written as the unions of their members (LossOrName's is the

@@ -35,6 +35,7 @@ _TAG = "tag:yaml.org,2002:"
 _PLAIN_TAGS = frozenset(_TAG + t for t in ("null", "bool", "int", "float", "str", "seq", "map",
                                            "merge", "timestamp"))
 _NON_FINITE = re.compile(r"[-+]?\.(inf|nan)", re.IGNORECASE)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 #: An integer and a decimal as YAML 1.2's core schema writes them (ASCII digits only).
 _INT = re.compile(r"[-+]?[0-9]+", re.ASCII)
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?", re.ASCII)
@@ -192,6 +193,10 @@ class _Checker:
 
     def scalar(self, node: yaml.ScalarNode, path: str) -> None:
         text = node.value
+        half = _SURROGATE.search(text)
+        if half:  # a quoted "\ud800": half of a character, which nothing can write
+            self.fail(path, f"the text holds U+{ord(half.group()):04X}, half of a character (an escape such as "
+                            f"\\ud800 in quotes): write the character itself ({_line(node)})")
         if node.tag == _TAG + "float" and _NON_FINITE.fullmatch(text):
             self.fail(path, f"{quoted(node.value)} is not a finite number")
         if node.tag == _TAG + "int" and len(text.strip().lstrip("+-")) > MAX_DIGITS:
@@ -206,6 +211,8 @@ class _Checker:
             if not isinstance(key_node, yaml.ScalarNode):
                 self.fail(path, f"a key must be a name, not a list or mapping ({_line(key_node)})")
             key = key_node.value
+            if _SURROGATE.search(key):
+                self.scalar(key_node, path)
             sub = f"{path}.{key}" if path else key
             shown = quoted(key, 60)
             if key_node.tag != _TAG + "str":

@@ -36,7 +36,7 @@ from .grading import Grading
 from .layers import Network
 from .loss_spec import LossOrName
 from .randomize import Randomize
-from .text import TexText
+from .text import TexProse, TexText
 
 OptimizerType = Literal[tuple(OPTIMIZERS)]
 
@@ -151,7 +151,7 @@ class Question(Model, kw_only=True):
 
     id: Annotated[str, Meta(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")]
     title: TexText | None = None
-    text: str | None = None
+    text: TexProse | None = None
     ask: Annotated[list[AskItem], Meta(min_length=1)]
     gradients: Literal["all"] | list[Name] = "all"
     learning_rate: Number | None = None
@@ -244,7 +244,7 @@ class Problem(Model, kw_only=True):
     (staged, path products; the default for graphs)."""
 
     title: TexText
-    statement: str = ""
+    statement: TexProse = ""
     precision: described(Annotated[int, Meta(ge=1, le=15)], "significant figures shown") = 4
     style: Literal["neuron", "graph", "matrix"] | None = None
     network: Network | None = None

@@ -1,6 +1,6 @@
-"""Plain text that reaches LaTeX (a problem's or a question's title): the first
-character that cannot be typeset, and the field type that refuses it with a one-line
-error naming the character. The table is :mod:`solver.core.latex_text`'s, the one the
+"""Text that reaches LaTeX (a title; a statement, a question's text): the first character
+that cannot be typeset, and the field types that refuse it with a one-line error naming
+the character. The table is :mod:`solver.core.latex_text`'s, the one the
 LaTeX output escapes by, so what validates is what compiles."""
 
 from __future__ import annotations
@@ -36,3 +36,23 @@ def _tex_text(v) -> str:
     if not isinstance(v, str):
         raise ValueError(f"got {shown(v)}; input should be a valid string")
     return check_typesettable(str(v))
+
+
+class TexProse(CustomType):
+    """LaTeX prose of one or more lines (a statement, a question's text), whose characters LaTeX
+    can typeset: a control character, a lone surrogate or an emoji is refused when the file is
+    read, not by pdflatex (or by the writer, for a surrogate) once the key is made."""
+
+
+_PROSE_HINT = ("a statement or a question's text holds letters (accented Latin ones too), digits, punctuation, Greek letters, "
+               "common math symbols and LaTeX, on lines of their own")
+
+
+@converter(TexProse, str)
+def _tex_prose(v) -> str:
+    if not isinstance(v, str):
+        raise ValueError(f"got {shown(v)}; input should be a valid string")
+    bad = first_unsupported(v.replace("\r\n", "\n").replace("\n", " ").replace("\t", " "))
+    if bad is not None:
+        raise ValueError(f"the character {describe(bad)} cannot be typeset; {_PROSE_HINT}")
+    return v
