@@ -183,3 +183,27 @@ def test_graph_diagram_values_only_inside_a_solution(built, stem):
     outside = re.sub(r"\\begin\{solution\}.*?\\end\{solution\}", "", tex, flags=re.S)
     assert "\\mid" not in outside and "\\begin{tikzpicture}" in outside
     assert has_diagram(yaml.safe_load((PROBLEMS_DIR / f"{stem}.yaml").read_text(encoding="utf-8")))
+
+
+@needs_tex
+@needs_exam
+def test_half_points_in_the_exam_class_and_quarters_refused(tmp_path):
+    # \part[1.5] stopped pdflatex ("perhaps a missing \item"), and \part[0.5] printed ".5" and
+    # totalled 1000002 for 1000002.5: the exam class reads whole points and \half only
+    spec = yaml.safe_load((PROBLEMS_DIR / "relu-2-2-2.yaml").read_text(encoding="utf-8"))
+    spec["questions"][0]["points"], spec["questions"][1]["points"] = 1.5, 0.5
+    problem = tmp_path / "halves.yaml"
+    problem.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    r = cli("solve", problem, "-o", tmp_path / "o", "-f", "tex", "-f", "pdf", "--sheet", "questions",
+            "--documentclass", "exam")
+    assert r.exit_code == 0, r.output
+    tex = (tmp_path / "o" / "halves-questions.tex").read_text(encoding="utf-8")
+    assert re.findall(r"\\part\[([^\]]*)\]", tex) == ["1\\half", "\\half", "6", "8"]
+    paper = " ".join(pdf_text(tmp_path / "o" / "halves-questions.pdf").split())
+    assert "Total: 16 points" in paper and ".5" not in paper
+    spec["questions"][0]["points"] = 0.25
+    problem.write_text(yaml.safe_dump(spec), encoding="utf-8")
+    r = cli("solve", problem, "-o", tmp_path / "q", "-f", "tex", "--documentclass", "exam")
+    assert r.exit_code == 2 and not (tmp_path / "q").exists()
+    assert r.stderr.strip() == (f"nnsolve: error: {problem}: questions[0].points: the exam class counts whole and "
+                                "half points only (got 0.25); give points in halves, or use --documentclass article")

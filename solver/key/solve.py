@@ -5,6 +5,7 @@ touches files or lays anything out."""
 from __future__ import annotations
 
 from ..core.collector import collector_paused
+from ..core.errors import ProblemError
 from ..core.options import Options
 from ..graph.network import build_network
 from ..problem.fields import written
@@ -39,6 +40,12 @@ def solve(problem: Problem, stem: str, options: Options = Options(), file: str |
 
 
 def _solve(problem: Problem, stem: str, options: Options, file: str | None) -> Solution:
+    if options.documentclass == "exam":
+        for qi, q in enumerate(problem.questions):
+            if q.points is not None and (2 * q.points).q != 1:  # \part[1\half]; \part[0.25] misreads
+                raise ProblemError(f"the exam class counts whole and half points only (got "
+                                   f"{written(q.points)}); give points in halves, or use --documentclass article",
+                                   file=file, field=f"questions[{qi}].points")
     style = options.style or problem.style or ("graph" if problem.graph is not None else "neuron")
     digits = options.precision or problem.precision
     shown: set = set()

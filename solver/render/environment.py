@@ -10,7 +10,7 @@ from pathlib import Path
 
 import jinja2
 
-from .exam import answer_space, part_refs, refer, total_points, unlabelled
+from .exam import answer_space, exam_points, part_refs, refer, total_points, unlabelled
 from .formats import FORMATS
 from .plots import axis_options
 from .room import heading_only, needed_lines, part_lines, section_lines
@@ -55,5 +55,6 @@ def environment(fmt: str, extra: str | None = None, cache: jinja2.BytecodeCache 
     env.filters.update(heading_only=heading_only, answer_space=answer_space, display_rows=display_rows, final_rows=final_rows, needed_lines=needed_lines,
                        part_lines=part_lines, part_refs=part_refs, refer=refer, run_in=run_in,
                        section_lines=section_lines,
-                       total_points=total_points, unlabelled=unlabelled)
+                       total_points=total_points, unlabelled=unlabelled,
+                       exam_points=exam_points)
     return env

@@ -45,6 +45,15 @@ def total_points(sections) -> str:
 
 
 
+def exam_points(points: str) -> str:
+    r"""A question's points as the exam class reads them, whole and half points only (the key
+    stage refuses others): ``2``, ``1\half``, ``\half`` (``\part[1.5]`` reads 1 and prints ".5")."""
+    from fractions import Fraction
+
+    whole, half = divmod(Fraction(points) * 2, 2)
+    return (str(int(whole)) if whole or not half else "") + (r"\half" if half else "")
+
+
 def part_refs(sections) -> dict[str, str]:
     """How the exam class names each question in a back-reference: the label the key uses
     (``Question 2``, ``Q1 (a)``, ``part (a)``) → ``part (b)``, the class's own numbering."""
