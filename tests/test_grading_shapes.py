@@ -116,3 +116,26 @@ def test_totals_are_each_students_exact_total(tmp_path):
     for t in rows:
         text = (out / "feedback" / f"{t['student']}.md").read_text(encoding="utf-8")
         assert f"**Score: {t['points']} / {t['max_points']}**" in text
+
+
+def test_one_number_answers_an_answer_of_one_element_however_bracketed(tmp_path):
+    # ∂L/∂b of conv-relu-maxpool has shape [1], and the key prints it as one number: a student
+    # writing 2.5 got "the wrong shape" and 0 (and no error carried forward from it). b is
+    # shared by every position, so ∂L/∂b = ΣT over the pooled maxima (all have Z > 0) = 2.5.
+    problem = ROOT / "problems" / "conv-relu-maxpool.yaml"
+    assert CliRunner().invoke(main, ["solve", str(problem), "-f", "json", "-o", str(tmp_path)]).exit_code == 0
+    sub = tmp_path / "subs.csv"
+    rows = [("a", "grads", "b", "2.5"), ("b", "grads", "b", "[2.5]"), ("c", "grads", "b", "[[5/2]]"),
+            ("d", "grads", "b", "2.4"), ("e", "grads", "b", "[2.5, 0]"), ("f", "fwd", "L", "[3.4]")]
+    with open(sub, "w", newline="") as fh:
+        csv.writer(fh).writerows([("student", "question", "of", "answer"), *rows])
+    r = CliRunner().invoke(main, ["grade", "--key", str(tmp_path / "conv-relu-maxpool.json"), str(sub), "-o",
+                                  str(tmp_path / "out"), "--problem", str(problem)])
+    assert r.exit_code == 0, r.output
+    got = {(g["student"], g["of"]): (g["answer"], g["verdict"])
+           for g in csv.DictReader(open(tmp_path / "out" / "grades.csv")) if g["of"] in ("b[1]", "L")}
+    assert got[("a", "b[1]")] == ("2.5", "correct") and got[("b", "b[1]")] == ("2.5", "correct")
+    assert got[("c", "b[1]")] == ("2.5", "correct") and got[("f", "L")] == ("3.4", "correct")
+    assert got[("d", "b[1]")] == ("2.4", "wrong") and got[("e", "b[1]")] == ("[2.5, 0]", "wrong")
+    assert "The wrong shape: a list of 2 where b is a list of 1." in \
+        (tmp_path / "out" / "feedback" / "e.md").read_text(encoding="utf-8")

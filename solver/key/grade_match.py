@@ -101,8 +101,13 @@ def match(key: Key, rows: list[Submitted], file: str) -> dict:
         one = (r.question, kind, r.of) in names
         grid = {} if one else elements(names, r.question, kind, r.of)
         items = flat(r.value) if r.value is not None else []
+        # one number for an answer of one number, however bracketed: P of shape 1 × 1 × 1 is
+        # printed "P ≈ 0.2423" by the key, o₁ is one number whether or not in brackets
+        single = len(items) == 1 and (one or len(grid) == 1)
         if r.value is None:
             why = f"not a number: {r.unreadable}"
+        elif single:
+            why = ""
         elif (items[0][0] != ()) if one else {tuple(i + 1 for i in idx) for idx, _ in items} != set(grid):
             why = _misfit(r, r.of, grid)
         else:
@@ -112,7 +117,8 @@ def match(key: Key, rows: list[Submitted], file: str) -> dict:
                 out.setdefault((r.question, kind, of), (r.text.strip(), None, why))
                 where.setdefault((r.question, kind, of), here)
             continue
-        targets = [(r.of, items[0][1], r.text)] if one else \
+        bare = r.text if items and items[0][0] == () else written(items[0][1]) if items else ""
+        targets = [(r.of if one else next(iter(grid.values())), items[0][1], bare)] if single else \
             [(grid[tuple(i + 1 for i in idx)], v, written(v)) for idx, v in items]
         for of, value, text in targets:
             k = (r.question, kind, of)
