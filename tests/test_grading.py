@@ -451,3 +451,18 @@ def test_a_students_text_is_shown_as_written_never_as_tex_or_markup(tmp_path):
     md = (tmp_path / "out" / "feedback" / "mallory.md").read_text(encoding="utf-8")
     shown = r"\$\\input\{/etc/passwd\}\$ \<b\>\_x\_\</b\>"
     assert f"yours **{shown}**" in md and f"Not a number: '{shown}' is not a finite number" in md
+
+
+def test_a_row_without_kind_on_an_update_question_is_the_updated_value(tmp_path):
+    # "w1, 0.2204" on nesterov-adamw's update question was graded as ∂L/∂w1 (wrong, -0.204):
+    # by hand, ∂L/∂w1 = -0.206 (seed 000) + 0.01 × 0.2 (the L2 penalty) = -0.204, and
+    # w1 ← 0.2 - 0.1 × (-0.204) = 0.2204
+    problem = ROOT / "problems" / "nesterov-adamw.yaml"
+    key = _key(problem, tmp_path)
+    rows = [["s", "after", "w1", "0.2204", ""], ["t", "after", "w1", "-0.204", "gradient"]]
+    r, g = _grade(tmp_path, key, rows, problem, header=("student", "question", "of", "answer", "kind"))
+    assert r.exit_code == 0, r.output
+    assert (g[("s", "after", "w1", "update")]["verdict"], g[("s", "after", "w1", "update")]["expected"]) == \
+        ("correct", "0.2204")
+    assert g[("t", "after", "w1", "gradient")]["verdict"] == "correct"
+    assert ("s", "after", "w1", "gradient") not in g or g[("s", "after", "w1", "gradient")]["verdict"] == "missing"

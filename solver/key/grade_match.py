@@ -14,6 +14,9 @@ from ..core.errors import ProblemError
 from ..problem.fields import written
 from ..problem.graded import Key, Submitted, flat
 
+#: Which answer about ``of`` a row without ``kind`` gives: the update where the question updates
+#: ``of`` (its gradient is the way there: "w1, 0.3119" on an update question is the new w₁),
+#: else the first of these in the key's order.
 PREFERRED = ("gradient", "value", "loss", "update")
 _INDEX = re.compile(r"\[(\d+(?:,\d+)*)\]")
 
@@ -97,7 +100,7 @@ def match(key: Key, rows: list[Submitted], file: str) -> dict:
         if r.kind and r.kind not in kinds:
             raise ProblemError(f"kind: question {r.question} has no {r.kind} answer of {r.of} (it has "
                                f"{', '.join(kinds)})", file=file, field=here)
-        kind = r.kind or next((k for k in kinds if k in PREFERRED), kinds[0])
+        kind = r.kind or ("update" if "update" in kinds else next((k for k in kinds if k in PREFERRED), kinds[0]))
         one = (r.question, kind, r.of) in names
         grid = {} if one else elements(names, r.question, kind, r.of)
         items = flat(r.value) if r.value is not None else []
