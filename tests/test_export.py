@@ -66,9 +66,12 @@ def expected(doc: dict, grading: dict | None = None, digits: int = 4) -> list[tu
     ``grading.tolerance`` else. Every bundled problem used here has precision 4."""
     out = []
     for q in doc["questions"]:
+        stepless = {(a["kind"], a["of"], json.dumps(a["exact"])) for a in q["answers"] if a.get("step") is None}
         for a in q["answers"]:
             if a["kind"] in ("shape", "derivation") or a.get("upstream"):
                 continue
+            if a.get("step") == 0 and (a["kind"], a["of"], json.dumps(a["exact"])) in stepless:
+                continue  # a training's loss at step 0 is the question's L: one blank
             for exact, shown in _flat(a):
                 value = Fraction(str(exact))
                 if not grading:
@@ -155,6 +158,16 @@ def test_prairielearn_weights_are_whole_numbers_in_the_points_ratios(tmp_path):
     assert len(got) == len(want) > 20 and all(w.isdigit() for w in got)
     assert got == want  # the same whole numbers, whose ratios the Moodle test checks
     assert len(set(got)) > 1
+
+
+def test_blanks_after_an_update_say_so_and_step_0_is_not_asked_twice(tmp_path):
+    # an update question labelled the new w1 "\\(w_{1}\\) =", which reads as the given w1, and a
+    # training question asked L and "L after step 0", the same number, in two blanks
+    out = export(PROBLEMS / "nesterov-adamw.yaml", "moodle", tmp_path / "m")
+    text = " ".join(q.find("questiontext/text").text for q in moodle_questions(out / "nesterov-adamw-moodle.xml")[1:])
+    assert r"\(w_{1} \text{ after the update}\) =" in text
+    assert r"\(o_{1} \text{ after the update}\) =" in text and r"\(L \text{ after the update}\) =" in text
+    assert r"after step 0" not in text and r"\(L \text{ after step 3}\)" in text
 
 
 def test_moodle_variants_are_one_category_of_questions(tmp_path):

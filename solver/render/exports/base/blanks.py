@@ -96,9 +96,13 @@ def blanks(solution: Solution, rule: Tolerance = Tolerance(), grading=None) -> l
     out: list[Blank] = []
     names: set[str] = set()
     for si, sec in enumerate(solution.sections):
+        stepless = {(a.kind, a.of, str(a.exact)) for a in sec.answers if a.step is None}
         for a in filter(asked, sec.answers):
+            if a.step == 0 and (a.kind, a.of, str(a.exact)) in stepless:
+                continue  # a training's loss at step 0 is the question's L, one blank
             points = grading.points_for(a.kind, a.of) if grading is not None else Fraction(1)
-            step = f" \\text{{ after {sec.steps} {a.step}}}" if a.step is not None else ""
+            step = (f" \\text{{ after {sec.steps} {a.step}}}" if a.step is not None
+                    else r" \text{ after the update}" if a.kind == "update" or a.kind.endswith("_after") else "")
             elements = (_flat(a.exact, a.shape) if a.shape else [((), a.exact)])
             shown = dict(_flat(a.display, a.shape)) if a.shape else {(): a.display}
             for index, exact in elements:
