@@ -418,6 +418,16 @@ def test_every_character_of_the_table_is_accepted_and_escaped():
                                                r"\textasciicircum{}i\textbackslash{}")
 
 
+@pytest.mark.parametrize("text, tex", [
+    # T1 sets these pairs as one glyph: a title "a >> b" printed "a » b", "x -- y" an en dash
+    ("a >> b << c", r"a >{}> b <{}< c"), ("x -- y --- z", r"x -{}- y -{}-{}- z"),
+    (",,low`` ''high''", r",{},low`{}` '{}'high'{}'"), ("wow!` what?`", r"wow!{}` what?{}`"),
+    ("Ada's x-y, a > b", r"Ada's x-y, a > b"),  # single characters are left alone
+])
+def test_text_keeps_its_ligature_pairs_apart(text, tex):
+    assert escape(text) == tex
+
+
 REFUSED = {
     "emoji": "Forward pass 😀",
     "family emoji": "👨\u200d👩\u200d👧",

@@ -20,6 +20,7 @@ combining acute accent is the ``é`` of the font.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 
 #: LaTeX's special characters in text.
 SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
@@ -99,6 +100,24 @@ def latex_char(char: str) -> str | None:
     if any(lo <= code <= hi for lo, hi in TEXT_RANGES):
         return char
     return None
+
+
+#: Pairs the T1 fonts set as one glyph (``--`` an en dash, ``<<`` a guillemet, ``,,`` a low
+#: quote, ``!``` an inverted !): plain text written so is typeset as written, ``-{}-``.
+LIGATURES = frozenset({"--", "``", "''", "<<", ">>", ",,", "!`", "?`"})
+
+
+def text_latex(text: str, missing: Callable[[str], str]) -> str:
+    """Plain text as LaTeX, character by character (:func:`latex_char`), a ligature's pair kept
+    apart; ``missing`` gives what to write for a character that cannot be typeset."""
+    out, before = [], ""
+    for c in normalize(text):
+        if before + c in LIGATURES:
+            out.append("{}")
+        tex = latex_char(c)
+        out.append(tex if tex is not None else missing(c))
+        before = c
+    return "".join(out)
 
 
 def first_unsupported(text: str) -> str | None:

@@ -13,7 +13,7 @@ import json
 import re
 from fractions import Fraction
 
-from ..core.latex_text import latex_char, normalize
+from ..core.latex_text import text_latex
 from ..key.grading import Mark
 
 COLUMNS = ("student", "question", "of", "kind", "answer", "expected", "points", "max_points", "verdict")
@@ -99,7 +99,7 @@ def escape_text(text: str) -> str:
     """Plain text for LaTeX: specials escaped, Greek and math symbols as math, the rest as "?"."""
     extra = {"ᵀ": r"\ensuremath{^{T}}", "₂": r"\ensuremath{_{2}}", "₁": r"\ensuremath{_{1}}",
              "₀": r"\ensuremath{_{0}}"}
-    return "".join(extra.get(c) or latex_char(c) or "?" for c in normalize(text))
+    return text_latex(text, lambda c: extra.get(c, "?"))
 
 
 def _number_tex(text: str) -> str:

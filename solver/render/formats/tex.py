@@ -3,7 +3,7 @@ with ``--body-only`` a fragment to ``\\input``; the diagram drawn with TikZ."""
 
 from __future__ import annotations
 
-from ...core.latex_text import latex_char, normalize
+from ...core.latex_text import text_latex
 from ...key.model import Solution
 from ..diagram import Diagram
 from .base import Format
@@ -15,11 +15,7 @@ def escape(text: str) -> str:
     Greek letters and math symbols as math (``σ`` → ``\\ensuremath{\\sigma}``). Validation
     refuses a title with a character that cannot be typeset; should one get here all the
     same, a white space character becomes a space and any other is shown as ``[U+XXXX]``."""
-    out = []
-    for c in normalize(text):
-        tex = latex_char(c)
-        out.append(tex if tex is not None else " " if c.isspace() else f"[U+{ord(c):04X}]")
-    return "".join(out)
+    return text_latex(text, lambda c: " " if c.isspace() else f"[U+{ord(c):04X}]")
 
 
 def _context(solution: Solution, diagram: Diagram | None, sheet: str, documentclass: str) -> dict:
