@@ -131,6 +131,68 @@ def test_prose():
     assert paragraphs("one\ntwo\n\nthree") == "<p>one\ntwo</p>\n<p>three</p>"
 
 
+# --- what a user writes in math is text, never markup ---------------------------------------
+
+def unsafe(text: str) -> list[str]:
+    """What in written HTML could run or fetch something, as a browser parses it: an element a
+    user wrote in \\text (a script, an image, any HTML inside math), a link other than the page's
+    own anchors, an event handler, a style attribute."""
+    import lxml.html
+
+    found = []
+    for el in lxml.html.fromstring(text).iter():
+        if el.tag in ("script", "img", "iframe", "b", "object", "embed"):
+            found.append(f"<{el.tag}>")
+        found += [f"{el.tag} {name}={value!r}" for name, value in el.attrib.items()
+                  if name.startswith("on") or name == "style" or (name == "href" and not value.startswith("#"))]
+    return found
+INJECTED = {
+    "title": r"Net $\text{<script>document.documentElement.setAttribute('data-pwned','t')</script>}$",
+    "statement": r"S $\text{<img src=x onerror=alert(1)>}$ $\mbox{<b>hi</b>}$ $\href{javascript:alert(1)}{click}$ "
+                 r"$\style{background:url(x)}{y}$ $\text{a < b}$",
+    "network": {"inputs": {"x1": 1, "x2": 2},
+                "layers": [{"units": 2, "activation": "relu", "weights": [[0.2, 0.1], [0.3, 0.2]], "bias": 0.1}]},
+    "questions": [{"id": "q1", "title": r"Q $\textbf{</math><script>alert(2)</script>}$", "ask": ["forward"]}],
+}
+
+
+@pytest.mark.parametrize("tex, shown", [
+    (r"\text{<script>alert(1)</script>}", "<mtext>&lt;script&gt;alert(1)&lt;/script&gt;</mtext>"),
+    (r"\mbox{<b>hi</b>}", "<mtext>&lt;b&gt;hi&lt;/b&gt;</mtext>"),
+    (r"\text{a < b & c}", "<mtext>a&#x000A0;&lt;&#x000A0;b&#x000A0;&amp;&#x000A0;c</mtext>"),
+    (r"\href{javascript:alert(1)}{c}", "<mrow><mrow><mrow><mi>c</mi></mrow></mrow></mrow>"),
+    (r"\style{background:url(x)}{y}", "<mrow><mrow><mi>y</mi></mrow></mrow>"),
+])
+def test_text_in_math_is_escaped_and_links_and_styles_dropped(tex, shown):
+    out = mathml(tex)
+    assert shown in out and fallbacks(out) == 0 and unsafe(out) == []
+    assert ET.fromstring(out).tag == f"{MATHML}math"  # well-formed: no markup got in
+
+
+def injected_page(tmp_path: Path) -> str:
+    (tmp_path / "injected.yaml").write_text(json.dumps(INJECTED), encoding="utf-8")  # JSON is YAML
+    return render(solve_file(tmp_path / "injected.yaml"), "html", Options())
+
+
+def test_a_script_in_a_title_statement_or_roster_name_is_shown_not_run(tmp_path):
+    text = injected_page(tmp_path)
+    assert unsafe(text) == []
+    assert ("<h1>Net <math alttext=\"\\text{&lt;script&gt;document.documentElement.setAttribute(&#x27;data-pwned&#x27;"
+            ",&#x27;t&#x27;)&lt;/script&gt;}\" xmlns=\"http://www.w3.org/1998/Math/MathML\" display=\"inline\"><mrow>"
+            "<mtext>&lt;script&gt;document.documentElement.setAttribute('data-pwned','t')"
+            "&lt;/script&gt;</mtext></mrow></math> — answer key</h1>") in text
+    assert "<mtext>a&#x000A0;&lt;&#x000A0;b</mtext>" in text and "<mi>c</mi><mi>l</mi><mi>i</mi>" in text
+    assert '<mtext mathvariant="bold">&lt;/math&gt;&lt;script&gt;alert(2)&lt;/script&gt;</mtext>' in text
+    roster = tmp_path / "roster.csv"
+    roster.write_text("student,name\ns1,\"Ann $\\text{<script>alert(3)</script>}$\"\n", encoding="utf-8")
+    from solver.pipeline import run_variants
+
+    written = run_variants(ROOT / "problems" / "relu-2-2-2-variants.yaml", tmp_path, Options(formats=("html",)),
+                           None, 7, roster)
+    page_ = next(p for p in written if p.name == "relu-2-2-2-variants-s1.html").read_text(encoding="utf-8")
+    assert unsafe(page_) == [] and "<mtext>&lt;script&gt;alert(3)&lt;/script&gt;</mtext>" in page_
+
+
 # --- in a real browser -------------------------------------------------------------------
 
 #: Run in the page once it is laid out: what the browser made of each formula.
@@ -202,3 +264,15 @@ def test_a_screenshot_and_a_printed_key(tmp_path):
     assert abs(float(box.width) - 595.3) < 2 and abs(float(box.height) - 841.9) < 2  # A4
     text = "".join(p.extract_text() for p in reader.pages)
     assert "A 2-2-2 ReLU network" in text and "Final answers" in text
+
+
+@needs_browser
+def test_chromium_runs_no_script_written_in_math(tmp_path):
+    """The page of :data:`INJECTED` opened: its script (had it run) would mark the document;
+    Chromium shows the text instead."""
+    assert CHROMIUM, "NNSOLVE_REQUIRE_TEX=1 but Chromium is not installed"
+    source = tmp_path / "injected.html"
+    source.write_text(injected_page(tmp_path), encoding="utf-8")
+    dom = chromium(tmp_path, "--dump-dom", source.as_uri()).stdout
+    assert '<html lang="en">' in dom and "data-pwned=" not in dom and "<script" not in dom
+    assert "<mtext>&lt;script&gt;document.documentElement.setAttribute('data-pwned','t')&lt;/script&gt;</mtext>" in dom

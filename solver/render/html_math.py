@@ -6,13 +6,21 @@ through as text (a literal ``&``, a ``linebreak`` no browser honours), and an un
 command as ``<mi>\\command</mi>``: :func:`_latex` rewrites the environments the key uses
 into ones it converts, and :func:`mathml` checks every result. A formula it cannot convert
 is shown as its LaTeX source in ``<code class="tex-fallback">`` (never an exception):
-:func:`fallbacks` counts them in a page."""
+:func:`fallbacks` counts them in a page.
+
+latex2mathml's own string output unescapes the whole serialized tree, so a ``<`` a user
+wrote in ``\\text{…}`` (or ``\\mbox``, ``\\textbf``…) would reach the page as markup, a
+``<script>`` among it; and ``\\href``, ``\\style`` set ``href`` and ``style`` attributes. So
+:func:`mathml` takes latex2mathml's element tree, keeps only MathML elements and the
+attributes of :data:`_ATTRIBUTES`, and serializes it itself: text escaped, only the numeric
+character references latex2mathml writes for its symbols (``&#x0003D;``) left as they are."""
 
 from __future__ import annotations
 
 import html
 import re
 from functools import lru_cache
+from xml.etree.ElementTree import Element, tostring
 
 #: The class of the ``<code>`` element that shows a formula latex2mathml could not convert.
 FALLBACK_CLASS = "tex-fallback"
@@ -22,6 +30,20 @@ _REWRITES = (
     (r"\begin{gathered}", r"\begin{array}{c}"), (r"\end{gathered}", r"\end{array}"),
     (r"\displaybreak[0]", ""),
 )
+#: The elements of presentation MathML: anything else in latex2mathml's tree is not shown.
+_ELEMENTS = frozenset(
+    "math mrow mi mn mo ms mtext mspace mfrac msqrt mroot mstyle merror mpadded mphantom mfenced menclose "
+    "msub msup msubsup munder mover munderover mmultiscripts mprescripts none mtable mtr mlabeledtr mtd".split())
+#: The attributes kept: MathML's layout attributes, none a URL, a script or CSS (``\\href``'s
+#: ``href`` and ``\\style``'s ``style`` are dropped, their content kept).
+_ATTRIBUTES = frozenset(
+    "xmlns display displaystyle scriptlevel mathvariant mathsize mathcolor mathbackground dir "
+    "stretchy fence form separator lspace rspace minsize maxsize symmetric largeop movablelimits accent "
+    "accentunder width height depth voffset linethickness bevelled notation open close separators "
+    "columnalign columnspacing columnlines columnspan rowalign rowspacing rowlines rowspan frame "
+    "align equalrows equalcolumns linebreak".split())
+#: latex2mathml's symbols: the numeric character references it writes as text (``&#x0003D;``).
+_REFERENCE = re.compile(r"&amp;(#x[0-9A-Fa-f]{1,6};)")
 #: What a conversion that went wrong leaves in the MathML: a command or an ``&`` passed through
 #: as an identifier, a line break inside a row (an environment not understood), an error element.
 _BROKEN = re.compile(r"<mi>\\|<mi>&</mi>|<mi>&amp;</mi>|linebreak=|<merror")
@@ -49,16 +71,28 @@ def mathml(tex: str, display: bool = False) -> str:
     """``tex`` as a ``<math>`` element (``display="block"`` for a displayed formula), or,
     where latex2mathml fails or leaves LaTeX behind, the source in a ``<code>`` element of
     class :data:`FALLBACK_CLASS` (the page still opens; the test suite counts these)."""
-    from latex2mathml.converter import convert
+    from latex2mathml.converter import convert_to_element
 
     try:
-        out = convert(_latex(tex), display="block" if display else "inline")
+        out = _safe(convert_to_element(_latex(tex), display="block" if display else "inline"))
     except Exception:  # noqa: BLE001 - any failure of the converter shows the source instead
         out = None
     if out is None or _BROKEN.search(out):
         return f'<code class="{FALLBACK_CLASS}">{html.escape(tex)}</code>'
     out = _WORD_OPERATOR.sub(r"<mi>\1</mi>", _NAMED_SPACE.sub('width="-0.167em"', out))
     return out.replace("<math ", f'<math alttext="{html.escape(tex, quote=True)}" ', 1)
+
+
+def _safe(tree: Element) -> str:
+    """latex2mathml's tree as a string of MathML only: each attribute not in :data:`_ATTRIBUTES`
+    dropped, text escaped (``\\text{a < b}`` shows ``a < b``), latex2mathml's character
+    references kept; an element that is not MathML raises (the formula is shown as source)."""
+    for el in tree.iter():
+        if el.tag not in _ELEMENTS:
+            raise ValueError(f"not MathML: <{el.tag}>")
+        for name in [n for n in el.attrib if n not in _ATTRIBUTES]:
+            del el.attrib[name]
+    return _REFERENCE.sub(r"&\1", tostring(tree, encoding="unicode"))
 
 
 def _text(text: str) -> str:
