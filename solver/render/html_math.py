@@ -29,6 +29,10 @@ _REWRITES = (
     (r"\begin{aligned}", r"\begin{align*}"), (r"\end{aligned}", r"\end{align*}"),
     (r"\begin{gathered}", r"\begin{array}{c}"), (r"\end{gathered}", r"\end{array}"),
     (r"\displaybreak[0]", ""),
+    # spacing hints (an operator name's argument in \left( \right) spaced as a function's)
+    # with no MathML meaning: latex2mathml makes each an <mo> holding an empty <mrow>, which
+    # Chromium lays out as a line break out of its table (ReLU(x/v) run into one line)
+    (r"\mathopen{}", ""), (r"\mathclose{}", ""),
 )
 #: The elements of presentation MathML: anything else in latex2mathml's tree is not shown.
 _ELEMENTS = frozenset(
