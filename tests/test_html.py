@@ -172,7 +172,8 @@ INJECTED = {
                  r"$\style{background:url(x)}{y}$ $\text{a < b}$",
     "network": {"inputs": {"x1": 1, "x2": 2},
                 "layers": [{"units": 2, "activation": "relu", "weights": [[0.2, 0.1], [0.3, 0.2]], "bias": 0.1}]},
-    "questions": [{"id": "q1", "title": r"Q $\textbf{</math><script>alert(2)</script>}$", "ask": ["forward"]}],
+    "questions": [{"id": "q1", "title": r"Q $\textbf{</math><script>alert(2)</script>}$",
+                   "text": r"T $\textbf{</math><script>alert(4)</script>}$", "ask": ["forward"]}],
 }
 
 
@@ -197,12 +198,15 @@ def injected_page(tmp_path: Path) -> str:
 def test_a_script_in_a_title_statement_or_roster_name_is_shown_not_run(tmp_path):
     text = injected_page(tmp_path)
     assert unsafe(text) == []
-    assert ("<h1>Net <math alttext=\"\\text{&lt;script&gt;document.documentElement.setAttribute(&#x27;data-pwned&#x27;"
-            ",&#x27;t&#x27;)&lt;/script&gt;}\" xmlns=\"http://www.w3.org/1998/Math/MathML\" display=\"inline\"><mrow>"
-            "<mtext>&lt;script&gt;document.documentElement.setAttribute('data-pwned','t')"
-            "&lt;/script&gt;</mtext></mrow></math> — answer key</h1>") in text
+    # math in the statement and a question's text: what \text holds is text
+    assert ("<p>S <math alttext=\"\\text{&lt;img src=x onerror=alert(1)&gt;}\" xmlns=\"http://www.w3.org/1998/Math/MathML\" "
+            "display=\"inline\"><mrow><mtext>&lt;img&#x000A0;src=x&#x000A0;onerror=alert(1)&gt;</mtext></mrow></math>") in text
     assert "<mtext>a&#x000A0;&lt;&#x000A0;b</mtext>" in text and "<mi>c</mi><mi>l</mi><mi>i</mi>" in text
-    assert '<mtext mathvariant="bold">&lt;/math&gt;&lt;script&gt;alert(2)&lt;/script&gt;</mtext>' in text
+    assert '<mtext mathvariant="bold">&lt;/math&gt;&lt;script&gt;alert(4)&lt;/script&gt;</mtext>' in text
+    # titles are plain text, as in the LaTeX and Markdown keys: no math made of them
+    assert ("<h1>Net $\\text{&lt;script&gt;document.documentElement.setAttribute('data-pwned','t')&lt;/script&gt;}$"
+            " — answer key</h1>") in text
+    assert '<h2 id="nn-injected-q-q1">Q $\\textbf{&lt;/math&gt;&lt;script&gt;alert(2)&lt;/script&gt;}$</h2>' in text
     roster = tmp_path / "roster.csv"
     roster.write_text("student,name\ns1,\"Ann $\\text{<script>alert(3)</script>}$\"\n", encoding="utf-8")
     from solver.pipeline import run_variants
@@ -210,7 +214,28 @@ def test_a_script_in_a_title_statement_or_roster_name_is_shown_not_run(tmp_path)
     written = run_variants(ROOT / "problems" / "relu-2-2-2-variants.yaml", tmp_path, Options(formats=("html",)),
                            None, 7, roster)
     page_ = next(p for p in written if p.name == "relu-2-2-2-variants-s1.html").read_text(encoding="utf-8")
-    assert unsafe(page_) == [] and "<mtext>&lt;script&gt;alert(3)&lt;/script&gt;</mtext>" in page_
+    assert unsafe(page_) == [] and ", Ann $\\text{&lt;script&gt;alert(3)&lt;/script&gt;}$) — answer key</h1>" in page_
+
+
+def test_a_title_is_plain_text_in_every_format(tmp_path):
+    """``$`` and ``~`` in a title are the characters (the README: titles are escaped), in the
+    HTML as in the LaTeX and the Markdown: no formula, no non-breaking space, no strikethrough."""
+    problem = {"title": "Costs $5 and $10, ~5 units", "network": INJECTED["network"],
+               "questions": [{"id": "q1", "title": "Price $3 vs $4 ~ about", "ask": ["forward"]}]}
+    (tmp_path / "costs.yaml").write_text(json.dumps(problem), encoding="utf-8")
+    key = solve_file(tmp_path / "costs.yaml")
+    html, md, tex = (render(key, fmt, Options()) for fmt in ("html", "md", "tex"))
+    assert "<h1>Costs $5 and $10, ~5 units — answer key</h1>" in html
+    assert '<li><a href="#nn-costs-q-q1">Price $3 vs $4 ~ about</a></li>' in html
+    assert '<h2 id="nn-costs-q-q1">Price $3 vs $4 ~ about</h2>' in html
+    assert "<math" not in html.split("<h2", 1)[0]  # the title, the contents: no formula
+    assert md.startswith("# Costs \\$5 and \\$10, \\~5 units — answer key\n") and "## Price \\$3 vs \\$4 \\~ about\n" in md
+    assert r"\title{Costs \$5 and \$10, \textasciitilde{}5 units --- answer key}" in tex
+    assert r"\section*{Price \$3 vs \$4 \textasciitilde{} about}" in tex
+    from solver.render.grades import feedback_md  # a student's feedback names the key's title as its key does
+
+    assert feedback_md("ann_b", key.title, [], "within 1%").startswith(
+        "# Costs \\$5 and \\$10, \\~5 units: feedback for ann\\_b\n")
 
 
 # --- in a real browser -------------------------------------------------------------------
@@ -295,4 +320,4 @@ def test_chromium_runs_no_script_written_in_math(tmp_path):
     source.write_text(injected_page(tmp_path), encoding="utf-8")
     dom = chromium(tmp_path, "--dump-dom", source.as_uri()).stdout
     assert '<html lang="en">' in dom and "data-pwned=" not in dom and "<script" not in dom
-    assert "<mtext>&lt;script&gt;document.documentElement.setAttribute('data-pwned','t')&lt;/script&gt;</mtext>" in dom
+    assert "<mtext>&lt;img&nbsp;src=x&nbsp;onerror=alert(1)&gt;</mtext>" in dom

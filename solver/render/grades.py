@@ -60,9 +60,12 @@ def _lost(marks: list[Mark]) -> list[Mark]:
 
 
 def feedback_md(student: str, title: str, marks: list[Mark], tolerance: str, note: str = "") -> str:
-    """A student's feedback in Markdown (math in ``$…$``)."""
+    """A student's feedback in Markdown (math in ``$…$``; the title and the student's name
+    plain text, escaped as the key's Markdown escapes its title)."""
+    from .formats.md import escape
+
     got, top = _total(marks)
-    lines = [f"# {title}: feedback for {student}", "", f"**Score: {number(got)} / {number(top)}** "
+    lines = [f"# {escape(title)}: feedback for {escape(student)}", "", f"**Score: {number(got)} / {number(top)}** "
              f"(numbers are marked {tolerance}).", ""]
     if note:
         lines += [f"_{note}_", ""]

@@ -99,17 +99,29 @@ def _safe(tree: Element) -> str:
     return _REFERENCE.sub(r"&\1", tostring(tree, encoding="unicode"))
 
 
+def _dashes(text: str) -> str:
+    return text.replace("---", "\u2014").replace("--", "\u2013")
+
+
 def _text(text: str) -> str:
-    """Plain text as HTML: escaped, TeX's dashes, ``~`` and escaped ``_ % & #`` as the
+    """Prose outside math as HTML: escaped, TeX's dashes, ``~`` and escaped ``_ % & #`` as the
     characters they print (``attn\\_mask``)."""
-    text = text.replace("---", "\u2014").replace("--", "\u2013").replace("~", "\u00a0")
+    text = _dashes(text).replace("~", "\u00a0")
     for char in "_%&#":
         text = text.replace("\\" + char, char)
     return html.escape(text, quote=False)
 
 
+def title(text: str) -> str:
+    """A title (the problem's, a question's, with a roster's name) as HTML: plain text, as the
+    LaTeX key escapes it (:func:`solver.render.formats.tex.escape`) and the README says, so
+    ``$``, ``~`` and ``\\`` are themselves (``Costs $5 and $10`` is no formula); escaped; only
+    the dashes TeX's fonts make of ``--`` and ``---`` as those."""
+    return html.escape(_dashes(str(text)), quote=False)
+
+
 def inline(text: str) -> str:
-    """Prose with inline ``$…$`` math (a title, a block's text) as one line of HTML."""
+    """Prose with inline ``$…$`` math (a block's text, a heading the key wrote) as one line of HTML."""
     out, last = [], 0
     for m in _INLINE_MATH.finditer(text or ""):
         out += [_text(text[last:m.start()]), mathml(m.group(1))]
@@ -130,4 +142,4 @@ def fallbacks(page: str) -> int:
     return page.count(f'class="{FALLBACK_CLASS}"')
 
 
-__all__ = ["FALLBACK_CLASS", "fallbacks", "inline", "mathml", "paragraphs"]
+__all__ = ["FALLBACK_CLASS", "fallbacks", "inline", "mathml", "paragraphs", "title"]

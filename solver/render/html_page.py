@@ -36,8 +36,8 @@ def anchor(prefix: str, name: str) -> str:
 
 
 def contents(stem: str, sections: tuple[Section, ...], given: bool, sheet: str) -> list[tuple[str, str]]:
-    """The table of contents: (anchor, title with ``$…$`` math) of the Given list and of
-    each question."""
+    """The table of contents: (anchor, title: plain text) of the Given list and of each
+    question."""
     out = [(anchor(stem, "given"), "Given")] if given else []
     return out + [(anchor(stem, f"q-{sec.id}"), sec.title) for sec in sections]
 

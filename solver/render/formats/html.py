@@ -10,10 +10,10 @@ from .base import Format
 
 
 def escape(text: str) -> str:
-    """Plain text (a title) for HTML: escaped, its ``$…$`` math as MathML."""
-    from ..html_math import inline
+    """Plain text (a title) for HTML: escaped, no math in it, as in the other formats."""
+    from ..html_math import title
 
-    return inline(str(text))
+    return title(text)
 
 
 def _context(solution: Solution, diagram: Diagram | None, sheet: str, documentclass: str) -> dict:

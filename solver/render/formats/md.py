@@ -11,8 +11,10 @@ from .base import Format
 
 
 def escape(text: str) -> str:
-    """Escape plain text for Markdown headings."""
-    return re.sub(r"([\\`*_\[\]<>#|])", r"\\\1", str(text))
+    """Escape plain text for Markdown headings: ``$`` too (the key's Markdown has ``$…$``
+    math; a title is plain text, ``Costs $5 and $10`` no formula) and ``~`` (strikethrough
+    in GitHub's Markdown, a subscript in pandoc's)."""
+    return re.sub(r"([\\`*_\[\]<>#|$~])", r"\\\1", str(text))
 
 
 def image_name(solution: Solution, sheet: str = "key") -> str:
