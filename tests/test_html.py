@@ -236,6 +236,9 @@ def test_a_title_is_plain_text_in_every_format(tmp_path):
 
     assert feedback_md("ann_b", key.title, [], "within 1%").startswith(
         "# Costs \\$5 and \\$10, \\~5 units: feedback for ann\\_b\n")
+    from solver.render.html_math import title  # as the LaTeX keeps -- and << apart: "-{}-"
+
+    assert title("a -- b << c & d") == "a -- b &lt;&lt; c &amp; d"
 
 
 # --- in a real browser -------------------------------------------------------------------

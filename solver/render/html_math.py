@@ -99,14 +99,10 @@ def _safe(tree: Element) -> str:
     return _REFERENCE.sub(r"&\1", tostring(tree, encoding="unicode"))
 
 
-def _dashes(text: str) -> str:
-    return text.replace("---", "\u2014").replace("--", "\u2013")
-
-
 def _text(text: str) -> str:
     """Prose outside math as HTML: escaped, TeX's dashes, ``~`` and escaped ``_ % & #`` as the
     characters they print (``attn\\_mask``)."""
-    text = _dashes(text).replace("~", "\u00a0")
+    text = text.replace("---", "\u2014").replace("--", "\u2013").replace("~", "\u00a0")
     for char in "_%&#":
         text = text.replace("\\" + char, char)
     return html.escape(text, quote=False)
@@ -114,10 +110,10 @@ def _text(text: str) -> str:
 
 def title(text: str) -> str:
     """A title (the problem's, a question's, with a roster's name) as HTML: plain text, as the
-    LaTeX key escapes it (:func:`solver.render.formats.tex.escape`) and the README says, so
-    ``$``, ``~`` and ``\\`` are themselves (``Costs $5 and $10`` is no formula); escaped; only
-    the dashes TeX's fonts make of ``--`` and ``---`` as those."""
-    return html.escape(_dashes(str(text)), quote=False)
+    LaTeX key escapes it (:func:`solver.render.formats.tex.escape`, which keeps ``--`` and
+    ``<<`` as written too) and the README says, so ``$``, ``~`` and ``\\`` are themselves
+    (``Costs $5 and $10`` is no formula); escaped."""
+    return html.escape(str(text), quote=False)
 
 
 def inline(text: str) -> str:
