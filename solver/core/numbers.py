@@ -146,16 +146,27 @@ def is_exact(value: sp.Expr) -> bool:
     return bool(sp.sympify(value).is_Rational)
 
 
-def _to_decimal(value: sp.Expr) -> Decimal:
+def _to_decimal(value: sp.Expr) -> tuple[Decimal, int]:
+    """``value`` as ``(d, shift)`` with ``value = d × 10^shift``: ``shift`` is 0 but for a Float
+    whose decimal exponent is out of Decimal's range (``e^{-10^{20}}`` is about
+    ``10^{-43429448190325182765}``: an mpf's exponent has no bound, a Decimal's ±10^18)."""
     value = sp.sympify(value)
     with localcontext() as ctx:
         ctx.prec = DIGITS + 10
         ctx.Emax, ctx.Emin = MAX_EMAX, MIN_EMIN  # tiny values (0.75^(2^40)) still display
-        if value.is_Rational:
-            return Decimal(int(value.p)) / Decimal(int(value.q))
+        if value.is_Rational:  # at most MAX_EXACT_BITS bits each side: well within Decimal's range
+            return Decimal(int(value.p)) / Decimal(int(value.q)), 0
         if type(value) is sp.Float:  # sp.Float(value, DIGITS + 5): its _as_mpf_val, then _new
-            return Decimal(_mpf_text(mpf_norm(mpf_norm(value._mpf_, _PREC_SHOWN), _PREC_SHOWN), _PREC_SHOWN))
-        return Decimal(float_text(sp.Float(value, DIGITS + 5)))
+            return _split(_mpf_text(mpf_norm(mpf_norm(value._mpf_, _PREC_SHOWN), _PREC_SHOWN), _PREC_SHOWN))
+        return _split(float_text(sp.Float(value, DIGITS + 5)))
+
+
+def _split(text: str) -> tuple[Decimal, int]:
+    """A float's text as ``(d, shift)``: its exponent kept apart beyond 10^15 in size."""
+    mantissa, _, power = text.partition("e")
+    if power and abs(int(power)) > 10 ** 15:
+        return Decimal(mantissa), int(power)
+    return Decimal(text), 0
 
 
 _PREC_SHOWN = dps_to_prec(DIGITS + 5)
@@ -235,7 +246,7 @@ def _display(value: sp.Expr, digits: int) -> Shown:
         value: an exact ``Rational`` or a high-precision ``Float``.
         digits: significant figures, at least 1.
     """
-    d = _to_decimal(value)
+    d, shift = _to_decimal(value)
     if d == 0:
         return Shown("0", "0", True)
     with localcontext() as ctx:
@@ -248,10 +259,11 @@ def _display(value: sp.Expr, digits: int) -> Shown:
             r = d.quantize(Decimal(1).scaleb(exp - digits + 1), rounding=ROUND_HALF_UP)
         exact = r == d and is_exact(value)
         tidy = _strip if exact else (lambda t: t)
-        if Decimal("1e-5") <= abs(r) < Decimal("1e7"):
+        if not shift and Decimal("1e-5") <= abs(r) < Decimal("1e7"):
             text = tidy(format(r, "f"))
             return Shown(text, _grouped(text), exact)
         mant = tidy(format(r.scaleb(-exp), "f"))
+    exp += shift
     power = f"10^{{{exp}}}"
     latex = power if mant == "1" else "-" + power if mant == "-1" else rf"{mant} \times {power}"
     return Shown(f"{mant}e{exp:+03d}", latex, exact)
