@@ -12,7 +12,7 @@ from functools import cached_property, lru_cache
 
 import sympy as sp
 
-from ..core.numbers import Shown, display, normalize
+from ..core.numbers import DIGITS, Shown, display, normalize
 from ..graph.backprop import Gradients, evaluate
 from ..graph.model import Graph, sym
 from ..graph.regularization import PENALTY
@@ -48,6 +48,16 @@ def _penalty_term(sb: "StepBuilder", key: str, local: Shown) -> tuple[str, str, 
             local.latex)
 
 
+def _shown_only(value: sp.Expr) -> sp.Expr:
+    """``normalize(value)`` of a softmax's exponential ``e^{o}`` or their sum ``S``, which the
+    key shows but never asks for: above 1e300 too (``e^{691}``), as a ``DIGITS``-digit Float;
+    the probabilities, its answers, are then within range (1 and ``e^{-691}``)."""
+    try:
+        return normalize(value)
+    except ValueError:  # too large: an exponential of a real is finite and positive
+        return sp.Float(value.evalf(DIGITS + 10), DIGITS)
+
+
 def _softmax_details(self: "StepBuilder", keys: list[str]) -> list[Equation]:
     """The exponentials and their sum, shown before softmax probabilities."""
     first = self.graph.by_key[keys[0]].expr
@@ -55,12 +65,12 @@ def _softmax_details(self: "StepBuilder", keys: list[str]) -> list[Equation]:
     eqs = []
     exps = []
     for o in logits:
-        v = normalize(sp.exp(self.values[o.name]))
+        v = _shown_only(sp.exp(self.values[o.name]))
         exps.append(v)
         s = self.show(v)
         sub, _ = self.subst(o)
         eqs.append(Equation(rf"e^{{{self.tex(o)}}}", (("=", rf"e^{{{sub}}}"), (s.relation, s.latex))))
-    total = normalize(sp.Add(*exps))
+    total = _shown_only(sp.Add(*exps))
     st = self.show(total)
     sym_sum = " + ".join(rf"e^{{{self.tex(o)}}}" for o in logits)
     num_sum = " + ".join(self.show(v).latex for v in exps)
