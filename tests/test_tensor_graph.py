@@ -492,3 +492,41 @@ def test_operation_notes_escape_tex_specials_outside_math(name):
     from solver.ops.tensor import NAMED
     prose = re.sub(r"\$[^$]*\$", "", NAMED[name].note or "")
     assert not re.search(r"(?<!\\)[_%&#^]", prose), prose
+
+
+@pytest.mark.parametrize("fmt", ["md", "tex", "html", "json"])
+def test_a_constant_stage_is_a_box_of_its_own_in_every_format(fmt):
+    """``c: "2"`` reads no tensor: its diagram box had the int 0 as its expression, and the
+    Markdown key's diagram crashed on it (``'int' object has no attribute 'free_symbols'``).
+    As in a scalar graph, the stage is worked out as a constant and feeds L."""
+    from solver.render import render
+
+    problem, _ = _graph({"c": "2", "L": "sum(X @ w) * c"}, {"X": [[1, 2], [3, 0]]}, {"w": [1, 0.5]},
+                        ask=("forward", "gradients"), gradients=["w"])
+    sol = solve(problem, "const", Options())
+    d = diagram(sol.figure, "key")
+    assert sorted(n.id for n in d.nodes) == ["L", "X", "c", "w"]
+    assert {n.id: n.note for n in d.nodes}["c"] == r"\text{scalar}"
+    text = render(sol, fmt)
+    if fmt == "json":
+        data = json.loads(text)["questions"][0]["answers"]
+        # X w = (2, 3), L = 2 (2 + 3) = 10; ∂L/∂w = 2 Xᵀ 1 = 2 (4, 2)
+        assert {a["of"]: a["exact"] for a in data if a["kind"] != "gradient" or not a.get("upstream")} \
+            == {"c": "2", "L": "10", "w": ["8", "4"]}
+    else:
+        assert "10" in text and "8" in text
+    if fmt == "md":
+        assert "c &= 2 = 2" in text
+        assert (r"&= \left((1)(1) + (2)(0.5) + (3)(1) + (0)(0.5)\right)(2) = 10") in text
+        assert r"\frac{\partial L}{\partial w} &= \left[\begin{array}{rr} 8 & 4 \end{array}\right]" in text
+
+
+def test_a_constant_output_solves_with_zero_gradients():
+    """``L: -0.0`` (a fuzzed batchnorm file): L is the constant 0, every gradient 0."""
+    problem, _ = _graph({"Y": "batchnorm(X, gamma, beta, eps=0.00001)", "L": "-0.0"},
+                        {"X": [[1, 2], [3, 0], [0, 1], [2, 5]]}, {"gamma": [1, 0.5], "beta": [0, 0.1]},
+                        ask=("forward", "gradients"), gradients=["gamma", "beta", "X"])
+    data = answers(solve(problem, "bn0", Options()))["questions"][0]["answers"]
+    grads = {a["of"]: a["exact"] for a in data if a["kind"] == "gradient" and not a.get("upstream")}
+    assert grads == {"gamma": ["0", "0"], "beta": ["0", "0"], "X": [["0", "0"]] * 4}
+    assert diagram(solve(problem, "bn0", Options()).figure, "key") is not None

@@ -283,7 +283,7 @@ def tensor_level(graph: Graph) -> Graph:
         else:
             deps = sorted(dependencies(t.tree))
             # unevaluated: only its symbols are read (parents, in graph order), not its form
-            expr = sym(deps[0]) if len(deps) == 1 else (sp.Add(*map(sym, deps), evaluate=False) if deps else 0)
+            expr = sym(deps[0]) if len(deps) == 1 else (sp.Add(*map(sym, deps), evaluate=False) if deps else sp.S.Zero)
             nodes.append(Node(t.key, t.kind, expr=expr))
     return Graph(tuple(nodes), {t.key: t.latex for t in graph.tensors}, None, tensors=graph.tensors,
                  unrolled=graph.unrolled)
