@@ -235,7 +235,18 @@ CASES = [
      "written $A_{1}$ in the key; rename one"),
     ("output-head-on-a-softmax.yaml", "questions[0].output_head", "the output layer is a softmax already: "
      "output_head: softmax would apply a second one"),
+    # internal errors before: mpmath's erfc squares a float (OverflowError), display turned 10^-(4e29)
+    # into a Decimal (InvalidOperation); a network names its question, as for 1e300, a graph its node
+    ("gelu-argument-too-large.yaml", "questions[0]", "cannot evaluate the network: o1: a value cannot be "
+     "worked out: a function's argument is too large in magnitude"),
+    ("sigmoid-value-too-small.yaml", "questions[0]", "cannot evaluate the network: o1: a value is nonzero but "
+     "smaller than 10^-(10^20) in magnitude, too small to work out"),
+    ("graph-exp-too-small.yaml", "graph.nodes.L", "cannot evaluate the graph: a value is nonzero but smaller "
+     "than 10^-(10^20) in magnitude, too small to work out"),
 ]
+
+#: The cases an extreme value refuses only once the network is evaluated: validate must say the same.
+EXTREME = CASES[-3:]
 
 #: Every bad file fails within this many seconds (no hang, however hostile).
 QUICK = 5.0
@@ -286,6 +297,14 @@ def test_validate_reports_the_same_line(runner, name, field, fragment):
     assert result.stdout == f"{GOOD}: ok\n"
     got_field, message = error_line(result.stderr, path)
     assert (got_field, fragment in message) == (field, True)
+
+
+@pytest.mark.parametrize("name, field, fragment", EXTREME, ids=[c[0] for c in EXTREME])
+def test_validate_refuses_extreme_values_with_the_line_solve_gives(runner, name, field, fragment):
+    path = str(BAD / name)
+    result = runner.invoke(main, ["validate", path])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert error_line(result.stderr, path) == (field, fragment)
 
 
 @pytest.mark.parametrize("order", ["bad-first", "bad-middle", "bad-last"])

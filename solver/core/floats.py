@@ -40,20 +40,26 @@ _LG10 = math.log2(10)
 _CONSTANTS = {type(sp.S.One): fone, type(sp.S.Half): fhalf, type(sp.S.NegativeOne): fnone}
 
 
+#: A nonzero value below 2^-TINY_BITS (so below 10^-(10^20)) is refused: a value that small is
+#: e^z for |z| > 2.3·10^20, and z, a 50-digit Float once it comes out of an exp, is then off by
+#: more than 10^-30, the last of the 30 digits the answers JSON writes of e^z.
+TINY_BITS = 332_192_809_488_736_234_788  # ⌈10^20 log2 10⌉
+
+
 class _Sympys(Exception):
     """A value :func:`_ev` leaves to sympy's evalf (zero, negative, complex, other functions)."""
 
 
 def evalf_float(value: sp.Expr, n: int, digits: int) -> sp.Float | None:
     """``Float(value.evalf(n), digits)``, the same Float bit for bit, for a nonzero real
-    below 2^996 made of numbers, ``exp``, ``log``, ``+``, ``×`` and powers; ``None`` for
+    below 2^996 (and above 2^-TINY_BITS) made of numbers, ``exp``, ``log``, ``+``, ``×`` and powers; ``None`` for
     anything else (zero, a complex or larger value, other functions), left to sympy."""
     prec = dps_to_prec(n)
     try:  # Expr.evalf: 4 guard bits, maxprec from its maxn=100 digits
         re, acc = _ev(value, prec + 4, max(prec, int(100 * _LG10)))
     except _Sympys:
         return None
-    if re[2] + re[3] > 996:
+    if not -TINY_BITS < re[2] + re[3] <= 996:
         return None
     return sp.Float(sp.Float._new(re, max(min(prec, acc), 1)), digits)
 

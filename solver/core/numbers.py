@@ -16,7 +16,7 @@ import sympy as sp
 from mpmath.libmp import dps_to_prec, prec_to_dps, to_str
 from sympy.core.numbers import mpf_norm
 
-from .floats import evalf_float
+from .floats import TINY_BITS, evalf_float
 
 #: Working precision (significant decimal digits) once a value is not rational.
 DIGITS = 50
@@ -99,7 +99,7 @@ def normalize(value: sp.Expr) -> sp.Expr:
 
     Raises:
         ValueError: when the value is not a finite real number, or its magnitude
-            exceeds 1e300.
+            exceeds 1e300 (or is nonzero and below 10^-(10^20): see ``TINY_BITS``).
     """
     if isinstance(value, sp.Rational):  # in integers: |p/q| > 10^300 exactly when |p| > 10^300 q
         p, q = value.p, value.q
@@ -109,7 +109,7 @@ def normalize(value: sp.Expr) -> sp.Expr:
             return value
     if isinstance(value, sp.Float):
         _, mantissa, exponent, bits = value._mpf_
-        if mantissa and exponent + bits <= 996:  # finite, nonzero, below 2^996 < 1e300
+        if mantissa and -TINY_BITS < exponent + bits <= 996:  # finite, nonzero, below 2^996 < 1e300
             # what evalf and Float(…, DIGITS) below give; a Float made at DIGITS digits is that
             # Float already (rounding it to its own precision changes no bit)
             return value if value._prec == _DIGITS_PREC else sp.Float(value, DIGITS)
@@ -123,13 +123,18 @@ def normalize(value: sp.Expr) -> sp.Expr:
             raise ValueError("a value is larger than 1e300 in magnitude")
         if max(int(value.p).bit_length(), int(value.q).bit_length()) <= MAX_EXACT_BITS:
             return value
-    approx = value.evalf(DIGITS + 10)  # (evalf_float's steps, for what it leaves to sympy)
+    try:
+        approx = value.evalf(DIGITS + 10)  # (evalf_float's steps, for what it leaves to sympy)
+    except OverflowError:  # mpmath's erfc(x) squares x as a float: GELU(1e160) stops there
+        raise ValueError("a value cannot be worked out: a function's argument is too large in magnitude") from None
     if not approx.is_Number or approx.is_finite is False or approx.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
         what = ("infinite (a division by 0, or a logarithm of 0)" if approx.has(sp.zoo, sp.oo, -sp.oo)
                 else "undefined" if approx.has(sp.nan) else "not real (a square root or logarithm of a negative number)")
         raise ValueError(f"a value is not a finite real number: it is {what}")
     if abs(approx) > MAX_MAGNITUDE:
         raise ValueError("a value is larger than 1e300 in magnitude")
+    if approx and approx._mpf_[2] + approx._mpf_[3] <= -TINY_BITS:
+        raise ValueError("a value is nonzero but smaller than 10^-(10^20) in magnitude, too small to work out")
     return sp.Float(approx, DIGITS)
 
 
@@ -147,9 +152,8 @@ def is_exact(value: sp.Expr) -> bool:
 
 
 def _to_decimal(value: sp.Expr) -> tuple[Decimal, int]:
-    """``value`` as ``(d, shift)`` with ``value = d × 10^shift``: ``shift`` is 0 but for a Float
-    whose decimal exponent is out of Decimal's range (``e^{-10^{20}}`` is about
-    ``10^{-43429448190325182765}``: an mpf's exponent has no bound, a Decimal's ±10^18)."""
+    """``(d, shift)``, ``value = d × 10^shift``: ``shift`` is 0 but for a Float beyond a Decimal's
+    ±10^18 exponent (``e^{-10^{20}}`` ≈ ``10^{-43429448190325182766}``; an mpf's has no bound)."""
     value = sp.sympify(value)
     with localcontext() as ctx:
         ctx.prec = DIGITS + 10
