@@ -5,6 +5,7 @@ table by table."""
 
 from pathlib import Path
 
+import mpmath
 import pytest
 import sympy as sp
 
@@ -14,7 +15,8 @@ from solver.graph.structure import evaluate_architecture
 from solver.key.solve import solve
 from solver.ops.latex import bmatrix, columns_aligned, decimal_aligned
 from solver.problem import validate
-from solver.problem.loader import load_problem
+from solver.problem.loader import load_problem, parse_yaml
+from solver.render import render
 from solver.render.answers import answers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,6 +61,25 @@ def test_a_float_is_never_exact_even_when_it_looks_round():
     v = normalize(sp.exp(sp.Rational(41, 100)))  # 1.50681779...
     assert display(v, 4).text == "1.507" and display(v, 4).relation == r"\approx"
     assert display(sp.Float("0.25", 50), 4).text == "0.2500"  # a rounding, not the exact 1/4
+
+
+def _powers_of_ten(x: mpmath.mpf, digits: int) -> tuple[str, str]:
+    """``x`` as text and LaTeX at ``digits`` figures, worked out by mpmath alone."""
+    mant, _, exp = mpmath.nstr(x, digits, min_fixed=1, max_fixed=0).partition("e")
+    return f"{mant}e{exp}", rf"{mant} \times 10^{{{int(exp)}}}"
+
+
+@pytest.mark.parametrize("power", [20, 30, 299])
+@pytest.mark.parametrize("sign", [-1, 1])
+def test_powers_of_ten_beyond_a_decimals_range(sign, power):
+    """e^{-1e20} is about 10^{-43429448190325182766}: its exponent is past a Decimal's ±10^18,
+    where display crashed (InvalidOperation); it is shown as the rounding of the value."""
+    with mpmath.workdps(power + 60):  # 10^299 itself exact, and e^x's mantissa to 60 digits
+        text, latex = _powers_of_ten(mpmath.exp(sign * mpmath.mpf(10) ** power), 4)
+    v = sp.Float(sp.exp(sign * sp.Integer(10) ** power).evalf(60), 50)
+    shown = display(v, 4)
+    assert (shown.text, shown.latex, shown.relation) == (text, latex, r"\approx")
+    assert shown.text.startswith("7.711e-43429448190325182766" if (sign, power) == (-1, 20) else "")
 
 
 @pytest.mark.parametrize("value, latex", [
@@ -284,3 +305,55 @@ def test_layer_sentence_names_components_and_can_break():
     layer2 = next(b for b in _blocks(xor) if b.title == "Layer 2 (sigmoid)")
     assert layer2.text == (r"$W^{(2)} \in \mathbb{R}^{1\times 2}$; $Z^{(2)}$ holds $(z_{o_{1}}^{[1]})$ and "
                            r"$A^{(2)}$ holds $(o_{1}^{[1]})$, example by example.")
+
+
+SIGMOID_FAR = """\
+title: "sigmoid far into its tail"
+network:
+  inputs: {x1: 1}
+  layers:
+    - {units: 1, activation: sigmoid, weights: [[-1e20]]}
+loss: sse
+target: [0]
+questions:
+  - {id: a, ask: [forward, loss, gradients]}
+"""
+
+
+def test_a_sigmoid_far_into_its_tail_is_worked_out_not_a_crash():
+    """σ(-1e20) = 1/(1 + e^{1e20}) is tiny but positive; showing it crashed the key (an
+    internal error). The answers are the roundings of the values mpmath gives."""
+    data = answers(solve(validate(parse_yaml(SIGMOID_FAR, "far.yaml")), "far", Options()))["questions"][0]["answers"]
+    shown = {(a["kind"], a["of"]): a["display"] for a in data}
+    with mpmath.workdps(60):
+        o = 1 / (1 + mpmath.exp(mpmath.mpf(10) ** 20))
+        loss, grad = o ** 2, 2 * o * o * (1 - o)  # (o - 0)², ∂L/∂w = 2 o σ'(z) x
+    assert shown[("value", "o1")] == _powers_of_ten(o, 4)[0] == "7.711e-43429448190325182766"
+    assert shown[("loss", "L")] == _powers_of_ten(loss, 4)[0]
+    assert shown[("gradient", "w1")] == _powers_of_ten(grad, 4)[0]
+
+
+SOFTMAX_691 = """\
+title: "softmax with a huge logit"
+network:
+  inputs: {x1: 1}
+  layers:
+    - {units: 2, activation: softmax, weights: [[691], [0]]}
+loss: cross_entropy
+target: {class: 1}
+questions:
+  - {id: a, ask: [forward]}
+"""
+
+
+def test_a_softmax_shows_its_exponentials_above_1e300():
+    """e^{691} > 1e300 is only a worked line of the key (the probabilities, 1 and
+    e^{-691}, are its answers): it crashed as an internal error from 691 up."""
+    md = render(solve(validate(parse_yaml(SOFTMAX_691, "sm.yaml")), "sm", Options()), "md")
+    with mpmath.workdps(60):
+        e691 = _powers_of_ten(mpmath.exp(691), 4)[1]
+        p2 = _powers_of_ten(1 / (1 + mpmath.exp(691)), 4)[1]
+    assert e691 == r"1.252 \times 10^{300}" and p2 == r"7.989 \times 10^{-301}"
+    assert rf"e^{{z_{{o_{{1}}}}}} &= e^{{691}} \approx {e691} \\" in md
+    assert rf"S &= e^{{z_{{o_{{1}}}}}} + e^{{z_{{o_{{2}}}}}} \approx {e691} + 1 \approx {e691} \\" in md
+    assert rf"o_{{2}} &= \frac{{e^{{z_{{o_{{2}}}}}}}}{{S}} \approx \frac{{1}}{{{e691}}} \approx {p2}" in md
