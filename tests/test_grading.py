@@ -466,3 +466,25 @@ def test_a_row_without_kind_on_an_update_question_is_the_updated_value(tmp_path)
         ("correct", "0.2204")
     assert g[("t", "after", "w1", "gradient")]["verdict"] == "correct"
     assert ("s", "after", "w1", "gradient") not in g or g[("s", "after", "w1", "gradient")]["verdict"] == "missing"
+
+
+def test_a_key_value_beyond_any_typed_number_is_graded_at_once(tmp_path):
+    # sigmoid(-1e20) ≈ 7.711e-43429448190325182766: reading the key's exact value as a Rational
+    # (10 to the 43 quintillion) never finished; it is read at 1e-20000, further out than any
+    # number a student can type, so the verdicts stay what they are
+    spec = {"title": "A far tail", "network": {"inputs": {"x1": 1}, "layers": [
+        {"units": 1, "activation": "sigmoid", "weights": [[-1e20]], "bias": 0}]},
+        "loss": "sse", "target": [0], "questions": [{"id": "q1", "ask": ["forward", "loss"]}]}
+    problem = tmp_path / "tail.yaml"
+    problem.write_text(json.dumps(spec), encoding="utf-8")
+    key = _key(problem, tmp_path)
+    assert json.loads(key.read_text())["questions"][0]["answers"][1]["display"] == "7.711e-43429448190325182766"
+    rows = [["a", "q1", "o1", "0"], ["b", "q1", "o1", "1e-9999"], ["c", "q1", "z_o1", "-1e20"]]
+    r, g = _grade(tmp_path, key, rows, problem)
+    assert r.exit_code == 0, r.output
+    assert [g[(s, "q1", o, "value")]["verdict"] for s, o in (("a", "o1"), ("b", "o1"), ("c", "z_o1"))] == \
+        ["wrong", "wrong", "correct"]
+    spec["grading"] = {"tolerance": {"absolute": 0.001}}
+    problem.write_text(json.dumps(spec), encoding="utf-8")
+    r, g = _grade(tmp_path, key, rows, problem)
+    assert r.exit_code == 0 and g[("a", "q1", "o1", "value")]["verdict"] == "correct"

@@ -7,6 +7,7 @@ its graph node numbered from 0 as PyTorch indexes it (the JSON's own order)."""
 from __future__ import annotations
 
 import json
+import re
 from fractions import Fraction
 from pathlib import Path
 
@@ -17,8 +18,20 @@ from .graded import Key, KeyAnswer
 from .loader import read_text
 
 
+#: A key's exact value beyond 10^±BEYOND (sigmoid(-1e20) ≈ 7.711 × 10^{-43429448190325182766}) is
+#: read at 10^±BEYOND with its own digits: still further out than any number a student can type
+#: (four exponent digits), so every verdict is the same, and it is read at once (as a Rational
+#: of 43-quintillion digits it would never be).
+BEYOND = 20_000
+_POWER = re.compile(r"([+-]?[0-9]*\.?[0-9]*)[eE]([+-]?[0-9]+)")
+
+
 def _exact(text) -> sp.Rational:
-    return sp.Rational(str(text))
+    text = str(text).strip()
+    m = _POWER.fullmatch(text)
+    if m and (len(m.group(2)) > 40 or abs(int(m.group(2))) > BEYOND):
+        text = f"{m.group(1)}e{'-' if m.group(2).startswith('-') else ''}{BEYOND}"
+    return sp.Rational(text)
 
 
 def _elements(exact, display, prefix=()):
