@@ -17,7 +17,6 @@ from ..core.errors import ProblemError
 from .graded import Key, KeyAnswer
 from .loader import read_text
 
-
 #: A key's exact value beyond 10^±BEYOND (sigmoid(-1e20) ≈ 7.711 × 10^{-43429448190325182766}) is
 #: read at 10^±BEYOND with its own digits: still further out than any number a student can type
 #: (four exponent digits), so every verdict is the same, and it is read at once (as a Rational
