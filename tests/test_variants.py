@@ -226,8 +226,9 @@ def test_a_roster_name_is_on_the_paper_and_the_key_escaped(tmp_path):
 
 def test_parse_code():
     assert parse_code("2026-17") == (2026, 17)
-    with pytest.raises(ValueError):
-        parse_code("2026-0")
+    for bad in ("2026-0", "-1-1"):  # a seed is 0 to 10^18, as variants --seed takes it
+        with pytest.raises(ValueError):
+            parse_code(bad)
 
 
 def test_pdfs_in_a_process_pool_are_the_same_bytes_and_the_key_book_holds_every_key(tmp_path):
