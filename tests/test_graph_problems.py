@@ -611,3 +611,13 @@ def test_exploding_values_end_cleanly(exploding_runs, case):
     for q in data["questions"]:
         for a in q["answers"]:
             assert a["value"] is None or isinstance(a["value"], (int, float)), a
+
+
+def test_a_constant_node_is_written_once_then_its_value():
+    # "c = 5/2 = 5/2 = 2.5" wrote the constant's numbers, which are its formula, twice
+    from solver.render import render
+
+    data = yaml.safe_load(graph_yaml({"c": "5/2", "out": "x0 * w0 * c"}))
+    text = render(solve(validate(data), "const"), "md")
+    assert re.search(r"^c &= \\frac\{5\}\{2\} = 2\.5 \\\\$", text, re.M), text
+    assert r"\mathit{out} &= x_{0} w_{0} c = (1)(0.5)(2.5) = 1.25" in text

@@ -152,7 +152,7 @@ class StepBuilder:
         parts = [("=", self.tex(expr))]
         sub, exact = self.subst(expr)
         value = self.shown[key]
-        if sub != value.latex:
+        if sub not in (value.latex, parts[0][1]):  # a constant node's numbers are its formula: c = 5/2 = 2.5
             parts.append(("=" if exact else r"\approx", sub))
         if isinstance(expr, OpFunctionBase) and expr.args[0].is_Symbol:  # σ(1.2) = 1/(1 + e^{-1.2})
             arg = self.shown[expr.args[0].name]
@@ -162,7 +162,8 @@ class StepBuilder:
         terms = self._terms_line(expr)
         if terms and terms[0] not in (value.latex, parts[-1][1]):
             parts.append(("=" if terms[1] and exact else r"\approx", terms[0]))
-        parts.append((value.relation, value.latex))
+        if parts != [(value.relation, value.latex)]:  # c = 2, not c = 2 = 2
+            parts.append((value.relation, value.latex))
         return Equation(self.name(key), tuple(parts))
 
     softmax_details = _softmax_details
