@@ -162,9 +162,8 @@ class StepBuilder:
         terms = self._terms_line(expr)
         if terms and terms[0] not in (value.latex, parts[-1][1]):
             parts.append(("=" if terms[1] and exact else r"\approx", terms[0]))
-        if parts != [(value.relation, value.latex)]:  # c = 2, not c = 2 = 2
-            parts.append((value.relation, value.latex))
-        return Equation(self.name(key), tuple(parts))
+        last = (value.relation, value.latex)
+        return Equation(self.name(key), tuple(parts if parts == [last] else [*parts, last]))  # c = 2, not c = 2 = 2
 
     softmax_details = _softmax_details
 
