@@ -207,3 +207,14 @@ def test_half_points_in_the_exam_class_and_quarters_refused(tmp_path):
     assert r.exit_code == 2 and not (tmp_path / "q").exists()
     assert r.stderr.strip() == (f"nnsolve: error: {problem}: questions[0].points: the exam class counts whole and "
                                 "half points only (got 0.25); give points in halves, or use --documentclass article")
+
+
+def test_a_question_without_a_statement_opens_with_given_not_the_diagram(tmp_path):
+    # the exam class sets "1." beside a question's first line: under the diagram, before the
+    # list of given values, when the problem has no statement (12 bundled problems)
+    for stem, first in (("dropout", r"\question \textbf{Given}"), ("relu-2-2-2", r"\question Inputs $x_1 = 1$")):
+        r = cli("solve", PROBLEMS_DIR / f"{stem}.yaml", "-o", tmp_path, "-f", "tex", "--sheet", "questions",
+                "--documentclass", "exam")
+        assert r.exit_code == 0, r.output
+        lines = (tmp_path / f"{stem}-questions.tex").read_text(encoding="utf-8").splitlines()
+        assert next(line for line in lines if line.startswith(r"\question")).startswith(first), stem
