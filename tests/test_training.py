@@ -525,3 +525,14 @@ def test_train_without_steps_is_a_clear_error(runner, tmp_path):
     assert lines[0].startswith(f"nnsolve: error: {path}") and "questions[0].steps" in lines[0], lines[0]
     assert "steps" in lines[0].split("questions[0].steps", 1)[1], lines[0]
     assert not out.exists()
+
+
+def test_table_every_longer_than_the_run_heads_what_the_table_shows():
+    # table_every: 10 over 3 steps headed the table "(every 10 steps)" above steps 0 and 3
+    data = {"title": "Short run", "network": {"inputs": {"x1": 1, "x2": 2}, "layers": [
+        {"units": 1, "activation": "sigmoid", "weights": [[0.1, 0.2]], "bias": 0}]}, "loss": "sse",
+        "target": [1], "questions": [{"id": "t", "ask": ["train"], "steps": 3, "table_every": 10,
+                                      "learning_rate": 0.5}]}
+    (table,) = [t for t in solve(validate(data), "short").sections[0].tables if t.title.startswith("Loss and")]
+    assert table.title == "Loss and parameters during training (every 3 steps)"
+    assert [row[0] for row in table.rows] == ["0", "3"]

@@ -16,7 +16,7 @@ from .optimizer_steps import first_note, graph_step_names, line_values
 from .question import QuestionWork
 from .tensor_backward import tensor_asked
 from .tensor_display import tensor_answer, tensor_equations
-from .training import _exact, optimizer_note, optimizer_of, run
+from .training import _exact, optimizer_note, optimizer_of, run, table_every
 
 
 def _trained(w: QuestionWork):
@@ -80,7 +80,7 @@ def tensor_training_part(w: QuestionWork):
     q = w.q
     opt = optimizer_of(q)
     steps = q.steps
-    every = q.table_every or (1 if steps <= 20 else max(1, steps // 10))
+    every = table_every(q)
     tensors = _trained(w)
     params = [k for t in tensors for k in t.elements]
     renamed = graph_step_names(w.graph, opt)

@@ -54,6 +54,14 @@ def _settings(opt: Settings, names: dict | None = None) -> str:
     return ", ".join(shown)
 
 
+def table_every(question) -> int:
+    """Every how many steps the tables give a row: ``table_every`` (at most the run's length, so
+    that "every 10 steps" never heads a 3-step run's steps 0 and 3), else every step of a run of
+    up to 20 and a tenth of a longer one."""
+    steps = question.steps
+    return min(steps, question.table_every or (1 if steps <= 20 else max(1, steps // 10)))
+
+
 def optimizer_words(graph, question) -> str:
     """The question's optimizer and settings as its paper states them: ``stochastic gradient
     descent (SGD) with learning rate $\\eta = 0.1$, momentum $\\mu = 0.9$, nesterov``, and
@@ -93,7 +101,7 @@ def training_part(b, params: list[str]):
     q, g = b.q, b.graph
     opt = optimizer_of(q)
     steps = q.steps
-    every = q.table_every or (1 if steps <= 20 else max(1, steps // 10))
+    every = table_every(q)
     renamed = graph_step_names(g, opt)
     blocks = [optimizer_note(opt, steps, "" if q.update_biases else " (biases are not updated)", renamed)]
     grads = {k: b.grads.adjoint.get(k, sp.Integer(0)) for k in params}  # 0: a parameter the loss does not use
