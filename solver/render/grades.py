@@ -78,12 +78,12 @@ def feedback_md(student: str, title: str, marks: list[Mark], tolerance: str, not
         if not lost:
             lines += ["Every answer is right.", ""]
         for m in lost:
-            yours = _md_text(m.answer) if m.answer else "no answer"
+            yours = escape(" ".join(m.answer.split())) if m.answer else "no answer"
             lines.append(f"- ${m.latex or m.of}$ ({m.kind}): yours **{yours}**, the key's **{m.expected}**: "
                          f"{m.verdict}, {number(m.points)} of {number(m.max_points)}.")
             if m.explanation:
                 said = m.explanation[0].upper() + m.explanation[1:]
-                lines.append(f"  {_md_text(said) if m.plain else said}.")
+                lines.append(f"  {escape(' '.join(said.split())) if m.plain else said}.")
             if m.equation and m.equation in shown:
                 lines.append("  The key's step: as above.")
             elif m.equation:
@@ -91,11 +91,6 @@ def feedback_md(student: str, title: str, marks: list[Mark], tolerance: str, not
                 shown.add(m.equation)
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
-
-
-def _md_text(text: str) -> str:
-    """A student's own text for Markdown: shown as written, never as math, markup or HTML."""
-    return re.sub(r"([\\`*_{}\[\]<>$|~#!])", r"\\\1", " ".join(text.split()))
 
 
 def escape_text(text: str) -> str:

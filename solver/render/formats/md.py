@@ -11,10 +11,11 @@ from .base import Format
 
 
 def escape(text: str) -> str:
-    """Escape plain text for Markdown headings: ``$`` too (the key's Markdown has ``$…$``
-    math; a title is plain text, ``Costs $5 and $10`` no formula) and ``~`` (strikethrough
-    in GitHub's Markdown, a subscript in pandoc's)."""
-    return re.sub(r"([\\`*_\[\]<>#|$~])", r"\\\1", str(text))
+    """Plain text for Markdown (a heading, a student's answer): shown as written, never as
+    markup, HTML or math: ``$`` too (the key's Markdown has ``$…$`` math; a title is plain
+    text, ``Costs $5 and $10`` no formula), ``~`` (strikethrough in GitHub's Markdown, a
+    subscript in pandoc's) and braces (pandoc's attributes)."""
+    return re.sub(r"([\\`*_{}\[\]<>#|$~])", r"\\\1", str(text))
 
 
 def image_name(solution: Solution, sheet: str = "key") -> str:
