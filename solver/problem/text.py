@@ -19,11 +19,12 @@ def unsupported(text: str) -> str | None:
     return first_unsupported(text)
 
 
-def check_typesettable(text: str) -> str:
-    """``text`` itself, or a ValueError naming its first character that cannot be typeset."""
+def check_typesettable(text: str, hint: str = _HINT) -> str:
+    """``text`` itself, or a ValueError naming its first character that cannot be typeset
+    (``hint`` says what the field holds)."""
     bad = unsupported(text)
     if bad is not None:
-        raise ValueError(f"the character {describe(bad)} cannot be typeset; {_HINT}")
+        raise ValueError(f"the character {describe(bad)} cannot be typeset; {hint}")
     return text
 
 
@@ -52,7 +53,5 @@ _PROSE_HINT = ("a statement or a question's text holds letters (accented Latin o
 def _tex_prose(v) -> str:
     if not isinstance(v, str):
         raise ValueError(f"got {shown(v)}; input should be a valid string")
-    bad = first_unsupported(v.replace("\r\n", "\n").replace("\n", " ").replace("\t", " "))
-    if bad is not None:
-        raise ValueError(f"the character {describe(bad)} cannot be typeset; {_PROSE_HINT}")
+    check_typesettable(v.replace("\r\n", "\n").replace("\n", " ").replace("\t", " "), _PROSE_HINT)  # lines allowed
     return v
