@@ -191,12 +191,14 @@ class _Checker:
         elif isinstance(node, yaml.MappingNode):
             self.mapping(node, path, inner)
 
-    def scalar(self, node: yaml.ScalarNode, path: str) -> None:
-        text = node.value
-        half = _SURROGATE.search(text)
-        if half:  # a quoted "\ud800": half of a character, which nothing can write
+    def whole_characters(self, node: yaml.ScalarNode, path: str) -> None:  # a value's or a key's
+        if half := _SURROGATE.search(node.value):  # a quoted "\\ud800": half a character, nothing writes it
             self.fail(path, f"the text holds U+{ord(half.group()):04X}, half of a character (an escape such as "
                             f"\\ud800 in quotes): write the character itself ({_line(node)})")
+
+    def scalar(self, node: yaml.ScalarNode, path: str) -> None:
+        text = node.value
+        self.whole_characters(node, path)
         if node.tag == _TAG + "float" and _NON_FINITE.fullmatch(text):
             self.fail(path, f"{quoted(node.value)} is not a finite number")
         if node.tag == _TAG + "int" and len(text.strip().lstrip("+-")) > MAX_DIGITS:
@@ -211,8 +213,7 @@ class _Checker:
             if not isinstance(key_node, yaml.ScalarNode):
                 self.fail(path, f"a key must be a name, not a list or mapping ({_line(key_node)})")
             key = key_node.value
-            if _SURROGATE.search(key):
-                self.scalar(key_node, path)
+            self.whole_characters(key_node, path)
             sub = f"{path}.{key}" if path else key
             shown = quoted(key, 60)
             if key_node.tag != _TAG + "str":
