@@ -50,8 +50,8 @@ def build_graph_spec(problem, question, file: str | None = None) -> Graph:
     nodes = [Node(k, kind, value=v) for k, (kind, v) in leaves.items()]
     nodes += [Node(k, "output" if k == spec.output else "stage", expr=exprs[k]) for k in order]
     latex = {n.key: latex_name(n.key) for n in nodes}
-    written_once(latex, {k: f"graph.{'nodes' if k in exprs else kind + 's'}.{k}" for k, (kind, _) in
-                         {**leaves, **{k: ("node", None) for k in exprs}}.items()}, file)
+    fields = {k: f"graph.{kind}s.{k}" for k, (kind, _) in leaves.items()} | {k: f"graph.nodes.{k}" for k in exprs}
+    written_once(latex, fields, file)
     return Graph(tuple(nodes), latex, spec.output, (Group("Stages", tuple(order)),))
 
 
