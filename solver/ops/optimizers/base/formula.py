@@ -149,7 +149,7 @@ KEPT = ("w",)
 
 
 def glyphs(tex: str) -> str:
-    """``tex`` as it prints, for comparing names: a one-character subscript's braces dropped
+    r"""``tex`` as it prints, for comparing names: a one-character subscript's braces dropped
     (``\beta_{1}`` and ``\beta_1`` are one glyph), a word's font dropped (a parameter named
     buf, ``\mathit{buf}``, reads as SGD's ``\mathrm{buf}``)."""
     return re.sub(r"\\math(?:it|rm)\{(\w{2,})\}", r"\1", re.sub(r"_\{(\w)\}", r"_\1", tex))
