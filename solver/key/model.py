@@ -48,6 +48,9 @@ class Part(msgspec.Struct, frozen=True):
     #: Whether every value it writes is new (the network after an update): a name an earlier
     #: question derived means another value here, so it is not recalled for this part.
     fresh: bool = False
+    #: What else an equation of this part must share with one shown before to be recalled (the
+    #: loss, for a backward pass: ∂L/∂o₁ = 1 under two losses is two derivations); ``None``: nothing.
+    scope: object = None
 
 
 class Answer(msgspec.Struct, frozen=True):

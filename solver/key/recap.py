@@ -104,12 +104,11 @@ def _gradient_title(eqs: list[Equation]) -> str:
     return f"Gradient{'s' if len(names) > 1 else ''} with respect to " + ", ".join(f"${n}$" for n in names)
 
 
-def _filter_part(part: Part, derived: Derived, here: str, scope=None):
+def _filter_part(part: Part, derived: Derived, here: str):
     """The part's blocks without what was shown before; the equations dropped, with
     where they were derived; which kept blocks are only headings (kept when an
-    equation follows). ``scope``, when not ``None``, is part of what makes an equation the
-    same as one shown before (the loss, for the backward pass: ∂L/∂o₁ = 1 under two losses
-    is two derivations)."""
+    equation follows). An equation is the same as one shown before in a part of the same
+    ``scope`` (:attr:`Part.scope`: ∂L/∂o₁ = 1 under two losses is two derivations)."""
     blocks, dropped, headings, whole = [], [], set(), []
     for b in part.blocks:
         if b.kind == "recap":
@@ -120,7 +119,7 @@ def _filter_part(part: Part, derived: Derived, here: str, scope=None):
             if not eq.lhs and anchor_dropped:  # rows beneath a recalled line lose their indent
                 eq = replace(eq, parts=tuple((rel, tex.removeprefix("\\qquad ")) for rel, tex in eq.parts))
                 rewritten = True
-            sig = (eq.lhs, eq.parts) if scope is None else (eq.lhs, eq.parts, scope)
+            sig = (eq.lhs, eq.parts) if part.scope is None else (eq.lhs, eq.parts, part.scope)
             origin = derived.first(derived.equations, sig, here)
             if origin is None:
                 eqs.append(eq)
@@ -165,8 +164,7 @@ def _filter_part(part: Part, derived: Derived, here: str, scope=None):
 
 
 def refer_back(parts: list[Part], derived: Derived, here: str, asked: set[str],
-               recall: Callable[[list[Equation]], list[str]], loss_asked: bool, loss_name: str = "L",
-               scopes: dict | None = None) -> list[Part]:
+               recall: Callable[[list[Equation]], list[str]], loss_asked: bool, loss_name: str = "L") -> list[Part]:
     """``parts`` without what an earlier question (or an earlier part of this one)
     derived; at the top of each part, one "From <question>" line per earlier question
     with the values the rest of this question uses.
@@ -181,11 +179,8 @@ def refer_back(parts: list[Part], derived: Derived, here: str, asked: set[str],
             as one matrix when all of them are recalled).
         loss_asked: whether the question asks for the loss (else the loss is not recalled).
         loss_name: the loss's LaTeX name.
-        scopes: by part heading, what else an equation of that part must share with one shown
-            before to be recalled (see :func:`_filter_part`).
     """
-    scopes = scopes or {}
-    filtered = [(p, *_filter_part(p, derived, here, scopes.get(p.heading))) for p in parts]
+    filtered = [(p, *_filter_part(p, derived, here)) for p in parts]
     used: list[str] = []  # everything the kept blocks write, joined when first asked (not when nothing is dropped)
 
     def needed(lhs: str) -> bool:

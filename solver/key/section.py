@@ -4,6 +4,8 @@ answers, and what it asks in words for the question paper."""
 
 from __future__ import annotations
 
+from msgspec.structs import replace
+
 from ..core.errors import ProblemError
 from ..core.numbers import display, written_latex
 from ..graph.model import PARAMETER_KINDS
@@ -80,7 +82,7 @@ def numeric_parts(w: QuestionWork) -> tuple[list, tuple]:
     new = {}
     table = None
     if asked:
-        parts.append(backward_part(w, asked))
+        parts.append(replace(backward_part(w, asked), scope=w.loss_identity()))  # a derivation under its loss
         if "train" in q.ask:
             from .training import training_part, training_section
             trained = [k for k in asked if g.by_key[k].kind in PARAMETER_KINDS
@@ -99,8 +101,7 @@ def numeric_parts(w: QuestionWork) -> tuple[list, tuple]:
     kinks = notes(w)
     if kinks:
         parts.append(Part("Notes", tuple(kinks)))
-    parts = refer_back(parts, w.derived, w.label, *_recall(w, asked), "loss" in q.ask, w.out,
-                       {"Backward pass": w.loss_identity()} if w.graph is not None and w.graph.loss else None)
+    parts = refer_back(parts, w.derived, w.label, *_recall(w, asked), "loss" in q.ask, w.out)
     return parts, ((table,) if table else ())
 
 
