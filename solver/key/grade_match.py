@@ -120,9 +120,11 @@ def match(key: Key, rows: list[Submitted], file: str) -> dict:
                 out.setdefault((r.question, kind, of), (r.text.strip(), None, why))
                 where.setdefault((r.question, kind, of), here)
             continue
-        bare = r.text if items and items[0][0] == () else written(items[0][1]) if items else ""
-        targets = [(r.of if one else next(iter(grid.values())), items[0][1], bare)] if single else \
-            [(grid[tuple(i + 1 for i in idx)], v, written(v)) for idx, v in items]
+        if single:  # as written when not bracketed
+            targets = [(r.of if one else next(iter(grid.values())), items[0][1],
+                        r.text if items[0][0] == () else written(items[0][1]))]
+        else:
+            targets = [(grid[tuple(i + 1 for i in idx)], v, written(v)) for idx, v in items]
         for of, value, text in targets:
             k = (r.question, kind, of)
             if k in out:
