@@ -9,6 +9,7 @@ from functools import lru_cache
 
 from ..key.model import Equation
 from .measure import formula_extent, formula_width
+from .wide import column_blocks, holds_block, too_wide
 
 _WIDTH = 64
 
@@ -180,25 +181,57 @@ def _break(tex: str, width: int, extent: tuple[int, int, bool]) -> list[str]:
     return rows
 
 
+def _wide(rows: list[str], width: int) -> list[str]:
+    """``rows`` with a row that a matrix makes too wide for ``width`` (:func:`.too_wide`) cut
+    before its matrix factors, as many on a row as fit, and a matrix still too wide in blocks
+    of its columns (:func:`.column_blocks`)."""
+    if not any(too_wide(r, width) for r in rows):
+        return rows
+    out = []
+    for r in rows:
+        pieces = _top_terms(r, _PRODUCT) if too_wide(r, width) else [r]
+        packed = [pieces[0]]
+        for p in pieces[1:]:
+            joined = f"{packed[-1]} {p}"
+            if too_wide(joined, width):
+                packed.append(p)
+            else:
+                packed[-1] = joined
+        for p in packed:
+            out += column_blocks(p, width) or [p]
+    return out
+
+
 @lru_cache(maxsize=1 << 16)
-def _equation_lines(eq: Equation, width: int) -> str:
-    lines = []
+def _equation_rows(eq: Equation, width: int) -> tuple[str, ...]:
+    rows = []
     cap = _cap(width)
     room = width - min(_width(formula_extent(eq.lhs, cap)), width // 2)
     for lhs, rel, rhs, extent in _math_rows(eq, width):
-        first, *more = _break(rhs, room, extent or formula_extent(rhs, cap))
-        lines.append(f"{lhs} &{rel} {first}".strip())
-        lines += [f"&\\qquad {{}} {piece}" for piece in more]
-    return " \\\\\n".join(lines)
+        first, *more = _wide(_break(rhs, room, extent or formula_extent(rhs, cap)), room)
+        rows.append(f"{lhs} &{rel} {first}".strip())
+        rows += [_GOES_ON + piece for piece in more]
+    return tuple(rows)
+
+
+_GOES_ON = "&\\qquad {} "
+
+
+def _equation_lines(eq: Equation, width: int, breaks: bool) -> str:
+    """An equation's rows; with ``breaks``, a page may break before a block of a matrix's
+    columns (:func:`.column_blocks`), since a matrix's blocks may fill more than a page."""
+    first, *more = _equation_rows(eq, width)
+    return first + "".join((" \\displaybreak[0]\\\\\n" if breaks and holds_block(r) else " \\\\\n") + r
+                           for r in more)
 
 
 def aligned(equations, width: int = _WIDTH, breaks: bool = False) -> str:
     """The body of an ``aligned``/``align*`` environment for several equations; a row too
     long for ``width`` goes on in indented rows (:func:`break_long`). With ``breaks`` (LaTeX's
     ``align*``, not Markdown's ``aligned``) a page may break between two equations, never
-    inside one (``\\displaybreak[0]``). Each equation's rows are worked out once for every
+    inside one but before a block of a matrix's columns (``\\displaybreak[0]``). Each equation's rows are worked out once for every
     format that shows it."""
-    return (" \\displaybreak[0]\\\\\n" if breaks else " \\\\\n").join(_equation_lines(eq, width) for eq in equations)
+    return (" \\displaybreak[0]\\\\\n" if breaks else " \\\\\n").join(_equation_lines(eq, width, breaks) for eq in equations)
 
 
 def run_in(title: str, text: str = "") -> str:
@@ -227,13 +260,20 @@ def _first_relation(tex: str) -> int | None:
     return None
 
 
-def final_rows(finals) -> str:
+def final_rows(finals, width: int = _WIDTH) -> str:
     """The final answers as the body of an ``align*``/``aligned`` block, aligned at the first
-    relation of each (display size: full fractions, matrices at their own height)."""
+    relation of each (display size: full fractions, matrices at their own height); a matrix
+    too wide for ``width`` in blocks of its columns (:func:`.column_blocks`), one a row."""
     rows = []
     for f in finals:
         cut = _first_relation(f)
-        rows.append(f if cut is None else f[:cut] + " &" + f[cut:])
+        if cut is None:
+            rows.append(f)
+            continue
+        lhs, rhs = f[:cut], f[cut:]
+        first, *more = column_blocks(rhs, width - min(formula_width(lhs), width // 2)) or [rhs]
+        rows.append(lhs + " &" + first)
+        rows += [f"&\\qquad {{}} {block}" for block in more]
     return " \\\\\n".join(rows)
 
 

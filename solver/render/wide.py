@@ -1,0 +1,132 @@
+"""A matrix too wide for its row, shown in blocks of its columns, one block a row, each
+headed by the columns it holds (``columns 1–6``), as a printed table too wide for the page
+goes on below itself: a matrix cannot break across rows of an equation, and the gradient of
+a 12 × 12 weight matrix at four significant digits is twice as wide as a page.
+
+Works on the LaTeX of a row as :mod:`.text` breaks it, on the matrices
+:func:`solver.ops.latex.bmatrix` writes (``\\left[\\begin{array}{rr…} … \\end{array}\\right]``,
+each column already right-aligned on its decimal point, so that a block keeps its columns'
+alignment)."""
+
+from __future__ import annotations
+
+import re
+
+from .measure import formula_width
+
+#: A matrix as :func:`solver.ops.latex.bmatrix` writes it: its column spec and its body.
+_MATRIX = re.compile(r"\\left\[\\begin\{array\}\{(r+)\} (.*?) \\end\{array\}\\right\]", re.S)
+#: A cell that is a number as :mod:`solver.core.numbers` writes it (``-12{,}350.25``,
+#: ``1.2 \\times 10^{-7}``), padded (``0.5\\phantom{00}``), perhaps in bold.
+_NUMBER = re.compile(r"(\\mathbf\{)?-?[0-9][0-9.{},]*(\\phantom\{[.0]*\})?( \\times 10\^\{-?[0-9]+\})?\}?")
+_LEFT = re.compile(r"\\left(?![A-Za-z])")
+_RIGHT = re.compile(r"\\right(?![A-Za-z])")
+#: The room a column takes beyond its widest cell (the array's column separation), and the
+#: brackets', in digits.
+_GAP, _BRACKETS = 2, 2
+#: Digits in a row of one character of :func:`.formula_width`: that measure counts each
+#: character of a formula as wide as the widest (an operator with its spaces, a letter), so a
+#: row of 64 holds any formula; a matrix's cells are mostly digits, 5.5 pt each at 11 pt, and
+#: the 489 pt line of a letter page with 2.2 cm margins holds 89 of them.
+_DIGITS = 89 / 64
+
+
+def _balanced(tex: str) -> bool:
+    """Whether a row may end (or begin) with ``tex``: no brace and no ``\\left`` left open."""
+    return tex.count("{") == tex.count("}") and len(_LEFT.findall(tex)) == len(_RIGHT.findall(tex))
+
+
+def _block(cells: list[list[str]], first: int, last: int) -> str:
+    """Columns ``first``…``last`` (from 0, inclusive) of ``cells`` as a matrix, headed by the
+    columns it holds (counted from 1)."""
+    body = r" \\ ".join(" & ".join(row[first:last + 1]) for row in cells)
+    cols = f"column {first + 1}" if first == last else f"columns {first + 1}–{last + 1}"
+    return (rf"\overset{{\text{{{cols}}}}}"
+            rf"{{\left[\begin{{array}}{{{'r' * (last - first + 1)}}} {body} \end{{array}}\right]}}")
+
+
+def holds_block(row: str) -> bool:
+    """Whether an equation's row holds a block of columns (:func:`column_blocks`): a page may
+    break before it."""
+    return r"\overset{\text{column" in row
+
+
+def _cells(m: re.Match) -> list[list[str]] | None:
+    """A matrix's cells by row; ``None`` unless every cell is a number (a formula's width in
+    digits is not known here: :func:`.formula_width` counts its characters as the widest)."""
+    spec, body = m.group(1), m.group(2)
+    cells = [row.split(" & ") for row in body.split(r" \\ ")]
+    if all(len(row) == len(spec) and all(_NUMBER.fullmatch(c) for c in row) for row in cells):
+        return cells
+    return None
+
+
+def _columns(cells: list[list[str]]) -> list[float]:
+    """Each column's width in digits, with its share of the space between columns."""
+    return [max(formula_width(row[j]) for row in cells) + _GAP for j in range(len(cells[0]))]
+
+
+def _blocks(columns: list[float], room: float) -> list[tuple[int, int]]:
+    """Blocks of consecutive columns (first, last), each as wide as ``room`` at most (or one
+    column): as few as fit, of as near equal numbers of columns as fit (12 columns in two
+    blocks of 6, not 11 and 1)."""
+    blocks, start, used = [], 0, 0.0
+    for j, w in enumerate(columns):
+        if j > start and used + w > room:
+            blocks.append((start, j - 1))
+            start, used = j, 0.0
+        used += w
+    blocks.append((start, len(columns) - 1))
+    size = -(-len(columns) // len(blocks))
+    even = [(a, min(a + size, len(columns)) - 1) for a in range(0, len(columns), size)]
+    if len(even) == len(blocks) and all(sum(columns[a:b + 1]) <= room for a, b in even):
+        return even
+    return blocks
+
+
+def digits(tex: str) -> float | None:
+    """How many digits wide ``tex`` prints: each matrix of numbers that
+    :func:`solver.ops.latex.bmatrix` writes as its columns, the rest as :func:`.formula_width`
+    counts it (:data:`_DIGITS` a character); ``None`` when ``tex`` holds no matrix of numbers."""
+    total, rest, last = None, [], 0
+    for m in _MATRIX.finditer(tex):
+        cells = _cells(m)
+        if cells is not None:
+            total = (total or 0.0) + sum(_columns(cells)) + _BRACKETS
+            rest.append(tex[last:m.start()])
+            last = m.end()
+    rest.append(tex[last:])
+    return None if total is None else total + formula_width(" ".join(rest)) * _DIGITS
+
+
+def too_wide(tex: str, width: int) -> bool:
+    """Whether ``tex`` holds a matrix of numbers and is too wide for a row of ``width``
+    characters of :func:`.formula_width` (its matrices measured in digits, :func:`digits`)."""
+    if "\\begin{array}" not in tex:
+        return False
+    wide = digits(tex)
+    return wide is not None and wide > width * _DIGITS
+
+
+def column_blocks(tex: str, width: int) -> list[str] | None:
+    """``tex``, one row's right-hand side holding one matrix, as rows that each fit ``width``
+    characters (:func:`too_wide`): the matrix's columns in blocks, each headed by its
+    columns, the text before the matrix on the first row. A block holds one column at least,
+    however narrow ``width``.
+
+    ``None`` where the row fits, holds no matrix or more than one, a matrix of formulas, or
+    anything after its matrix (a transpose or a power, whose blocks would not be the blocks
+    of what is shown; a factor; the ``\\right`` of a ``\\left`` before it, which cannot
+    span rows)."""
+    if not too_wide(tex, width):
+        return None
+    found = list(_MATRIX.finditer(tex))
+    if len(found) != 1 or (cells := _cells(found[0])) is None:
+        return None
+    before, after = tex[:found[0].start()], tex[found[0].end():]
+    if after.strip() or not _balanced(before):
+        return None
+    blocks = _blocks(_columns(cells), (width - formula_width(before)) * _DIGITS - _BRACKETS)
+    rows = [_block(cells, a, b) for a, b in blocks]
+    rows[0] = before + rows[0]
+    return rows if len(rows) > 1 else None

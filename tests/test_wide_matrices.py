@@ -1,0 +1,129 @@
+"""A matrix too wide for the page goes on in blocks of its columns (solver.render.wide):
+exact strings for the blocks, generated matrices whose blocks give back every column in
+order, and generated wide networks whose keys (article and exam class, neuron and matrix
+style) build with no overfull box."""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import shutil
+import subprocess
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from solver.core.options import Options
+from solver.key.model import Equation
+from solver.key.solve import solve
+from solver.ops.latex import bmatrix
+from solver.problem.validation import validate
+from solver.render import render
+from solver.render.text import aligned, final_rows
+from solver.render.wide import column_blocks, too_wide
+
+ROW = [["-0.0007347", "0.0003674", "0.003306", "0.001837", "0.002204", "-0.002572"]]
+
+
+def _head(first: int, last: int) -> str:
+    return rf"\overset{{\text{{columns {first}–{last}}}}}"
+
+
+@pytest.mark.parametrize("tex, width, rows", [
+    # fits: unchanged
+    (r"\approx " + bmatrix(ROW), 64, None),
+    # six columns of about 12 digits in a row of 40 characters (55 digits): two blocks of three
+    (r"\approx " + bmatrix(ROW), 40,
+     [r"\approx " + _head(1, 3) + r"{\left[\begin{array}{rrr} -0.0007347 & 0.0003674 & 0.003306 \end{array}\right]}",
+      _head(4, 6) + r"{\left[\begin{array}{rrr} 0.001837 & 0.002204 & -0.002572 \end{array}\right]}"]),
+    # narrower than any column: a column a block, headed "column j"
+    (bmatrix([["-0.25", "0.5"]]), 1,
+     [r"\overset{\text{column 1}}{\left[\begin{array}{r} -0.25 \end{array}\right]}",
+      r"\overset{\text{column 2}}{\left[\begin{array}{r} 0.5 \end{array}\right]}"]),
+    # transposed, a factor after it, two matrices, a formula in a cell, inside \left( … \right)
+    (bmatrix(ROW) + r"^\top", 40, None),
+    (bmatrix(ROW) + r" x", 40, None),
+    (bmatrix(ROW) + " " + bmatrix(ROW), 40, None),
+    (bmatrix([["x_{1}"] * 12]), 20, None),
+    (r"\sigma\left(" + bmatrix(ROW) + r"\right)", 40, None),
+])
+def test_column_blocks(tex, width, rows):
+    assert column_blocks(tex, width) == rows
+
+
+def test_twelve_columns_are_two_blocks_of_six_not_eleven_and_one():
+    cells = [[f"0.{k:02d}" for k in range(1, 13)], [f"-0.{k:02d}" for k in range(1, 13)]]
+    rows = column_blocks(r"\approx " + bmatrix(cells), 50)
+    assert [re.search(r"columns? ([0-9–]+)", r).group(1) for r in rows] == ["1–6", "7–12"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 6), st.integers(1, 30), st.integers(4, 80), st.randoms(use_true_random=False))
+def test_blocks_hold_every_column_in_order_and_fit(n_rows, n_cols, width, rnd):
+    cells = [[f"{rnd.choice(['', '-'])}{rnd.randint(0, 999)}.{rnd.randint(0, 10 ** rnd.randint(1, 6))}"
+              for _ in range(n_cols)] for _ in range(n_rows)]
+    tex = bmatrix(cells)
+    rows = column_blocks(tex, width)
+    if rows is None:  # it fits, or one column: nothing to split
+        assert not too_wide(tex, width) or n_cols == 1
+        return
+    pieces = [re.search(r"\\begin\{array\}\{r+\} (.*?) \\end\{array\}", r).group(1) for r in rows]
+    got = [[c for p in pieces for c in p.split(r" \\ ")[i].split(" & ")] for i in range(n_rows)]
+    assert got == [r.split(" & ") for r in re.search(r"\{r+\} (.*?) \\end", tex).group(1).split(r" \\ ")]
+    heads = [tuple(map(int, re.search(r"columns? (\d+)(?:–(\d+))?", r).groups(default="0"))) for r in rows]
+    assert heads[0][0] == 1 and max(heads[-1]) == n_cols
+    shown = [re.sub(r"^\\overset\{\\text\{[^}]*\}\}\{(.*)\}$", r"\1", r) for r in rows]  # the heading sits above
+    assert all(not too_wide(r, width) or r"\begin{array}{r} " in r for r in shown)  # fits, or one column
+
+
+def test_an_equation_breaks_pages_only_before_a_block_in_latex():
+    eq = Equation(lhs=r"\frac{\partial L}{\partial W^{(1)}}",
+                  parts=((r"\approx", bmatrix([[f"-0.00{k}1234" for k in range(1, 10)]] * 3)),))
+    latex, markdown = aligned([eq], 64, breaks=True), aligned([eq], 64)
+    assert latex.count(r"\displaybreak[0]") == latex.count(r"\overset") - 1 >= 1
+    assert r"\displaybreak" not in markdown and markdown.count(r"\overset") == latex.count(r"\overset")
+
+
+def test_final_answers_go_on_in_blocks():
+    body = final_rows([r"\frac{\partial L}{\partial W} \approx " + bmatrix([[f"-0.00{k}1234" for k in range(1, 10)]])])
+    first, *more = body.split(" \\\\\n")
+    assert first.startswith(r"\frac{\partial L}{\partial W} & \approx \overset{\text{columns 1–")
+    assert more and all(r.startswith(r"&\qquad {} \overset{\text{column") for r in more)
+
+
+def _network(n_in: int, hidden: int, seed: int) -> dict:
+    rnd = random.Random(seed)
+
+    def weights(rows, cols):
+        return [[round(rnd.uniform(-0.5, 0.5), 2) for _ in range(cols)] for _ in range(rows)]
+    return {"title": f"A {n_in}-{hidden}-2 network", "precision": 4,
+            "network": {"inputs": {f"x{i + 1}": round(rnd.uniform(-1, 1), 1) for i in range(n_in)},
+                        "layers": [{"units": hidden, "activation": "relu", "weights": weights(hidden, n_in), "bias": 0.1},
+                                   {"units": 2, "activation": "sigmoid", "weights": weights(2, hidden), "bias": 0.2}]},
+            "questions": [{"id": "q1", "points": 4, "title": "All of it", "text": "Forward, loss, every gradient.",
+                           "ask": ["forward", "loss", "gradients"], "loss": "mse", "target": [0, 1],
+                           "gradients": "all"}]}
+
+
+needs_tex = pytest.mark.skipif(not shutil.which("pdflatex") and os.environ.get("NNSOLVE_REQUIRE_TEX") != "1",
+                               reason="pdflatex is not installed (Debian: apt-get install texlive-latex-extra)")
+
+
+@needs_tex
+@pytest.mark.parametrize("n_in, hidden, style, exam", [
+    (12, 12, "matrix", False), (12, 12, "neuron", True), (16, 6, "matrix", True), (10, 4, "neuron", False)])
+def test_wide_networks_build_without_an_overfull_box(n_in, hidden, style, exam, tmp_path):
+    problem = validate(_network(n_in, hidden, n_in * hidden), "wide.yaml")
+    options = Options(style=style, documentclass="exam" if exam else "article")
+    tex = render(solve(problem, "wide", options), "tex", options)
+    assert r"\overset{\text{columns 1–" in tex
+    (tmp_path / "key.tex").write_text(tex, encoding="utf-8")
+    env = dict(os.environ, openin_any="p", openout_any="p")
+    for _ in range(2):
+        run = subprocess.run(["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "key.tex"],
+                             cwd=tmp_path, capture_output=True, text=True, timeout=180, env=env)
+        assert run.returncode == 0, run.stdout[-3000:]
+    log = (tmp_path / "key.log").read_text(errors="replace")
+    assert not re.findall(r"Overfull \\[hv]box \([0-9.]+pt too (?:wide|high)\)", log)
