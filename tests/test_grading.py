@@ -14,7 +14,6 @@ from solver.cli import main
 from solver.key.misconceptions import MISCONCEPTIONS
 
 
-
 @pytest.fixture(autouse=True)
 def _fifty_digits():
     """This module's mpmath numbers at 50 digits, whatever an earlier test left."""
@@ -488,3 +487,20 @@ def test_a_key_value_beyond_any_typed_number_is_graded_at_once(tmp_path):
     problem.write_text(json.dumps(spec), encoding="utf-8")
     r, g = _grade(tmp_path, key, rows, problem)
     assert r.exit_code == 0 and g[("a", "q1", "o1", "value")]["verdict"] == "correct"
+
+
+def test_an_update_question_is_marked_on_the_updates_it_asks_for(tmp_path):
+    # "(c) Update every weight" was marked out of 37: the loss and the 18 gradients shown before
+    # the update were 'missing' for a student who gave exactly the 18 updated weights (18 / 37)
+    key = _key(LEAKY, tmp_path)
+    c = next(q for q in json.loads(key.read_text())["questions"] if q["id"] == "c")
+    updates = [a for a in c["answers"] if a["kind"] == "update"]
+    assert len(updates) == 18 and all(a.get("upstream") for a in c["answers"] if a["kind"] != "update")
+    rows = [["ann", "c", a["of"], a["display"]] for a in updates]
+    r, g = _grade(tmp_path, key, rows, LEAKY)
+    assert r.exit_code == 0, r.output
+    mine = [v for k, v in g.items() if k[0] == "ann" and k[1] == "c"]
+    assert sorted({v["kind"] for v in mine}) == ["update"] and len(mine) == 18
+    assert all(v["verdict"] == "correct" and v["points"] == v["max_points"] == "1" for v in mine)
+    totals = list(csv.DictReader(open(tmp_path / "out" / "totals.csv")))
+    assert (totals[0]["points"], totals[0]["max_points"]) == ("18", str(10 + 19 + 18))

@@ -68,9 +68,27 @@ class Answer(msgspec.Struct, frozen=True):
     value: float | list
     display: str | list
     step: int | None = None  # training: after how many steps (absent otherwise)
-    upstream: bool | None = None  # True for an intermediate ∂L/∂n shown on the way (absent otherwise)
+    upstream: bool | None = None  # True for what is shown on the way, not asked (absent otherwise): ASKED_KINDS
     verified: bool | None = None  # derivations: whether sympy checked every step
     shape: list | None = None  # a tensor's shape; its value, exact and display nested in it (absent otherwise)
+
+
+#: The kinds of answer each ask of a question asks for, as its question paper names them
+#: (:func:`solver.key.section.asked_text`). A question's answer of another kind is shown on the
+#: way (``upstream``): the gradients and the loss before an update, the outputs after it where
+#: only the loss after it is asked, a training run's first gradients and its optimizer's state.
+#: Exports make no blank of it, and grading gives it points only where ``grading.points`` names it.
+ASKED_KINDS = {"forward": ("value",), "loss": ("loss", "penalty"), "gradients": ("gradient",),
+               "update": ("update",), "forward_after": ("value_after",), "loss_after": ("loss_after",),
+               "train": ("update", "loss"), "count": ("count",), "shapes": ("shape",), "derive": ("derivation",),
+               "perceptron": ("update", "mistakes", "converged"), "delta_rule": ("update", "loss")}
+
+
+def on_the_way(asks, answers) -> tuple[Answer, ...]:
+    """``answers`` of a question that ``asks`` these, each of a kind no ask names marked
+    ``upstream`` (:data:`ASKED_KINDS`)."""
+    kinds = {k for a in asks for k in ASKED_KINDS[a]}
+    return tuple(a if a.upstream or a.kind in kinds else msgspec.structs.replace(a, upstream=True) for a in answers)
 
 
 class Table(msgspec.Struct, frozen=True):

@@ -14,7 +14,7 @@ from ..problem.fields import written
 from .backward import backward_part
 from .forward import forward_part, loss_part
 from .given import target_text
-from .model import Part, Section, Table
+from .model import Part, Section, Table, on_the_way
 from .notes import notes
 from .question import QuestionWork
 from .recap import recalled, refer_back
@@ -50,7 +50,7 @@ def build_section(w: QuestionWork) -> Section:
         parts += [rule_part(w, rule) for rule in RULES if rule in q.ask]
     title = q.title or f"Question {w.qi + 1}"
     return Section(q.id, title, q.text or "", tuple(parts), tables + w.extra_tables, tuple(w.final),
-                   tuple(w.answers), w.plots, asked_text(w, w.asked()),
+                   on_the_way(q.ask, w.answers), w.plots, asked_text(w, w.asked()),
                    written(q.points) if q.points is not None else "",
                    "epoch" if any(rule in q.ask for rule in RULES) else "step")
 

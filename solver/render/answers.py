@@ -14,8 +14,9 @@ variable, ``of`` such as ``m_w1``), ``mistakes`` and ``converged`` (a learning r
 per epoch, the epoch without mistakes or 0); ``count`` (``of``: a layer name or ``total``), ``shape`` (``value``: the
 shape as a list, ``display`` its LaTeX such as ``16 \times 32 \times 32``), ``derivation``
 (``of``: its name, ``verified``: whether sympy checked every step). Optional keys, present
-only when they apply: ``step`` (training: after how many steps), ``upstream: true`` (an
-intermediate gradient shown on the way, not asked for), ``verified``. A tensor's answer (a
+only when they apply: ``step`` (training: after how many steps), ``upstream: true`` (shown
+on the way, not asked for: an upstream gradient; the loss and gradients before an asked
+update; a training run's optimizer state; :data:`solver.key.model.ASKED_KINDS`), ``verified``. A tensor's answer (a
 tensor graph problem, a convolutional network) has ``shape`` (a list), and its ``value``,
 ``exact`` and ``display`` are nested lists in that shape (``value[0][1][2]`` is element
 (0, 1, 2), numbered from 0 as PyTorch indexes it; the key writes it Z_{123}, and grading and
