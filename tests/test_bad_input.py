@@ -42,6 +42,9 @@ CASES = [
     ("statement-lone-surrogate.yaml", "statement", "the text holds U+DC00, half of a character"),
     ("activation-lone-surrogate.yaml", "network.layers[0].activation", "the text holds U+D800, half of a character"),
     ("question-text-emoji.yaml", "questions[0].text", "the character U+1F600 (\U0001f600) cannot be typeset"),
+    # MathJax's links and styles: the PDF stopped at one, an LMS quiz would have acted on it.
+    ("statement-href.yaml", "statement", "the command \\href is not allowed: the PDF has no links or styles"),
+    ("question-text-style.yaml", "questions[0].text", "the command \\style is not allowed"),
     # YAML that parses but is not plain data.
     ("duplicate-key.yaml", "network.layers[0].activation",
      "the key 'activation' appears twice in one mapping (lines 6 and 8)"),

@@ -5,6 +5,8 @@ LaTeX output escapes by, so what validates is what compiles."""
 
 from __future__ import annotations
 
+import re
+
 from ..core.latex_text import describe, first_unsupported
 from .conversion import CustomType, converter
 from .fields import shown
@@ -49,9 +51,20 @@ _PROSE_HINT = ("a statement or a question's text holds letters (accented Latin o
                "common math symbols and LaTeX, on lines of their own")
 
 
+#: The commands of MathJax's html extension and its loader: a link (``javascript:`` too), a
+#: CSS style or class, data attributes, an extension loaded as the page runs. The LaTeX key
+#: knows none of them (it loads no hyperref: the PDF would stop at one), and the exports hand
+#: a statement's math to a learning-management system's MathJax, which would act on them.
+_ACTIVE = re.compile(r"\\(href|url|style|class|cssId|data|require)(?![A-Za-z])")
+
+
 @converter(TexProse, str)
 def _tex_prose(v) -> str:
     if not isinstance(v, str):
         raise ValueError(f"got {shown(v)}; input should be a valid string")
     check_typesettable(v.replace("\r\n", "\n").replace("\n", " ").replace("\t", " "), _PROSE_HINT)  # lines allowed
+    active = _ACTIVE.search(v)
+    if active:
+        raise ValueError(f"the command \\{active.group(1)} is not allowed: the PDF has no links or styles, "
+                         "and a learning-management system's MathJax would act on it")
     return v
