@@ -42,8 +42,10 @@ def _head(first: int, last: int) -> str:
     (bmatrix([["-0.25", "0.5"]]), 1,
      [r"\overset{\text{column 1}}{\left[\begin{array}{r} -0.25 \end{array}\right]}",
       r"\overset{\text{column 2}}{\left[\begin{array}{r} 0.5 \end{array}\right]}"]),
-    # transposed, a factor after it, two matrices, a formula in a cell, inside \left( … \right)
-    (bmatrix(ROW) + r"^\top", 40, None),
+    # transposed and too wide: its transpose (decimal points aligned anew), not "[…]^T"
+    (bmatrix(ROW) + r"^\top", 40, [bmatrix([[c] for c in ROW[0]])]),
+    (r"\approx " + bmatrix([["0.5", "-2"]]) + r"^\top", 40, None),
+    # a factor after it, two matrices, a formula in a cell, inside \left( … \right)
     (bmatrix(ROW) + r" x", 40, None),
     (bmatrix(ROW) + " " + bmatrix(ROW), 40, None),
     (bmatrix([["x_{1}"] * 12]), 20, None),

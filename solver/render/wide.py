@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from ..ops.latex import bmatrix
 from .measure import formula_width
 
 #: A matrix as :func:`solver.ops.latex.bmatrix` writes it: its column spec and its body.
@@ -19,6 +20,9 @@ _MATRIX = re.compile(r"\\left\[\\begin\{array\}\{(r+)\} (.*?) \\end\{array\}\\ri
 #: A cell that is a number as :mod:`solver.core.numbers` writes it (``-12{,}350.25``,
 #: ``1.2 \\times 10^{-7}``), padded (``0.5\\phantom{00}``), perhaps in bold.
 _NUMBER = re.compile(r"(\\mathbf\{)?-?[0-9][0-9.{},]*(\\phantom\{[.0]*\})?( \\times 10\^\{-?[0-9]+\})?\}?")
+_PHANTOM = re.compile(r"\\phantom\{[.0]*\}")
+#: A transpose written after a matrix.
+_TRANSPOSED = (r"^\top", r"^{\top}", "^T", "^{T}")
 _LEFT = re.compile(r"\\left(?![A-Za-z])")
 _RIGHT = re.compile(r"\\right(?![A-Za-z])")
 #: The room a column takes beyond its widest cell (the array's column separation), and the
@@ -114,17 +118,22 @@ def column_blocks(tex: str, width: int) -> list[str] | None:
     columns, the text before the matrix on the first row. A block holds one column at least,
     however narrow ``width``.
 
-    ``None`` where the row fits, holds no matrix or more than one, a matrix of formulas, or
-    anything after its matrix (a transpose or a power, whose blocks would not be the blocks
-    of what is shown; a factor; the ``\\right`` of a ``\\left`` before it, which cannot
-    span rows)."""
+    A transposed matrix (``[W]^\top``) too wide is shown as its transpose, in blocks if that is
+    too wide still. ``None`` where the row fits, holds no matrix or more than one, a matrix of
+    formulas, or anything else after its matrix (a power; a factor; the ``\\right`` of a
+    ``\\left`` before it, which cannot span rows)."""
     if not too_wide(tex, width):
         return None
     found = list(_MATRIX.finditer(tex))
     if len(found) != 1 or (cells := _cells(found[0])) is None:
         return None
     before, after = tex[:found[0].start()], tex[found[0].end():]
-    if after.strip() or not _balanced(before):
+    if not _balanced(before):
+        return None
+    if after.strip() in _TRANSPOSED:
+        flipped = before + bmatrix([[_PHANTOM.sub("", c) for c in column] for column in zip(*cells)])
+        return column_blocks(flipped, width) or [flipped]
+    if after.strip():
         return None
     blocks = _blocks(_columns(cells), (width - formula_width(before)) * _DIGITS - _BRACKETS)
     rows = [_block(cells, a, b) for a, b in blocks]
