@@ -12,7 +12,8 @@ import pytest
 
 from solver.key.model import Equation, Section
 from solver.render.exam import answer_space, total_points, unlabelled
-from solver.render.text import aligned, break_long, final_rows, run_in
+from solver.render.prose import run_in
+from solver.render.text import aligned, break_long, final_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -265,7 +266,7 @@ def test_graph_style_defines_its_activations_and_the_loss_before_the_stages(stem
 
 
 def test_a_long_definition_display_goes_on_in_rows():
-    from solver.render.text import display_rows
+    from solver.render.prose import display_rows
 
     long = (r"L = \sum_k \operatorname{huber}_{\delta}(o_k - y_k),\quad \operatorname{huber}_{\delta}(r) = "
             r"\begin{cases} \tfrac{1}{2} r^2 & |r| < \delta \\ \delta\,(|r| - \tfrac{1}{2}\delta) & |r| \ge \delta "

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 
-from .text import _WIDTH, display_rows, math_rows
+from .prose import display_rows
+from .text import _WIDTH, math_rows
 
 _ROWS = re.compile(r"\\begin\{(array|cases|[bp]?matrix|gathered|aligned)\}(.*?)\\end\{\1\}", re.S)
 

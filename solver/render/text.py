@@ -234,17 +234,6 @@ def aligned(equations, width: int = _WIDTH, breaks: bool = False) -> str:
     return (" \\displaybreak[0]\\\\\n" if breaks else " \\\\\n").join(_equation_lines(eq, width, breaks) for eq in equations)
 
 
-def run_in(title: str, text: str = "") -> str:
-    """A run-in heading's title ending in punctuation when the text after it is a new
-    sentence, one that begins with a capital or a formula (``"Neuron $h_1$"``, ``"Inputs…"``
-    → ``"Neuron $h_1$."``); unchanged when the text goes on the title's sentence
-    (``"Loss"``, ``"with targets…"``) or the title already ends in punctuation."""
-    stripped = title.rstrip()
-    first = text.lstrip()[:1]
-    starts_sentence = first.isupper() or first == "$"  # a capital, or a formula: "Layer 2. $W \\in …$"
-    return stripped + "." if starts_sentence and stripped[-1:] not in ".:;?!" else stripped
-
-
 #: Every place where a relation (between spaces) begins.
 _TOP_RELATION = re.compile(r"(?=\s(?:=|\\approx|\\leftarrow)\s)")
 
@@ -275,21 +264,3 @@ def final_rows(finals, width: int = _WIDTH) -> str:
         rows.append(lhs + " &" + first)
         rows += [f"&\\qquad {{}} {block}" for block in more]
     return " \\\\\n".join(rows)
-
-
-def display_rows(tex: str, width: int = _WIDTH) -> str:
-    """A display (a definition line) too long for one row, as rows one under another:
-    cut at its top-level ``,\\quad`` separators into a ``gathered`` block, as many pieces
-    on a row as fit ``width``."""
-    if formula_width(tex) <= width or "gathered" in tex:
-        return tex
-    pieces = _top_terms(tex.replace(r",\quad ", " ,\\quad "), (" ,\\quad ",))
-    if len(pieces) < 2:
-        return tex
-    rows: list[str] = []
-    for piece in [pieces[0]] + [p.removeprefix(",\\quad ").strip() for p in pieces[1:]]:
-        if rows and formula_width(rows[-1]) + formula_width(piece) + 2 <= width:
-            rows[-1] += r",\quad " + piece
-        else:
-            rows.append(piece)
-    return r"\begin{gathered} " + r", \\ ".join(rows) + r" \end{gathered}"

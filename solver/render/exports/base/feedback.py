@@ -11,7 +11,8 @@ from html import escape
 from typing import Callable
 
 from ....key.model import Block, Section, Solution
-from ...text import aligned, display_rows, final_rows, run_in
+from ...prose import display_rows, run_in
+from ...text import aligned, final_rows
 from .blanks import Blank
 
 #: ``file name -> the address a target's HTML uses for it``.
