@@ -154,10 +154,27 @@ def _pack(terms: list[str], width: int) -> list[str]:
     return [" ".join(row) for row in rows]
 
 
+_LIST = ",\\quad "
+
+
+def _list_rows(tex: str, width: int) -> list[str]:
+    """Formulas side by side (``a,\\quad b,\\quad c``: a stage's local derivatives) on rows,
+    as many on a row as fit ``width``, each row but the last ending in its comma."""
+    items = _top_terms(tex.replace(_LIST, " " + _LIST), (" " + _LIST,))
+    rows = [[items[0]]]
+    for item in (i.removeprefix(_LIST) for i in items[1:]):
+        if formula_width(_LIST.join(rows[-1] + [item])) > width:
+            rows.append([item])
+        else:
+            rows[-1].append(item)
+    return [_LIST.join(r) + ("," if k < len(rows) - 1 else "") for k, r in enumerate(rows)]
+
+
 def break_long(tex: str, width: int) -> list[str]:
-    """A right-hand side too long for one row, cut into rows at the signs of its sum, or of
-    the sum inside its outermost parentheses (which become ``\\Bigl( … \\Bigr)``, since
-    ``\\left``/``\\right`` cannot span rows). Unchanged when it fits or has no such sum."""
+    """A right-hand side too long for one row, cut into rows between its formulas side by side
+    (:func:`_list_rows`), else at the signs of its sum, or of the sum inside its outermost
+    parentheses (which become ``\\Bigl( … \\Bigr)``, since ``\\left``/``\\right`` cannot span
+    rows). Unchanged when it fits or has no such sum."""
     return _break(tex, width, formula_extent(tex, _cap(width)))
 
 
@@ -165,6 +182,8 @@ def _break(tex: str, width: int, extent: tuple[int, int, bool]) -> list[str]:
     """:func:`break_long`, given the extent of ``tex`` (for ``width``)."""
     if _width(extent) <= width:
         return [tex]
+    if _LIST in tex and len(rows := _list_rows(tex, width)) > 1:
+        return rows
     for at in (_SUM, _PRODUCT):
         terms = _top_terms(tex, at)
         if len(terms) > 1:
