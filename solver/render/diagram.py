@@ -217,11 +217,18 @@ def graph_diagram(graph: Graph, values: dict | None, adjoint: dict | None, shape
     sizes = {k: _box_size(graph.latex[k], notes[k]) for k in notes}
     nodes, edges, x, last = [], [], 0.0, None
     index = {k: i for i, d in enumerate(sorted(columns)) for k in columns[d]}
-    under_arc = {i for n in graph.nodes for p in graph.parents[n.key]
-                 if graph.by_key[p].kind != "target" and abs(index[n.key] - index[p]) > 1
-                 for i in range(min(index[n.key], index[p]), max(index[n.key], index[p]) + 1)}
+    arcs = [(p, n.key) for n in graph.nodes for p in graph.parents[n.key]
+            if graph.by_key[p].kind != "target" and abs(index[n.key] - index[p]) > 1]
+    under_arc = {i for p, k in arcs for i in range(min(index[k], index[p]), max(index[k], index[p]) + 1)}
+    # an arc leaves the top of its box: a leaf it leaves goes on top of its column, or it would
+    # cross the boxes above it (the wider their names, the longer it takes to clear them)
+    ends = {k for arc in arcs for k in arc}
     for d in sorted(columns):
-        keys = columns[d]
+        keys = columns[d]  # its stages first
+        lifted = [k for k in keys if graph.by_key[k].is_leaf and k in ends]
+        stage = not graph.by_key[keys[0]].is_leaf
+        if lifted and not (stage and keys[0] in ends):
+            keys = keys[:stage] + lifted + [k for k in keys[stage:] if k not in lifted]
         widest = max(sizes[k][0] for k in keys)
         x = 0.0 if last is None else x + last / 2 + 0.7 + widest / 2
         last = widest
@@ -231,6 +238,8 @@ def graph_diagram(graph: Graph, values: dict | None, adjoint: dict | None, shape
             offsets = [0.0] + [-(i + 1.0) for i in range(len(keys) - 1)]
         if not any(not graph.by_key[k].is_leaf for k in keys):
             offsets = [((len(keys) - 1) / 2 - i) for i in range(len(keys))]
+        elif lifted and keys[0] not in ends:  # those leaves above the stage, the others below it
+            offsets = [0.0] + [i + 1.0 for i in range(len(lifted))] + [-(i + 1.0) for i in range(len(keys) - 1 - len(lifted))]
         step = 0.4 + max(sizes[k][1] for k in keys)
         for k, off in zip(keys, offsets):
             kind = "leaf" if graph.by_key[k].is_leaf else "stage"
