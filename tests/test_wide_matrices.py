@@ -21,8 +21,8 @@ from solver.key.solve import solve
 from solver.ops.latex import bmatrix
 from solver.problem.validation import validate
 from solver.render import render
-from solver.render.text import aligned, final_rows
-from solver.render.wide import column_blocks, too_wide
+from solver.render.text import aligned, break_long, final_rows
+from solver.render.wide import column_blocks, fraction_of_sum, too_wide
 
 ROW = [["-0.0007347", "0.0003674", "0.003306", "0.001837", "0.002204", "-0.002572"]]
 
@@ -129,3 +129,30 @@ def test_wide_networks_build_without_an_overfull_box(n_in, hidden, style, exam, 
         assert run.returncode == 0, run.stdout[-3000:]
     log = (tmp_path / "key.log").read_text(errors="replace")
     assert not re.findall(r"Overfull \\[hv]box \([0-9.]+pt too (?:wide|high)\)", log)
+
+
+@pytest.mark.parametrize("tex, rows", [
+    # a fraction of a long sum: its numerator cannot break, a factor's parentheses can
+    (r"\frac{(-0.138044)(0.96) + (-0.171783)(0.94) + (-0.0390521)(0.65) + (0.0547529)(-0.48)}{\sqrt{6}}",
+     [r"\frac{1}{\sqrt{6}} \Bigl((-0.138044)(0.96) + (-0.171783)(0.94)",
+      r"+ (-0.0390521)(0.65) + (0.0547529)(-0.48)\Bigr)"]),
+    # one term over the line: nothing to break; a fraction with more after it: not this rule
+    (r"\frac{" + "x" * 60 + "}{2}", [r"\frac{" + "x" * 60 + "}{2}"]),
+    (r"\frac{a + b}{2} + " + " + ".join(["c"] * 30), None),
+])
+def test_a_fraction_of_a_long_sum_goes_on_as_its_factor(tex, rows):
+    assert fraction_of_sum(r"\frac{a + b}{\sqrt{6}}") == (r"\frac{1}{\sqrt{6}} ", "a + b", "")
+    got = break_long(tex, 50)
+    assert got == rows if rows is not None else got[0].startswith(r"\frac{a + b}{2}")
+
+
+def test_the_other_rows_note_stands_in_the_values_column():
+    # as a left-hand side it widened the column of left-hand sides, and every row of the
+    # block began further right: a 6-column gradient ran 123 pt past the margin
+    import sympy as sp
+
+    from solver.key.tensor_softmax import LANES, jvp_rows
+    shape = (LANES + 1, 2)
+    eqs, _ = jvp_rows((r"\delta^{S}", "A", r"\delta^{A}"), shape, 1, lambda i: sp.Rational(1, 2),
+                      lambda i: sp.Rational(1, 4), lambda base, i: f"{base}_{{{i[0] + 1}{i[1] + 1}}}", 4)
+    assert aligned(eqs[-1:], 64) == r"& \text{(the other rows likewise)}"

@@ -96,7 +96,9 @@ def jvp_rows(names: tuple[str, str, str], shape: tuple[int, ...], axis: int,
               rf"{_row(shown_a)} \odot \left({_row(shown_d)}{minus}\right)"),
              ("=" if all(r.exact for r in result) else r"\approx", _row(result)))))
     if len(list(indices(rest_shape))) > LANES:
-        eqs.append(Equation(r"\text{(the other rows likewise)}", ()))
+        # in the values' column: as a left-hand side it widened that column, and every row of
+        # the block (a score matrix's gradient) began further right, 123 pt past the margin
+        eqs.append(Equation("", (("", r"\text{(the other rows likewise)}"),)))
     return eqs, out
 
 

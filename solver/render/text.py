@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from ..key.model import Equation
 from .measure import formula_extent, formula_width
-from .wide import column_blocks, holds_block, too_wide
+from .wide import column_blocks, fraction_of_sum, holds_block, too_wide
 
 _WIDTH = 64
 
@@ -174,7 +174,8 @@ def break_long(tex: str, width: int) -> list[str]:
     """A right-hand side too long for one row, cut into rows between its formulas side by side
     (:func:`_list_rows`), else at the signs of its sum, or of the sum inside its outermost
     parentheses (which become ``\\Bigl( … \\Bigr)``, since ``\\left``/``\\right`` cannot span
-    rows). Unchanged when it fits or has no such sum."""
+    rows), or of a fraction's numerator (:func:`.fraction_of_sum`). Unchanged when it fits or
+    has no such sum."""
     return _break(tex, width, formula_extent(tex, _cap(width)))
 
 
@@ -188,7 +189,7 @@ def _break(tex: str, width: int, extent: tuple[int, int, bool]) -> list[str]:
         terms = _top_terms(tex, at)
         if len(terms) > 1:
             return _pack(terms, width)
-    group = _outer_group(tex)
+    group = _outer_group(tex) or fraction_of_sum(tex)
     if group is None:
         return [tex]
     before, inner, after = group

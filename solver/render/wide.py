@@ -1,4 +1,4 @@
-"""A matrix too wide for its row, shown in blocks of its columns, one block a row, each
+"""Rows too wide for the page. A matrix too wide for its row, shown in blocks of its columns, one block a row, each
 headed by the columns it holds (``columns 1–6``), as a printed table too wide for the page
 goes on below itself: a matrix cannot break across rows of an equation, and the gradient of
 a 12 × 12 weight matrix at four significant digits is twice as wide as a page.
@@ -6,7 +6,8 @@ a 12 × 12 weight matrix at four significant digits is twice as wide as a page.
 Works on the LaTeX of a row as :mod:`.text` breaks it, on the matrices
 :func:`solver.ops.latex.bmatrix` writes (``\\left[\\begin{array}{rr…} … \\end{array}\\right]``,
 each column already right-aligned on its decimal point, so that a block keeps its columns'
-alignment)."""
+alignment). A fraction whose numerator is a long sum, written as its factor
+(:func:`fraction_of_sum`): a numerator cannot break across rows, a factor's parentheses can."""
 
 from __future__ import annotations
 
@@ -139,3 +140,27 @@ def column_blocks(tex: str, width: int) -> list[str] | None:
     rows = [_block(cells, a, b) for a, b in blocks]
     rows[0] = before + rows[0]
     return rows if len(rows) > 1 else None
+
+
+def _braced(tex: str, start: int) -> tuple[str, int] | None:
+    """The text of the brace group opening at ``tex[start]`` and the index after it."""
+    if tex[start:start + 1] != "{":
+        return None
+    depth = 0
+    for i in range(start, len(tex)):
+        depth += {"{": 1, "}": -1}.get(tex[i], 0)
+        if depth == 0:
+            return tex[start + 1:i], i + 1
+    return None
+
+
+def fraction_of_sum(tex: str) -> tuple[str, str, str] | None:
+    """``tex``, a fraction and nothing else (``\\frac{a + b + …}{\\sqrt{6}}``), as the factor
+    before its numerator, the numerator, and what follows: (``\\frac{1}{\\sqrt{6}} ``,
+    ``a + b + …``, ``""``), for the numerator to go on in rows in parentheses (an attention
+    score's gradient over 8 tokens ran 463 pt past the margin). ``None`` for anything else."""
+    num = _braced(tex, 5) if tex.startswith("\\frac{") else None
+    den = _braced(tex, num[1]) if num else None
+    if den is None or den[1] != len(tex):
+        return None
+    return f"\\frac{{1}}{{{den[0]}}} ", num[0], ""
