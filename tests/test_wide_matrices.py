@@ -156,3 +156,31 @@ def test_the_other_rows_note_stands_in_the_values_column():
     eqs, _ = jvp_rows((r"\delta^{S}", "A", r"\delta^{A}"), shape, 1, lambda i: sp.Rational(1, 2),
                       lambda i: sp.Rational(1, 4), lambda base, i: f"{base}_{{{i[0] + 1}{i[1] + 1}}}", 4)
     assert aligned(eqs[-1:], 64) == r"& \text{(the other rows likewise)}"
+
+
+def test_a_matrix_is_fitted_beside_the_widest_left_hand_side_of_its_block():
+    # every row's right side begins after the block's widest left-hand side: a layer norm's
+    # 12-column gradient fitted beside its own ∂L/∂X ran 12 pt past the margin beside a sum
+    cells = [[f"-0.{k}234567" for k in range(1, 7)]] * 2
+    grad = Equation(r"\frac{\partial L}{\partial X}", ((r"\approx", bmatrix(cells)),))
+    wide_lhs = Equation(r"\sum_{\text{row 1}} \delta^{\hat{X}} \odot \hat{X}", (("=", "1"),))
+    assert r"\overset" not in aligned([grad], 64)
+    assert aligned([wide_lhs, grad], 64).count(r"\overset") == 2
+
+
+def test_a_given_matrix_too_wide_goes_on_in_blocks_in_an_aligned_display():
+    from solver.render.prose import given_display
+    narrow = Equation("T", (("=", bmatrix([["0.5", "-1"]])),))
+    wide = Equation("T", (("=", bmatrix([[f"-0.{k}2345" for k in range(1, 13)]] * 3)),))
+    assert given_display(narrow) == narrow.inline
+    shown = given_display(wide)
+    assert shown.startswith(r"\begin{aligned}T & = \overset{\text{columns 1–") and shown.endswith(r"\end{aligned}")
+
+
+def test_a_page_breaks_between_the_rows_of_an_equation_taller_than_a_page():
+    terms = " + ".join(f"Y_{{{i}}} T_{{{i}}}" for i in range(1, 201))
+    eq = Equation("L", (("=", terms),))
+    latex, short = aligned([eq], 64, breaks=True), aligned([Equation("L", (("=", "Y_{1} T_{1} + Y_{2} T_{2}"),))], 64, True)
+    rows = latex.split("\\\\\n")
+    assert len(rows) > 24 and all(r.endswith(r"\displaybreak[0]") for r in rows[:-1])
+    assert r"\displaybreak" not in short and r"\displaybreak" not in aligned([eq], 64)

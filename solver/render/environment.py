@@ -13,7 +13,7 @@ import jinja2
 from .exam import answer_space, exam_points, part_refs, refer, total_points, unlabelled
 from .formats import FORMATS
 from .plots import axis_options
-from .prose import display_rows, run_in, tex_prose
+from .prose import display_rows, given_display, run_in, tex_prose
 from .room import heading_only, needed_lines, part_lines, section_lines
 from .text import aligned, final_rows
 
@@ -54,7 +54,7 @@ def environment(fmt: str, extra: str | None = None, cache: jinja2.BytecodeCache 
     env.filters["aligned"] = aligned
     env.filters["axis_options"] = axis_options
     env.filters.update(heading_only=heading_only, answer_space=answer_space, display_rows=display_rows, final_rows=final_rows, needed_lines=needed_lines,
-                       part_lines=part_lines, part_refs=part_refs, refer=refer, run_in=run_in, tex_prose=tex_prose,
+                       part_lines=part_lines, part_refs=part_refs, refer=refer, run_in=run_in, tex_prose=tex_prose, given_display=given_display,
                        section_lines=section_lines,
                        total_points=total_points, unlabelled=unlabelled,
                        exam_points=exam_points)

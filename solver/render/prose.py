@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from .measure import formula_width
-from .text import _WIDTH, _top_terms
+from .text import _WIDTH, _top_terms, final_rows
 
 _MATH = re.compile(r"\$([^$]*)\$")
 #: Where TeX may break a line inside an inline formula: after a relation or a binary sign at
@@ -62,3 +62,11 @@ def display_rows(tex: str, width: int = _WIDTH) -> str:
         else:
             rows.append(piece)
     return r"\begin{gathered} " + r", \\ ".join(rows) + r" \end{gathered}"
+
+
+def given_display(eq, width: int = _WIDTH) -> str:
+    """A Given equation (``T = [matrix]``) as display math: as it is, or, where its matrix is
+    too wide for the page, as aligned rows of blocks of its columns (:func:`.final_rows`;
+    a layer norm's 3 × 12 input ran 13 pt past the margin)."""
+    rows = final_rows([eq.inline], width)
+    return eq.inline if "\\\\\n" not in rows else "\\begin{aligned}" + rows + "\\end{aligned}"

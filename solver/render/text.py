@@ -222,13 +222,22 @@ def _wide(rows: list[str], width: int) -> list[str]:
     return out
 
 
+def _lhs(eq: Equation, width: int) -> int:
+    """How much of a row of ``width`` an equation's left-hand side takes (half at most)."""
+    return min(_width(formula_extent(eq.lhs, _cap(width))), width // 2)
+
+
 @lru_cache(maxsize=1 << 16)
-def _equation_rows(eq: Equation, width: int) -> tuple[str, ...]:
+def _equation_rows(eq: Equation, width: int, block: int) -> tuple[str, ...]:
+    """An equation's rows. A matrix is fitted beside the widest left-hand side of its
+    ``align`` block (``block``), after which every row's right side begins: a layer norm's
+    gradient, fitted beside its own short ∂L/∂X, ran past the margin beside the block's
+    sum of products. Sums are broken as before, beside their own left-hand side."""
     rows = []
     cap = _cap(width)
-    room = width - min(_width(formula_extent(eq.lhs, cap)), width // 2)
+    room = width - _lhs(eq, width)
     for lhs, rel, rhs, extent in _math_rows(eq, width):
-        first, *more = _wide(_break(rhs, room, extent or formula_extent(rhs, cap)), room)
+        first, *more = _wide(_break(rhs, room, extent or formula_extent(rhs, cap)), width - block)
         rows.append(f"{lhs} &{rel} {first}".strip())
         rows += [_GOES_ON + piece for piece in more]
     return tuple(rows)
@@ -237,11 +246,18 @@ def _equation_rows(eq: Equation, width: int) -> tuple[str, ...]:
 _GOES_ON = "&\\qquad {} "
 
 
-def _equation_lines(eq: Equation, width: int, breaks: bool) -> str:
+#: Rows of an equation beyond which a page may break between any two of them (a sum of 60
+#: products written out three times over is taller than a page).
+_LONG = 24
+
+
+def _equation_lines(eq: Equation, width: int, breaks: bool, block: int) -> str:
     """An equation's rows; with ``breaks``, a page may break before a block of a matrix's
-    columns (:func:`.column_blocks`), since a matrix's blocks may fill more than a page."""
-    first, *more = _equation_rows(eq, width)
-    return first + "".join((" \\displaybreak[0]\\\\\n" if breaks and holds_block(r) else " \\\\\n") + r
+    columns (:func:`.column_blocks`), since a matrix's blocks may fill more than a page, and
+    between any two rows of an equation of more than :data:`_LONG` rows."""
+    first, *more = _equation_rows(eq, width, block)
+    long = len(more) >= _LONG
+    return first + "".join((" \\displaybreak[0]\\\\\n" if breaks and (long or holds_block(r)) else " \\\\\n") + r
                            for r in more)
 
 
@@ -251,7 +267,9 @@ def aligned(equations, width: int = _WIDTH, breaks: bool = False) -> str:
     ``align*``, not Markdown's ``aligned``) a page may break between two equations, never
     inside one but before a block of a matrix's columns (``\\displaybreak[0]``). Each equation's rows are worked out once for every
     format that shows it."""
-    return (" \\displaybreak[0]\\\\\n" if breaks else " \\\\\n").join(_equation_lines(eq, width, breaks) for eq in equations)
+    block = max((_lhs(eq, width) for eq in equations), default=0)
+    return (" \\displaybreak[0]\\\\\n" if breaks else " \\\\\n").join(_equation_lines(eq, width, breaks, block)
+                                                            for eq in equations)
 
 
 #: Every place where a relation (between spaces) begins.

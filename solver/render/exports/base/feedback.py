@@ -11,7 +11,7 @@ from html import escape
 from typing import Callable
 
 from ....key.model import Block, Section, Solution
-from ...prose import display_rows, run_in
+from ...prose import display_rows, given_display, run_in
 from ...text import aligned, final_rows
 from .blanks import Blank
 
@@ -64,7 +64,7 @@ def given_html(solution: Solution) -> str:
         out.append("<h3>Given</h3>")
         for b in solution.given:
             out.append(f"<p><strong>{prose(b.title)}:</strong> {prose(b.text)}</p>")
-            out += [display(eq.inline) for eq in b.equations]
+            out += [display(given_display(eq)) for eq in b.equations]
     return "\n".join(out)
 
 
