@@ -168,8 +168,9 @@ def unsafe(text: str) -> list[str]:
     return found
 INJECTED = {
     "title": r"Net $\text{<script>document.documentElement.setAttribute('data-pwned','t')</script>}$",
-    "statement": r"S $\text{<img src=x onerror=alert(1)>}$ $\mbox{<b>hi</b>}$ $\href{javascript:alert(1)}{click}$ "
-                 r"$\style{background:url(x)}{y}$ $\text{a < b}$",
+    # (\href and \style in a statement are refused when the file is read: tests/bad; the
+    # MathML of one is still sanitized, test_text_in_math_is_escaped_and_links_and_styles_dropped)
+    "statement": r"S $\text{<img src=x onerror=alert(1)>}$ $\mbox{<b>hi</b>}$ $\text{a < b}$",
     "network": {"inputs": {"x1": 1, "x2": 2},
                 "layers": [{"units": 2, "activation": "relu", "weights": [[0.2, 0.1], [0.3, 0.2]], "bias": 0.1}]},
     "questions": [{"id": "q1", "title": r"Q $\textbf{</math><script>alert(2)</script>}$",
@@ -201,7 +202,7 @@ def test_a_script_in_a_title_statement_or_roster_name_is_shown_not_run(tmp_path)
     # math in the statement and a question's text: what \text holds is text
     assert ("<p>S <math alttext=\"\\text{&lt;img src=x onerror=alert(1)&gt;}\" xmlns=\"http://www.w3.org/1998/Math/MathML\" "
             "display=\"inline\"><mrow><mtext>&lt;img&#x000A0;src=x&#x000A0;onerror=alert(1)&gt;</mtext></mrow></math>") in text
-    assert "<mtext>a&#x000A0;&lt;&#x000A0;b</mtext>" in text and "<mi>c</mi><mi>l</mi><mi>i</mi>" in text
+    assert "<mtext>a&#x000A0;&lt;&#x000A0;b</mtext>" in text
     assert '<mtext mathvariant="bold">&lt;/math&gt;&lt;script&gt;alert(4)&lt;/script&gt;</mtext>' in text
     # titles are plain text, as in the LaTeX and Markdown keys: no math made of them
     assert ("<h1>Net $\\text{&lt;script&gt;document.documentElement.setAttribute('data-pwned','t')&lt;/script&gt;}$"

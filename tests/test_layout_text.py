@@ -12,8 +12,8 @@ import pytest
 
 from solver.key.model import Equation, Section
 from solver.render.exam import answer_space, total_points, unlabelled
-from solver.render.prose import run_in
-from solver.render.text import aligned, break_long, final_rows
+from solver.render.prose import final_rows, run_in
+from solver.render.text import aligned, break_long
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -21,7 +21,8 @@ from solver.key.solve import solve
 from solver.ops.latex import bmatrix
 from solver.problem.validation import validate
 from solver.render import render
-from solver.render.text import aligned, break_long, final_rows
+from solver.render.prose import final_rows
+from solver.render.text import aligned, break_long
 from solver.render.wide import column_blocks, fraction_of_sum, too_wide
 
 ROW = [["-0.0007347", "0.0003674", "0.003306", "0.001837", "0.002204", "-0.002572"]]

@@ -13,9 +13,9 @@ import jinja2
 from .exam import answer_space, exam_points, part_refs, refer, total_points, unlabelled
 from .formats import FORMATS
 from .plots import axis_options
-from .prose import display_rows, given_display, run_in, tex_prose
+from .prose import display_rows, final_rows, given_display, run_in, tex_prose
 from .room import heading_only, needed_lines, part_lines, section_lines
-from .text import aligned, final_rows
+from .text import aligned
 
 
 def template_dirs(extra: str | None = None) -> list[str]:

@@ -1,14 +1,16 @@
 """The lines of the key around its equations: a run-in heading's punctuation (:func:`run_in`),
-how LaTeX is to set a sentence of long formulas (:func:`tex_prose`), and a definition line
-too long for a row (:func:`display_rows`). The sentences themselves are the key's
-(:mod:`solver.key`); equations' rows are :mod:`.text`'s."""
+how LaTeX is to set a sentence of long formulas (:func:`tex_prose`), a definition line
+too long for a row (:func:`display_rows`), the final answers aligned at their relations
+(:func:`final_rows`) and a Given equation (:func:`given_display`). The sentences themselves
+are the key's (:mod:`solver.key`); equations' rows are :mod:`.text`'s."""
 
 from __future__ import annotations
 
 import re
 
 from .measure import formula_width
-from .text import _WIDTH, _top_terms, final_rows
+from .text import _WIDTH, _top_terms
+from .wide import column_blocks
 
 _MATH = re.compile(r"\$([^$]*)\$")
 #: Where TeX may break a line inside an inline formula: after a relation or a binary sign at
@@ -66,7 +68,39 @@ def display_rows(tex: str, width: int = _WIDTH) -> str:
 
 def given_display(eq, width: int = _WIDTH) -> str:
     """A Given equation (``T = [matrix]``) as display math: as it is, or, where its matrix is
-    too wide for the page, as aligned rows of blocks of its columns (:func:`.final_rows`;
+    too wide for the page, as aligned rows of blocks of its columns (:func:`final_rows`;
     a layer norm's 3 × 12 input ran 13 pt past the margin)."""
     rows = final_rows([eq.inline], width)
     return eq.inline if "\\\\\n" not in rows else "\\begin{aligned}" + rows + "\\end{aligned}"
+
+
+#: Every place where a relation (between spaces) begins.
+_TOP_RELATION = re.compile(r"(?=\s(?:=|\\approx|\\leftarrow)\s)")
+
+
+def _first_relation(tex: str) -> int | None:
+    """Where the first relation of ``tex`` outside every brace begins (``None`` if none)."""
+    depth, last = 0, 0
+    for m in _TOP_RELATION.finditer(tex):
+        depth += tex.count("{", last, m.start()) - tex.count("}", last, m.start())
+        if depth == 0:
+            return m.start()
+        last = m.start()
+    return None
+
+
+def final_rows(finals, width: int = _WIDTH) -> str:
+    """The final answers as the body of an ``align*``/``aligned`` block, aligned at the first
+    relation of each (display size: full fractions, matrices at their own height); a matrix
+    too wide for ``width`` in blocks of its columns (:func:`.column_blocks`), one a row."""
+    rows = []
+    for f in finals:
+        cut = _first_relation(f)
+        if cut is None:
+            rows.append(f)
+            continue
+        lhs, rhs = f[:cut], f[cut:]
+        first, *more = column_blocks(rhs, width - min(formula_width(lhs), width // 2)) or [rhs]
+        rows.append(lhs + " &" + first)
+        rows += [f"&\\qquad {{}} {block}" for block in more]
+    return " \\\\\n".join(rows)

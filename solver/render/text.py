@@ -270,35 +270,3 @@ def aligned(equations, width: int = _WIDTH, breaks: bool = False) -> str:
     block = max((_lhs(eq, width) for eq in equations), default=0)
     return (" \\displaybreak[0]\\\\\n" if breaks else " \\\\\n").join(_equation_lines(eq, width, breaks, block)
                                                             for eq in equations)
-
-
-#: Every place where a relation (between spaces) begins.
-_TOP_RELATION = re.compile(r"(?=\s(?:=|\\approx|\\leftarrow)\s)")
-
-
-def _first_relation(tex: str) -> int | None:
-    """Where the first relation of ``tex`` outside every brace begins (``None`` if none)."""
-    depth, last = 0, 0
-    for m in _TOP_RELATION.finditer(tex):
-        depth += tex.count("{", last, m.start()) - tex.count("}", last, m.start())
-        if depth == 0:
-            return m.start()
-        last = m.start()
-    return None
-
-
-def final_rows(finals, width: int = _WIDTH) -> str:
-    """The final answers as the body of an ``align*``/``aligned`` block, aligned at the first
-    relation of each (display size: full fractions, matrices at their own height); a matrix
-    too wide for ``width`` in blocks of its columns (:func:`.column_blocks`), one a row."""
-    rows = []
-    for f in finals:
-        cut = _first_relation(f)
-        if cut is None:
-            rows.append(f)
-            continue
-        lhs, rhs = f[:cut], f[cut:]
-        first, *more = column_blocks(rhs, width - min(formula_width(lhs), width // 2)) or [rhs]
-        rows.append(lhs + " &" + first)
-        rows += [f"&\\qquad {{}} {block}" for block in more]
-    return " \\\\\n".join(rows)

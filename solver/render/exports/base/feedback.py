@@ -11,8 +11,8 @@ from html import escape
 from typing import Callable
 
 from ....key.model import Block, Section, Solution
-from ...prose import display_rows, given_display, run_in
-from ...text import aligned, final_rows
+from ...prose import display_rows, final_rows, given_display, run_in
+from ...text import aligned
 from .blanks import Blank
 
 #: ``file name -> the address a target's HTML uses for it``.
