@@ -83,12 +83,27 @@ def _param_sort_key(pid: tuple) -> tuple:
     return (pid[1], 1, pid[2] if len(pid) > 2 else 0, 0)
 
 
-def _partition(answers_: list[dict]) -> tuple[list, list, list]:
-    """(answers of the question proper, intermediate ∂L/∂n marked ``upstream``,
-    training answers carrying a ``step``)."""
+#: The kinds of answer a question's paper asks for, by ask (stated here apart from the key's
+#: own table): every other answer of the question is shown on the way, marked ``upstream``.
+PAPER_ASKS = {"forward": {"value"}, "loss": {"loss", "penalty"}, "gradients": {"gradient"}, "update": {"update"},
+              "loss_after": {"loss_after"}, "forward_after": {"value_after"}, "train": {"update", "loss"}}
+
+
+def _partition(answers_: list[dict], q=None, params=()) -> tuple[list, list, list]:
+    """(answers of the question proper and what it computes on the way to them: the loss and
+    the gradients of ``params`` (its parameters and the names it asks about) before an
+    update, checked alike; the other intermediate ∂L/∂n, marked ``upstream``; training
+    answers carrying a ``step``).
+    With the question ``q``: an answer of a kind its paper does not ask for is marked
+    ``upstream``, and one of a kind it asks for is not, but for an intermediate ∂L/∂n."""
     plain, upstream, training = [], [], []
+    asked = set().union(*(PAPER_ASKS.get(x, set()) for x in q.ask)) if q is not None else None
     for a in answers_:
-        (training if "step" in a else upstream if a.get("upstream") else plain).append(a)
+        if asked is not None and "step" not in a:
+            assert bool(a.get("upstream")) == (a["kind"] not in asked) or (a["kind"] == "gradient" and a.get("upstream")), \
+                (q.id, q.ask, a["kind"], a["of"])
+        on_the_way = a.get("upstream") and a["kind"] == "gradient" and a["of"] not in params
+        (training if "step" in a else upstream if on_the_way else plain).append(a)
     return plain, upstream, training
 
 
@@ -175,7 +190,7 @@ def check_solution(problem, stem: str = "problem", tol: str = TOL, style: str | 
         fwd = orc.forward()
         kinks = orc.kinks()
         where = f"{stem}/{q.id}"
-        plain, upstream, training = _partition(numeric)
+        plain, upstream, training = _partition(numeric, q, set(names) | set(q.gradients if q.gradients != "all" else ()))
         assert not training or "train" in q.ask, f"{where}: training answers without 'train'"
         counts["training"] += len(training)
         by_kind: dict[str, list] = {}
@@ -241,7 +256,7 @@ def check_solution(problem, stem: str = "problem", tol: str = TOL, style: str | 
             got = O.read_exact(a["exact"])
             assert O.close(got, want, tol), f"{where}: dL/d{key} {nid}: solver {O.show(got)}, oracle {O.show(want)}"
             assert abs(a["value"] - float(want)) <= 1e-12 * max(1.0, abs(float(want))), (where, a)
-            counts["upstream" if a.get("upstream") else "gradient"] += 1
+            counts["upstream" if any(a is u for u in upstream) else "gradient"] += 1
 
         updates = by_kind.get("update", [])
         if "update" not in q.ask:
@@ -298,7 +313,7 @@ def check_graph_solution(problem, stem: str, tol: str = TOL, style: str | None =
         if not is_numeric(q):
             continue
         grads: dict[str, mpf] = {}
-        plain, upstream, training = _partition(numeric)
+        plain, upstream, training = _partition(numeric, q, set(orc.leaves) | set(q.gradients if q.gradients != "all" else ()))
         assert not training or "train" in q.ask, f"{where}: training answers without 'train'"
         counts["training"] += len(training)
         asked = [a["of"] for a in plain if a["kind"] == "gradient"]
@@ -330,7 +345,7 @@ def check_graph_solution(problem, stem: str, tol: str = TOL, style: str | None =
             else:
                 raise AssertionError(f"{where}: unknown answer kind {kind!r}")
             assert O.close(got, want, tol), f"{where}: {kind} {of}: solver {O.show(got)}, oracle {O.show(want)}"
-            counts["upstream" if a.get("upstream") else kind] += 1
+            counts["upstream" if any(a is u for u in upstream) else kind] += 1
     return counts
 
 
