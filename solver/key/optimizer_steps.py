@@ -82,7 +82,10 @@ def step_blocks(b, opt: Settings, t: int, params: list[str], w: dict, g: dict, s
     state (name → value) before the step; ``where`` says where the gradients come from;
     ``renamed`` the optimizer's symbols respelled (:func:`step_names`, found once per question).
     Returns the blocks (a heading ``Step t in full`` with ``intro``, holding the updates
-    when each is one line, else one block per parameter) and the new parameter values."""
+    when each is one line, else one block per parameter) and the new parameter values. The
+    heading is of kind ``step`` and the parameters' blocks ``step_of``: a key writes the step
+    whole or recalls it whole (:func:`~solver.key.recap.refer_back`), never line by line, for
+    two parameters' ``buf ← g = −2`` are two computations."""
     hp_shown = {k: written_latex(v) for k, v in opt.hp.items() if not isinstance(v, bool)}
     hp_shown["t"] = str(t)
     latex, digits = b.graph.latex, b.digits
@@ -111,10 +114,10 @@ def step_blocks(b, opt: Settings, t: int, params: list[str], w: dict, g: dict, s
             single += eqs
             continue
         gs = display(g[k], digits)
-        blocks.append(Block("update", f"${latex[k]}$",
+        blocks.append(Block("step_of", f"${latex[k]}$",
                             rf"${gname} = \partial L/\partial {latex[k]} {gs.relation} {gs.latex}$ {where}.", tuple(eqs)))
     text = (intro + (f" ${gname} = \\partial L/\\partial w$ {where}." if single else "")).strip()
-    return [Block("update", f"Step {t} in full", text, tuple(single)), *blocks], new
+    return [Block("step", f"Step {t} in full", text, tuple(single)), *blocks], new
 
 
 def _first_only(opt: Settings) -> list:

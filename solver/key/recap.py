@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from itertools import takewhile
 
 from msgspec.structs import replace
 
@@ -108,9 +109,24 @@ def _filter_part(part: Part, derived: Derived, here: str):
     """The part's blocks without what was shown before; the equations dropped, with
     where they were derived; which kept blocks are only headings (kept when an
     equation follows). An equation is the same as one shown before in a part of the same
-    ``scope`` (:attr:`Part.scope`: ∂L/∂o₁ = 1 under two losses is two derivations)."""
+    ``scope`` (:attr:`Part.scope`: ∂L/∂o₁ = 1 under two losses is two derivations). An
+    optimizer's step (a ``step`` heading and its parameters' ``step_of`` blocks) is kept or
+    recalled whole: its state's lines are the same text for two parameters with the same
+    gradient (``buf ← g = −2``), and its heading the same in every question that trains."""
     blocks, dropped, headings, whole = [], [], set(), []
-    for b in part.blocks:
+    for i, b in enumerate(part.blocks):
+        if b.kind == "step_of":  # kept or dropped with its step
+            continue
+        if b.kind == "step":
+            group = [b, *takewhile(lambda x: x.kind == "step_of", part.blocks[i + 1:])]
+            origin = derived.first(derived.notes, ("step", *((x.title, x.text, x.equations) for x in group)), here)
+            if origin is None or origin == here:
+                blocks += group
+            else:
+                eqs = [eq for x in group for eq in x.equations]
+                dropped += [(origin, eq) for eq in eqs]
+                whole.append((b.title, eqs))
+            continue
         if b.kind == "recap":
             blocks.append(b)
             continue

@@ -1,0 +1,57 @@
+"""Keys of a new instructor's week of homework (session f, 2026-12-05): what a student
+reading them could not follow, while every number in the answers JSON agreed with PyTorch."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from solver.cli import main
+
+
+def _solve(text: str, tmp: Path, stem: str = "p", *more: str) -> tuple[str, dict]:
+    path = tmp / f"{stem}.yaml"
+    path.write_text(text, encoding="utf-8")
+    r = CliRunner().invoke(main, ["solve", str(path), "-f", "md", "-f", "json", "-o", str(tmp), *more])
+    assert r.exit_code == 0, r.output
+    return (tmp / f"{stem}.md").read_text(encoding="utf-8"), json.loads((tmp / f"{stem}.json").read_text())
+
+
+MOMENTUM_ADAM = """title: "SGD with momentum and Adam"
+network:
+  inputs: {x1: 1, x2: 2}
+  naming: sequential
+  layers:
+    - {units: 1, activation: linear, weights: [[0.5, -0.3]], bias: [0.1]}
+loss: sse
+target: [1]
+questions:
+  - {id: mom, ask: [train], steps: 2, table_every: 1, optimizer: {type: sgd, learning_rate: 0.1, momentum: 0.9}}
+  - {id: adam, ask: [train], steps: 2, table_every: 1, optimizer: {type: adam, learning_rate: 0.01}}
+"""
+
+
+def _block(md: str, title: str, start: int) -> str:
+    """The text of the block headed ``title`` found from ``start`` up to the next heading."""
+    i = md.index(title, start)
+    ends = [j for j in (md.find("\n**", i + len(title)), md.find("\n#", i)) if j >= 0]
+    return md[i:min(ends, default=len(md))]
+
+
+def test_every_parameter_s_optimizer_lines_and_step_two_are_written(tmp_path):
+    """x₁ = 1 gives w₁ and b₁ the same gradient, so b₁'s "buf ← g = −2" (and Adam's m, v, m̂, v̂)
+    read as the same equations as w₁'s and were left out as already derived: b₁'s step used a
+    buf the key had last shown as w₂'s −4. The second training question's "Step 2 in full"
+    heading read as said before and was dropped too, running its step 2 into its step 1."""
+    md, _ = _solve(MOMENTUM_ADAM, tmp_path)
+    mom, adam = md.split("## Question 2")
+    b1 = _block(mom, "**$b_{1}$.**", 0)
+    assert r"\mathrm{buf} &\leftarrow g = -2" in b1
+    assert r"b_{1} &\leftarrow b_{1} - \eta \mathrm{buf} = 0.1 - (0.1)(-2) = 0.3" in b1
+    assert adam.count("**Step 1 in full.**") == 1 and adam.count("**Step 2 in full.**") == 1
+    for step in adam.split("**Step 2 in full.**"):
+        b1 = _block(step, "**$b_{1}$.**", 0)
+        for lhs in ("m &", "v &", r"\hat{m} &", r"\hat{v} &"):
+            assert lhs in b1, (lhs, b1)
