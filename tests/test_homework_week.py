@@ -55,3 +55,32 @@ def test_every_parameter_s_optimizer_lines_and_step_two_are_written(tmp_path):
         b1 = _block(step, "**$b_{1}$.**", 0)
         for lhs in ("m &", "v &", r"\hat{m} &", r"\hat{v} &"):
             assert lhs in b1, (lhs, b1)
+
+
+GRU_STEP = """title: "One GRU step"
+network:
+  inputs: {x: [[1, -1]]}
+  layers:
+    - type: gru
+      units: 1
+      gates:
+        r: {weights: [[0.2, 0.1]], recurrent_weights: [[0.3]], bias: [0]}
+        z: {weights: [[-0.1, 0.4]], recurrent_weights: [[0.2]], bias: [0.1]}
+        n: {weights: [[0.5, -0.3]], recurrent_weights: [[0.6]], bias: [0], recurrent_bias: [0.1]}
+      initial_state: [0.5]
+      return: last
+loss: sse
+target: [0.2]
+questions:
+  - {id: q1, ask: [forward, loss, gradients], gradients: all}
+"""
+
+
+def test_one_time_step_s_features_are_not_named_like_time_steps(tmp_path):
+    """A GRU cell's one step (x is 1 × 2) wrote a^r_1 = W_xr,1 x_1 + W_xr,2 x_2 + …: its
+    elements lost the time axis (of length 1), and x₂, its second feature, read as the input at
+    step 2, the name the key gives row 2. They are x₁₁ and x₁₂, as in a longer sequence."""
+    md, _ = _solve(GRU_STEP, tmp_path)
+    assert r"a^{r}_{1} &= W_{xr,1} x_{11} + W_{xr,2} x_{12} + W_{hr} h_{0} + b_{r}" in md
+    assert r"\frac{\partial L}{\partial W_{xr,1}} &= \delta^{a^{r}_{1}}\, x_{11}" in md
+    assert "x_{2}" not in md

@@ -25,13 +25,14 @@ from ..ops.tensor import (
     STensor,
     TensorOp,
     elementwise_function,
+    indices,
 )
 from ..problem.recurrent import GATES, InitialState, RecurrentLayer
 from ..problem.tensor_expressions import Apply, Const, Ref
 from .model import Graph
 from .naming import example_target
 from .tensor_network import _Builder
-from .tensor_spec import assemble, check_training
+from .tensor_spec import assemble, check_training, element_latex
 
 _ADD, _SUB, _MUL, _AT = (OPERATORS[k] for k in "+-*@")
 #: Diagram rows, bottom to top: the input, the gates, the cell state, the hidden state, a
@@ -94,6 +95,7 @@ class _Unrolled(_Builder):
             raise self.fail("a sequence is a matrix: one row per time step, one column per input feature "
                             "(x: [[1, 0], [0.5, -1]]; one feature: x: [[1], [0.5]])", field)
         self.steps, features = len(seq), len(seq[0])
+        self.sequence = name
         self.leaf(name, "input", seq, name if len(name) == 1 else rf"\mathit{{{name}}}", field)
         layer = net.layers[0]
         states = self.recurrent(layer, name, features, "network.layers[0]")
@@ -200,13 +202,22 @@ class _Unrolled(_Builder):
     def finish(self, output: str, needs: bool) -> Graph:
         graph = assemble(self.leaves, self.stages, self.names, output, needs, self.file, "network")
         graph = check_training(replace(graph, loss_title=self.loss_title), self.problem, self.file)
-        return graph.with_unrolled(self.positions)
+        return self.unrolled(graph)
 
     def loss(self, prev: Ref) -> Graph:
         graph = super().loss(prev)
         if "L" in self.names:
             self.positions["L"] = (self.steps + 1, ROW_OUT)
-        return graph.with_unrolled(self.positions)
+        return self.unrolled(graph)
+
+    def unrolled(self, graph: Graph) -> Graph:
+        """``graph`` with its tensors' places in the diagram, and the input's elements named by
+        their step even in a sequence of one step (x₁₁, x₁₂, not x₁, x₂: x₂ is step 2's input)."""
+        seq = next(t for t in graph.tensors if t.key == self.sequence)
+        shape = (max(2, seq.shape[0]), *seq.shape[1:])  # the step's index written even for one step
+        latex = {**graph.latex, **{k: element_latex(seq.latex, shape, i)
+                                   for k, i in zip(seq.elements, indices(seq.shape))}}
+        return replace(graph, latex=latex).with_unrolled(self.positions)
 
 
 def _sequence_loss(self: _Unrolled, outs: list[Ref]) -> Graph:
