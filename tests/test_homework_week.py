@@ -84,3 +84,34 @@ def test_one_time_step_s_features_are_not_named_like_time_steps(tmp_path):
     assert r"a^{r}_{1} &= W_{xr,1} x_{11} + W_{xr,2} x_{12} + W_{hr} h_{0} + b_{r}" in md
     assert r"\frac{\partial L}{\partial W_{xr,1}} &= \delta^{a^{r}_{1}}\, x_{11}" in md
     assert "x_{2}" not in md
+
+
+CONV_STRIDE = """title: "Stride 2 and padding 1"
+graph:
+  inputs:
+    X: [[[1, 0, 2, -1, 1], [0, 1, -1, 2, 0], [2, -2, 1, 0, 1], [1, 0, 0, 1, -1], [0, 2, 1, -1, 1]]]
+    T: [[[1, -1, 0.5], [0, 2, 1], [-1, 0.5, 1]]]
+  parameters:
+    K: [[[[0.1, -0.2, 0.3], [0.0, 0.4, -0.1], [0.2, -0.3, 0.1]]]]
+    b: [0.2]
+  nodes:
+    Z: conv2d(X, K, b, stride=2, padding=1)
+    L: sum(Z * T)
+  output: L
+questions:
+  - {id: bwd, ask: [gradients], gradients: [K, X]}
+"""
+
+
+def test_the_convolution_s_gradient_rules_take_the_stride_and_padding(tmp_path):
+    """With stride 2 and padding 1 the key said δ^X "is the full convolution of δ^Z with the
+    kernel flipped" and ∂L/∂K "the correlation of the padded input with δ^Z": done as said,
+    the first gives a 5 × 5 result off by the padding and at the wrong places, the second a
+    3 × 3 one from every other window. The rules now spread δ^Z by the stride and crop the
+    padding, as a student must to get the key's numbers."""
+    md, _ = _solve(CONV_STRIDE, tmp_path)
+    assert (r"$\delta^{X}$ is the full convolution of $\delta^{Z}$ spread out by the stride (1 zero between "
+            r"neighbouring elements) with the kernel flipped (rotated by 180°), less the 1 padded row and "
+            r"column at each edge:") in md
+    assert (r"$\partial L/\partial K$ is the correlation of the padded input with $\delta^{Z}$ spread out by "
+            r"the stride (1 zero between neighbouring elements):") in md

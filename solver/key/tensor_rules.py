@@ -3,8 +3,9 @@ the key shows (ReLU'(Z), max-pooling's routing mask M), with ties stated.
 
 Sources: the convolution's gradients (CS231n notes, "Convolutional Networks"; Dumoulin
 and Visin, *A guide to convolution arithmetic*, 2016): ∂L/∂K is the correlation of the
-padded input with δ^Z, ∂L/∂X the full convolution of δ^Z with the flipped kernel,
-∂L/∂b the sum of δ^Z over each channel. Max-pooling routes δ to each window's first
+padded input with δ^Z, ∂L/∂X the full convolution of δ^Z with the flipped kernel less
+the padding at each edge (δ^Z spread out by a stride above 1, the kernel dilated by its
+dilation, ∂L/∂K then read at every D-th position), ∂L/∂b the sum of δ^Z over each channel. Max-pooling routes δ to each window's first
 maximum (PyTorch's rule).
 """
 
@@ -31,12 +32,12 @@ _PRODUCT = (r"An elementwise product passes $\delta^{{{u}}}$ times the other fac
 #: How δ passes through each operation to its argument (matrix products are written out in
 #: :func:`rule_text` with their operands' names).
 _RULES = {
-    ("conv2d", 0): r"$\delta^{{{t}}}$ is the full convolution of $\delta^{{{u}}}$ with the kernel flipped (rotated "
-                   r"by 180°): each input element collects $\delta^{{{u}}} \cdot$ (the kernel weight it met) over "
-                   r"every window that covers it.",
-    ("conv2d", 1): r"$\partial {L}/\partial {t}$ is the correlation of the padded input with $\delta^{{{u}}}$: each "
-                   r"kernel weight collects $\delta^{{{u}}} \cdot$ (the input element it multiplied) over every "
-                   r"output cell.",
+    ("conv2d", 0): r"$\delta^{{{t}}}$ is the full convolution of $\delta^{{{u}}}${spread} with the kernel{dilated} "
+                   r"flipped (rotated by 180°){crop}: each input element collects $\delta^{{{u}}} \cdot$ (the kernel "
+                   r"weight it met) over every window that covers it.",
+    ("conv2d", 1): r"$\partial {L}/\partial {t}$ is the correlation of the padded input with $\delta^{{{u}}}${spread}"
+                   r"{every}: each kernel weight collects $\delta^{{{u}}} \cdot$ (the input element it multiplied) over "
+                   r"every output cell.",
     ("conv2d", 2): r"$\partial {L}/\partial {t}$ is the sum of $\delta^{{{u}}}$ over each output channel's cells.",
     ("maxpool2d", 0): r"Max-pooling routes each window's $\delta^{{{u}}}$ to the position of its maximum (1 in "
                       r"the mask $M$); every other position gets 0.",
@@ -130,8 +131,28 @@ def rule_text(w: QuestionWork, user: TensorInfo, t: TensorInfo) -> str:
                 if i == 1 else
                 rf"For a matrix product $C = AB$, $\delta^{{A}} = \delta^{{C}} B^\top$: here ${d_t} = {d_u}\, {other}$.")
     text = _RULES.get((op, i))
-    return text.format(t=t.latex, u=user.latex, L=w.out) if text else \
+    return text.format(t=t.latex, u=user.latex, L=w.out, **_conv_words(node)) if text else \
         rf"By the chain rule through ${definition_of(w.graph, user)}$."
+
+
+_NTH = {2: "second", 3: "third"}
+
+
+def _zeros(n: int, between: str) -> str:
+    return f"{n} zero{'s' if n > 1 else ''} between {between}"
+
+
+def _conv_words(node) -> dict:
+    """What a convolution's stride, padding and dilation add to its gradients' rules (empty for
+    1, 0, 1): δ spread out by the stride, the kernel dilated, the padding cropped from δ^X, and
+    ∂L/∂K read at every D-th position, as the rules must be done to give the key's numbers."""
+    kw = node.kwargs if node is not None and node.op.name == "conv2d" else {}
+    s, p, d = kw.get("stride", 1), kw.get("padding", 0), kw.get("dilation", 1)
+    return {"spread": f" spread out by the stride ({_zeros(s - 1, 'neighbouring elements')})" if s > 1 else "",
+            "dilated": f" dilated ({_zeros(d - 1, 'its taps')})" if d > 1 else "",
+            "crop": (f", less the {p} padded row{'s' if p > 1 else ''} and column{'s' if p > 1 else ''} at each edge"
+                     if p else ""),
+            "every": f", read at every {_NTH.get(d, f'{d}th')} position (the dilation)" if d > 1 else ""}
 
 
 def _local_sums(w: QuestionWork, t: TensorInfo, user: TensorInfo) -> list[sp.Expr]:
