@@ -115,3 +115,41 @@ def test_the_convolution_s_gradient_rules_take_the_stride_and_padding(tmp_path):
             r"column at each edge:") in md
     assert (r"$\partial L/\partial K$ is the correlation of the padded input with $\delta^{Z}$ spread out by "
             r"the stride (1 zero between neighbouring elements):") in md
+
+
+CNN_COUNT = """title: "Counting"
+questions:
+  - id: cnn
+    text: "Give each layer's output shape and number of parameters."
+    ask: [shapes, count]
+    architecture:
+      input: [1, 28, 28]
+      layers:
+        - {type: conv2d, out_channels: 8, kernel: 5, stride: 1, padding: 2}
+        - {type: maxpool2d, kernel: 2}
+        - {type: conv2d, out_channels: 16, kernel: 3, stride: 2, bias: false}
+        - {type: flatten}
+        - {type: dense, units: 10}
+"""
+
+
+def test_a_count_question_s_paper_gives_the_architecture(tmp_path):
+    """The question paper of a shapes-and-count question said only "Asked: the output shape of
+    every layer; the number of learnable parameters": the architecture was in the file, and in
+    the key's working, but nowhere on the paper unless the text repeated it."""
+    path = tmp_path / "c.yaml"
+    path.write_text(CNN_COUNT, encoding="utf-8")
+    r = CliRunner().invoke(main, ["solve", str(path), "-f", "md", "--sheet", "questions", "-o", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    paper = (tmp_path / "c-questions.md").read_text(encoding="utf-8")
+    assert ("Architecture: input $1 \\times 28 \\times 28$ (channels × height × width); conv1, a convolution of 8 filters $5 \\times 5$, "
+            "stride 1, padding 2; pool1, max pooling $2 \\times 2$, stride 2; conv2, a convolution of 16 filters "
+            "$3 \\times 3$, stride 2, no bias; flatten1, flatten; fc1, dense, 10 units.") in paper
+    bundled = Path(__file__).resolve().parent.parent / "problems" / "parameter-count.yaml"
+    r = CliRunner().invoke(main, ["solve", str(bundled), "-f", "md", "--sheet", "questions", "-o", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    paper = (tmp_path / "parameter-count-questions.md").read_text(encoding="utf-8")
+    assert "Architecture: input $30$ (features); fc1, dense, 1,024 units; fc2, dense, 512 units; fc3, dense, 1 unit." \
+        in paper
+    assert "; pool2, max pooling $3 \\times 3$, stride 2; flatten; fc, dense, 10 units." in paper
+    assert "Architecture: input $32 \\times 32 \\times 3$ (height × width × channels); conv, " in paper

@@ -171,7 +171,12 @@ def asked_text(w: QuestionWork, asked: list[str]) -> str:
         from .learning_rules import rule_asked
         items += rule_asked(w)
     if g is None:
-        return "Asked: " + "; ".join(items) + "." if items else ""
+        arch = q.architecture or w.problem.architecture if "shapes" in q.ask or "count" in q.ask else None
+        given = ""
+        if arch is not None:  # the paper's only statement of it, unless the text repeats it
+            from .structure import architecture_words
+            given = f" {architecture_words(arch)}"
+        return "Asked: " + "; ".join(items) + "." + given if items else ""
     if "forward" in q.ask:
         items.append("the forward pass (every " + ("stage" if w.problem.graph is not None else "neuron")
                      + "'s value)")

@@ -22,6 +22,36 @@ def _shape(shape) -> str:
     return r" \times ".join(str(n) for n in shape)
 
 
+def _layer_words(layer) -> str:
+    """A layer's settings as a question paper states them: ``a convolution of 8 filters
+    $5 \\times 5$, stride 1, padding 2``, ``max pooling $2 \\times 2$, stride 2``, ``dense, 10 units``."""
+    t = layer.type
+    window = rf"${layer.kernel} \times {layer.kernel}$" if layer.kernel else ""
+    more = [f"padding {layer.padding}"] if layer.padding else []
+    more += [f"dilation {layer.dilation}"] if layer.dilation > 1 else []
+    more += ["no bias"] if not layer.bias and t in ("dense", "conv2d", "rnn", "lstm", "gru") else []
+    if t == "conv2d":
+        words = [f"a convolution of {layer.out_channels} filters {window}", f"stride {layer.stride or 1}"]
+    elif t in ("maxpool2d", "avgpool2d"):
+        words = [f"{_KIND[t]} {window}", f"stride {layer.stride or layer.kernel}"]
+    elif t == "embedding":
+        words = [f"an embedding of {layer.num_embeddings:,} vectors of {layer.dim:,}"]
+    else:
+        words = [_KIND[t] + (f", {layer.units:,} unit{'s' if layer.units > 1 else ''}" if layer.units else "")]
+    return ", ".join(words + more)
+
+
+def architecture_words(arch) -> str:
+    """The architecture a count or shapes question is about, in one sentence, for its paper:
+    ``Architecture: input $1 \\times 28 \\times 28$; conv1, a convolution of …; fc1, dense, 10 units.``"""
+    names = [r.name for r in evaluate_architecture(arch)]
+    axes = {1: "features", 2: "time steps × features",
+            3: "height × width × channels" if arch.layout == "hwc" else "channels × height × width"}
+    words = [_layer_words(layer) for layer in arch.layers]
+    layers = "; ".join(w if n == w else f"{n}, {w}" for n, w in zip(names, words))
+    return f"Architecture: input ${_shape(arch.input)}$ ({axes[len(arch.input)]}); {layers}."
+
+
 def _steps(terms: list[str], value: int) -> tuple[tuple[str, str], ...]:
     """``= 3 \\cdot 16 + 16 = 64``: the sum of ``terms``, then its value; a sum that is
     only the value itself (one term, already a number) is not written twice."""
