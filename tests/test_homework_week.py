@@ -153,3 +153,26 @@ def test_a_count_question_s_paper_gives_the_architecture(tmp_path):
         in paper
     assert "; pool2, max pooling $3 \\times 3$, stride 2; flatten; fc, dense, 10 units." in paper
     assert "Architecture: input $32 \\times 32 \\times 3$ (height × width × channels); conv, " in paper
+
+
+RNN = """title: "A vanilla RNN over three steps"
+network:
+  inputs: {x: [[1], [-0.5], [2]]}
+  layers:
+    - {type: rnn, units: 1, activation: tanh, weights: [[0.5]], recurrent_weights: [[0.8]], bias: [0.1],
+       return: last}
+    - {units: 1, activation: linear, weights: [[1.5]], bias: [0]}
+loss: sse
+target: [0.5]
+questions:
+  - {id: q1, ask: [forward, loss, gradients], gradients: all}
+"""
+
+
+def test_a_recurrent_key_s_loss_gradient_is_worked_with_its_numbers(tmp_path):
+    """BPTT began with δ^ŷ = −2y + 2ŷ ≈ 1.599: sympy's expanded order, and no numbers, where the
+    dense keys write ∂L/∂o = 2(o − y) ≈ 2(0.0782 − 0.3). PyTorch (float64): 2(1.29945 − 0.5) = 1.59890."""
+    md, doc = _solve(RNN, tmp_path)
+    assert r"\delta^{\hat{y}} &= 2 \left(\hat{y} - y\right) \approx 2\left(1.299 - 0.5\right) \approx 1.599" in md
+    got = next(a for a in doc["questions"][0]["answers"] if a["kind"] == "gradient" and a["of"] == "yhat")
+    assert abs(got["value"][0] - 1.598899927483965) < 1e-12  # torch.nn.RNN, float64

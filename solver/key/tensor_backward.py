@@ -62,6 +62,19 @@ def needed(w: QuestionWork, asked: list[TensorInfo]) -> list[TensorInfo]:
     return upstream + [t for t in order if t in asked and t.key not in want]
 
 
+def _difference(formula: sp.Expr) -> sp.Expr:
+    """``2(ŷ − y)`` for sympy's ``−2y + 2ŷ`` (a squared error's derivative, as a course writes it
+    and the dense keys do), left unevaluated; any other formula as it is."""
+    if not isinstance(formula, sp.Add) or len(formula.args) != 2:
+        return formula
+    (c1, a), (c2, b) = (t.as_coeff_Mul() for t in formula.args)
+    if c1 != -c2 or not c1.is_Rational:
+        return formula
+    first, second = (a, b) if c1 > 0 else (b, a)
+    inner = sp.Add(first, sp.Mul(-1, second, evaluate=False), evaluate=False)
+    return inner if abs(c1) == 1 else sp.Mul(abs(c1), inner, evaluate=False)
+
+
 def worked_element(w: QuestionWork, t: TensorInfo, deltas: dict, lhs_of) -> Equation:
     """δ of one element of ``t`` as the sum of its nonzero terms δ_c ∂c/∂e: the element
     with the most nonzero terms (the first of them), symbolically, with numbers, and its
@@ -79,14 +92,17 @@ def worked_element(w: QuestionWork, t: TensorInfo, deltas: dict, lhs_of) -> Equa
     syms, nums, exact = [], [], True
     for c in best_terms:
         loc = grads.local[(c, best)]
-        form = local_latex(sb.tex, loc.formula)
-        if len(form) > _LONG or any(isinstance(f, (Extremum, Indicator)) for f in sp.preorder_traversal(loc.formula)):
+        formula = _difference(loc.formula) if c == g.loss else loc.formula
+        form = local_latex(sb.tex, formula)
+        if len(form) > _LONG and formula is loc.formula or any(isinstance(f, (Extremum, Indicator)) for f in sp.preorder_traversal(loc.formula)):
             form = partial(g.latex[c], g.latex[best])
         a, b = sb.show(grads.adjoint[c]), sb.show(loc.value)
         exact &= a.exact and b.exact
-        if c == g.loss:  # δ of the output is 1
+        if c == g.loss:  # δ of the output is 1: the loss's derivative, with the numbers when it has a formula
             syms.append(form)
-            nums.append(b.latex)
+            sub, sub_exact = sb.subst(formula) if not form.startswith(r"\frac{\partial") else (b.latex, True)
+            exact &= sub_exact
+            nums.append(sub)
         elif form == "1":
             syms.append(deltas[c])
             nums.append(a.latex)
