@@ -176,3 +176,12 @@ def test_a_recurrent_key_s_loss_gradient_is_worked_with_its_numbers(tmp_path):
     assert r"\delta^{\hat{y}} &= 2 \left(\hat{y} - y\right) \approx 2\left(1.299 - 0.5\right) \approx 1.599" in md
     got = next(a for a in doc["questions"][0]["answers"] if a["kind"] == "gradient" and a["of"] == "yhat")
     assert abs(got["value"][0] - 1.598899927483965) < 1e-12  # torch.nn.RNN, float64
+
+
+def test_one_time_step_is_not_called_time_steps(tmp_path):
+    """A GRU cell's one step opened its backward pass with "unrolled over its 1 time steps …
+    going back from the last step to the first … from step t + 1; … the sum over the steps"."""
+    md, _ = _solve(GRU_STEP, tmp_path)
+    assert "1 time steps" not in md and "step $t+1$" not in md
+    assert ("The network takes one time step, so backpropagation through time is the chain rule through that "
+            r"step: $\delta^{h_1}$ comes from the loss alone, and each weight's gradient has one term.") in md

@@ -120,6 +120,10 @@ def bptt_note(w: QuestionWork) -> Block | None:
     """The note that opens a recurrent network's backward pass."""
     if not w.graph.unrolled:
         return None
+    if _steps(w) == 1:
+        return Block("note", "Backpropagation through time",
+                     "The network takes one time step, so backpropagation through time is the chain rule through "
+                     r"that step: $\delta^{h_1}$ comes from the loss alone, and each weight's gradient has one term.")
     return Block("note", "Backpropagation through time",
                  f"The network is unrolled over its {_steps(w)} time steps, the same weights used at every step. "
                  "Going back from the last step to the first, each hidden state's "
