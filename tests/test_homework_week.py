@@ -185,3 +185,15 @@ def test_one_time_step_is_not_called_time_steps(tmp_path):
     assert "1 time steps" not in md and "step $t+1$" not in md
     assert ("The network takes one time step, so backpropagation through time is the chain rule through that "
             r"step: $\delta^{h_1}$ comes from the loss alone, and each weight's gradient has one term.") in md
+
+
+def test_a_submission_s_unquoted_element_name_is_explained(tmp_path):
+    """W1[1,1] in the `of` column, unquoted, split the row: the message said only "row 2: 5 cells
+    where the header has 4", leaving the teacher to find the comma."""
+    sub = tmp_path / "subs.csv"
+    sub.write_text("student,question,of,answer\nbob,b,W1[1,1],0.0\n", encoding="utf-8")
+    _solve(MOMENTUM_ADAM, tmp_path)
+    r = CliRunner().invoke(main, ["grade", "--key", str(tmp_path / "p.json"), str(sub), "-o", str(tmp_path / "g")])
+    assert r.exit_code == 2
+    assert ('row 2: 5 cells where the header has 4: a field with a comma, such as W1[1,2] or [0.1, 0.2], goes in '
+            'double quotes ("W1[1,2]")') in r.output

@@ -100,7 +100,10 @@ def read_submissions(path: Path) -> list[Submitted]:
             if not any(c.strip() for c in cells):
                 continue
             if len(cells) != len(header):
-                raise ProblemError(f"{len(cells)} cells where the header has {len(header)}", file=file,
+                split = len(cells) > len(header) and any("[" in c and "]" not in c for c in cells)
+                hint = (": a field with a comma, such as W1[1,2] or [0.1, 0.2], goes in double quotes "
+                        '("W1[1,2]")') if split else ""
+                raise ProblemError(f"{len(cells)} cells where the header has {len(header)}{hint}", file=file,
                                    field=f"row {number}")
             get = {name: cells[i].strip() for name, i in col.items()}
             for name in ("student", "question", "of"):
