@@ -197,3 +197,26 @@ def test_a_submission_s_unquoted_element_name_is_explained(tmp_path):
     assert r.exit_code == 2
     assert ('row 2: 5 cells where the header has 4: a field with a comma, such as W1[1,2] or [0.1, 0.2], goes in '
             'double quotes ("W1[1,2]")') in r.output
+
+
+WEIGHT_DECAY = """title: "L2 regularisation"
+network:
+  inputs: {x1: [1, 2], x2: [0, -1]}
+  naming: sequential
+  layers:
+    - {units: 1, activation: linear, weights: [[0.4, -0.6]], bias: [0.2]}
+loss: {type: mse, regularization: {l2: 0.1}}
+target: [1, 0]
+questions:
+  - {id: q1, ask: [forward, loss, gradients], gradients: all}
+"""
+
+
+def test_a_batch_loss_definition_names_each_example_s_loss(tmp_path):
+    """A batch's loss was defined as "L = (o − y)², L_data = ½ Σ L⁽ⁿ⁾, L = L_data + R": L stood
+    for one example's loss and for the batch's, in one line. The example's is L⁽ⁿ⁾."""
+    md, doc = _solve(WEIGHT_DECAY, tmp_path)
+    assert (r"$$L^{[n]} = (o - y)^2,\quad L_{\text{data}} = \frac{1}{2}\sum_{n=1}^{2} L^{[n]},\quad "
+            r"L = L_{\text{data}} + R,\quad R = \frac{0.1}{2} \sum w^2$$") in md
+    loss = next(a for a in doc["questions"][0]["answers"] if a["kind"] == "loss" and a["of"] == "L")
+    assert loss["exact"] == "693/500"  # torch: MSELoss 1.36 + 0.05 (0.4² + 0.6²) = 1.386

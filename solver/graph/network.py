@@ -194,6 +194,8 @@ class _Builder:
                 self.nodes.append(Node("L", "loss", expr=with_penalty(expr) if pen else expr))
                 loss_title += (f", averaged over the batch of {self.size}" if mean
                                else f", summed over the batch of {self.size}")
+                if loss_def.startswith("L = "):  # one example's loss, beside the batch's L
+                    loss_def = "L^{[n]} = " + loss_def[len("L = "):]
                 loss_def += (rf",\quad L = \frac{{1}}{{{self.size}}}\sum_{{n=1}}^{{{self.size}}} L^{{[n]}}" if mean
                              else rf",\quad L = \sum_{{n=1}}^{{{self.size}}} L^{{[n]}}")
             if pen:
