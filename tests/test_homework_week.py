@@ -220,3 +220,27 @@ def test_a_batch_loss_definition_names_each_example_s_loss(tmp_path):
             r"L = L_{\text{data}} + R,\quad R = \frac{0.1}{2} \sum w^2$$") in md
     loss = next(a for a in doc["questions"][0]["answers"] if a["kind"] == "loss" and a["of"] == "L")
     assert loss["exact"] == "693/500"  # torch: MSELoss 1.36 + 0.05 (0.4² + 0.6²) = 1.386
+
+
+SCALAR_GRAPH = """title: "A computational graph"
+graph:
+  inputs: {x: 2, y: -1, z: 3, w: 0.5}
+  nodes:
+    a: x * y
+    s: a + z
+    g: sigmoid(w)
+    f: s * g
+  output: f
+questions:
+  - {id: q1, ask: [forward, gradients], gradients: [x, y, z, w]}
+"""
+
+
+def test_a_function_s_definition_does_not_use_a_name_of_the_problem(tmp_path):
+    """f = (xy + z)σ(w) with z = 3: the key defined σ(z) = 1/(1 + e^{−z}), σ'(z) = σ(z)(1 − σ(z)),
+    which reads as σ(3). The definition's variable is another letter where z is taken."""
+    md, doc = _solve(SCALAR_GRAPH, tmp_path)
+    assert r"$$\sigma(u) = \frac{1}{1 + e^{-u}},\quad \sigma'(u) = \sigma(u)\,(1 - \sigma(u))$$" in md
+    grad = next(a for a in doc["questions"][0]["answers"] if a["kind"] == "gradient" and a["of"] == "w")
+    assert abs(grad["value"] - 0.2350037122015945) < 1e-12  # torch: σ(0.5)(1 − σ(0.5)) · (2·(−1) + 3)
+    assert "(z)" in _solve(GRU_STEP, tmp_path, "gru")[0]  # no z among its names: the usual letter

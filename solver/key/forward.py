@@ -3,6 +3,8 @@ a recap of values an earlier question showed instead of showing them again."""
 
 from __future__ import annotations
 
+import re
+
 import sympy as sp
 from msgspec.structs import replace
 
@@ -113,11 +115,24 @@ def function_definitions(w: QuestionWork, keys: list[str]) -> list[Block]:
                 values = {p.name: written_latex(v) for p, v in zip(act.params, f.args[1:])}
             else:
                 continue
-            line = in_softmax_names(act.definition_for(values), *g.softmax_names)
+            line = _free_letter(in_softmax_names(act.definition_for(values), *g.softmax_names), g)
             if line and line not in seen:
                 seen.add(line)
                 out.append(Block("definition", act.title, display=line))
     return out
+
+
+_Z = re.compile(r"(?<![A-Za-z\\])z(?![A-Za-z])")
+
+
+def _free_letter(line: str, g) -> str:
+    """A definition written in ``z`` (σ(z) = 1/(1 + e^{−z})) with another letter where the problem
+    names a quantity ``z`` (f = (xy + z)σ(w)): σ(z) would read as σ of that quantity."""
+    names = set(g.latex.values())
+    if "z" not in names:
+        return line
+    letter = next((c for c in ("u", "v", "t", "r") if c not in names), r"\zeta")
+    return _Z.sub(letter, line)
 
 
 def recap_part(w: QuestionWork, keys: list[str]) -> Part:
