@@ -244,3 +244,11 @@ def test_a_function_s_definition_does_not_use_a_name_of_the_problem(tmp_path):
     grad = next(a for a in doc["questions"][0]["answers"] if a["kind"] == "gradient" and a["of"] == "w")
     assert abs(grad["value"] - 0.2350037122015945) < 1e-12  # torch: σ(0.5)(1 − σ(0.5)) · (2·(−1) + 3)
     assert "(z)" in _solve(GRU_STEP, tmp_path, "gru")[0]  # no z among its names: the usual letter
+
+
+def test_a_recurrent_network_s_target_is_given_as_the_target(tmp_path):
+    """The Given list of a recurrent (or convolutional, or normalised) network said "Input y (1):
+    y = [0.5]" for the target, beside "Target: (0.5)": y read as one of the network's inputs."""
+    md, _ = _solve(RNN, tmp_path)
+    assert r"**Target $y$ ($1$):**" in md and r"**Input $y$" not in md
+    assert r"**Input $x$ ($3 \times 1$):**" in md

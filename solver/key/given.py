@@ -23,7 +23,7 @@ def given_blocks(problem: Problem, graph: Graph, digits: int) -> tuple[Block, ..
     connections, the matrices, biases, the orientation)."""
     if graph.tensors:
         has = problem.network is not None and problem.target is not None
-        return _tensor_given(graph) + ((target_block(problem.target, 1),) if has else ())
+        return _tensor_given(graph, "y" if has else None) + ((target_block(problem.target, 1),) if has else ())
     if problem.graph is not None:
         return _graph_given(problem, graph, digits)
     net = problem.network
@@ -98,9 +98,10 @@ def _arrows_to_pre(graph: Graph) -> bool:
     return any(info.activation == "softmax" and info.pre[0] != info.acts[0] for info in graph.layers)
 
 
-def _tensor_given(graph: Graph) -> tuple[Block, ...]:
+def _tensor_given(graph: Graph, target: str | None = None) -> tuple[Block, ...]:
     """A tensor graph's inputs and parameters as matrices (one per channel) with their
-    shapes, and its stages as written."""
+    shapes, and its stages as written; the input ``target`` (a network's targets, ``y``) is
+    titled as the target it is."""
     from .tensor_display import tensor_equations
     from .tensor_forward import definition_of
 
@@ -109,7 +110,8 @@ def _tensor_given(graph: Graph) -> tuple[Block, ...]:
         for t in (t for t in graph.tensors if t.kind in kinds):
             shape = r" \times ".join(map(str, t.shape)) if t.shape else ""
             eqs = tensor_equations(t.latex, t, graph.by_key_values.__getitem__, 30)
-            blocks.append(Block("given", f"{title[:-1]} ${t.latex}$" + (f" (${shape}$)" if shape else ""), "",
+            head = "Target" if t.key == target else title[:-1]
+            blocks.append(Block("given", f"{head} ${t.latex}$" + (f" (${shape}$)" if shape else ""), "",
                                 tuple(eqs)))
     stages = ", ".join(f"${definition_of(graph, t)}${_keywords(t.tree)}" for t in graph.tensors if t.tree is not None)
     out = next(t for t in graph.tensors if t.kind == "output")
@@ -150,7 +152,7 @@ def _keywords(tree) -> str:
 def _graph_given(problem: Problem, graph: Graph, digits: int) -> tuple[Block, ...]:
     if graph.tensors:
         has = problem.network is not None and problem.target is not None
-        return _tensor_given(graph) + ((target_block(problem.target, 1),) if has else ())
+        return _tensor_given(graph, "y" if has else None) + ((target_block(problem.target, 1),) if has else ())
     spec, printer = problem.graph, NNLatexPrinter(graph.latex)
     blocks = []
     for title, values in (("Inputs", spec.inputs), ("Parameters", spec.parameters)):
