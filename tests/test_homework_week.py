@@ -252,3 +252,25 @@ def test_a_recurrent_network_s_target_is_given_as_the_target(tmp_path):
     md, _ = _solve(RNN, tmp_path)
     assert r"**Target $y$ ($1$):**" in md and r"**Input $y$" not in md
     assert r"**Input $x$ ($3 \times 1$):**" in md
+
+
+TANH_MLP = """title: "A 2-2-1 tanh network"
+style: matrix
+network:
+  inputs: {x1: 0.5, x2: -1}
+  layers:
+    - {units: 2, activation: tanh, weights: [[0.1, -0.2], [0.4, 0.3]], bias: [0.1, 0]}
+    - {units: 1, activation: linear, weights: [[0.7, -0.6]], bias: [0.05]}
+loss: mse
+target: [0.3]
+questions:
+  - {id: q1, ask: [forward, loss, gradients], gradients: all}
+"""
+
+
+def test_the_matrix_style_s_delta_is_approximate_where_its_numbers_are_rounded(tmp_path):
+    """δ⁽¹⁾ = ∂L/∂a⁽¹⁾ ⊙ tanh'(z⁽¹⁾) = [−0.2923; 0.2506] ⊙ [0.8869; 0.9901]: "=" before rounded
+    numbers, where every other line of the key (and the README's rule) writes "≈"."""
+    md, _ = _solve(TANH_MLP, tmp_path)
+    line = next(x for x in md.splitlines() if x.startswith(r"\delta^{(1)} &= \frac{\partial L}{\partial a^{(1)}} \odot"))
+    assert r"\tanh'(z^{(1)}) \approx \left[" in line and r"\tanh'(z^{(1)}) = \left[" not in line

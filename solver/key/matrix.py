@@ -185,7 +185,9 @@ class MatrixSteps(MatrixGradients):
         prime = [[self.grads.local[(a, z)].value for a, z in zip(acts, pres)]
                  for acts, pres in zip(info.acts, info.pre)]
         rows = prime if self.row else [list(r) for r in zip(*prime)]
+        shown = [adj[k] for keys in info.acts for k in keys] + [v for r in prime for v in r]
         return Equation(rf"\delta^{{({l})}}", (
             ("=", rf"{da} \odot " + applied(ACTIVATIONS[info.activation].prime, self.z(l))),
-            ("=", rf"{self.vec(info.acts, adj)} \odot {self._mat(rows)}"),
+            ("=" if all(display(v, self.digits).exact for v in shown) else r"\approx",
+             rf"{self.vec(info.acts, adj)} \odot {self._mat(rows)}"),
             (self._rel(info.pre, adj), self.vec(info.pre, adj))))
