@@ -1,15 +1,12 @@
 """Math to LaTeX: sympy's ``LatexPrinter`` extended for networks.
 
-:class:`NNLatexPrinter` prints expressions in the graph's symbols, terms in the
-order they were written (``w_{1} x_{1} + w_{2} x_{2} + b_{1}``), activations as
-``\\operatorname{ReLU}``, ``\\sigma``, logs as ``\\ln``.
-:class:`SubstitutingPrinter` prints the same expression with every symbol replaced
-by its displayed value, keeping the structure: ``(0.2)(1) + (0.1)(2) + 0.1``.
-
-Functions of :mod:`solver.ops` print through ``_print_OpFunction`` (sympy's dispatch
-walks a class's ancestors), from the LaTeX name each class carries; a function that
-needs more than ``name(z)`` gets a ``_print_<ClassName>`` method here.
-"""
+:class:`NNLatexPrinter` prints expressions in the graph's symbols, terms in the order they were
+written (``w_{1} x_{1} + w_{2} x_{2} + b_{1}``), activations as ``\\operatorname{ReLU}``,
+``\\sigma``, ``\\tanh(z)``, logs as ``\\ln``. :class:`SubstitutingPrinter` prints the same
+expression with every symbol replaced by its displayed value, keeping the structure:
+``(0.2)(1) + (0.1)(2) + 0.1``. Functions of :mod:`solver.ops` print by the LaTeX name each
+class carries (sympy's dispatch walks a class's ancestors to ``_print_OpFunctionBase``);
+one that needs more than ``name(z)`` gets a ``_print_<ClassName>`` here."""
 
 from __future__ import annotations
 
@@ -125,6 +122,9 @@ class NNLatexPrinter(LatexPrinter):
             tex += term
             last = term
         return tex
+
+    def _print_tanh(self, expr, exp=None):  # tanh(-0.3) as ReLU(-0.3), not tanh{\left((-0.3) \right)}
+        return self._fn(r"\tanh", expr, exp)
 
     def _print_sign(self, expr, exp=None):
         return self._fn(r"\operatorname{sgn}", expr, exp)
