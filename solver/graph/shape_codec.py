@@ -155,13 +155,25 @@ def within_limits(nodes) -> bool:
     try:
         for node in nodes:
             tag = node[0]
-            children = node[2:] if tag == "f" else node[1:] if tag in ("+", "*", "^") else ()
-            if not all(type(i) is int and 0 <= i < len(depth) for i in children):
+            if tag == "f":
+                children = node[2:]
+            elif tag == "+" or tag == "*" or tag == "^":
+                children = node[1:]
+            else:  # a leaf: one deep, one node (most nodes; no generators made for them)
+                depth.append(1)
+                size.append(1)
+                continue
+            known, deepest, total = len(depth), 0, 1
+            for i in children:
+                if type(i) is not int or not 0 <= i < known:
+                    return False
+                if depth[i] > deepest:
+                    deepest = depth[i]
+                total += size[i]
+            if deepest >= DEEPEST or total > LARGEST_TREE:
                 return False
-            depth.append(1 + max((depth[i] for i in children), default=0))
-            size.append(1 + sum(size[i] for i in children))
-            if depth[-1] > DEEPEST or size[-1] > LARGEST_TREE:
-                return False
+            depth.append(deepest + 1)
+            size.append(total)
     except (TypeError, IndexError, KeyError):
         return False
     return True
