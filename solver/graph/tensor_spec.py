@@ -260,15 +260,15 @@ def check_training(graph: Graph, problem, file: str | None) -> Graph:
     Raises:
         ProblemError: naming the training question past the limit.
     """
-    edges = edge_count(graph.nodes)
+    trained = [(qi, q) for qi, q in enumerate(problem.questions) if "train" in q.ask and q.steps]
+    edges = edge_count(graph.nodes) if trained else 0  # counted (a walk of every formula) only to be used
     work = 0
-    for qi, q in enumerate(problem.questions):
-        if "train" in q.ask and q.steps:
-            work += q.steps * edges
-            if work > MAX_TRAIN_EDGES:
-                raise ProblemError(f"training takes {work:,} steps × edges ({q.steps:,} steps × {edges:,} edges, "
-                                   f"with the training questions before it); at most {MAX_TRAIN_EDGES:,}: take fewer "
-                                   "steps or use smaller tensors", file=file, field=f"questions[{qi}].steps")
+    for qi, q in trained:
+        work += q.steps * edges
+        if work > MAX_TRAIN_EDGES:
+            raise ProblemError(f"training takes {work:,} steps × edges ({q.steps:,} steps × {edges:,} edges, "
+                               f"with the training questions before it); at most {MAX_TRAIN_EDGES:,}: take fewer "
+                               "steps or use smaller tensors", file=file, field=f"questions[{qi}].steps")
     return graph
 
 
