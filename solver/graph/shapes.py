@@ -125,7 +125,11 @@ def _key(text: str) -> str:
 
 
 def _compact(data) -> str:
-    return json.dumps(data, separators=(",", ":"))
+    return _COMPACT.encode(data)
+
+
+#: ``json.dumps(data, separators=(",", ":"))``'s encoder, made once (dumps makes one a call).
+_COMPACT = json.JSONEncoder(separators=(",", ":"))
 
 
 def _differentiated(code: list, by: str, text: str) -> list | sp.Expr:
