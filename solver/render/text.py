@@ -222,6 +222,7 @@ def _wide(rows: list[str], width: int) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=1 << 16)
 def _lhs(eq: Equation, width: int) -> int:
     """How much of a row of ``width`` an equation's left-hand side takes (half at most)."""
     return min(_width(formula_extent(eq.lhs, _cap(width))), width // 2)
