@@ -84,11 +84,14 @@ ASKED_KINDS = {"forward": ("value",), "loss": ("loss", "penalty"), "gradients": 
                "perceptron": ("update", "mistakes", "converged"), "delta_rule": ("update", "loss")}
 
 
-def on_the_way(asks, answers) -> tuple[Answer, ...]:
+def on_the_way(asks, answers, loss: str | None = None) -> tuple[Answer, ...]:
     """``answers`` of a question that ``asks`` these, each of a kind no ask names marked
-    ``upstream`` (:data:`ASKED_KINDS`)."""
+    ``upstream`` (:data:`ASKED_KINDS`). ``loss``: a graph's node that is its loss (a graph
+    without a named loss), a ``value`` (``value_after``) that the loss (after) ask asks."""
     kinds = {k for a in asks for k in ASKED_KINDS[a]}
-    return tuple(a if a.upstream or a.kind in kinds else msgspec.structs.replace(a, upstream=True) for a in answers)
+    named = {(k, loss) for ask, k in (("loss", "value"), ("loss_after", "value_after")) if ask in asks}
+    return tuple(a if a.upstream or a.kind in kinds or (a.kind, a.of) in named
+                 else msgspec.structs.replace(a, upstream=True) for a in answers)
 
 
 class Table(msgspec.Struct, frozen=True):

@@ -50,9 +50,14 @@ def build_section(w: QuestionWork) -> Section:
         parts += [rule_part(w, rule) for rule in RULES if rule in q.ask]
     title = q.title or f"Question {w.qi + 1}"
     return Section(q.id, title, q.text or "", tuple(parts), tables + w.extra_tables, tuple(w.final),
-                   on_the_way(q.ask, w.answers), w.plots, asked_text(w, w.asked()),
+                   on_the_way(q.ask, w.answers, _node_loss(w.graph)), w.plots, asked_text(w, w.asked()),
                    written(q.points) if q.points is not None else "",
                    "epoch" if any(rule in q.ask for rule in RULES) else "step")
+
+
+def _node_loss(g) -> str | None:
+    """A graph's loss when it is one of its nodes, not a named loss (its answers are values)."""
+    return g.loss if g is not None and g.loss and not g.loss_title else None
 
 
 def numeric_parts(w: QuestionWork) -> tuple[list, tuple]:
