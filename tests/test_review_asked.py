@@ -29,3 +29,29 @@ def test_a_graph_asked_its_loss_after_an_update_makes_a_blank_of_it():
 def test_a_graph_asked_its_forward_pass_is_not_asked_its_loss_after():
     got = _answers({"ask": ["update", "forward_after"], "learning_rate": 0.1})
     assert ("value_after", "L", False) in got and ("value_after", "y", False) in got
+
+
+def _load_error(problem: dict) -> str:
+    try:
+        load(problem)
+    except Exception as exc:  # noqa: BLE001 - the message is what is checked
+        return str(exc)
+    return ""
+
+
+_PROBLEM = {"title": "t", "graph": {"inputs": {"x": 2}, "parameters": {"w": 0.5}, "nodes": {"L": "x * w"},
+                                    "output": "L"}, "questions": [{"id": "q", "ask": ["forward"]}]}
+
+
+def test_a_title_refuses_mathjax_active_commands_as_a_statement_does():
+    # titles go into the exports' question text and headings as they are: $$\href{javascript:…}$$
+    assert "\\href is not allowed" in _load_error({**_PROBLEM, "title": r"t $\href{javascript:alert(1)}{x}$"})
+    question = {**_PROBLEM["questions"][0], "title": r"Q $\style{color:red}{x}$"}
+    assert "\\style is not allowed" in _load_error({**_PROBLEM, "questions": [question]})
+
+
+def test_a_row_break_before_a_word_is_no_command():
+    # "\\data" is a row break and the word "data", not MathJax's \data
+    statement = r"$\begin{array}{c} x \\data \end{array}$ and $\hrefx$, $\classify$"
+    assert _load_error({**_PROBLEM, "statement": statement}) == ""
+    assert "\\data is not allowed" in _load_error({**_PROBLEM, "statement": r"$\\\data{x=1}{y}$"})

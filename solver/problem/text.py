@@ -38,7 +38,7 @@ class TexText(CustomType):
 def _tex_text(v) -> str:
     if not isinstance(v, str):
         raise ValueError(f"got {shown(v)}; input should be a valid string")
-    return check_typesettable(str(v))
+    return _check_inactive(check_typesettable(str(v)))  # a title is in the exports' text too
 
 
 class TexProse(CustomType):
@@ -55,7 +55,16 @@ _PROSE_HINT = ("a statement or a question's text holds letters (accented Latin o
 #: CSS style or class, data attributes, an extension loaded as the page runs. The LaTeX key
 #: knows none of them (it loads no hyperref: the PDF would stop at one), and the exports hand
 #: a statement's math to a learning-management system's MathJax, which would act on them.
-_ACTIVE = re.compile(r"\\(href|url|style|class|cssId|data|require)(?![A-Za-z])")
+#: A command is a backslash that no backslash escapes: ``\\\\data`` is a row break and a word.
+_ACTIVE = re.compile(r"(?<!\\)(?:\\\\)*\\(href|url|style|class|cssId|data|require)(?![A-Za-z])")
+
+
+def _check_inactive(v: str) -> str:
+    active = _ACTIVE.search(v)
+    if active:
+        raise ValueError(f"the command \\{active.group(1)} is not allowed: the PDF has no links or styles, "
+                         "and a learning-management system's MathJax would act on it")
+    return v
 
 
 @converter(TexProse, str)
@@ -63,8 +72,4 @@ def _tex_prose(v) -> str:
     if not isinstance(v, str):
         raise ValueError(f"got {shown(v)}; input should be a valid string")
     check_typesettable(v.replace("\r\n", "\n").replace("\n", " ").replace("\t", " "), _PROSE_HINT)  # lines allowed
-    active = _ACTIVE.search(v)
-    if active:
-        raise ValueError(f"the command \\{active.group(1)} is not allowed: the PDF has no links or styles, "
-                         "and a learning-management system's MathJax would act on it")
-    return v
+    return _check_inactive(v)
