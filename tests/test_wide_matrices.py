@@ -51,6 +51,9 @@ def _head(first: int, last: int) -> str:
     (bmatrix(ROW) + " " + bmatrix(ROW), 40, None),
     (bmatrix([["x_{1}"] * 12]), 20, None),
     (r"\sigma\left(" + bmatrix(ROW) + r"\right)", 40, None),
+    # a sign or a factor before it would stand before the first block only: -[1–3] [4–6]
+    ("-" + bmatrix(ROW), 40, None),
+    ("0.1 " + bmatrix(ROW), 40, None),
 ])
 def test_column_blocks(tex, width, rows):
     assert column_blocks(tex, width) == rows
@@ -185,3 +188,14 @@ def test_a_page_breaks_between_the_rows_of_an_equation_taller_than_a_page():
     rows = latex.split("\\\\\n")
     assert len(rows) > 24 and all(r.endswith(r"\displaybreak[0]") for r in rows[:-1])
     assert r"\displaybreak" not in short and r"\displaybreak" not in aligned([eq], 64)
+
+
+@pytest.mark.parametrize("title, label", [
+    ("Warm-up: forward pass", "Warm-up"),
+    (r"Loss $L: x \to y$", "Question 3"),  # its colon is the math's: once "Loss $L", an open $
+    ("Question 2: gradients", "Question 2"),
+    ("Plain", "Question 3"),
+])
+def test_a_later_question_names_this_one_by_its_title_up_to_a_colon_outside_math(title, label):
+    from solver.key.recap import question_label
+    assert question_label(title, 2) == label

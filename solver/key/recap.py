@@ -30,8 +30,9 @@ def question_label(title: str | None, index: int) -> str:
     if m:
         label = m.group(1)
         return f"part {label}" if label.startswith("(") else label
-    if title and ":" in title:
-        return title.split(":", 1)[0].strip()
+    head = title.split(":", 1)[0] if title and ":" in title else None
+    if head and head.count("$") % 2 == 0:  # a colon in its text, not in its math ($L: x \to y$)
+        return head.strip()
     return f"Question {index + 1}"
 
 

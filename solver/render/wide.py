@@ -22,6 +22,8 @@ _MATRIX = re.compile(r"\\left\[\\begin\{array\}\{(r+)\} (.*?) \\end\{array\}\\ri
 #: ``1.2 \\times 10^{-7}``), padded (``0.5\\phantom{00}``), perhaps in bold.
 _NUMBER = re.compile(r"(\\mathbf\{)?-?[0-9][0-9.{},]*(\\phantom\{[.0]*\})?( \\times 10\^\{-?[0-9]+\})?\}?")
 _PHANTOM = re.compile(r"\\phantom\{[.0]*\}")
+#: What may end the text before a matrix split into blocks (else only nothing may stand there).
+_RELATIONS = ("=", r"\approx", r"\leftarrow")
 #: A transpose written after a matrix.
 _TRANSPOSED = (r"^\top", r"^{\top}", "^T", "^{T}")
 _LEFT = re.compile(r"\\left(?![A-Za-z])")
@@ -129,8 +131,8 @@ def column_blocks(tex: str, width: int) -> list[str] | None:
     if len(found) != 1 or (cells := _cells(found[0])) is None:
         return None
     before, after = tex[:found[0].start()], tex[found[0].end():]
-    if not _balanced(before):
-        return None
+    if not _balanced(before) or before.strip() and not before.rstrip().endswith(_RELATIONS):
+        return None  # a factor or a sign before it would stand before its first block only
     if after.strip() in _TRANSPOSED:
         flipped = before + bmatrix([[_PHANTOM.sub("", c) for c in column] for column in zip(*cells)])
         return column_blocks(flipped, width) or [flipped]
