@@ -5,12 +5,8 @@ the keys built with pdflatex (article and exam class) with no overfull box."""
 
 from __future__ import annotations
 
-import os
-import re
-import shutil
-import subprocess
-
 import pytest
+from tex_build import needs_tex, overfull
 
 from solver.core.options import Options
 from solver.key.solve import solve
@@ -70,22 +66,6 @@ LONG = {"title": "A scalar graph with long plain node names", "precision": 4,
                        "ask": ["forward", "gradients"],
                        "gradients": ["firstweightvalue", "secondweightvalu", "firstbiasvaluexy", "secondbiasvaluex",
                                      "inputfeaturexyz"]}]}
-
-needs_tex = pytest.mark.skipif(not shutil.which("pdflatex") and os.environ.get("NNSOLVE_REQUIRE_TEX") != "1",
-                               reason="pdflatex is not installed (Debian: apt-get install texlive-latex-extra)")
-
-
-def overfull(tex: str, folder) -> list[str]:
-    """The overfull boxes of ``tex`` built with pdflatex (twice) in ``folder``."""
-    (folder / "key.tex").write_text(tex, encoding="utf-8")
-    env = dict(os.environ, openin_any="p", openout_any="p")
-    for _ in range(2):
-        run = subprocess.run(["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "key.tex"],
-                             cwd=folder, capture_output=True, text=True, timeout=180, env=env)
-        assert run.returncode == 0, run.stdout[-3000:]
-    log = (folder / "key.log").read_text(errors="replace")
-    return re.findall(r"Overfull \\[hv]box \([0-9.]+pt too (?:wide|high)\)", log)
-
 
 @needs_tex
 @pytest.mark.parametrize("documentclass", ["article", "exam"])

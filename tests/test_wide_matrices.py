@@ -5,15 +5,13 @@ style) build with no overfull box."""
 
 from __future__ import annotations
 
-import os
 import random
 import re
-import shutil
-import subprocess
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tex_build import needs_tex, overfull
 
 from solver.core.options import Options
 from solver.key.model import Equation
@@ -113,10 +111,6 @@ def _network(n_in: int, hidden: int, seed: int) -> dict:
                            "gradients": "all"}]}
 
 
-needs_tex = pytest.mark.skipif(not shutil.which("pdflatex") and os.environ.get("NNSOLVE_REQUIRE_TEX") != "1",
-                               reason="pdflatex is not installed (Debian: apt-get install texlive-latex-extra)")
-
-
 @needs_tex
 @pytest.mark.parametrize("n_in, hidden, style, exam", [
     (12, 12, "matrix", False), (12, 12, "neuron", True), (16, 6, "matrix", True), (10, 4, "neuron", False)])
@@ -125,14 +119,7 @@ def test_wide_networks_build_without_an_overfull_box(n_in, hidden, style, exam, 
     options = Options(style=style, documentclass="exam" if exam else "article")
     tex = render(solve(problem, "wide", options), "tex", options)
     assert r"\overset{\text{columns 1–" in tex
-    (tmp_path / "key.tex").write_text(tex, encoding="utf-8")
-    env = dict(os.environ, openin_any="p", openout_any="p")
-    for _ in range(2):
-        run = subprocess.run(["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "key.tex"],
-                             cwd=tmp_path, capture_output=True, text=True, timeout=180, env=env)
-        assert run.returncode == 0, run.stdout[-3000:]
-    log = (tmp_path / "key.log").read_text(errors="replace")
-    assert not re.findall(r"Overfull \\[hv]box \([0-9.]+pt too (?:wide|high)\)", log)
+    assert overfull(tex, tmp_path) == []
 
 
 @pytest.mark.parametrize("tex, rows", [
