@@ -205,11 +205,12 @@ def _wide(rows: list[str], width: int) -> list[str]:
     """``rows`` with a row that a matrix makes too wide for ``width`` (:func:`.too_wide`) cut
     before its matrix factors, as many on a row as fit, and a matrix still too wide in blocks
     of its columns (:func:`.column_blocks`)."""
-    if not any(too_wide(r, width) for r in rows):
+    wide = [too_wide(r, width) for r in rows]
+    if not any(wide):
         return rows
     out = []
-    for r in rows:
-        pieces = _top_terms(r, _PRODUCT) if too_wide(r, width) else [r]
+    for r, w in zip(rows, wide):
+        pieces = _top_terms(r, _PRODUCT) if w else [r]
         packed = [pieces[0]]
         for p in pieces[1:]:
             joined = f"{packed[-1]} {p}"
@@ -265,9 +266,9 @@ def _equation_lines(eq: Equation, width: int, breaks: bool, block: int) -> str:
 def aligned(equations, width: int = _WIDTH, breaks: bool = False) -> str:
     """The body of an ``aligned``/``align*`` environment for several equations; a row too
     long for ``width`` goes on in indented rows (:func:`break_long`). With ``breaks`` (LaTeX's
-    ``align*``, not Markdown's ``aligned``) a page may break between two equations, never
-    inside one but before a block of a matrix's columns (``\\displaybreak[0]``). Each equation's rows are worked out once for every
-    format that shows it."""
+    ``align*``, not Markdown's ``aligned``) a page may break between two equations, and inside
+    one only where :func:`_equation_lines` allows (``\\displaybreak[0]``). Each equation's rows
+    are worked out once for every format that shows it."""
     block = max((_lhs(eq, width) for eq in equations), default=0)
     return (" \\displaybreak[0]\\\\\n" if breaks else " \\\\\n").join(_equation_lines(eq, width, breaks, block)
                                                             for eq in equations)

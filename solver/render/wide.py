@@ -12,6 +12,7 @@ alignment). A fraction whose numerator is a long sum, written as its factor
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from ..ops.latex import bmatrix
 from .measure import formula_width
@@ -43,7 +44,7 @@ def _balanced(tex: str) -> bool:
     return tex.count("{") == tex.count("}") and len(_LEFT.findall(tex)) == len(_RIGHT.findall(tex))
 
 
-def _block(cells: list[list[str]], first: int, last: int) -> str:
+def _block(cells: tuple[tuple[str, ...], ...], first: int, last: int) -> str:
     """Columns ``first``…``last`` (from 0, inclusive) of ``cells`` as a matrix, headed by the
     columns it holds (counted from 1)."""
     body = r" \\ ".join(" & ".join(row[first:last + 1]) for row in cells)
@@ -58,22 +59,22 @@ def holds_block(row: str) -> bool:
     return r"\overset{\text{column" in row
 
 
-def _cells(m: re.Match) -> list[list[str]] | None:
-    """A matrix's cells by row; ``None`` unless every cell is a number (a formula's width in
-    digits is not known here: :func:`.formula_width` counts its characters as the widest)."""
+@lru_cache(maxsize=1 << 10)
+def _matrix(text: str) -> tuple[tuple[tuple[str, ...], ...], tuple[float, ...]] | None:
+    """A matrix as :data:`_MATRIX` finds it: its cells by row and each column's width in
+    digits, with its share of the space between columns; ``None`` unless every cell is a
+    number (a formula's width in digits is not known here: :func:`.formula_width` counts its
+    characters as the widest). Once per matrix: a row is measured several times as it is
+    broken, and a 64 × 64 matrix has 4,096 cells."""
+    m = _MATRIX.fullmatch(text)
     spec, body = m.group(1), m.group(2)
-    cells = [row.split(" & ") for row in body.split(r" \\ ")]
-    if all(len(row) == len(spec) and all(_NUMBER.fullmatch(c) for c in row) for row in cells):
-        return cells
-    return None
+    cells = tuple(tuple(row.split(" & ")) for row in body.split(r" \\ "))
+    if not all(len(row) == len(spec) and all(_NUMBER.fullmatch(c) for c in row) for row in cells):
+        return None
+    return cells, tuple(max(formula_width(row[j]) for row in cells) + _GAP for j in range(len(spec)))
 
 
-def _columns(cells: list[list[str]]) -> list[float]:
-    """Each column's width in digits, with its share of the space between columns."""
-    return [max(formula_width(row[j]) for row in cells) + _GAP for j in range(len(cells[0]))]
-
-
-def _blocks(columns: list[float], room: float) -> list[tuple[int, int]]:
+def _blocks(columns: tuple[float, ...], room: float) -> list[tuple[int, int]]:
     """Blocks of consecutive columns (first, last), each as wide as ``room`` at most (or one
     column): as few as fit, of as near equal numbers of columns as fit (12 columns in two
     blocks of 6, not 11 and 1)."""
@@ -97,9 +98,9 @@ def digits(tex: str) -> float | None:
     counts it (:data:`_DIGITS` a character); ``None`` when ``tex`` holds no matrix of numbers."""
     total, rest, last = None, [], 0
     for m in _MATRIX.finditer(tex):
-        cells = _cells(m)
-        if cells is not None:
-            total = (total or 0.0) + sum(_columns(cells)) + _BRACKETS
+        found = _matrix(m.group(0))
+        if found is not None:
+            total = (total or 0.0) + sum(found[1]) + _BRACKETS
             rest.append(tex[last:m.start()])
             last = m.end()
     rest.append(tex[last:])
@@ -128,9 +129,9 @@ def column_blocks(tex: str, width: int) -> list[str] | None:
     if not too_wide(tex, width):
         return None
     found = list(_MATRIX.finditer(tex))
-    if len(found) != 1 or (cells := _cells(found[0])) is None:
+    if len(found) != 1 or (matrix := _matrix(found[0].group(0))) is None:
         return None
-    before, after = tex[:found[0].start()], tex[found[0].end():]
+    (cells, columns), before, after = matrix, tex[:found[0].start()], tex[found[0].end():]
     if not _balanced(before) or before.strip() and not before.rstrip().endswith(_RELATIONS):
         return None  # a factor or a sign before it would stand before its first block only
     if after.strip() in _TRANSPOSED:
@@ -138,7 +139,7 @@ def column_blocks(tex: str, width: int) -> list[str] | None:
         return column_blocks(flipped, width) or [flipped]
     if after.strip():
         return None
-    blocks = _blocks(_columns(cells), (width - formula_width(before)) * _DIGITS - _BRACKETS)
+    blocks = _blocks(columns, (width - formula_width(before)) * _DIGITS - _BRACKETS)
     rows = [_block(cells, a, b) for a, b in blocks]
     rows[0] = before + rows[0]
     return rows if len(rows) > 1 else None
