@@ -370,6 +370,23 @@ def test_the_key_sums_each_shared_weight_over_the_steps(tmp_path):
     assert order == sorted(order)
 
 
+def test_a_shared_weights_sum_is_worked_for_one_element_with_its_factors(tmp_path):
+    """The sum of matrices δ^{z_t} x_t^⊤ is followed by one element's terms, each a δ times
+    the factor it multiplies, so that the matrices' numbers can be traced; its value is the
+    final matrix's entry (the terms with x_{3,1} = 0 and h_{0,1} = 0 left out)."""
+    text = _key("rnn-elman.yaml", tmp_path)
+    assert (r"\frac{\partial L}{\partial W_{xh,11}} &= \delta^{z_{1}}_{1}\, x_{11} + \delta^{z_{2}}_{1}\, x_{21} "
+            r"\approx (0.05696)(1) + (0.1513)(0.5) \\" + "\n" + r"&\approx 0.1326 \\") in text
+    assert (r"\frac{\partial L}{\partial W_{hh,11}} &= \delta^{z_{2}}_{1}\, h_{1,1} + \delta^{z_{3}}_{1}\, h_{2,1} \\"
+            + "\n" + r"&\approx (0.1513)(0.09967) + (0.4586)(-0.1373) \approx -0.04788 \\") in text
+    assert (r"\frac{\partial L}{\partial b_{h,1}} &= \delta^{z_{1}}_{1} + \delta^{z_{2}}_{1} + \delta^{z_{3}}_{1} "
+            r"\approx 0.05696 + 0.1513 + 0.4586 \approx 0.6668 \\") in text
+    # each worked element is the (1, 1) entry of its gradient's matrix
+    for name, entry in ((r"W_{xh}", "0.1326"), (r"W_{hh}", "-0.04788"), (r"b_{h}", "0.6668")):
+        final = text.index(rf"\frac{{\partial L}}{{\partial {name}}} &\approx \left[\begin{{array}}")
+        assert text[final:].split(r"\begin{array}")[1].split("}", 1)[1].lstrip().startswith(entry)
+
+
 def test_the_key_adds_what_comes_from_the_output_and_from_the_next_step(tmp_path):
     text = _key("lstm-two-steps.yaml", tmp_path)
     assert (r"\delta^{c_{1}} &= \delta^{h_{1}} \odot o_{1} \odot \tanh'(c_{1}) + \delta^{c_{2}} \odot f_{2} "

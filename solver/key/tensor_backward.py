@@ -160,6 +160,8 @@ def tensor_backward_part(w: QuestionWork) -> Part:
             summed = bptt_backward(w, t, readers, lhs)  # a recurrent network: the terms of each step
             if summed:
                 rules, eqs = summed[0], mask_equations(w, t, readers) + summed[1]
+                if len(t.elements) > 1:  # the terms' factors, for one element: where the matrices come from
+                    eqs.append(worked_element(w, t, deltas, name))
             elif special:
                 rules, eqs = special
             else:  # the rule of each reader, and one element worked (a softmax's by rows, its JVP)
