@@ -536,3 +536,25 @@ def test_table_every_longer_than_the_run_heads_what_the_table_shows():
     (table,) = [t for t in solve(validate(data), "short").sections[0].tables if t.title.startswith("Loss and")]
     assert table.title == "Loss and parameters during training (every 3 steps)"
     assert [row[0] for row in table.rows] == ["0", "3"]
+
+
+def test_a_training_questions_final_answers_give_the_parameters_it_ends_with():
+    """Final answers of a run: each layer's weights as its matrix, each bias, and the loss, all
+    after the last step, each the same number as the step's answer (checked against the oracle
+    above) and as the table's last row. Before, they gave the loss alone."""
+    sol = solve(validate(yaml.safe_load(XOR.read_text(encoding="utf-8"))), XOR.stem)
+    section = next(s for s in sol.sections if s.id == "three-steps")
+    assert section.final == (
+        r"W^{(1)} \approx \left[\begin{array}{rr} 0.4891 & -0.3974 \\ 0.2926 & 0.7904 \end{array}\right]"
+        r"\ \text{after 3 steps}",
+        r"W^{(2)} \approx \left[\begin{array}{rr} 0.6704 & -0.6126 \end{array}\right]\ \text{after 3 steps}",
+        r"b_{1} \approx 0.08568\ \text{after 3 steps}",
+        r"b_{2} \approx -0.2005\ \text{after 3 steps}",
+        r"b_{3} \approx 0.008164\ \text{after 3 steps}",
+        r"L \approx 0.2510\ \text{after 3 steps}")
+    last = {a.of: a.display for a in section.answers if a.kind == "update" and a.step == 3}
+    assert [last[k] for k in ("w1", "w2", "w3", "w4", "w5", "w6", "b1", "b2", "b3")] == [
+        "0.4891", "-0.3974", "0.2926", "0.7904", "0.6704", "-0.6126", "0.08568", "-0.2005", "0.008164"]
+    (table,) = [t for t in section.tables if t.title.startswith("Loss and")]
+    assert [c.replace(r"\phantom{0}", "") for c in table.rows[-1][1:]] == [
+        "0.2510", "0.4891", "-0.3974", "0.2926", "0.7904", "0.08568", "-0.2005", "0.6704", "-0.6126", "0.008164"]

@@ -139,6 +139,9 @@ def training_part(b, params: list[str]):
     if state is not None:
         tables.append(state)
         b.answers.extend(state_answers)
+    after = {k: exact_value(v) for k, v in tabled[-1].params.items()}
+    b.final.extend(line + rf"\ \text{{after {steps:,} steps}}"  # a layer's weights as its matrix
+                   for line in b.final_lines(list(params), after.__getitem__, lambda name: name, "="))
     shown = display(exact_value(tabled[-1].loss), b.digits)
     b.final.append(rf"L {shown.relation} {shown.latex}\ \text{{after {steps:,} steps}}")
     plot = Plot(f"{q.id}-loss", "Loss against the step", "step", "loss", tuple(points))
