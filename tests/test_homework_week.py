@@ -243,7 +243,17 @@ def test_a_function_s_definition_does_not_use_a_name_of_the_problem(tmp_path):
     assert r"$$\sigma(u) = \frac{1}{1 + e^{-u}},\quad \sigma'(u) = \sigma(u)\,(1 - \sigma(u))$$" in md
     grad = next(a for a in doc["questions"][0]["answers"] if a["kind"] == "gradient" and a["of"] == "w")
     assert abs(grad["value"] - 0.2350037122015945) < 1e-12  # torch: σ(0.5)(1 − σ(0.5)) · (2·(−1) + 3)
-    assert "(z)" in _solve(GRU_STEP, tmp_path, "gru")[0]  # no z among its names: the usual letter
+    # a GRU's update gate z_t = σ(a^z_t) is itself a sigmoid's value: σ(z) would read as σ of the gate
+    gru = _solve(GRU_STEP, tmp_path, "gru")[0]
+    assert r"$$\sigma(u) = \frac{1}{1 + e^{-u}}" in gru and r"\sigma(z)" not in gru
+    assert r"z_{1} = \sigma(a^{z}_{1})" in gru
+
+
+def test_a_network_s_pre_activations_keep_the_usual_letter(tmp_path):
+    """σ(z) of a dense network's pre-activations z_{h_1} = x_1 w_1 + … is what the definition means."""
+    md = _solve((Path(__file__).resolve().parent.parent / "problems" / "sigmoid-2-2-1.yaml").read_text(encoding="utf-8"),
+                tmp_path, "sigmoid")[0]
+    assert r"$$\sigma(z) = \frac{1}{1 + e^{-z}}" in md and r"h_{1} &= \sigma(z_{h_{1}})" in md
 
 
 def test_a_recurrent_network_s_target_is_given_as_the_target(tmp_path):

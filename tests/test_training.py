@@ -33,10 +33,10 @@ from mpmath import mp, mpf
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import oracle as O  # noqa: E402
 
-from solver.render.answers import answers  # noqa: E402
 from solver.cli import main  # noqa: E402
-from solver.problem import validate  # noqa: E402
 from solver.key.solve import solve  # noqa: E402
+from solver.problem import validate  # noqa: E402
+from solver.render.answers import answers  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 def _dense(data: dict) -> bool:
@@ -352,8 +352,8 @@ def test_exact_first_step_agrees_with_the_compiled_run(name):
     and the loss at step 0 is the loss of the question's forward pass."""
     from solver.graph.backprop import backward, forward
     from solver.graph.network import build_network
-    from solver.key.training import optimizer_of
     from solver.graph.training import train
+    from solver.key.training import optimizer_of
 
     problem = _problem(name)
     sol = answers(solve(problem, name))

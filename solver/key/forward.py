@@ -123,16 +123,27 @@ def function_definitions(w: QuestionWork, keys: list[str]) -> list[Block]:
 
 
 _Z = re.compile(r"(?<![A-Za-z\\])z(?![A-Za-z])")
+_BASE = re.compile(r"\{?([A-Za-z]|\\[A-Za-z]+)\}?(?=$|[_^{])")  # z of z_{3,1}, W of W^{(2)}_{12}
 
 
 def _free_letter(line: str, g) -> str:
     """A definition written in ``z`` (σ(z) = 1/(1 + e^{−z})) with another letter where the problem
-    names a quantity ``z`` (f = (xy + z)σ(w)): σ(z) would read as σ of that quantity."""
+    names a quantity ``z`` (f = (xy + z)σ(w)), or where a ``z`` is itself a function's value (a
+    GRU's update gate z_t = σ(a^z_t)): σ(z) would read as σ of that quantity. A network's
+    pre-activations z = Wx + b are what σ(z) means, and keep it."""
     names = set(g.latex.values())
-    if "z" not in names:
+    gate = any(isinstance(n.expr, OpFunctionBase) and _base(g.latex[n.key]) == "z"
+               for n in g.nodes if n.expr is not None)
+    if "z" not in names and not gate:
         return line
-    letter = next((c for c in ("u", "v", "t", "r") if c not in names), r"\zeta")
+    bases = {_base(n) for n in names}
+    letter = next((c for c in ("u", "v", "t", "r") if c not in bases), r"\zeta")
     return _Z.sub(letter, line)
+
+
+def _base(latex: str) -> str:
+    m = _BASE.match(latex)
+    return m[1] if m else latex
 
 
 def recap_part(w: QuestionWork, keys: list[str]) -> Part:
