@@ -186,3 +186,42 @@ def test_a_page_breaks_between_the_rows_of_an_equation_taller_than_a_page():
 def test_a_later_question_names_this_one_by_its_title_up_to_a_colon_outside_math(title, label):
     from solver.key.recap import question_label
     assert question_label(title, 2) == label
+
+
+ROW8 = [["-0.7294", "-0.5244", "-0.2336", "-0.4776", "-1.213", "-0.6372", "1.384", "-0.3413"]]
+A8 = [["0.1289", "0.1528", "0.07884", "0.1442", "0.1428", "0.1082", "0.09306", "0.1512"]]
+
+
+def test_a_matrix_inside_parentheses_goes_on_in_rows_inside_them():
+    # δ^S_r = A_r ⊙ (δ^A_r − s_r) over 8 tokens: the parentheses' matrix and number ran past the
+    # margin (10 pt in article, 53 pt in exam); \left( … \right) cannot span rows, \Bigl( … \Bigr) can
+    eq = Equation(r"\delta^{S}_{3,:}", (("=", r"A_{3,:} \odot \left(\delta^{A}_{3,:} - s_{3}\right)"),
+                                        (r"\approx", bmatrix(A8) + r" \odot \left(" + bmatrix(ROW8) + r" + 0.4264\right)")))
+    rows = aligned([eq], 64).split(" \\\\\n")
+    assert rows[2] == r"&\qquad {} \odot \Bigl(" + bmatrix(ROW8)
+    assert rows[3] == r"&\qquad {} + 0.4264\Bigr)"
+    narrow = aligned([eq], 40).split(" \\\\\n")  # narrower still: the matrix in blocks, inside them
+    opened = next(k for k, r in enumerate(narrow) if r"\odot \Bigl(" in r)
+    assert narrow[opened].startswith(r"&\qquad {} \odot \Bigl(\overset{\text{columns 1–")
+    assert narrow[opened + 1].startswith(r"&\qquad {} \overset{\text{columns ")
+    assert narrow[-1] == r"&\qquad {} + 0.4264\Bigr)"
+
+
+def _attention(tokens: int, seed: int) -> dict:
+    rnd = random.Random(seed)
+
+    def m(cols):
+        return [[round(rnd.uniform(-1, 1), 2) for _ in range(cols)] for _ in range(tokens)]
+    return {"title": f"Attention over {tokens} tokens",
+            "graph": {"inputs": {"Q": m(6), "K": m(6), "V": m(4), "T": m(4)},
+                      "nodes": {"O": "attention(Q, K, V)", "L": "sum(O * T)"}, "output": "L"},
+            "questions": [{"id": "q1", "ask": ["forward", "gradients"], "gradients": ["Q", "K", "V"]}]}
+
+
+@needs_tex
+@pytest.mark.parametrize("exam", [False, True])
+def test_attention_over_eight_tokens_builds_without_an_overfull_box(exam, tmp_path):
+    options = Options(documentclass="exam" if exam else "article")
+    tex = render(solve(validate(_attention(8, 8), "attention.yaml"), "attention", options), "tex", options)
+    assert r"\odot \Bigl(" in tex
+    assert overfull(tex, tmp_path) == []

@@ -219,8 +219,28 @@ def _wide(rows: list[str], width: int) -> list[str]:
             else:
                 packed[-1] = joined
         for p in packed:
-            out += column_blocks(p, width) or [p]
+            out += column_blocks(p, width) or _opened(p, width) or [p]
     return out
+
+
+def _opened(tex: str, width: int) -> list[str] | None:
+    """``tex`` too wide for ``width`` with a matrix inside parentheses (``⊙ ([δ^A_r] − s_r)``
+    over 8 tokens) as rows: its parentheses' sum cut before its terms (``\\Bigl( … \\Bigr)``,
+    which can span rows), as many on a row as fit, and a matrix still too wide in blocks of
+    its columns. ``None`` where it fits or has no such parentheses."""
+    group = _outer_group(tex) if too_wide(tex, width) else None
+    if group is None:
+        return None
+    before, inner, after = group
+    terms = _top_terms(inner)
+    rows = [f"{before}\\Bigl({terms[0]}"]
+    for t in terms[1:]:
+        if too_wide(f"{rows[-1]} {t}", width):
+            rows.append(t)
+        else:
+            rows[-1] = f"{rows[-1]} {t}"
+    rows[-1] = f"{rows[-1]}\\Bigr){after}"
+    return [b for r in rows for b in column_blocks(r, width) or [r]] if len(rows) > 1 else None
 
 
 @lru_cache(maxsize=1 << 16)

@@ -23,8 +23,9 @@ _MATRIX = re.compile(r"\\left\[\\begin\{array\}\{(r+)\} (.*?) \\end\{array\}\\ri
 #: ``1.2 \\times 10^{-7}``), padded (``0.5\\phantom{00}``), perhaps in bold.
 _NUMBER = re.compile(r"(\\mathbf\{)?-?[0-9][0-9.{},]*(\\phantom\{[.0]*\})?( \\times 10\^\{-?[0-9]+\})?\}?")
 _PHANTOM = re.compile(r"\\phantom\{[.0]*\}")
-#: What may end the text before a matrix split into blocks (else only nothing may stand there).
-_RELATIONS = ("=", r"\approx", r"\leftarrow")
+#: What may end the text before a matrix split into blocks (else only nothing may stand there):
+#: a relation, or the opening of parentheses that span rows (their blocks all stand inside them).
+_RELATIONS = ("=", r"\approx", r"\leftarrow", r"\Bigl(")
 #: A transpose written after a matrix.
 _TRANSPOSED = (r"^\top", r"^{\top}", "^T", "^{T}")
 _LEFT = re.compile(r"\\left(?![A-Za-z])")
