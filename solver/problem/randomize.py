@@ -128,6 +128,19 @@ def resolve(problem, path: str):
     """The value at ``path`` in a validated problem (a number or nested lists).
 
     Raises:
+        ValueError: the path leads nowhere, naming the first step that does not exist, or
+            to a field the problem leaves out.
+    """
+    here = lookup(problem, path)
+    if here is None:
+        raise ValueError(f"'{path}' is not given in the problem, so there is nothing to vary")
+    return here
+
+
+def lookup(problem, path: str):
+    """The value at ``path`` in a validated problem, ``None`` for a field left out.
+
+    Raises:
         ValueError: the path leads nowhere, naming the first step that does not exist.
     """
     here: Any = problem
@@ -149,8 +162,6 @@ def resolve(problem, path: str):
             raise ValueError(f"'{path}' leads nowhere: {where} has no "
                              f"{f'[{step}]' if isinstance(step, int) else repr(step)}") from None
         done.append(step)
-    if here is None:
-        raise ValueError(f"'{path}' is not given in the problem, so there is nothing to vary")
     return here
 
 

@@ -141,6 +141,10 @@ class _Optimizer(Model, kw_only=True):
 Optimizer = with_params(_Optimizer, OPTIMIZERS.values(), exclude=("learning_rate",))
 
 
+#: What a statement's or a question text's schema says of ``\given`` (:mod:`.placeholders`).
+GIVEN_HELP = r"LaTeX; \given{path} (\given{network.inputs.x1}) writes the value at path: each variant's own"
+
+
 class Question(Model, kw_only=True):
     """One question of the exercise and what it asks.
 
@@ -151,7 +155,7 @@ class Question(Model, kw_only=True):
 
     id: Annotated[str, Meta(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")]
     title: TexText | None = None
-    text: TexProse | None = None
+    text: described(TexProse | None, GIVEN_HELP) = None
     ask: Annotated[list[AskItem], Meta(min_length=1)]
     gradients: Literal["all"] | list[Name] = "all"
     learning_rate: Number | None = None
@@ -244,7 +248,7 @@ class Problem(Model, kw_only=True):
     (staged, path products; the default for graphs)."""
 
     title: TexText
-    statement: TexProse = ""
+    statement: described(TexProse, GIVEN_HELP) = ""
     precision: described(Annotated[int, Meta(ge=1, le=15)], "significant figures shown") = 4
     style: Literal["neuron", "graph", "matrix"] | None = None
     network: Network | None = None

@@ -73,3 +73,26 @@ def _tex_prose(v) -> str:
         raise ValueError(f"got {shown(v)}; input should be a valid string")
     check_typesettable(v.replace("\r\n", "\n").replace("\n", " ").replace("\t", " "), _PROSE_HINT)  # lines allowed
     return _check_inactive(v)
+
+
+#: What opens or closes math in LaTeX prose: ``$``, ``$$``, ``\(``, ``\)``, ``\[``, ``\]``; an
+#: escaped ``\$`` and a row break ``\\`` (before ``[2pt]``) are neither.
+_MATH_TOKEN = re.compile(r"\\\\|\\\$|\$\$|\$|\\\(|\\\)|\\\[|\\\]")
+
+
+def math_spans(text: str) -> list[tuple[int, int]]:
+    """The (start, end) of each stretch of ``text`` that LaTeX reads as math (their
+    delimiters left out); a formula left open runs to the end."""
+    spans, start = [], None
+    for m in _MATH_TOKEN.finditer(text):
+        token = m.group()
+        if token in ("\\\\", "\\$"):
+            continue
+        if start is None and token in ("$", "$$", "\\(", "\\["):
+            start, closer = m.end(), {"$": "$", "$$": "$$", "\\(": "\\)", "\\[": "\\]"}[token]
+        elif start is not None and token == closer:
+            spans.append((start, m.start()))
+            start = None
+    if start is not None:
+        spans.append((start, len(text)))
+    return spans

@@ -15,6 +15,7 @@ from .checks import check_problem
 from .conversion import convert
 from .fields import printable, quoted, shown
 from .messages import locate, model_at, worded
+from .placeholders import fill
 from .randomize import resolve
 from .schema import Problem
 
@@ -86,4 +87,7 @@ def validate(data: Any, file: str | None = None) -> Problem:
     except ProblemError as exc:  # one line, whatever a check echoes
         raise ProblemError(printable(exc.message), file=exc.file,
                            field=None if exc.field is None else printable(exc.field)) from None
-    return problem
+    try:
+        return fill(problem, file)  # \given{path} in the texts: the values the problem now holds
+    except ProblemError as exc:
+        raise ProblemError(printable(exc.message), file=file, field=exc.field) from None
