@@ -192,18 +192,18 @@ def run_variants(path: Path, outdir: Path, options: Options, count: int | None, 
     and with ``-f pdf`` the key book ``<stem>-keys.pdf``: all or nothing.
 
     Raises:
-        NNSolveError: a bad problem file or roster, no randomize block, a pool whose
-            requirements reject every draw, a failed PDF; nothing is written then.
+        NNSolveError: a bad problem file or roster, no randomize block, a text stating a drawn
+            value, a pool whose requirements reject every draw, a failed PDF; nothing is written then.
     """
     from .files.builds import build_pdfs
-    from .key.variants import require_randomize, solve_variant, variant
+    from .key.variants import require_variants, solve_variant, variant
     from .problem.roster import load_roster
     from .render.classbook import class_answers, class_answers_csv, class_answers_json
 
     file = str(path)
     data = parse_yaml(read_text(path), file)
     problem = validate(data, file)
-    require_randomize(problem, file)  # before the progress bar: the error is then the only line
+    require_variants(data, problem, file)  # before the progress bar: the error is then the only line
     if roster is not None:
         students = load_roster(roster)
         if count is not None and count != len(students):
@@ -245,10 +245,11 @@ def run_export(path: Path, target: str, outdir: Path, count: int | None = None, 
     variants ``1..count`` of ``seed`` (default 0; one question each); all or nothing.
 
     Raises:
-        NNSolveError: a bad problem file, ``count`` without a randomize block, ``seed``
-            without ``count``, a pool whose requirements reject every draw; nothing is written then.
+        NNSolveError: a bad problem file, ``count`` without a randomize block or with a text
+            stating a drawn value, ``seed`` without ``count``, a pool whose requirements reject
+            every draw; nothing is written then.
     """
-    from .key.variants import solve_variant, variant
+    from .key.variants import require_variants, solve_variant, variant
     from .render.exports import EXPORTS, item
 
     file = str(path)
@@ -260,6 +261,7 @@ def run_export(path: Path, target: str, outdir: Path, count: int | None = None, 
     if count is None:
         items = [item(solve(problem, path.stem, options, file=file), problem.grading)]
     else:
+        require_variants(data, problem, file)
         items = []
         for number in range(1, count + 1):
             v = variant(data, problem, seed, number, file)

@@ -12,7 +12,7 @@ from msgspec import field
 from ..core.errors import ProblemError
 from ..core.options import Options
 from ..problem.schema import Problem
-from .variants import Tally, attempt, require_randomize, solve_variant
+from .variants import Tally, attempt, require_variants, solve_variant
 
 #: A pool whose share of accepted draws is below this is refused.
 MIN_ACCEPTANCE = 0.01
@@ -40,9 +40,9 @@ def check_pool(data: dict, problem: Problem, seed: int, n: int, file: str | None
 
     Raises:
         ProblemError: fewer than 1% of the draws are accepted (naming the requirement that
-            rejects most), or the problem has no randomize block.
+            rejects most), the problem has no randomize block, or a text states a drawn value.
     """
-    require_randomize(problem, file)
+    require_variants(data, problem, file)
     tally = Tally()
     accepted = [v for v in (attempt(data, problem, seed, k, 0, file, tally) for k in range(1, n + 1)) if v]
     if tally.accepted < MIN_ACCEPTANCE * tally.draws:

@@ -27,6 +27,7 @@ from ..problem.validation import validate
 from .model import Solution
 from .question import NUMERIC
 from .solve import solve
+from .stated_check import check_stated
 
 #: Attempts at one variant before the pool is declared too narrow.
 MAX_ATTEMPTS = 1000
@@ -135,6 +136,18 @@ def require_randomize(problem: Problem, file: str | None = None) -> None:
                            field="randomize")
 
 
+def require_variants(data: dict, problem: Problem, file: str | None = None) -> None:
+    """What a pool of variants needs before its first draw: a randomize block, and texts that
+    state none of the values it draws (:func:`~.stated_check.check_stated`: each paper's Given
+    section lists its own).
+
+    Raises:
+        ProblemError: no randomize block (``randomize``), or a text stating a drawn value (its field).
+    """
+    require_randomize(problem, file)
+    check_stated(data, problem, file)
+
+
 def check_randomize(data: dict, problem: Problem, file: str | None = None) -> None:
     """What ``nnsolve validate`` can tell of a randomize block without drawing a class: every
     condition of ``require`` reads on the problem's own values (a name no graph has is found
@@ -142,8 +155,8 @@ def check_randomize(data: dict, problem: Problem, file: str | None = None) -> No
     own values meet the requirements is not asked: they are the key's, not a variant's.
 
     Raises:
-        ProblemError: a condition that cannot be read (``randomize.require``), or a drawn value
-            that makes the problem invalid (its field).
+        ProblemError: a condition that cannot be read (``randomize.require``), a drawn value
+            that makes the problem invalid (its field), or a text stating a drawn value (its field).
     """
     if problem.randomize is None:
         return
@@ -152,6 +165,7 @@ def check_randomize(data: dict, problem: Problem, file: str | None = None) -> No
     except ValueError:  # the file's own values cannot be evaluated: solving it says so
         pass
     attempt(data, problem, 0, 1, 0, file)
+    check_stated(data, problem, file)
 
 
 def variant(data: dict, problem: Problem, seed: int, number: int, file: str | None = None) -> Variant:
