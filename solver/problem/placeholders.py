@@ -23,8 +23,9 @@ from .fields import quoted, written
 from .randomize import PATH_RE, lookup
 from .text import math_spans
 
-#: ``\given{path}``, a command no backslash escapes (``\\given`` is a row break and a word).
-GIVEN = re.compile(r"(?<!\\)((?:\\\\)*)\\given\{([^{}]*)\}")
+#: ``\given{path}``, a command no backslash escapes (``\\given`` is a row break and a word); as
+#: text, compiled (and kept in ``re``'s cache) when a text first holds ``\given{``.
+GIVEN = r"(?<!\\)((?:\\\\)*)\\given\{([^{}]*)\}"
 
 
 def texts(problem) -> list[tuple[str, str, bool]]:
@@ -60,7 +61,7 @@ def fill(problem, file: str | None = None):
 def _filled(text: str, problem, latex: bool, field: str, file: str | None) -> str:
     spans = math_spans(text) if latex else []
     out, last = [], 0
-    for m in GIVEN.finditer(text):
+    for m in re.finditer(GIVEN, text):
         shown = _shown(_value(problem, m.group(2).strip(), field, file), latex)
         inside = any(a <= m.start() < b for a, b in spans)
         out.append(text[last:m.start()] + m.group(1) + (f"${shown}$" if latex and not inside else shown))

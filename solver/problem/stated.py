@@ -91,7 +91,7 @@ def _plain(text: str) -> str:
     """``text`` with its placeholders and layout blanked (the same length, so that a position
     is the same in both) and a typographic minus made ``-``."""
     blank = lambda m: " " * len(m.group())  # noqa: E731
-    return _LAYOUT.sub(blank, GIVEN.sub(blank, text)).replace("\u2212", "-")
+    return _LAYOUT.sub(blank, re.sub(GIVEN, blank, text)).replace("\u2212", "-")
 
 
 def _continues(plain: str, end: int, math: bool, rhs: str) -> bool:

@@ -76,15 +76,16 @@ def _tex_prose(v) -> str:
 
 
 #: What opens or closes math in LaTeX prose: ``$``, ``$$``, ``\(``, ``\)``, ``\[``, ``\]``; an
-#: escaped ``\$`` and a row break ``\\`` (before ``[2pt]``) are neither.
-_MATH_TOKEN = re.compile(r"\\\\|\\\$|\$\$|\$|\\\(|\\\)|\\\[|\\\]")
+#: escaped ``\$`` and a row break ``\\`` (before ``[2pt]``) are neither. As text: compiled (and
+#: kept in ``re``'s cache) when first used, not by every run that imports this module.
+_MATH_TOKEN = r"\\\\|\\\$|\$\$|\$|\\\(|\\\)|\\\[|\\\]"
 
 
 def math_spans(text: str) -> list[tuple[int, int]]:
     """The (start, end) of each stretch of ``text`` that LaTeX reads as math (their
     delimiters left out); a formula left open runs to the end."""
     spans, start = [], None
-    for m in _MATH_TOKEN.finditer(text):
+    for m in re.finditer(_MATH_TOKEN, text):
         token = m.group()
         if token in ("\\\\", "\\$"):
             continue
