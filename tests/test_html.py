@@ -125,6 +125,21 @@ def test_the_keys_latex_constructs(tex, expected):
     ET.fromstring(out)
 
 
+@pytest.mark.parametrize("tex, expected", [
+    # a sign TeX sets as unary: a browser spaced it as binary, "(0.4586)( − 0.1373) ≈  − 0.04788"
+    (r"(0.4)(-0.3) \approx -0.12", '<mo stretchy="false">&#x00028;</mo><mo form="prefix">&#x02212;</mo><mn>0.3</mn>'
+                                   '<mo stretchy="false">&#x00029;</mo><mo>&#x02248;</mo><mo form="prefix">&#x02212;</mo>'),
+    (r"a = -b + (-c)", '<mo>&#x0003D;</mo><mo form="prefix">&#x02212;</mo><mi>b</mi><mo>&#x0002B;</mo>'),
+    # after a closing parenthesis, a letter or a number: binary, as TeX sets it
+    (r"(0.4) - (0.3) + 2", '<mo stretchy="false">&#x00029;</mo><mo>&#x02212;</mo>'),
+    (r"x_{1} - 2", "</msub><mo>&#x02212;</mo><mn>2</mn>"),
+])
+def test_a_unary_sign_is_a_prefix_operator(tex, expected):
+    out = mathml(tex)
+    assert expected in out
+    assert out.count('form="prefix"') == tex.count("-") - (" - " in tex)
+
+
 #: An operator element with nothing to show (latex2mathml's ``\\mathopen{}``): Chromium breaks
 #: the formula's table at it, a whole aligned block run into one line.
 EMPTY_MO = re.compile(r"<mo\b[^>]*(/>|>(<mrow />)?</mo>)")

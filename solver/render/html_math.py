@@ -96,7 +96,28 @@ def _safe(tree: Element) -> str:
             raise ValueError(f"not MathML: <{el.tag}>")
         for name in [n for n in el.attrib if n not in _ATTRIBUTES]:
             del el.attrib[name]
+    _signs(tree)
     return _REFERENCE.sub(r"&\1", tostring(tree, encoding="unicode"))
+
+
+#: A sign as latex2mathml writes it (its character reference, or the character).
+_SIGNS = frozenset(("&#x02212;", "&#x0002B;", "&#x000B1;", "-", "+", "\u2212", "\u00b1"))
+#: What closes a group: a sign after it is a binary operator, ``(x) - (y)``.
+_CLOSERS = frozenset(("&#x00029;", ")", "&#x0005D;", "]", "&#x0007D;", "}", "|", "&#x0007C;", "&#x02016;", "\u2016"))
+
+
+def _signs(tree: Element) -> None:
+    """A sign that TeX sets as unary, ``(−0.3)``, ``≈ −0.12``, ``[−1, 2]`` (after nothing, an
+    opening fence, a relation or another operator), marked ``form="prefix"``: a browser's
+    MathML gives an ``<mo>`` inside a row the spacing of a binary operator (``( − 0.3)``)."""
+    for parent in tree.iter():
+        before = None
+        for child in parent:
+            if child.tag == "mo" and child.text in _SIGNS and "form" not in child.attrib and (
+                    before is not None and before.tag == "mo" and before.text not in _CLOSERS
+                    and before.get("form") != "postfix"):
+                child.set("form", "prefix")
+            before = child
 
 
 def _text(text: str) -> str:
