@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from tex_build import raw_tex_templates
 
 from solver.core.errors import BuildError, ProblemError
 from solver.core.latex_text import MATH, TEXT_RANGES, first_unsupported
@@ -44,7 +45,7 @@ needs_proc = pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason=
 
 #: a document that loops without writing (only the time limit stops it)
 SPIN = r"\documentclass{article}\begin{document}\loop\iftrue\repeat\end{document}"
-#: a statement that writes to the log (and the terminal) as fast as TeX can
+#: TeX that writes to the log (and the terminal) as fast as TeX can
 FLOOD = r"\loop\message{xxxxxxxx}\iftrue\repeat"
 HELLO = r"\documentclass{article}\begin{document}Hello, world.\end{document}"
 
@@ -240,10 +241,11 @@ def test_output_is_capped_in_all(private_tmp):
 @needs_tex
 def test_flooding_statement_is_one_line_and_writes_no_pdf(tmp_path):
     """The default cap (50 MB), through the command line: one line, exit 1, no PDF."""
-    problem = _problem(tmp_path, "flood", statement=FLOOD)
+    problem = _problem(tmp_path, "flood")  # FLOOD from a template: problem text cannot hold \loop
     out = tmp_path / "out"
     start = time.monotonic()
-    run = _cli("solve", str(problem), "-o", str(out), "-f", "pdf")
+    run = _cli("solve", str(problem), "-o", str(out), "-f", "pdf", "--templates",
+               str(raw_tex_templates(tmp_path / "templates", FLOOD)))
     elapsed = time.monotonic() - start
     assert run.returncode == 1, run.stderr
     lines = run.stderr.strip().splitlines()

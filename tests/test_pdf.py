@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
+from tex_build import raw_tex_templates
 
 from solver.cli import main
 
@@ -212,6 +213,7 @@ def error_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.startswith("nnsolve: error:")]
 
 
+
 # -- 1. every bundled problem: key and question sheet as PDFs, in one run -----------------------
 
 @pytest.fixture(scope="module")
@@ -325,8 +327,9 @@ def test_write18_runs_no_command(tmp_path, monkeypatch, tail):
     monkeypatch.chdir(tmp_path)
     statement = (r"Before \immediate\write18{touch pwned}"
                  rf"\immediate\write18{{touch {tmp_path}/pwned-abs}} after." + tail)
-    problem_file(tmp_path / "w18.yaml", statement=statement)
-    result = cli("solve", "w18.yaml", "-f", "pdf", "-o", "out")
+    problem_file(tmp_path / "w18.yaml")
+    templates = raw_tex_templates(tmp_path / "templates", statement)
+    result = cli("solve", "w18.yaml", "-f", "pdf", "-o", "out", "--templates", templates)
     assert result.exit_code in (0, 1), result.stderr
     assert not [p for p in tmp_path.rglob("*") if p.name.startswith("pwned")]
     assert not (ROOT / "pwned").exists()
@@ -347,8 +350,10 @@ def test_write18_runs_no_command(tmp_path, monkeypatch, tail):
 ], ids=["input-pipe-braced", "input-pipe", "openout-absolute"])
 def test_pipes_and_writes_outside_are_refused(tmp_path, monkeypatch, statement):
     monkeypatch.chdir(tmp_path)
-    problem_file(tmp_path / "p.yaml", statement=statement.replace("{dir}", str(tmp_path)).replace("{{x}}", "{x}"))
-    result = cli("solve", "p.yaml", "-f", "pdf", "-o", "out")
+    problem_file(tmp_path / "p.yaml")
+    templates = raw_tex_templates(tmp_path / "templates",
+                                  statement.replace("{dir}", str(tmp_path)).replace("{{x}}", "{x}"))
+    result = cli("solve", "p.yaml", "-f", "pdf", "-o", "out", "--templates", templates)
     assert result.exit_code in (0, 1), result.stderr
     assert not [p for p in tmp_path.rglob("*") if p.name.startswith("pwned")]
 
@@ -371,8 +376,9 @@ def test_input_outside_the_build_folder_fails(tmp_path, monkeypatch, secret_file
         target, marker = str(secret_file), "SECRETMARKER42"
     assert marker.strip()
     monkeypatch.chdir(tmp_path)
-    problem_file(tmp_path / "leak.yaml", statement=rf"Here: \input{{{target}}} end.")
-    result = cli("solve", "leak.yaml", "-f", "pdf", "-o", "out")
+    problem_file(tmp_path / "leak.yaml")
+    templates = raw_tex_templates(tmp_path / "templates", rf"Here: \input{{{target}}} end.")
+    result = cli("solve", "leak.yaml", "-f", "pdf", "-o", "out", "--templates", templates)
     for pdf in tmp_path.rglob("*.pdf"):
         assert marker not in pdf_text(pdf), pdf
     assert result.exit_code == 1, result.stdout + result.stderr
@@ -387,8 +393,10 @@ def test_input_outside_the_build_folder_fails(tmp_path, monkeypatch, secret_file
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["leak.log"]
 
 
-HOSTILE_TITLE = r"T \input{/etc/passwd} {}$&%#_^~ end"
-HOSTILE_QUESTION = r"Q: 50% of $x & y_2 #1 ~ ^ \\ {} \relax"
+# (\input and \relax are refused in a title now, tests/test_commands.py; an allowed command is
+# escaped as text all the same)
+HOSTILE_TITLE = r"T \textbf{/etc/passwd} {}$&%#_^~ end"
+HOSTILE_QUESTION = r"Q: 50% of $x & y_2 #1 ~ ^ \\ {} \emph{x}"
 
 
 @needs_tex
@@ -410,14 +418,16 @@ def test_titles_are_escaped(tmp_path, documentclass):
 # -- 3. a LaTeX error ---------------------------------------------------------------------------
 
 @needs_tex
-@pytest.mark.parametrize("statement, message", [
-    (r"\undefinedmacro", "Undefined control sequence"),
-    (r"An unbalanced $x", "Missing $ inserted"),
+@pytest.mark.parametrize("statement, tex, message", [
+    ("Plain.", r"\undefinedmacro", "Undefined control sequence"),  # from a template: problem text cannot hold it
+    (r"An unbalanced $x", "", "Missing $ inserted"),
 ], ids=["undefined-macro", "unbalanced-dollar"])
-def test_latex_error_writes_only_the_log(tmp_path, statement, message):
+def test_latex_error_writes_only_the_log(tmp_path, statement, tex, message):
     path = problem_file(tmp_path / "broken.yaml", statement=statement)
     out = tmp_path / "out"
-    result = cli("solve", path, "--sheet", "both", "-f", "pdf", "-f", "md", "-f", "tex", "-f", "json", "-o", out)
+    templates = ("--templates", raw_tex_templates(tmp_path / "templates", tex)) if tex else ()
+    result = cli("solve", path, "--sheet", "both", "-f", "pdf", "-f", "md", "-f", "tex", "-f", "json", "-o", out,
+                 *templates)
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
     errors = error_lines(result.stderr)
@@ -432,9 +442,10 @@ def test_latex_error_writes_only_the_log(tmp_path, statement, message):
 
 @needs_tex
 def test_latex_error_in_a_single_document_is_exactly_one_stderr_line(tmp_path):
-    path = problem_file(tmp_path / "broken.yaml", statement=r"\undefinedmacro")
+    path = problem_file(tmp_path / "broken.yaml")
     out = tmp_path / "out"
-    result = cli("solve", path, "-f", "pdf", "-o", out)
+    result = cli("solve", path, "-f", "pdf", "-o", out, "--templates",
+                 raw_tex_templates(tmp_path / "templates", r"\undefinedmacro"))
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("nnsolve: error:"), lines
@@ -449,7 +460,7 @@ def test_latex_error_in_a_folder_writes_the_good_problems_only(tmp_path):
     folder = tmp_path / "set"
     folder.mkdir()
     problem_file(folder / "a-good.yaml")
-    problem_file(folder / "b-bad.yaml", statement=r"\undefinedmacro")
+    problem_file(folder / "b-bad.yaml", statement=r"An unbalanced $x")  # allowed text, broken LaTeX
     out = tmp_path / "out"
     result = cli("solve", folder, "-f", "pdf", "-f", "md", "-o", out)
     assert result.exit_code == 1

@@ -52,6 +52,8 @@ def test_a_title_refuses_mathjax_active_commands_as_a_statement_does():
 
 def test_a_row_break_before_a_word_is_no_command():
     # "\\data" is a row break and the word "data", not MathJax's \data
-    statement = r"$\begin{array}{c} x \\data \end{array}$ and $\hrefx$, $\classify$"
+    statement = r"$\begin{array}{c} x \\data \end{array}$"
     assert _load_error({**_PROBLEM, "statement": statement}) == ""
+    # \hrefx is not MathJax's \href, but no command of the allow-list either (tests/test_commands.py)
+    assert "\\hrefx is not allowed: problem text uses only" in _load_error({**_PROBLEM, "statement": r"$\hrefx$"})
     assert "\\data is not allowed" in _load_error({**_PROBLEM, "statement": r"$\\\data{x=1}{y}$"})

@@ -1,13 +1,15 @@
 """Text that reaches LaTeX (a title; a statement, a question's text): the first character
 that cannot be typeset, and the field types that refuse it with a one-line error naming
 the character. The table is :mod:`solver.core.latex_text`'s, the one the
-LaTeX output escapes by, so what validates is what compiles."""
+LaTeX output escapes by, so what validates is what compiles. The field types refuse too a
+LaTeX command or environment not on the allow-list of :mod:`.commands`, naming it."""
 
 from __future__ import annotations
 
 import re
 
 from ..core.latex_text import describe, first_unsupported
+from .commands import refused
 from .conversion import CustomType, converter
 from .fields import shown
 
@@ -38,7 +40,7 @@ class TexText(CustomType):
 def _tex_text(v) -> str:
     if not isinstance(v, str):
         raise ValueError(f"got {shown(v)}; input should be a valid string")
-    return _check_inactive(check_typesettable(str(v)))  # a title is in the exports' text too
+    return _check_commands(check_typesettable(str(v)))  # a title is in the exports' text too
 
 
 class TexProse(CustomType):
@@ -51,19 +53,12 @@ _PROSE_HINT = ("a statement or a question's text holds letters (accented Latin o
                "common math symbols and LaTeX, on lines of their own")
 
 
-#: The commands of MathJax's html extension and its loader: a link (``javascript:`` too), a
-#: CSS style or class, data attributes, an extension loaded as the page runs. The LaTeX key
-#: knows none of them (it loads no hyperref: the PDF would stop at one), and the exports hand
-#: a statement's math to a learning-management system's MathJax, which would act on them.
-#: A command is a backslash that no backslash escapes: ``\\\\data`` is a row break and a word.
-_ACTIVE = re.compile(r"(?<!\\)(?:\\\\)*\\(href|url|style|class|cssId|data|require)(?![A-Za-z])")
-
-
-def _check_inactive(v: str) -> str:
-    active = _ACTIVE.search(v)
-    if active:
-        raise ValueError(f"the command \\{active.group(1)} is not allowed: the PDF has no links or styles, "
-                         "and a learning-management system's MathJax would act on it")
+def _check_commands(v: str) -> str:
+    """``v`` itself, or a ValueError naming its first LaTeX command (or environment) that is
+    not on the allow-list of :mod:`.commands`."""
+    why = refused(v)
+    if why:
+        raise ValueError(why)
     return v
 
 
@@ -72,7 +67,7 @@ def _tex_prose(v) -> str:
     if not isinstance(v, str):
         raise ValueError(f"got {shown(v)}; input should be a valid string")
     check_typesettable(v.replace("\r\n", "\n").replace("\n", " ").replace("\t", " "), _PROSE_HINT)  # lines allowed
-    return _check_inactive(v)
+    return _check_commands(v)
 
 
 #: What opens or closes math in LaTeX prose: ``$``, ``$$``, ``\(``, ``\)``, ``\[``, ``\]``; an
