@@ -34,7 +34,7 @@ _PRODUCT = (r"An elementwise product passes $\delta^{{{u}}}$ times the other fac
 _RULES = {
     ("conv2d", 0): r"$\delta^{{{t}}}$ is the full convolution of $\delta^{{{u}}}${spread} with the kernel{dilated} "
                    r"flipped (rotated by 180°){crop}: each input element collects $\delta^{{{u}}} \cdot$ (the kernel "
-                   r"weight it met) over every window that covers it.",
+                   r"weight it met) over every window that covers it.{missed}",
     ("conv2d", 1): r"$\partial {L}/\partial {t}$ is the correlation of the padded input with $\delta^{{{u}}}${spread}"
                    r"{every}: each kernel weight collects $\delta^{{{u}}} \cdot$ (the input element it multiplied) over "
                    r"every output cell.",
@@ -131,11 +131,45 @@ def rule_text(w: QuestionWork, user: TensorInfo, t: TensorInfo) -> str:
                 if i == 1 else
                 rf"For a matrix product $C = AB$, $\delta^{{A}} = \delta^{{C}} B^\top$: here ${d_t} = {d_u}\, {other}$.")
     text = _RULES.get((op, i))
-    return text.format(t=t.latex, u=user.latex, L=w.out, **_conv_words(node)) if text else \
-        rf"By the chain rule through ${definition_of(w.graph, user)}$."
+    return text.format(t=t.latex, u=user.latex, L=w.out, **_conv_words(node), missed=_missed(w, node, user, t)) \
+        if text else rf"By the chain rule through ${definition_of(w.graph, user)}$."
 
 
 _NTH = {2: "second", 3: "third"}
+
+
+def ordinal(n: int) -> str:
+    """``n`` as an English ordinal: 1st, 2nd, 3rd, 4th, 11th, 12th, 13th, 21st, 22nd, 101st, 111th."""
+    return f"{n}{'th' if n % 100 in (11, 12, 13) else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def _listed(word: str, numbers: list[int]) -> str:
+    """``row 5``, ``rows 4 and 5``, ``columns 2, 4 and 6``."""
+    if len(numbers) == 1:
+        return f"{word} {numbers[0]}"
+    return f"{word}s {', '.join(map(str, numbers[:-1]))} and {numbers[-1]}"
+
+
+def _missed(w: QuestionWork, node, user: TensorInfo, t: TensorInfo) -> str:
+    """A sentence naming the rows and columns of a convolution's input ``t`` that no window
+    covers (a stride or a dilation that steps past them), which pass nothing to ``user``; empty
+    when every one is covered. It says δ is 0 there only when the key's values are."""
+    if node is None or node.op.name != "conv2d" or len(t.shape) < 2:
+        return ""
+    children, mine = w.graph.children, set(user.elements)
+    covered = [any(c in mine for c in children.get(e, ())) for e in t.elements]
+    spots = list(indices(t.shape))
+    rows = [r + 1 for r in range(t.shape[-2]) if not any(ok for ok, i in zip(covered, spots) if i[-2] == r)]
+    cols = [c + 1 for c in range(t.shape[-1]) if not any(ok for ok, i in zip(covered, spots) if i[-1] == c)]
+    if not rows and not cols:
+        return ""
+    kw = node.kwargs
+    why = " and ".join(f"{k} {kw.get(k, 1)}" for k in ("stride", "dilation") if kw.get(k, 1) > 1) or "these settings"
+    where = " or ".join(_listed(word, found) for word, found in (("row", rows), ("column", cols)) if found)
+    zero = all(w.grads.adjoint.get(e, 0) == 0 for ok, e in zip(covered, t.elements) if not ok)
+    after = rf"so $\delta^{{{t.latex}}}$ is 0 there" if zero else "which passes them no gradient"
+    return (f" With {why}, no window covers {where} of ${t.latex}$: those elements take no part in "
+            f"${user.latex}$, {after}.")
 
 
 def _zeros(n: int, between: str) -> str:
@@ -152,7 +186,7 @@ def _conv_words(node) -> dict:
             "dilated": f" dilated ({_zeros(d - 1, 'its taps')})" if d > 1 else "",
             "crop": (f", less the {p} padded row{'s' if p > 1 else ''} and column{'s' if p > 1 else ''} at each edge"
                      if p else ""),
-            "every": f", read at every {_NTH.get(d, f'{d}th')} position (the dilation)" if d > 1 else ""}
+            "every": f", read at every {_NTH.get(d) or ordinal(d)} position (the dilation)" if d > 1 else ""}
 
 
 def _local_sums(w: QuestionWork, t: TensorInfo, user: TensorInfo) -> list[sp.Expr]:
