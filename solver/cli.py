@@ -253,9 +253,8 @@ def _export_targets() -> list[str]:
 @click.option("--precision", type=click.IntRange(1, 15), default=None,
               help="Significant figures shown (default: the problem's precision).")
 def export(problem, target, outdir, count, seed, precision) -> None:
-    """Export PROBLEM as auto-graded questions: each asked number a blank with the problem's
-    tolerance (grading.tolerance, else the key's displayed rounding), the worked key as the
-    feedback, the diagrams embedded."""
+    """Export PROBLEM as auto-graded questions: each asked number a blank with the problem's tolerance
+    (grading.tolerance, else the key's displayed rounding), the worked key as the feedback, the diagrams embedded."""
     from .pipeline import run_export
 
     try:
@@ -281,19 +280,21 @@ def export(problem, target, outdir, count, seed, precision) -> None:
 @click.option("-f", "--format", "formats", multiple=True, type=click.Choice(["md", "tex", "pdf"]),
               help="Feedback formats besides Markdown (always written): tex, pdf.")
 def grade(submissions, key, problems, outdir, formats) -> None:
-    """Mark SUBMISSIONS (a CSV: student, question, of, answer; optional variant, kind)
-    against the key: grades.csv, totals.csv, feedback/<student>.md (with -f pdf a PDF) showing the key's
-    step for every lost point, and results/<student>.json for Gradescope. A wrong answer that
-    is right from the student's own earlier numbers is carried forward; a recognised slip is
-    named, each with partial credit (the problem's grading block)."""
+    """Mark SUBMISSIONS (a CSV: student, question, of, answer; optional variant, kind) against the key: grades.csv,
+    totals.csv, feedback/<student>.md (with -f pdf a PDF) showing the key's step for every lost point, and
+    results/<student>.json for Gradescope. A wrong answer that is right from the student's own earlier numbers is
+    carried forward; a recognised slip is named, each with partial credit (the problem's grading block). A bad
+    row's student is not graded (one line each); the others are written, and the exit code is 2 at the end."""
     from .pipeline import run_grade
 
-    try:
-        written, tolerance_only = run_grade(key, submissions, outdir, problems, ("md", *formats))
+    try:  # a bad row is said at once (its student left out), the rest of the class graded
+        written, tolerance_only, bad = run_grade(key, submissions, outdir, problems, ("md", *formats), _say)
     except NNSolveError as err:
         _fail(err)
     except Exception as exc:  # noqa: BLE001 - a bug: one line, not a traceback
         _internal(exc, submissions)
-    if tolerance_only:
-        click.echo("no --problem: answers marked by tolerance only (no error carried forward, no misconceptions)")
-    click.echo(f"wrote {len(written)} files to {outdir}")
+    if written:
+        if tolerance_only:
+            click.echo("no --problem: answers marked by tolerance only (no error carried forward, no misconceptions)")
+        click.echo(f"wrote {len(written)} files to {outdir}")
+    sys.exit(2 if bad else 0)

@@ -276,11 +276,15 @@ def run_export(path: Path, target: str, outdir: Path, count: int | None = None, 
     return [target for target, _ in files]
 
 
-def run_grade(key: Path, submissions: Path, outdir: Path, problems=(), formats=("md",)) -> tuple[list[Path], bool]:
+def run_grade(key: Path, submissions: Path, outdir: Path, problems=(), formats=("md",),
+              on_error=None) -> tuple[list[Path], bool, int]:
     """Grade ``submissions`` against ``key`` (an answers JSON, a folder of them, or a class's
     answers.json) and write grades.csv, each student's feedback and Gradescope results.json:
-    all or nothing. Returns the files written and whether marking was by tolerance only (no
-    problem file). See :mod:`solver.files.grading`.
+    all or nothing. A bad row (an unknown question, ``of``, ``kind`` or variant, an answer
+    given twice) leaves its student out, its error passed to ``on_error``; the others are
+    written, and nothing when no student is left. Returns the files written, whether marking
+    was by tolerance only (no problem file) and how many errors were reported. See
+    :mod:`solver.files.grading`.
 
     Raises:
         NNSolveError: a bad key, submissions or problem file; a failed feedback PDF.
@@ -288,7 +292,11 @@ def run_grade(key: Path, submissions: Path, outdir: Path, problems=(), formats=(
     from .files.grading import grade_outputs, graded
 
     grades = graded(key, submissions, problems)
+    for err in grades.errors if on_error else ():
+        on_error(err)
+    if not grades.marks:
+        return [], grades.tolerance_only, len(grades.errors)
     files = grade_outputs(grades, outdir, formats)
     with output_lock(outdir):
         write_all(files)
-    return [target for target, _ in files], grades.tolerance_only
+    return [target for target, _ in files], grades.tolerance_only, len(grades.errors)

@@ -1,7 +1,9 @@
 """Grading a class: each student's rows matched to their key (the one key; a class key's
 entry for that student or for the row's ``variant``; in a folder of keys, the key named by
 ``variant`` or the only key with that question), each key's problem set up once, every
-student marked. No files are read or written here."""
+student marked. A row that names what no key has (a question, an ``of``, a ``kind``, a variant)
+or repeats an answer leaves its student ungraded, with the row's error; the rest of the class
+is marked all the same. No files are read or written here."""
 
 from __future__ import annotations
 
@@ -17,15 +19,20 @@ from .grade_match import match
 from .grade_setup import Setup, setup_for
 from .grading import Mark, grade_student
 
+#: The bad rows reported, one line each; a last line counts the others.
+SHOWN = 20
+
 
 class ClassGrades(msgspec.Struct):
     """Every student's marks (in the CSV's order of students), the key title of each, how
-    numbers were marked, and whether a problem was there for carried-forward marks."""
+    numbers were marked, whether a problem was there for carried-forward marks, and the error
+    of each bad row (in the file's order), whose student has no marks."""
 
     marks: dict = field(default_factory=dict)
     titles: dict = field(default_factory=dict)
     tolerance: str = ""
     tolerance_only: bool = True
+    errors: list = field(default_factory=list)
 
     def all_marks(self) -> list[Mark]:
         return [m for ms in self.marks.values() for m in ms]
@@ -73,19 +80,38 @@ def grade_class(keys: list[tuple[Key, str]], rows: list[Submitted], file: str, p
     ``problems`` are (data, problem, file, stem), possibly none (tolerance only).
 
     Raises:
-        ProblemError: a row has no key, names what its key does not have; a key is not its problem's.
+        ProblemError: a key is not its problem's. (A row with no key, or naming what its key
+            does not have, is an error of ``errors``: its student is not marked.)
     """
     groups: dict = {}
+    bad: list = []  # (row, student, error)
     for r in rows:
-        key, kfile = _key_for(keys, r, file)
+        try:
+            key, kfile = _key_for(keys, r, file)
+        except ProblemError as exc:
+            bad.append((r.row, r.student, exc))
+            continue
         groups.setdefault(r.student, {}).setdefault(id(key), (key, kfile, []))[2].append(r)
+    matched: dict = {}
+    for student, by_key in groups.items():
+        for k, (key, _, mine) in by_key.items():
+            errors: list = []
+            matched[(student, k)] = match(key, mine, file, errors)
+            bad += [(row, student, exc) for row, exc in errors]
+    ungraded = {student for _, student, _ in bad}
     setups: dict = {}
     cache: dict = {}
-    out = ClassGrades()
+    errors = [ProblemError(f"{exc.message}; student {student} is not graded", file=exc.file, field=exc.field)
+              for _, student, exc in sorted(bad, key=lambda b: b[0])]
+    if len(errors) > SHOWN:  # a wrong key makes every row bad: the first rows say so
+        errors[SHOWN:] = [ProblemError(f"{len(errors) - SHOWN} more bad rows not shown", file=file, field="(file)")]
+    out = ClassGrades(errors=errors)
     rules = set()
     for student, by_key in groups.items():
+        if student in ungraded:
+            continue
         marks: list[Mark] = []
-        for key, kfile, mine in by_key.values():
+        for k, (key, kfile, mine) in by_key.items():
             if id(key) not in setups:
                 p = _problem_for(key, problems)
                 setups[id(key)] = setup_for(key, p[0], p[1], p[2], kfile) if p else None
@@ -93,7 +119,7 @@ def grade_class(keys: list[tuple[Key, str]], rows: list[Submitted], file: str, p
             digits = setup.digits if setup else _digits(key)
             rules.add((setup.grading.rule() if setup else Tolerance()).describe(digits))
             out.tolerance_only = out.tolerance_only and setup is None
-            marks += grade_student(student, key, match(key, mine, file), setup, digits, cache)
+            marks += grade_student(student, key, matched[(student, k)], setup, digits, cache)
             out.titles.setdefault(student, key.problem + (f" (variant {key.variant})" if key.variant else ""))
         out.marks[student] = marks
     out.tolerance = " / ".join(sorted(rules))

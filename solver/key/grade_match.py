@@ -71,65 +71,76 @@ def _misfit(r: Submitted, of: str, grid: dict) -> str:
     return f"the wrong shape: {mine} where {of} is {theirs}" + (" (give it in brackets)" if not given else "")
 
 
-def match(key: Key, rows: list[Submitted], file: str) -> dict:
+def match(key: Key, rows: list[Submitted], file: str, errors: list | None = None) -> dict:
     """(question, kind, of) → (the number as text, exact Fraction, "") for ``rows`` of one
     student; (the text, ``None``, why it is not right as written) for an answer that is not a
     number or not of the answer's shape.
 
     Raises:
         ProblemError: a row names a question, ``of`` or ``kind`` the key does not have, or
-            repeats an answer.
+            repeats an answer; with ``errors`` given, each such row's error is appended to it
+            instead, as (its row, the error), and the other rows are matched.
     """
     names = {(a.question, a.kind, a.of) for a in key.answers}
     out: dict = {}
     where: dict = {}
     questions = key.questions()
     for r in rows:
-        here = f"row {r.row}"
-        if r.question not in questions:
-            raise ProblemError(f"question '{r.question}' is not in the key {key.name} (it has "
-                               f"{', '.join(questions) or 'no numeric answers'})", file=file, field=here)
-        kinds = _kinds(key, r.question, r.of)
-        if not kinds:
-            m = _INDEX.search(r.of)
-            hint = (" (elements are numbered from 1, as the key writes them: "
-                    f"{r.of[:m.start()]}[{','.join(str(int(i) + 1) for i in m[1].split(','))}])") \
-                if m and "0" in m[1].split(",") else ""
-            raise ProblemError(f"of: '{r.of}' is not an answer of question {r.question} in the key {key.name}{hint}",
-                               file=file, field=here)
-        if r.kind and r.kind not in kinds:
-            raise ProblemError(f"kind: question {r.question} has no {r.kind} answer of {r.of} (it has "
-                               f"{', '.join(kinds)})", file=file, field=here)
-        kind = r.kind or ("update" if "update" in kinds else next((k for k in kinds if k in PREFERRED), kinds[0]))
-        one = (r.question, kind, r.of) in names
-        grid = {} if one else elements(names, r.question, kind, r.of)
-        items = flat(r.value) if r.value is not None else []
-        # one number for an answer of one number, however bracketed: P of shape 1 × 1 × 1 is
-        # printed "P ≈ 0.2423" by the key, o₁ is one number whether or not in brackets
-        single = len(items) == 1 and (one or len(grid) == 1)
-        if r.value is None:
-            why = f"not a number: {r.unreadable}"
-        elif single:
-            why = ""
-        elif (items[0][0] != ()) if one else {tuple(i + 1 for i in idx) for idx, _ in items} != set(grid):
-            why = _misfit(r, r.of, grid)
-        else:
-            why = ""
-        if why:  # every answer it stands for is marked wrong, with the reason
-            for of in [r.of] if one else grid.values():
-                out.setdefault((r.question, kind, of), (r.text.strip(), None, why))
-                where.setdefault((r.question, kind, of), here)
-            continue
-        if single:  # as written when not bracketed
-            targets = [(r.of if one else next(iter(grid.values())), items[0][1],
-                        r.text if items[0][0] == () else written(items[0][1]))]
-        else:
-            targets = [(grid[tuple(i + 1 for i in idx)], v, written(v)) for idx, v in items]
-        for of, value, text in targets:
-            k = (r.question, kind, of)
-            if k in out:
-                raise ProblemError(f"{kind} {of} of question {r.question} is answered twice (first in "
-                                   f"{where[k]})", file=file, field=here)
-            out[k] = (text.strip(), Fraction(int(value.p), int(value.q)), "")
-            where[k] = here
+        try:
+            _match_row(key, names, questions, r, file, out, where)
+        except ProblemError as exc:
+            if errors is None:
+                raise
+            errors.append((r.row, exc))
     return out
+
+
+def _match_row(key: Key, names: set, questions: list, r: Submitted, file: str, out: dict, where: dict) -> None:
+    """The answers ``r`` gives, added to ``out`` (``where``: the row of each)."""
+    here = f"row {r.row}"
+    if r.question not in questions:
+        raise ProblemError(f"question '{r.question}' is not in the key {key.name} (it has "
+                           f"{', '.join(questions) or 'no numeric answers'})", file=file, field=here)
+    kinds = _kinds(key, r.question, r.of)
+    if not kinds:
+        m = _INDEX.search(r.of)
+        hint = (" (elements are numbered from 1, as the key writes them: "
+                f"{r.of[:m.start()]}[{','.join(str(int(i) + 1) for i in m[1].split(','))}])") \
+            if m and "0" in m[1].split(",") else ""
+        raise ProblemError(f"of: '{r.of}' is not an answer of question {r.question} in the key {key.name}{hint}",
+                           file=file, field=here)
+    if r.kind and r.kind not in kinds:
+        raise ProblemError(f"kind: question {r.question} has no {r.kind} answer of {r.of} (it has "
+                           f"{', '.join(kinds)})", file=file, field=here)
+    kind = r.kind or ("update" if "update" in kinds else next((k for k in kinds if k in PREFERRED), kinds[0]))
+    one = (r.question, kind, r.of) in names
+    grid = {} if one else elements(names, r.question, kind, r.of)
+    items = flat(r.value) if r.value is not None else []
+    # one number for an answer of one number, however bracketed: P of shape 1 × 1 × 1 is
+    # printed "P ≈ 0.2423" by the key, o₁ is one number whether or not in brackets
+    single = len(items) == 1 and (one or len(grid) == 1)
+    if r.value is None:
+        why = f"not a number: {r.unreadable}"
+    elif single:
+        why = ""
+    elif (items[0][0] != ()) if one else {tuple(i + 1 for i in idx) for idx, _ in items} != set(grid):
+        why = _misfit(r, r.of, grid)
+    else:
+        why = ""
+    if why:  # every answer it stands for is marked wrong, with the reason
+        for of in [r.of] if one else grid.values():
+            out.setdefault((r.question, kind, of), (r.text.strip(), None, why))
+            where.setdefault((r.question, kind, of), here)
+        return
+    if single:  # as written when not bracketed
+        targets = [(r.of if one else next(iter(grid.values())), items[0][1],
+                    r.text if items[0][0] == () else written(items[0][1]))]
+    else:
+        targets = [(grid[tuple(i + 1 for i in idx)], v, written(v)) for idx, v in items]
+    for of, value, text in targets:
+        k = (r.question, kind, of)
+        if k in out:
+            raise ProblemError(f"{kind} {of} of question {r.question} is answered twice (first in "
+                               f"{where[k]})", file=file, field=here)
+        out[k] = (text.strip(), Fraction(int(value.p), int(value.q)), "")
+        where[k] = here

@@ -1,0 +1,130 @@
+"""A class whose submissions hold a bad row (a question, an ``of``, a ``kind`` the key does not
+have, an answer given twice): that row's student is left ungraded, one line each naming the file
+and the row, and the rest of the class is graded and written, exit code 2 at the end (it stopped
+the whole class). Students' ids and roster names with LaTeX's specials are text in every PDF."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from solver.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+RELU = ROOT / "problems" / "relu-2-2-2.yaml"
+needs_tex = pytest.mark.skipif(not all(shutil.which(t) for t in ("latexmk", "pdflatex", "pdftotext")),
+                               reason="latexmk, pdflatex or pdftotext not installed")
+
+
+@pytest.fixture(scope="module")
+def key(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("key")
+    r = CliRunner().invoke(main, ["solve", str(RELU), "-f", "json", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    return out / "relu-2-2-2.json"
+
+
+def _grade(tmp: Path, key: Path, rows: list, *extra: str):
+    sub = tmp / "subs.csv"
+    with open(sub, "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([("student", "question", "of", "answer"), *rows])
+    return CliRunner().invoke(main, ["grade", "--key", str(key), str(sub), "-o", str(tmp / "out"), "--problem", str(RELU),
+                                     *extra])
+
+
+def _rows(path: Path) -> list[dict]:
+    return list(csv.DictReader(path.open(encoding="utf-8")))
+
+
+def test_a_bad_row_leaves_its_student_ungraded_and_the_class_graded(tmp_path, key):
+    rows = [["ann", "q1", "h1", "0.5"], ["ann", "q1", "z_h1", "0.5"],
+            ["ben", "q1", "h1", "0.5"], ["ben", "q1", "zz", "1"],  # row 5: no such answer
+            ["cai", "q9", "h1", "0.5"],  # row 6: no such question
+            ["dee", "q1", "h1", "0.5"], ["dee", "q1", "h1", "0.4"],  # row 8: answered twice
+            ["eve", "q1", "h1", "0.4"]]
+    r = _grade(tmp_path, key, rows)
+    sub = tmp_path / "subs.csv"
+    assert r.exit_code == 2
+    assert r.stderr.splitlines() == [
+        f"nnsolve: error: {sub}: row 5: of: 'zz' is not an answer of question q1 in the key relu-2-2-2; "
+        "student ben is not graded",
+        f"nnsolve: error: {sub}: row 6: question 'q9' is not in the key relu-2-2-2 (it has q1, q2, q2-all, q3); "
+        "student cai is not graded",
+        f"nnsolve: error: {sub}: row 8: value h1 of question q1 is answered twice (first in row 7); "
+        "student dee is not graded"]
+    out = tmp_path / "out"
+    assert r.stdout == f"wrote 6 files to {out}\n"
+    grades = _rows(out / "grades.csv")
+    assert sorted({g["student"] for g in grades}) == ["ann", "eve"]
+    assert {(g["student"], g["of"]): g["verdict"] for g in grades if g["answer"]} == {
+        ("ann", "h1"): "correct", ("ann", "z_h1"): "correct", ("eve", "h1"): "wrong"}
+    assert [t["student"] for t in _rows(out / "totals.csv")] == ["ann", "eve"]
+    assert sorted(p.name for p in (out / "feedback").iterdir()) == ["ann.md", "eve.md"]
+    assert sorted(p.name for p in (out / "results").iterdir()) == ["ann.json", "eve.json"]
+    assert json.loads((out / "results" / "ann.json").read_text(encoding="utf-8"))["score"] > 0
+
+
+def test_when_no_student_is_left_nothing_is_written(tmp_path):
+    """The key of another problem: every row is bad, each said, and nothing written."""
+    other = tmp_path / "key"
+    r = CliRunner().invoke(main, ["solve", str(ROOT / "problems" / "sigmoid-2-2-1.yaml"), "-f", "json", "-o", str(other)])
+    assert r.exit_code == 0, r.output
+    sub = tmp_path / "subs.csv"
+    sub.write_text("student,question,of,answer\nann,q1,h1,0.5\nben,q1,h1,0.5\n", encoding="utf-8")
+    r = CliRunner().invoke(main, ["grade", "--key", str(other / "sigmoid-2-2-1.json"), str(sub), "-o",
+                                  str(tmp_path / "out")])
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr.splitlines() == [
+        f"nnsolve: error: {sub}: row {n}: question 'q1' is not in the key sigmoid-2-2-1 (it has output); "
+        f"student {s} is not graded" for n, s in ((2, "ann"), (3, "ben"))]
+    assert not (tmp_path / "out").exists()
+
+
+def test_twenty_bad_rows_are_shown_then_a_count(tmp_path, key):
+    rows = [[f"s{i:02d}", "q1", "nope", "1"] for i in range(25)] + [["ann", "q1", "h1", "0.5"]]
+    r = _grade(tmp_path, key, rows)
+    lines = r.stderr.splitlines()
+    assert r.exit_code == 2 and len(lines) == 21
+    assert lines[0] == (f"nnsolve: error: {tmp_path / 'subs.csv'}: row 2: of: 'nope' is not an answer of question q1 "
+                        "in the key relu-2-2-2; student s00 is not graded")
+    assert lines[19].startswith(f"nnsolve: error: {tmp_path / 'subs.csv'}: row 21: ")
+    assert lines[20] == f"nnsolve: error: {tmp_path / 'subs.csv'}: (file): 5 more bad rows not shown"
+    assert [t["student"] for t in _rows(tmp_path / "out" / "totals.csv")] == ["ann"]
+
+
+IDS = ["O'Brien", "Zoë", "A_B & Co", r"\input{x}", "$x$ 50% #1 ~ ^ {}"]
+
+
+@needs_tex
+def test_student_ids_with_latex_specials_are_text_in_the_feedback_pdf(tmp_path, key):
+    r = _grade(tmp_path, key, [[s, "q1", "h1", "0.5"] for s in IDS], "-f", "pdf")
+    assert r.exit_code == 0, r.output
+    feedback = tmp_path / "out" / "feedback"
+    for s, name in zip(IDS, ["O_Brien", "Zoë", "A_B___Co", "_input_x_", "_x__50___1_______"]):
+        text = subprocess.run(["pdftotext", str(feedback / f"{name}.pdf"), "-"], capture_output=True, text=True,
+                              check=True).stdout
+        assert f"feedback for {s}" in " ".join(text.replace("’", "'").split()), (s, text[:200])
+
+
+@needs_tex
+@pytest.mark.parametrize("documentclass", ["article", "exam"])
+def test_roster_names_with_latex_specials_are_text_in_the_papers(tmp_path, documentclass):
+    roster = tmp_path / "roster.csv"
+    with open(roster, "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([("student", "name"), *[(f"s{i}", n) for i, n in enumerate(IDS + [r"\def\x{y} \\"])]])
+    out = tmp_path / "out"
+    r = CliRunner().invoke(main, ["variants", str(ROOT / "problems" / "relu-2-2-2-variants.yaml"), "--roster",
+                                  str(roster), "--seed", "3", "-f", "pdf", "--sheet", "both", "--documentclass",
+                                  documentclass, "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    for i, name in enumerate(IDS + [r"\def\x{y} \\"]):
+        for sheet in ("", "-questions"):
+            text = subprocess.run(["pdftotext", str(out / f"relu-2-2-2-variants-s{i}{sheet}.pdf"), "-"],
+                                  capture_output=True, text=True, check=True).stdout
+            assert f"(variant 3-{i + 1}, {name})" in " ".join(text.replace("’", "'").split()), (name, text[:200])
