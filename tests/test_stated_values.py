@@ -92,7 +92,7 @@ def test_a_statement_stating_only_what_does_not_vary_is_accepted(tmp_path):
     w1's), an interval and a distribution's (0, 1) (the drawn target's), a formula's ½."""
     statement = (r"A 2-2-2 ReLU network with 1 hidden layer; $x_2 = 2$ and $b_2 = 0.2$, learning rate 0.2; "
                  r"the ground truth is class 2 of 2. Outputs lie in $(0, 1)$, noise is $\mathcal{N}(0, 1)$, "
-                 r"and $L = \frac{1}{2}\sum_i (o_i - y_i)^2$ at a margin of $\hspace{0.1em}$ nothing.")
+                 r"and $L = \frac{1}{2}\sum_i (o_i - y_i)^2$ with $\quad$ nothing more.")
     path = _file(tmp_path, statement)
     assert _run("validate", str(path)).output == f"{path}: ok\n"
     r = _run("variants", str(path), "--check", "-n", "30")

@@ -51,6 +51,10 @@ PROSE = frozenset("emph textbf textit texttt textrm textsf".split())
 
 COMMANDS = MATH | PROSE
 
+#: Placeholders, written in their place when the problem is read (``\\given{path}``, the value at
+#: a path: :mod:`.placeholders`): they reach neither the PDF nor MathJax.
+PLACEHOLDERS = frozenset({"given"})
+
 #: Control symbols (a backslash and one character): spacing (``\\,`` ``\\;`` ``\\:`` ``\\!``, a
 #: control space), escaped specials (``\\%`` ``\\$`` ``\\&`` ``\\_`` ``\\#`` ``\\{`` ``\\}``), ``\\|``
 #: and ``\\\\``, a row (or line) break.
@@ -97,7 +101,7 @@ def refused(text: str) -> str | None:
                 shown = f"'{env.group(1)}'" if env else "with no name in braces"
                 return (f"the environment {shown} (\\{name}) is not allowed: problem text uses only the math "
                         f"environments {', '.join(ENVIRONMENTS[:-1])} and {ENVIRONMENTS[-1]}")
-        elif name not in COMMANDS and not (len(name) == 1 and name in SYMBOLS):
+        elif name not in COMMANDS and name not in PLACEHOLDERS and not (len(name) == 1 and name in SYMBOLS):
             if name in ACTIVE:
                 return f"the command \\{name} is not allowed: {_ACTIVE_WHY}"
             if name in _INSTEAD:
