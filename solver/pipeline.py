@@ -245,9 +245,8 @@ def run_export(path: Path, target: str, outdir: Path, count: int | None = None, 
     variants ``1..count`` of ``seed`` (default 0; one question each); all or nothing.
 
     Raises:
-        NNSolveError: a bad problem file, ``count`` without a randomize block or with a text
-            stating a drawn value, ``seed`` without ``count``, a pool whose requirements reject
-            every draw; nothing is written then.
+        NNSolveError: a bad problem file, ``count`` without a randomize block or with a text stating
+            a drawn value, ``seed`` without ``count``, a pool rejecting every draw; nothing is written.
     """
     from .key.variants import require_variants, solve_variant, variant
     from .render.exports import EXPORTS, item
@@ -283,8 +282,7 @@ def run_grade(key: Path, submissions: Path, outdir: Path, problems=(), formats=(
     all or nothing. A bad row (an unknown question, ``of``, ``kind`` or variant, an answer
     given twice) leaves its student out, its error passed to ``on_error``; the others are
     written, and nothing when no student is left. Returns the files written, whether marking
-    was by tolerance only (no problem file) and how many errors were reported. See
-    :mod:`solver.files.grading`.
+    was by tolerance only (no problem file) and how many errors were reported (:mod:`solver.files.grading`).
 
     Raises:
         NNSolveError: a bad key, submissions or problem file; a failed feedback PDF.
