@@ -10,6 +10,9 @@ import msgspec
 from .measure import LABEL_PT, NAME_PT, size
 from .placement import Box
 
+#: A neuron's radius (TikZ ``minimum size=9mm``).
+RADIUS = 0.45
+
 
 class DNode(msgspec.Struct, frozen=True):
     id: str
@@ -29,6 +32,9 @@ class DEdge(msgspec.Struct, frozen=True):
     pos: float = 0.5      # where along the edge its label's centre sits (0 = source's centre)
     box: Box | None = None  # the label's box
     bend: bool = False     # a skip connection, arcing over the columns between
+    start: tuple[float, float] | None = None  # where a straight edge leaves its source's box (its
+    end: tuple[float, float] | None = None    # port), where it enters its target's; None: on the centre line
+    via: tuple[tuple[float, float], tuple[float, float]] | None = None  # a curve's control points
 
 
 class DMatrix(msgspec.Struct, frozen=True):

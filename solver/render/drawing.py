@@ -11,6 +11,8 @@ from html import escape
 from ..ops.latex import bmatrix, decimal_aligned
 from .diagram import RADIUS, Diagram, DMatrix, DNode, label_boxes
 from .measure import LABEL_PT, NAME_PT, PT, em_width, runs, size
+from .routing import arc_height as _arc
+from .routing import cubic
 
 #: TikZ styles of the node kinds (sizes from the layout are added per node).
 STYLES = {"neuron": "circle, draw, thick, minimum size=9mm, inner sep=1pt",
@@ -52,34 +54,14 @@ def tikz(d: Diagram) -> str:
     return "\n".join(lines)
 
 
-def _arc(e, where: dict[str, DNode]) -> float:
-    """How high (cm) above its ends a skip connection's curve is pulled: a cubic Bézier from
-    the top of one box to the top of the other, its control points a third and two thirds
-    of the way along at this height, so that at a fraction u of the way it stands 3u(1 − u)
-    times this height above its ends. High enough that every box between its ends stays
-    0.3 cm below it; at least 0.3 of its length (2.5 cm at most), 6 cm at the very most."""
-    a, b = where[e.src], where[e.dst]
-    lo, hi = sorted((a.x, b.x))
-    span = (hi - lo) or 1.0
-    base = max(a.y + a.h / 2, b.y + b.h / 2)
-    height = min(0.3 * span, 2.5)
-    for n in where.values():
-        if n.id in (e.src, e.dst):
-            continue
-        half_w, half_h = (n.w / 2, n.h / 2) if n.w else (RADIUS, RADIUS)
-        x0, x1 = max(n.x - half_w, lo), min(n.x + half_w, hi)
-        clearance = n.y + half_h + 0.3 - base
-        if x0 >= x1 or clearance <= 0:
-            continue
-        lift = min(3 * u * (1 - u) for u in ((x0 - lo) / span, (x1 - lo) / span))
-        height = max(height, clearance / max(lift, 0.15))
-    return min(height, 6.0)
-
-
 def _tikz_edge(e, where: dict[str, DNode], label: str) -> str:
     a, b = where[e.src], where[e.dst]
-    if not e.bend:
-        return rf"\draw[->] ({e.src}) --{label} ({e.dst});"
+    if not e.bend:  # from its source to its target, or from a port (a point of the border) to a port
+        start, end = (f"({p[0]:.3f}, {p[1]:.3f})" if p else f"({k})" for p, k in ((e.start, e.src), (e.end, e.dst)))
+        if e.via:  # a curve from port to port
+            (x1, y1), (x2, y2) = e.via
+            return rf"\draw[->] {start} .. controls ({x1:.3f}, {y1:.3f}) and ({x2:.3f}, {y2:.3f}) ..{label} {end};"
+        return rf"\draw[->] {start} --{label} {end};"
     h, ya, yb, third = _arc(e, where), a.y + a.h / 2, b.y + b.h / 2, (b.x - a.x) / 3
     return (rf"\draw[->] ({e.src}.north) .. controls ({a.x + third:.3f}, {ya + h:.3f}) and "
             rf"({b.x - third:.3f}, {yb + h:.3f}) ..{label} ({e.dst}.north);")
@@ -99,6 +81,7 @@ def svg(d: Diagram) -> str:
     pad = 12.0
     extents = [(n.x - RADIUS, n.y - RADIUS, n.x + RADIUS, n.y + RADIUS) for n in d.nodes]
     extents += [(b.x0, b.y0, b.x1, b.y1) for _, b in label_boxes(d)]
+    extents += [(x, y, x, y) for e in d.edges if e.via for x, y in cubic((e.start, *e.via, e.end), 16)]
     bends = [e for e in d.edges if e.bend]
     top = max(e[3] for e in extents)
     if bends:  # room for the arcs of skip connections
@@ -131,14 +114,19 @@ def svg(d: Diagram) -> str:
 
 
 def _edge(e, where: dict[str, DNode], at) -> list[str]:
-    (ax, ay), (bx, by) = at(where[e.src].x, where[e.src].y), at(where[e.dst].x, where[e.dst].y)
+    a, b = where[e.src], where[e.dst]
+    (ax, ay), (bx, by) = at(*(e.start or (a.x, a.y))), at(*(e.end or (b.x, b.y)))
     length = ((bx - ax) ** 2 + (by - ay) ** 2) ** 0.5 or 1.0
     ux, uy = (bx - ax) / length, (by - ay) / length
-    r0, r1 = _radius(where[e.src], ux, uy), _radius(where[e.dst], ux, uy)
+    # from the border on the centre line, or 2 px off a port, as from the border
+    r0, r1 = (_radius(a, ux, uy) if e.start is None else 2.0), (_radius(b, ux, uy) if e.end is None else 2.0)
     sxp, syp, exq, eyq = ax + ux * r0, ay + uy * r0, bx - ux * r1, by - uy * r1
     out = []
-    if e.bend:  # a skip connection arcs over the stages between, as in the TikZ drawing
-        a, b = where[e.src], where[e.dst]
+    if e.via:  # a curve from port to port
+        (sx, sy), (c1x, c1y), (c2x, c2y), (ex, ey) = (at(*p) for p in (e.start, *e.via, e.end))
+        out.append(f'<path d="M {sx:.1f} {sy:.1f} C {c1x:.1f} {c1y:.1f} {c2x:.1f} {c2y:.1f} {ex:.1f} {ey:.1f}" '
+                   f'fill="none" stroke="#333" stroke-width="1.2" marker-end="url(#arrow)"/>')
+    elif e.bend:  # a skip connection arcs over the stages between, as in the TikZ drawing
         h, third = _arc(e, where), (b.x - a.x) / 3
         (sx, sy), (ex, ey) = at(a.x, a.y + a.h / 2), at(b.x, b.y + b.h / 2)
         (c1x, c1y), (c2x, c2y) = at(a.x + third, a.y + a.h / 2 + h), at(b.x - third, b.y + b.h / 2 + h)
