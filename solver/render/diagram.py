@@ -8,7 +8,7 @@ keys and sheets, and as SVG for Markdown. Labels are LaTeX math.
 A network's edge labels sit along their edges near the source, each clear of every node, tag
 and other label (:mod:`.placement`); where they cannot, the weights' values go in matrices under
 the drawing. A computational graph is laid out by :mod:`.graphs`, a recurrent network unrolled
-by :mod:`.unrolled`.
+by :mod:`.unrolled`; in both, no edge runs through a box it does not join (:mod:`.routing`).
 """
 
 from __future__ import annotations
@@ -22,15 +22,13 @@ from ..core.numbers import display
 from ..graph.model import Graph
 from ..key.model import Figure
 from ..ops.activations import ACTIVATIONS
-from .boxes import DEdge, Diagram, DMatrix, DNode, label_size
+from .boxes import RADIUS, DEdge, Diagram, DMatrix, DNode, label_size
 from .graphs import graph_diagram
 from .measure import LABEL_PT, PT, size
 from .placement import Box, Wanted, place
 
 #: Above this many units, a layer is drawn compactly: the first 3, a gap, the last 2.
 MAX_UNITS = 6
-#: A neuron's radius (TikZ ``minimum size=9mm``).
-RADIUS = 0.45
 #: The widest and tallest a network drawing may be laid out before labels give way.
 MAX_WIDTH, MAX_HEIGHT = 15.0, 10.0
 #: Column and row spacings tried, smallest first.

@@ -6,11 +6,14 @@ drawn; an edge joins two drawn tensors when one reads the other through them."""
 
 from __future__ import annotations
 
+import msgspec
+
 from ..graph.model import Graph
 from ..graph.recurrent_network import ROW_INPUT
 from ..graph.tensor_spec import dependencies
 from ..problem.tensor_expressions import Apply, Ref
 from .boxes import DEdge, Diagram, DNode, box_size
+from .routing import route
 
 #: Column and row gaps (cm) between boxes.
 GAP_X, ROW_Y, SLOT_GAP = 0.9, 1.6, 0.25
@@ -97,11 +100,27 @@ def unrolled_diagram(graph: Graph, shapes: dict[str, str]) -> Diagram:
             edges.append(DEdge(src, k, bend=r0 == r1 and abs(s1 - s0) > 1))
         if k in reads_x:
             edges.append(DEdge(reads_x[k], k))
+    nodes, routed = _routed(nodes, edges, {k: level[place[k][1]] for k in place})
     shared = [t.latex for t in graph.tensors if t.kind in ("parameter", "bias")]
     low = min(n.y - n.h / 2 for n in nodes) - 0.5
     captions = tuple((centre[s], low, f"$t = {s}$") for s in steps if 0 < s <= _last_step(graph))
     captions += ((centre[steps[len(steps) // 2]], low - 0.8, "shared by every step: $" + ", ".join(shared) + "$"),)
-    return Diagram(tuple(nodes), tuple(edges), captions)
+    return Diagram(tuple(nodes), routed, captions)
+
+
+def _routed(nodes: list[DNode], edges: list[DEdge], level: dict[str, int]) -> tuple[list[DNode], tuple[DEdge, ...]]:
+    """The nodes and edges, each edge that would cross a box it does not join moved
+    (:func:`.routing.route`): straight where it can be, else curved if it joins two boxes of a
+    row (a GRU's r to n, past z); the rows 0.4 cm further apart when an edge between two rows
+    cannot be straight (an LSTM's ``h`` to its last gate, under the cell state), and curved if
+    it still cannot."""
+    for row_y in (ROW_Y, ROW_Y + 0.4):
+        placed = [msgspec.structs.replace(n, y=level[n.id] * row_y) for n in nodes]
+        last = row_y != ROW_Y
+        routed, stuck = route(placed, edges, curves=lambda e, last=last: last or level[e.src] == level[e.dst])
+        if not stuck:
+            break
+    return placed, routed
 
 
 def _last_step(graph: Graph) -> int:
