@@ -120,9 +120,9 @@ def _signs(tree: Element) -> None:
             before = child
 
 
-def _text(text: str) -> str:
+def tex_text(text: str) -> str:
     """Prose outside math as HTML: escaped, TeX's dashes, ``~`` and escaped ``_ % & #`` as the
-    characters they print (``attn\\_mask``)."""
+    characters they print (``attn\\_mask``); the exports' HTML uses it too."""
     text = text.replace("---", "\u2014").replace("--", "\u2013").replace("~", "\u00a0")
     for char in "_%&#":
         text = text.replace("\\" + char, char)
@@ -141,9 +141,9 @@ def inline(text: str) -> str:
     """Prose with inline ``$…$`` math (a block's text, a heading the key wrote) as one line of HTML."""
     out, last = [], 0
     for m in _INLINE_MATH.finditer(text or ""):
-        out += [_text(text[last:m.start()]), mathml(m.group(1))]
+        out += [tex_text(text[last:m.start()]), mathml(m.group(1))]
         last = m.end()
-    out.append(_text((text or "")[last:]))
+    out.append(tex_text((text or "")[last:]))
     return "".join(out).replace("\\$", "$")
 
 
@@ -159,4 +159,4 @@ def fallbacks(page: str) -> int:
     return page.count(f'class="{FALLBACK_CLASS}"')
 
 
-__all__ = ["FALLBACK_CLASS", "fallbacks", "inline", "mathml", "paragraphs", "title"]
+__all__ = ["FALLBACK_CLASS", "fallbacks", "inline", "mathml", "paragraphs", "tex_text", "title"]

@@ -9,12 +9,10 @@ Images are files of the package, linked by their path (Canvas imports them with 
 
 from __future__ import annotations
 
-from html import escape
-
 from lxml import etree
 
 from .base import Export, Item, decimal_text, xml_bytes, zip_bytes
-from .base.feedback import given_html, image, inline, key_html, prompt_html
+from .base.feedback import given_html, image, inline, key_html, plain, prompt_html
 from .base.package import manifest_root, xml_id
 
 QTI = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
@@ -55,7 +53,7 @@ def _numerical(section, it: Item, k: int, ident: str, feedback: str, src) -> Non
     _meta(el, {"question_type": "numerical_question", "points_possible": decimal_text(b.points),
                "original_answer_ids": f"{ident}_{b.name}_a"})
     pres = _sub(el, "presentation")
-    _material(pres, f"<p><strong>{escape(sec.title)}</strong></p>{prompt_html(sec)}<p>{inline(b.label)} = ?</p>"
+    _material(pres, f"<p><strong>{plain(sec.title)}</strong></p>{prompt_html(sec)}<p>{inline(b.label)} = ?</p>"
                     f"<p><em>Numbers are accepted {it.rule.describe(it.solution.digits)}.</em></p>")
     fib = _sub(_sub(pres, "response_str", ident="response1", rcardinality="Single"), "render_fib", fibtype="Decimal")
     _sub(fib, "response_label", ident=f"{ident}_{b.name}_a")

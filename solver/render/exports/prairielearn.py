@@ -19,7 +19,7 @@ from html import escape
 
 from ...core.errors import ProblemError
 from .base import Export, Item, weights
-from .base.feedback import given_html, image, inline, key_html, prompt_html
+from .base.feedback import given_html, image, inline, key_html, plain, prompt_html
 
 #: The namespace of the questions' uuids (uuid5 of ``nnsolve:<stem>:<seed>``).
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://nnsolve/prairielearn")
@@ -73,7 +73,7 @@ def question(items: list[Item]) -> str:
         mine = [b for b in it.blanks if b.section == si]
         if not mine:
             continue
-        out.append(f"<pl-question-panel><h3>{escape(sec.title)}</h3>{{{{{{params.prompt_{si}}}}}}}"
+        out.append(f"<pl-question-panel><h3>{plain(sec.title)}</h3>{{{{{{params.prompt_{si}}}}}}}"
                    "</pl-question-panel>")
         for b in mine:
             out.append(f'<pl-number-input answers-name="{b.name}" label="{escape(inline(b.label))} =" '

@@ -11,24 +11,42 @@ from html import escape
 from typing import Callable
 
 from ....key.model import Block, Section, Solution
+from ...html_math import tex_text
 from ...prose import display_rows, final_rows, given_display, run_in
 from ...text import aligned
 from .blanks import Blank
 
 #: ``file name -> the address a target's HTML uses for it``.
 Src = Callable[[str], str]
-_MATH = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$", re.S)
+#: ``$$…$$`` or ``$…$``, not an escaped ``\\$`` (``costs \\$5``), as the HTML key reads them.
+_MATH = re.compile(r"(?<!\\)\$\$(.+?)(?<!\\)\$\$|(?<!\\)\$(.+?)(?<!\\)\$", re.S)
+#: A dollar sign that is text (a title's "$5", a statement's ``\\$5``): MathJax reads ``$…$`` as
+#: a formula in PrairieLearn and ``$$…$$`` in Moodle and Canvas, so it stands in an element MathJax
+#: skips: ``tex2jax_ignore`` (MathJax 2's default ``ignoreClass``, Moodle's) and ``mathjax_ignore``
+#: (MathJax 4's default ``ignoreHtmlClass``; Canvas's and PrairieLearn's setting).
+DOLLAR = '<span class="tex2jax_ignore mathjax_ignore">$</span>'
+
+
+def plain(text: str) -> str:
+    """A title as HTML: plain text, as the keys show it (``$``, ``~``, ``--`` are themselves), escaped."""
+    return escape(text, quote=False).replace("$", DOLLAR)
+
+
+def _words(text: str) -> str:
+    """Prose between formulas as LaTeX prints it (``step\\_at\\_zero``, ``--``, ``~``, ``\\$``), as the
+    HTML key shows it."""
+    return re.sub(r"\\?\$", lambda _: DOLLAR, tex_text(text))
 
 
 def prose(text: str) -> str:
-    """Plain prose with ``$…$`` math as escaped HTML with ``\\( \\)`` (``$$…$$``: ``\\[ \\]``)."""
+    """Prose (LaTeX: ``$…$`` math, TeX's escapes between) as HTML with ``\\( \\)`` (``$$…$$``: ``\\[ \\]``)."""
     out, last = [], 0
     for m in _MATH.finditer(text or ""):
-        out.append(escape(text[last:m.start()], quote=False))
+        out.append(_words(text[last:m.start()]))
         out.append(f"\\[{escape(m.group(1), quote=False)}\\]" if m.group(1) is not None
                    else f"\\({escape(m.group(2), quote=False)}\\)")
         last = m.end()
-    out.append(escape((text or "")[last:], quote=False))
+    out.append(_words((text or "")[last:]))
     return "".join(out).strip()
 
 
@@ -59,7 +77,8 @@ def image(src: str, alt: str) -> str:
 
 def given_html(solution: Solution) -> str:
     """The statement and the Given values."""
-    out = [f"<p>{prose(solution.statement)}</p>"] if solution.statement.strip() else []
+    # a blank line parts paragraphs, as in TeX and the HTML key
+    out = [f"<p>{prose(p)}</p>" for p in re.split(r"\n\s*\n", solution.statement) if p.strip()]
     if solution.given:
         out.append("<h3>Given</h3>")
         for b in solution.given:
@@ -80,7 +99,7 @@ def question_html(solution: Solution, items: list[Blank], blank: Callable[[Blank
         mine = [b for b in items if b.section == si]
         if not mine:
             continue
-        out.append(f"<h3>{escape(sec.title)}</h3>")
+        out.append(f"<h3>{plain(sec.title)}</h3>")
         prompt = prompt_html(sec)
         if prompt:
             out.append(prompt)
@@ -106,7 +125,7 @@ def _table(t) -> str:
 
 
 def section_html(solution: Solution, sec: Section, src: Src = str) -> str:
-    out = [f"<h3>{escape(sec.title)}</h3>"]
+    out = [f"<h3>{plain(sec.title)}</h3>"]
     if sec.text.strip():
         out.append(f"<p>{prose(sec.text)}</p>")
     for part in sec.parts:
