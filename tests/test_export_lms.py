@@ -91,3 +91,34 @@ def test_a_dollar_that_is_text_is_no_formula(tmp_path):
     item = etree.fromstring(files.read("item_costs.xml"))
     spans = [s for s in item.iter(f"{QTI21}span") if s.get("class") == "tex2jax_ignore mathjax_ignore"]
     assert [s.text for s in spans] == ["$"] * len(spans) and len(spans) >= 4
+
+
+CP = "{http://www.imsglobal.org/xsd/imscp_v1p1}"
+CC = "{http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1}"
+
+
+def test_each_item_of_a_pool_lists_its_own_images(tmp_path):
+    """Each variant's item (QTI 2.1) or quiz (Canvas) listed the images of every variant in its
+    manifest resource: an importer copying one item's files took the other students' diagrams
+    too, keys among them. Each now lists the images its own HTML shows."""
+    problem = PROBLEMS / "relu-2-2-2-variants.yaml"
+    files = zipfile.ZipFile(export(problem, "qti21", tmp_path / "q", "--variants", "2", "--seed", "3")
+                            / "relu-2-2-2-variants-qti21.zip")
+    items = [r for r in etree.fromstring(files.read("imsmanifest.xml")).iter(f"{CP}resource")
+             if r.get("type") == "imsqti_item_xmlv2p1"]
+    assert len(items) == 2
+    for r in items:
+        shown = {i.get("src") for i in etree.fromstring(files.read(r.get("href"))).iter(f"{QTI21}img")}
+        listed = {f.get("href") for f in r.iter(f"{CP}file")} - {r.get("href")}
+        assert listed == shown and len(shown) == 2 and all(s in files.namelist() for s in shown)
+    files = zipfile.ZipFile(export(problem, "canvas", tmp_path / "c", "--variants", "2", "--seed", "3")
+                            / "relu-2-2-2-variants-canvas.zip")
+    resources = {r.get("identifier"): r for r in etree.fromstring(files.read("imsmanifest.xml")).iter(f"{CC}resource")}
+    quizzes = [r for r in resources.values() if r.get("type") == "imsqti_xmlv1p2"]
+    assert len(quizzes) == 2
+    for r in quizzes:
+        quiz = etree.fromstring(files.read(r.get("href")))
+        html = "".join(m.text for m in quiz.iter("{http://www.imsglobal.org/xsd/ims_qtiasiv1p2}mattext"))
+        shown = set(re.findall(r'<img src="([^"]+)"', html))
+        listed = {resources[d.get("identifierref")].get("href") for d in r.iter(f"{CC}dependency")}
+        assert listed == shown and len(shown) == 2 and all(s in files.namelist() for s in shown)

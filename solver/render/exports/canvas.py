@@ -92,13 +92,14 @@ def assessment(it: Item, ident: str) -> bytes:
     return xml_bytes(root)
 
 
-def manifest(stem: str, quizzes: list[tuple[str, str]], images: list[str]) -> bytes:
-    """``imsmanifest.xml``: each quiz a ``imsqti_xmlv1p2`` resource, each image a file."""
+def manifest(stem: str, quizzes: list[tuple[str, str, list[str]]], images: list[str]) -> bytes:
+    """``imsmanifest.xml``: each quiz a ``imsqti_xmlv1p2`` resource depending on its own images,
+    each image a ``webcontent`` resource."""
     root, res = manifest_root(CP, stem, "1.1.3")
-    for ident, href in quizzes:
+    for ident, href, own in quizzes:
         r = etree.SubElement(res, f"{{{CP}}}resource", identifier=ident, type="imsqti_xmlv1p2", href=href)
         etree.SubElement(r, f"{{{CP}}}file", href=href)
-        for name in images:
+        for name in own:
             etree.SubElement(r, f"{{{CP}}}dependency", identifierref=f"img_{xml_id(name)}")
     for name in images:
         r = etree.SubElement(res, f"{{{CP}}}resource", identifier=f"img_{xml_id(name)}", type="webcontent",
@@ -117,7 +118,7 @@ def write(items: list[Item], stem: str, seed: int | None) -> list[tuple[str, byt
         ident = _ident(it)
         href = f"{ident}/{ident}.xml"
         files.append((href, assessment(it, ident)))
-        quizzes.append((ident, href))
+        quizzes.append((ident, href, sorted(n for n, _ in it.images)))
         images.update(it.images)
     files += [(f"images/{n}", images[n]) for n in sorted(images)]
     files.append(("imsmanifest.xml", manifest(stem, quizzes, sorted(images))))

@@ -92,7 +92,8 @@ def assessment_test(stem: str, idents: list[tuple[str, str]]) -> bytes:
     return xml_bytes(root)
 
 
-def manifest(stem: str, idents: list[tuple[str, str]], images: list[str]) -> bytes:
+def manifest(stem: str, idents: list[tuple[str, str]], images: dict[str, list[str]]) -> bytes:
+    """``imsmanifest.xml``: the test, and each item with its own images (``images``: by item)."""
     root, res = manifest_root(CP, stem, "1.1")
     r = etree.SubElement(res, f"{{{CP}}}resource", identifier=f"test_{xml_id(stem)}", type="imsqti_test_xmlv2p1",
                          href="test.xml")
@@ -102,20 +103,21 @@ def manifest(stem: str, idents: list[tuple[str, str]], images: list[str]) -> byt
     for ident, href in idents:
         r = etree.SubElement(res, f"{{{CP}}}resource", identifier=ident, type="imsqti_item_xmlv2p1", href=href)
         etree.SubElement(r, f"{{{CP}}}file", href=href)
-        for name in images:
+        for name in images[ident]:
             etree.SubElement(r, f"{{{CP}}}file", href=f"images/{name}")
     return xml_bytes(root)
 
 
 def write(items: list[Item], stem: str, seed: int | None) -> list[tuple[str, bytes]]:
-    files, idents, images = [], [], {}
+    files, idents, images, own = [], [], {}, {}
     for it in items:
         ident = "item_" + "".join(ch if ch.isalnum() else "_" for ch in it.name)
         files.append((f"{ident}.xml", assessment_item(it, ident)))
         idents.append((ident, f"{ident}.xml"))
         images.update(it.images)
+        own[ident] = sorted(n for n, _ in it.images)
     files += [(f"images/{n}", images[n]) for n in sorted(images)]
-    files += [("test.xml", assessment_test(stem, idents)), ("imsmanifest.xml", manifest(stem, idents, sorted(images)))]
+    files += [("test.xml", assessment_test(stem, idents)), ("imsmanifest.xml", manifest(stem, idents, own))]
     return [(f"{stem}-qti21.zip", zip_bytes(files))]
 
 
