@@ -154,18 +154,23 @@ def _distance(p: Point, q: Point) -> float:
     return hypot(p[0] - q[0], p[1] - q[1])
 
 
-def _ends(edges, where: dict[str, DNode]) -> dict[str, list[Point]]:
-    """Where each edge meets each of its boxes (an arc at their tops)."""
-    out: dict[str, list[Point]] = {}
-    for e in edges:
+def _ends(edges, skip: int, ids: tuple[str, ...], where: dict[str, DNode]) -> dict[str, list[Point]]:
+    """Where each edge but the ``skip``-th meets the boxes ``ids`` (an arc at their tops): the
+    ends a moved edge keeps SPREAD from (only its own two boxes')."""
+    out: dict[str, list[Point]] = {k: [] for k in ids}
+    for j, e in enumerate(edges):
+        if j == skip or (e.src not in out and e.dst not in out):
+            continue
         a, b = where[e.src], where[e.dst]
         if e.bend:
             p, q = (a.x, a.y + a.h / 2), (b.x, b.y + b.h / 2)
         else:
             p = e.start or _border(a, e.end or (b.x, b.y))
             q = e.end or _border(b, e.start or (a.x, a.y))
-        out.setdefault(e.src, []).append(p)
-        out.setdefault(e.dst, []).append(q)
+        if e.src in out:
+            out[e.src].append(p)
+        if e.dst in out:
+            out[e.dst].append(q)
     return out
 
 
@@ -180,7 +185,8 @@ class _Detour:
             (n.x - n.w / 2 + 0.02, n.x + n.w / 2 - 0.02, n.y - n.h / 2 + 0.02, n.y + n.h / 2 - 0.02) for n in (a, b)]
 
     def free(self, n: DNode, step: float) -> list[tuple[Point, Point]]:
-        return [(p, d) for p, d in _ports(n, step) if all(_distance(p, o) >= SPREAD for o in self.ends.get(n.id, []))]
+        ends = self.ends.get(n.id, [])
+        return [(p, d) for p, d in _ports(n, step) if all(hypot(p[0] - o[0], p[1] - o[1]) >= SPREAD for o in ends)]
 
     def clear(self, path: list[Point], rects: list[Rect] | None = None) -> bool:
         """Whether the path stays out of both boxes (from their ports) and clear of the others
@@ -216,7 +222,8 @@ class _Detour:
         for (p, dp), (q, dq) in product(_facing(self.free(a, 3 * STEP), a, b), _facing(self.free(b, 3 * STEP), b, a)):
             for k1, k2 in product(REACH, REACH):
                 c1, c2 = (p[0] + k1 * dp[0], p[1] + k1 * dp[1]), (q[0] + k2 * dq[0], q[1] + k2 * dq[1])
-                curves.append((_distance(p, c1) + _distance(c1, c2) + _distance(c2, q), p, c1, c2, q))
+                curves.append((hypot(c1[0] - p[0], c1[1] - p[1]) + hypot(c2[0] - c1[0], c2[1] - c1[1])
+                               + hypot(q[0] - c2[0], q[1] - c2[1]), p, c1, c2, q))
         for _, p, c1, c2, q in sorted(curves, key=_first):
             xs, ys = (p[0], c1[0], c2[0], q[0]), (p[1], c1[1], c2[1], q[1])  # the curve lies in their hull
             if self.clear(cubic((p, c1, c2, q)), _within(self.both, min(xs), max(xs), min(ys), max(ys))):
@@ -244,7 +251,7 @@ def route(nodes, edges, curves: Callable[[DEdge], bool] = lambda e: True) -> tup
         if e not in touching:
             continue
         others = [n for n in nodes if n.id not in (e.src, e.dst)]
-        way = _Detour(where[e.src], where[e.dst], others, _ends(out[:i] + out[i + 1:], where))
+        way = _Detour(where[e.src], where[e.dst], others, _ends(out, i, (e.src, e.dst), where))
         moved = way.straight() or (way.curved() if curves(e) else None)
         if moved is None:
             stuck.append(e)
