@@ -196,6 +196,12 @@ class _Detour:
     def straight(self) -> DEdge | None:
         """A straight line with one port moved, the nearest its default first; else both."""
         a, b = self.a, self.b
+        # every such line lies in the rectangle holding both boxes
+        lo, hi = min(a.y - a.h / 2, b.y - b.h / 2), max(a.y + a.h / 2, b.y + b.h / 2)
+        rects = _within(self.both, min(a.x - a.w / 2, b.x - b.w / 2), max(a.x + a.w / 2, b.x + b.w / 2), lo, hi)
+        left, right = sorted((a, b), key=lambda n: n.x)
+        if any(r[2] <= lo and hi <= r[3] and left.x + left.w / 2 < r[0] and r[1] < right.x - right.w / 2 for r in rects):
+            return None  # a box between them as tall as both: every line from one to the other meets it
         ca, cb = (a.x, a.y), (b.x, b.y)
         da, db = _border(a, cb), _border(b, ca)
         singles = [(_distance(p, da), p, None) for p, _ in _facing(self.free(a, STEP), a, b)]
@@ -203,9 +209,6 @@ class _Detour:
         pairs = lambda: [(_distance(p, da) + _distance(q, db), p, q)  # noqa: E731 (made only if needed)
                          for (p, _), (q, _) in product(_facing(self.free(a, 2 * STEP), a, b),
                                                        _facing(self.free(b, 2 * STEP), b, a))]
-        # every such line lies in the rectangle holding both boxes
-        rects = _within(self.both, min(a.x - a.w / 2, b.x - b.w / 2), max(a.x + a.w / 2, b.x + b.w / 2),
-                        min(a.y - a.h / 2, b.y - b.h / 2), max(a.y + a.h / 2, b.y + b.h / 2))
         for tries in (lambda: singles, pairs):
             for _, p, q in sorted(tries(), key=_first):
                 # from a centre, the line's part inside its own box is not drawn: clip it there
