@@ -132,9 +132,9 @@ def _free_letter(line: str, g) -> str:
     GRU's update gate z_t = σ(a^z_t)): σ(z) would read as σ of that quantity. A network's
     pre-activations z = Wx + b are what σ(z) means, and keep it."""
     names = set(g.latex.values())
-    gate = any(isinstance(n.expr, OpFunctionBase) and _base(g.latex[n.key]) == "z"
-               for n in g.nodes if n.expr is not None)
-    if "z" not in names and not gate:
+    zs = {n for n in names if n.startswith(("z", "{z")) and _base(n) == "z"}  # z, z_{3,1}, z^{(2)}
+    if "z" not in names and not (zs and any(isinstance(n.expr, OpFunctionBase) and g.latex[n.key] in zs
+                                            for n in g.nodes if n.expr is not None)):
         return line
     bases = {_base(n) for n in names}
     letter = next((c for c in ("u", "v", "t", "r") if c not in bases), r"\zeta")
