@@ -71,6 +71,10 @@ BCE = (r"-\frac{1}{2} \left(\left(y_{1} \ln{\left(p_{1} \right)} + \left(1 - y_{
           r"\odot \left[\begin{array}{r} 3 & 4 & 5 & 6 & 7 \end{array}\right]"]),
     (r"\sigma\left(z_{1}\right)^{2}", 3, [r"\sigma\left(z_{1}\right)^{2}"]),  # nothing to break: unchanged
     ("{a + b + c + d + e + f}", 5, ["{a + b + c + d + e + f}"]),  # inside braces: no break
+    # a term too wide alone, a sum in its parentheses (a GRU's candidate, 5 units: 79 pt past the
+    # margin), is broken in turn
+    (r"x_{1} + b_{1} + r_{1} \left(w_{1} h_{1} + w_{2} h_{2} + w_{3} h_{3} + w_{4} h_{4} + c\right)", 24,
+     [r"x_{1} + b_{1}", r"+ r_{1} \Bigl(w_{1} h_{1} + w_{2} h_{2} + w_{3} h_{3} + w_{4} h_{4}", r"+ c\Bigr)"]),
 ])
 def test_break_long(tex, width, rows):
     assert break_long(tex, width) == rows

@@ -225,3 +225,30 @@ def test_attention_over_eight_tokens_builds_without_an_overfull_box(exam, tmp_pa
     tex = render(solve(validate(_attention(8, 8), "attention.yaml"), "attention", options), "tex", options)
     assert r"\odot \Bigl(" in tex
     assert overfull(tex, tmp_path) == []
+
+
+def _gru(units: int, steps: int, seed: int) -> dict:
+    rnd = random.Random(seed)
+
+    def m(rows, cols):
+        return [[round(rnd.uniform(-0.5, 0.5), 2) for _ in range(cols)] for _ in range(rows)]
+
+    def v(n):
+        return [round(rnd.uniform(-0.3, 0.3), 2) for _ in range(n)]
+    gates = {g: {"weights": m(units, 4), "recurrent_weights": m(units, units), "bias": v(units)} for g in "rzn"}
+    gates["r"]["recurrent_bias"], gates["n"]["recurrent_bias"] = v(units), v(units)
+    return {"title": "A wider GRU", "network": {"inputs": {"x": m(steps, 4)}, "layers": [
+        {"type": "gru", "units": units, "gates": gates, "initial_state": v(units), "return": "sequence"},
+        {"units": 2, "activation": "linear", "weights": m(2, units), "bias": 0.1}]},
+        "loss": "mse", "target": m(steps, 2), "questions": [{"id": "q1", "ask": ["forward", "loss", "gradients"]}]}
+
+
+@needs_tex
+@pytest.mark.parametrize("exam", [False, True])
+def test_a_wider_gru_builds_without_an_overfull_box(exam, tmp_path):
+    # its candidate's a^n = W x + b + r ⊙ (W h + b) over 5 units: the term r (…) alone ran 79 pt
+    # (article) and 121 pt (exam) past the margin, its sum unbroken
+    options = Options(documentclass="exam" if exam else "article")
+    tex = render(solve(validate(_gru(5, 4, 5), "gru.yaml"), "gru", options), "tex", options)
+    assert r"+ r_{2,1} \Bigl(W_{hn,11} h_{1,1}" in tex
+    assert overfull(tex, tmp_path) == []

@@ -187,18 +187,22 @@ def _break(tex: str, width: int, extent: tuple[int, int, bool]) -> list[str]:
         return rows
     for at in (_SUM, _PRODUCT):
         terms = _top_terms(tex, at)
-        if len(terms) > 1:
-            return _pack(terms, width)
+        if len(terms) > 1:  # a term too wide alone (r (W h + b) in a GRU's candidate) goes on in its parentheses
+            alone = set(terms)
+            return [piece for row in _pack(terms, width) for piece in
+                    (_opened_sum(row, width) if row in alone and _width(formula_extent(row, _cap(width))) > width
+                     else None) or (row,)]
+    return _opened_sum(tex, width) or [tex]
+
+
+def _opened_sum(tex: str, width: int) -> list[str] | None:
+    """``tex`` cut at the signs of the sum in its outermost parentheses (``\\Bigl( … \\Bigr)``) or
+    of a fraction's numerator (:func:`.fraction_of_sum`); ``None`` without one, or if it fits a row."""
     group = _outer_group(tex) or fraction_of_sum(tex)
-    if group is None:
-        return [tex]
-    before, inner, after = group
-    rows = _pack(_top_terms(inner), width)
-    if len(rows) == 1:
-        return [tex]
-    rows[0] = f"{before}\\Bigl({rows[0]}"
-    rows[-1] = f"{rows[-1]}\\Bigr){after}"
-    return rows
+    rows = _pack(_top_terms(group[1]), width) if group else []
+    if len(rows) < 2:
+        return None
+    return [f"{group[0]}\\Bigl({rows[0]}", *rows[1:-1], f"{rows[-1]}\\Bigr){group[2]}"]
 
 
 def _wide(rows: list[str], width: int) -> list[str]:
