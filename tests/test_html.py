@@ -126,6 +126,17 @@ def test_the_keys_latex_constructs(tex, expected):
 
 
 @pytest.mark.parametrize("tex, expected", [
+    # latex2mathml showed \operatorname*'s star as "*", a name with a space as italic letters, \arg as source
+    (r"\operatorname*{arg\,min}_{w} L(w)", "<msub><mi>argmin</mi><mrow><mi>w</mi></mrow></msub><mi>L</mi>"),
+    (r"\arg\min_{w} L(w)", "<mi>arg</mi><msub><mi>min</mi>"),
+    (r"\operatorname{ReLU}(z)", "<mi>ReLU</mi><mo stretchy=\"false\">&#x00028;</mo>"),
+])
+def test_operator_names_are_upright_names(tex, expected):
+    out = mathml(tex)
+    assert expected in out and fallbacks(out) == 0 and "&#x0002A;" not in out
+
+
+@pytest.mark.parametrize("tex, expected", [
     # a sign TeX sets as unary: a browser spaced it as binary, "(0.4586)( − 0.1373) ≈  − 0.04788"
     (r"(0.4)(-0.3) \approx -0.12", '<mo stretchy="false">&#x00028;</mo><mo form="prefix">&#x02212;</mo><mn>0.3</mn>'
                                    '<mo stretchy="false">&#x00029;</mo><mo>&#x02248;</mo><mo form="prefix">&#x02212;</mo>'),

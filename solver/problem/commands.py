@@ -33,7 +33,7 @@ MATH = frozenset("""
     stackrel substack
     sum prod int lim limits nolimits
     exp log ln lg sin cos tan cot sec csc arcsin arccos arctan sinh cosh tanh coth
-    max min sup inf det dim ker deg gcd Pr liminf limsup bmod pmod
+    max min arg sup inf det dim ker deg gcd Pr liminf limsup bmod pmod
     left right middle big Big bigg Bigg bigl bigr Bigl Bigr biggl biggr Biggl Biggr
     langle rangle lfloor rfloor lceil rceil lvert rvert lVert rVert vert Vert lbrace rbrace backslash
     cdot times div pm mp ast star circ bullet odot otimes oplus ominus setminus cap cup wedge vee

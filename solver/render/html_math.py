@@ -34,6 +34,10 @@ _REWRITES = (
     # Chromium lays out as a line break out of its table (ReLU(x/v) run into one line)
     (r"\mathopen{}", ""), (r"\mathclose{}", ""),
 )
+#: An operator's name (``\operatorname*{arg\,min}``): latex2mathml shows the star of limits set
+#: below as a "*", and a name holding a space as letters in italics; ``\arg``, which it does not
+#: know, as source. In a line of HTML each is its name, upright.
+_OPERATOR_NAME = re.compile(r"\\operatorname\*?\{([^{}]*)\}|\\arg(?![A-Za-z])")
 #: The elements of presentation MathML: anything else in latex2mathml's tree is not shown.
 _ELEMENTS = frozenset(
     "math mrow mi mn mo ms mtext mspace mfrac msqrt mroot mstyle merror mpadded mphantom mfenced menclose "
@@ -66,6 +70,8 @@ def _latex(tex: str) -> str:
     which latex2mathml makes it, it stands far above a letter in a text font)."""
     for old, new in _REWRITES:
         tex = tex.replace(old, new)
+    if "\\operatorname" in tex or "\\arg" in tex:
+        tex = _OPERATOR_NAME.sub(lambda m: "\\operatorname{%s}" % (m[1] or "arg").replace("\\,", "").replace("\\ ", ""), tex)
     pieces = _TEXT.split(tex)  # in \text{…}, TeX's escaped underscore is the character (start\_dim)
     return "".join(p.replace("\\_", "_") if i % 2 else p.replace("'", r"\prime ") for i, p in enumerate(pieces)).strip()
 
