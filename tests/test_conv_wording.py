@@ -74,31 +74,25 @@ def test_rows_between_windows_are_named_too(tmp_path):
     assert dx[1] == dx[3] == ["0"] * 5 and all(r[1] == r[3] == "0" for r in dx)
 
 
-def test_only_the_rows_a_stride_misses_when_the_columns_are_covered(tmp_path):
-    x = "    X: [[[1, 2, 0, 1], [0, 1, 3, 1], [2, 1, 0, 2], [1, 0, 1, 1], [2, 1, 1, 0]]]"
-    md, data = _solve(tmp_path, x + "\n    K: [[[[0.5, -1], [2, 1]]]]", "    Z: conv2d(X, K, b, stride=2)\n    L: sum(Z * Z)")
-    assert ("With stride 2, no window covers row 5 of $X$: those elements take no part in $Z$, so $\\delta^{X}$ is 0 "
-            "there.") in md
-    assert _gradient(data, "X")[4] == ["0"] * 4
-
-
-def test_a_dilation_that_steps_past_rows_is_named(tmp_path):
-    """A 2 × 2 kernel dilated by 4 on a 5 × 5 input: one window, its taps on rows and columns 1 and 5."""
-    md, data = _solve(tmp_path, X5 + "\n    K: [[[[0.5, -1], [2, 1]]]]",
-                      "    Z: conv2d(X, K, b, dilation=4)\n    L: sum(Z * Z)")
-    assert ("With dilation 4, no window covers rows 2, 3 and 4 or columns 2, 3 and 4 of $X$: those elements take no "
-            r"part in $Z$, so $\delta^{X}$ is 0 there.") in md
-    assert _gradient(data, "X")[2] == ["0"] * 5
-
-
-def test_a_missed_row_another_stage_reads_is_not_said_to_be_0(tmp_path):
-    """X also feeds sum(X): the convolution passes the fifth row and column nothing, but their
-    gradient is 1, not 0."""
-    md, data = _solve(tmp_path, X5 + "\n    K: [[[[0.5, -1], [2, 1]]]]",
-                      "    Z: conv2d(X, K, b, stride=2)\n    L: sum(Z * Z) + sum(X)")
-    assert ("With stride 2, no window covers row 5 or column 5 of $X$: those elements take no part in $Z$, which "
-            "passes them no gradient.") in md
-    assert _gradient(data, "X")[4] == ["1"] * 5
+@pytest.mark.parametrize("inputs, nodes, sentence, row, gradient", [
+    # only the rows a stride misses, when the columns are covered
+    ("    X: [[[1, 2, 0, 1], [0, 1, 3, 1], [2, 1, 0, 2], [1, 0, 1, 1], [2, 1, 1, 0]]]", "stride=2)\n    L: sum(Z * Z)",
+     r"With stride 2, no window covers row 5 of $X$: those elements take no part in $Z$, so $\delta^{X}$ is 0 there.",
+     4, ["0"] * 4),
+    # a 2 × 2 kernel dilated by 4 on a 5 × 5 input: one window, its taps on rows and columns 1 and 5
+    (X5, "dilation=4)\n    L: sum(Z * Z)",
+     "With dilation 4, no window covers rows 2, 3 and 4 or columns 2, 3 and 4 of $X$: those elements take no "
+     r"part in $Z$, so $\delta^{X}$ is 0 there.", 2, ["0"] * 5),
+    # X also feeds sum(X): the convolution passes the fifth row and column nothing, but their
+    # gradient is 1, not 0
+    (X5, "stride=2)\n    L: sum(Z * Z) + sum(X)",
+     "With stride 2, no window covers row 5 or column 5 of $X$: those elements take no part in $Z$, which "
+     "passes them no gradient.", 4, ["1"] * 5),
+])
+def test_the_rows_no_window_covers_are_named_with_their_gradient(tmp_path, inputs, nodes, sentence, row, gradient):
+    md, data = _solve(tmp_path, inputs + "\n    K: [[[[0.5, -1], [2, 1]]]]", "    Z: conv2d(X, K, b, " + nodes)
+    assert sentence in md
+    assert _gradient(data, "X")[row] == gradient
 
 
 def test_no_sentence_when_every_row_is_covered(tmp_path):

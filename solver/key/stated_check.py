@@ -37,7 +37,7 @@ from ..ops.activations import ACTIVATIONS
 from ..ops.losses import LOSSES
 from ..ops.optimizers import OPTIMIZERS
 from ..problem.placeholders import texts
-from ..problem.randomize import steps
+from ..problem.randomize import joined, steps
 from ..problem.schema import Problem
 from ..problem.stated import Stated, stated
 
@@ -222,20 +222,16 @@ def _naming(st: list, names: list) -> tuple[str, frozenset, frozenset, int | Non
             key = field
     elif st[0] == "target" or st[0] == "questions" and len(st) > 2 and st[2] == "target":
         j = st[-1] + 1 if isinstance(st[-1], int) else 1
-        return _path(st), frozenset({f"y{j}", f"t{j}"}), frozenset({"y", "t"}), None
+        return joined(st), frozenset({f"y{j}", f"t{j}"}), frozenset({"y", "t"}), None
     elif st[0] == "graph" and len(st) > 2 and st[1] in ("inputs", "parameters"):
         key = st[2]
     else:
         key = next((s for s in reversed(st) if isinstance(s, str)), None)
     if key is None:
-        return _path(st), frozenset(), frozenset(stems), layer
+        return joined(st), frozenset(), frozenset(stems), layer
     keys = {_key(key), _key(latex_name(key)), *([_key(_symbols()[key])] if key in _symbols() else [])}
     stems.add(re.match(r"[A-Za-z]*", key).group().lower())
     return key, frozenset(keys), frozenset(stems), layer
-
-
-def _path(st: list) -> str:
-    return "".join(f"[{x}]" if isinstance(x, int) else f".{x}" for x in st).lstrip(".")
 
 
 @functools.cache

@@ -124,6 +124,11 @@ def steps(path: str) -> list[str | int]:
     return [int(i) if i else name for name, i in re.findall(_STEP, path)]
 
 
+def joined(st: list[str | int]) -> str:
+    """The path of :func:`steps` (``network.layers[0].weights``)."""
+    return "".join(f"[{s}]" if isinstance(s, int) else f".{s}" for s in st).lstrip(".")
+
+
 def resolve(problem, path: str):
     """The value at ``path`` in a validated problem (a number or nested lists).
 
@@ -158,7 +163,7 @@ def lookup(problem, path: str):
                     raise KeyError
                 here = getattr(here, step)
         except (KeyError, IndexError, TypeError):
-            where = "".join(f"[{s}]" if isinstance(s, int) else f".{s}" for s in done).lstrip(".") or "the problem"
+            where = joined(done) or "the problem"
             raise ValueError(f"'{path}' leads nowhere: {where} has no "
                              f"{f'[{step}]' if isinstance(step, int) else repr(step)}") from None
         done.append(step)

@@ -90,8 +90,10 @@ def _routed(graph: Graph, nodes: list[DNode], edges: list[DEdge], pinned: set[st
     for attempt in range(TIMES + 1):
         placed = [msgspec.structs.replace(n, x=n.x + sum(w for i, w in shift.items() if i <= index[n.id]))
                   for n in nodes] if shift else nodes
-        if crossings(placed, edges):
-            placed = min((placed, _by_stages(graph, placed, pinned)), key=lambda ns: len(crossings(ns, edges)))
+        found = len(crossings(placed, edges))
+        if found:  # the leaves by the stages they feed, where fewer edges cross so
+            ordered = _by_stages(graph, placed, pinned)
+            placed = ordered if len(crossings(ordered, edges)) < found else placed
         routed, stuck = route(placed, edges, curves=lambda e, last=attempt == TIMES: last)
         for e in stuck:
             shift[index[e.dst]] = shift.get(index[e.dst], 0.0) + WIDEN

@@ -187,11 +187,12 @@ def _break(tex: str, width: int, extent: tuple[int, int, bool]) -> list[str]:
         return rows
     for at in (_SUM, _PRODUCT):
         terms = _top_terms(tex, at)
-        if len(terms) > 1:  # a term too wide alone (r (W h + b) in a GRU's candidate) goes on in its parentheses
-            alone = set(terms)
-            return [piece for row in _pack(terms, width) for piece in
-                    (_opened_sum(row, width) if row in alone and _width(formula_extent(row, _cap(width))) > width
-                     else None) or (row,)]
+        if len(terms) > 1:
+            rows, alone = [], set(terms)
+            for row in _pack(terms, width):  # a term too wide alone (r (W h + b) in a GRU's candidate)
+                too_long = row in alone and _width(formula_extent(row, _cap(width))) > width
+                rows += (_opened_sum(row, width) if too_long else None) or [row]
+            return rows
     return _opened_sum(tex, width) or [tex]
 
 
@@ -214,17 +215,21 @@ def _wide(rows: list[str], width: int) -> list[str]:
         return rows
     out = []
     for r, w in zip(rows, wide):
-        pieces = _top_terms(r, _PRODUCT) if w else [r]
-        packed = [pieces[0]]
-        for p in pieces[1:]:
-            joined = f"{packed[-1]} {p}"
-            if too_wide(joined, width):
-                packed.append(p)
-            else:
-                packed[-1] = joined
-        for p in packed:
+        for p in _pack_wide(_top_terms(r, _PRODUCT) if w else [r], width):
             out += column_blocks(p, width) or _opened(p, width) or [p]
     return out
+
+
+def _pack_wide(pieces: list[str], width: int) -> list[str]:
+    """``pieces`` on rows, as many on a row as :func:`.too_wide` lets fit ``width``."""
+    rows = [pieces[0]]
+    for p in pieces[1:]:
+        joined = f"{rows[-1]} {p}"
+        if too_wide(joined, width):
+            rows.append(p)
+        else:
+            rows[-1] = joined
+    return rows
 
 
 def _opened(tex: str, width: int) -> list[str] | None:
@@ -236,13 +241,8 @@ def _opened(tex: str, width: int) -> list[str] | None:
     if group is None:
         return None
     before, inner, after = group
-    terms = _top_terms(inner)
-    rows = [f"{before}\\Bigl({terms[0]}"]
-    for t in terms[1:]:
-        if too_wide(f"{rows[-1]} {t}", width):
-            rows.append(t)
-        else:
-            rows[-1] = f"{rows[-1]} {t}"
+    first, *more = _top_terms(inner)
+    rows = _pack_wide([f"{before}\\Bigl({first}", *more], width)
     rows[-1] = f"{rows[-1]}\\Bigr){after}"
     return [b for r in rows for b in column_blocks(r, width) or [r]] if len(rows) > 1 else None
 
