@@ -158,9 +158,10 @@ def _missed(w: QuestionWork, node, user: TensorInfo, t: TensorInfo) -> str:
         return ""
     children, mine = w.graph.children, set(user.elements)
     covered = [any(c in mine for c in children.get(e, ())) for e in t.elements]
-    spots = list(indices(t.shape))
-    rows = [r + 1 for r in range(t.shape[-2]) if not any(ok for ok, i in zip(covered, spots) if i[-2] == r)]
-    cols = [c + 1 for c in range(t.shape[-1]) if not any(ok for ok, i in zip(covered, spots) if i[-1] == c)]
+    hit = [i for ok, i in zip(covered, indices(t.shape)) if ok]  # one pass: linear in the input's size
+    hit_rows, hit_cols = {i[-2] for i in hit}, {i[-1] for i in hit}
+    rows = [r + 1 for r in range(t.shape[-2]) if r not in hit_rows]
+    cols = [c + 1 for c in range(t.shape[-1]) if c not in hit_cols]
     if not rows and not cols:
         return ""
     kw = node.kwargs

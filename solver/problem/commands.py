@@ -16,7 +16,6 @@ which the exports leave as it is (MathJax reads only math)."""
 
 from __future__ import annotations
 
-import difflib
 import re
 
 #: Greek letters (the ones LaTeX has: no \omicron).
@@ -106,6 +105,8 @@ def refused(text: str) -> str | None:
                 return f"the command \\{name} is not allowed: {_ACTIVE_WHY}"
             if name in _INSTEAD:
                 return f"the command {_shown(name)} is not allowed: {_INSTEAD[name]}"
+            import difflib  # a misspelt command's hint, only on this error path
+
             close = difflib.get_close_matches(name, COMMANDS, n=1, cutoff=0.8) if len(name) > 2 else []
             hint = f" (did you mean \\{close[0]}?)" if close else ""
             return f"the command {_shown(name)} is not allowed{hint}: {_WHY}"
