@@ -505,7 +505,7 @@ def test_parse_yaml_keeps_plain_data():
     assert isinstance(data["a"], str)  # decimals are kept as written, read exactly later
 
 
-STATEMENT = "Jinja {{ 7*7 }}, LaTeX-style << 7*7 >>, and {% if true %}a block{% endif %} stay as written."
+STATEMENT = "Jinja {{ 7*7 }} and LaTeX-style << 7*7 >> stay as written."
 
 
 def test_problem_text_is_not_a_template(runner, tmp_path):
@@ -523,6 +523,22 @@ def test_problem_text_is_not_a_template(runner, tmp_path):
         assert STATEMENT in key
         assert "Question text {{ 6*7 }} and << 6*7 >>" in key
         assert "Jinja 49" not in key and "style 49" not in key and "text 42" not in key
+
+
+@pytest.mark.parametrize("block", ["{% if true %}a block{% endif %}", "<% if true %>a block<% endif %>"])
+def test_a_template_block_in_problem_text_is_refused(runner, tmp_path, block):
+    """A template's block tags hold %, which LaTeX prose reads as a comment: refused when the
+    file is read, with the line naming the field, and nothing written."""
+    text = GOOD.read_text(encoding="utf-8")
+    start, end = text.index("statement: |"), text.index("precision:")
+    hostile = tmp_path / "hostile.yaml"
+    hostile.write_text(text[:start] + f"statement: '{block}'\n" + text[end:], encoding="utf-8")
+    out = tmp_path / "out"
+    result = runner.invoke(main, ["solve", str(hostile), "-o", str(out), "-f", "md", "-f", "tex"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"nnsolve: error: {hostile}: statement: the character % in ")
+    assert "write \\% for a percent sign" in result.stderr and result.stderr.count("\n") == 1
+    assert not out.exists()
 
 
 def test_output_folder_that_cannot_be_made(runner, tmp_path):

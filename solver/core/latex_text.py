@@ -26,6 +26,11 @@ from collections.abc import Callable
 SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#",
            "_": r"\_", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
 
+#: The prose commands a problem's text may use outside math (\\emph{word}), and what each
+#: marks in a page's own markup: emphasis, strong emphasis, code, or nothing (an upright or
+#: sans-serif font, which a page's text already is).
+PROSE_STYLES = {"emph": "em", "textit": "em", "textbf": "strong", "texttt": "code", "textrm": "", "textsf": ""}
+
 #: Code point ranges (inclusive) beyond ASCII that LaTeX's UTF-8 input maps to the T1, TS1,
 #: OT1 or OMS encodings (read from the .dfu files of TeX Live 2023; format characters left out).
 TEXT_RANGES = (

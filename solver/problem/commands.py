@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import re
 
+from ..core.latex_text import PROSE_STYLES
+
 #: Greek letters (the ones LaTeX has: no \omicron).
 GREEK = frozenset("""alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi
     pi varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega
@@ -46,7 +48,7 @@ MATH = frozenset("""
     begin end""".split()) | GREEK
 
 #: Prose, outside math: emphasis and type styles (MathJax knows all but \\emph in math too).
-PROSE = frozenset("emph textbf textit texttt textrm textsf".split())
+PROSE = frozenset(PROSE_STYLES)
 
 COMMANDS = MATH | PROSE
 

@@ -67,7 +67,36 @@ def _tex_prose(v) -> str:
     if not isinstance(v, str):
         raise ValueError(f"got {shown(v)}; input should be a valid string")
     check_typesettable(v.replace("\r\n", "\n").replace("\n", " ").replace("\t", " "), _PROSE_HINT)  # lines allowed
-    return _check_commands(v)
+    _check_commands(v)
+    why = loose_special(v)
+    if why:
+        raise ValueError(why)
+    return v
+
+
+#: TeX's special characters that prose outside math cannot hold as they are: what each does
+#: there, and what to write instead.
+_LOOSE = {
+    "%": "starts a LaTeX comment, which hides the rest of the line in the PDF: write \\% for a percent sign",
+    "&": "stops the PDF (it separates the columns of an array): write \\& for an ampersand",
+    "#": "stops the PDF (it is a macro's parameter): write \\# for a number sign",
+    "_": "outside $…$ stops the PDF: put the formula between $…$ ($x_1$), or write \\_ for an underscore",
+    "^": "outside $…$ stops the PDF: put the formula between $…$ ($x^2$)",
+}
+
+
+def loose_special(text: str) -> str | None:
+    """Why ``text`` (LaTeX prose) cannot be typeset as written: its first ``% & # _ ^`` outside
+    math that no backslash escapes (``\\given{path}``'s path aside), or ``None``."""
+    if not any(c in text for c in _LOOSE):
+        return None
+    spans = math_spans(text)
+    for m in re.finditer(r"\\given\{[^{}]*\}|\\.|[%&#_^]", text, re.S):
+        c = m.group()
+        if c in _LOOSE and not any(a <= m.start() < b for a, b in spans):
+            near = text[max(0, m.start() - 12):m.end() + 12].replace("\n", " ").strip()
+            return f"the character {c} in '{near}' {_LOOSE[c]}"
+    return None
 
 
 #: What opens or closes math in LaTeX prose: ``$``, ``$$``, ``\(``, ``\)``, ``\[``, ``\]``; an

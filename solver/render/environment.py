@@ -14,6 +14,7 @@ from .exam import answer_space, exam_points, part_refs, refer, total_points, unl
 from .formats import FORMATS
 from .plots import axis_options
 from .prose import display_rows, final_rows, given_display, run_in, tex_prose
+from .prose_markup import md_prose
 from .room import heading_only, needed_lines, part_lines, section_lines
 from .text import aligned
 
@@ -54,7 +55,7 @@ def environment(fmt: str, extra: str | None = None, cache: jinja2.BytecodeCache 
     env.filters["aligned"] = aligned
     env.filters["axis_options"] = axis_options
     env.filters.update(heading_only=heading_only, answer_space=answer_space, display_rows=display_rows, final_rows=final_rows, needed_lines=needed_lines,
-                       part_lines=part_lines, part_refs=part_refs, refer=refer, run_in=run_in, tex_prose=tex_prose, given_display=given_display,
+                       part_lines=part_lines, part_refs=part_refs, refer=refer, run_in=run_in, tex_prose=tex_prose, md_prose=md_prose, given_display=given_display,
                        section_lines=section_lines,
                        total_points=total_points, unlabelled=unlabelled,
                        exam_points=exam_points)

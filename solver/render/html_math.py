@@ -22,6 +22,8 @@ import re
 from functools import lru_cache
 from xml.etree.ElementTree import Element, tostring
 
+from .prose_markup import html_styles
+
 #: The class of the ``<code>`` element that shows a formula latex2mathml could not convert.
 FALLBACK_CLASS = "tex-fallback"
 
@@ -57,7 +59,8 @@ _REFERENCE = re.compile(r"&amp;(#x[0-9A-Fa-f]{1,6};)")
 _BROKEN = re.compile(r"<mi>\\|<mi>&</mi>|<mi>&amp;</mi>|linebreak=|<merror")
 #: latex2mathml's space widths that are not CSS lengths (MathML 3's named spaces).
 _NAMED_SPACE = re.compile(r'width="negativethinmathspace"')
-_INLINE_MATH = re.compile(r"(?<!\\)\$(.+?)(?<!\\)\$", re.S)
+#: ``$$…$$`` (displayed) or ``$…$``, not an escaped ``\\$`` (``costs \\$5``).
+_INLINE_MATH = re.compile(r"(?<!\\)\$\$(.+?)(?<!\\)\$\$|(?<!\\)\$(.+?)(?<!\\)\$", re.S)
 _TEXT = re.compile(r"(\\(?:text|mathrm)\{[^{}]*\})")
 #: A named operator (``\operatorname{ReLU}``, ``\max``): latex2mathml makes it an ``<mo>``,
 #: which a browser spaces as a relation (``ReLU (z)``); an ``<mi>`` of several letters is upright.
@@ -127,12 +130,13 @@ def _signs(tree: Element) -> None:
 
 
 def tex_text(text: str) -> str:
-    """Prose outside math as HTML: escaped, TeX's dashes, ``~`` and escaped ``_ % & #`` as the
-    characters they print (``attn\\_mask``); the exports' HTML uses it too."""
+    """Prose outside math as HTML: escaped, TeX's dashes, quotes, ``~`` and escaped ``_ % & #`` as
+    the characters they print (``attn\\_mask``), ``\\emph{…}``, ``\\textbf{…}``, ``\\texttt{…}`` as
+    ``<em>``, ``<strong>``, ``<code>``; the exports' HTML uses it too."""
     text = text.replace("---", "\u2014").replace("--", "\u2013").replace("~", "\u00a0")
     for char in "_%&#":
         text = text.replace("\\" + char, char)
-    return html.escape(text, quote=False)
+    return html_styles(html.escape(text, quote=False))
 
 
 def title(text: str) -> str:
@@ -144,10 +148,11 @@ def title(text: str) -> str:
 
 
 def inline(text: str) -> str:
-    """Prose with inline ``$…$`` math (a block's text, a heading the key wrote) as one line of HTML."""
+    """Prose with ``$…$`` math (a block's text, a heading the key wrote; a statement's ``$$…$$``
+    displayed) as one line of HTML."""
     out, last = [], 0
     for m in _INLINE_MATH.finditer(text or ""):
-        out += [tex_text(text[last:m.start()]), mathml(m.group(1))]
+        out += [tex_text(text[last:m.start()]), mathml(m.group(1), True) if m.group(1) else mathml(m.group(2))]
         last = m.end()
     out.append(tex_text((text or "")[last:]))
     return "".join(out).replace("\\$", "$")
