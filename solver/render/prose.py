@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 
+from ..key.model import Equation
 from .measure import formula_width
+from .tall import row_blocks
 from .text import _WIDTH, _top_terms
 from .wide import column_blocks
 
@@ -89,18 +91,30 @@ def _first_relation(tex: str) -> int | None:
     return None
 
 
-def final_rows(finals, width: int = _WIDTH) -> str:
+def final_rows(finals, width: int = _WIDTH, breaks: bool = False) -> str:
     """The final answers as the body of an ``align*``/``aligned`` block, aligned at the first
     relation of each (display size: full fractions, matrices at their own height); a matrix
-    too wide for ``width`` in blocks of its columns (:func:`.column_blocks`), one a row."""
+    too wide for ``width`` in blocks of its columns (:func:`.column_blocks`), one a row; with
+    ``breaks`` (a page), one taller than a page in blocks of its rows (:func:`.row_blocks`)."""
     rows = []
     for f in finals:
         cut = _first_relation(f)
         if cut is None:
             rows.append(f)
             continue
-        lhs, rhs = f[:cut], f[cut:]
-        first, *more = column_blocks(rhs, width - min(formula_width(lhs), width // 2)) or [rhs]
-        rows.append(lhs + " &" + first)
-        rows += [f"&\\qquad {{}} {block}" for block in more]
+        for lhs, rhs in _row_blocks(f[:cut], f[cut:], width) if breaks else [(f[:cut], f[cut:])]:
+            first, *more = column_blocks(rhs, width - min(formula_width(lhs), width // 2)) or [rhs]
+            rows.append(lhs + " &" + first)
+            rows += [f"&\\qquad {{}} {block}" for block in more]
     return " \\\\\n".join(rows)
+
+
+def _row_blocks(lhs: str, rhs: str, width: int) -> list[tuple[str, str]]:
+    """A final answer (its left side, and its relation and right side) as :func:`.row_blocks`
+    writes it, each equation a pair; itself where it is not too tall."""
+    rel, _, tex = rhs.strip().partition(" ")
+    eq = Equation(lhs.strip(), ((rel, tex),))
+    out = row_blocks(eq, width)
+    if out == (eq,):
+        return [(lhs, rhs)]
+    return [(e.lhs + " ", "".join(f" {r} {t}" for r, t in e.parts)) for e in out]

@@ -9,6 +9,7 @@ from functools import lru_cache
 
 from ..key.model import Equation
 from .measure import formula_extent, formula_width
+from .tall import row_blocks
 from .wide import column_blocks, fraction_of_sum, holds_block, too_wide
 
 _WIDTH = 64
@@ -290,9 +291,10 @@ def _equation_lines(eq: Equation, width: int, breaks: bool, block: int) -> str:
 def aligned(equations, width: int = _WIDTH, breaks: bool = False) -> str:
     """The body of an ``aligned``/``align*`` environment for several equations; a row too
     long for ``width`` goes on in indented rows (:func:`break_long`). With ``breaks`` (LaTeX's
-    ``align*``, not Markdown's ``aligned``) a page may break between two equations, and inside
-    one only where :func:`_equation_lines` allows (``\\displaybreak[0]``). Each equation's rows
-    are worked out once for every format that shows it."""
+    ``align*``, not Markdown's ``aligned``) an equation taller than a page is in blocks of its rows
+    (:func:`.row_blocks`), a page may break between two equations, and inside one only where
+    :func:`_equation_lines` allows (``\\displaybreak[0]``). Rows are worked out once per equation."""
+    equations = [b for eq in equations for b in row_blocks(eq, width)] if breaks else equations
     block = max((_lhs(eq, width) for eq in equations), default=0)
     return (" \\displaybreak[0]\\\\\n" if breaks else " \\\\\n").join(_equation_lines(eq, width, breaks, block)
                                                             for eq in equations)

@@ -18,11 +18,11 @@ from ..ops.latex import bmatrix
 from .measure import formula_width
 
 #: A matrix as :func:`solver.ops.latex.bmatrix` writes it: its column spec and its body.
-_MATRIX = re.compile(r"\\left\[\\begin\{array\}\{(r+)\} (.*?) \\end\{array\}\\right\]", re.S)
+MATRIX = re.compile(r"\\left\[\\begin\{array\}\{(r+)\} (.*?) \\end\{array\}\\right\]", re.S)
 #: A cell that is a number as :mod:`solver.core.numbers` writes it (``-12{,}350.25``,
 #: ``1.2 \\times 10^{-7}``), padded (``0.5\\phantom{00}``), perhaps in bold.
 _NUMBER = re.compile(r"(\\mathbf\{)?-?[0-9][0-9.{},]*(\\phantom\{[.0]*\})?( \\times 10\^\{-?[0-9]+\})?\}?")
-_PHANTOM = re.compile(r"\\phantom\{[.0]*\}")
+PHANTOM = re.compile(r"\\phantom\{[.0]*\}")
 #: What may end the text before a matrix split into blocks (else only nothing may stand there):
 #: a relation, or the opening of parentheses that span rows (their blocks all stand inside them).
 _RELATIONS = ("=", r"\approx", r"\leftarrow", r"\Bigl(")
@@ -37,7 +37,7 @@ _GAP, _BRACKETS = 2, 2
 #: character of a formula as wide as the widest (an operator with its spaces, a letter), so a
 #: row of 64 holds any formula; a matrix's cells are mostly digits, 5.5 pt each at 11 pt, and
 #: the 489 pt line of a letter page with 2.2 cm margins holds 89 of them.
-_DIGITS = 89 / 64
+DIGITS = 89 / 64
 
 
 def _balanced(tex: str) -> bool:
@@ -62,12 +62,12 @@ def holds_block(row: str) -> bool:
 
 @lru_cache(maxsize=1 << 10)
 def _matrix(text: str) -> tuple[tuple[tuple[str, ...], ...], tuple[float, ...]] | None:
-    """A matrix as :data:`_MATRIX` finds it: its cells by row and each column's width in
+    """A matrix as :data:`MATRIX` finds it: its cells by row and each column's width in
     digits, with its share of the space between columns; ``None`` unless every cell is a
     number (a formula's width in digits is not known here: :func:`.formula_width` counts its
     characters as the widest). Once per matrix: a row is measured several times as it is
     broken, and a 64 × 64 matrix has 4,096 cells."""
-    m = _MATRIX.fullmatch(text)
+    m = MATRIX.fullmatch(text)
     spec, body = m.group(1), m.group(2)
     cells = tuple(tuple(row.split(" & ")) for row in body.split(r" \\ "))
     if not all(len(row) == len(spec) and all(_NUMBER.fullmatch(c) for c in row) for row in cells):
@@ -93,19 +93,26 @@ def _blocks(columns: tuple[float, ...], room: float) -> list[tuple[int, int]]:
     return blocks
 
 
+def column_ranges(text: str, room: float) -> list[tuple[int, int]] | None:
+    """The blocks of columns (first, last; from 0) that :func:`column_blocks` would cut the
+    matrix ``text`` into for a row of ``room`` digits; ``None`` for a matrix of formulas."""
+    found = _matrix(text)
+    return None if found is None else _blocks(found[1], room)
+
+
 def digits(tex: str) -> float | None:
     """How many digits wide ``tex`` prints: each matrix of numbers that
     :func:`solver.ops.latex.bmatrix` writes as its columns, the rest as :func:`.formula_width`
-    counts it (:data:`_DIGITS` a character); ``None`` when ``tex`` holds no matrix of numbers."""
+    counts it (:data:`DIGITS` a character); ``None`` when ``tex`` holds no matrix of numbers."""
     total, rest, last = None, [], 0
-    for m in _MATRIX.finditer(tex):
+    for m in MATRIX.finditer(tex):
         found = _matrix(m.group(0))
         if found is not None:
             total = (total or 0.0) + sum(found[1]) + _BRACKETS
             rest.append(tex[last:m.start()])
             last = m.end()
     rest.append(tex[last:])
-    return None if total is None else total + formula_width(" ".join(rest)) * _DIGITS
+    return None if total is None else total + formula_width(" ".join(rest)) * DIGITS
 
 
 def too_wide(tex: str, width: int) -> bool:
@@ -114,7 +121,7 @@ def too_wide(tex: str, width: int) -> bool:
     if "\\begin{array}" not in tex:
         return False
     wide = digits(tex)
-    return wide is not None and wide > width * _DIGITS
+    return wide is not None and wide > width * DIGITS
 
 
 def column_blocks(tex: str, width: int) -> list[str] | None:
@@ -129,18 +136,18 @@ def column_blocks(tex: str, width: int) -> list[str] | None:
     ``\\left`` before it, which cannot span rows)."""
     if not too_wide(tex, width):
         return None
-    found = list(_MATRIX.finditer(tex))
+    found = list(MATRIX.finditer(tex))
     if len(found) != 1 or (matrix := _matrix(found[0].group(0))) is None:
         return None
     (cells, columns), before, after = matrix, tex[:found[0].start()], tex[found[0].end():]
     if not _balanced(before) or before.strip() and not before.rstrip().endswith(_RELATIONS):
         return None  # a factor or a sign before it would stand before its first block only
     if after.strip() in _TRANSPOSED:
-        flipped = before + bmatrix([[_PHANTOM.sub("", c) for c in column] for column in zip(*cells)])
+        flipped = before + bmatrix([[PHANTOM.sub("", c) for c in column] for column in zip(*cells)])
         return column_blocks(flipped, width) or [flipped]
     if after.strip():
         return None
-    blocks = _blocks(columns, (width - formula_width(before)) * _DIGITS - _BRACKETS)
+    blocks = _blocks(columns, (width - formula_width(before)) * DIGITS - _BRACKETS)
     rows = [_block(cells, a, b) for a, b in blocks]
     rows[0] = before + rows[0]
     return rows if len(rows) > 1 else None
