@@ -8,17 +8,18 @@ picks one by ``data["variant_seed"]``: each student's variant is one of those, t
 every time PrairieLearn regenerates it; its ``render(data, html)`` puts clientFilesQuestion/'s
 URL into the images of that HTML (Mustache does not expand a tag inside a parameter's value,
 and PrairieLearn gives the URL to ``render`` only). Each asked number is a ``pl-number-input`` compared
-``relabs`` with ``rtol="0"`` and ``atol`` the rule's tolerance of that variant; the question's
+``relabs`` with that variant's ``rtol`` and ``atol`` (:func:`tolerances`); the question's
 Given values and the worked key (in ``pl-answer-panel``) are that variant's HTML."""
 
 from __future__ import annotations
 
 import json
 import uuid
+from fractions import Fraction
 from html import escape
 
 from ...core.errors import ProblemError
-from .base import Export, Item, weights
+from .base import Blank, Export, Item, weights
 from .base.feedback import given_html, image, inline, key_html, plain, prompt_html
 
 #: The namespace of the questions' uuids (uuid5 of ``nnsolve:<stem>:<seed>``).
@@ -53,13 +54,26 @@ def _src(name: str) -> str:
     return f"{FILES}/{name}"
 
 
+def tolerances(b: Blank) -> tuple[float, float]:
+    """``(rtol, atol)`` of a blank for pl-number-input's ``relabs`` comparison. PrairieLearn
+    accepts x when ``np.allclose(x, c, rtol, atol)``, |x − c| ≤ atol + rtol·|c|, and tells a
+    wrong answer "Your answer does not have precision within the specified relative tolerance"
+    whenever the typed number's last decimal place (10^-decimals) exceeds rtol: with rtol 0,
+    every wrong answer. The rule's tolerance t around the centre c is given as the relative
+    tolerance rtol = t/|c| with atol 0, accepting the same numbers, so the warning is for a
+    number typed coarser than that; a centre 0 takes atol = t (rtol·0 adds nothing) and rtol = t."""
+    c, t = Fraction(b.centre), Fraction(b.tolerance)
+    return (float(t), float(t)) if c == 0 else (float(t / abs(c)), 0.0)
+
+
 def _variant(it: Item) -> dict:
-    """What ``generate`` copies into ``data``: the variant's HTML, each blank's ``atol``
-    and its correct answer (the centre of the tolerance rule)."""
+    """What ``generate`` copies into ``data``: the variant's HTML, each blank's ``rtol`` and
+    ``atol`` and its correct answer (the centre of the tolerance rule)."""
     picture = image(_src(it.question_diagram), "Diagram of the network") if it.question_diagram else ""
     params = {"code": it.code, "given_html": given_html(it.solution) + picture,
               "key_html": key_html(it.solution, it.key_diagram, _src)}
-    params.update({f"atol_{b.name}": b.tolerance for b in it.blanks})
+    for b in it.blanks:
+        params[f"rtol_{b.name}"], params[f"atol_{b.name}"] = map(repr, tolerances(b))
     params.update({f"prompt_{si}": prompt_html(sec) for si, sec in enumerate(it.solution.sections)})
     return {"params": params, "correct_answers": {b.name: float(b.centre) for b in it.blanks}}
 
@@ -77,7 +91,7 @@ def question(items: list[Item]) -> str:
                    "</pl-question-panel>")
         for b in mine:
             out.append(f'<pl-number-input answers-name="{b.name}" label="{escape(inline(b.label))} =" '
-                       f'comparison="relabs" rtol="0" atol="{{{{params.atol_{b.name}}}}}" '
+                       f'comparison="relabs" rtol="{{{{params.rtol_{b.name}}}}}" atol="{{{{params.atol_{b.name}}}}}" '
                        f'weight="{weight[b.name]}">'
                        "</pl-number-input>")
     out.append(f"<pl-question-panel><p><em>Numbers are accepted {escape(it.rule.describe(it.solution.digits))}.</em></p>"

@@ -1,0 +1,97 @@
+"""The PrairieLearn export graded the way PrairieLearn grades it: pl-number-input's
+``relabs`` comparison and its "insufficient precision" warning, written out here from
+PrairieLearn's source (not from the exporter), applied to the exported answers."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+from click.testing import CliRunner
+from lxml import html
+
+from solver.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+PROBLEMS = ROOT / "problems"
+#: PrairieLearn's warning on a wrong answer typed coarser than rtol
+WARNING = "Your answer does not have precision within the specified relative tolerance."
+
+
+def pl_grade(typed: str, correct: float, rtol: float, atol: float) -> tuple[bool, str]:
+    """PrairieLearn's grading of a typed number (apps/prairielearn/elements/pl-number-input/
+    pl-number-input.py, grade() with comparison="relabs": the typed string and the correct
+    answer as float64; pl.is_correct_scalar_ra is np.allclose(a_sub, a_tru, rtol, atol), i.e.
+    abs(a_sub - a_tru) <= atol + rtol * abs(a_tru) in float64, as Python's floats compute it;
+    a wrong answer gets the warning when get_string_precision(typed) > rtol, that precision
+    being 10**-(digits after the point), or 10**(trailing zeros) for an integer)."""
+    x = float(typed)
+    correct_ = abs(x - correct) <= atol + rtol * abs(correct)
+    s = typed.strip().lstrip("+-")
+    precision = 10.0 ** -len(s.partition(".")[2]) if "." in s else 10.0 ** (len(s) - len(s.rstrip("0")))
+    return correct_, WARNING if not correct_ and precision > rtol else ""
+
+
+def export(problem: Path, out: Path, *more: str) -> Path:
+    r = CliRunner().invoke(main, ["export", str(problem), "--to", "prairielearn", "-o", str(out), *more],
+                           catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    return out
+
+
+def graded(folder: Path, seed: int = 0) -> list[tuple[str, float, float, float]]:
+    """(answers-name, correct answer, rtol, atol) of each pl-number-input of a variant, as
+    PrairieLearn reads them: server.py's generate(), then question.html's attributes with
+    their {{params.…}} filled in."""
+    space = {}
+    exec((folder / "server.py").read_text(encoding="utf-8"), space)  # noqa: S102 - as PrairieLearn runs it
+    data = {"variant_seed": seed, "params": {}, "correct_answers": {}}
+    space["generate"](data)
+    page = (folder / "question.html").read_text(encoding="utf-8")
+    out = []
+    for el in html.fromstring(f"<div>{page}</div>").iter("pl-number-input"):
+        assert el.get("comparison") == "relabs"
+        attr = {k: re.sub(r"\{\{params\.(\w+)\}\}", lambda m: str(data["params"][m[1]]), el.get(k)) for k in ("rtol", "atol")}
+        name = el.get("answers-name")
+        out.append((name, float(data["correct_answers"][name]), float(attr["rtol"]), float(attr["atol"])))
+    return out
+
+
+def _problem(tmp: Path, name: str, grading: dict | None) -> Path:
+    """One linear neuron whose exact output is 0.125, shown at 2 figures as 0.13."""
+    data = {"title": "Edge", "statement": "One linear neuron.", "precision": 2,
+            "network": {"inputs": {"x1": 0.25}, "layers": [{"units": 1, "activation": "linear",
+                                                            "weights": [[0.5]], "bias": 0}]},
+            "questions": [{"id": "q1", "title": "Forward", "ask": ["forward"]}]}
+    if grading:
+        data["grading"] = {"tolerance": grading}
+    path = tmp / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+def test_a_wrong_answer_typed_to_the_keys_figures_is_not_told_it_lacks_precision(tmp_path):
+    """rtol="0" made PrairieLearn tell every wrong answer "does not have precision within the
+    specified relative tolerance" (its last decimal place, > 0, exceeds rtol 0), however many
+    figures it had. The rule's tolerance is now PrairieLearn's relative tolerance."""
+    out = export(PROBLEMS / "relu-2-2-2.yaml", tmp_path / "x") / "relu-2-2-2"
+    blanks = {name: rest for name, *rest in graded(out)}
+    correct, rtol, atol = blanks["q1_o1"]  # o1 = 0.41 exactly, shown 0.4100 ± 0.00005 at 4 figures
+    assert (correct, atol) == (0.41, 0.0) and abs(rtol * 0.41 - 0.00005) < 1e-18
+    assert pl_grade("0.41", correct, rtol, atol) == (True, "")
+    assert pl_grade("0.41004", correct, rtol, atol) == (True, "")
+    assert pl_grade("0.4101", correct, rtol, atol) == (False, "")  # wrong, to the key's 4 figures
+    assert pl_grade("0.4", correct, rtol, atol) == (False, WARNING)  # wrong, and to 1 figure
+    for name, (correct, rtol, atol) in blanks.items():
+        assert rtol > 0, name
+
+
+def test_a_zero_answer_takes_an_absolute_tolerance(tmp_path):
+    problem = _problem(tmp_path, "zero", None)
+    problem.write_text(problem.read_text().replace("0.25", "0"), encoding="utf-8")
+    [(_, correct, rtol, atol)] = graded(export(problem, tmp_path / "x") / "zero")
+    assert (correct, rtol, atol) == (0.0, 0.005, 0.005)  # 0.00 ± 0.005 at 2 figures
+    assert pl_grade("0.004", correct, rtol, atol) == (True, "")
+    assert pl_grade("0.006", correct, rtol, atol) == (False, "")
+    assert pl_grade("0.1", correct, rtol, atol) == (False, WARNING)
