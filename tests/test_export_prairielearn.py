@@ -4,9 +4,12 @@ PrairieLearn's source (not from the exporter), applied to the exported answers."
 
 from __future__ import annotations
 
+import json
 import re
+from decimal import Decimal
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import CliRunner
 from lxml import html
@@ -95,3 +98,62 @@ def test_a_zero_answer_takes_an_absolute_tolerance(tmp_path):
     assert pl_grade("0.004", correct, rtol, atol) == (True, "")
     assert pl_grade("0.006", correct, rtol, atol) == (False, "")
     assert pl_grade("0.1", correct, rtol, atol) == (False, WARNING)
+
+
+def displays(problem: Path, tmp: Path) -> list[str]:
+    """The key's displayed number of every asked answer (the answers JSON's ``display``: what a
+    student copies from the key), in the key's order: not shapes, derivations or what is shown
+    on the way, a training's loss at step 0 once, a tensor's elements in row-major order."""
+    r = CliRunner().invoke(main, ["solve", str(problem), "-f", "json", "-o", str(tmp)], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    out = []
+    for q in json.loads((tmp / f"{problem.stem}.json").read_text(encoding="utf-8"))["questions"]:
+        stepless = {(a["kind"], a["of"], json.dumps(a["exact"])) for a in q["answers"] if a.get("step") is None}
+        for a in q["answers"]:
+            if a["kind"] in ("shape", "derivation") or a.get("upstream") or \
+                    (a.get("step") == 0 and (a["kind"], a["of"], json.dumps(a["exact"])) in stepless):
+                continue
+            shown = [a["display"]]
+            while isinstance(shown[0], list):
+                shown = [x for row in shown for x in row]
+            out += shown
+    return out
+
+
+RULES = [None, {"absolute": 0.005}, {"relative": 0.04}, {"sigfigs": 2}]
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_the_number_on_the_rules_edge_is_accepted(rule, tmp_path):
+    """0.125 shown at 2 figures as 0.13, within 0.005 (or 4% of 0.125): 0.13 is on the edge, and
+    PrairieLearn's float64 |0.13 − 0.125| = 0.0050000000000000044 > 0.005 refused it (with
+    "insufficient precision"). Both ends of the rule are accepted now, and no more."""
+    problem = _problem(tmp_path, "edge", rule)
+    [(_, correct, rtol, atol)] = graded(export(problem, tmp_path / "x") / "edge")
+    assert displays(problem, tmp_path / "k") == ["0.13"]
+    assert pl_grade("0.13", correct, rtol, atol) == (True, "")
+    low, high = {None: ("0.125", "0.135"), "absolute": ("0.12", "0.13"), "relative": ("0.12", "0.13"),
+                 "sigfigs": ("0.12", "0.14")}[next(iter(rule)) if rule else None]
+    assert pl_grade(low, correct, rtol, atol)[0] and pl_grade(high, correct, rtol, atol)[0]
+    for x in (Decimal(low) - Decimal("1e-12"), Decimal(high) + Decimal("1e-12")):
+        assert not pl_grade(str(x), correct, rtol, atol)[0], x
+
+
+@pytest.mark.parametrize("stem, rule", [(s, None) for s in ("relu-2-2-2", "xor-2-2-1-training", "attention",
+                                                            "perceptron-or", "scalar-graph-skip", "parameter-count")]
+                         + [("relu-2-2-2", {"absolute": 0.01}), ("relu-2-2-2", {"relative": 0.02}),
+                            ("leaky-relu-4-3-2-bce", {"sigfigs": 3})])
+def test_every_number_as_the_key_shows_it_is_accepted(stem, rule, tmp_path):
+    """Each exported blank, graded by PrairieLearn's formula, accepts the key's displayed number."""
+    problem = PROBLEMS / f"{stem}.yaml"
+    if rule:
+        data = yaml.safe_load(problem.read_text(encoding="utf-8"))
+        data["grading"] = {"tolerance": rule}
+        problem = tmp_path / f"{stem}.yaml"
+        problem.write_text(yaml.safe_dump(data), encoding="utf-8")
+    blanks = graded(export(problem, tmp_path / "x") / stem)
+    shown = displays(problem, tmp_path / "k")
+    assert len(shown) == len(blanks) > 0
+    refused = [(name, d) for (name, correct, rtol, atol), d in zip(blanks, shown)
+               if not pl_grade(d.replace(",", ""), correct, rtol, atol)[0]]
+    assert not refused

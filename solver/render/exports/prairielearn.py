@@ -14,6 +14,7 @@ Given values and the worked key (in ``pl-answer-panel``) are that variant's HTML
 from __future__ import annotations
 
 import json
+import math
 import uuid
 from fractions import Fraction
 from html import escape
@@ -61,9 +62,20 @@ def tolerances(b: Blank) -> tuple[float, float]:
     whenever the typed number's last decimal place (10^-decimals) exceeds rtol: with rtol 0,
     every wrong answer. The rule's tolerance t around the centre c is given as the relative
     tolerance rtol = t/|c| with atol 0, accepting the same numbers, so the warning is for a
-    number typed coarser than that; a centre 0 takes atol = t (rtol·0 adds nothing) and rtol = t."""
+    number typed coarser than that; a centre 0 takes atol = t (rtol·0 adds nothing) and rtol = t.
+
+    PrairieLearn computes in float64, where a number on the rule's edge can fall outside it
+    (0.13 for 0.125 ± 0.005: |0.13 − 0.125| is 0.0050000000000000044): the tolerance is then
+    widened a float step at a time until both ends, c ± t as floats, are accepted, and so is
+    every number between them (rounding to float and subtracting are monotonic)."""
     c, t = Fraction(b.centre), Fraction(b.tolerance)
-    return (float(t), float(t)) if c == 0 else (float(t / abs(c)), 0.0)
+    rtol, atol = (float(t), float(t)) if c == 0 else (float(t / abs(c)), 0.0)
+    centre, ends = float(c), (float(c - t), float(c + t))
+    for _ in range(64):  # a few float steps at most
+        if all(abs(x - centre) <= atol + rtol * abs(centre) for x in ends):
+            break
+        rtol, atol = (rtol, math.nextafter(atol, math.inf)) if c == 0 else (math.nextafter(rtol, math.inf), atol)
+    return rtol, atol
 
 
 def _variant(it: Item) -> dict:
