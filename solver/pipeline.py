@@ -268,8 +268,8 @@ def run_export(path: Path, target: str, outdir: Path, count: int | None = None, 
     if not items[0].blanks:
         raise ProblemError("the questions ask no number to type (only derivations or shapes), so there is "
                            "nothing to grade; export a problem that asks for values", file=file, field="questions")
-    files = [(outdir / name, content) for name, content in EXPORTS[target].write(items, path.stem,
-                                                                                  None if count is None else seed)]
+    files = [(outdir / name, content) for name, content in EXPORTS[target].write(  # source: a/relu, not b/relu
+        items, path.stem, None if count is None else seed, f"{path.resolve().parent.name}/{path.stem}")]
     with output_lock(outdir):
         write_all(files)
     return [target for target, _ in files]

@@ -41,6 +41,12 @@ def export(problem: Path, target: str, out: Path, *more: str) -> Path:
     return out
 
 
+def pl_folder(out: Path) -> Path:
+    """The one PrairieLearn question folder an export wrote (``<stem>-<8 hex digits of its uuid>``)."""
+    [folder] = [p for p in out.iterdir() if p.is_dir()]
+    return folder
+
+
 def answers(problem: Path, tmp: Path, variant: str | None = None) -> dict:
     """The answers JSON of the problem (or of its variant ``SEED-NUMBER``)."""
     args = ["solve", str(problem), "-f", "json", "-o", str(tmp)] + (["--variant", variant] if variant else [])
@@ -151,7 +157,7 @@ def test_prairielearn_weights_are_whole_numbers_in_the_points_ratios(tmp_path):
     data["grading"] = {"points": {"loss": 2}}
     problem = tmp_path / "graded.yaml"
     problem.write_text(yaml.safe_dump(data))
-    page = (export(problem, "prairielearn", tmp_path / "p") / "graded" / "question.html").read_text()
+    page = (pl_folder(export(problem, "prairielearn", tmp_path / "p")) / "question.html").read_text()
     got = re.findall(r'<pl-number-input [^>]*weight="([^"]*)"', page)
     moodle = moodle_questions(export(problem, "moodle", tmp_path / "m") / "graded-moodle.xml")[1]
     want = [w for w, _, _ in MOODLE_BLANK.findall(moodle.find("questiontext/text").text)]
@@ -268,11 +274,11 @@ def test_qti21_items_equal_with_an_absolute_tolerance(tmp_path):
 
 def test_prairielearn_server_gives_each_variant_its_answers(tmp_path):
     problem = PROBLEMS / "relu-2-2-2-variants.yaml"
-    out = export(problem, "prairielearn", tmp_path / "x", "--variants", "3", "--seed", "9") / "relu-2-2-2-variants"
+    out = pl_folder(export(problem, "prairielearn", tmp_path / "x", "--variants", "3", "--seed", "9"))
     info = json.loads((out / "info.json").read_text())
     assert uuid.UUID(info["uuid"]).version == 5 and info["type"] == "v3"
-    other = json.loads((export(problem, "prairielearn", tmp_path / "y", "--variants", "3", "--seed", "10")
-                        / "relu-2-2-2-variants" / "info.json").read_text())
+    other = json.loads((pl_folder(export(problem, "prairielearn", tmp_path / "y", "--variants", "3", "--seed", "10"))
+                        / "info.json").read_text())
     assert other["uuid"] != info["uuid"]
     page = (out / "question.html").read_text()
     assert "{{{params.prompt_0}}}" in page  # each question's text, per variant
@@ -368,7 +374,7 @@ def test_a_tensors_blanks_are_labelled_from_1_as_the_key_writes_them(tmp_path):
     labels = re.findall(r"\\\(Q\\,\[(\d), (\d)\]\\\) = \{", text)
     assert labels == [(str(i), str(j)) for i in (1, 2, 3) for j in (1, 2)]
     assert "\\(Q_{11}" not in text and "[0, 0]" not in text
-    page = (export(problem, "prairielearn", tmp_path / "p") / "attention-masked" / "question.html").read_text()
+    page = (pl_folder(export(problem, "prairielearn", tmp_path / "p")) / "question.html").read_text()
     assert 'answers-name="q1_Q_1_1"' in page and 'answers-name="q1_Q_3_2"' in page and "_0_" not in page
 
 
@@ -386,7 +392,7 @@ def test_prairielearn_images_inside_a_variants_html_get_their_url(tmp_path):
     render() now puts the URL in; rendered here as PrairieLearn does (Mustache, then render())."""
     import chevron
 
-    out = export(PROBLEMS / "relu-2-2-2.yaml", "prairielearn", tmp_path / "x") / "relu-2-2-2"
+    out = pl_folder(export(PROBLEMS / "relu-2-2-2.yaml", "prairielearn", tmp_path / "x"))
     space = {}
     exec((out / "server.py").read_text(), space)  # noqa: S102 - the generated file, as PrairieLearn runs it
     data = {"variant_seed": 0, "params": {}, "correct_answers": {}, "options": {}}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from decimal import Decimal
 from pathlib import Path
 
@@ -40,7 +41,8 @@ def export(problem: Path, out: Path, *more: str) -> Path:
     r = CliRunner().invoke(main, ["export", str(problem), "--to", "prairielearn", "-o", str(out), *more],
                            catch_exceptions=False)
     assert r.exit_code == 0, r.output
-    return out
+    [folder] = [p for p in out.iterdir() if p.is_dir()]  # <stem>-<8 hex digits of its uuid>
+    return folder
 
 
 def graded(folder: Path, seed: int = 0) -> list[tuple[str, float, float, float]]:
@@ -78,7 +80,7 @@ def test_a_wrong_answer_typed_to_the_keys_figures_is_not_told_it_lacks_precision
     """rtol="0" made PrairieLearn tell every wrong answer "does not have precision within the
     specified relative tolerance" (its last decimal place, > 0, exceeds rtol 0), however many
     figures it had. The rule's tolerance is now PrairieLearn's relative tolerance."""
-    out = export(PROBLEMS / "relu-2-2-2.yaml", tmp_path / "x") / "relu-2-2-2"
+    out = export(PROBLEMS / "relu-2-2-2.yaml", tmp_path / "x")
     blanks = {name: rest for name, *rest in graded(out)}
     correct, rtol, atol = blanks["q1_o1"]  # o1 = 0.41 exactly, shown 0.4100 ± 0.00005 at 4 figures
     assert (correct, atol) == (0.41, 0.0) and abs(rtol * 0.41 - 0.00005) < 1e-18
@@ -93,7 +95,7 @@ def test_a_wrong_answer_typed_to_the_keys_figures_is_not_told_it_lacks_precision
 def test_a_zero_answer_takes_an_absolute_tolerance(tmp_path):
     problem = _problem(tmp_path, "zero", None)
     problem.write_text(problem.read_text().replace("0.25", "0"), encoding="utf-8")
-    [(_, correct, rtol, atol)] = graded(export(problem, tmp_path / "x") / "zero")
+    [(_, correct, rtol, atol)] = graded(export(problem, tmp_path / "x"))
     assert (correct, rtol, atol) == (0.0, 0.005, 0.005)  # 0.00 ± 0.005 at 2 figures
     assert pl_grade("0.004", correct, rtol, atol) == (True, "")
     assert pl_grade("0.006", correct, rtol, atol) == (False, "")
@@ -129,7 +131,7 @@ def test_the_number_on_the_rules_edge_is_accepted(rule, tmp_path):
     PrairieLearn's float64 |0.13 − 0.125| = 0.0050000000000000044 > 0.005 refused it (with
     "insufficient precision"). Both ends of the rule are accepted now, and no more."""
     problem = _problem(tmp_path, "edge", rule)
-    [(_, correct, rtol, atol)] = graded(export(problem, tmp_path / "x") / "edge")
+    [(_, correct, rtol, atol)] = graded(export(problem, tmp_path / "x"))
     assert displays(problem, tmp_path / "k") == ["0.13"]
     assert pl_grade("0.13", correct, rtol, atol) == (True, "")
     low, high = {None: ("0.125", "0.135"), "absolute": ("0.12", "0.13"), "relative": ("0.12", "0.13"),
@@ -151,9 +153,36 @@ def test_every_number_as_the_key_shows_it_is_accepted(stem, rule, tmp_path):
         data["grading"] = {"tolerance": rule}
         problem = tmp_path / f"{stem}.yaml"
         problem.write_text(yaml.safe_dump(data), encoding="utf-8")
-    blanks = graded(export(problem, tmp_path / "x") / stem)
+    blanks = graded(export(problem, tmp_path / "x"))
     shown = displays(problem, tmp_path / "k")
     assert len(shown) == len(blanks) > 0
     refused = [(name, d) for (name, correct, rtol, atol), d in zip(blanks, shown)
                if not pl_grade(d.replace(",", ""), correct, rtol, atol)[0]]
     assert not refused
+
+
+def test_two_problems_of_one_name_are_two_questions(tmp_path, monkeypatch):
+    """a/relu.yaml and b/relu.yaml both became relu/ with uuid5("nnsolve:relu:"): exported into one
+    course, the second overwrote the first (or, copied in, PrairieLearn refused the repeated uuid).
+    The uuid is now uuid5 of the file's folder name, stem and seed, and names the folder."""
+    text = (PROBLEMS / "relu-2-2-2.yaml").read_text(encoding="utf-8")
+    for d, bias in (("a", "0.1"), ("b", "0.3")):
+        (tmp_path / d).mkdir()
+        (tmp_path / d / "relu.yaml").write_text(text.replace("bias: 0.1 ", f"bias: {bias} "), encoding="utf-8")
+    course = tmp_path / "questions"
+    for d in ("a", "b"):
+        CliRunner().invoke(main, ["export", str(tmp_path / d / "relu.yaml"), "--to", "prairielearn", "-o", str(course)],
+                           catch_exceptions=False)
+    infos = {p.parent.name: json.loads(p.read_text(encoding="utf-8")) for p in course.glob("*/info.json")}
+    namespace = uuid.uuid5(uuid.NAMESPACE_URL, "https://nnsolve/prairielearn")
+    want = {d: uuid.uuid5(namespace, f"nnsolve:{d}/relu:") for d in ("a", "b")}
+    assert infos.keys() == {f"relu-{u.hex[:8]}" for u in want.values()}
+    assert sorted(i["uuid"] for i in infos.values()) == sorted(str(u) for u in want.values())
+    servers = {p.read_text(encoding="utf-8") for p in course.glob("*/server.py")}
+    assert len(servers) == 2  # each its own answers
+    # the same file exported again, edited or seen from another folder, keeps its question
+    (tmp_path / "a" / "relu.yaml").write_text(text.replace("bias: 0.1 ", "bias: 0.2 "), encoding="utf-8")
+    monkeypatch.chdir(tmp_path / "a")
+    out = export(Path("relu.yaml"), tmp_path / "again")
+    assert out.name == f"relu-{want['a'].hex[:8]}"
+    assert json.loads((out / "info.json").read_text(encoding="utf-8"))["uuid"] == str(want["a"])

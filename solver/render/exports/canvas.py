@@ -112,7 +112,7 @@ def _ident(it: Item) -> str:
     return "q_" + "".join(ch if ch.isalnum() else "_" for ch in it.name)
 
 
-def write(items: list[Item], stem: str, seed: int | None) -> list[tuple[str, bytes]]:
+def write(items: list[Item], stem: str, seed: int | None, source: str = "") -> list[tuple[str, bytes]]:
     files, quizzes, images = [], [], {}
     for it in items:
         ident = _ident(it)

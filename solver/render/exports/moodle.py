@@ -50,7 +50,7 @@ def question(it: Item) -> etree._Element:
     return q
 
 
-def write(items: list[Item], stem: str, seed: int | None) -> list[tuple[str, bytes]]:
+def write(items: list[Item], stem: str, seed: int | None, source: str = "") -> list[tuple[str, bytes]]:
     quiz = etree.Element("quiz")
     cat = etree.SubElement(quiz, "question", type="category")
     name = f"$course$/top/nnsolve/{stem}" + (f" (seed {seed})" if seed is not None else "")

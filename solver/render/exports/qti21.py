@@ -108,7 +108,7 @@ def manifest(stem: str, idents: list[tuple[str, str]], images: dict[str, list[st
     return xml_bytes(root)
 
 
-def write(items: list[Item], stem: str, seed: int | None) -> list[tuple[str, bytes]]:
+def write(items: list[Item], stem: str, seed: int | None, source: str = "") -> list[tuple[str, bytes]]:
     files, idents, images, own = [], [], {}, {}
     for it in items:
         ident = "item_" + "".join(ch if ch.isalnum() else "_" for ch in it.name)

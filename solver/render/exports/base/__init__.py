@@ -69,15 +69,16 @@ class Export(msgspec.Struct, frozen=True):
 
     Attributes:
         name: the ``--to`` name; ``help`` one line for ``--help`` and the README.
-        write: ``(items, stem, seed) -> [(relative path, bytes)]``: the files of the
+        write: ``(items, stem, seed, source) -> [(relative path, bytes)]``: the files of the
             export of ``items`` (one per problem or variant) of the problem ``stem``
-            (``seed``: the variants' seed, or ``None``).
+            (``seed``: the variants' seed, or ``None``; ``source``: the problem file's folder
+            name and stem, ``a/relu``, which tells apart two problems of one stem).
         order: where it stands in ``--help``; then by name.
     """
 
     name: str
     help: str
-    write: Callable[[list[Item], str, int | None], list[tuple[str, bytes]]]
+    write: Callable[[list[Item], str, int | None, str], list[tuple[str, bytes]]]
     order: int = 100
 
 
