@@ -38,18 +38,34 @@ def _material(parent, html: str) -> None:
     _sub(_sub(parent, "material"), "mattext", html, texttype="text/html")
 
 
+def _title(it: Item, what: str) -> str:
+    """An item's title, "<the problem's title> — <what>", at most 250 characters (the problem's
+    title shortened first): Canvas lists a bank's questions by title alone."""
+    return (it.title[:max(250 - len(what) - 3, 40)] + " — " + what)[:250]
+
+
+def titles(it: Item) -> list[str]:
+    """The numerical questions' titles: the problem's, the question's and what is asked
+    ("A 2-2-2 ReLU network — Question 2: squared error — dL/dw3"), the blank's name added
+    to one that would repeat."""
+    out = [_title(it, f"{it.solution.sections[b.section].title} — {b.quantity}") for b in it.blanks]
+    repeated = {t for t in out if out.count(t) > 1}
+    return [_title(it, f"{it.solution.sections[b.section].title} — {b.quantity} ({b.name})") if t in repeated else t
+            for t, b in zip(out, it.blanks)]
+
+
 def _intro(section, it: Item, ident: str, src) -> None:
-    el = _sub(section, "item", ident=f"{ident}_intro", title="Problem")
+    el = _sub(section, "item", ident=f"{ident}_intro", title=_title(it, "statement and given values"))
     _meta(el, {"question_type": "text_only_question", "points_possible": "0.0"})
     html = given_html(it.solution) + ("\n" + image(src(it.question_diagram), "Diagram of the network")
                                       if it.question_diagram else "")
     _material(_sub(el, "presentation"), html)
 
 
-def _numerical(section, it: Item, k: int, ident: str, feedback: str, src) -> None:
+def _numerical(section, it: Item, k: int, ident: str, feedback: str, src, title: str) -> None:
     b = it.blanks[k]
     sec = it.solution.sections[b.section]
-    el = _sub(section, "item", ident=f"{ident}_{b.name}", title=f"{sec.title}: {b.of}"[:250])
+    el = _sub(section, "item", ident=f"{ident}_{b.name}", title=title)
     _meta(el, {"question_type": "numerical_question", "points_possible": decimal_text(b.points),
                "original_answer_ids": f"{ident}_{b.name}_a"})
     pres = _sub(el, "presentation")
@@ -87,8 +103,8 @@ def assessment(it: Item, ident: str) -> bytes:
     section = _sub(test, "section", ident="root_section")
     _intro(section, it, ident, src)
     key = key_html(it.solution, it.key_diagram, src)
-    for k in range(len(it.blanks)):
-        _numerical(section, it, k, ident, key if k == len(it.blanks) - 1 else "", src)
+    for k, title in enumerate(titles(it)):
+        _numerical(section, it, k, ident, key if k == len(it.blanks) - 1 else "", src, title)
     return xml_bytes(root)
 
 

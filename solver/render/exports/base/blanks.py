@@ -38,6 +38,8 @@ class Blank(msgspec.Struct, frozen=True):
         low, high: ``centre ∓ tolerance``, the accepted range (both ends included).
         points: the answer's points (``grading.points``; 1 by default), scaled so that a
             question's blanks share its ``points`` where it has them.
+        quantity: what is asked, as plain text (``dL/dw3``, ``Q[1, 2]``, ``w1 after the update``,
+            ``L after step 3``), for titles.
     """
 
     name: str
@@ -52,6 +54,7 @@ class Blank(msgspec.Struct, frozen=True):
     low: str
     high: str
     points: Fraction
+    quantity: str = ""
 
 
 def decimal_text(x: Fraction, down: bool = False) -> str:
@@ -101,8 +104,8 @@ def blanks(solution: Solution, rule: Tolerance = Tolerance(), grading=None) -> l
             if a.step == 0 and (a.kind, a.of, str(a.exact)) in stepless:
                 continue  # a training's loss at step 0 is the question's L, one blank
             points = grading.points_for(a.kind, a.of) if grading is not None else Fraction(1)
-            step = (f" \\text{{ after {sec.steps} {a.step}}}" if a.step is not None
-                    else r" \text{ after the update}" if a.kind == "update" or a.kind.endswith("_after") else "")
+            after = (f" after {sec.steps} {a.step}" if a.step is not None
+                     else " after the update" if a.kind == "update" or a.kind.endswith("_after") else "")
             elements = (_flat(a.exact, a.shape) if a.shape else [((), a.exact)])
             shown = dict(_flat(a.display, a.shape)) if a.shape else {(): a.display}
             for index, exact in elements:
@@ -114,13 +117,15 @@ def blanks(solution: Solution, rule: Tolerance = Tolerance(), grading=None) -> l
                 while name in names:
                     name, k = f"{base}_{k}", k + 1
                 names.add(name)
-                label = element_label(a.latex, tuple(i + 1 for i in index)) + step
+                label = element_label(a.latex, tuple(i + 1 for i in index)) + (f" \\text{{{after}}}" if after else "")
+                quantity = ({"gradient": f"dL/d{a.of}"}.get(a.kind, a.of)
+                            + (f"[{', '.join(str(i + 1) for i in index)}]" if index else "") + after)
                 value = Fraction(str(exact))
                 # a count is shown whole (31,744): its blank wants that integer, not 4 figures of it
                 shown_at = padded(value, solution.digits) if rule.kind == "display" and a.kind != "count" else display
                 c, t = centre(value, rule, shown_at), bound(value, rule, shown_at)
                 out.append(Blank(name, si, label, a.kind, a.of, display, str(exact), decimal_text(c),
-                                 decimal_text(t, down=True), decimal_text(c - t), decimal_text(c + t), points))
+                                 decimal_text(t, down=True), decimal_text(c - t), decimal_text(c + t), points, quantity))
     return _question_points(solution, out)
 
 
