@@ -3,9 +3,11 @@ titles, file names and what the manifests and the HTML refer to."""
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from lxml import etree
 
@@ -54,3 +56,58 @@ def test_canvas_items_have_titles_of_their_own(tmp_path):
     every = [t for items in pool.values() for t in items]
     assert len(pool) == 2 and len(set(every)) == len(every)
     assert all(t.startswith(quiz + " — ") and "(variant 0-" in quiz for quiz, items in pool.items() for t in items)
+
+
+def _refs(files: dict[str, bytes]) -> tuple[set[str], set[str]]:
+    """(every file the manifest and the tests name, every image the items' HTML shows)."""
+    manifest = etree.fromstring(files["imsmanifest.xml"])
+    named = {el.get("href") for el in manifest.iter() if el.get("href")}
+    shown = set()
+    for name, data in files.items():
+        if name.endswith(".xml") and name != "imsmanifest.xml":
+            root = etree.fromstring(data)
+            named |= {el.get("href") for el in root.iter() if el.tag.endswith("assessmentItemRef")}
+            shown |= {el.get("src") for el in root.iter() if el.tag.endswith("}img")}  # QTI 2.1's XHTML
+            shown |= {src for el in root.iter() if el.tag.endswith("}mattext")  # QTI 1.2's HTML as text
+                      for src in re.findall(r'<img src="([^"]+)"', el.text or "")}
+    return named, shown
+
+
+@pytest.mark.parametrize("target", ["canvas", "qti21"])
+@pytest.mark.parametrize("stem", ["réseau 1 (NN)", "re\u0301seau"])  # precomposed é, and é as e + U+0301 (macOS)
+def test_file_names_in_a_package_are_portable_and_what_it_refers_to(stem, target, tmp_path):
+    """A problem saved as "réseau 1 (NN).yaml" put "images/réseau 1 (NN)-key-diagram.svg" and
+    "q_réseau_1__NN_/…" into the zip: UTF-8 names (flag 0x800), which unzip tools and
+    importers read differently, and hrefs and <img src> with spaces, no valid URI. The names
+    inside a package are now ASCII letters, digits, '.', '_' and '-', and are what the
+    manifest, the test and the HTML refer to."""
+    problem = tmp_path / f"{stem}.yaml"
+    problem.write_text((PROBLEMS / "xor-2-2-1-training.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    package = export(problem, target, tmp_path / "x")
+    with zipfile.ZipFile(package) as z:
+        infos = z.infolist()
+        files = {i.filename: z.read(i) for i in infos}
+    assert all(re.fullmatch(r"[A-Za-z0-9._/-]+", i.filename) and not i.flag_bits & 0x800 for i in infos), list(files)
+    assert "images/reseau_1__NN_-questions-diagram.svg" in files or "images/reseau-questions-diagram.svg" in files
+    named, shown = _refs(files)
+    assert named == set(files) - {"imsmanifest.xml"}  # every file named, every name a file
+    assert shown and shown <= set(files)
+    assert len([n for n in files if n.startswith("images/")]) == 4  # two diagrams, two training plots
+
+
+def test_moodle_and_prairielearn_files_have_the_same_portable_names(tmp_path):
+    problem = tmp_path / "réseau 1.yaml"
+    problem.write_text((PROBLEMS / "xor-2-2-1-training.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    CliRunner().invoke(main, ["export", str(problem), "--to", "prairielearn", "-o", str(tmp_path / "p")], catch_exceptions=False)
+    [folder] = (tmp_path / "p").iterdir()
+    assert re.fullmatch(r"reseau_1-[0-9a-f]{8}", folder.name)
+    pl = sorted(p.name for p in (folder / "clientFilesQuestion").iterdir())
+    assert pl == ["reseau_1-key-diagram.svg", "reseau_1-long-run-loss.svg", "reseau_1-questions-diagram.svg",
+                  "reseau_1-three-steps-loss.svg"]
+    server = (folder / "server.py").read_text(encoding="utf-8")
+    assert all(f"client_files_question_url}}}}/{n}" in server for n in pl)
+    CliRunner().invoke(main, ["export", str(problem), "--to", "moodle", "-o", str(tmp_path / "m")], catch_exceptions=False)
+    quiz = etree.parse(str(tmp_path / "m" / "réseau 1-moodle.xml")).getroot()
+    embedded = {f.get("name") for f in quiz.iter("file")}
+    used = {n for t in quiz.iter("text") for n in re.findall(r"@@PLUGINFILE@@/([^\"]+)", t.text or "")}
+    assert embedded == used == set(pl)

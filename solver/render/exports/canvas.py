@@ -13,7 +13,7 @@ from lxml import etree
 
 from .base import Export, Item, decimal_text, xml_bytes, zip_bytes
 from .base.feedback import given_html, image, inline, key_html, plain, prompt_html
-from .base.package import manifest_root, xml_id
+from .base.package import item_ident, manifest_root, xml_id
 
 QTI = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
 CP = "http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1"
@@ -125,7 +125,7 @@ def manifest(stem: str, quizzes: list[tuple[str, str, list[str]]], images: list[
 
 
 def _ident(it: Item) -> str:
-    return "q_" + "".join(ch if ch.isalnum() else "_" for ch in it.name)
+    return item_ident("q_", it.name)
 
 
 def write(items: list[Item], stem: str, seed: int | None, source: str = "") -> list[tuple[str, bytes]]:

@@ -1,5 +1,5 @@
-"""PrairieLearn: a question folder (``<stem>-<8 hex digits of its uuid>/``: ``info.json``,
-``question.html``, ``server.py`` and the images in ``clientFilesQuestion/``). The uuid is
+"""PrairieLearn: a question folder (``<stem>-<8 hex digits of its uuid>/``, the stem in ASCII:
+``info.json``, ``question.html``, ``server.py`` and the images in ``clientFilesQuestion/``). The uuid is
 uuid5 of the problem file's folder name, its stem and the seed, so that ``a/relu.yaml`` and
 ``b/relu.yaml`` are two questions (a uuid and a folder each) and a problem edited and
 exported again keeps its own, wherever the course's files are.
@@ -25,6 +25,7 @@ from html import escape
 from ...core.errors import ProblemError
 from .base import Blank, Export, Item, weights
 from .base.feedback import given_html, image, inline, key_html, plain, prompt_html
+from .base.package import file_name
 
 #: The namespace of the questions' uuids (uuid5 of ``nnsolve:<folder name>/<stem>:<seed>``).
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://nnsolve/prairielearn")
@@ -126,7 +127,7 @@ def write(items: list[Item], stem: str, seed: int | None, source: str) -> list[t
         raise ProblemError("the variants ask different numbers, and PrairieLearn's question.html needs the same "
                            "blanks in every variant", file=stem, field="randomize")
     qid = identity(source, seed)
-    folder = f"{stem}-{qid.hex[:8]}"
+    folder = f"{file_name(stem)}-{qid.hex[:8]}"
     info = {"uuid": str(qid),
             "title": items[0].solution.title.split(" (variant ")[0], "topic": "Neural networks",
             "tags": ["nnsolve"] + ([f"seed-{seed}"] if seed is not None else []), "type": "v3",

@@ -12,7 +12,7 @@ from lxml import etree
 
 from .base import Export, Item, decimal_text, xml_bytes, zip_bytes
 from .base.feedback import key_html, question_html
-from .base.package import manifest_root, xml_id
+from .base.package import item_ident, manifest_root, xml_id
 
 QTI = "http://www.imsglobal.org/xsd/imsqti_v2p1"
 CP = "http://www.imsglobal.org/xsd/imscp_v1p1"
@@ -111,7 +111,7 @@ def manifest(stem: str, idents: list[tuple[str, str]], images: dict[str, list[st
 def write(items: list[Item], stem: str, seed: int | None, source: str = "") -> list[tuple[str, bytes]]:
     files, idents, images, own = [], [], {}, {}
     for it in items:
-        ident = "item_" + "".join(ch if ch.isalnum() else "_" for ch in it.name)
+        ident = item_ident("item_", it.name)
         files.append((f"{ident}.xml", assessment_item(it, ident)))
         idents.append((ident, f"{ident}.xml"))
         images.update(it.images)

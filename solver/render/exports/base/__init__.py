@@ -15,7 +15,7 @@ from ....key.model import Solution
 from ...diagram import diagram
 from .blanks import Blank, blanks, decimal_text, weights
 from .feedback import plot_name
-from .package import xml_bytes, zip_bytes
+from .package import file_name, xml_bytes, zip_bytes
 
 
 class Item(msgspec.Struct, frozen=True):
@@ -27,7 +27,7 @@ class Item(msgspec.Struct, frozen=True):
         solution: the key; ``blanks`` its asked numbers with their tolerances.
         rule: the tolerance rule the blanks follow.
         images: ``(file name, SVG bytes)``: the question's diagram (no answers), the key's
-            diagram (its values) and training plots.
+            diagram (its values) and training plots; names of portable ASCII (:func:`.package.file_name`).
         question_diagram, key_diagram: those two file names (``""`` without a figure).
     """
 
@@ -57,7 +57,7 @@ def item(solution: Solution, grading=None, code: str = "") -> Item:
     for sheet in ("questions", "key"):
         d = diagram(solution.figure, sheet)
         if d is not None:
-            names[sheet] = f"{solution.stem}-{sheet}-diagram.svg"
+            names[sheet] = file_name(f"{solution.stem}-{sheet}-diagram.svg")
             images.append((names[sheet], diagram_svg(d).encode("utf-8")))
     images += [(plot_name(solution, p), plot_svg(p).encode("utf-8")) for sec in solution.sections for p in sec.plots]
     return Item(solution.stem, code, solution, tuple(blanks(solution, rule, grading)), rule, tuple(images),

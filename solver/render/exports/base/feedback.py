@@ -15,6 +15,7 @@ from ...html_math import tex_text
 from ...prose import display_rows, final_rows, given_display, run_in
 from ...text import aligned
 from .blanks import Blank
+from .package import file_name
 
 #: ``file name -> the address a target's HTML uses for it``.
 Src = Callable[[str], str]
@@ -140,7 +141,7 @@ def section_html(solution: Solution, sec: Section, src: Src = str) -> str:
 
 
 def plot_name(solution: Solution, plot) -> str:
-    return f"{solution.stem}-{plot.name}.svg"
+    return file_name(f"{solution.stem}-{plot.name}.svg")
 
 
 def key_html(solution: Solution, diagram: str | None = None, src: Src = str) -> str:

@@ -1,10 +1,12 @@
 """Deterministic files: XML serialised the same way every time, and zip packages with
-fixed timestamps and sorted entries, so that an export run twice is the same bytes."""
+fixed timestamps and sorted entries, so that an export run twice is the same bytes; the
+names of the files inside an export portable ASCII (:func:`file_name`)."""
 
 from __future__ import annotations
 
 import io
 import re
+import unicodedata
 import zipfile
 
 from lxml import etree
@@ -17,6 +19,21 @@ def xml_bytes(root: etree._Element) -> bytes:
     """An XML document (UTF-8, declared, indented) ending in a newline."""
     etree.indent(root, space="  ")
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def file_name(text: str) -> str:
+    """``text`` as a portable file name, which every unzip tool, importer and URL takes as it is:
+    letters without their accents, every other character but ASCII letters, digits, ``.``,
+    ``_`` and ``-`` as ``_`` ("réseau 1 (NN)" → "reseau_1__NN_")."""
+    folded = "".join(unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode("ascii") or "_"
+                     for ch in unicodedata.normalize("NFC", text))
+    return re.sub(r"[^A-Za-z0-9._-]", "_", folded)
+
+
+def item_ident(prefix: str, name: str) -> str:
+    """An item's identifier, also its file name: ``prefix`` and ``name`` folded to ASCII
+    letters, digits and ``_`` ("q_", "réseau-2026-1" → "q_reseau_2026_1")."""
+    return prefix + re.sub(r"[^A-Za-z0-9]", "_", file_name(name))
 
 
 def xml_id(text: str) -> str:
