@@ -128,3 +128,60 @@ def test_roster_names_with_latex_specials_are_text_in_the_papers(tmp_path, docum
             text = subprocess.run(["pdftotext", str(out / f"relu-2-2-2-variants-s{i}{sheet}.pdf"), "-"],
                                   capture_output=True, text=True, check=True).stdout
             assert f"(variant 3-{i + 1}, {name})" in " ".join(text.replace("’", "'").split()), (name, text[:200])
+
+
+def _grade_text(tmp: Path, key: Path, text: str):
+    sub = tmp / "subs.csv"
+    sub.write_bytes(text.encode("utf-8"))
+    return sub, CliRunner().invoke(main, ["grade", "--key", str(key), str(sub), "-o", str(tmp / "out"), "--problem",
+                                          str(RELU)])
+
+
+def test_a_row_of_too_few_or_too_many_cells_leaves_only_its_student_ungraded(tmp_path, key):
+    """ben's row lost a cell and cai's has one too many: that stopped the whole class ("row 3: 3
+    cells where the header has 4"). Each is one line now, the others graded. Blank lines, a
+    line of spaces and a byte-order mark are no rows; a quoted cell keeps its comma; the row
+    numbers are the file's lines."""
+    text = ("\ufeffstudent,question,of,answer\nann,q1,h1,0.5\nben,q1,h1\n\n   \ncai,q1,h1,0.5,extra\n"
+            'dee,q1,h1,"0.5"\nfay,q1,h1,[0.1, 0.2]\neve,q1,"h1",0.4\neve,q1,z_h1,"[0.5, 0.1]"\n')
+    sub, r = _grade_text(tmp_path, key, text)
+    assert r.exit_code == 2
+    assert r.stderr.splitlines() == [
+        f"nnsolve: error: {sub}: row 3: has 3 cells, the header has 4; student ben is not graded",
+        f"nnsolve: error: {sub}: row 6: has 5 cells, the header has 4; student cai is not graded",
+        f"nnsolve: error: {sub}: row 8: has 5 cells, the header has 4: a field with a comma, such as W1[1,2] or "
+        '[0.1, 0.2], goes in double quotes ("W1[1,2]"); student fay is not graded']
+    out = tmp_path / "out"
+    assert r.stdout == f"wrote 8 files to {out}\n"
+    assert [t["student"] for t in _rows(out / "totals.csv")] == ["ann", "dee", "eve"]
+    assert {(g["student"], g["verdict"]) for g in _rows(out / "grades.csv") if g["of"] == "h1" and g["question"] == "q1"} \
+        == {("ann", "correct"), ("dee", "correct"), ("eve", "wrong")}
+    assert sorted(p.name for p in (out / "feedback").iterdir()) == ["ann.md", "dee.md", "eve.md"]
+    assert "yours **\\[0.5, 0.1\\]**, the key's **0.5**: wrong, 0 of 0.5.\n  The wrong shape: a list of 2 where z\\_h1 " \
+        "is one number." in (out / "feedback" / "eve.md").read_text(encoding="utf-8")
+
+
+def test_a_short_row_without_its_student_cell_is_said_and_the_rest_graded(tmp_path, key):
+    sub = tmp_path / "subs.csv"
+    sub.write_text("question,of,answer,student\nq1,h1,0.5,ann\nq1,h1\n", encoding="utf-8")
+    r = CliRunner().invoke(main, ["grade", "--key", str(key), str(sub), "-o", str(tmp_path / "out")])
+    assert r.exit_code == 2
+    assert r.stderr == (f"nnsolve: error: {sub}: row 3: has 2 cells, the header has 4; its student is not known (the "
+                        "row is not graded)\n")
+    assert [t["student"] for t in _rows(tmp_path / "out" / "totals.csv")] == ["ann"]
+
+
+@pytest.mark.parametrize("header,message", [
+    ("student,question,of,answer,answer", "the column 'answer' is named twice (columns 4 and 5)"),
+    ("student,Student,question,of,answer", "the column 'student' is named twice (columns 1 and 2)"),
+    ("student,question,of,answer,", "column 5 has no name (the header is student,question,of,answer,; delete the "
+                                    "empty column or name it)"),
+    ("student,,question,of,answer", "column 2 has no name (the header is student,,question,of,answer; delete the "
+                                    "empty column or name it)"),
+])
+def test_a_header_naming_a_column_twice_or_not_at_all_stops_the_run(tmp_path, key, header, message):
+    """No row can be read by such a header (which 'answer' is the answer?): one line, nothing written."""
+    sub, r = _grade_text(tmp_path, key, f"{header}\nann,q1,h1,0.5,1\n")
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr == f"nnsolve: error: {sub}: row 1: {message}\n"
+    assert not (tmp_path / "out").exists()

@@ -195,7 +195,7 @@ def test_a_submission_s_unquoted_element_name_is_explained(tmp_path):
     _solve(MOMENTUM_ADAM, tmp_path)
     r = CliRunner().invoke(main, ["grade", "--key", str(tmp_path / "p.json"), str(sub), "-o", str(tmp_path / "g")])
     assert r.exit_code == 2
-    assert ('row 2: 5 cells where the header has 4: a field with a comma, such as W1[1,2] or [0.1, 0.2], goes in '
+    assert ('row 2: has 5 cells, the header has 4: a field with a comma, such as W1[1,2] or [0.1, 0.2], goes in '
             'double quotes ("W1[1,2]")') in r.output
 
 

@@ -1,9 +1,9 @@
 """Grading a class: each student's rows matched to their key (the one key; a class key's
 entry for that student or for the row's ``variant``; in a folder of keys, the key named by
 ``variant`` or the only key with that question), each key's problem set up once, every
-student marked. A row that names what no key has (a question, an ``of``, a ``kind``, a variant)
-or repeats an answer leaves its student ungraded, with the row's error; the rest of the class
-is marked all the same. No files are read or written here."""
+student marked. A row that names what no key has (a question, an ``of``, a ``kind``, a variant),
+repeats an answer or could not be read (its ``error``) leaves its student ungraded, with the
+row's error; the rest of the class is marked all the same. No files are read or written here."""
 
 from __future__ import annotations
 
@@ -86,6 +86,9 @@ def grade_class(keys: list[tuple[Key, str]], rows: list[Submitted], file: str, p
     groups: dict = {}
     bad: list = []  # (row, student, error)
     for r in rows:
+        if r.error:  # a row that could not be read: its student is not graded
+            bad.append((r.row, r.student, ProblemError(r.error, file=file, field=f"row {r.row}")))
+            continue
         try:
             key, kfile = _key_for(keys, r, file)
         except ProblemError as exc:
@@ -101,8 +104,9 @@ def grade_class(keys: list[tuple[Key, str]], rows: list[Submitted], file: str, p
     ungraded = {student for _, student, _ in bad}
     setups: dict = {}
     cache: dict = {}
-    errors = [ProblemError(f"{exc.message}; student {student} is not graded", file=exc.file, field=exc.field)
-              for _, student, exc in sorted(bad, key=lambda b: b[0])]
+    errors = [ProblemError(f"{exc.message}; " + (f"student {student} is not graded" if student else
+                                                  "its student is not known (the row is not graded)"),
+                           file=exc.file, field=exc.field) for _, student, exc in sorted(bad, key=lambda b: b[0])]
     if len(errors) > SHOWN:  # a wrong key makes every row bad: the first rows say so
         errors[SHOWN:] = [ProblemError(f"{len(errors) - SHOWN} more bad rows not shown", file=file, field="(file)")]
     out = ClassGrades(errors=errors)

@@ -61,7 +61,8 @@ class Key(msgspec.Struct, frozen=True):
 
 class Submitted(msgspec.Struct, frozen=True):
     """One row: ``value`` is an exact Rational, or nested lists of them (a vector, a matrix), or
-    ``None`` when the answer is not a number (``unreadable`` says why)."""
+    ``None`` when the answer is not a number (``unreadable`` says why). A row that cannot be
+    read as a row (``error`` says why: too few or too many cells) leaves its student ungraded."""
 
     row: int
     student: str
@@ -72,6 +73,7 @@ class Submitted(msgspec.Struct, frozen=True):
     variant: str = ""
     kind: str = ""
     unreadable: str = ""  # why ``text`` is not a number (``value`` is then ``None``)
+    error: str = ""  # why the row cannot be read (its student is not graded)
 
 
 def flat(value) -> list[tuple[tuple[int, ...], sp.Rational]]:

@@ -77,10 +77,12 @@ def _rectangular(value, text: str) -> None:
 
 
 def read_submissions(path: Path) -> list[Submitted]:
-    """Every row of a submissions CSV file.
+    """Every row of a submissions CSV file; a row with too few or too many cells is kept with
+    its ``error`` (its student, where its cell says, is left ungraded; the others are read).
 
     Raises:
-        ProblemError: the file cannot be read, lacks a column, or a row's answer cannot be read.
+        ProblemError: the file cannot be read, its header lacks a column or repeats or leaves
+            one unnamed, a row's student, question or of is empty, or there are no answers.
     """
     file = str(path)
     text = read_text(path)
@@ -89,22 +91,20 @@ def read_submissions(path: Path) -> list[Submitted]:
         header = [h.strip().lower() for h in next(reader)]
     except (StopIteration, csv.Error) as exc:
         raise ProblemError(f"cannot read the header ({exc or 'no rows'})", file=file, field="row 1") from None
-    missing = [c for c in REQUIRED if c not in header]
-    if missing:
-        raise ProblemError(f"the header has no column {', '.join(missing)} (it needs student, question, of, "
-                           "answer; variant and kind are optional)", file=file, field="row 1")
-    col = {name: header.index(name) for name in REQUIRED + OPTIONAL if name in header}
+    col = _columns(header, file)
     out: list[Submitted] = []
     try:
-        for number, cells in enumerate(reader, start=2):
+        while True:
+            number = reader.line_num + 1  # the line the row starts on
+            try:
+                cells = next(reader)
+            except StopIteration:
+                break
             if not any(c.strip() for c in cells):
                 continue
             if len(cells) != len(header):
-                split = len(cells) > len(header) and any("[" in c and "]" not in c for c in cells)
-                hint = (": a field with a comma, such as W1[1,2] or [0.1, 0.2], goes in double quotes "
-                        '("W1[1,2]")') if split else ""
-                raise ProblemError(f"{len(cells)} cells where the header has {len(header)}{hint}", file=file,
-                                   field=f"row {number}")
+                out.append(_misshapen(cells, header, col, number))
+                continue
             get = {name: cells[i].strip() for name, i in col.items()}
             for name in ("student", "question", "of"):
                 if not get[name]:
@@ -122,3 +122,32 @@ def read_submissions(path: Path) -> list[Submitted]:
     if not out:
         raise ProblemError("the file has a header but no answers", file=file, field="(file)")
     return out
+
+
+def _columns(header: list[str], file: str) -> dict[str, int]:
+    """Each known column's index. Raises ProblemError: a required column missing, a column
+    named twice or not named (no row could be read with it)."""
+    for i, name in enumerate(header):
+        if not name:
+            raise ProblemError(f"column {i + 1} has no name (the header is {','.join(header)}; delete the empty "
+                               "column or name it)", file=file, field="row 1")
+        if name in header[:i]:
+            raise ProblemError(f"the column {name!r} is named twice (columns {header.index(name) + 1} and {i + 1})",
+                               file=file, field="row 1")
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise ProblemError(f"the header has no column {', '.join(missing)} (it needs student, question, of, "
+                           "answer; variant and kind are optional)", file=file, field="row 1")
+    return {name: header.index(name) for name in REQUIRED + OPTIONAL if name in header}
+
+
+def _misshapen(cells: list[str], header: list[str], col: dict, number: int) -> Submitted:
+    """A row of too few or too many cells, kept for its error; its student is its student cell
+    (the columns before the student's are where they were), "" when it has none."""
+    split = len(cells) > len(header) and any("[" in c and "]" not in c for c in cells)
+    hint = (': a field with a comma, such as W1[1,2] or [0.1, 0.2], goes in double quotes ("W1[1,2]")'
+            if split else "")
+    i = col["student"]
+    student = cells[i].strip() if i < len(cells) else ""
+    return Submitted(number, student, "", "", "", None,
+                     error=f"has {len(cells)} cells, the header has {len(header)}{hint}")
