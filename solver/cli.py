@@ -288,7 +288,7 @@ def grade(submissions, key, problems, outdir, formats) -> None:
     from .pipeline import run_grade
 
     try:  # a bad row is said at once (its student left out), the rest of the class graded
-        written, tolerance_only, bad = run_grade(key, submissions, outdir, problems, ("md", *formats), _say)
+        written, tolerance_only, bad, removed = run_grade(key, submissions, outdir, problems, ("md", *formats), _say)
     except NNSolveError as err:
         _fail(err)
     except Exception as exc:  # noqa: BLE001 - a bug: one line, not a traceback
@@ -296,5 +296,5 @@ def grade(submissions, key, problems, outdir, formats) -> None:
     if written:
         if tolerance_only:
             click.echo("no --problem: answers marked by tolerance only (no error carried forward, no misconceptions)")
-        click.echo(f"wrote {len(written)} files to {outdir}")
+        click.echo(f"wrote {len(written)} files to {outdir}" + (f"; removed {len(removed)} stale files" if removed else ""))
     sys.exit(2 if bad else 0)

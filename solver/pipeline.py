@@ -276,25 +276,25 @@ def run_export(path: Path, target: str, outdir: Path, count: int | None = None, 
 
 
 def run_grade(key: Path, submissions: Path, outdir: Path, problems=(), formats=("md",),
-              on_error=None) -> tuple[list[Path], bool, int]:
+              on_error=None) -> tuple[list[Path], bool, int, list[Path]]:
     """Grade ``submissions`` against ``key`` (an answers JSON, a folder of them, or a class's
     answers.json) and write grades.csv, each student's feedback and Gradescope results.json:
     all or nothing. A bad row (an unknown question, ``of``, ``kind`` or variant, an answer
     given twice) leaves its student out, its error passed to ``on_error``; the others are
     written, and nothing when no student is left. Returns the files written, whether marking
-    was by tolerance only (no problem file) and how many errors were reported (:mod:`solver.files.grading`).
+    was by tolerance only (no problem file), how many errors were reported and the files of
+    an earlier run removed as this one does not write them (:mod:`solver.files.grading`).
 
     Raises:
         NNSolveError: a bad key, submissions or problem file; a failed feedback PDF.
     """
-    from .files.grading import grade_outputs, graded
+    from .files.grading import grade_outputs, graded, write_grades
 
     grades = graded(key, submissions, problems)
     for err in grades.errors if on_error else ():
         on_error(err)
     if not grades.marks:
-        return [], grades.tolerance_only, len(grades.errors)
+        return [], grades.tolerance_only, len(grades.errors), []
     files = grade_outputs(grades, outdir, formats)
-    with output_lock(outdir):
-        write_all(files)
-    return [target for target, _ in files], grades.tolerance_only, len(grades.errors)
+    removed = write_grades(files, outdir)
+    return [target for target, _ in files], grades.tolerance_only, len(grades.errors), removed

@@ -6,6 +6,7 @@ the whole class). Students' ids and roster names with LaTeX's specials are text 
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import shutil
 import subprocess
@@ -59,7 +60,12 @@ def test_a_bad_row_leaves_its_student_ungraded_and_the_class_graded(tmp_path, ke
         f"nnsolve: error: {sub}: row 8: value h1 of question q1 is answered twice (first in row 7); "
         "student dee is not graded"]
     out = tmp_path / "out"
-    assert r.stdout == f"wrote 6 files to {out}\n"
+    assert r.stdout == f"wrote 7 files to {out}\n"
+    assert (out / "ungraded.csv").read_text(encoding="utf-8") == (
+        "student,row,reason\n"
+        "ben,5,of: 'zz' is not an answer of question q1 in the key relu-2-2-2\n"
+        "cai,6,\"question 'q9' is not in the key relu-2-2-2 (it has q1, q2, q2-all, q3)\"\n"
+        "dee,8,value h1 of question q1 is answered twice (first in row 7)\n")
     grades = _rows(out / "grades.csv")
     assert sorted({g["student"] for g in grades}) == ["ann", "eve"]
     assert {(g["student"], g["of"]): g["verdict"] for g in grades if g["answer"]} == {
@@ -152,7 +158,7 @@ def test_a_row_of_too_few_or_too_many_cells_leaves_only_its_student_ungraded(tmp
         f"nnsolve: error: {sub}: row 8: has 5 cells, the header has 4: a field with a comma, such as W1[1,2] or "
         '[0.1, 0.2], goes in double quotes ("W1[1,2]"); student fay is not graded']
     out = tmp_path / "out"
-    assert r.stdout == f"wrote 8 files to {out}\n"
+    assert r.stdout == f"wrote 9 files to {out}\n"
     assert [t["student"] for t in _rows(out / "totals.csv")] == ["ann", "dee", "eve"]
     assert {(g["student"], g["verdict"]) for g in _rows(out / "grades.csv") if g["of"] == "h1" and g["question"] == "q1"} \
         == {("ann", "correct"), ("dee", "correct"), ("eve", "wrong")}
@@ -185,3 +191,69 @@ def test_a_header_naming_a_column_twice_or_not_at_all_stops_the_run(tmp_path, ke
     assert r.exit_code == 2 and r.stdout == ""
     assert r.stderr == f"nnsolve: error: {sub}: row 1: {message}\n"
     assert not (tmp_path / "out").exists()
+
+
+def _listing(out: Path) -> list[str]:
+    return sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+
+
+def test_a_student_ungraded_now_keeps_no_feedback_of_an_earlier_run(tmp_path, key):
+    """ben and cai were graded, then ben's row lost a cell and cai left the file: their
+    feedback and results of the first run stayed, looking current beside a grades.csv without
+    them. They are removed now (only what grade wrote and nobody changed since), ann's .tex of
+    the first run too (this run writes no .tex), and ungraded.csv says who was not graded and
+    why; it goes once every student is graded again."""
+    out = tmp_path / "out"
+    r = _grade(tmp_path, key, [["ann", "q1", "h1", "0.5"], ["ben", "q1", "h1", "0.5"], ["cai", "q1", "h1", "0.4"]],
+               "-f", "tex")
+    assert r.exit_code == 0 and r.stdout == f"wrote 11 files to {out}\n"
+    (out / "feedback" / "notes.md").write_text("my notes\n", encoding="utf-8")  # not the tool's
+    (out / "feedback" / "cai.tex").write_text("% edited by hand\n", encoding="utf-8")  # changed since
+    (out / "results" / "old.json").write_text("{}\n", encoding="utf-8")  # never written by grade
+    sub = tmp_path / "subs.csv"
+    sub.write_text("student,question,of,answer\nann,q1,h1,0.5\nben,q1,h1\n", encoding="utf-8")
+    r = CliRunner().invoke(main, ["grade", "--key", str(key), str(sub), "-o", str(out), "--problem", str(RELU)])
+    assert r.exit_code == 2
+    assert r.stderr == f"nnsolve: error: {sub}: row 3: has 3 cells, the header has 4; student ben is not graded\n"
+    assert r.stdout == f"wrote 5 files to {out}; removed 6 stale files\n"
+    assert _listing(out) == [".nnsolve-grade.json", "feedback/ann.md", "feedback/cai.tex", "feedback/notes.md",
+                             "grades.csv", "results/ann.json", "results/old.json", "totals.csv", "ungraded.csv"]
+    assert (out / "ungraded.csv").read_text(encoding="utf-8") == \
+        'student,row,reason\nben,3,"has 3 cells, the header has 4"\n'
+    assert [t["student"] for t in _rows(out / "totals.csv")] == ["ann"]
+    assert (out / "feedback" / "notes.md").read_text(encoding="utf-8") == "my notes\n"
+    sub.write_text("student,question,of,answer\nann,q1,h1,0.5\nben,q1,h1,0.4\n", encoding="utf-8")
+    r = CliRunner().invoke(main, ["grade", "--key", str(key), str(sub), "-o", str(out), "--problem", str(RELU)])
+    assert r.exit_code == 0 and r.stdout == f"wrote 6 files to {out}; removed 1 stale files\n"
+    assert _listing(out) == [".nnsolve-grade.json", "feedback/ann.md", "feedback/ben.md", "feedback/cai.tex",
+                             "feedback/notes.md", "grades.csv", "results/ann.json", "results/ben.json",
+                             "results/old.json", "totals.csv"]
+
+
+def test_a_wrong_key_leaves_the_earlier_run_as_it_was(tmp_path, key):
+    """No student graded: nothing is written, and nothing removed."""
+    out = tmp_path / "out"
+    assert _grade(tmp_path, key, [["ann", "q1", "h1", "0.5"]]).exit_code == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    r = _grade(tmp_path, key, [["ann", "q9", "h1", "0.5"]])
+    assert r.exit_code == 2 and r.stdout == ""
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
+def test_a_link_or_a_manifest_naming_other_files_removes_nothing_else(tmp_path, key):
+    """Only grade's own names are ever removed: a manifest listing grades.csv's neighbours or a
+    path out of the folder is not obeyed, and a feedback file replaced by a link is kept."""
+    out = tmp_path / "out"
+    assert _grade(tmp_path, key, [["ann", "q1", "h1", "0.5"], ["ben", "q1", "h1", "0.5"]]).exit_code == 0
+    (tmp_path / "keep.txt").write_text("x", encoding="utf-8")
+    (out / "feedback" / "ben.md").unlink()
+    (out / "feedback" / "ben.md").symlink_to(tmp_path / "keep.txt")
+    manifest = json.loads((out / ".nnsolve-grade.json").read_text(encoding="utf-8"))
+    manifest["files"]["../keep.txt"] = manifest["files"]["notes.txt"] = hashlib.sha256(b"x").hexdigest()
+    (out / ".nnsolve-grade.json").write_text(json.dumps(manifest), encoding="utf-8")
+    (out / "notes.txt").write_text("x", encoding="utf-8")
+    r = _grade(tmp_path, key, [["ann", "q1", "h1", "0.5"]])
+    assert r.exit_code == 0 and r.stdout == f"wrote 4 files to {out}; removed 1 stale files\n"
+    assert (tmp_path / "keep.txt").exists() and (out / "feedback" / "ben.md").is_symlink()
+    assert _listing(out) == [".nnsolve-grade.json", "feedback/ann.md", "feedback/ben.md", "grades.csv", "notes.txt",
+                             "results/ann.json", "totals.csv"]

@@ -1,11 +1,18 @@
 """The files of ``nnsolve grade``: the key(s), the submissions and the problem file(s) read,
 the class graded (:mod:`solver.key.grade_class`), and every output rendered (and each
 feedback PDF built with ``-f pdf``): ``grades.csv``, ``totals.csv``, ``feedback/<student>.md`` (``.tex``
-and ``.pdf`` with ``-f tex`` / ``-f pdf``), ``results/<student>.json`` (Gradescope)."""
+and ``.pdf`` with ``-f tex`` / ``-f pdf``), ``results/<student>.json`` (Gradescope), ``ungraded.csv``
+when a bad row left a student ungraded; and a run's outputs written as one set, the files an
+earlier run wrote that this one does not (a student ungraded now, or no longer in the
+submissions) removed, so that no feedback in the folder is older than its grades.csv."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
+import stat
 import unicodedata
 from pathlib import Path
 
@@ -22,8 +29,16 @@ from ..render.grades import (
     grades_csv,
     gradescope,
     totals_csv,
+    ungraded_csv,
 )
+from .lock import output_lock
 from .pdf import INSTALL_HINT, build_pdf, tex_available
+from .writer import write_all
+
+#: The list of what the last run wrote (path in the folder → SHA-256 of its content).
+MANIFEST = ".nnsolve-grade.json"
+#: The files ``grade`` writes that one run may write and the next not.
+_OWN = re.compile(r"(feedback/[^/]+\.(md|tex|pdf)|results/[^/]+\.json|ungraded\.csv)")
 
 
 def safe_name(student: str) -> str:
@@ -71,6 +86,8 @@ def grade_outputs(grades: ClassGrades, outdir: Path, formats=("md",)) -> list[tu
     note = TOLERANCE_ONLY if grades.tolerance_only else ""
     files: list[tuple[Path, str | bytes]] = [(outdir / "grades.csv", grades_csv(grades.all_marks())),
                                              (outdir / "totals.csv", totals_csv(grades.marks, grades.titles))]
+    if grades.ungraded:
+        files.append((outdir / "ungraded.csv", ungraded_csv(grades.ungraded)))
     if "pdf" in formats and not tex_available():
         raise BuildError(f"cannot build PDFs: latexmk or pdflatex is not installed; {INSTALL_HINT}")
     used: set = set()
@@ -90,3 +107,52 @@ def grade_outputs(grades: ClassGrades, outdir: Path, formats=("md",)) -> list[tu
                 files.append((outdir / "feedback" / f"{name}.pdf", result.pdf))
         files.append((outdir / "results" / f"{name}.json", gradescope(marks, grades.tolerance)))
     return files
+
+
+def write_grades(files: list[tuple[Path, str | bytes]], outdir: Path) -> list[Path]:
+    """Write a run's outputs (all or none) and remove the files the last run wrote in
+    ``outdir`` that this one does not: only those its :data:`MANIFEST` lists, named as
+    ``grade`` names them and unchanged since (a file edited or replaced since is kept).
+    Returns the files removed.
+
+    Raises:
+        BuildError: a file cannot be written (nothing is replaced or removed then).
+    """
+    with output_lock(outdir):
+        mine = {target.relative_to(outdir).as_posix(): _digest(content) for target, content in files}
+        stale = {rel: digest for rel, digest in _manifest(outdir).items()
+                 if rel not in mine and _OWN.fullmatch(rel) and _unchanged(outdir / rel, digest)}
+        # listed until removed: a run stopped before the removal leaves them to the next
+        write_all([*files, (outdir / MANIFEST, json.dumps({"files": {**mine, **stale}}, indent=1) + "\n")])
+        removed = []
+        for rel in stale:
+            try:
+                (outdir / rel).unlink()
+                removed.append(outdir / rel)
+            except OSError:
+                pass
+    return removed
+
+
+def _digest(content: str | bytes) -> str:
+    return hashlib.sha256(content.encode("utf-8") if isinstance(content, str) else content).hexdigest()
+
+
+def _manifest(outdir: Path) -> dict:
+    try:
+        files = json.loads((outdir / MANIFEST).read_text(encoding="utf-8")).get("files", {})
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return {k: v for k, v in files.items() if isinstance(k, str) and isinstance(v, str)} \
+        if isinstance(files, dict) else {}
+
+
+def _unchanged(path: Path, digest: str) -> bool:
+    """Whether ``path`` is this user's regular file (not a link) holding what was written."""
+    try:
+        st = path.lstat()
+        if not stat.S_ISREG(st.st_mode) or (hasattr(os, "getuid") and st.st_uid != os.getuid()):
+            return False
+        return _digest(path.read_bytes()) == digest
+    except OSError:
+        return False

@@ -25,14 +25,16 @@ SHOWN = 20
 
 class ClassGrades(msgspec.Struct):
     """Every student's marks (in the CSV's order of students), the key title of each, how
-    numbers were marked, whether a problem was there for carried-forward marks, and the error
-    of each bad row (in the file's order), whose student has no marks."""
+    numbers were marked, whether a problem was there for carried-forward marks, the error of
+    each bad row (in the file's order; the first :data:`SHOWN`, then a count), whose student has
+    no marks, and every bad row as (its row, its student or "", why)."""
 
     marks: dict = field(default_factory=dict)
     titles: dict = field(default_factory=dict)
     tolerance: str = ""
     tolerance_only: bool = True
     errors: list = field(default_factory=list)
+    ungraded: list = field(default_factory=list)
 
     def all_marks(self) -> list[Mark]:
         return [m for ms in self.marks.values() for m in ms]
@@ -104,12 +106,13 @@ def grade_class(keys: list[tuple[Key, str]], rows: list[Submitted], file: str, p
     ungraded = {student for _, student, _ in bad}
     setups: dict = {}
     cache: dict = {}
+    bad.sort(key=lambda b: b[0])
     errors = [ProblemError(f"{exc.message}; " + (f"student {student} is not graded" if student else
                                                   "its student is not known (the row is not graded)"),
-                           file=exc.file, field=exc.field) for _, student, exc in sorted(bad, key=lambda b: b[0])]
+                           file=exc.file, field=exc.field) for _, student, exc in bad]
     if len(errors) > SHOWN:  # a wrong key makes every row bad: the first rows say so
         errors[SHOWN:] = [ProblemError(f"{len(errors) - SHOWN} more bad rows not shown", file=file, field="(file)")]
-    out = ClassGrades(errors=errors)
+    out = ClassGrades(errors=errors, ungraded=[(row, student, exc.message) for row, student, exc in bad])
     rules = set()
     for student, by_key in groups.items():
         if student in ungraded:

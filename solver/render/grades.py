@@ -51,6 +51,16 @@ def totals_csv(grades: dict, titles: dict) -> str:
     return buf.getvalue()
 
 
+def ungraded_csv(rows: list) -> str:
+    """``ungraded.csv``: each bad row's student (blank when the row has none), its row (the
+    line of the submissions file) and why, the student left out of every other output."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(("student", "row", "reason"))
+    w.writerows((student, row, why) for row, student, why in rows)
+    return buf.getvalue()
+
+
 def _total(marks: list[Mark]) -> tuple[Fraction, Fraction]:
     return sum((m.points for m in marks), Fraction(0)), sum((m.max_points for m in marks), Fraction(0))
 
