@@ -433,7 +433,7 @@ def test_an_answer_that_is_not_a_number_is_wrong_with_its_reason(tmp_path):
     assert g[("eve", "q1", "h2", "value")]["verdict"] == g[("al", "q1", "h1", "value")]["verdict"] == "correct"
     assert g[("max", "q1", "o2", "value")]["verdict"] == g[("bo", "q1", "h1", "value")]["verdict"] == "wrong"
     md = (tmp_path / "out" / "feedback" / "eve.md").read_text(encoding="utf-8")
-    assert "Not a number: '0,5' is not a finite number" in md
+    assert "Not a number: '0,5' has a decimal comma: write 0.5 (a list goes in brackets, \\[0, 5\\])." in md
 
 
 def test_a_students_text_is_shown_as_written_never_as_tex_or_markup(tmp_path):

@@ -172,8 +172,8 @@ def test_a_short_row_without_its_student_cell_is_said_and_the_rest_graded(tmp_pa
     sub.write_text("question,of,answer,student\nq1,h1,0.5,ann\nq1,h1\n", encoding="utf-8")
     r = CliRunner().invoke(main, ["grade", "--key", str(key), str(sub), "-o", str(tmp_path / "out")])
     assert r.exit_code == 2
-    assert r.stderr == (f"nnsolve: error: {sub}: row 3: has 2 cells, the header has 4; its student is not known (the "
-                        "row is not graded)\n")
+    assert r.stderr == (f"nnsolve: error: {sub}: row 3: has 2 cells, the header has 4; the row is not graded (it "
+                        "names no student)\n")
     assert [t["student"] for t in _rows(tmp_path / "out" / "totals.csv")] == ["ann"]
 
 
@@ -257,3 +257,61 @@ def test_a_link_or_a_manifest_naming_other_files_removes_nothing_else(tmp_path, 
     assert (tmp_path / "keep.txt").exists() and (out / "feedback" / "ben.md").is_symlink()
     assert _listing(out) == [".nnsolve-grade.json", "feedback/ann.md", "feedback/ben.md", "grades.csv", "notes.txt",
                              "results/ann.json", "totals.csv"]
+
+
+def _why(out: Path, student: str) -> str:
+    """The reason under a student's h1 in their feedback."""
+    lines = (out / "feedback" / f"{student}.md").read_text(encoding="utf-8").splitlines()
+    return next(lines[i + 1].strip() for i, line in enumerate(lines) if line.startswith("- $h_{1}$"))
+
+
+def test_one_bad_cell_is_that_answer_or_that_row_never_the_class(tmp_path, key):
+    """Each of these stopped the whole class or lost students without a word: a cell over 131,072
+    characters ("malformed CSV (field larger than field limit)"), brackets nested thousands deep
+    (an internal error), an empty student, question or of ("question is empty", exit 2, nothing
+    written), a double quote left open (the rows after it swallowed into one answer, those
+    students never graded). A student who left every answer blank vanished from totals.csv."""
+    text = ("student,question,of,answer\nann,q1,h1,0.5\nbo,q1,h1,\"0,5\"\ncy,q1,h1,0.5.2\ndi,q1,h1,nan\n"
+            f"fy,q1,h1,{'[' * 3000}1{']' * 3000}\ngil,q1,h1,{'9' * 200_000}\nivy,q1,h1,\n,q1,h1,0.5\njo,,h1,0.5\n"
+            "oz,q1,h1,0,5\nlee,q1,h1,\"0.5\nmo,q1,h1,0.4\nnat,q1,z_h1,\"\n0.5\n\"\n")
+    sub, r = _grade_text(tmp_path, key, text)
+    assert r.exit_code == 2
+    assert r.stderr.splitlines() == [
+        f"nnsolve: error: {sub}: row 9: student is empty; the row is not graded (it names no student)",
+        f"nnsolve: error: {sub}: row 10: question is empty; student jo is not graded",
+        f"nnsolve: error: {sub}: row 11: has 5 cells, the header has 4: the decimal comma of 0,5 split the answer "
+        "in two (write 0.5); student oz is not graded",
+        f"nnsolve: error: {sub}: row 12: a double quote is not closed (the row runs on to line 14; the lines after "
+        "it are read as rows); student lee is not graded"]
+    out = tmp_path / "out"
+    totals = {t["student"]: t["points"] for t in _rows(out / "totals.csv")}
+    assert totals == {"ann": "0.5", "bo": "0", "cy": "0", "di": "0", "fy": "0", "gil": "0", "ivy": "0", "mo": "0",
+                      "nat": "0.5"}
+    assert _why(out, "bo") == "Not a number: '0,5' has a decimal comma: write 0.5 (a list goes in brackets, \\[0, 5\\])."
+    assert _why(out, "cy") == ("Not a number: '0.5.2' is not a finite number (write a decimal such as 0.25 or 1e-3, "
+                               'an integer, or a fraction such as "1/3").')
+    assert _why(out, "di").startswith("Not a number: 'nan' is not a finite number (")
+    assert _why(out, "fy") == "Not a number: its brackets nest 3000 deep; an answer has at most 8 (a tensor's dimensions)."
+    assert _why(out, "gil") == "Not a number: '999999999999999999999999999999…99999' has 200,000 significant digits; at most 300."
+    assert _why(out, "ivy").startswith("The key's step:")  # missing, no reason
+    gil = next(g for g in _rows(out / "grades.csv") if g["student"] == "gil" and g["answer"])
+    assert gil["answer"] == "9" * 960 + "… (200,000 characters)"
+    grades = {(g["student"], g["of"]): g["verdict"] for g in _rows(out / "grades.csv") if g["question"] == "q1"}
+    assert [grades[(s, "h1")] for s in ("ann", "bo", "ivy", "mo")] == ["correct", "wrong", "missing", "wrong"]
+    assert grades[("nat", "z_h1")] == "correct"  # a quoted cell over lines is one answer
+    assert (out / "ungraded.csv").read_text(encoding="utf-8").splitlines()[1:] == [
+        ",9,student is empty", "jo,10,question is empty", 'oz,11,"has 5 cells, the header has 4: the decimal comma '
+        'of 0,5 split the answer in two (write 0.5)"', "lee,12,a double quote is not closed (the row runs on to line "
+        "14; the lines after it are read as rows)"]
+
+
+def test_a_file_of_blank_answers_only_is_refused(tmp_path, key):
+    sub, r = _grade_text(tmp_path, key, "student,question,of,answer\nann,q1,h1,\nben,q1,h1, \n")
+    assert r.exit_code == 2 and r.stderr == f"nnsolve: error: {sub}: (file): the file has a header but no answers\n"
+    assert not (tmp_path / "out").exists()
+
+
+def test_old_mac_line_ends_are_rows(tmp_path, key):
+    sub, r = _grade_text(tmp_path, key, "student,question,of,answer\rann,q1,h1,0.5\rben,q1,h1,0.4\r")
+    assert r.exit_code == 0, r.output
+    assert [(t["student"], t["points"]) for t in _rows(tmp_path / "out" / "totals.csv")] == [("ann", "0.5"), ("ben", "0")]

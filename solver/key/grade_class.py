@@ -91,12 +91,25 @@ def grade_class(keys: list[tuple[Key, str]], rows: list[Submitted], file: str, p
         if r.error:  # a row that could not be read: its student is not graded
             bad.append((r.row, r.student, ProblemError(r.error, file=file, field=f"row {r.row}")))
             continue
+        if not r.text:
+            continue
         try:
             key, kfile = _key_for(keys, r, file)
         except ProblemError as exc:
             bad.append((r.row, r.student, exc))
             continue
         groups.setdefault(r.student, {}).setdefault(id(key), (key, kfile, []))[2].append(r)
+    for r in rows:  # a student who left every answer blank is graded (all missing) where a key is theirs
+        if not r.text and not r.error and r.student not in groups:
+            try:
+                key, kfile = _key_for(keys, r, file)
+            except ProblemError:
+                continue  # as blank rows always were: no answer, no error
+            groups[r.student] = {id(key): (key, kfile, [])}
+    first: dict = {}
+    for r in rows:
+        first.setdefault(r.student, r.row)
+    groups = dict(sorted(groups.items(), key=lambda g: first[g[0]]))  # the CSV's order of students
     matched: dict = {}
     for student, by_key in groups.items():
         for k, (key, _, mine) in by_key.items():
@@ -108,7 +121,7 @@ def grade_class(keys: list[tuple[Key, str]], rows: list[Submitted], file: str, p
     cache: dict = {}
     bad.sort(key=lambda b: b[0])
     errors = [ProblemError(f"{exc.message}; " + (f"student {student} is not graded" if student else
-                                                  "its student is not known (the row is not graded)"),
+                                                  "the row is not graded (it names no student)"),
                            file=exc.file, field=exc.field) for _, student, exc in bad]
     if len(errors) > SHOWN:  # a wrong key makes every row bad: the first rows say so
         errors[SHOWN:] = [ProblemError(f"{len(errors) - SHOWN} more bad rows not shown", file=file, field="(file)")]
