@@ -296,5 +296,5 @@ def grade(submissions, key, problems, outdir, formats) -> None:
     if written:
         if tolerance_only:
             click.echo("no --problem: answers marked by tolerance only (no error carried forward, no misconceptions)")
-        click.echo(f"wrote {len(written)} files to {outdir}" + (f"; removed {len(removed)} stale files" if removed else ""))
+        click.echo(f"wrote {len(written)} files to {outdir}" + (f"; removed {len(removed)} stale file{'s' * (len(removed) != 1)}" if removed else ""))
     sys.exit(2 if bad else 0)

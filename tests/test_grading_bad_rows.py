@@ -224,7 +224,7 @@ def test_a_student_ungraded_now_keeps_no_feedback_of_an_earlier_run(tmp_path, ke
     assert (out / "feedback" / "notes.md").read_text(encoding="utf-8") == "my notes\n"
     sub.write_text("student,question,of,answer\nann,q1,h1,0.5\nben,q1,h1,0.4\n", encoding="utf-8")
     r = CliRunner().invoke(main, ["grade", "--key", str(key), str(sub), "-o", str(out), "--problem", str(RELU)])
-    assert r.exit_code == 0 and r.stdout == f"wrote 6 files to {out}; removed 1 stale files\n"
+    assert r.exit_code == 0 and r.stdout == f"wrote 6 files to {out}; removed 1 stale file\n"
     assert _listing(out) == [".nnsolve-grade.json", "feedback/ann.md", "feedback/ben.md", "feedback/cai.tex",
                              "feedback/notes.md", "grades.csv", "results/ann.json", "results/ben.json",
                              "results/old.json", "totals.csv"]
@@ -253,7 +253,7 @@ def test_a_link_or_a_manifest_naming_other_files_removes_nothing_else(tmp_path, 
     (out / ".nnsolve-grade.json").write_text(json.dumps(manifest), encoding="utf-8")
     (out / "notes.txt").write_text("x", encoding="utf-8")
     r = _grade(tmp_path, key, [["ann", "q1", "h1", "0.5"]])
-    assert r.exit_code == 0 and r.stdout == f"wrote 4 files to {out}; removed 1 stale files\n"
+    assert r.exit_code == 0 and r.stdout == f"wrote 4 files to {out}; removed 1 stale file\n"
     assert (tmp_path / "keep.txt").exists() and (out / "feedback" / "ben.md").is_symlink()
     assert _listing(out) == [".nnsolve-grade.json", "feedback/ann.md", "feedback/ben.md", "grades.csv", "notes.txt",
                              "results/ann.json", "totals.csv"]
