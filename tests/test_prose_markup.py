@@ -4,6 +4,8 @@ Markdown and HTML keys as the PDF prints them (exact strings)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from solver.problem.text import loose_special
@@ -78,3 +80,13 @@ def test_specials_escaped_or_in_math_are_allowed(text):
 def test_an_escaped_backslash_does_not_escape_the_special():
     """``\\\\%`` is a row break, then a comment."""
     assert loose_special(r"a \\% b").startswith("the character % in ")
+
+
+def test_punctuation_after_a_formula_stays_on_its_line():
+    """A browser may break a line between a formula and the ``;`` after it (``(h₂ → o₂)`` at a
+    line's end, ``; bias`` at the next one's start): the two are one unbreakable span."""
+    out = inline("weight $w_8 = 0.3$ ($h_2 \\to o_2$); bias $b$. Then $$c$$.")
+    assert out.count('<span class="nobr">') == 2
+    assert re.search(r'<span class="nobr"><math [^>]*alttext="h_2 \\to o_2".*?</math>\);</span> bias', out)
+    assert re.search(r'<span class="nobr"><math [^>]*alttext="b".*?</math>\.</span> Then', out)
+    assert 'display="block"' in out and out.endswith("</math>.")  # a displayed formula is not glued

@@ -61,6 +61,8 @@ _BROKEN = re.compile(r"<mi>\\|<mi>&</mi>|<mi>&amp;</mi>|linebreak=|<merror")
 _NAMED_SPACE = re.compile(r'width="negativethinmathspace"')
 #: ``$$…$$`` (displayed) or ``$…$``, not an escaped ``\\$`` (``costs \\$5``).
 _INLINE_MATH = re.compile(r"(?<!\\)\$\$(.+?)(?<!\\)\$\$|(?<!\\)\$(.+?)(?<!\\)\$", re.S)
+#: Punctuation right after a formula, kept on its line (a browser may break between the two).
+_PUNCTUATION = re.compile(r"[,.;:!?)\]]+")
 _TEXT = re.compile(r"(\\(?:text|mathrm)\{[^{}]*\})")
 #: A named operator (``\operatorname{ReLU}``, ``\max``): latex2mathml makes it an ``<mo>``,
 #: which a browser spaces as a relation (``ReLU (z)``); an ``<mi>`` of several letters is upright.
@@ -152,8 +154,11 @@ def inline(text: str) -> str:
     displayed) as one line of HTML."""
     out, last = [], 0
     for m in _INLINE_MATH.finditer(text or ""):
-        out += [tex_text(text[last:m.start()]), mathml(m.group(1), True) if m.group(1) else mathml(m.group(2))]
-        last = m.end()
+        math = mathml(m.group(1), True) if m.group(1) else mathml(m.group(2))
+        glued = None if m.group(1) else _PUNCTUATION.match(text, m.end())  # "(h₂ → o₂);": no line begins with ";"
+        out += [tex_text(text[last:m.start()]),
+                f'<span class="nobr">{math}{html.escape(glued.group(), quote=False)}</span>' if glued else math]
+        last = glued.end() if glued else m.end()
     out.append(tex_text((text or "")[last:]))
     return "".join(out).replace("\\$", "$")
 
