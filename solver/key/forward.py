@@ -224,12 +224,23 @@ def loss_part(w: QuestionWork) -> Part | None:
     w.shown_before.add(mark)
     definition = Block("definition", f"Loss: {g.loss_title}", f"with targets ${targets}$.",
                        display=g.loss_definition)
+    if g.loss_title.startswith("cross-entropy") and all(
+            n.expr is not None and n.expr.func.__name__ == "Sigmoid" for n in g.nodes if n.kind == "output"):
+        definition = (definition, Block("note", "Sigmoid outputs", SIGMOID_CE))
     if g.penalty is not None:
         w.answers.append(answer("penalty", PENALTY, g.latex[PENALTY], w.values[PENALTY], w.digits))
+    head = definition if isinstance(definition, tuple) else (definition,)
     if w.style == "graph":  # the loss is the last stage of the forward pass
-        return Part("Loss", (definition,))
+        return Part("Loss", head)
     if g.penalty is None:
-        return Part("Loss", (definition, Block("loss", "", "", tuple(sb.forward(k) for k in losses))))
+        return Part("Loss", (*head, Block("loss", "", "", tuple(sb.forward(k) for k in losses))))
     penalty = Block("loss", "The penalty", f"The penalty $R$ covers {g.penalty.text}.", (sb.forward(PENALTY),))
     data = Block("loss", "The data term and the loss", "", tuple(sb.forward(k) for k in losses))
-    return Part("Loss", (definition, penalty, data))
+    return Part("Loss", (*head, penalty, data))
+
+
+#: What a key says of cross-entropy on sigmoid outputs, which the problem file may ask for.
+SIGMOID_CE = (r"The outputs are sigmoids, which need not sum to 1, so $-\sum_k y_k \ln p_k$ reads only the "
+              r"outputs whose targets are not 0 (a target of 0 adds nothing to $L$ or its gradients). "
+              r"PyTorch's CrossEntropyLoss puts a softmax on the logits first (output\_head: softmax); binary "
+              r"cross-entropy (loss: bce), $-\sum_k [y_k \ln p_k + (1 - y_k)\ln(1 - p_k)]$, reads every output.")
