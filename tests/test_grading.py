@@ -342,6 +342,11 @@ BAD = [
      "kind: question q1 has no update answer of h1"),
     (("student", "question", "of", "answer"), [["a", "q1", "h1", "1"], ["a", "q1", "h1", "2"]], "row 3",
      "answered twice"),
+    # a second answer that is not a number is a second answer all the same (it was dropped)
+    (("student", "question", "of", "answer"), [["a", "q1", "h1", "1"], ["a", "q1", "h1", "abc"]], "row 3",
+     "value h1 of question q1 is answered twice (first in row 2)"),
+    (("student", "question", "of", "answer"), [["a", "q1", "h1", "x"], ["a", "q1", "h1", "abc"]], "row 3",
+     "value h1 of question q1 is answered twice (first in row 2)"),
 ]
 
 

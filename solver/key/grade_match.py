@@ -128,19 +128,16 @@ def _match_row(key: Key, names: set, questions: list, r: Submitted, file: str, o
     else:
         why = ""
     if why:  # every answer it stands for is marked wrong, with the reason
-        for of in [r.of] if one else grid.values():
-            out.setdefault((r.question, kind, of), (r.text.strip(), None, why))
-            where.setdefault((r.question, kind, of), here)
-        return
-    if single:  # as written when not bracketed
+        targets = [(of, None, r.text) for of in ([r.of] if one else grid.values())]
+    elif single:  # as written when not bracketed
         targets = [(r.of if one else next(iter(grid.values())), items[0][1],
                     r.text if items[0][0] == () else written(items[0][1]))]
     else:
         targets = [(grid[tuple(i + 1 for i in idx)], v, written(v)) for idx, v in items]
-    for of, value, text in targets:
+    for of, value, text in targets:  # an answer given twice, readable or not, is the row's error
         k = (r.question, kind, of)
         if k in out:
             raise ProblemError(f"{kind} {of} of question {r.question} is answered twice (first in "
                                f"{where[k]})", file=file, field=here)
-        out[k] = (text.strip(), Fraction(int(value.p), int(value.q)), "")
+        out[k] = (text.strip(), None if value is None else Fraction(int(value.p), int(value.q)), why)
         where[k] = here
