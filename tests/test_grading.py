@@ -509,3 +509,20 @@ def test_an_update_question_is_marked_on_the_updates_it_asks_for(tmp_path):
     assert all(v["verdict"] == "correct" and v["points"] == v["max_points"] == "1" for v in mine)
     totals = list(csv.DictReader(open(tmp_path / "out" / "totals.csv")))
     assert (totals[0]["points"], totals[0]["max_points"]) == ("18", str(10 + 19 + 18))
+
+
+def test_a_cell_a_spreadsheet_would_run_is_text(tmp_path):
+    """CSV injection: a student's id or answer that begins with = + - @ (and is not a number)
+    begins with ' in every CSV grade writes, so a spreadsheet shows it instead of running it."""
+    key = _key(RELU, tmp_path)
+    r, g = _grade(tmp_path, key, [["=HYPERLINK(\"http://x\")", "q1", "h1", "0.5"], ["=HYPERLINK(\"http://x\")", "q1", "h2",
+                                   "@SUM(1+1)*cmd"], ["bo", "q1", "h1", "-0.5"]])
+    assert r.exit_code == 0, r.output
+    rows = list(csv.reader(open(tmp_path / "out" / "grades.csv")))
+    evil = [row for row in rows if row[0].startswith("'=")]
+    assert {row[0] for row in evil} == {"'=HYPERLINK(\"http://x\")"}
+    assert "'@SUM(1+1)*cmd" in [row[4] for row in evil]
+    assert "-0.5" in [row[4] for row in rows if row[0] == "bo" and row[2] == "h1"]  # a number as it is
+    assert not any(c.startswith("'-") for row in rows for c in row)
+    totals = list(csv.reader(open(tmp_path / "out" / "totals.csv")))
+    assert sorted(row[0] for row in totals[1:]) == ["'=HYPERLINK(\"http://x\")", "bo"]

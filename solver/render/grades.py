@@ -28,13 +28,26 @@ def number(x: Fraction) -> str:
     return f"{float(x):.3f}".rstrip("0").rstrip(".")
 
 
+#: A cell a spreadsheet would read as a formula (``=HYPERLINK(…)``, ``+1+cmd|…``, ``@SUM(…)``), and a number.
+_FORMULA = re.compile(r"[=+\-@\t\r]")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def cell(text) -> str:
+    """``text`` for a CSV cell that a spreadsheet opens as text: one a spreadsheet would read as
+    a formula (a student's answer or id that begins with ``=``, ``+``, ``-``, ``@``) begins with
+    ``'`` (OWASP's advice against CSV injection); a number (``-0.5``) is left as it is."""
+    text = str(text)
+    return "'" + text if _FORMULA.match(text) and not _NUMBER.fullmatch(text) else text
+
+
 def grades_csv(marks: list[Mark]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(COLUMNS)
     for m in marks:
-        w.writerow([m.student, m.question, m.of, m.kind, m.answer, m.expected, number(m.points),
-                    number(m.max_points), m.verdict])
+        w.writerow([cell(m.student), cell(m.question), cell(m.of), m.kind, cell(m.answer), m.expected,
+                    number(m.points), number(m.max_points), cell(m.verdict)])
     return buf.getvalue()
 
 
@@ -47,7 +60,7 @@ def totals_csv(grades: dict, titles: dict) -> str:
     w.writerow(("student", "problem", "points", "max_points"))
     for student, marks in grades.items():
         got, top = _total(marks)
-        w.writerow([student, titles.get(student, ""), number(got), number(top)])
+        w.writerow([cell(student), cell(titles.get(student, "")), number(got), number(top)])
     return buf.getvalue()
 
 
@@ -57,7 +70,7 @@ def ungraded_csv(rows: list) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(("student", "row", "reason"))
-    w.writerows((student, row, why) for row, student, why in rows)
+    w.writerows((cell(student), row, cell(why)) for row, student, why in rows)
     return buf.getvalue()
 
 
