@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import zipfile
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 from fractions import Fraction
 from itertools import product
@@ -176,3 +177,64 @@ def test_moodle_writes_a_short_answer_as_it_is(tmp_path):
     blanks = dict(moodle_blanks(tmp_path / "y" / "relu-2-2-2-moodle.xml"))
     assert blanks["-0.13282564362043"] == "0.0050000000000034"  # exactly -0.13282564362043332686…
     assert blanks["0.41"] == "0.005"
+
+
+# IMS QTI 2.1 (the information model's equal): with toleranceMode="absolute", y (the second
+# expression) equals x (the first) when x − t0 ≤ y ≤ x + t1, each bound included unless
+# includeLowerBound / includeUpperBound is false. Players compute that in float64: QTIWorks
+# (qtiworks-jqtiplus, uk/ac/ed/ph/jqtiplus/node/expression/operator/ToleranceMode.java, ABSOLUTE:
+# lower = first − tolerance1, refused when second < lower; upper = first + tolerance2, refused when
+# second > upper, in Java doubles) and TAO's qti-sdk (src/qtism/runtime/expressions/operators/
+# EqualProcessor.php: $t0 = op1 − tol0, $t1 = op1 + tol1, op2 >= $t0 && op2 <= $t1 in PHP floats),
+# each number read from its text correctly rounded, as Python's float() does.
+QTI = "{http://www.imsglobal.org/xsd/imsqti_v2p1}"
+
+
+def qti_accepts(typed_: str, first: str, centre: str, t0: str, t1: str, low: bool, high: bool,
+                swapped: bool = False) -> bool:
+    """``first``: which of response and correct value ``<equal>`` names first; ``swapped``: as a
+    player taking them the other way round would."""
+    response, correct = float(typed_), float(centre)
+    x, y = (response, correct) if (first == "variable") != swapped else (correct, response)
+    lower, upper = x - float(t0), x + float(t1)
+    return (y >= lower if low else y > lower) and (y <= upper if high else y < upper)
+
+
+def qti_blanks(package: Path) -> list[tuple]:
+    out = []
+    with zipfile.ZipFile(package) as z:
+        for name in sorted(n for n in z.namelist() if n.startswith("item_")):
+            item = etree.fromstring(z.read(name))
+            correct = {d.get("identifier"): d.find(f"{QTI}correctResponse/{QTI}value").text
+                       for d in item.iter(f"{QTI}responseDeclaration")}
+            for eq in item.iter(f"{QTI}equal"):
+                assert eq.get("toleranceMode") == "absolute"
+                first, second = (etree.QName(el).localname for el in eq)
+                assert {first, second} == {"variable", "correct"}
+                t0, t1 = eq.get("tolerance").split()
+                out.append((first, correct[eq[0].get("identifier")], t0, t1,
+                            eq.get("includeLowerBound", "true") == "true", eq.get("includeUpperBound", "true") == "true"))
+    return out
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_qti21_accepts_the_key_and_both_ends_of_the_rule(stem, tmp_path):
+    """QTI players refused 0.41005, the upper end of the key's 0.4100 ± 0.00005 (relu-2-2-2's o1):
+    0.41005 − 0.00005 is 0.41000000000000003 > 0.41 in float64. The tolerance is widened by the
+    float steps that takes; every blank of every bundled problem, under each kind of rule, now
+    takes the key's number and both ends, and with the two expressions either way round."""
+    for k, rule in enumerate(RULES):
+        (tmp_path / f"p{k}").mkdir()
+        problem = _problem(stem, rule, tmp_path / f"p{k}")
+        run("export", str(problem), "--to", "qti21", "-o", str(tmp_path / f"x{k}"))
+        blanks = qti_blanks(tmp_path / f"x{k}" / f"{stem}-qti21.zip")
+        numbers = typed(problem, tmp_path / f"k{k}", rule)
+        for swapped in (False, True):
+            assert not _check(lambda x, *b: qti_accepts(x, *b, swapped=swapped), blanks, numbers), (rule, swapped)
+
+
+def test_qti21_widens_a_tolerance_by_float_steps_only(tmp_path):
+    run("export", str(PROBLEMS / "relu-2-2-2.yaml"), "--to", "qti21", "-o", str(tmp_path / "x"))
+    blanks = {c: t0 for _, c, t0, t1, *_ in qti_blanks(tmp_path / "x" / "relu-2-2-2-qti21.zip")}
+    assert blanks["0.41"] == "0.000050000000000050004"  # |float(0.41005) − float(0.41)|
+    assert blanks["0.5"] == "0.00005"  # 0.5 ± 0.00005 was right as it was

@@ -2,15 +2,18 @@
 or variant, and an ``assessmentTest`` whose one section selects one item at random, so
 that a pool of variants gives each candidate one). Each asked number is a
 ``textEntryInteraction`` with a float ``responseDeclaration``, scored with ``equal``
-(``toleranceMode="absolute"``, the same tolerance both ways) on the centre the tolerance
-rule gives; the worked key is a ``modalFeedback`` shown after submission; images are
+(``toleranceMode="absolute"``, the same tolerance both ways, :func:`tolerance`) on the centre the
+tolerance rule gives; the worked key is a ``modalFeedback`` shown after submission; images are
 files of the package."""
 
 from __future__ import annotations
 
+import math
+from fractions import Fraction
+
 from lxml import etree
 
-from .base import Export, Item, decimal_text, xml_bytes, zip_bytes
+from .base import Blank, Export, Item, decimal_text, xml_bytes, zip_bytes
 from .base.feedback import key_html, question_html
 from .base.package import item_ident, manifest_root, xml_id
 
@@ -43,6 +46,26 @@ def _value(parent, tag: str, text: str, **attrs):
     return el
 
 
+def tolerance(b: Blank) -> str:
+    """The ``tolerance`` of a blank's ``equal``. QTI 2.1 accepts y when x − t0 ≤ y ≤ x + t1 (bounds
+    included by default) for ``<equal>``'s first expression x (here the response) and second y (the
+    correct value), and players compute it in float64 (QTIWorks' ToleranceMode.ABSOLUTE in Java
+    doubles, TAO's qti-sdk EqualProcessor in PHP floats), where the key's 0.4100 ± 0.00005 refused
+    0.41005, its upper end: 0.41005 − 0.00005 is 0.41000000000000003 > 0.41. The tolerance is
+    widened to the distance of the rule's ends, c ± t as floats, from the centre as a float, and a
+    float step more while an end is refused (with x and y either way round); adding and subtracting
+    round monotonically, so every number between the ends is accepted too. It stays the exact decimal
+    where that is already so, else it is the widened float's shortest decimal (0.000050000000000050004)."""
+    c, t = Fraction(b.centre), Fraction(b.tolerance)
+    centre, ends = float(c), (float(c - t), float(c + t))
+    if all(x - float(t) <= centre <= x + float(t) and centre - float(t) <= x <= centre + float(t) for x in ends):
+        return b.tolerance
+    tol = max(abs(x - centre) for x in ends)
+    while not all(x - tol <= centre <= x + tol and centre - tol <= x <= centre + tol for x in ends):
+        tol = math.nextafter(tol, math.inf)  # a step or two: |x − c| rounded down
+    return decimal_text(Fraction(repr(tol)))
+
+
 def assessment_item(it: Item, ident: str) -> bytes:
     """The ``assessmentItem`` of one item."""
     def src(name: str) -> str:
@@ -67,7 +90,8 @@ def assessment_item(it: Item, ident: str) -> bytes:
     proc = _sub(root, "responseProcessing")
     for b in it.blanks:
         cond = _sub(_sub(proc, "responseCondition"), "responseIf")
-        eq = _sub(cond, "equal", toleranceMode="absolute", tolerance=f"{b.tolerance} {b.tolerance}",
+        t = tolerance(b)
+        eq = _sub(cond, "equal", toleranceMode="absolute", tolerance=f"{t} {t}",
                   includeLowerBound="true", includeUpperBound="true")
         _sub(eq, "variable", identifier=f"R_{b.name}")
         _sub(eq, "correct", identifier=f"R_{b.name}")
