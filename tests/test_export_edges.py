@@ -238,3 +238,42 @@ def test_qti21_widens_a_tolerance_by_float_steps_only(tmp_path):
     blanks = {c: t0 for _, c, t0, t1, *_ in qti_blanks(tmp_path / "x" / "relu-2-2-2-qti21.zip")}
     assert blanks["0.41"] == "0.000050000000000050004"  # |float(0.41005) − float(0.41)|
     assert blanks["0.5"] == "0.00005"  # 0.5 ± 0.00005 was right as it was
+
+
+# Canvas (classic quizzes): the QTI import reads a range's vargte and varlte as Ruby floats
+# (gems/plugins/qti_exporter/lib/qti/numeric_interaction.rb, answer[:start] = lower.text.to_f,
+# answer[:end] = upper.text.to_f); grading (app/models/quizzes/quiz_question/numerical_question.rb,
+# FlexRange) covers BigDecimal(start.to_s)..BigDecimal(end.to_s), Float#to_s being the shortest
+# decimal of the float, against BigDecimal(answer_text): exact decimals, no float comparison.
+# (The quiz page, ui/features/take_quiz/jquery/index.js, first rewrites a typed number as
+# val.toFixed(4): a response has at most 4 decimals. Not modelled here; see the README.)
+def canvas_accepts(typed_: str, low: str, high: str) -> bool:
+    start, end = sorted(Decimal(repr(float(x))) for x in (low, high))
+    return start <= Decimal(typed_) <= end
+
+
+def canvas_blanks(package: Path) -> list[tuple[str, str]]:
+    q12 = "{http://www.imsglobal.org/xsd/ims_qtiasiv1p2}"
+    out = []
+    with zipfile.ZipFile(package) as z:
+        for name in sorted(n for n in z.namelist() if n.startswith("q_") and n.endswith(".xml")):
+            for cond in etree.fromstring(z.read(name)).iter(f"{q12}respcondition"):
+                if cond.get("continue") == "No":
+                    out.append((cond.find(f".//{q12}vargte").text, cond.find(f".//{q12}varlte").text))
+    return out
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_canvas_accepts_the_key_and_both_ends_of_the_rule(stem, tmp_path):
+    """Canvas grades on exact decimals, but reads the range's ends as floats: an end of more than 15
+    figures came back as another decimal, inside it or out (nesterov-adamw's exact 0.27116233424014092
+    within 0.005 had the end 0.27616233424014092, read as 0.2761623342401409, refusing it). The ends
+    are written at 15 figures at most, rounded outwards; every blank of every bundled problem, under
+    each kind of rule, takes the key's number and both ends."""
+    for k, rule in enumerate(RULES):
+        (tmp_path / f"p{k}").mkdir()
+        problem = _problem(stem, rule, tmp_path / f"p{k}")
+        run("export", str(problem), "--to", "canvas", "-o", str(tmp_path / f"x{k}"))
+        blanks = canvas_blanks(tmp_path / f"x{k}" / f"{stem}-canvas.zip")
+        assert not _check(canvas_accepts, blanks, typed(problem, tmp_path / f"k{k}", rule)), rule
+        assert all(len(Decimal(x).normalize().as_tuple().digits) <= 15 for b in blanks for x in b)

@@ -2,16 +2,19 @@
 "QTI .zip file"). Per problem or variant one quiz (an ``assessment``): a
 ``text_only_question`` with the statement, the Given values and the diagram, then one
 ``numerical_question`` per asked number, scored on its range (``vargte``/``varlte``: the
-centre ∓ the tolerance, both ends included); the worked key is the general feedback of
+centre ∓ the tolerance, both ends included, :func:`bounds`); the worked key is the general feedback of
 the quiz's last question. Canvas has no question holding several numerical blanks and a
 quiz cannot draw one bundle of questions at random, so a pool of variants is one quiz each.
 Images are files of the package, linked by their path (Canvas imports them with it)."""
 
 from __future__ import annotations
 
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
+from fractions import Fraction
+
 from lxml import etree
 
-from .base import Export, Item, decimal_text, xml_bytes, zip_bytes
+from .base import Blank, Export, Item, decimal_text, xml_bytes, zip_bytes
 from .base.feedback import given_html, image, inline, key_html, plain, prompt_html
 from .base.package import item_ident, manifest_root, xml_id
 
@@ -62,6 +65,22 @@ def _intro(section, it: Item, ident: str, src) -> None:
     _material(_sub(el, "presentation"), html)
 
 
+def _outwards(x: Fraction, rounding: str) -> str:
+    with localcontext() as ctx:
+        ctx.prec, ctx.rounding = 15, rounding
+        return decimal_text(Fraction(+(Decimal(x.numerator) / Decimal(x.denominator))))
+
+
+def bounds(b: Blank) -> tuple[str, str]:
+    """A blank's range as written, at most 15 significant digits, rounded outwards. Canvas's import
+    reads ``vargte`` and ``varlte`` as floats (Qti::NumericInteraction, ``text.to_f``) and grades a
+    response exactly against them as BigDecimals of their shortest decimal (NumericalQuestion's
+    FlexRange, ``BigDecimal(a.to_s)``): an end of 16 or more digits came back as another decimal,
+    inside it or out (0.27616233424014092 as 0.2761623342401409, refusing that end of the rule); one of
+    15 or fewer comes back as written."""
+    return _outwards(Fraction(b.low), ROUND_FLOOR), _outwards(Fraction(b.high), ROUND_CEILING)
+
+
 def _numerical(section, it: Item, k: int, ident: str, feedback: str, src, title: str) -> None:
     b = it.blanks[k]
     sec = it.solution.sections[b.section]
@@ -81,8 +100,9 @@ def _numerical(section, it: Item, k: int, ident: str, feedback: str, src, title:
         _sub(other, "displayfeedback", feedbacktype="Response", linkrefid="general_fb")
     cond = _sub(proc, "respcondition", **{"continue": "No"})
     var = _sub(cond, "conditionvar")
-    _sub(var, "vargte", b.low, respident="response1")
-    _sub(var, "varlte", b.high, respident="response1")
+    low, high = bounds(b)
+    _sub(var, "vargte", low, respident="response1")
+    _sub(var, "varlte", high, respident="response1")
     _sub(cond, "setvar", "100", action="Set", varname="SCORE")
     if feedback:
         fb = _sub(el, "itemfeedback", ident="general_fb")
