@@ -200,12 +200,26 @@ def test_moodle_variants_are_one_category_of_questions(tmp_path):
     out = export(problem, "moodle", tmp_path / "x", "--variants", "3", "--seed", "2026")
     qs = moodle_questions(out / "relu-2-2-2-variants-moodle.xml")
     assert [q.get("type") for q in qs] == ["category"] + ["cloze"] * 3
-    assert qs[0].find("category/text").text == "$course$/top/nnsolve/relu-2-2-2-variants (seed 2026)"
+    assert qs[0].find("category/text").text == "$course$/top/nnsolve/problems/relu-2-2-2-variants (seed 2026)"
     for k, q in enumerate(qs[1:], start=1):
         assert q.find("name/text").text.endswith(f"(variant 2026-{k})")
         text = q.find("questiontext/text").text
         found = [(Fraction(Decimal(c)), Fraction(Decimal(t))) for _, c, t in MOODLE_BLANK.findall(text)]
         assert found == expected(answers(problem, tmp_path / f"a{k}", f"2026-{k}"))
+
+
+def test_moodle_two_problems_of_one_name_are_two_categories(tmp_path):
+    """a/relu.yaml and b/relu.yaml both went to $course$/top/nnsolve/relu: imported into one course,
+    a quiz's random question from it drew either problem. Each file's folder name now parts them."""
+    text = (PROBLEMS / "relu-2-2-2.yaml").read_text(encoding="utf-8")
+    cats = {}
+    for d, bias in (("a", "0.1"), ("b", "0.3")):
+        (tmp_path / d).mkdir()
+        (tmp_path / d / "relu.yaml").write_text(text.replace("bias: 0.1 ", f"bias: {bias} "), encoding="utf-8")
+        qs = moodle_questions(export(tmp_path / d / "relu.yaml", "moodle", tmp_path / f"x{d}") / "relu-moodle.xml")
+        cats[d] = qs[0].find("category/text").text
+        assert qs[0].find("info/text").text.startswith(f"nnsolve's questions of {d}/relu:")
+    assert cats == {"a": "$course$/top/nnsolve/a/relu", "b": "$course$/top/nnsolve/b/relu"}
 
 
 def _zip(path: Path) -> dict[str, bytes]:

@@ -1,8 +1,9 @@
-"""Moodle XML: one ``cloze`` (Embedded Answers) question per problem or variant, all in
-one category so that a quiz's random question draws one of them. Each asked number is a
-``{w:NUMERICAL:=centre:tolerance}`` blank (w: its points as whole-number weights; the
-numbers as Moodle keeps them, :func:`numbers`); the worked key is the ``generalfeedback``; the diagrams and plots are ``@@PLUGINFILE@@``
-files embedded in base64 in the text that shows them."""
+"""Moodle XML: one ``cloze`` (Embedded Answers) question per problem or variant, all in one
+category of the problem file's own (:func:`category`), so that a quiz's random question draws one
+of them. Each asked number is a ``{w:NUMERICAL:=centre:tolerance}`` blank (w: its points as
+whole-number weights; the numbers as Moodle keeps them, :func:`numbers`); the worked key is the
+``generalfeedback``; the diagrams and plots are ``@@PLUGINFILE@@`` files embedded in base64 in the
+text that shows them."""
 
 from __future__ import annotations
 
@@ -83,13 +84,22 @@ def question(it: Item) -> etree._Element:
     return q
 
 
+def category(stem: str, seed: int | None, source: str = "") -> str:
+    """The questions' category: ``$course$/top/nnsolve/<folder name>/<stem>`` (``source`` is
+    ``a/relu``), one per problem file, so that ``a/relu.yaml`` and ``b/relu.yaml`` are two categories
+    (in one, a quiz's random question drew from both), with `` (seed S)`` for a pool of variants;
+    Moodle makes each part of the path a category inside the one before."""
+    folder = source.rpartition("/")[0]
+    return "/".join(p for p in ("$course$/top/nnsolve", folder, stem) if p) + (
+        f" (seed {seed})" if seed is not None else "")
+
+
 def write(items: list[Item], stem: str, seed: int | None, source: str = "") -> list[tuple[str, bytes]]:
     quiz = etree.Element("quiz")
     cat = etree.SubElement(quiz, "question", type="category")
-    name = f"$course$/top/nnsolve/{stem}" + (f" (seed {seed})" if seed is not None else "")
-    etree.SubElement(etree.SubElement(cat, "category"), "text").text = name
+    etree.SubElement(etree.SubElement(cat, "category"), "text").text = category(stem, seed, source)
     etree.SubElement(etree.SubElement(cat, "info", format="html"), "text").text = (
-        f"nnsolve's questions of {stem}: a quiz's random question from this category draws one of them.")
+        f"nnsolve's questions of {source or stem}: a quiz's random question from this category draws one of them.")
     for it in items:
         quiz.append(question(it))
     return [(f"{stem}-moodle.xml", xml_bytes(quiz))]
