@@ -277,3 +277,19 @@ def test_canvas_accepts_the_key_and_both_ends_of_the_rule(stem, tmp_path):
         blanks = canvas_blanks(tmp_path / f"x{k}" / f"{stem}-canvas.zip")
         assert not _check(canvas_accepts, blanks, typed(problem, tmp_path / f"k{k}", rule)), rule
         assert all(len(Decimal(x).normalize().as_tuple().digits) <= 15 for b in blanks for x in b)
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_prairielearn_accepts_the_key_and_both_ends_of_the_rule(stem, tmp_path):
+    """PrairieLearn's relabs (|x − c| ≤ atol + rtol·|c| in float64, test_export_prairielearn.pl_grade)
+    refused 0.41005, the upper end of the key's 0.4100 ± 0.00005: |0.41005 − 0.41| is
+    5.0000000000050004e-05, and 64 float steps of rtol (1.2e-4) added 4·10^-19 of the 5·10^-17 missing."""
+    from test_export_prairielearn import graded, pl_grade
+
+    for k, rule in enumerate(RULES):
+        (tmp_path / f"p{k}").mkdir()
+        problem = _problem(stem, rule, tmp_path / f"p{k}")
+        run("export", str(problem), "--to", "prairielearn", "-o", str(tmp_path / f"x{k}"))
+        [folder] = (tmp_path / f"x{k}").iterdir()
+        blanks = [rest for _, *rest in graded(folder)]
+        assert not _check(lambda x, *b: pl_grade(x, *b)[0], blanks, typed(problem, tmp_path / f"k{k}", rule)), rule

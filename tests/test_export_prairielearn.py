@@ -83,8 +83,10 @@ def test_a_wrong_answer_typed_to_the_keys_figures_is_not_told_it_lacks_precision
     out = export(PROBLEMS / "relu-2-2-2.yaml", tmp_path / "x")
     blanks = {name: rest for name, *rest in graded(out)}
     correct, rtol, atol = blanks["q1_o1"]  # o1 = 0.41 exactly, shown 0.4100 ± 0.00005 at 4 figures
-    assert (correct, atol) == (0.41, 0.0) and abs(rtol * 0.41 - 0.00005) < 1e-18
+    # 0.00005 widened to |0.41005 − 0.41| in float64, 5.0000000000050004e-05, to take that end
+    assert (correct, atol) == (0.41, 0.0) and abs(rtol * 0.41 - 0.00005) < 1e-16
     assert pl_grade("0.41", correct, rtol, atol) == (True, "")
+    assert pl_grade("0.40995", correct, rtol, atol) == (True, "") == pl_grade("0.41005", correct, rtol, atol)
     assert pl_grade("0.41004", correct, rtol, atol) == (True, "")
     assert pl_grade("0.4101", correct, rtol, atol) == (False, "")  # wrong, to the key's 4 figures
     assert pl_grade("0.4", correct, rtol, atol) == (False, WARNING)  # wrong, and to 1 figure

@@ -69,16 +69,25 @@ def tolerances(b: Blank) -> tuple[float, float]:
     number typed coarser than that; a centre 0 takes atol = t (rtol·0 adds nothing) and rtol = t.
 
     PrairieLearn computes in float64, where a number on the rule's edge can fall outside it
-    (0.13 for 0.125 ± 0.005: |0.13 − 0.125| is 0.0050000000000000044): the tolerance is then
-    widened a float step at a time until both ends, c ± t as floats, are accepted, and so is
-    every number between them (rounding to float and subtracting are monotonic)."""
+    (0.13 for 0.125 ± 0.005: |0.13 − 0.125| is 0.0050000000000000044; 0.41005 for 0.41 ± 0.00005:
+    5.0000000000050004e-05): the tolerance is then widened to the ends' distance from the centre
+    as floats, and a float step at a time more until both ends, c ± t as floats, are accepted, and
+    so is every number between them (rounding to float and subtracting are monotonic)."""
     c, t = Fraction(b.centre), Fraction(b.tolerance)
     rtol, atol = (float(t), float(t)) if c == 0 else (float(t / abs(c)), 0.0)
     centre, ends = float(c), (float(c - t), float(c + t))
-    for _ in range(64):  # a few float steps at most
-        if all(abs(x - centre) <= atol + rtol * abs(centre) for x in ends):
-            break
+    def accepted() -> bool:
+        return all(abs(x - centre) <= atol + rtol * abs(centre) for x in ends)
+
+    for _ in range(64):  # a few float steps, where t is not much smaller than c
+        if accepted():
+            return rtol, atol
         rtol, atol = (rtol, math.nextafter(atol, math.inf)) if c == 0 else (math.nextafter(rtol, math.inf), atol)
+    # |x − c| exceeds t by up to an ulp of c, thousands of rtol's steps: go there at once (c ≠ 0 here,
+    # around 0 the ends are ±t exactly)
+    rtol = max(rtol, max(abs(x - centre) for x in ends) / abs(centre))
+    while not accepted():
+        rtol = math.nextafter(rtol, math.inf)
     return rtol, atol
 
 
