@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import re
 import uuid
 import zipfile
@@ -250,7 +251,10 @@ def test_canvas_numerical_questions_score_the_range(stem, tmp_path):
         low, high = cond.find(f".//{QTI12}vargte").text, cond.find(f".//{QTI12}varlte").text
         assert cond.find(f"{QTI12}setvar").text == "100"
         ranges.append((Fraction(Decimal(low)), Fraction(Decimal(high))))
-    assert ranges == [(c - t, c + t) for c, t in expected(answers(problem, tmp_path / "a"))]
+    # the rule's range out to whole 0.0001s: a classic quiz's page keeps 4 decimals of a typed number
+    assert ranges == [(Fraction(math.floor((c - t) * 10_000), 10_000), Fraction(math.ceil((c + t) * 10_000), 10_000))
+                      for c, t in expected(answers(problem, tmp_path / "a"))]
+    assert any(high - low > 2 * t for (low, high), (_, t) in zip(ranges, expected(answers(problem, tmp_path / "a"))))
     fb = items[-1].find(f"{QTI12}itemfeedback/{QTI12}flow_mat/{QTI12}material/{QTI12}mattext").text
     assert "Worked solution" in fb
     # each question's text and its Asked line go with its numbers (Q2's loss and target):

@@ -247,9 +247,26 @@ def test_qti21_widens_a_tolerance_by_float_steps_only(tmp_path):
 # decimal of the float, against BigDecimal(answer_text): exact decimals, no float comparison.
 # (The quiz page, ui/features/take_quiz/jquery/index.js, first rewrites a typed number as
 # val.toFixed(4): a response has at most 4 decimals. Not modelled here; see the README.)
+def to_fixed_4(typed_: str) -> Decimal:
+    """JavaScript's ``Number(typed).toFixed(4)``, which a classic quiz's page applies to a typed number
+    before sending it (canvas-lms ui/features/take_quiz/jquery/index.js, ``numerical_question_input``):
+    the n / 10^4 nearest the double's exact value, the larger n on a tie (ECMA-262, Number.prototype.toFixed)."""
+    exact = Decimal(float(typed_)) * 10_000
+    n = exact.to_integral_value(rounding="ROUND_FLOOR")
+    return (n + 1 if exact - n >= Decimal("0.5") else n) / 10_000
+
+
 def canvas_accepts(typed_: str, low: str, high: str) -> bool:
     start, end = sorted(Decimal(repr(float(x))) for x in (low, high))
-    return start <= Decimal(typed_) <= end
+    return start <= to_fixed_4(typed_) <= end
+
+
+def canvas_typed(numbers: list) -> list:
+    """The typed numbers for Canvas: the key's, the rule's ends, and a whole 0.0001 beyond each end's
+    4-decimal rounding outwards (the page keeps 4 decimals, so nothing nearer can be told apart)."""
+    step = Decimal("0.0001")
+    return [(shown, low, high, str(Decimal(low).quantize(step, "ROUND_FLOOR") - step),
+             str(Decimal(high).quantize(step, "ROUND_CEILING") + step)) for shown, low, high, _, _ in numbers]
 
 
 def canvas_blanks(package: Path) -> list[tuple[str, str]]:
@@ -269,13 +286,14 @@ def test_canvas_accepts_the_key_and_both_ends_of_the_rule(stem, tmp_path):
     figures came back as another decimal, inside it or out (nesterov-adamw's exact 0.27116233424014092
     within 0.005 had the end 0.27616233424014092, read as 0.2761623342401409, refusing it). The ends
     are written at 15 figures at most, rounded outwards; every blank of every bundled problem, under
-    each kind of rule, takes the key's number and both ends."""
+    each kind of rule, takes the key's number and both ends. The page rounds a typed number to 4
+    decimals (:func:`to_fixed_4`): the key's 0.02977 arrived as 0.0298, outside 0.029765–0.029775."""
     for k, rule in enumerate(RULES):
         (tmp_path / f"p{k}").mkdir()
         problem = _problem(stem, rule, tmp_path / f"p{k}")
         run("export", str(problem), "--to", "canvas", "-o", str(tmp_path / f"x{k}"))
         blanks = canvas_blanks(tmp_path / f"x{k}" / f"{stem}-canvas.zip")
-        assert not _check(canvas_accepts, blanks, typed(problem, tmp_path / f"k{k}", rule)), rule
+        assert not _check(canvas_accepts, blanks, canvas_typed(typed(problem, tmp_path / f"k{k}", rule))), rule
         assert all(len(Decimal(x).normalize().as_tuple().digits) <= 15 for b in blanks for x in b)
 
 

@@ -124,3 +124,20 @@ def test_a_page_may_break_between_blocks():
     body = aligned([eq], WIDTH, breaks=True)
     assert body.count("\\displaybreak[0]") == 2 and body.count(r"\text{rows") == 3
     assert r"\text{rows" not in aligned([eq], WIDTH)  # Markdown's aligned has no pages
+
+
+def test_a_final_answer_taller_than_a_page_in_blocks_of_rows():
+    from solver.render.prose import final_rows
+
+    g = _m(48, 6, 15)
+    final = r"\frac{\partial L}{\partial W^{(1)}} \approx " + _tex(g)
+    body = final_rows([final, r"L \approx 0.5"], WIDTH, breaks=True)
+    assert body.count(r"\text{rows") == 4 and body.endswith(r"L & \approx 0.5")
+    rows = []
+    for line in body.split(" \\\\\n")[:-1]:
+        lhs, rhs = line.split(" &", 1)
+        assert lhs.startswith(r"\frac{\partial L}{\partial W^{(1)}},\ \text{rows ")
+        rows += _value(rhs)
+    assert rows == g
+    assert final_rows([final], WIDTH) == final_rows([final], WIDTH, breaks=False)  # Markdown, HTML: whole
+    assert r"\text{rows" not in final_rows([final], WIDTH)

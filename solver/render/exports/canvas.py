@@ -9,6 +9,7 @@ Images are files of the package, linked by their path (Canvas imports them with 
 
 from __future__ import annotations
 
+import math
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 from fractions import Fraction
 
@@ -77,8 +78,19 @@ def bounds(b: Blank) -> tuple[str, str]:
     response exactly against them as BigDecimals of their shortest decimal (NumericalQuestion's
     FlexRange, ``BigDecimal(a.to_s)``): an end of 16 or more digits came back as another decimal,
     inside it or out (0.27616233424014092 as 0.2761623342401409, refusing that end of the rule); one of
-    15 or fewer comes back as written."""
-    return _outwards(Fraction(b.low), ROUND_FLOOR), _outwards(Fraction(b.high), ROUND_CEILING)
+    15 or fewer comes back as written.
+
+    A classic quiz's page rounds a typed number to 4 decimals before it is sent (take_quiz's
+    ``numerical_question_input``: ``val.toFixed(4)``), so 0.02977 arrives as 0.0298: the range
+    goes out to whole multiples of 0.0001 (0.029765–0.029775 as 0.0297–0.0298), which holds the
+    rounding of every number the rule accepts."""
+    low, high = Fraction(b.low), Fraction(b.high)
+    low, high = Fraction(math.floor(low * _PLACES), _PLACES), Fraction(math.ceil(high * _PLACES), _PLACES)
+    return _outwards(low, ROUND_FLOOR), _outwards(high, ROUND_CEILING)
+
+
+#: The decimals a classic quiz keeps of a typed number.
+_PLACES = 10_000
 
 
 def _numerical(section, it: Item, k: int, ident: str, feedback: str, src, title: str) -> None:
