@@ -124,8 +124,9 @@ def row_blocks(eq: Equation, width: int) -> tuple[Equation, ...]:
     without such a matrix (``= W^{(1)} x + b^{(1)}``) followed by one equation for each
     block of rows (a transposed column that tall is written as the row it is; a column that
     tall which a product contracts, in blocks: :func:`_contracted`, for rows of ``width``)."""
-    if "\\begin{array}" not in eq.inline:
-        return (eq,)
+    text = eq.inline
+    if "\\begin{array}" not in text or (text.count(r" \\ ") < TALLEST and text.count(" & ") < TALLEST):
+        return (eq,)  # no matrix has more rows, or more columns, than TALLEST
     parts = [(rel, _contracted(_ATOM.sub(_upright, tex), width)) for rel, tex in eq.parts]
     tall = max(_height(tex) for _, tex in parts)
     lead = next((i for i, (_, tex) in enumerate(parts) if _height(tex) == tall), len(parts))
