@@ -2,8 +2,10 @@
 its arithmetic and of the formulas the key prints.
 
 A :class:`Formula` is a tree of symbols (``w``, ``g``, a state variable, a
-hyper-parameter, ``t``), integers and the operations ``+ − × ÷``, a power and a square
-root, built with Python's operators (``b1 * m + (1 - b1) * g``). The same tree
+hyper-parameter, ``t``), integers, decimal constants (NAdam's 0.96) and the operations
+``+ − × ÷``, a power, a square root, an absolute value and a maximum of two, built with
+Python's operators (``b1 * m + (1 - b1) * g``, ``abs(g)``) and :func:`sqrt`, :func:`maximum`,
+:func:`number`. The same tree
 
 * prints itself in LaTeX in the order it was written (:meth:`Formula.latex`), with
   symbols or with the numbers substituted for them (``(0.9)(0) + (1 - 0.9)(-0.206)``);
@@ -30,7 +32,8 @@ _SUM, _PRODUCT, _POWER, _ATOM = 1, 2, 3, 4
 
 
 class Formula(msgspec.Struct, frozen=True):
-    """One node: ``op`` is ``sym``, ``int``, ``+``, ``-``, ``*``, ``/``, ``^`` or ``sqrt``."""
+    """One node: ``op`` is ``sym``, ``int``, ``num`` (a decimal constant, ``name`` as written),
+    ``+``, ``-``, ``*``, ``/``, ``^``, ``sqrt``, ``abs`` or ``max``."""
 
     op: str
     args: tuple = ()
@@ -46,6 +49,7 @@ class Formula(msgspec.Struct, frozen=True):
     def __rmul__(self, other): return Formula("*", (_f(other), self))
     def __truediv__(self, other): return Formula("/", (self, _f(other)))
     def __pow__(self, other): return Formula("^", (self, _f(other)))
+    def __abs__(self): return Formula("abs", (self,))
 
     # --- reading ---------------------------------------------------------------------
     def symbols(self) -> set[str]:
@@ -75,11 +79,15 @@ class Formula(msgspec.Struct, frozen=True):
                 text = shown[self.name]
                 return text, (_SUM if text.startswith("-") else _ATOM), True
             return names.get(self.name, self.tex), _ATOM, False
-        if self.op == "int":
-            return self.name, _ATOM, False
+        if self.op in ("int", "num"):
+            return self.tex or self.name, _ATOM, False
         if self.op == "sqrt":
             return rf"\sqrt{{{self.args[0]._tex(shown, names)[0]}}}", _ATOM, False
+        if self.op == "abs":
+            return rf"\left|{self.args[0]._tex(shown, names)[0]}\right|", _ATOM, False
         (a, pa, na), (b, pb, nb) = (x._tex(shown, names) for x in self.args)
+        if self.op == "max":
+            return rf"\max({a}, {b})", _ATOM, False
         if self.op == "/":
             return rf"\frac{{{a}}}{{{b}}}", _ATOM, False
         if self.op == "^":
@@ -88,7 +96,8 @@ class Formula(msgspec.Struct, frozen=True):
         if self.op == "*":
             left = f"({a})" if pa < _PRODUCT or na else a
             right = f"({b})" if pb < _PRODUCT or nb else b
-            gap = "" if left.endswith(")") and right.startswith("(") else r"\, " if self.args[1].op == "/" else " "
+            gap = "" if left.endswith(")") and right.startswith("(") else r"\, " if self.args[1].op == "/" \
+                else r" \cdot " if right[:1].isdigit() else " "  # ½ · 0.96^{tψ}, not ½ 0.96^{tψ}
             return f"{left}{gap}{right}", _PRODUCT, False
         right = f"({b})" if pb == _SUM else b
         return f"{a} {self.op} {right}", _SUM, False
@@ -99,21 +108,26 @@ class Formula(msgspec.Struct, frozen=True):
             return local(self.name)
         if self.op == "int":
             return self.name
-        if self.op == "sqrt":
-            return f"sqrt({self.args[0].python(local)})"
+        if self.op == "num":  # the hyper-parameters' kind of number: exact where they are
+            p, q = sp.Rational(self.name).as_numer_denom()
+            return f"_like({local('learning_rate')}, {p}, {q})"
+        if self.op in ("sqrt", "abs"):
+            return f"{self.op}({self.args[0].python(local)})"
         a, b = (x.python(local) for x in self.args)
+        if self.op == "max":
+            return f"_max({a}, {b})"
         return f"({a} {'**' if self.op == '^' else self.op} {b})"
 
     def sympy(self, symbols: dict) -> sp.Expr:
         """As a sympy expression over ``symbols`` (name → sympy Symbol)."""
         if self.op == "sym":
             return symbols[self.name]
-        if self.op == "int":
-            return sp.Integer(int(self.name))
-        if self.op == "sqrt":
-            return sp.sqrt(self.args[0].sympy(symbols))
+        if self.op in ("int", "num"):
+            return sp.Rational(self.name)
+        if self.op in ("sqrt", "abs"):
+            return (sp.sqrt if self.op == "sqrt" else sp.Abs)(self.args[0].sympy(symbols))
         a, b = (x.sympy(symbols) for x in self.args)
-        return {"+": a + b, "-": a - b, "*": a * b, "/": a / b, "^": a ** b}[self.op]
+        return {"+": a + b, "-": a - b, "*": a * b, "/": a / b, "^": a ** b, "max": sp.Max(a, b)}[self.op]
 
 
 def _f(value) -> Formula:
@@ -133,6 +147,32 @@ def sqrt(x: Formula) -> Formula:
     return Formula("sqrt", (x,))
 
 
+def maximum(a: Formula, b: Formula) -> Formula:
+    """``max(a, b)``, as ``torch.maximum`` (Adamax's u): decided on the values as they are
+    (exact ones exactly), a tie taking ``a`` (the value is the same either way)."""
+    return Formula("max", (_f(a), _f(b)))
+
+
+def number(text: str, tex: str = "") -> Formula:
+    """A constant, exact: ``text`` a decimal or a fraction (``"0.96"``, ``"1/2"``), written
+    ``tex`` (``\tfrac{1}{2}``), or as ``text``."""
+    return Formula("num", name=text, tex=tex)
+
+
+def _max(a, b):
+    """The larger of two numbers of any kind a step runs on: C++'s ``std::max`` as
+    ``torch.maximum`` applies it (``a`` unless ``a < b``); on Arb balls, the ball of the
+    maximum (a comparison of overlapping balls decides nothing)."""
+    if hasattr(a, "mid") or hasattr(b, "mid"):
+        return a.max(b) if hasattr(a, "mid") else b.max(a)
+    return b if a < b else a
+
+
+def _like(x, p: int, q: int):
+    """``p / q`` as the same kind of number as ``x`` (exact for an exact ``x``)."""
+    return (x * 0 + p) / q
+
+
 #: The parameter, its gradient and the step number, in every optimizer's formulas.
 W, G, T = sym("w", "w"), sym("g", "g"), sym("t", "t")
 
@@ -144,7 +184,7 @@ W, G, T = sym("w", "w"), sym("g", "g"), sym("t", "t")
 #: takes a subscript (``\tilde{v}_0``). A symbol written ``\hat{X}`` follows X; a word
 #: (``\mathrm{buf}``, beside a parameter named buf) is marked whole. ``w``, the parameter
 #: itself, is never respelled (the key writes the parameter's own name for w).
-SPARE = {"t": ("k", r"t_{\text{step}}"), "m": ("p",), "v": ("r",), "s": ("r",)}
+SPARE = {"t": ("k", r"t_{\text{step}}"), "m": ("p",), "v": ("r",), "s": ("r",), "u": ("q",)}
 KEPT = ("w",)
 
 
@@ -229,6 +269,6 @@ def compile_lines(lines: tuple[Line, ...], hyper: frozenset) -> Callable:
         assigned.add(line.name)
     names = ", ".join(f"{n!r}: _{n}" for n in dict.fromkeys(x.name for x in lines))
     source = "def _step(_w, _g, _t, hp, state, sqrt):\n" + "\n".join(body) + f"\n    return {{{names}}}\n"
-    scope: dict = {}
+    scope: dict = {"_max": _max, "_like": _like}
     exec(compile(source, "<optimizer>", "exec"), scope)  # noqa: S102 - the code is built from the formulas above
     return scope["_step"]
