@@ -79,7 +79,10 @@ AdamW's. From torch.optim's algorithm boxes and the papers:
   (1−α) g² (``alpha`` 0.99), then w ← w − η g/(√v + ε) (``epsilon`` 1e-8), or with
   ``momentum`` μ > 0 b ← μ b + g/(√v + ε), w ← w − η b;
 * ``adagrad`` (Duchi et al. 2011; torch.optim.Adagrad, lr_decay 0, initial accumulator
-  0): sum ← sum + g², w ← w − η g/(√sum + ε) (``epsilon`` 1e-10).
+  0): sum ← sum + g², w ← w − η g/(√sum + ε) (``epsilon`` 1e-10);
+* ``adadelta`` (Zeiler 2012, Algorithm 1; torch.optim.Adadelta): v ← ρ v + (1−ρ) g²,
+  delta = √(u + ε)/√(v + ε) · g (u before this step's update), u ← ρ u + (1−ρ) delta²,
+  w ← w − η delta (``rho`` 0.9, ``epsilon`` 1e-6).
 """
 
 from __future__ import annotations
@@ -528,6 +531,15 @@ def _adagrad(w, g, st, h):
     return w - h["learning_rate"] * g / (mp.sqrt(st["sum"]) + h["epsilon"])
 
 
+def _adadelta(w, g, st, h):
+    g = _coupled(w, g, h)
+    rho, eps = h["rho"], h["epsilon"]
+    st["v"] = rho * st.get("v", mpf(0)) + (1 - rho) * g * g
+    st["delta"] = mp.sqrt(st.get("u", mpf(0)) + eps) / mp.sqrt(st["v"] + eps) * g
+    st["u"] = rho * st.get("u", mpf(0)) + (1 - rho) * st["delta"] * st["delta"]
+    return w - h["learning_rate"] * st["delta"]
+
+
 _ADAM = {"learning_rate": REQUIRED, "beta1": "0.9", "beta2": "0.999", "epsilon": "1e-8"}
 
 OPTIMIZERS: dict[str, Callable] = {
@@ -539,6 +551,8 @@ OPTIMIZERS: dict[str, Callable] = {
     "rmsprop": _loop("rmsprop", {"learning_rate": REQUIRED, "alpha": "0.99", "epsilon": "1e-8", "momentum": "0",
                                  "weight_decay": "0"}, _rmsprop),
     "adagrad": _loop("adagrad", {"learning_rate": REQUIRED, "epsilon": "1e-10", "weight_decay": "0"}, _adagrad),
+    "adadelta": _loop("adadelta", {"learning_rate": REQUIRED, "rho": "0.9", "epsilon": "1e-6", "weight_decay": "0"},
+                      _adadelta),
 }
 
 

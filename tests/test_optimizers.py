@@ -2,7 +2,8 @@
 
 The keys' answers of training questions (the loss, every parameter and every state
 variable of the optimizer at each tabled step: ``buf``, ``d``, ``m``, ``v``, ``mhat``,
-``vhat``, ``sum``) are checked to 1e-20 relative against ``tests/reference_ops.py``'s
+``vhat``, ``sum``, ``u``, ``delta``) are checked to 1e-20
+relative against ``tests/reference_ops.py``'s
 optimizer loop (mpmath, written from torch.optim's algorithms and checked against
 torch.optim itself in test_reference_ops.py) driven by ``tests/oracle.py``'s network
 gradients (its own reverse mode, penalty included): on the bundled problems, on
@@ -55,6 +56,8 @@ OPTIONS = [
     {"type": "rmsprop", "learning_rate": "0.01", "alpha": "0.9", "momentum": "0.5", "weight_decay": "0.1"},
     {"type": "adagrad", "learning_rate": "0.1"},
     {"type": "adagrad", "learning_rate": "0.1", "epsilon": "1e-6", "weight_decay": "0.05"},
+    {"type": "adadelta", "learning_rate": "1"},
+    {"type": "adadelta", "learning_rate": "0.5", "rho": "0.8", "epsilon": "1e-4", "weight_decay": "0.1"},
 ]
 OPTION_IDS = ["-".join(f"{k}={v}" for k, v in o.items() if k != "learning_rate") for o in OPTIONS]
 
@@ -75,7 +78,8 @@ def reference_settings(q) -> tuple[str, dict]:
     if o is None:
         return "sgd", {"learning_rate": str(q.learning_rate)}
     kw = {}
-    for name in ("learning_rate", "momentum", "dampening", "weight_decay", "beta1", "beta2", "epsilon", "alpha"):
+    for name in ("learning_rate", "momentum", "dampening", "weight_decay", "beta1", "beta2", "epsilon", "alpha",
+                 "rho"):
         value = getattr(o, name, None)
         if value is not None:
             kw[name] = str(value)
@@ -223,6 +227,9 @@ def test_drawn_networks_match_the_reference_loop(w, which, act):
      r"\frac{g}{\sqrt{v} + \epsilon},\quad w \leftarrow w - \eta \mathrm{buf}"),
     ({"type": "adagrad", "learning_rate": "0.1"},
      r"s \leftarrow s + g^{2},\quad w \leftarrow w - \eta\, \frac{g}{\sqrt{s} + \epsilon}"),
+    ({"type": "adadelta", "learning_rate": "1"},
+     r"v \leftarrow \rho v + (1 - \rho) g^{2},\quad \Delta = \frac{\sqrt{u + \epsilon}}{\sqrt{v + \epsilon}} g,\quad "
+     r"u \leftarrow \rho u + (1 - \rho) \Delta^{2},\quad w \leftarrow w - \eta \Delta"),
 ])
 def test_rule_is_printed_from_the_same_lines(optimizer, rule):
     from solver.key.training import optimizer_of

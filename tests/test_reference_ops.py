@@ -90,7 +90,7 @@ def test_the_tables_name_every_function():
     assert R.ACTIVATIONS["swish"] is R.ACTIVATIONS["silu"]
     assert set(R.LOSSES) == {"sse", "half_sse", "mse", "cross_entropy", "bce", "l1", "huber",
                              "multiclass_hinge"}
-    assert set(R.OPTIMIZERS) == {"sgd", "momentum", "adam", "adamw", "rmsprop", "adagrad"}
+    assert set(R.OPTIMIZERS) == {"sgd", "momentum", "adam", "adamw", "rmsprop", "adagrad", "adadelta"}
 
 
 @pytest.mark.parametrize("name,params", ACT_CASES, ids=ACT_IDS)
@@ -414,6 +414,15 @@ def test_adaptive_optimizers_by_hand():
     assert close(ad[1]["w"], mpf("1.9"), mpf("1e-55"))
 
 
+def test_adadelta_by_hand():
+    # Adadelta ρ = 0.5, ε = 0.01: v1 = 18, Δ1 = √0.01/√18.01 · (−6), u1 = 0.5 Δ1², w1 = −Δ1
+    states: list = []
+    ad = R.run("adadelta", {"w": 0}, quad_grad, 1, learning_rate=1, rho="0.5", epsilon="0.01", states=states)
+    with mp.workdps(DPS):
+        delta = mpf("0.1") / mp.sqrt(mpf("18.01")) * -6
+        assert close(ad[1]["w"], -delta, mpf("1e-55")) and close(states[0]["w"]["u"], delta ** 2 / 2, mpf("1e-55"))
+
+
 # --- (b) against torch -----------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -653,6 +662,9 @@ OPT_CASES = [
     ("adagrad", {"learning_rate": 0.1}, lambda t, ps: t.optim.Adagrad(ps, lr=0.1)),
     ("adagrad", {"learning_rate": 0.1, "epsilon": 1e-6, "weight_decay": 0.2},
      lambda t, ps: t.optim.Adagrad(ps, lr=0.1, eps=1e-6, weight_decay=0.2)),
+    ("adadelta", {"learning_rate": 1}, lambda t, ps: t.optim.Adadelta(ps)),
+    ("adadelta", {"learning_rate": 0.5, "rho": 0.8, "epsilon": 1e-4, "weight_decay": 0.1},
+     lambda t, ps: t.optim.Adadelta(ps, lr=0.5, rho=0.8, eps=1e-4, weight_decay=0.1)),
 ]
 
 
