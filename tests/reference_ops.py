@@ -82,7 +82,10 @@ AdamW's. From torch.optim's algorithm boxes and the papers:
   0): sum ← sum + g², w ← w − η g/(√sum + ε) (``epsilon`` 1e-10);
 * ``adadelta`` (Zeiler 2012, Algorithm 1; torch.optim.Adadelta): v ← ρ v + (1−ρ) g²,
   delta = √(u + ε)/√(v + ε) · g (u before this step's update), u ← ρ u + (1−ρ) delta²,
-  w ← w − η delta (``rho`` 0.9, ``epsilon`` 1e-6).
+  w ← w − η delta (``rho`` 0.9, ``epsilon`` 1e-6);
+* ``adamax`` (Kingma & Ba 2015, §7.1; torch.optim.Adamax): m ← β₁m + (1−β₁)g,
+  u ← max(β₂ u, |g| + ε), w ← w − η/(1−β₁ᵗ) · m/u (``beta1`` 0.9, ``beta2`` 0.999,
+  ``epsilon`` 1e-8).
 """
 
 from __future__ import annotations
@@ -540,6 +543,14 @@ def _adadelta(w, g, st, h):
     return w - h["learning_rate"] * st["delta"]
 
 
+def _adamax(w, g, st, h):
+    g = _coupled(w, g, h)
+    b1 = h["beta1"]
+    st["m"] = b1 * st.get("m", mpf(0)) + (1 - b1) * g
+    st["u"] = max(h["beta2"] * st.get("u", mpf(0)), abs(g) + h["epsilon"])
+    return w - h["learning_rate"] / (1 - b1 ** st["t"]) * st["m"] / st["u"]
+
+
 _ADAM = {"learning_rate": REQUIRED, "beta1": "0.9", "beta2": "0.999", "epsilon": "1e-8"}
 
 OPTIMIZERS: dict[str, Callable] = {
@@ -553,6 +564,7 @@ OPTIMIZERS: dict[str, Callable] = {
     "adagrad": _loop("adagrad", {"learning_rate": REQUIRED, "epsilon": "1e-10", "weight_decay": "0"}, _adagrad),
     "adadelta": _loop("adadelta", {"learning_rate": REQUIRED, "rho": "0.9", "epsilon": "1e-6", "weight_decay": "0"},
                       _adadelta),
+    "adamax": _loop("adamax", {**_ADAM, "weight_decay": "0"}, _adamax),
 }
 
 

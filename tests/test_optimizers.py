@@ -58,6 +58,9 @@ OPTIONS = [
     {"type": "adagrad", "learning_rate": "0.1", "epsilon": "1e-6", "weight_decay": "0.05"},
     {"type": "adadelta", "learning_rate": "1"},
     {"type": "adadelta", "learning_rate": "0.5", "rho": "0.8", "epsilon": "1e-4", "weight_decay": "0.1"},
+    {"type": "adamax", "learning_rate": "0.01"},
+    {"type": "adamax", "learning_rate": "0.3", "beta1": "0.8", "beta2": "0.6", "epsilon": "1e-6",
+     "weight_decay": "0.05"},
 ]
 OPTION_IDS = ["-".join(f"{k}={v}" for k, v in o.items() if k != "learning_rate") for o in OPTIONS]
 
@@ -230,6 +233,10 @@ def test_drawn_networks_match_the_reference_loop(w, which, act):
     ({"type": "adadelta", "learning_rate": "1"},
      r"v \leftarrow \rho v + (1 - \rho) g^{2},\quad \Delta = \frac{\sqrt{u + \epsilon}}{\sqrt{v + \epsilon}} g,\quad "
      r"u \leftarrow \rho u + (1 - \rho) \Delta^{2},\quad w \leftarrow w - \eta \Delta"),
+    ({"type": "adamax", "learning_rate": "0.002", "weight_decay": "0.1"},
+     r"g \leftarrow g + \lambda w,\quad m \leftarrow \beta_1 m + (1 - \beta_1) g,\quad "
+     r"u \leftarrow \max(\beta_2 u, \left|g\right| + \epsilon),\quad "
+     r"w \leftarrow w - \frac{\eta}{1 - \beta_1^{t}}\, \frac{m}{u}"),
 ])
 def test_rule_is_printed_from_the_same_lines(optimizer, rule):
     from solver.key.training import optimizer_of

@@ -1,10 +1,11 @@
-"""Adadelta: the training key's exact answers against torch.optim itself.
+"""Adadelta and Adamax: the training key's exact answers against torch.optim itself.
 
 A small dense network (tests/test_optimizers.py's, with the hidden and output activations
 drawn from tanh, sigmoid, ReLU and the identity, so that the run goes on Arb balls, on
 mpmath numbers and on exact fractions) is trained by nnsolve and, scalar by scalar, by
-``torch.optim.Adadelta`` at float64; every parameter at every
-step and the optimizer's state that torch keeps (``square_avg``, ``acc_delta``) must agree to 1e-11, relative
+``torch.optim.Adadelta`` / ``Adamax`` at float64; every parameter at every
+step and the optimizer's state that torch keeps (``square_avg``, ``acc_delta``,
+``exp_avg``, ``exp_inf``) must agree to 1e-11, relative
 (absolute near 0), torch's own rounding being all that separates them. The same rules
 against the reference loop are in test_optimizers.py and test_reference_ops.py.
 
@@ -32,13 +33,18 @@ TOL = 1e-11
 STEPS = 5
 
 #: nnsolve's state variable → torch's name of it, by optimizer.
-TORCH_STATE = {"adadelta": {"v": "square_avg", "u": "acc_delta"}}
+TORCH_STATE = {"adadelta": {"v": "square_avg", "u": "acc_delta"},
+               "adamax": {"m": "exp_avg", "u": "exp_inf"}}
 
 #: (optimizer as a problem file writes it, torch's optimizer for a list of tensors).
 CASES = [
     ({"type": "adadelta", "learning_rate": "1"}, lambda ps: torch.optim.Adadelta(ps)),
     ({"type": "adadelta", "learning_rate": "0.5", "rho": "0.8", "epsilon": "1e-4", "weight_decay": "0.1"},
      lambda ps: torch.optim.Adadelta(ps, lr=0.5, rho=0.8, eps=1e-4, weight_decay=0.1)),
+    ({"type": "adamax", "learning_rate": "0.002"}, lambda ps: torch.optim.Adamax(ps)),
+    ({"type": "adamax", "learning_rate": "0.3", "beta1": "0.8", "beta2": "0.6", "epsilon": "1e-6",
+      "weight_decay": "0.05"},
+     lambda ps: torch.optim.Adamax(ps, lr=0.3, betas=(0.8, 0.6), eps=1e-6, weight_decay=0.05)),
 ]
 IDS = ["-".join(f"{k}={v}" for k, v in o.items() if k != "type") for o, _ in CASES]
 #: (hidden, output) activations: the run on balls, on mpmath numbers (a kink), on fractions.
@@ -133,3 +139,36 @@ def compare(problem, optimizer: dict, acts, make) -> float:
 @pytest.mark.parametrize("optimizer, make", CASES, ids=IDS)
 def test_key_matches_torch(optimizer, make, acts):
     compare(validate(network(optimizer, acts)), optimizer, acts, make)
+
+
+def test_adamax_maximum_takes_each_side():
+    """With β₂ = 0.6 the running maximum u keeps β₂u at some steps and takes |g| + ε at others
+    (after step 1, where it is always |g| + ε); the key agrees with torch throughout."""
+    optimizer, make = CASES[3]
+    problem = validate(network(optimizer, ("linear", "linear")))
+    compare(problem, optimizer, ("linear", "linear"), make)
+    u = {(a["of"][2:], a["step"]): sp.Rational(a["exact"]) for a in key_answers(problem)
+         if a["kind"] == "state" and a["of"].startswith("u_")}  # exact: a linear network's run is
+    kept = {u[k, s] == sp.Rational("0.6") * u[k, s - 1] for k, s in u if s > 1 and (k, s - 1) in u}
+    assert kept == {True, False}
+
+
+def test_adamax_tie_is_torchs():
+    """β₂u = |g| + ε exactly at step 2 (β₂ = 0.5, ε = 0.01, g = 4 then −1.995): the value is
+    the same either side; the step agrees with torch.optim.Adamax given the same gradients."""
+    from solver.ops.optimizers import OPTIMIZERS
+
+    opt = OPTIMIZERS["adamax"]
+    hp = {"learning_rate": sp.Rational(1, 10), "beta1": sp.Rational(9, 10), "beta2": sp.Rational(1, 2),
+          "epsilon": sp.Rational(1, 100), "weight_decay": sp.Integer(0)}
+    w, state, mine = sp.Rational(1), {}, []
+    for t, g in enumerate((sp.Integer(4), sp.Rational(-1995, 1000)), start=1):
+        w, state = opt.step(w, g, state, t, hp, sp.sqrt)
+        mine.append((w, state["u"]))
+    assert mine[1][1] == sp.Rational(1, 2) * mine[0][1] == sp.Rational(2005, 1000)
+    p = torch.tensor(1.0, dtype=torch.float64, requires_grad=True)
+    topt = torch.optim.Adamax([p], lr=0.1, betas=(0.9, 0.5), eps=0.01)
+    for (w, u), g in zip(mine, (4.0, -1.995)):
+        p.grad = torch.tensor(g, dtype=torch.float64)
+        topt.step()
+        assert abs(p.item() - float(w)) <= TOL and abs(float(topt.state[p]["exp_inf"]) - float(u)) <= TOL

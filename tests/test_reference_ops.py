@@ -90,7 +90,7 @@ def test_the_tables_name_every_function():
     assert R.ACTIVATIONS["swish"] is R.ACTIVATIONS["silu"]
     assert set(R.LOSSES) == {"sse", "half_sse", "mse", "cross_entropy", "bce", "l1", "huber",
                              "multiclass_hinge"}
-    assert set(R.OPTIMIZERS) == {"sgd", "momentum", "adam", "adamw", "rmsprop", "adagrad", "adadelta"}
+    assert set(R.OPTIMIZERS) == {"sgd", "momentum", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adamax"}
 
 
 @pytest.mark.parametrize("name,params", ACT_CASES, ids=ACT_IDS)
@@ -414,13 +414,20 @@ def test_adaptive_optimizers_by_hand():
     assert close(ad[1]["w"], mpf("1.9"), mpf("1e-55"))
 
 
-def test_adadelta_by_hand():
+def test_adadelta_adamax_by_hand():
     # Adadelta ρ = 0.5, ε = 0.01: v1 = 18, Δ1 = √0.01/√18.01 · (−6), u1 = 0.5 Δ1², w1 = −Δ1
     states: list = []
     ad = R.run("adadelta", {"w": 0}, quad_grad, 1, learning_rate=1, rho="0.5", epsilon="0.01", states=states)
     with mp.workdps(DPS):
         delta = mpf("0.1") / mp.sqrt(mpf("18.01")) * -6
         assert close(ad[1]["w"], -delta, mpf("1e-55")) and close(states[0]["w"]["u"], delta ** 2 / 2, mpf("1e-55"))
+    # Adamax, ε = 0, gradients 4, 1, 8: u = 4, then β₂ u = 3.996 (the running maximum kept),
+    # then 8 (the new |g|); step 1 is η sign(g) (the bias correction cancels 1 − β₁)
+    grads = iter([mpf(4), mpf(1), mpf(8)])
+    states = []
+    mx = R.run("adamax", {"w": 0}, lambda w: {"w": next(grads)}, 3, learning_rate="0.1", epsilon=0, states=states)
+    assert [s["w"]["u"] for s in states] == [4, mpf("3.996"), 8]
+    assert close(mx[1]["w"], mpf("-0.1"), mpf("1e-55"))
 
 
 # --- (b) against torch -----------------------------------------------------------------
@@ -665,11 +672,44 @@ OPT_CASES = [
     ("adadelta", {"learning_rate": 1}, lambda t, ps: t.optim.Adadelta(ps)),
     ("adadelta", {"learning_rate": 0.5, "rho": 0.8, "epsilon": 1e-4, "weight_decay": 0.1},
      lambda t, ps: t.optim.Adadelta(ps, lr=0.5, rho=0.8, eps=1e-4, weight_decay=0.1)),
+    ("adamax", {"learning_rate": 0.002}, lambda t, ps: t.optim.Adamax(ps)),
+    ("adamax", {"learning_rate": 0.3, "beta1": 0.8, "beta2": 0.6, "epsilon": 1e-6, "weight_decay": 0.05},
+     lambda t, ps: t.optim.Adamax(ps, lr=0.3, betas=(0.8, 0.6), eps=1e-6, weight_decay=0.05)),
 ]
 
 
+@pytest.fixture
+def float64_scalars(torch):
+    """torch's default dtype float64 for the test: torch.optim keeps its "scalars" (NAdam's
+    mu_product, the step) in the default dtype, float32 otherwise."""
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(before)
+
+
+def test_adamax_maximum_both_sides_match_torch(torch, float64_scalars):
+    """Gradients set by hand so that u = max(β₂ u, |g| + ε) takes |g| + ε, keeps β₂ u, takes
+    |g| + ε again, and ties (β₂ u = |g| + ε exactly, in binary fractions, ε = 0): torch's
+    values and the reference's agree at every step."""
+    grads = [4.0, 1.0, 8.0, -4.0, 0.5, 0.0]   # β₂ = 0.5: u = 4, 2, 8, 4 (a tie: 0.5·8 = |−4|), 2, 1
+    p = T(torch, 1.0, grad=True)
+    opt = torch.optim.Adamax([p], lr=0.1, betas=(0.9, 0.5), eps=0.0)
+    got = []
+    for g in grads:
+        p.grad = T(torch, g)
+        opt.step()
+        got.append((p.item(), float(opt.state[p]["exp_inf"])))
+    seq, states = iter(grads), []
+    want = R.run("adamax", {"w": 1}, lambda w: {"w": mpf(next(seq))}, len(grads), learning_rate="0.1",
+                 beta2="0.5", epsilon=0, states=states)
+    assert [u for _, u in got] == [4, 2, 8, 4, 2, 1] == [s["w"]["u"] for s in states]
+    for (w, _), ref in zip(got, want[1:]):
+        assert fclose(w, ref["w"], 1e-11), (w, float(ref["w"]))
+
+
 @pytest.mark.parametrize("kind,hyper,make", OPT_CASES, ids=[f"{k}-{i}" for i, (k, _, _) in enumerate(OPT_CASES)])
-def test_optimizers_match_torch(torch, kind, hyper, make):
+def test_optimizers_match_torch(torch, kind, hyper, make, float64_scalars):
     start = {"a": 0.3, "b": -1.2, "c": 2.0}
     ps = {k: T(torch, v, grad=True) for k, v in start.items()}
     opt = make(torch, list(ps.values()))
