@@ -85,7 +85,12 @@ AdamW's. From torch.optim's algorithm boxes and the papers:
   w ← w − η delta (``rho`` 0.9, ``epsilon`` 1e-6);
 * ``adamax`` (Kingma & Ba 2015, §7.1; torch.optim.Adamax): m ← β₁m + (1−β₁)g,
   u ← max(β₂ u, |g| + ε), w ← w − η/(1−β₁ᵗ) · m/u (``beta1`` 0.9, ``beta2`` 0.999,
-  ``epsilon`` 1e-8).
+  ``epsilon`` 1e-8);
+* ``nadam`` (Dozat 2016; torch.optim.NAdam, coupled decay): mu = β₁(1 − ½ 0.96^(tψ)),
+  munext the same at t + 1, prod = the product of every mu so far (mu_product, from 1),
+  m and v as Adam's, mhat = munext m/(1 − prod munext) + (1 − mu) g/(1 − prod),
+  vhat = v/(1−β₂ᵗ), w ← w − η mhat/(√vhat + ε) (``momentum_decay`` ψ 0.004, Adam's
+  defaults otherwise).
 """
 
 from __future__ import annotations
@@ -551,6 +556,19 @@ def _adamax(w, g, st, h):
     return w - h["learning_rate"] / (1 - b1 ** st["t"]) * st["m"] / st["u"]
 
 
+def _nadam(w, g, st, h):
+    g = _coupled(w, g, h)
+    t, b1, b2, psi = st["t"], h["beta1"], h["beta2"], h["momentum_decay"]
+    st["mu"] = b1 * (1 - mpf("0.96") ** (t * psi) / 2)
+    st["munext"] = b1 * (1 - mpf("0.96") ** ((t + 1) * psi) / 2)
+    st["prod"] = st.get("prod", mpf(1)) * st["mu"]
+    st["m"] = b1 * st.get("m", mpf(0)) + (1 - b1) * g
+    st["v"] = b2 * st.get("v", mpf(0)) + (1 - b2) * g * g
+    st["mhat"] = st["munext"] * st["m"] / (1 - st["prod"] * st["munext"]) + (1 - st["mu"]) * g / (1 - st["prod"])
+    st["vhat"] = st["v"] / (1 - b2 ** t)
+    return w - h["learning_rate"] * st["mhat"] / (mp.sqrt(st["vhat"]) + h["epsilon"])
+
+
 _ADAM = {"learning_rate": REQUIRED, "beta1": "0.9", "beta2": "0.999", "epsilon": "1e-8"}
 
 OPTIMIZERS: dict[str, Callable] = {
@@ -565,6 +583,7 @@ OPTIMIZERS: dict[str, Callable] = {
     "adadelta": _loop("adadelta", {"learning_rate": REQUIRED, "rho": "0.9", "epsilon": "1e-6", "weight_decay": "0"},
                       _adadelta),
     "adamax": _loop("adamax", {**_ADAM, "weight_decay": "0"}, _adamax),
+    "nadam": _loop("nadam", {**_ADAM, "weight_decay": "0", "momentum_decay": "0.004"}, _nadam),
 }
 
 

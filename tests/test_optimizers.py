@@ -2,7 +2,7 @@
 
 The keys' answers of training questions (the loss, every parameter and every state
 variable of the optimizer at each tabled step: ``buf``, ``d``, ``m``, ``v``, ``mhat``,
-``vhat``, ``sum``, ``u``, ``delta``) are checked to 1e-20
+``vhat``, ``sum``, ``u``, ``delta``, ``mu``, ``munext``, ``prod``) are checked to 1e-20
 relative against ``tests/reference_ops.py``'s
 optimizer loop (mpmath, written from torch.optim's algorithms and checked against
 torch.optim itself in test_reference_ops.py) driven by ``tests/oracle.py``'s network
@@ -61,6 +61,9 @@ OPTIONS = [
     {"type": "adamax", "learning_rate": "0.01"},
     {"type": "adamax", "learning_rate": "0.3", "beta1": "0.8", "beta2": "0.6", "epsilon": "1e-6",
      "weight_decay": "0.05"},
+    {"type": "nadam", "learning_rate": "0.01"},
+    {"type": "nadam", "learning_rate": "0.1", "beta1": "0.8", "epsilon": "1e-6", "weight_decay": "0.1",
+     "momentum_decay": "0.05"},
 ]
 OPTION_IDS = ["-".join(f"{k}={v}" for k, v in o.items() if k != "learning_rate") for o in OPTIONS]
 
@@ -82,7 +85,7 @@ def reference_settings(q) -> tuple[str, dict]:
         return "sgd", {"learning_rate": str(q.learning_rate)}
     kw = {}
     for name in ("learning_rate", "momentum", "dampening", "weight_decay", "beta1", "beta2", "epsilon", "alpha",
-                 "rho"):
+                 "rho", "momentum_decay"):
         value = getattr(o, name, None)
         if value is not None:
             kw[name] = str(value)
@@ -237,6 +240,13 @@ def test_drawn_networks_match_the_reference_loop(w, which, act):
      r"g \leftarrow g + \lambda w,\quad m \leftarrow \beta_1 m + (1 - \beta_1) g,\quad "
      r"u \leftarrow \max(\beta_2 u, \left|g\right| + \epsilon),\quad "
      r"w \leftarrow w - \frac{\eta}{1 - \beta_1^{t}}\, \frac{m}{u}"),
+    ({"type": "nadam", "learning_rate": "0.002"},
+     r"\mu = \beta_1 (1 - \tfrac{1}{2} \cdot 0.96^{t \psi}),\quad "
+     r"\mu_{\text{next}} = \beta_1 (1 - \tfrac{1}{2} \cdot 0.96^{(t + 1) \psi}),\quad "
+     r"\Pi \leftarrow \Pi \mu,\quad m \leftarrow \beta_1 m + (1 - \beta_1) g,\quad "
+     r"v \leftarrow \beta_2 v + (1 - \beta_2) g^{2},\quad "
+     r"\hat{m} = \frac{\mu_{\text{next}} m}{1 - \Pi \mu_{\text{next}}} + \frac{(1 - \mu) g}{1 - \Pi},\quad "
+     r"\hat{v} = \frac{v}{1 - \beta_2^{t}},\quad w \leftarrow w - \eta\, \frac{\hat{m}}{\sqrt{\hat{v}} + \epsilon}"),
 ])
 def test_rule_is_printed_from_the_same_lines(optimizer, rule):
     from solver.key.training import optimizer_of

@@ -1,11 +1,11 @@
-"""Adadelta and Adamax: the training key's exact answers against torch.optim itself.
+"""Adadelta, Adamax and NAdam: the training key's exact answers against torch.optim itself.
 
 A small dense network (tests/test_optimizers.py's, with the hidden and output activations
 drawn from tanh, sigmoid, ReLU and the identity, so that the run goes on Arb balls, on
 mpmath numbers and on exact fractions) is trained by nnsolve and, scalar by scalar, by
-``torch.optim.Adadelta`` / ``Adamax`` at float64; every parameter at every
+``torch.optim.Adadelta`` / ``Adamax`` / ``NAdam`` at float64; every parameter at every
 step and the optimizer's state that torch keeps (``square_avg``, ``acc_delta``,
-``exp_avg``, ``exp_inf``) must agree to 1e-11, relative
+``exp_avg``, ``exp_inf``, ``exp_avg_sq``, ``mu_product``) must agree to 1e-11, relative
 (absolute near 0), torch's own rounding being all that separates them. The same rules
 against the reference loop are in test_optimizers.py and test_reference_ops.py.
 
@@ -34,7 +34,8 @@ STEPS = 5
 
 #: nnsolve's state variable → torch's name of it, by optimizer.
 TORCH_STATE = {"adadelta": {"v": "square_avg", "u": "acc_delta"},
-               "adamax": {"m": "exp_avg", "u": "exp_inf"}}
+               "adamax": {"m": "exp_avg", "u": "exp_inf"},
+               "nadam": {"m": "exp_avg", "v": "exp_avg_sq", "prod": "mu_product"}}
 
 #: (optimizer as a problem file writes it, torch's optimizer for a list of tensors).
 CASES = [
@@ -45,6 +46,10 @@ CASES = [
     ({"type": "adamax", "learning_rate": "0.3", "beta1": "0.8", "beta2": "0.6", "epsilon": "1e-6",
       "weight_decay": "0.05"},
      lambda ps: torch.optim.Adamax(ps, lr=0.3, betas=(0.8, 0.6), eps=1e-6, weight_decay=0.05)),
+    ({"type": "nadam", "learning_rate": "0.002"}, lambda ps: torch.optim.NAdam(ps)),
+    ({"type": "nadam", "learning_rate": "0.1", "beta1": "0.8", "beta2": "0.99", "epsilon": "1e-6",
+      "weight_decay": "0.1", "momentum_decay": "0.05"},
+     lambda ps: torch.optim.NAdam(ps, lr=0.1, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1, momentum_decay=0.05)),
 ]
 IDS = ["-".join(f"{k}={v}" for k, v in o.items() if k != "type") for o, _ in CASES]
 #: (hidden, output) activations: the run on balls, on mpmath numbers (a kink), on fractions.

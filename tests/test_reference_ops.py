@@ -90,7 +90,8 @@ def test_the_tables_name_every_function():
     assert R.ACTIVATIONS["swish"] is R.ACTIVATIONS["silu"]
     assert set(R.LOSSES) == {"sse", "half_sse", "mse", "cross_entropy", "bce", "l1", "huber",
                              "multiclass_hinge"}
-    assert set(R.OPTIMIZERS) == {"sgd", "momentum", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adamax"}
+    assert set(R.OPTIMIZERS) == {"sgd", "momentum", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adamax",
+                                 "nadam"}
 
 
 @pytest.mark.parametrize("name,params", ACT_CASES, ids=ACT_IDS)
@@ -414,7 +415,7 @@ def test_adaptive_optimizers_by_hand():
     assert close(ad[1]["w"], mpf("1.9"), mpf("1e-55"))
 
 
-def test_adadelta_adamax_by_hand():
+def test_adadelta_adamax_nadam_by_hand():
     # Adadelta ρ = 0.5, ε = 0.01: v1 = 18, Δ1 = √0.01/√18.01 · (−6), u1 = 0.5 Δ1², w1 = −Δ1
     states: list = []
     ad = R.run("adadelta", {"w": 0}, quad_grad, 1, learning_rate=1, rho="0.5", epsilon="0.01", states=states)
@@ -428,6 +429,12 @@ def test_adadelta_adamax_by_hand():
     mx = R.run("adamax", {"w": 0}, lambda w: {"w": next(grads)}, 3, learning_rate="0.1", epsilon=0, states=states)
     assert [s["w"]["u"] for s in states] == [4, mpf("3.996"), 8]
     assert close(mx[1]["w"], mpf("-0.1"), mpf("1e-55"))
+    # NAdam with ψ = 0, β₁ = 0.5, ε = 0: μ = μ_next = 1/4 at every step; at step 1 prod = 1/4,
+    # m̂ = (1/4)(g/2)/(1 − 1/16) + (3/4) g/(3/4) = 17 g/15, v̂ = g²: w1 = η · 17/15 for g = −6
+    states = []
+    na = R.run("nadam", {"w": 0}, quad_grad, 1, learning_rate="0.15", beta1="0.5", epsilon=0, momentum_decay=0,
+               states=states)
+    assert close(na[1]["w"], mpf("0.17"), mpf("1e-55")) and states[0]["w"]["prod"] == mpf("0.25")
 
 
 # --- (b) against torch -----------------------------------------------------------------
@@ -675,6 +682,10 @@ OPT_CASES = [
     ("adamax", {"learning_rate": 0.002}, lambda t, ps: t.optim.Adamax(ps)),
     ("adamax", {"learning_rate": 0.3, "beta1": 0.8, "beta2": 0.6, "epsilon": 1e-6, "weight_decay": 0.05},
      lambda t, ps: t.optim.Adamax(ps, lr=0.3, betas=(0.8, 0.6), eps=1e-6, weight_decay=0.05)),
+    ("nadam", {"learning_rate": 0.002}, lambda t, ps: t.optim.NAdam(ps)),
+    ("nadam", {"learning_rate": 0.1, "beta1": 0.8, "beta2": 0.99, "epsilon": 1e-6, "weight_decay": 0.1,
+               "momentum_decay": 0.05},
+     lambda t, ps: t.optim.NAdam(ps, lr=0.1, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1, momentum_decay=0.05)),
 ]
 
 
