@@ -21,7 +21,9 @@ import sys
 from fractions import Fraction
 from pathlib import Path
 
+import mpmath
 import pytest
+import sympy as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mpmath import mp, mpf
@@ -31,6 +33,7 @@ import oracle as O  # noqa: E402
 import reference_ops as R  # noqa: E402
 
 from solver.key.solve import solve  # noqa: E402
+from solver.ops.optimizers import OPTIMIZERS  # noqa: E402
 from solver.problem import validate  # noqa: E402
 from solver.problem.loader import load_problem  # noqa: E402
 from solver.render.answers import answers  # noqa: E402
@@ -309,3 +312,20 @@ def test_the_step_counter_is_renamed_where_the_problem_has_its_own_t():
     graph["nodes"]["L"] = "(h - y)^2"
     other = solve(load({"title": "t", "graph": graph, "questions": [question]}))._repr_markdown_()
     assert "$t$ the step" in other and r"\beta_1^{t}" in other
+
+
+@pytest.mark.parametrize("key", sorted(OPTIMIZERS))
+def test_a_zero_gradient_on_a_zero_state_moves_no_parameter(key):
+    """What the training run relies on to keep a parameter exact where its gradient is 0 and its
+    state still 0 (solver/graph/training.py): no rule moves it then (without weight decay), for
+    a few steps, whether or not its state moves (Adamax's u, NAdam's product of μ's)."""
+    rule = OPTIMIZERS[key]
+    hp = {p.name: (p.default if p.default is not None else sp.Rational(1, 10)) for p in rule.params}
+    hp.update({f.name: f.default for f in rule.flags})
+    hp["weight_decay"] = sp.Integer(0) if "weight_decay" in hp else None
+    hp = {k: v for k, v in hp.items() if v is not None}
+    w, state = mpmath.mpf("0.5"), {}
+    for t in (1, 2, 3):
+        w2, state = rule.step(w, mpmath.mpf(0), state, t, hp, mpmath.sqrt)
+        assert w2 == w, (key, t)
+    assert any(v != 0 for v in state.values()) == (not rule.rests), key

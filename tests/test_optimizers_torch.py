@@ -186,14 +186,12 @@ ON_TARGET = dict(acts=("linear", "linear"), target=("0.4375", "0"),
                           [["0.5", "-0.25"], ["0.25", "0.5"]], ["0.25", "0.25"]))
 
 
-@pytest.mark.xfail(strict=True, reason="solver/graph/training.py skips the step of a parameter whose gradient "
-                   "and state are 0, but Adamax's u becomes ε there and NAdam's mu_product advances (torch runs it)")
 @pytest.mark.parametrize("case", [CASES[2], CASES[4]], ids=["adamax", "nadam"])
 def test_parameter_without_gradient_at_step_1(case):
     """Output 1 is exactly on its target at step 0, so its weights get a zero gradient at step
     1 and a nonzero one once the hidden layer has moved. torch runs step 1 on them all the
-    same: Adamax's u is ε after it (the key says 0), NAdam's mu_product is μ₁ (the key's run
-    starts it at step 2, from 0, and w5 goes astray)."""
+    same: Adamax's u is ε after it (the key said 0), NAdam's mu_product is μ₁ (the key's run
+    started it at step 2, from 0, and w5 went astray): neither rule rests (Optimizer.rests)."""
     optimizer, make = case
     problem = validate(network(optimizer, **ON_TARGET))
     compare(problem, optimizer, ON_TARGET["acts"], make)

@@ -223,8 +223,9 @@ def _steps(compiled: _Compiled, params: list[str], opt: Settings, steps: int, ke
     rule = opt.optimizer
     first, later = rule.compiled(opt.hp, True), rule.compiled(opt.hp, False)
     kept = [name for name, _ in rule.state]
-    # With weight decay a parameter with no gradient still moves; without, a zero
-    # gradient on a zero state leaves everything as it is (a unit at a kink stays exact).
+    # With weight decay a parameter with no gradient still moves; without, a zero gradient on a
+    # zero state moves no parameter (a unit at a kink stays exact), and no state where the rule
+    # rests (Optimizer.rests: Adamax's u and NAdam's product of μ's move all the same).
     still = not opt.hp.get("weight_decay", 0)
     state: dict = {k: {} for k in params}
     moved: dict = {}
@@ -258,11 +259,14 @@ def _steps(compiled: _Compiled, params: list[str], opt: Settings, steps: int, ke
             if rounding_only(g, partial(compiled.terms, k, vals, adj, plan)):
                 g = _ZERO  # terms that cancel, to within their rounding (see residues)
             g = numbers.defined(g)
-            if still and balls.settled(g) == 0 and all(v == 0 for v in state[k].values()):
+            idle = still and balls.settled(g) == 0 and all(v == 0 for v in state[k].values())
+            if idle and rule.rests:
                 moved[k] = (g, {})  # nothing moves, and an exact parameter stays exact
                 continue
             new = step(leaves[k], g, t + 1, hp, state[k], numbers.sqrt)
-            leaves[k] = numbers.defined(numbers.kept(new.pop("w")))
+            w = new.pop("w")
+            if not idle:  # idle, the parameter stays as it is, exact
+                leaves[k] = numbers.defined(numbers.kept(w))
             new = {n: numbers.defined(numbers.kept(v)) for n, v in new.items()}
             state[k] = {n: new[n] for n in kept if n in new}
             new.pop("g", None)

@@ -35,4 +35,4 @@ OPTIMIZER = Optimizer(
     first_note=lambda x: rf" At ${x['t']} = 1$, ${x['u']} = \left|{x['g']}\right| + {x['epsilon']}$ and the "
                          rf"bias correction cancels $1 - {x['beta1']}$: the step is "
                          rf"${x['learning_rate']}\, {x['g']} / (\left|{x['g']}\right| + {x['epsilon']})$.",
-    order=8)
+    order=8, rests=False)

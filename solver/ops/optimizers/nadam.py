@@ -40,4 +40,4 @@ OPTIMIZER = Optimizer(
      Param("momentum_decay", r"\psi", sp.Rational(4, 1000), "0.004",
            "momentum decay ψ of the schedule μ = β₁(1 − ½·0.96^(tψ))", low=sp.Integer(0))),
     _lines, (("prod", r"\Pi"), ("m", "m"), ("v", "v")),
-    "torch.optim.NAdam's algorithm; Dozat (2016)", order=9)
+    "torch.optim.NAdam's algorithm; Dozat (2016)", order=9, rests=False)

@@ -66,6 +66,9 @@ class Optimizer(msgspec.Struct, frozen=True, dict=True):
         first_note: ``spelling -> str``: a sentence on what step 1 simplifies to, each
             symbol written ``spelling[name]`` (:meth:`spellings`, with those that a
             problem's own names make ambiguous respelled: ``m`` as ``p``).
+        rests: whether a zero gradient on a zero state leaves the parameter and its state as
+            they are (the run then skips its step, keeping it exact); not where the state moves
+            all the same (Adamax's u becomes ε, NAdam's product of μ's goes on), as torch's does.
     """
 
     key: str
@@ -78,6 +81,7 @@ class Optimizer(msgspec.Struct, frozen=True, dict=True):
     check: Callable[[dict], str | None] = field(default=lambda hp: None)
     first_note: Callable[[dict], str] = field(default=lambda x: "")
     order: int = 100
+    rests: bool = True
 
     def compiled(self, hp: dict, first: bool) -> Callable:
         """The lines for ``hp`` as one function ``f(w, g, t, hp, state, sqrt) -> values``
