@@ -84,13 +84,19 @@ def typed(problem: Path, tmp: Path, rule: dict | None, *more: str) -> list[tuple
 
 
 def _problem(stem: str, rule: dict | None, tmp: Path) -> Path:
-    problem = PROBLEMS / f"{stem}.yaml"
-    if rule:
-        data = yaml.safe_load(problem.read_text(encoding="utf-8"))
-        data["grading"] = {"tolerance": rule}
-        problem = tmp / f"{stem}.yaml"
-        problem.write_text(yaml.safe_dump(data), encoding="utf-8")
-    return problem
+    from test_export_prairielearn import with_rule
+
+    return with_rule(stem, rule, tmp)
+
+
+def _exports(stem: str, target: str, tmp_path: Path):
+    """For each rule of :data:`RULES`: the rule, the folder ``stem``'s export to ``target`` was
+    written to, and the numbers typed (:func:`typed`)."""
+    for k, rule in enumerate(RULES):
+        (tmp_path / f"p{k}").mkdir()
+        problem = _problem(stem, rule, tmp_path / f"p{k}")
+        run("export", str(problem), "--to", target, "-o", str(tmp_path / f"x{k}"))
+        yield rule, tmp_path / f"x{k}", typed(problem, tmp_path / f"k{k}", rule)
 
 
 def _check(accepts, blanks: list, numbers: list) -> list:
@@ -149,12 +155,8 @@ def test_moodle_accepts_the_key_and_both_ends_of_the_rule(stem, tmp_path):
     -0.13282564362043332686… of a rule within 0.005, a key shown at 15 figures) moved by up to
     5·10^-14 of itself, past the 10^-14 it allows, and one end of the rule, or the key's own number,
     was refused. Every blank of every bundled problem, under each kind of rule, now takes both."""
-    for k, rule in enumerate(RULES):
-        (tmp_path / f"p{k}").mkdir()
-        problem = _problem(stem, rule, tmp_path / f"p{k}")
-        run("export", str(problem), "--to", "moodle", "-o", str(tmp_path / f"x{k}"))
-        blanks = moodle_blanks(tmp_path / f"x{k}" / f"{stem}-moodle.xml")
-        numbers = typed(problem, tmp_path / f"k{k}", rule)
+    for rule, out, numbers in _exports(stem, "moodle", tmp_path):
+        blanks = moodle_blanks(out / f"{stem}-moodle.xml")
         for earlier in (False, True):
             assert not _check(lambda x, a, t: moodle_accepts(x, a, t, earlier), blanks, numbers), (rule, earlier)
 
@@ -223,12 +225,8 @@ def test_qti21_accepts_the_key_and_both_ends_of_the_rule(stem, tmp_path):
     0.41005 − 0.00005 is 0.41000000000000003 > 0.41 in float64. The tolerance is widened by the
     float steps that takes; every blank of every bundled problem, under each kind of rule, now
     takes the key's number and both ends, and with the two expressions either way round."""
-    for k, rule in enumerate(RULES):
-        (tmp_path / f"p{k}").mkdir()
-        problem = _problem(stem, rule, tmp_path / f"p{k}")
-        run("export", str(problem), "--to", "qti21", "-o", str(tmp_path / f"x{k}"))
-        blanks = qti_blanks(tmp_path / f"x{k}" / f"{stem}-qti21.zip")
-        numbers = typed(problem, tmp_path / f"k{k}", rule)
+    for rule, out, numbers in _exports(stem, "qti21", tmp_path):
+        blanks = qti_blanks(out / f"{stem}-qti21.zip")
         for swapped in (False, True):
             assert not _check(lambda x, *b: qti_accepts(x, *b, swapped=swapped), blanks, numbers), (rule, swapped)
 
@@ -288,12 +286,9 @@ def test_canvas_accepts_the_key_and_both_ends_of_the_rule(stem, tmp_path):
     are written at 15 figures at most, rounded outwards; every blank of every bundled problem, under
     each kind of rule, takes the key's number and both ends. The page rounds a typed number to 4
     decimals (:func:`to_fixed_4`): the key's 0.02977 arrived as 0.0298, outside 0.029765–0.029775."""
-    for k, rule in enumerate(RULES):
-        (tmp_path / f"p{k}").mkdir()
-        problem = _problem(stem, rule, tmp_path / f"p{k}")
-        run("export", str(problem), "--to", "canvas", "-o", str(tmp_path / f"x{k}"))
-        blanks = canvas_blanks(tmp_path / f"x{k}" / f"{stem}-canvas.zip")
-        assert not _check(canvas_accepts, blanks, canvas_typed(typed(problem, tmp_path / f"k{k}", rule))), rule
+    for rule, out, numbers in _exports(stem, "canvas", tmp_path):
+        blanks = canvas_blanks(out / f"{stem}-canvas.zip")
+        assert not _check(canvas_accepts, blanks, canvas_typed(numbers)), rule
         assert all(len(Decimal(x).normalize().as_tuple().digits) <= 15 for b in blanks for x in b)
 
 
@@ -304,10 +299,7 @@ def test_prairielearn_accepts_the_key_and_both_ends_of_the_rule(stem, tmp_path):
     5.0000000000050004e-05, and 64 float steps of rtol (1.2e-4) added 4·10^-19 of the 5·10^-17 missing."""
     from test_export_prairielearn import graded, pl_grade
 
-    for k, rule in enumerate(RULES):
-        (tmp_path / f"p{k}").mkdir()
-        problem = _problem(stem, rule, tmp_path / f"p{k}")
-        run("export", str(problem), "--to", "prairielearn", "-o", str(tmp_path / f"x{k}"))
-        [folder] = (tmp_path / f"x{k}").iterdir()
+    for rule, out, numbers in _exports(stem, "prairielearn", tmp_path):
+        [folder] = out.iterdir()
         blanks = [rest for _, *rest in graded(folder)]
-        assert not _check(lambda x, *b: pl_grade(x, *b)[0], blanks, typed(problem, tmp_path / f"k{k}", rule)), rule
+        assert not _check(lambda x, *b: pl_grade(x, *b)[0], blanks, numbers), rule

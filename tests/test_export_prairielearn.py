@@ -143,18 +143,24 @@ def test_the_number_on_the_rules_edge_is_accepted(rule, tmp_path):
         assert not pl_grade(str(x), correct, rtol, atol)[0], x
 
 
+def with_rule(stem: str, rule: dict | None, tmp: Path) -> Path:
+    """The bundled problem ``stem``, or a copy of it in ``tmp`` with ``grading.tolerance: rule``."""
+    problem = PROBLEMS / f"{stem}.yaml"
+    if rule:
+        data = yaml.safe_load(problem.read_text(encoding="utf-8"))
+        data["grading"] = {"tolerance": rule}
+        problem = tmp / f"{stem}.yaml"
+        problem.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return problem
+
+
 @pytest.mark.parametrize("stem, rule", [(s, None) for s in ("relu-2-2-2", "xor-2-2-1-training", "attention",
                                                             "perceptron-or", "scalar-graph-skip", "parameter-count")]
                          + [("relu-2-2-2", {"absolute": 0.01}), ("relu-2-2-2", {"relative": 0.02}),
                             ("leaky-relu-4-3-2-bce", {"sigfigs": 3})])
 def test_every_number_as_the_key_shows_it_is_accepted(stem, rule, tmp_path):
     """Each exported blank, graded by PrairieLearn's formula, accepts the key's displayed number."""
-    problem = PROBLEMS / f"{stem}.yaml"
-    if rule:
-        data = yaml.safe_load(problem.read_text(encoding="utf-8"))
-        data["grading"] = {"tolerance": rule}
-        problem = tmp_path / f"{stem}.yaml"
-        problem.write_text(yaml.safe_dump(data), encoding="utf-8")
+    problem = with_rule(stem, rule, tmp_path)
     blanks = graded(export(problem, tmp_path / "x"))
     shown = displays(problem, tmp_path / "k")
     assert len(shown) == len(blanks) > 0
