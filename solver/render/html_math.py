@@ -22,7 +22,7 @@ import re
 from functools import lru_cache
 from xml.etree.ElementTree import Element, tostring
 
-from .prose_markup import html_styles
+from .prose_markup import html_styles, typographic
 
 #: The class of the ``<code>`` element that shows a formula latex2mathml could not convert.
 FALLBACK_CLASS = "tex-fallback"
@@ -135,7 +135,7 @@ def tex_text(text: str) -> str:
     """Prose outside math as HTML: escaped, TeX's dashes, quotes, ``~`` and escaped ``_ % & #`` as
     the characters they print (``attn\\_mask``), ``\\emph{…}``, ``\\textbf{…}``, ``\\texttt{…}`` as
     ``<em>``, ``<strong>``, ``<code>``; the exports' HTML uses it too."""
-    text = text.replace("---", "\u2014").replace("--", "\u2013").replace("~", "\u00a0")
+    text = typographic(text)
     for char in "_%&#":
         text = text.replace("\\" + char, char)
     return html_styles(html.escape(text, quote=False))

@@ -34,9 +34,11 @@ def styled(text: str, marks: dict[str, Callable[[str], str]]) -> str:
     return text
 
 
-def quotes(text: str) -> str:
-    """TeX's quotes as the characters they print: ````a''`` is “a”, a lone ```a'`` is ‘a'."""
-    return text.replace("``", "\u201c").replace("''", "\u201d").replace("`", "\u2018")
+def typographic(text: str) -> str:
+    """TeX's quotes, dashes and ties as the characters they print: ````a''`` is “a”, a lone
+    ```a'`` is ‘a', ``---`` and ``--`` are — and –, ``~`` a no-break space."""
+    text = text.replace("``", "\u201c").replace("''", "\u201d").replace("`", "\u2018")
+    return text.replace("---", "\u2014").replace("--", "\u2013").replace("~", "\u00a0")
 
 
 def md_prose(text: str) -> str:
@@ -52,11 +54,9 @@ def md_prose(text: str) -> str:
 
 
 def _md_piece(text: str) -> str:
-    text = quotes(text).replace("---", "\u2014").replace("--", "\u2013").replace("~", "\u00a0")
-    return styled(text, _MD)
+    return styled(typographic(text), _MD)
 
 
 def html_styles(text: str) -> str:
-    """Escaped HTML prose (:func:`~.html_math.tex_text`) with its prose commands as elements
-    and TeX's quotes as characters."""
-    return styled(quotes(text), _HTML)
+    """Escaped HTML prose (:func:`~.html_math.tex_text`) with its prose commands as elements."""
+    return styled(text, _HTML)
