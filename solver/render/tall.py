@@ -22,7 +22,7 @@ from functools import lru_cache
 
 from ..key.model import Equation
 from ..ops.latex import bmatrix
-from .wide import DIGITS, MATRIX, PHANTOM, column_ranges
+from .wide import DIGITS, MATRIX, PHANTOM, column_ranges, matrix_text
 
 #: A matrix taller than this many rows is split, into blocks of as many at most: an equation
 #: whose part ``W x + b`` the breaker sets on three rows (``W x``, ``+ b``, ``≈ z``) takes 36
@@ -37,11 +37,6 @@ _NEW_PRODUCT = re.compile(r"[-+=(),]|\\odot|\\oslash|\\approx|\\leftarrow|\\left
 
 def _cells(m: re.Match) -> list[list[str]]:
     return [row.split(" & ") for row in m.group(2).split(r" \\ ")]
-
-
-def _matrix(cells: list[list[str]], spec: str | None = None) -> str:
-    body = r" \\ ".join(" & ".join(row) for row in cells)
-    return rf"\left[\begin{{array}}{{{spec or 'r' * len(cells[0])}}} {body} \end{{array}}\right]"
 
 
 def _upright(m: re.Match) -> str:
@@ -69,7 +64,7 @@ def _sliced(tex: str, tall: int, first: int, last: int) -> str | None:
         if len(cells) == tall:
             if product or m.group(3):
                 return None
-            out.append(between + _matrix(cells[first:last + 1], m.group(1)))
+            out.append(between + matrix_text(cells[first:last + 1]))
         else:
             out.append(between + m.group(0))
         end, product = m.end(), True
@@ -80,10 +75,6 @@ def _sliced(tex: str, tall: int, first: int, last: int) -> str | None:
 #: a sum (else its blocks' sum would need parentheses).
 _TERM_BEFORE = ("+", "=", r"\approx", r"\leftarrow")
 _TERM_AFTER = re.compile(r"\s*(?:$|[-+=]|\\approx)")
-
-
-def _labelled(label: str, cells: list[list[str]]) -> str:
-    return rf"\overset{{\text{{{label}}}}}{{{_matrix(cells)}}}"
 
 
 def _contracted(tex: str, width: int) -> str:
@@ -104,8 +95,8 @@ def _contracted(tex: str, width: int) -> str:
         if ranges is None or len(ranges) < 2:
             continue
         out.append(tex[end:a.start()] + " + ".join(
-            _labelled(f"columns {i + 1}–{j + 1}", [row[i:j + 1] for row in left]) + " "
-            + _labelled(f"rows {i + 1}–{j + 1}", right[i:j + 1]) for i, j in ranges))
+            matrix_text([row[i:j + 1] for row in left], f"columns {i + 1}–{j + 1}") + " "
+            + matrix_text(right[i:j + 1], f"rows {i + 1}–{j + 1}") for i, j in ranges))
         end = v.end()
     return "".join(out) + tex[end:]
 

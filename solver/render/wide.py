@@ -45,13 +45,19 @@ def _balanced(tex: str) -> bool:
     return tex.count("{") == tex.count("}") and len(_LEFT.findall(tex)) == len(_RIGHT.findall(tex))
 
 
+def matrix_text(cells, label: str = "") -> str:
+    """Cells already written (rows of LaTeX, each column aligned as :func:`bmatrix` aligns it)
+    as the matrix :data:`MATRIX` finds, headed by ``label`` (``columns 1–6``) where given."""
+    body = r" \\ ".join(" & ".join(row) for row in cells)
+    matrix = rf"\left[\begin{{array}}{{{'r' * len(cells[0])}}} {body} \end{{array}}\right]"
+    return rf"\overset{{\text{{{label}}}}}{{{matrix}}}" if label else matrix
+
+
 def _block(cells: tuple[tuple[str, ...], ...], first: int, last: int) -> str:
     """Columns ``first``…``last`` (from 0, inclusive) of ``cells`` as a matrix, headed by the
     columns it holds (counted from 1)."""
-    body = r" \\ ".join(" & ".join(row[first:last + 1]) for row in cells)
     cols = f"column {first + 1}" if first == last else f"columns {first + 1}–{last + 1}"
-    return (rf"\overset{{\text{{{cols}}}}}"
-            rf"{{\left[\begin{{array}}{{{'r' * (last - first + 1)}}} {body} \end{{array}}\right]}}")
+    return matrix_text([row[first:last + 1] for row in cells], cols)
 
 
 def holds_block(row: str) -> bool:
