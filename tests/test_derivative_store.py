@@ -142,28 +142,31 @@ class _Memory:
 
 
 def _changed(text: str) -> str:
-    """An entry still whole as JSON, its code changed: the first number of it negated."""
+    """An entry still whole and written as the store writes one, its code changed: the first
+    number of it negated (so that only its hash tells)."""
     entry = json.loads(text)
     node = next(n for n in entry["code"] if n[0] == "q")
     node[1] = -node[1] or 1
-    return json.dumps(entry)
+    return json.dumps(entry, separators=(",", ":"))
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_terms(), st.sampled_from(_SYMBOLS))
 def test_a_derivative_read_back_from_a_store_is_sympys(term, symbol):
     """Differentiated into an empty store, then read back by a fresh process (nothing known
-    in it: sympy not asked), then read from a store damaged six ways (not JSON, not an
-    entry, another entry's text, a number changed): sympy's derivative each time."""
+    in it: sympy not asked), then read from a store damaged seven ways (not JSON, not an
+    entry, another entry's text, a number changed, the entry written with spaces): sympy's
+    derivative each time."""
     store = _Memory()
     before = shapes.use_store(store)
     calls = []
     original = shapes._differentiated
     shapes._differentiated = lambda *a: calls.append(a) or original(*a)
     try:
+        shapes._known.clear()  # an earlier test's derivative of this shape would not be stored
         assert _same(derivative(term, symbol), sp.diff(term, symbol))
         kept = dict(store.entries)
-        for damage in (None, "[", '{"a": 1}', "swapped", "changed", '{"key": 1, "sum": 2, "code": []}'):
+        for damage in (None, "[", '{"a": 1}', "swapped", "changed", "spaced", '{"key": 1, "sum": 2, "code": []}'):
             shapes._known.clear()
             calls.clear()
             if damage == "swapped" and len(kept) >= 2:  # each entry under the next one's name
@@ -171,6 +174,8 @@ def test_a_derivative_read_back_from_a_store_is_sympys(term, symbol):
                 store.entries = dict(zip(kept, texts[1:] + texts[:1]))
             elif damage == "changed":
                 store.entries = {k: _changed(t) if '"q"' in t else t for k, t in kept.items()}
+            elif damage == "spaced":  # the same entry, not as written: read as damaged, made again
+                store.entries = {k: json.dumps(json.loads(t)) for k, t in kept.items()}
             elif damage is not None:
                 store.entries = dict.fromkeys(kept, damage)
             assert _same(derivative(term, symbol), sp.diff(term, symbol)), (term, symbol, damage)
