@@ -20,7 +20,7 @@ from ..core.numbers import normalize
 from .exact_sums import NUMBERS, exact_product, exact_sum, in_order
 from .model import Graph, plain_sum
 from .residues import Recheck, cancelled
-from .shapes import derivative
+from .shapes import derivative, renamed
 
 
 class Local(NamedTuple):
@@ -209,7 +209,9 @@ def _product_rule(term: sp.Expr, symbol: sp.Symbol) -> sp.Expr:
             return others[0] if len(others) == 1 else sp.Mul(*others)  # Mul(x) is x
     if isinstance(term, sp.Function) and term.args and term.args[0] == symbol \
             and all(a.is_Number for a in term.args[1:]) and symbol.assumptions0 == _ARG.assumptions0:
-        return _function_derivative(term.func, term.args[1:]).xreplace({_ARG: symbol})
+        # renamed, not xreplace: the formula is already as sympy builds it, and evaluating it again
+        # (flattening its sums and products) builds the same tree
+        return renamed(_function_derivative(term.func, term.args[1:]), {_ARG: symbol}, {})
     return _diff(term, symbol)
 
 
