@@ -174,7 +174,7 @@ def fingerprint() -> str:
     path, size and time of change of every module of :mod:`solver.ops` and of
     :mod:`solver.graph.shapes` and its codec."""
     h = hashlib.sha256(f"{sympy.__version__}\0{__version__}\0{CODEC}".encode())
-    files = sorted((_PACKAGE / "ops").rglob("*.py"))
+    files = sorted(_modules(_PACKAGE / "ops"))
     files += [_PACKAGE / "graph" / "shapes.py", _PACKAGE / "graph" / "shape_codec.py"]
     for path in files:
         try:
@@ -183,6 +183,12 @@ def fingerprint() -> str:
             continue
         h.update(f"\0{path.relative_to(_PACKAGE)}\0{st.st_size}\0{st.st_mtime_ns}".encode())
     return h.hexdigest()[:16]
+
+
+def _modules(folder: Path) -> list[Path]:
+    """The ``*.py`` files in ``folder`` and its subfolders (what ``folder.rglob("*.py")``
+    finds, in half its time: a cold run asks once)."""
+    return [Path(root, name) for root, _, names in os.walk(folder) for name in names if name.endswith(".py")]
 
 
 def _prune_folders(base: Path, keep: str) -> None:

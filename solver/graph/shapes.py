@@ -105,17 +105,22 @@ _known: dict[str, list | sp.Expr] = {}
 
 def _kept(text: str) -> list | None:
     """The derivative the store keeps for the canonical term ``text``, undecoded: ``None``
-    unless the entry is whole (``{"key": …, "sum": …, "code": …}``: the key it was written
-    under and the hash of its code, so that an entry copied under another name, or changed
-    on disk, is made again)."""
+    unless the entry is whole (``{"key":…,"sum":…,"code":…}`` as written: the key it was
+    written under and the hash of its code's text, so that an entry copied under another
+    name, or changed on disk, is made again; the hash is checked on the text as read, before
+    the code is parsed)."""
     key = _key(text)
     kept = _store.get(key)
+    head = f'{{"key":"{key}","sum":"'  # as _differentiated writes an entry: compact JSON, in this order
+    if kept is None or not kept.startswith(head) or kept[len(head) + 64:len(head) + 73] != '","code":' \
+            or not kept.endswith("}"):
+        return None
+    written = kept[len(head) + 73:-1]  # the code's text, whose hash the entry's sum is
+    if kept[len(head):len(head) + 64] != _key(written):
+        return None
     try:
-        entry = json.loads(kept) if kept is not None else None
-        code = entry["code"]
-        if entry["key"] != key or entry["sum"] != _key(_compact(code)):
-            return None
-    except (ValueError, TypeError, KeyError, RecursionError):  # not JSON, or not an entry
+        code = json.loads(written)
+    except (ValueError, RecursionError):  # not JSON
         return None
     return code if within_limits(code) else None
 
@@ -143,7 +148,8 @@ def _differentiated(code: list, by: str, text: str) -> list | sp.Expr:
         return result
     if _store is not None:
         key = _key(text)
-        _store.put(key, _compact({"key": key, "sum": _key(_compact(found)), "code": found}))
+        written = _compact(found)  # the entry's text, as _kept reads it
+        _store.put(key, f'{{"key":"{key}","sum":"{_key(written)}","code":{written}}}')
     return found
 
 
