@@ -10,10 +10,13 @@ whether the gradient vanishes or explodes going back in time.
 
 from __future__ import annotations
 
+import operator
+
 import sympy as sp
 
 from ..core.errors import listed
 from ..core.numbers import display, normalize
+from ..graph.exact_sums import NUMBERS, in_order
 from ..graph.model import TensorInfo
 from ..graph.tensor_spec import tree_latex
 from ..ops.activations import ACTIVATIONS
@@ -64,8 +67,15 @@ def _contribution(w: QuestionWork, t: TensorInfo, u: TensorInfo) -> list[sp.Expr
     """Σ over ``u``'s elements c of δ_c ∂c/∂e, for each element e of ``t`` (exact)."""
     g, grads = w.graph, w.grads
     mine = set(u.elements)
-    return [sp.Add(*(grads.adjoint.get(c, 0) * grads.local[(c, e)].value for c in g.children[e]
-                     if c in mine and (c, e) in grads.local)) for e in t.elements]
+    return [_added([grads.adjoint.get(c, 0) * grads.local[(c, e)].value for c in g.children[e]
+                    if c in mine and (c, e) in grads.local]) for e in t.elements]
+
+
+def _added(terms: list[sp.Expr]) -> sp.Expr:
+    """``sp.Add(*terms)``: for numbers, added in order as ``Add`` adds them (without its flattening)."""
+    if all(isinstance(x, NUMBERS) for x in terms):
+        return in_order(terms, operator.add, sp.S.Zero)
+    return sp.Add(*terms)
 
 
 def _matrix(t: TensorInfo, values: list[sp.Expr], digits: int) -> tuple[str, bool]:
@@ -96,7 +106,7 @@ def bptt_backward(w: QuestionWork, t: TensorInfo, readers: list[TensorInfo], lhs
     parts = [("=", " + ".join(_label(w, u, t) for u, _ in terms))]
     if len(t.elements) == 1:
         shown = [display(c[0], w.digits) for _, c in terms]
-        total = display(sp.Add(*(c[0] for _, c in terms)), w.digits)
+        total = display(_added([c[0] for _, c in terms]), w.digits)
         if len(terms) > 1:
             signed = shown[0].latex + "".join(f" - {x.latex[1:]}" if x.latex.startswith("-") else f" + {x.latex}"
                                               for x in shown[1:])
@@ -144,7 +154,7 @@ def gradient_norms(w: QuestionWork) -> Table | None:
         return None
     # a ReLU network's gradients are rational and their norms surds (√(179²·2)/500): exact where
     # rational, else DIGITS-digit Floats, as display() takes them
-    norms = {(c, s): normalize(sp.sqrt(sp.Add(*(adj.get(k, 0) ** 2 for k in tensors[f"{c}_{s}"].elements))))
+    norms = {(c, s): normalize(sp.sqrt(_added([adj.get(k, 0) ** 2 for k in tensors[f"{c}_{s}"].elements])))
              for c in cols for s in steps}
     header = ["t"]
     for c in cols:
