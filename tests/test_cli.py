@@ -157,6 +157,54 @@ def test_help_and_version():
     assert proc.returncode == 0 and proc.stdout.startswith("nnsolve, version ")
 
 
+def test_the_program_ends_with_the_commands_status_and_all_of_its_output(tmp_path, runner):
+    """``python -m solver`` leaves without the interpreter's teardown (solver.__main__): the
+    status is the command's, standard output (a pipe here: block-buffered) is whole, and the
+    files are those the command writes in a process that goes on."""
+    relu = ROOT / "problems" / "relu-2-2-2.yaml"
+    proc = _run("solve", str(relu), "-o", str(tmp_path / "a"), "-f", "md", "-f", "json")
+    assert proc.returncode == 0 and proc.stderr == ""
+    names = ["relu-2-2-2.md", "relu-2-2-2-diagram.svg", "relu-2-2-2.json"]
+    assert proc.stdout == "".join(f"wrote {tmp_path / 'a' / n}\n" for n in names)
+    result = runner.invoke(main, ["solve", str(relu), "-o", str(tmp_path / "b"), "-f", "md", "-f", "json"])
+    assert result.exit_code == 0
+    assert {n: (tmp_path / "a" / n).read_bytes() for n in names} == {n: (tmp_path / "b" / n).read_bytes() for n in names}
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("titel: x\n", encoding="utf-8")
+    proc = _run("solve", str(bad), "-o", str(tmp_path / "c"))
+    assert proc.returncode == 2 and proc.stdout == "" and proc.stderr.count("\n") == 1
+    assert "unknown field 'titel'" in proc.stderr and not (tmp_path / "c").exists()
+
+
+def test_the_program_runs_every_exit_handler_before_it_leaves(tmp_path):
+    """An exit handler the command registers (a temporary folder's finalizer, a pool's) runs
+    before the process leaves, with the command's status and its output flushed; the teardown
+    that frees every object does not run. The console script is this entry."""
+    script = ("import atexit, sys, solver.__main__ as m\n"
+              "class Late:\n"
+              "    def __del__(self):\n"
+              "        open(sys.argv[2], 'w').write('freed')\n"
+              "late = Late()\n"
+              "def command(prog_name):\n"
+              "    atexit.register(lambda: open(sys.argv[1], 'w').write('ran'))\n"
+              "    print('partial', end='')\n"
+              "    sys.exit(3)\n"
+              "m.main = command\n"
+              "m.run()\n")
+    proc = subprocess.run([sys.executable, "-c", script, str(tmp_path / "handler"), str(tmp_path / "teardown")],
+                          cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
+                          timeout=120)
+    assert (proc.returncode, proc.stdout, (tmp_path / "handler").read_text()) == (3, "partial", "ran")
+    assert not (tmp_path / "teardown").exists()  # the teardown that frees every object is skipped
+    from solver import __main__ as program
+
+    assert program._status == [] and program._end() is None  # in a process that goes on: nothing ends
+    import tomllib
+
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]
+    assert scripts == {"nnsolve": "solver.__main__:run"}
+
+
 # --- the answers JSON contract ---------------------------------------------------------
 
 def _check_tensor_answer(a: dict) -> None:
