@@ -51,6 +51,20 @@ def test_schema_header():
     assert schema["additionalProperties"] is False
 
 
+def test_a_parameter_several_optimizers_take_is_described_as_each_uses_it():
+    """Adam's ε is added to the root, Adamax's to |g|, Adadelta's inside both roots; AdamW's
+    weight decay is decoupled: the schema says each, with the optimizers that use it, and keeps
+    one wording where all agree (β₁)."""
+    schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+    fields = next(d["properties"] for d in schema["$defs"].values() if "epsilon" in d.get("properties", {}))
+    assert fields["epsilon"]["description"] == (
+        "ε added to the root in the denominator (adam, adamw, rmsprop, adagrad, nadam); "
+        "ε added inside both roots (adadelta); ε added to |g| in the running maximum (adamax)")
+    assert fields["weight_decay"]["description"].endswith("; decoupled weight decay λ, w ← w − η λ w (adamw)")
+    assert fields["beta1"]["description"] == "decay of the first moment β₁"
+    assert fields["epsilon"]["exclusiveMinimum"] == 0  # the same range for all: kept
+
+
 @pytest.mark.parametrize("path", PROBLEMS, ids=[p.stem for p in PROBLEMS])
 def test_bundled_problem_validates(validator, path):
     data = parse_yaml(path.read_text(encoding="utf-8"), str(path))

@@ -215,17 +215,33 @@ class Model(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=Tru
 
 def with_params(base: type, descriptors, exclude: tuple[str, ...] = ()) -> type:
     """``base`` with one optional numeric field per parameter that ``descriptors`` declare
-    (a slope, a margin), named as in problem files; the first description given wins."""
-    fields: dict[str, tuple] = {}
-    for d in descriptors:
+    (a slope, a margin), named as in problem files. A parameter that several declare in other
+    words is described by each wording with the keys that use it (Adam's ε and Adamax's), and
+    has a range in the schema only where they all give the same one (each is checked anyway:
+    :func:`check_params`)."""
+    declared: dict[str, list] = {}
+    for d in dict.fromkeys(descriptors):  # a registry lists a descriptor under each of its names
         for p in d.params:
-            if p.name not in exclude and p.name not in fields:
-                meta = Meta(description=p.description or None, extra_json_schema=p.json_range() or None)
-                fields[p.name] = (p.name, Annotated[Number | None, meta], None)
-    made = msgspec.defstruct(base.__name__.lstrip("_"), list(fields.values()), bases=(base,),
+            if p.name not in exclude:
+                declared.setdefault(p.name, []).append((d.key, p))
+    fields = [(name, Annotated[Number | None, _param_meta(uses)], None) for name, uses in declared.items()]
+    made = msgspec.defstruct(base.__name__.lstrip("_"), fields, bases=(base,),
                              module=base.__module__, frozen=True, forbid_unknown_fields=True, kw_only=True)
     made.__doc__ = base.__doc__
     return made
+
+
+def _param_meta(uses: list) -> Meta:
+    """The schema's description and range of a parameter declared by ``uses`` ((key, Param) each)."""
+    wordings: dict[str, list[str]] = {}
+    for key, p in uses:
+        if p.description:
+            wordings.setdefault(p.description, []).append(key)
+    text = next(iter(wordings), "") if len(wordings) <= 1 else \
+        "; ".join(f"{words} ({', '.join(keys)})" for words, keys in wordings.items())
+    ranges = [p.json_range() for _, p in uses]
+    same = all(r == ranges[0] for r in ranges)
+    return Meta(description=text or None, extra_json_schema=(ranges[0] if same else None) or None)
 
 
 def check_params(model, chosen, descriptors) -> None:
