@@ -86,7 +86,8 @@ AdamW's. From torch.optim's algorithm boxes and the papers:
 * ``adamax`` (Kingma & Ba 2015, §7.1; torch.optim.Adamax): m ← β₁m + (1−β₁)g,
   u ← max(β₂ u, |g| + ε), w ← w − η/(1−β₁ᵗ) · m/u (``beta1`` 0.9, ``beta2`` 0.999,
   ``epsilon`` 1e-8);
-* ``nadam`` (Dozat 2016; torch.optim.NAdam, coupled decay): mu = β₁(1 − ½ 0.96^(tψ)),
+* ``nadam`` (Dozat 2016; torch.optim.NAdam; coupled decay, or with ``decoupled_weight_decay``
+  w ← w(1 − η λ) first, as AdamW): mu = β₁(1 − ½ 0.96^(tψ)),
   munext the same at t + 1, prod = the product of every mu so far (mu_product, from 1),
   m and v as Adam's, mhat = munext m/(1 − prod munext) + (1 − mu) g/(1 − prod),
   vhat = v/(1−β₂ᵗ), w ← w − η mhat/(√vhat + ε) (``momentum_decay`` ψ 0.004, Adam's
@@ -557,7 +558,10 @@ def _adamax(w, g, st, h):
 
 
 def _nadam(w, g, st, h):
-    g = _coupled(w, g, h)
+    if h["decoupled_weight_decay"]:  # torch: param.mul_(1 - lr * weight_decay), the gradient as it is
+        w = w * (1 - h["learning_rate"] * h["weight_decay"])
+    else:
+        g = _coupled(w, g, h)
     t, b1, b2, psi = st["t"], h["beta1"], h["beta2"], h["momentum_decay"]
     st["mu"] = b1 * (1 - mpf("0.96") ** (t * psi) / 2)
     st["munext"] = b1 * (1 - mpf("0.96") ** ((t + 1) * psi) / 2)
@@ -583,7 +587,8 @@ OPTIMIZERS: dict[str, Callable] = {
     "adadelta": _loop("adadelta", {"learning_rate": REQUIRED, "rho": "0.9", "epsilon": "1e-6", "weight_decay": "0"},
                       _adadelta),
     "adamax": _loop("adamax", {**_ADAM, "weight_decay": "0"}, _adamax),
-    "nadam": _loop("nadam", {**_ADAM, "weight_decay": "0", "momentum_decay": "0.004"}, _nadam),
+    "nadam": _loop("nadam", {**_ADAM, "weight_decay": "0", "momentum_decay": "0.004", "decoupled_weight_decay": False},
+                   _nadam),
 }
 
 

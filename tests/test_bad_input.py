@@ -166,6 +166,8 @@ CASES = [
     ("sgd-nesterov-not-boolean.yaml", "questions[1].optimizer.nesterov", "got 1; input should be a valid boolean"),
     ("adamw-weight-decay-negative.yaml", "questions[1].optimizer.weight_decay", "must be at least 0 (got -0.01)"),
     ("adam-nesterov.yaml", "questions[1].optimizer.nesterov", "only sgd takes nesterov"),
+    ("adamw-decoupled-flag.yaml", "questions[1].optimizer.decoupled_weight_decay",
+     "only nadam takes decoupled_weight_decay"),  # AdamW's decay is decoupled already: no flag
     ("adam-alpha.yaml", "questions[1].optimizer.alpha", "only rmsprop takes an alpha"),
     ("adagrad-momentum.yaml", "questions[1].optimizer.momentum", "only sgd and momentum and rmsprop take a momentum"),
     ("rmsprop-alpha-above-one.yaml", "questions[1].optimizer.alpha", "must be at least 0 and at most 1 (got 1.5)"),

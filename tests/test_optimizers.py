@@ -67,6 +67,7 @@ OPTIONS = [
     {"type": "nadam", "learning_rate": "0.01"},
     {"type": "nadam", "learning_rate": "0.1", "beta1": "0.8", "epsilon": "1e-6", "weight_decay": "0.1",
      "momentum_decay": "0.05"},
+    {"type": "nadam", "learning_rate": "0.1", "weight_decay": "0.2", "decoupled_weight_decay": True},
 ]
 OPTION_IDS = ["-".join(f"{k}={v}" for k, v in o.items() if k != "learning_rate") for o in OPTIONS]
 
@@ -92,8 +93,9 @@ def reference_settings(q) -> tuple[str, dict]:
         value = getattr(o, name, None)
         if value is not None:
             kw[name] = str(value)
-    if o.nesterov is not None:
-        kw["nesterov"] = o.nesterov
+    for flag in ("nesterov", "decoupled_weight_decay"):
+        if getattr(o, flag, None) is not None:
+            kw[flag] = getattr(o, flag)
     return o.type, kw
 
 

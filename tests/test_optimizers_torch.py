@@ -50,6 +50,8 @@ CASES = [
     ({"type": "nadam", "learning_rate": "0.1", "beta1": "0.8", "beta2": "0.99", "epsilon": "1e-6",
       "weight_decay": "0.1", "momentum_decay": "0.05"},
      lambda ps: torch.optim.NAdam(ps, lr=0.1, betas=(0.8, 0.99), eps=1e-6, weight_decay=0.1, momentum_decay=0.05)),
+    ({"type": "nadam", "learning_rate": "0.1", "weight_decay": "0.2", "decoupled_weight_decay": True},
+     lambda ps: torch.optim.NAdam(ps, lr=0.1, weight_decay=0.2, decoupled_weight_decay=True)),
 ]
 IDS = ["-".join(f"{k}={v}" for k, v in o.items() if k != "type") for o, _ in CASES]
 #: (hidden, output) activations: the run on balls, on mpmath numbers (a kink), on fractions.

@@ -50,7 +50,7 @@ def _settings(opt: Settings, names: dict | None = None) -> str:
     shown = [("" if re.sub(r"[^a-z]", "", p.name) == re.sub(r"[^a-z]", "", p.latex.split("_")[0])
               else p.name.replace("_", " ") + " ") + rf"${names.get(p.name, p.latex)} = {written_latex(opt.hp[p.name])}$"
              for p in opt.optimizer.params if opt.hp[p.name] != 0 or p.name == "learning_rate"]
-    shown += [f.name for f in opt.optimizer.flags if opt.hp.get(f.name)]
+    shown += [f.name.replace("_", " ") for f in opt.optimizer.flags if opt.hp.get(f.name)]  # prose, as above
     return ", ".join(shown)
 
 

@@ -224,7 +224,21 @@ def with_params(base: type, descriptors, exclude: tuple[str, ...] = ()) -> type:
         for p in d.params:
             if p.name not in exclude:
                 declared.setdefault(p.name, []).append((d.key, p))
-    fields = [(name, Annotated[Number | None, _param_meta(uses)], None) for name, uses in declared.items()]
+    return _extended(base, [(name, Annotated[Number | None, _param_meta(uses)], None) for name, uses in declared.items()])
+
+
+def with_flags(base: type, descriptors) -> type:
+    """``base`` with one optional boolean field per flag that ``descriptors`` declare
+    (``nesterov``, ``decoupled_weight_decay``), named and described as the flag is."""
+    fields: dict[str, tuple] = {}
+    for d in dict.fromkeys(descriptors):
+        for f in d.flags:
+            fields.setdefault(f.name, (f.name, Annotated[bool | None, Meta(description=f.description or None)], None))
+    return _extended(base, list(fields.values()))
+
+
+def _extended(base: type, fields: list) -> type:
+    """A frozen, strict subclass of ``base`` (its name without the leading ``_``) with ``fields``."""
     made = msgspec.defstruct(base.__name__.lstrip("_"), fields, bases=(base,),
                              module=base.__module__, frozen=True, forbid_unknown_fields=True, kw_only=True)
     made.__doc__ = base.__doc__

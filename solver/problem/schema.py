@@ -29,6 +29,7 @@ from .fields import (
     described,
     schema_as,
     tensor_schema,
+    with_flags,
     with_params,
     written,
 )
@@ -128,8 +129,6 @@ class _Optimizer(Model, kw_only=True):
 
     type: OptimizerType = "sgd"
     learning_rate: Number
-    nesterov: Annotated[bool | None, Meta(description="sgd: Nesterov momentum, d = g + μ buf (needs momentum > 0 "
-                                          "and dampening 0)")] = None  # every optimizer's flags: nesterov only
 
     def __post_init__(self) -> None:
         check_params(self, OPTIMIZERS[self.type], OPTIMIZERS.values())
@@ -138,7 +137,7 @@ class _Optimizer(Model, kw_only=True):
             raise ValueError(problem)
 
 
-Optimizer = with_params(_Optimizer, OPTIMIZERS.values(), exclude=("learning_rate",))
+Optimizer = with_params(with_flags(_Optimizer, OPTIMIZERS.values()), OPTIMIZERS.values(), exclude=("learning_rate",))
 
 
 #: What a statement's or a question text's schema says of ``\given`` (:mod:`.placeholders`).

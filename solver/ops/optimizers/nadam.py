@@ -1,6 +1,7 @@
 """NAdam (Dozat, *Incorporating Nesterov Momentum into Adam*, ICLR 2016 workshop) as
-``torch.optim.NAdam`` computes it (``_single_tensor_nadam`` in torch/optim/nadam.py, with
-decoupled_weight_decay False): coupled weight decay g ← g + λ w; the momentum schedule
+``torch.optim.NAdam`` computes it (``_single_tensor_nadam`` in torch/optim/nadam.py): coupled
+weight decay g ← g + λ w, or with ``decoupled_weight_decay`` (torch's flag of that name) the
+parameter decayed first, w ← w − η λ w, as AdamW does (Loshchilov & Hutter 2019); the momentum schedule
 μ = β₁(1 − ½·0.96^{tψ}) and μ_next the same at t + 1; Π, the product of every μ so far
 (torch's mu_product, "prod" in the answers: μ at step 1); m ← β₁ m + (1 − β₁) g,
 v ← β₂ v + (1 − β₂) g²; m̂ = μ_next m / (1 − Π μ_next) + (1 − μ) g / (1 − Π),
@@ -13,7 +14,7 @@ import sympy as sp
 
 from ..params import Param
 from .adam import PARAMS
-from .base import ETA, Optimizer, coupled_decay, weight_decay
+from .base import ETA, LAMBDA, Flag, Optimizer, coupled_decay, weight_decay
 from .base.formula import G, Line, T, W, number, sqrt, sym
 
 B1, B2, EPS, PSI = sym("beta1", r"\beta_1"), sym("beta2", r"\beta_2"), sym("epsilon", r"\epsilon"), \
@@ -24,7 +25,10 @@ M, V, MHAT, VHAT = sym("m", "m"), sym("v", "v"), sym("mhat", r"\hat{m}"), sym("v
 
 
 def _lines(hp: dict, first: bool) -> tuple[Line, ...]:
-    return (*coupled_decay(hp),
+    decoupled = hp.get("decoupled_weight_decay", False)
+    decay = ((Line("w", "w", W - ETA * LAMBDA * W),) if hp.get("weight_decay", 0) else ()) if decoupled \
+        else coupled_decay(hp)
+    return (*decay,
             Line("mu", r"\mu", B1 * (1 - HALF * number("0.96") ** (T * PSI)), "="),
             Line("munext", r"\mu_{\text{next}}", B1 * (1 - HALF * number("0.96") ** ((T + 1) * PSI)), "="),
             Line("prod", r"\Pi", MU if first else PROD * MU),
@@ -40,4 +44,8 @@ OPTIMIZER = Optimizer(
      Param("momentum_decay", r"\psi", sp.Rational(4, 1000), "0.004",
            "momentum decay ψ of the schedule μ = β₁(1 − ½·0.96^(tψ))", low=sp.Integer(0))),
     _lines, (("prod", r"\Pi"), ("m", "m"), ("v", "v")),
-    "torch.optim.NAdam's algorithm; Dozat (2016)", order=9, rests=False)
+    "torch.optim.NAdam's algorithm; Dozat (2016)",
+    flags=(Flag("decoupled_weight_decay", "nadam: decoupled weight decay, w ← w − η λ w before the step, "
+                "as AdamW (torch.optim.NAdam's decoupled_weight_decay)",
+                source="decoupled weight decay: Loshchilov and Hutter (2019)"),),
+    order=9, rests=False)
