@@ -9,10 +9,18 @@ from __future__ import annotations
 import sympy as sp
 
 from ..params import Param
-from .base import ETA, LEARNING_RATE, Optimizer, coupled_decay, weight_decay
+from .base import (
+    EPS,
+    ETA,
+    LEARNING_RATE,
+    Optimizer,
+    coupled_decay,
+    epsilon,
+    weight_decay,
+)
 from .base.formula import G, Line, W, sqrt, sym
 
-RHO, EPS = sym("rho", r"\rho"), sym("epsilon", r"\epsilon")
+RHO = sym("rho", r"\rho")
 V, U, D = sym("v", "v"), sym("u", "u"), sym("delta", r"\Delta")
 
 
@@ -27,8 +35,7 @@ OPTIMIZER = Optimizer(
     (LEARNING_RATE,
      Param("rho", r"\rho", sp.Rational(9, 10), "0.9", "decay ρ of the running averages of g² and of the squared "
            "updates Δ²", low=sp.Integer(0), high=sp.Integer(1)),
-     Param("epsilon", r"\epsilon", sp.Rational(1, 10**6), "1e-6", "ε added inside both roots",
-           low=sp.Integer(0), low_open=True),
+     epsilon(6, "ε added inside both roots"),
      weight_decay()),
     _lines, (("v", "v"), ("u", "u")),
     "torch.optim.Adadelta's algorithm; Zeiler (2012), Algorithm 1",

@@ -4,13 +4,18 @@ coupled weight decay g ← g + λ w, s ← s + g², w ← w − η g / (√s + �
 
 from __future__ import annotations
 
-import sympy as sp
-
-from ..params import Param
-from .base import ETA, LEARNING_RATE, Optimizer, coupled_decay, weight_decay
+from .base import (
+    EPS,
+    ETA,
+    LEARNING_RATE,
+    Optimizer,
+    coupled_decay,
+    epsilon,
+    weight_decay,
+)
 from .base.formula import G, Line, W, sqrt, sym
 
-EPS, S = sym("epsilon", r"\epsilon"), sym("sum", "s")
+S = sym("sum", "s")
 
 
 def _lines(hp: dict, first: bool) -> tuple[Line, ...]:
@@ -20,8 +25,7 @@ def _lines(hp: dict, first: bool) -> tuple[Line, ...]:
 OPTIMIZER = Optimizer(
     "adagrad", "Adagrad (Duchi et al., 2011)",
     (LEARNING_RATE,
-     Param("epsilon", r"\epsilon", sp.Rational(1, 10**10), "1e-10", "ε added to the root in the denominator",
-           low=sp.Integer(0), low_open=True),
+     epsilon(10),
      weight_decay()),
     _lines, (("sum", "s"),),
     "torch.optim.Adagrad's algorithm (no learning-rate decay, the sum starting at 0); Duchi et al. (2011)", order=6)

@@ -8,10 +8,10 @@ from __future__ import annotations
 import sympy as sp
 
 from ..params import Param
-from .base import ETA, LAMBDA, LEARNING_RATE, Optimizer, coupled_decay, weight_decay
+from .base import EPS, ETA, LEARNING_RATE, Optimizer, decay, epsilon, weight_decay
 from .base.formula import G, Line, T, W, sqrt, sym
 
-B1, B2, EPS = sym("beta1", r"\beta_1"), sym("beta2", r"\beta_2"), sym("epsilon", r"\epsilon")
+B1, B2 = sym("beta1", r"\beta_1"), sym("beta2", r"\beta_2")
 M, V, MHAT, VHAT = sym("m", "m"), sym("v", "v"), sym("mhat", r"\hat{m}"), sym("vhat", r"\hat{v}")
 
 PARAMS = (LEARNING_RATE,
@@ -19,15 +19,12 @@ PARAMS = (LEARNING_RATE,
                 low=sp.Integer(0), high=sp.Integer(1), high_open=True),
           Param("beta2", r"\beta_2", sp.Rational(999, 1000), "0.999", "decay of the second moment β₂",
                 low=sp.Integer(0), high=sp.Integer(1), high_open=True),
-          Param("epsilon", r"\epsilon", sp.Rational(1, 10**8), "1e-8", "ε added to the root in the denominator",
-                low=sp.Integer(0), low_open=True))
+          epsilon(8))
 
 
 def moments(hp: dict, decoupled: bool) -> tuple[Line, ...]:
     """Adam's lines after its weight decay: coupled (Adam) or decoupled (AdamW)."""
-    decay = ((Line("w", "w", W - ETA * LAMBDA * W),) if hp.get("weight_decay", 0) else ()) if decoupled \
-        else coupled_decay(hp)
-    return (*decay, Line("m", "m", B1 * M + (1 - B1) * G), Line("v", "v", B2 * V + (1 - B2) * G ** 2),
+    return (*decay(hp, decoupled), Line("m", "m", B1 * M + (1 - B1) * G), Line("v", "v", B2 * V + (1 - B2) * G ** 2),
             Line("mhat", r"\hat{m}", M / (1 - B1 ** T), "="), Line("vhat", r"\hat{v}", V / (1 - B2 ** T), "="),
             Line("w", "w", W - ETA * (MHAT / (sqrt(VHAT) + EPS))))
 

@@ -7,15 +7,12 @@ w ← w − η / (1 − β₁ᵗ) · m / u. The maximum is decided on the values
 
 from __future__ import annotations
 
-import sympy as sp
-
-from ..params import Param
+from .adam import B1, B2, M
 from .adam import PARAMS as ADAM
-from .base import ETA, Optimizer, coupled_decay, weight_decay
+from .base import EPS, ETA, Optimizer, coupled_decay, epsilon, weight_decay
 from .base.formula import G, Line, T, W, maximum, sym
 
-B1, B2, EPS = sym("beta1", r"\beta_1"), sym("beta2", r"\beta_2"), sym("epsilon", r"\epsilon")
-M, U = sym("m", "m"), sym("u", "u")
+U = sym("u", "u")
 
 
 def _lines(hp: dict, first: bool) -> tuple[Line, ...]:
@@ -27,8 +24,7 @@ def _lines(hp: dict, first: bool) -> tuple[Line, ...]:
 OPTIMIZER = Optimizer(
     "adamax", "Adamax (Kingma and Ba, 2015)",
     (*ADAM[:3],
-     Param("epsilon", r"\epsilon", sp.Rational(1, 10**8), "1e-8", "ε added to |g| in the running maximum",
-           low=sp.Integer(0), low_open=True),
+     epsilon(8, "ε added to |g| in the running maximum"),
      weight_decay()),
     _lines, (("m", "m"), ("u", "u")),
     "torch.optim.Adamax's algorithm; Kingma and Ba (2015), Algorithm 2",

@@ -13,22 +13,17 @@ from __future__ import annotations
 import sympy as sp
 
 from ..params import Param
-from .adam import PARAMS
-from .base import ETA, LAMBDA, Flag, Optimizer, coupled_decay, weight_decay
+from .adam import B1, B2, MHAT, PARAMS, VHAT, M, V
+from .base import EPS, ETA, Flag, Optimizer, decay, weight_decay
 from .base.formula import G, Line, T, W, number, sqrt, sym
 
-B1, B2, EPS, PSI = sym("beta1", r"\beta_1"), sym("beta2", r"\beta_2"), sym("epsilon", r"\epsilon"), \
-    sym("momentum_decay", r"\psi")
+PSI = sym("momentum_decay", r"\psi")
 MU, NEXT, PROD = sym("mu", r"\mu"), sym("munext", r"\mu_{\text{next}}"), sym("prod", r"\Pi")
 HALF = number("1/2", r"\tfrac{1}{2}")
-M, V, MHAT, VHAT = sym("m", "m"), sym("v", "v"), sym("mhat", r"\hat{m}"), sym("vhat", r"\hat{v}")
 
 
 def _lines(hp: dict, first: bool) -> tuple[Line, ...]:
-    decoupled = hp.get("decoupled_weight_decay", False)
-    decay = ((Line("w", "w", W - ETA * LAMBDA * W),) if hp.get("weight_decay", 0) else ()) if decoupled \
-        else coupled_decay(hp)
-    return (*decay,
+    return (*decay(hp, hp.get("decoupled_weight_decay", False)),
             Line("mu", r"\mu", B1 * (1 - HALF * number("0.96") ** (T * PSI)), "="),
             Line("munext", r"\mu_{\text{next}}", B1 * (1 - HALF * number("0.96") ** ((T + 1) * PSI)), "="),
             Line("prod", r"\Pi", MU if first else PROD * MU),

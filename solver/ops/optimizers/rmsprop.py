@@ -8,10 +8,19 @@ from __future__ import annotations
 import sympy as sp
 
 from ..params import Param
-from .base import ETA, LEARNING_RATE, Optimizer, coupled_decay, momentum, weight_decay
+from .base import (
+    EPS,
+    ETA,
+    LEARNING_RATE,
+    Optimizer,
+    coupled_decay,
+    epsilon,
+    momentum,
+    weight_decay,
+)
 from .base.formula import G, Line, W, sqrt, sym
 
-ALPHA, EPS, MU = sym("alpha", r"\alpha"), sym("epsilon", r"\epsilon"), sym("momentum", r"\mu")
+ALPHA, MU = sym("alpha", r"\alpha"), sym("momentum", r"\mu")
 V, B = sym("v", "v"), sym("buf", r"\mathrm{buf}")
 
 
@@ -27,8 +36,7 @@ OPTIMIZER = Optimizer(
     (LEARNING_RATE,
      Param("alpha", r"\alpha", sp.Rational(99, 100), "0.99", "smoothing constant α of the squared-gradient average",
            low=sp.Integer(0), high=sp.Integer(1)),
-     Param("epsilon", r"\epsilon", sp.Rational(1, 10**8), "1e-8", "ε added to the root in the denominator",
-           low=sp.Integer(0), low_open=True),
+     epsilon(8),
      momentum(sp.Integer(0)), weight_decay()),
     _lines, (("v", "v"), ("buf", r"\mathrm{buf}")),
     "torch.optim.RMSprop's algorithm (centered=False); Hinton, lecture 6e (2012)", order=5)

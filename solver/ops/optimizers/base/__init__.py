@@ -22,10 +22,17 @@ from .formula import G, Line, W, compile_lines, sym
 LEARNING_RATE = Param("learning_rate", r"\eta", None, "0.1", "learning rate η", low=0, low_open=True)
 ETA = sym("learning_rate", r"\eta")
 LAMBDA = sym("weight_decay", r"\lambda")
+EPS = sym("epsilon", r"\epsilon")
 
 
 def weight_decay(default=sp.Integer(0), description: str = "L2 penalty λ added to the gradient, g ← g + λ w"):
     return Param("weight_decay", r"\lambda", default, "0.01", description, low=sp.Integer(0))
+
+
+def epsilon(power: int, description: str = "ε added to the root in the denominator") -> Param:
+    """ε = 10^-power (torch's default of the optimizer), greater than 0."""
+    return Param("epsilon", r"\epsilon", sp.Rational(1, 10**power), f"1e-{power}", description,
+                 low=sp.Integer(0), low_open=True)
 
 
 def momentum(default) -> Param:
@@ -35,7 +42,15 @@ def momentum(default) -> Param:
 
 def coupled_decay(hp: dict) -> tuple[Line, ...]:
     """PyTorch's (coupled) weight decay, ``g ← g + λ w``, when λ is not 0."""
-    return (Line("g", "g", G + LAMBDA * W),) if hp.get("weight_decay", 0) else ()
+    return decay(hp, False)
+
+
+def decay(hp: dict, decoupled: bool) -> tuple[Line, ...]:
+    """The weight decay, when λ is not 0: coupled, ``g ← g + λ w`` (Adam's), or decoupled, the
+    parameter decayed first, ``w ← w − η λ w`` (AdamW's; torch's ``param.mul_(1 - lr * wd)``)."""
+    if not hp.get("weight_decay", 0):
+        return ()
+    return (Line("w", "w", W - ETA * LAMBDA * W),) if decoupled else (Line("g", "g", G + LAMBDA * W),)
 
 
 class Flag(msgspec.Struct, frozen=True):
