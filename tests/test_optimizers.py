@@ -87,15 +87,9 @@ def reference_settings(q) -> tuple[str, dict]:
     o = q.optimizer
     if o is None:
         return "sgd", {"learning_rate": str(q.learning_rate)}
-    kw = {}
-    for name in ("learning_rate", "momentum", "dampening", "weight_decay", "beta1", "beta2", "epsilon", "alpha",
-                 "rho", "momentum_decay"):
-        value = getattr(o, name, None)
-        if value is not None:
-            kw[name] = str(value)
-    for flag in ("nesterov", "decoupled_weight_decay"):
-        if getattr(o, flag, None) is not None:
-            kw[flag] = getattr(o, flag)
+    rule = OPTIMIZERS[o.type]  # the settings it takes, as the problem gives them (the loop binds them by name)
+    kw = {p.name: str(getattr(o, p.name)) for p in rule.params if getattr(o, p.name, None) is not None}
+    kw.update({f.name: getattr(o, f.name) for f in rule.flags if getattr(o, f.name, None) is not None})
     return o.type, kw
 
 
